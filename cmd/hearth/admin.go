@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"hearth/instance"
+	"hearth/instance/config"
+)
+
+const adminUsage = `Usage: hearth admin COMMAND [-config FILE] [flags]
+
+Commands (they work whether or not the instance is running):
+  create-member --handle H --name N [--email E] [--role R[,R…]]
+                 create an active member; the password is read from standard
+                 input, or generated and printed once when none is given
+  create-group  --handle H --name N [--description D]
+  set-role      --handle H --role R[,R…]   replace a member's roles
+                 (roles: member, helper, verified_helper, coordinator,
+                 safeguarding_lead, admin)
+  suspend       --handle H   suspend a member and end their sessions at once
+  reinstate     --handle H   lift a suspension
+  list-members  [--status S] list members (pending, active, rejected, suspended)
+  backup        FILE         write a consistent copy of the database (safe while running)
+  check                      run SQLite's integrity and foreign-key checks
+`
+
+func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, adminUsage)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	cmd, args := args[0], args[1:]
+	fs, cfgPath := newFlags("admin "+cmd, stderr)
+	var (
+		handle = fs.String("handle", "", "handle (username) of the member or group")
+		name   = fs.String("name", "", "display name")
+		email  = fs.String("email", "", "email address")
+		role   = fs.String("role", "", "role or comma-separated roles")
+		desc   = fs.String("description", "", "group description")
+		status = fs.String("status", "active", "member status to list")
+	)
+	var positional []string
+	switch cmd {
+	case "create-member", "create-group", "set-role", "suspend", "reinstate", "list-members", "check":
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+	case "backup":
+		if err := fs.Parse(args); err != nil {
+			return errUsage
+		}
+		positional = fs.Args()
+		if len(positional) != 1 {
+			fmt.Fprintln(stderr, "hearth admin backup: give exactly one FILE to write the backup to")
+			return errUsage
+		}
+	default:
+		fmt.Fprintf(stderr, "hearth admin: unknown command %q\n\n%s", cmd, adminUsage)
+		return errUsage
+	}
+	required := map[string][]string{
+		"create-member": {"handle", "name"}, "create-group": {"handle", "name"},
+		"set-role": {"handle", "role"}, "suspend": {"handle"}, "reinstate": {"handle"},
+	}
+	for _, f := range required[cmd] {
+		if fs.Lookup(f).Value.String() == "" {
+			fmt.Fprintf(stderr, "hearth admin %s: --%s is required\n", cmd, f)
+			return errUsage
+		}
+	}
+	roles, err := parseRoles(*role)
+	if err != nil {
+		fmt.Fprintf(stderr, "hearth admin %s: %v\n", cmd, err)
+		return errUsage
+	}
+
+	cfg, err := config.Load(*cfgPath, nil)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	// Administration logs only problems: its output is for the operator.
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	switch cmd {
+	case "create-member":
+		pw, generated, err := readPassword(stdin)
+		if err != nil {
+			return err
+		}
+		m, err := a.svc.CreateMemberDirect(ctx, instance.NewMemberInput{Handle: *handle, DisplayName: *name, Email: *email, Password: pw, Roles: roles})
+		if err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "created member @%s (%s) with roles %s\n", m.Handle, m.DisplayName, joinRoles(m.Roles))
+		if generated {
+			fmt.Fprintf(stdout, "password: %s\n(shown once: give it to them and ask them to change it after signing in)\n", pw)
+		}
+	case "create-group":
+		g, err := a.svc.CreateGroup(ctx, nil, instance.GroupInput{Handle: *handle, Name: *name, Description: *desc})
+		if err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "created group @%s (%s): %s/groups/%s\n", g.Handle, g.Name, cfg.BaseURL, g.Handle)
+	case "set-role":
+		m, err := a.svc.Member(ctx, *handle)
+		if err != nil {
+			return describe(err, "member @"+*handle)
+		}
+		if err := a.svc.SetRoles(ctx, nil, m.ID, roles); err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "@%s now has roles %s (their sessions were ended)\n", m.Handle, joinRoles(roles))
+	case "suspend", "reinstate":
+		m, err := a.svc.Member(ctx, *handle)
+		if err != nil {
+			return describe(err, "member @"+*handle)
+		}
+		if cmd == "suspend" {
+			err = a.svc.Suspend(ctx, nil, m.ID)
+		} else {
+			err = a.svc.Reinstate(ctx, nil, m.ID)
+		}
+		if err != nil {
+			return describe(err, fmt.Sprintf("@%s is %s", m.Handle, m.Status))
+		}
+		fmt.Fprintf(stdout, "@%s: %sd\n", m.Handle, strings.TrimSuffix(cmd, "e"))
+	case "list-members":
+		list, err := a.svc.Members(ctx, nil, instance.Status(*status))
+		if err != nil {
+			return err
+		}
+		for _, m := range list {
+			fmt.Fprintf(stdout, "@%s\t%s\t%s\t%s\n", m.Handle, m.DisplayName, m.Email, joinRoles(m.Roles))
+		}
+	case "backup":
+		if err := a.store.Backup(ctx, positional[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "backup written to %s\n", positional[0])
+	case "check":
+		problems, err := a.store.Check(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range problems {
+			fmt.Fprintln(stdout, p)
+		}
+		if len(problems) > 0 {
+			return fmt.Errorf("database check found %d problems", len(problems))
+		}
+		fmt.Fprintln(stdout, "database ok")
+	}
+	return nil
+}
+
+func parseRoles(s string) ([]instance.Role, error) {
+	var roles []instance.Role
+	for _, part := range strings.Split(s, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		r, ok := instance.ParseRole(part)
+		if !ok {
+			return nil, fmt.Errorf("unknown role %q (roles: member, helper, verified_helper, coordinator, safeguarding_lead, admin)", part)
+		}
+		roles = append(roles, r)
+	}
+	return roles, nil
+}
+
+func joinRoles(roles []instance.Role) string {
+	parts := make([]string, len(roles))
+	for i, r := range roles {
+		parts[i] = string(r)
+	}
+	return strings.Join(parts, ",")
+}
+
+// readPassword reads one line from stdin when something was piped in;
+// from a terminal or an empty input it generates a password instead.
+func readPassword(stdin io.Reader) (pw string, generated bool, err error) {
+	if f, ok := stdin.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return instance.RandomToken(12), true, nil
+		}
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", false, fmt.Errorf("reading the password from standard input: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return instance.RandomToken(12), true, nil
+	}
+	return line, false, nil
+}
+
+// describe turns a domain error into a one-line message for the operator.
+func describe(err error, what ...string) error {
+	fields := instance.Fields(err)
+	if len(fields) > 0 {
+		var parts []string
+		for _, name := range []string{"handle", "display_name", "email", "password", "name", "description"} {
+			if fe, ok := fields[name]; ok {
+				parts = append(parts, fmt.Sprintf("%s: %s", flagName(name), adminMessages[fe.Code]))
+			}
+		}
+		return errors.New(strings.Join(parts, "; "))
+	}
+	subject := strings.Join(what, " ")
+	var p *instance.Problem
+	switch {
+	case errors.Is(err, instance.ErrNotFound):
+		return fmt.Errorf("%s: not found", subject)
+	case errors.As(err, &p) && errors.Is(err, instance.ErrConflict):
+		return fmt.Errorf("%s: that change does not apply", subject)
+	case errors.As(err, &p):
+		return fmt.Errorf("refused (%s)", p.Code)
+	}
+	return err
+}
+
+func flagName(field string) string {
+	if field == "display_name" {
+		return "--name"
+	}
+	return "--" + field
+}
+
+// adminMessages are the command line's wording of validation codes. The
+// command line is for operators and stays English.
+var adminMessages = map[string]string{
+	"err.required":        "is required",
+	"err.invalid_utf8":    "is not valid UTF-8",
+	"err.control_chars":   "contains control characters",
+	"err.bidi":            "contains bidirectional control characters",
+	"err.too_long":        "is too long",
+	"err.handle_format":   "use lowercase letters, digits and _ (with . or - between)",
+	"err.handle_reserved": "is reserved",
+	"err.handle_taken":    "is already taken by a member or group",
+	"err.email_format":    "is not an email address",
+	"err.email_taken":     "is already used by another member",
+	"err.password_short":  fmt.Sprintf("must be at least %d characters", instance.MinPassword),
+}
+

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/mux"
+	"golang.org/x/crypto/acme/autocert"
+
+	"hearth/instance"
+	"hearth/instance/config"
+	"hearth/instance/store"
+	"hearth/web"
+)
+
+func serve(args []string, stderr io.Writer) error {
+	fs, cfgPath := newFlags("serve", stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath, nil)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg.Log, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serveContext(ctx, cfg, logger, nil)
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level)) // validated by config
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// app is an opened instance: its store and services.
+type app struct {
+	cfg   *config.Config
+	store *store.Store
+	svc   *instance.Service
+	log   *slog.Logger
+}
+
+// openApp opens the database (migrating it), builds the domain service and
+// makes sure the main village group exists.
+func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
+	}
+	st, err := store.Open(ctx, cfg.DatabasePath())
+	if err != nil {
+		return nil, err
+	}
+	svc, err := instance.New(instance.Options{
+		Store: st, Logger: logger, Registration: instance.Registration(cfg.Instance.Registration),
+		ConductVersion: cfg.Instance.ConductVersion,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if _, err := svc.EnsureMainGroup(ctx, cfg.Instance.Group, cfg.Instance.GroupName); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &app{cfg: cfg, store: st, svc: svc, log: logger}, nil
+}
+
+func (a *app) close() {
+	if err := a.store.Close(); err != nil {
+		a.log.Error("closing the database", "err", err)
+	}
+}
+
+// handler builds the whole HTTP handler. setupToken unlocks the first-run
+// page while no admin exists.
+func (a *app) handler(setupToken string) (http.Handler, error) {
+	w, err := web.New(web.Options{
+		Service: a.svc, Logger: a.log, SiteName: a.cfg.Instance.Name, BaseURL: a.cfg.BaseURL, Secure: a.cfg.Secure(),
+		Language: a.cfg.Instance.Language, Location: a.cfg.Location(), Question: a.cfg.Instance.ApplicationQuestion,
+		Conduct: a.cfg.Instance.Conduct, SetupToken: setupToken, TrustedProxy: a.cfg.TrustedProxy,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := mux.NewRouter()
+	r.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n") // nothing to do if the client went away
+	})
+	w.Register(r)
+	return w.Middleware(r), nil
+}
+
+// serveContext runs the instance until ctx ends, then shuts down
+// gracefully: in-flight requests get up to 20 seconds, then the database is
+// closed. ready, when not nil, receives the listening address.
+func serveContext(ctx context.Context, cfg *config.Config, logger *slog.Logger, ready chan<- string) error {
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	setupToken := ""
+	if has, err := a.svc.HasAdmin(ctx); err != nil {
+		return err
+	} else if !has {
+		setupToken = instance.RandomToken(18)
+		logger.Warn("no administrator yet: open this link to create one (or use `hearth admin create-member --role admin`)",
+			"url", cfg.BaseURL+"/setup?token="+setupToken)
+	}
+	h, err := a.handler(setupToken)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	var redirect *http.Server
+	switch {
+	case cfg.TLS.ACME:
+		m := &autocert.Manager{
+			Prompt: autocert.AcceptTOS, HostPolicy: autocert.HostWhitelist(hostname(cfg.Host())),
+			Cache: autocert.DirCache(filepath.Join(cfg.DataDir, "acme")), Email: cfg.TLS.ACMEEmail,
+		}
+		srv.TLSConfig = m.TLSConfig()
+		redirect = &http.Server{Addr: cfg.TLS.HTTPListen, Handler: m.HTTPHandler(nil), ReadHeaderTimeout: 10 * time.Second}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	case cfg.TLS.CertFile != "":
+		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("tls: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+		if cfg.TLS.HTTPListen != "" {
+			redirect = &http.Server{Addr: cfg.TLS.HTTPListen, Handler: http.HandlerFunc(toHTTPS(cfg.BaseURL)), ReadHeaderTimeout: 10 * time.Second}
+		}
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(ln) }()
+	if redirect != nil {
+		go func() { errc <- redirect.ListenAndServe() }()
+	}
+	go sweepSessions(ctx, a, logger)
+	logger.Info("hearth is running", "version", versionString(), "url", cfg.BaseURL, "listen", ln.Addr().String(),
+		"data_dir", cfg.DataDir, "registration", cfg.Instance.Registration)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	logger.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if redirect != nil {
+		_ = redirect.Shutdown(shutdownCtx) // best effort; the main server matters
+	}
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("stopped cleanly")
+	return nil
+}
+
+// toHTTPS redirects plain-HTTP requests to the https base URL.
+func toHTTPS(base string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, base+r.URL.RequestURI(), http.StatusMovedPermanently)
+	}
+}
+
+func hostname(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
+}
+
+// sweepSessions deletes expired sessions once an hour.
+func sweepSessions(ctx context.Context, a *app, logger *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := a.store.DeleteExpiredSessions(ctx, time.Now()); err != nil {
+				logger.Error("sweeping expired sessions", "err", err)
+			} else if n > 0 {
+				logger.Debug("swept expired sessions", "count", n)
+			}
+		}
+	}
+}

@@ -1,0 +1,350 @@
+// Package config reads Hearth's TOML configuration file, applies the
+// HEARTH_* environment overrides and checks every value, refusing unknown
+// keys and bad values with the key's name and the reason.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	// Embedded zone data: small servers and containers often lack
+	// /usr/share/zoneinfo, and the instance time zone must always load.
+	_ "time/tzdata"
+)
+
+// Config is the whole configuration. Every key is documented in
+// config.example.toml, which a test parses.
+type Config struct {
+	Listen         string     `toml:"listen"`
+	BaseURL        string     `toml:"base_url"`
+	DataDir        string     `toml:"data_dir"`
+	TrustedProxies []string   `toml:"trusted_proxies"`
+	Instance       Instance   `toml:"instance"`
+	Federation     Federation `toml:"federation"`
+	TLS            TLS        `toml:"tls"`
+	Log            Log        `toml:"log"`
+
+	// trustedNets is TrustedProxies parsed.
+	trustedNets []*net.IPNet
+}
+
+// Instance is the [instance] table.
+type Instance struct {
+	Name                string `toml:"name"`
+	Group               string `toml:"group"`
+	GroupName           string `toml:"group_name"`
+	Registration        string `toml:"registration"`
+	Language            string `toml:"language"`
+	TimeZone            string `toml:"time_zone"`
+	ApplicationQuestion string `toml:"application_question"`
+	Conduct             string `toml:"conduct"`
+	ConductVersion      string `toml:"conduct_version"`
+}
+
+// Federation is the [federation] table.
+type Federation struct {
+	Enabled               bool     `toml:"enabled"`
+	AllowPrivateAddresses bool     `toml:"allow_private_addresses"`
+	BlockedDomains        []string `toml:"blocked_domains"`
+}
+
+// TLS is the [tls] table.
+type TLS struct {
+	CertFile  string `toml:"cert_file"`
+	KeyFile   string `toml:"key_file"`
+	ACME      bool   `toml:"acme"`
+	ACMEEmail string `toml:"acme_email"`
+	// HTTPListen is a plain-HTTP address that redirects to https (and
+	// answers ACME challenges); empty turns it off.
+	HTTPListen string `toml:"http_listen"`
+}
+
+// Log is the [log] table.
+type Log struct {
+	Level  string `toml:"level"`
+	Format string `toml:"format"`
+}
+
+// DefaultConduct is the code of conduct used when the config gives none.
+const DefaultConduct = `Be kind. Treat every neighbour with respect, whoever they are.
+Keep people safe. Never share someone's address or phone number without asking them.
+Only offer what you can do. If you can no longer help, say so early.
+No selling, no politics campaigning, no hate. Coordinators may remove posts that break these rules.`
+
+// Default returns the configuration used when no file is given: a working
+// instance on http://127.0.0.1:8080 with its data in ./hearth-data.
+func Default() Config {
+	return Config{
+		Listen:  "127.0.0.1:8080",
+		DataDir: "hearth-data",
+		Instance: Instance{
+			Name:                "Our village",
+			Group:               "village",
+			GroupName:           "Our village",
+			Registration:        "approval",
+			Language:            "en",
+			TimeZone:            "Europe/London",
+			ApplicationQuestion: "How are you connected to the village? (For example: I live on Mill Lane.)",
+			Conduct:             DefaultConduct,
+			ConductVersion:      "1",
+		},
+		Federation: Federation{Enabled: true},
+		Log:        Log{Level: "info", Format: "text"},
+	}
+}
+
+// Env returns an environment variable; tests pass their own.
+type Env func(string) string
+
+// Load reads the file at path (or HEARTH_CONFIG when path is empty; no file
+// at all means the defaults), then applies HEARTH_LISTEN, HEARTH_BASE_URL
+// and HEARTH_DATA_DIR, then validates.
+func Load(path string, env Env) (*Config, error) {
+	if env == nil {
+		env = os.Getenv
+	}
+	if path == "" {
+		path = env("HEARTH_CONFIG")
+	}
+	cfg := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		if err := Parse(data, &cfg); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	if v := env("HEARTH_LISTEN"); v != "" {
+		cfg.Listen = v
+	}
+	if v := env("HEARTH_BASE_URL"); v != "" {
+		cfg.BaseURL = v
+	}
+	if v := env("HEARTH_DATA_DIR"); v != "" {
+		cfg.DataDir = v
+	}
+	if err := cfg.Validate(); err != nil {
+		if path != "" {
+			return nil, fmt.Errorf("config: %s: %w", path, err)
+		}
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return &cfg, nil
+}
+
+// Parse decodes TOML into cfg (over its current values) and refuses keys
+// that Hearth does not know, naming them.
+func Parse(data []byte, cfg *Config) error {
+	md, err := toml.Decode(string(data), cfg)
+	if err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return fmt.Errorf("line %d: %s", perr.Position.Line, perr.Message)
+		}
+		return err
+	}
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		keys := make([]string, len(undecoded))
+		for i, k := range undecoded {
+			keys[i] = k.String()
+		}
+		return fmt.Errorf("unknown key %s (check the spelling against config.example.toml)", strings.Join(keys, ", "))
+	}
+	return nil
+}
+
+// keyError names the key and says what is wrong with it.
+type keyError struct {
+	key, reason string
+}
+
+func (e *keyError) Error() string { return e.key + ": " + e.reason }
+
+var (
+	handleRE   = regexp.MustCompile(`^[a-z0-9_]+([.-][a-z0-9_]+)*$`)
+	languageRE = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
+	domainRE   = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$`)
+)
+
+// Validate checks every value and fills in derived ones (base_url from
+// listen when it is unset). It reports all problems at once.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &keyError{key, fmt.Sprintf(format, args...)})
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil || port == "" {
+		bad("listen", "must be host:port, such as 127.0.0.1:8080 (got %q)", c.Listen)
+	}
+	if c.BaseURL == "" && err == nil {
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "127.0.0.1"
+		}
+		c.BaseURL = "http://" + net.JoinHostPort(host, port)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if u, err := url.Parse(c.BaseURL); err != nil || u.Host == "" || u.Hostname() == "" {
+		bad("base_url", "must be an absolute URL such as https://village.example (got %q)", c.BaseURL)
+	} else {
+		switch {
+		case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+			bad("base_url", "must be just scheme and host, with no path, query or user (got %q)", c.BaseURL)
+		case u.Scheme == "http" && !IsLoopback(u.Hostname()):
+			bad("base_url", "must use https:// unless the host is loopback (127.0.0.1, ::1 or localhost) for development (got %q)", c.BaseURL)
+		case u.Scheme != "http" && u.Scheme != "https":
+			bad("base_url", "must start with https:// (got %q)", c.BaseURL)
+		}
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		bad("data_dir", "must not be empty")
+	}
+	c.trustedNets = nil
+	for _, p := range c.TrustedProxies {
+		if !strings.Contains(p, "/") {
+			if strings.Contains(p, ":") {
+				p += "/128"
+			} else {
+				p += "/32"
+			}
+		}
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			bad("trusted_proxies", "%q is not an IP address or CIDR range", p)
+			continue
+		}
+		c.trustedNets = append(c.trustedNets, n)
+	}
+
+	in := &c.Instance
+	if strings.TrimSpace(in.Name) == "" || len([]rune(in.Name)) > 80 {
+		bad("instance.name", "must be 1 to 80 characters")
+	}
+	if !handleRE.MatchString(in.Group) || len(in.Group) > 30 {
+		bad("instance.group", "must be a handle of lowercase letters, digits and _ (dots or hyphens between), up to 30 characters (got %q)", in.Group)
+	}
+	if in.GroupName == "" {
+		in.GroupName = in.Name
+	}
+	switch in.Registration {
+	case "open", "approval", "invite":
+	default:
+		bad("instance.registration", `must be "open", "approval" or "invite" (got %q)`, in.Registration)
+	}
+	if !languageRE.MatchString(in.Language) {
+		bad("instance.language", "must be a language code such as \"en\" or \"cy\" (got %q)", in.Language)
+	}
+	if _, err := time.LoadLocation(in.TimeZone); err != nil || in.TimeZone == "" {
+		bad("instance.time_zone", "must be an IANA time zone such as \"Europe/London\" (got %q)", in.TimeZone)
+	}
+	if in.Registration == "approval" && strings.TrimSpace(in.ApplicationQuestion) == "" {
+		bad("instance.application_question", "must not be empty when registration is \"approval\"")
+	}
+	if strings.TrimSpace(in.Conduct) == "" {
+		bad("instance.conduct", "must not be empty: people accept it when they join")
+	}
+	if strings.TrimSpace(in.ConductVersion) == "" {
+		bad("instance.conduct_version", "must not be empty")
+	}
+
+	for i, d := range c.Federation.BlockedDomains {
+		d = strings.ToLower(strings.TrimSpace(d))
+		c.Federation.BlockedDomains[i] = d
+		if !domainRE.MatchString(d) {
+			bad("federation.blocked_domains", "%q is not a domain name", d)
+		}
+	}
+
+	t := &c.TLS
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		bad("tls", "cert_file and key_file must be given together")
+	}
+	if t.ACME && t.CertFile != "" {
+		bad("tls.acme", "cannot be used together with cert_file/key_file; choose one")
+	}
+	if (t.ACME || t.CertFile != "") && !strings.HasPrefix(c.BaseURL, "https://") {
+		bad("base_url", "must use https:// when TLS is configured")
+	}
+	if t.ACME && strings.HasPrefix(c.BaseURL, "https://") {
+		if u, err := url.Parse(c.BaseURL); err == nil && (IsLoopback(u.Hostname()) || net.ParseIP(u.Hostname()) != nil) {
+			bad("tls.acme", "needs a public DNS name in base_url, not an IP address or localhost")
+		}
+	}
+	if t.HTTPListen != "" {
+		if _, _, err := net.SplitHostPort(t.HTTPListen); err != nil {
+			bad("tls.http_listen", "must be host:port such as :80 (got %q)", t.HTTPListen)
+		}
+	}
+	if t.ACME && t.HTTPListen == "" {
+		bad("tls.http_listen", "must be set (usually \":80\") when acme = true: Let's Encrypt checks the domain over plain HTTP")
+	}
+	if t.ACMEEmail != "" && !strings.Contains(t.ACMEEmail, "@") {
+		bad("tls.acme_email", "must be an email address (got %q)", t.ACMEEmail)
+	}
+
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", `must be "debug", "info", "warn" or "error" (got %q)`, c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", `must be "text" or "json" (got %q)`, c.Log.Format)
+	}
+	return errors.Join(errs...)
+}
+
+// IsLoopback reports whether host names this machine only.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Secure reports whether the instance is served over https.
+func (c *Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// Host returns the host (and port, if any) of base_url.
+func (c *Config) Host() string {
+	u, err := url.Parse(c.BaseURL)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
+
+// DatabasePath is where the SQLite file lives.
+func (c *Config) DatabasePath() string { return c.DataDir + string(os.PathSeparator) + "hearth.db" }
+
+// Location returns the instance's time zone.
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Instance.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// TrustedProxy reports whether a peer address belongs to a configured
+// reverse proxy, whose X-Forwarded-For header may then be believed.
+func (c *Config) TrustedProxy(ip net.IP) bool {
+	for _, n := range c.trustedNets {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}

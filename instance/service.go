@@ -1,0 +1,519 @@
+package instance
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Registration is how people join the instance.
+type Registration string
+
+// Registration modes.
+const (
+	RegistrationOpen     Registration = "open"
+	RegistrationApproval Registration = "approval"
+	RegistrationInvite   Registration = "invite"
+)
+
+// Options configures a Service. Zero values get sensible defaults.
+type Options struct {
+	Store        Store
+	Clock        Clock
+	Logger       *slog.Logger
+	Registration Registration
+	// SessionLifetime is how long a login lasts (default 30 days).
+	SessionLifetime time.Duration
+	// InviteLifetime is how long an invite link works (default 14 days).
+	InviteLifetime time.Duration
+	// ConductVersion names the code of conduct members accept, so a changed
+	// code can be accepted again later.
+	ConductVersion string
+}
+
+// Service holds the use cases. Web handlers and the admin command line call
+// it; it never touches HTTP.
+type Service struct {
+	store    Store
+	now      Clock
+	log      *slog.Logger
+	reg      Registration
+	session  time.Duration
+	invite   time.Duration
+	throttle *throttle
+	// dummyHash is checked against when a login names nobody, so that an
+	// unknown account costs the same time as a wrong password.
+	dummyHash string
+}
+
+// New builds a Service.
+func New(o Options) (*Service, error) {
+	if o.Store == nil {
+		return nil, errors.New("instance: no store")
+	}
+	if o.Clock == nil {
+		o.Clock = SystemClock
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Registration == "" {
+		o.Registration = RegistrationApproval
+	}
+	if o.SessionLifetime <= 0 {
+		o.SessionLifetime = 30 * 24 * time.Hour
+	}
+	if o.InviteLifetime <= 0 {
+		o.InviteLifetime = 14 * 24 * time.Hour
+	}
+	dummy, err := HashPassword(RandomToken(16))
+	if err != nil {
+		return nil, err
+	}
+	return &Service{
+		store: o.Store, now: o.Clock, log: o.Logger, reg: o.Registration,
+		session: o.SessionLifetime, invite: o.InviteLifetime,
+		throttle: newThrottle(o.Clock), dummyHash: dummy,
+	}, nil
+}
+
+// Registration returns the registration mode.
+func (s *Service) Registration() Registration { return s.reg }
+
+// Now returns the service's current time.
+func (s *Service) Now() time.Time { return s.now() }
+
+// EnsureMainGroup creates the village group at first start. It is a no-op
+// when the group exists.
+func (s *Service) EnsureMainGroup(ctx context.Context, handle, name string) (*Group, error) {
+	g, err := s.store.GroupByHandle(ctx, handle)
+	if err == nil {
+		return g, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	in := GroupInput{Handle: handle, Name: name, Description: ""}
+	if err := in.clean(); err != nil {
+		return nil, fmt.Errorf("instance: main group %q: %w", handle, err)
+	}
+	g = &Group{Handle: in.Handle, Name: in.Name, Main: true, CreatedAt: s.now()}
+	if g.ID, err = s.store.CreateGroup(ctx, g); err != nil {
+		return nil, fmt.Errorf("instance: create main group: %w", err)
+	}
+	s.log.Info("created the main village group", "handle", g.Handle)
+	return g, nil
+}
+
+// SignUpInput is the join form.
+type SignUpInput struct {
+	Handle          string
+	DisplayName     string
+	Email           string
+	Password        string
+	PasswordConfirm string
+	Answer          string // to the instance's question, in approval mode
+	AcceptConduct   bool
+	InviteCode      string
+}
+
+// SignUp registers a member according to the registration mode. In open and
+// invite modes the new member is active at once; in approval mode they wait
+// for a coordinator.
+func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Member, error) {
+	var v ValidationErrors
+	m := &Member{Roles: []Role{RoleMember}, Language: "en", ContactPreference: ContactSite}
+	var fe *FieldError
+	m.Handle, fe = CheckHandle("handle", in.Handle)
+	v.add(fe)
+	m.DisplayName, fe = cleanText(in.DisplayName, textRule{field: "display_name", required: true, max: MaxDisplayName, name: true})
+	v.add(fe)
+	m.Email, fe = CheckEmail("email", in.Email, true)
+	v.add(fe)
+	if fe := checkPassword("password", in.Password); fe != nil {
+		v.add(fe)
+	} else if in.Password != in.PasswordConfirm {
+		v.add(&FieldError{Field: "password_confirm", Code: "err.password_mismatch"})
+	}
+	switch s.reg {
+	case RegistrationApproval:
+		m.ApplicationAnswer, fe = cleanText(in.Answer, textRule{field: "answer", required: true, max: MaxAnswer, multiline: true})
+		v.add(fe)
+		m.Status = StatusPending
+	case RegistrationInvite:
+		if in.InviteCode == "" {
+			v.add(&FieldError{Field: "invite", Code: "err.invite_needed"})
+		}
+		m.Status = StatusActive
+	default:
+		m.Status = StatusActive
+	}
+	if !in.AcceptConduct {
+		v.add(&FieldError{Field: "conduct", Code: "err.conduct"})
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	m.ConductAcceptedAt = now
+	m.CreatedAt = now
+	hash, err := HashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	m.PasswordHash = hash
+	code := ""
+	if s.reg == RegistrationInvite {
+		code = in.InviteCode
+	}
+	if m.ID, err = s.store.CreateMember(ctx, m, code, now); err != nil {
+		return nil, err
+	}
+	s.log.Info("member signed up", "member", m.Handle, "status", m.Status)
+	return m, nil
+}
+
+// NewMemberInput is what an operator gives `hearth admin create-member`.
+type NewMemberInput struct {
+	Handle      string
+	DisplayName string
+	Email       string
+	Password    string
+	Roles       []Role
+}
+
+// CreateMemberDirect creates an active member without the sign-up form:
+// used by the admin command line and the first-run setup page. The code of
+// conduct is recorded as accepted at creation, by the operator's word.
+func (s *Service) CreateMemberDirect(ctx context.Context, in NewMemberInput) (*Member, error) {
+	var v ValidationErrors
+	m := &Member{Status: StatusActive, Language: "en", ContactPreference: ContactSite}
+	var fe *FieldError
+	m.Handle, fe = CheckHandle("handle", in.Handle)
+	v.add(fe)
+	m.DisplayName, fe = cleanText(in.DisplayName, textRule{field: "display_name", required: true, max: MaxDisplayName, name: true})
+	v.add(fe)
+	m.Email, fe = CheckEmail("email", in.Email, false)
+	v.add(fe)
+	v.add(checkPassword("password", in.Password))
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	m.Roles = normaliseRoles(in.Roles)
+	now := s.now()
+	m.CreatedAt, m.ConductAcceptedAt = now, now
+	hash, err := HashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	m.PasswordHash = hash
+	if m.ID, err = s.store.CreateMember(ctx, m, "", now); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// normaliseRoles always includes RoleMember and drops duplicates, keeping
+// the display order of AllRoles.
+func normaliseRoles(in []Role) []Role {
+	set := map[Role]bool{RoleMember: true}
+	for _, r := range in {
+		set[r] = true
+	}
+	out := make([]Role, 0, len(set))
+	for _, r := range AllRoles {
+		if set[r] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// HasAdmin reports whether any active admin exists (first-run setup is
+// offered only when none does).
+func (s *Service) HasAdmin(ctx context.Context) (bool, error) {
+	members, err := s.store.ListMembers(ctx, StatusActive)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range members {
+		if m.IsAdmin() {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// hashToken is what the sessions table stores, so that a copy of the
+// database does not hand out live logins.
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// Login checks a handle-or-email and password and starts a new session.
+// It returns the session token (for the cookie). A pending, rejected or
+// suspended member gets a *Problem saying so (after a correct password, so
+// the state is not told to strangers). client identifies the caller's
+// network address for throttling.
+func (s *Service) Login(ctx context.Context, login, password, client string) (string, *Member, error) {
+	account := "acct:" + normaliseLogin(login)
+	if !s.throttle.allow(account, maxAccountFailures) || !s.throttle.allow("ip:"+client, maxClientFailures) {
+		s.log.Warn("login throttled", "client", client)
+		return "", nil, ErrThrottled
+	}
+	m, err := s.store.MemberByLogin(ctx, login)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return "", nil, err
+	}
+	hash := s.dummyHash
+	if m != nil {
+		hash = m.PasswordHash
+	}
+	ok, err := CheckPassword(hash, password)
+	if err != nil {
+		return "", nil, err
+	}
+	if m == nil || !ok {
+		s.throttle.fail(account)
+		s.throttle.fail("ip:" + client)
+		return "", nil, ErrBadCredentials
+	}
+	s.throttle.reset(account)
+	switch m.Status {
+	case StatusPending:
+		return "", m, problem(ErrForbidden, "login.pending")
+	case StatusRejected:
+		return "", m, problem(ErrForbidden, "login.rejected")
+	case StatusSuspended:
+		return "", m, problem(ErrForbidden, "login.suspended")
+	}
+	token, err := s.startSession(ctx, m.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	s.log.Info("member logged in", "member", m.Handle)
+	return token, m, nil
+}
+
+// startSession always mints a fresh random id (never reusing one the
+// browser brought), which defeats session fixation.
+func (s *Service) startSession(ctx context.Context, memberID int64) (string, error) {
+	token := RandomToken(32)
+	now := s.now()
+	if err := s.store.CreateSession(ctx, hashToken(token), memberID, now, now.Add(s.session)); err != nil {
+		return "", fmt.Errorf("instance: start session: %w", err)
+	}
+	return token, nil
+}
+
+// SessionLifetime is how long a login lasts.
+func (s *Service) SessionLifetime() time.Duration { return s.session }
+
+// Authenticate returns the active member behind a session token, or
+// ErrNotFound.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Member, error) {
+	if token == "" {
+		return nil, ErrNotFound
+	}
+	return s.store.SessionMember(ctx, hashToken(token), s.now())
+}
+
+// Logout ends one session.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	return s.store.DeleteSession(ctx, hashToken(token))
+}
+
+// PasswordChange is the change-password form.
+type PasswordChange struct {
+	Current, New, Confirm string
+}
+
+// ChangePassword checks the current password, stores the new one, ends
+// every session of the member (on every device) and returns a fresh session
+// token for the browser that made the change.
+func (s *Service) ChangePassword(ctx context.Context, m *Member, in PasswordChange) (string, error) {
+	ok, err := CheckPassword(m.PasswordHash, in.Current)
+	if err != nil {
+		return "", err
+	}
+	var v ValidationErrors
+	if !ok {
+		v.add(&FieldError{Field: "current", Code: "err.password_wrong"})
+	}
+	if fe := checkPassword("new", in.New); fe != nil {
+		v.add(fe)
+	} else if in.New != in.Confirm {
+		v.add(&FieldError{Field: "confirm", Code: "err.password_mismatch"})
+	}
+	if err := v.err(); err != nil {
+		return "", err
+	}
+	return s.setPassword(ctx, m, in.New)
+}
+
+func (s *Service) setPassword(ctx context.Context, m *Member, pw string) (string, error) {
+	hash, err := HashPassword(pw)
+	if err != nil {
+		return "", err
+	}
+	if err := s.store.SetPassword(ctx, m.ID, hash); err != nil {
+		return "", err
+	}
+	s.log.Info("password changed; all sessions ended", "member", m.Handle)
+	return s.startSession(ctx, m.ID)
+}
+
+// UpdateProfile changes a member's own profile.
+func (s *Service) UpdateProfile(ctx context.Context, m *Member, p Profile) error {
+	if err := p.clean(); err != nil {
+		return err
+	}
+	return s.store.UpdateProfile(ctx, m.ID, p)
+}
+
+// Member returns a member by handle.
+func (s *Service) Member(ctx context.Context, handle string) (*Member, error) {
+	return s.store.MemberByHandle(ctx, handle)
+}
+
+// MemberByID returns a member by id.
+func (s *Service) MemberByID(ctx context.Context, id int64) (*Member, error) {
+	return s.store.MemberByID(ctx, id)
+}
+
+// Members lists members in one status; coordinators only (by == nil is the
+// operator at the command line).
+func (s *Service) Members(ctx context.Context, by *Member, status Status) ([]*Member, error) {
+	if by != nil && !by.IsCoordinator() {
+		return nil, ErrForbidden
+	}
+	return s.store.ListMembers(ctx, status)
+}
+
+// Approve lets a pending applicant in. Coordinators only.
+func (s *Service) Approve(ctx context.Context, by *Member, memberID int64) error {
+	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending, StatusRejected}, StatusActive, "application approved")
+}
+
+// Reject turns an application down; the applicant sees that it was.
+func (s *Service) Reject(ctx context.Context, by *Member, memberID int64) error {
+	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending}, StatusRejected, "application rejected")
+}
+
+// Suspend stops a member from logging in and ends their sessions at once.
+func (s *Service) Suspend(ctx context.Context, by *Member, memberID int64) error {
+	if by != nil && by.ID == memberID {
+		return problem(ErrForbidden, "members.cannot_suspend_self")
+	}
+	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusActive}, StatusSuspended, "member suspended")
+}
+
+// Reinstate lifts a suspension.
+func (s *Service) Reinstate(ctx context.Context, by *Member, memberID int64) error {
+	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusSuspended}, StatusActive, "member reinstated")
+}
+
+func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberID int64, from []Status, to Status, what string) error {
+	if by != nil && !by.Has(need) {
+		return ErrForbidden
+	}
+	target, err := s.store.MemberByID(ctx, memberID)
+	if err != nil {
+		return err
+	}
+	// Only an admin may suspend an admin: coordinators serve admins' rules.
+	if by != nil && to == StatusSuspended && target.IsAdmin() && !by.IsAdmin() {
+		return ErrForbidden
+	}
+	if err := s.store.SetStatus(ctx, memberID, from, to); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return problem(ErrConflict, "members.state_changed")
+		}
+		return err
+	}
+	s.log.Info(what, "member", target.Handle, "by", actorName(by))
+	return nil
+}
+
+func actorName(by *Member) string {
+	if by == nil {
+		return "command line"
+	}
+	return by.Handle
+}
+
+// SetRoles replaces a member's roles. Admins only; an admin cannot remove
+// their own admin role (so an instance never loses its last admin by a
+// slip of the mouse).
+func (s *Service) SetRoles(ctx context.Context, by *Member, memberID int64, roles []Role) error {
+	if by != nil && !by.IsAdmin() {
+		return ErrForbidden
+	}
+	roles = normaliseRoles(roles)
+	if by != nil && by.ID == memberID && !containsRole(roles, RoleAdmin) {
+		return problem(ErrForbidden, "members.keep_own_admin")
+	}
+	target, err := s.store.MemberByID(ctx, memberID)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetRoles(ctx, memberID, roles); err != nil {
+		return err
+	}
+	s.log.Info("roles changed", "member", target.Handle, "roles", roles, "by", actorName(by))
+	return nil
+}
+
+func containsRole(roles []Role, r Role) bool {
+	for _, x := range roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// CreateInvite makes a single-use invite link code. Coordinators only.
+func (s *Service) CreateInvite(ctx context.Context, by *Member, note string) (*Invite, error) {
+	if by == nil || !by.IsCoordinator() {
+		return nil, ErrForbidden
+	}
+	note, fe := cleanText(note, textRule{field: "note", max: 200, name: true})
+	if fe != nil {
+		return nil, fe
+	}
+	now := s.now()
+	inv := &Invite{Code: RandomToken(18), CreatedBy: by.ID, CreatedAt: now, ExpiresAt: now.Add(s.invite), Note: note}
+	if err := s.store.CreateInvite(ctx, inv); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// Invites lists invites that are unused and unexpired. Coordinators only.
+func (s *Service) Invites(ctx context.Context, by *Member) ([]*Invite, error) {
+	if by == nil || !by.IsCoordinator() {
+		return nil, ErrForbidden
+	}
+	return s.store.ListInvites(ctx, s.now())
+}
+
+// CheckInvite tells whether an invite code can be used now.
+func (s *Service) CheckInvite(ctx context.Context, code string) error {
+	inv, err := s.store.InviteByCode(ctx, code)
+	if errors.Is(err, ErrNotFound) {
+		return problem(ErrNotFound, "invite.unknown")
+	}
+	if err != nil {
+		return err
+	}
+	if !inv.Usable(s.now()) {
+		return problem(ErrConflict, "invite.spent")
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"hearth/instance"
+)
+
+const groupColumns = `g.id, g.handle, g.name, g.description, g.rules, g.main, g.created_at,
+	(SELECT count(*) FROM group_members gm WHERE gm.group_id = g.id)`
+
+func scanGroup(row scanner) (*instance.Group, error) {
+	var g instance.Group
+	var created string
+	if err := row.Scan(&g.ID, &g.Handle, &g.Name, &g.Description, &g.Rules, &g.Main, &created, &g.MemberCount); err != nil {
+		return nil, err
+	}
+	g.CreatedAt = parseTS(created)
+	return &g, nil
+}
+
+// CreateGroup implements instance.Store.
+func (s *Store) CreateGroup(ctx context.Context, g *instance.Group) (int64, error) {
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO handles (handle, kind) VALUES (?, 'group')`, g.Handle); err != nil {
+			if uniqueViolation(err, "handles.handle") {
+				return &instance.FieldError{Field: "handle", Code: "err.handle_taken"}
+			}
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO groups (handle, name, description, rules, main, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			g.Handle, g.Name, g.Description, g.Rules, g.Main, ts(g.CreatedAt))
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: create group: %w", err)
+	}
+	return id, nil
+}
+
+// GroupByHandle implements instance.Store.
+func (s *Store) GroupByHandle(ctx context.Context, handle string) (*instance.Group, error) {
+	g, err := scanGroup(s.db.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM groups g WHERE g.handle = ?`, handle))
+	return g, notFound(err)
+}
+
+// ListGroups implements instance.Store.
+func (s *Store) ListGroups(ctx context.Context) ([]*instance.Group, error) {
+	return s.groups(ctx, `SELECT `+groupColumns+` FROM groups g ORDER BY g.main DESC, g.name COLLATE NOCASE`)
+}
+
+// MemberGroups implements instance.Store.
+func (s *Store) MemberGroups(ctx context.Context, memberID int64) ([]*instance.Group, error) {
+	return s.groups(ctx, `SELECT `+groupColumns+` FROM groups g
+		JOIN group_members m ON m.group_id = g.id AND m.member_id = ?
+		ORDER BY g.main DESC, g.name COLLATE NOCASE`, memberID)
+}
+
+func (s *Store) groups(ctx context.Context, query string, args ...any) ([]*instance.Group, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list groups: %w", err)
+	}
+	defer rows.Close()
+	var out []*instance.Group
+	for rows.Next() {
+		g, err := scanGroup(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// UpdateGroup implements instance.Store.
+func (s *Store) UpdateGroup(ctx context.Context, id int64, in instance.GroupInput) error {
+	return s.execOne(ctx, `UPDATE groups SET name = ?, description = ?, rules = ? WHERE id = ?`, in.Name, in.Description, in.Rules, id)
+}
+
+// JoinGroup implements instance.Store. Joining twice is not an error.
+func (s *Store) JoinGroup(ctx context.Context, groupID, memberID int64, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO group_members (group_id, member_id, joined_at) VALUES (?, ?, ?)`,
+		groupID, memberID, ts(now))
+	return err
+}
+
+// LeaveGroup implements instance.Store.
+func (s *Store) LeaveGroup(ctx context.Context, groupID, memberID int64) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = ? AND member_id = ?`, groupID, memberID)
+	return err
+}
+
+// IsGroupMember implements instance.Store.
+func (s *Store) IsGroupMember(ctx context.Context, groupID, memberID int64) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM group_members WHERE group_id = ? AND member_id = ?`, groupID, memberID).Scan(&n)
+	return n > 0, err
+}
+
+// GroupMembers implements instance.Store.
+func (s *Store) GroupMembers(ctx context.Context, groupID int64) ([]*instance.Member, error) {
+	return s.members(ctx, `SELECT `+memberColumns+` FROM members m
+		JOIN group_members gm ON gm.member_id = m.id AND gm.group_id = ?
+		WHERE m.status = 'active' ORDER BY m.display_name COLLATE NOCASE`, groupID)
+}

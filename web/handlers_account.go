@@ -1,0 +1,255 @@
+package web
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+
+	"hearth/instance"
+)
+
+type homePage struct {
+	page
+	Groups       []*instance.Group
+	Registration string
+	Pending      int
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
+	p := &homePage{page: s.pageBase(r, "home.title"), Registration: string(s.svc.Registration())}
+	groups, err := s.svc.Groups(r.Context())
+	if err != nil {
+		return err
+	}
+	p.Groups = groups
+	if p.Viewer.IsCoordinator() {
+		pending, err := s.svc.Members(r.Context(), p.Viewer, instance.StatusPending)
+		if err != nil {
+			return err
+		}
+		p.Pending = len(pending)
+	}
+	return s.render(w, r, http.StatusOK, "home", p)
+}
+
+type conductPage struct {
+	page
+	Conduct string
+}
+
+func (s *Server) conduct(w http.ResponseWriter, r *http.Request) error {
+	return s.render(w, r, http.StatusOK, "conduct", &conductPage{page: s.pageBase(r, "conduct.title"), Conduct: s.opt.Conduct})
+}
+
+type setupPage struct {
+	formPage
+	Token string
+}
+
+// setup creates the first admin. It is open only while no admin exists and
+// only with the token printed in the server log at start, so whoever
+// reaches a new instance first cannot take it over.
+func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
+	has, err := s.svc.HasAdmin(r.Context())
+	if err != nil {
+		return err
+	}
+	token := r.FormValue("token")
+	if has || s.opt.SetupToken == "" || subtle.ConstantTimeCompare([]byte(token), []byte(s.opt.SetupToken)) != 1 {
+		return instance.ErrNotFound
+	}
+	p := &setupPage{formPage: formPage{page: s.pageBase(r, "setup.title"), Form: newForm(r)}, Token: token}
+	if r.Method == http.MethodPost {
+		f := r.PostForm
+		in := instance.NewMemberInput{Handle: f.Get("handle"), DisplayName: f.Get("display_name"), Email: f.Get("email"),
+			Password: f.Get("password"), Roles: []instance.Role{instance.RoleAdmin}}
+		var m *instance.Member
+		if f.Get("password") != f.Get("password_confirm") {
+			err = &instance.FieldError{Field: "password_confirm", Code: "err.password_mismatch"}
+		} else {
+			m, err = s.svc.CreateMemberDirect(r.Context(), in)
+		}
+		if err == nil {
+			tok, _, err := s.svc.Login(r.Context(), m.Handle, in.Password, s.clientKey(r))
+			if err != nil {
+				return err
+			}
+			s.setSession(w, tok)
+			return s.redirect(w, r, "/", "flash.setup_done")
+		}
+		if !p.fail(err, "handle", "display_name", "email", "password", "password_confirm") {
+			return err
+		}
+		return s.render(w, r, http.StatusUnprocessableEntity, "setup", p)
+	}
+	return s.render(w, r, http.StatusOK, "setup", p)
+}
+
+type joinPage struct {
+	formPage
+	Mode     string
+	Question string
+	Invite   string
+	Conduct  string
+	Done     bool
+}
+
+func (s *Server) join(w http.ResponseWriter, r *http.Request) error {
+	if viewerFrom(r) != nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return nil
+	}
+	mode := s.svc.Registration()
+	p := &joinPage{formPage: formPage{page: s.pageBase(r, "join.title"), Form: newForm(r)}, Mode: string(mode),
+		Question: s.opt.Question, Invite: r.FormValue("invite"), Conduct: s.opt.Conduct}
+	if mode == instance.RegistrationInvite && r.Method == http.MethodGet {
+		if p.Invite == "" {
+			return s.render(w, r, http.StatusOK, "join_closed", p)
+		}
+		if err := s.svc.CheckInvite(r.Context(), p.Invite); err != nil {
+			return err
+		}
+	}
+	if r.Method == http.MethodPost {
+		f := r.PostForm
+		m, err := s.svc.SignUp(r.Context(), instance.SignUpInput{
+			Handle: f.Get("handle"), DisplayName: f.Get("display_name"), Email: f.Get("email"),
+			Password: f.Get("password"), PasswordConfirm: f.Get("password_confirm"), Answer: f.Get("answer"),
+			AcceptConduct: f.Get("conduct") != "", InviteCode: f.Get("invite"),
+		})
+		if err == nil {
+			if m.Status == instance.StatusPending {
+				return s.statusPage(w, r, m)
+			}
+			tok, _, err := s.svc.Login(r.Context(), m.Handle, f.Get("password"), s.clientKey(r))
+			if err != nil {
+				return err
+			}
+			s.setSession(w, tok)
+			return s.redirect(w, r, "/", "flash.welcome")
+		}
+		if !p.fail(err, "invite", "handle", "display_name", "email", "password", "password_confirm", "answer", "conduct") {
+			return err
+		}
+		return s.render(w, r, http.StatusUnprocessableEntity, "join", p)
+	}
+	return s.render(w, r, http.StatusOK, "join", p)
+}
+
+type statusPage struct {
+	page
+	Member *instance.Member
+}
+
+// statusPage tells an applicant where their application stands.
+func (s *Server) statusPage(w http.ResponseWriter, r *http.Request, m *instance.Member) error {
+	p := &statusPage{page: s.pageBase(r, "status.title"), Member: m}
+	return s.render(w, r, http.StatusOK, "status", p)
+}
+
+type loginPage struct {
+	formPage
+	Next    string
+	Message string
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	next := safeNext(r.FormValue("next"))
+	if viewerFrom(r) != nil && r.Method == http.MethodGet {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
+	}
+	p := &loginPage{formPage: formPage{page: s.pageBase(r, "login.title"), Form: newForm(r)}, Next: next}
+	if r.Method == http.MethodGet {
+		return s.render(w, r, http.StatusOK, "login", p)
+	}
+	tok, m, err := s.svc.Login(r.Context(), r.PostForm.Get("login"), r.PostForm.Get("password"), s.clientKey(r))
+	var pr *instance.Problem
+	switch {
+	case err == nil:
+		s.setSession(w, tok)
+		return s.redirect(w, r, next, "")
+	case errors.As(err, &pr) && m != nil && (m.Status == instance.StatusPending || m.Status == instance.StatusRejected):
+		return s.statusPage(w, r, m)
+	case errors.As(err, &pr):
+		p.Message = p.T(pr.Code)
+	case errors.Is(err, instance.ErrBadCredentials):
+		p.Message = p.T("login.bad")
+	case errors.Is(err, instance.ErrThrottled):
+		p.Message = p.T("login.throttled")
+		p.Title = p.T("error.title_prefix") + " " + p.Title
+		return s.render(w, r, http.StatusTooManyRequests, "login", p)
+	default:
+		return err
+	}
+	p.Title = p.T("error.title_prefix") + " " + p.Title
+	p.Form.Values.Del("password")
+	return s.render(w, r, http.StatusUnauthorized, "login", p)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if err := s.svc.Logout(r.Context(), c.Value); err != nil {
+			return err
+		}
+	}
+	s.clearSession(w)
+	return s.redirect(w, r, "/", "flash.logged_out")
+}
+
+type profilePage struct {
+	formPage
+	Languages []string
+	Contacts  []string
+}
+
+func (s *Server) profile(w http.ResponseWriter, r *http.Request) error {
+	m := viewerFrom(r)
+	p := &profilePage{formPage: formPage{page: s.pageBase(r, "profile.title"), Form: newForm(r)},
+		Languages: instance.Languages, Contacts: []string{"site", "email", "phone"}}
+	if r.Method == http.MethodGet {
+		v := p.Form.Values
+		v.Set("display_name", m.DisplayName)
+		v.Set("pronouns", m.Pronouns)
+		v.Set("language", m.Language)
+		v.Set("contact_preference", string(m.ContactPreference))
+		v.Set("phone", m.Phone)
+		return s.render(w, r, http.StatusOK, "profile", p)
+	}
+	f := r.PostForm
+	err := s.svc.UpdateProfile(r.Context(), m, instance.Profile{DisplayName: f.Get("display_name"), Pronouns: f.Get("pronouns"),
+		Language: f.Get("language"), ContactPreference: f.Get("contact_preference"), Phone: f.Get("phone")})
+	if err == nil {
+		return s.redirect(w, r, "/settings/profile", "flash.saved")
+	}
+	if !p.fail(err, "display_name", "pronouns", "language", "contact_preference", "phone") {
+		return err
+	}
+	return s.render(w, r, http.StatusUnprocessableEntity, "profile", p)
+}
+
+func (s *Server) password(w http.ResponseWriter, r *http.Request) error {
+	p := &formPage{page: s.pageBase(r, "password.title"), Form: newForm(r)}
+	if r.Method == http.MethodGet {
+		return s.render(w, r, http.StatusOK, "password", p)
+	}
+	f := r.PostForm
+	tok, err := s.svc.ChangePassword(r.Context(), viewerFrom(r), instance.PasswordChange{Current: f.Get("current"), New: f.Get("new"), Confirm: f.Get("confirm")})
+	if err == nil {
+		s.setSession(w, tok)
+		return s.redirect(w, r, "/settings/profile", "flash.password_changed")
+	}
+	if !p.fail(err, "current", "new", "confirm") {
+		return err
+	}
+	p.Form.Values = nil // never echo passwords back
+	return s.render(w, r, http.StatusUnprocessableEntity, "password", p)
+}
+
+// AnswerField is the applicant's answer to the instance's own question,
+// which is the field's label.
+func (p *joinPage) AnswerField() field {
+	f := p.Field("answer", "textarea", "field.answer", "field.answer_hint")
+	f.Label = p.Question
+	return f
+}

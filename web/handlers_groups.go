@@ -1,0 +1,145 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"hearth/instance"
+)
+
+type groupListPage struct {
+	page
+	Groups []*instance.Group
+}
+
+func (s *Server) groupList(w http.ResponseWriter, r *http.Request) error {
+	groups, err := s.svc.Groups(r.Context())
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "groups", &groupListPage{page: s.pageBase(r, "groups.title"), Groups: groups})
+}
+
+type groupPage struct {
+	page
+	Group    *instance.Group
+	IsMember bool
+	Members  []*instance.Member
+	Address  string
+}
+
+func (s *Server) groupShow(w http.ResponseWriter, r *http.Request) error {
+	g, err := s.svc.Group(r.Context(), mux.Vars(r)["handle"])
+	if err != nil {
+		return err
+	}
+	p := &groupPage{page: s.pageBase(r, "group.title", g.Name), Group: g, Address: "@" + g.Handle + "@" + hostOf(s.opt.BaseURL)}
+	p.Title = g.Name
+	if p.Viewer != nil {
+		if p.IsMember, err = s.svc.IsGroupMember(r.Context(), g, p.Viewer); err != nil {
+			return err
+		}
+		if p.Members, err = s.svc.GroupMembers(r.Context(), p.Viewer, g); err != nil {
+			return err
+		}
+	}
+	return s.render(w, r, http.StatusOK, "group", p)
+}
+
+type groupFormPage struct {
+	formPage
+	Editing bool
+	Handle  string
+}
+
+func (s *Server) groupNew(w http.ResponseWriter, r *http.Request) error {
+	m := viewerFrom(r)
+	if !m.IsCoordinator() {
+		return instance.ErrForbidden
+	}
+	p := &groupFormPage{formPage: formPage{page: s.pageBase(r, "groupform.new_title"), Form: newForm(r)}}
+	if r.Method == http.MethodGet {
+		return s.render(w, r, http.StatusOK, "group_form", p)
+	}
+	f := r.PostForm
+	g, err := s.svc.CreateGroup(r.Context(), m, instance.GroupInput{Handle: f.Get("handle"), Name: f.Get("name"),
+		Description: f.Get("description"), Rules: f.Get("rules")})
+	if err == nil {
+		return s.redirect(w, r, "/groups/"+g.Handle, "flash.group_created")
+	}
+	if !p.fail(err, "handle", "name", "description", "rules") {
+		return err
+	}
+	return s.render(w, r, http.StatusUnprocessableEntity, "group_form", p)
+}
+
+func (s *Server) groupEdit(w http.ResponseWriter, r *http.Request) error {
+	m := viewerFrom(r)
+	if !m.IsCoordinator() {
+		return instance.ErrForbidden
+	}
+	g, err := s.svc.Group(r.Context(), mux.Vars(r)["handle"])
+	if err != nil {
+		return err
+	}
+	p := &groupFormPage{formPage: formPage{page: s.pageBase(r, "groupform.edit_title", g.Name), Form: newForm(r)}, Editing: true, Handle: g.Handle}
+	if r.Method == http.MethodGet {
+		v := p.Form.Values
+		v.Set("name", g.Name)
+		v.Set("description", g.Description)
+		v.Set("rules", g.Rules)
+		return s.render(w, r, http.StatusOK, "group_form", p)
+	}
+	f := r.PostForm
+	err = s.svc.UpdateGroup(r.Context(), m, g.Handle, instance.GroupInput{Name: f.Get("name"), Description: f.Get("description"), Rules: f.Get("rules")})
+	if err == nil {
+		return s.redirect(w, r, "/groups/"+g.Handle, "flash.saved")
+	}
+	if !p.fail(err, "name", "description", "rules") {
+		return err
+	}
+	return s.render(w, r, http.StatusUnprocessableEntity, "group_form", p)
+}
+
+func (s *Server) groupJoin(w http.ResponseWriter, r *http.Request) error {
+	h := mux.Vars(r)["handle"]
+	if err := s.svc.JoinGroup(r.Context(), viewerFrom(r), h); err != nil {
+		return err
+	}
+	return s.redirect(w, r, "/groups/"+h, "flash.group_joined")
+}
+
+func (s *Server) groupLeave(w http.ResponseWriter, r *http.Request) error {
+	h := mux.Vars(r)["handle"]
+	if err := s.svc.LeaveGroup(r.Context(), viewerFrom(r), h); err != nil {
+		return err
+	}
+	return s.redirect(w, r, "/groups/"+h, "flash.group_left")
+}
+
+type memberPage struct {
+	page
+	Member *instance.Member
+	Groups []*instance.Group
+}
+
+// memberShow is a member's profile, visible to other members only: a
+// village noticeboard does not publish its residents to the web.
+func (s *Server) memberShow(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.svc.Member(r.Context(), mux.Vars(r)["handle"])
+	if err != nil {
+		return err
+	}
+	viewer := viewerFrom(r)
+	if m.Status != instance.StatusActive && !viewer.IsCoordinator() {
+		return instance.ErrNotFound
+	}
+	groups, err := s.svc.MemberGroups(r.Context(), m)
+	if err != nil {
+		return err
+	}
+	p := &memberPage{page: s.pageBase(r, "member.title"), Member: m, Groups: groups}
+	p.Title = m.DisplayName
+	return s.render(w, r, http.StatusOK, "member", p)
+}

@@ -1,0 +1,275 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"hearth/instance"
+)
+
+// Options configures the web interface.
+type Options struct {
+	Service  *instance.Service
+	Logger   *slog.Logger
+	SiteName string
+	BaseURL  string
+	// Secure marks cookies Secure (the instance is served over https).
+	Secure   bool
+	Language string
+	Location *time.Location
+	// Question is asked of applicants in approval mode.
+	Question string
+	Conduct  string
+	// SetupToken, when non-empty, unlocks /setup to create the first admin.
+	SetupToken string
+	// TrustedProxy says whether a peer address is a reverse proxy whose
+	// X-Forwarded-For header may be believed.
+	TrustedProxy func(net.IP) bool
+}
+
+// Server is the HTML interface.
+type Server struct {
+	opt    Options
+	svc    *instance.Service
+	log    *slog.Logger
+	tmpl   templates
+	cat    *catalogue
+	cssURL string
+	csrf   *http.CrossOriginProtection
+}
+
+// New parses the templates and the message catalogue; it fails on any
+// template error, so a broken template never reaches a running instance.
+func New(o Options) (*Server, error) {
+	if o.Service == nil {
+		return nil, errors.New("web: no service")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if o.Language == "" {
+		o.Language = "en"
+	}
+	if o.TrustedProxy == nil {
+		o.TrustedProxy = func(net.IP) bool { return false }
+	}
+	t, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	cat, err := loadCatalogue()
+	if err != nil {
+		return nil, err
+	}
+	css, err := staticHash("style.css")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opt: o, svc: o.Service, log: o.Logger, tmpl: t, cat: cat, cssURL: css}
+	s.csrf = http.NewCrossOriginProtection()
+	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path,
+			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+		s.errorPage(w, r, http.StatusForbidden, "error.cross_origin")
+	}))
+	return s, nil
+}
+
+// Register adds the HTML routes to r. Federation registers its
+// content-negotiated routes on the same router first.
+func (s *Server) Register(r *mux.Router) {
+	h := func(fn handlerFunc) http.Handler { return s.handle(fn) }
+	r.PathPrefix("/static/").Handler(serveStatic()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/", h(s.home)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/conduct", h(s.conduct)).Methods(http.MethodGet)
+	r.Handle("/setup", h(s.setup)).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/join", h(s.join)).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/login", h(s.login)).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/logout", h(s.logout)).Methods(http.MethodPost)
+	r.Handle("/settings/profile", h(s.member(s.profile))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/settings/password", h(s.member(s.password))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/groups", h(s.groupList)).Methods(http.MethodGet)
+	r.Handle("/groups/new", h(s.member(s.groupNew))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/groups/{handle}", h(s.groupShow)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/groups/{handle}/edit", h(s.member(s.groupEdit))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/groups/{handle}/join", h(s.member(s.groupJoin))).Methods(http.MethodPost)
+	r.Handle("/groups/{handle}/leave", h(s.member(s.groupLeave))).Methods(http.MethodPost)
+	r.Handle("/members/{handle}", h(s.member(s.memberShow))).Methods(http.MethodGet)
+	r.Handle("/admin/applications", h(s.member(s.applications))).Methods(http.MethodGet)
+	r.Handle("/admin/applications/{id:[0-9]+}/{decision:approve|reject}", h(s.member(s.decideApplication))).Methods(http.MethodPost)
+	r.Handle("/admin/invites", h(s.member(s.invites))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/admin/members", h(s.member(s.adminMembers))).Methods(http.MethodGet)
+	r.Handle("/admin/members/{id:[0-9]+}/roles", h(s.member(s.setRoles))).Methods(http.MethodPost)
+	r.Handle("/admin/members/{id:[0-9]+}/{action:suspend|reinstate}", h(s.member(s.suspend))).Methods(http.MethodPost)
+	r.NotFoundHandler = s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
+	}))
+	r.MethodNotAllowedHandler = s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusMethodNotAllowed, "error.method")
+	}))
+}
+
+// Handler returns a complete handler with only the HTML routes: the router
+// wrapped in the middleware. cmd uses Register and Middleware to share a
+// router with federation.
+func (s *Server) Handler() http.Handler {
+	r := mux.NewRouter()
+	s.Register(r)
+	return s.Middleware(r)
+}
+
+// handlerFunc is a handler that returns its error; handle turns errors into
+// pages in one place.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// fail maps a domain error to a friendly page. Internal errors are logged
+// with the request id and never shown.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var p *instance.Problem
+	switch {
+	case errors.As(err, &p):
+		s.problemPage(w, r, p)
+	case errors.Is(err, instance.ErrNotFound):
+		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
+	case errors.Is(err, instance.ErrForbidden):
+		if viewerFrom(r) == nil {
+			http.Redirect(w, r, "/login?next="+safeNext(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		s.errorPage(w, r, http.StatusForbidden, "error.forbidden")
+	case errors.Is(err, errTooLarge):
+		s.errorPage(w, r, http.StatusRequestEntityTooLarge, "error.too_large")
+	default:
+		s.log.Error("request failed", "request_id", requestID(r), "method", r.Method, "path", r.URL.Path, "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "error.internal")
+	}
+}
+
+type errorPage struct {
+	page
+	Message   string
+	RequestID string
+}
+
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, key string) {
+	p := &errorPage{page: s.pageBase(r, key+"_title"), Message: s.cat.text("en", key), RequestID: requestID(r)}
+	p.Message = p.T(key)
+	if err := s.render(w, r, status, "error", p); err != nil {
+		s.log.Error("render error page", "err", err)
+		http.Error(w, http.StatusText(status), status)
+	}
+}
+
+func (s *Server) problemPage(w http.ResponseWriter, r *http.Request, pr *instance.Problem) {
+	status := http.StatusConflict
+	switch {
+	case errors.Is(pr, instance.ErrForbidden):
+		status = http.StatusForbidden
+	case errors.Is(pr, instance.ErrNotFound):
+		status = http.StatusNotFound
+	case errors.Is(pr, instance.ErrInvalid):
+		status = http.StatusBadRequest
+	}
+	p := &errorPage{page: s.pageBase(r, "error.problem_title"), RequestID: requestID(r)}
+	p.Message = p.T(pr.Code, pr.Args...)
+	if err := s.render(w, r, status, "error", p); err != nil {
+		s.log.Error("render problem page", "err", err)
+		http.Error(w, http.StatusText(status), status)
+	}
+}
+
+// member wraps a handler that needs a logged-in member.
+func (s *Server) member(fn handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if viewerFrom(r) == nil {
+			http.Redirect(w, r, "/login?next="+safeNext(r.URL.RequestURI()), http.StatusSeeOther)
+			return nil
+		}
+		return fn(w, r)
+	}
+}
+
+// flash: a one-time message after a redirect, carried in a cookie as a
+// catalogue key (never free text, so it cannot be used to inject content).
+const flashCookie = "hearth_flash"
+
+func (s *Server) setFlash(w http.ResponseWriter, key string) {
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: key, Path: "/", HttpOnly: true, Secure: s.opt.Secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: 60})
+}
+
+func (s *Server) takeFlash(r *http.Request, p *page) string {
+	c, err := r.Cookie(flashCookie)
+	if err != nil || !strings.HasPrefix(c.Value, "flash.") {
+		return ""
+	}
+	if w, ok := r.Context().Value(writerKey{}).(http.ResponseWriter); ok {
+		http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1})
+	}
+	return p.T(c.Value)
+}
+
+// redirect sends the browser on after a successful POST, with a message.
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to, flashKey string) error {
+	if flashKey != "" {
+		s.setFlash(w, flashKey)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+// safeNext keeps only local paths for ?next= (no //host, no \, no scheme),
+// against open redirects.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsAny(next, "\\\r\n") || strings.Contains(strings.ToLower(next), "%2f%2f") ||
+		strings.Contains(strings.ToLower(next), "%5c") {
+		return "/"
+	}
+	return next
+}
+
+type ctxKey int
+
+const (
+	viewerKey ctxKey = iota
+	requestIDKey
+)
+
+type writerKey struct{}
+
+func viewerFrom(r *http.Request) *instance.Member {
+	m, _ := r.Context().Value(viewerKey).(*instance.Member)
+	return m
+}
+
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey).(string)
+	return id
+}
+
+func withValue(r *http.Request, k, v any) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), k, v))
+}
+
+// fmtInt is used for ids in URLs.
+func fmtInt(id int64) string { return fmt.Sprint(id) }
