@@ -2,8 +2,8 @@ package web
 
 import (
 	"net/http"
-	"strings"
 	"net/url"
+	"strings"
 
 	"hearth/instance"
 )
@@ -27,8 +27,8 @@ type field struct {
 	ID, Name, Type, Label, Hint, Value, Error, Autocomplete string
 	OptionalText                                            string
 	Optional, Checked                                       bool
-	Options                                                  []option
-	Rows                                                     int
+	Options                                                 []option
+	Rows                                                    int
 }
 
 type option struct {

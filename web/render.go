@@ -41,7 +41,7 @@ func parseTemplates() (templates, error) {
 }
 
 var funcs = template.FuncMap{
-	"join": strings.Join,
+	"join":  strings.Join,
 	"lines": func(s string) []string { return strings.Split(s, "\n") },
 }
 

@@ -258,4 +258,3 @@ var adminMessages = map[string]string{
 	"err.email_taken":     "is already used by another member",
 	"err.password_short":  fmt.Sprintf("must be at least %d characters", instance.MinPassword),
 }
-
