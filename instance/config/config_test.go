@@ -1,0 +1,161 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func noEnv(string) string { return "" }
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "hearth.toml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The example file documents every key; it must parse, with no unknown
+// keys, and describe the same defaults as Default().
+func TestExampleConfigLoads(t *testing.T) {
+	cfg, err := Load("../../config.example.toml", noEnv)
+	if err != nil {
+		t.Fatalf("config.example.toml: %v", err)
+	}
+	def := Default()
+	if err := def.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != def.Listen || cfg.DataDir != def.DataDir || cfg.BaseURL != def.BaseURL ||
+		cfg.Instance.Group != def.Instance.Group || cfg.Instance.Registration != def.Instance.Registration ||
+		cfg.Federation.AllowPrivateAddresses || !cfg.Federation.Enabled || cfg.TLS.ACME {
+		t.Errorf("example config differs from the defaults:\nexample %+v\ndefault %+v", cfg, def)
+	}
+	if strings.TrimSpace(cfg.Instance.Conduct) != strings.TrimSpace(DefaultConduct) {
+		t.Errorf("example conduct differs from DefaultConduct")
+	}
+}
+
+func TestDefaultsWithoutFile(t *testing.T) {
+	cfg, err := Load("", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:8080" || cfg.BaseURL != "http://127.0.0.1:8080" || cfg.DataDir != "hearth-data" {
+		t.Errorf("defaults = %q %q %q", cfg.Listen, cfg.BaseURL, cfg.DataDir)
+	}
+	if cfg.Instance.Group != "village" || cfg.Instance.Registration != "approval" || cfg.Federation.AllowPrivateAddresses {
+		t.Errorf("instance defaults = %+v, federation %+v", cfg.Instance, cfg.Federation)
+	}
+}
+
+func TestEnvironmentOverrides(t *testing.T) {
+	path := writeConfig(t, "listen = \"127.0.0.1:9000\"\ndata_dir = \"from-file\"\n")
+	env := map[string]string{
+		"HEARTH_CONFIG":   path,
+		"HEARTH_LISTEN":   "127.0.0.1:9100",
+		"HEARTH_BASE_URL": "https://village.example",
+		"HEARTH_DATA_DIR": "/tmp/from-env",
+	}
+	cfg, err := Load("", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:9100" || cfg.BaseURL != "https://village.example" || cfg.DataDir != "/tmp/from-env" {
+		t.Errorf("got listen %q base %q data %q", cfg.Listen, cfg.BaseURL, cfg.DataDir)
+	}
+	// HEARTH_CONFIG was used: without the overrides, the file's values show.
+	cfg, err = Load("", func(k string) string {
+		if k == "HEARTH_CONFIG" {
+			return path
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataDir != "from-file" || cfg.BaseURL != "http://127.0.0.1:9000" {
+		t.Errorf("file values not used: data %q base %q", cfg.DataDir, cfg.BaseURL)
+	}
+}
+
+// Every refusal names the key and says why.
+func TestRefusals(t *testing.T) {
+	cases := []struct {
+		name, body, want string
+	}{
+		{"unknown top-level key", `lissten = "x"`, "unknown key lissten"},
+		{"unknown nested key", "[instance]\nnmae = \"x\"", "unknown key instance.nmae"},
+		{"syntax error", "listen = ", "line 1"},
+		{"wrong type", "listen = 8080", "listen"},
+		{"bad listen", `listen = "8080"`, "listen: must be host:port"},
+		{"http base_url on a public host", `base_url = "http://village.example"`, "base_url: must use https://"},
+		{"base_url with a path", `base_url = "https://village.example/hearth"`, "base_url: must be just scheme and host"},
+		{"base_url not a URL", `base_url = "village.example"`, "base_url"},
+		{"ftp base_url", `base_url = "ftp://village.example"`, "base_url"},
+		{"empty data_dir", `data_dir = " "`, "data_dir: must not be empty"},
+		{"bad trusted proxy", `trusted_proxies = ["not-an-ip"]`, "trusted_proxies"},
+		{"bad group handle", "[instance]\ngroup = \"Our Village\"", "instance.group"},
+		{"bad registration", "[instance]\nregistration = \"closed\"", `instance.registration: must be "open", "approval" or "invite" (got "closed")`},
+		{"bad language", "[instance]\nlanguage = \"English\"", "instance.language"},
+		{"bad time zone", "[instance]\ntime_zone = \"Mars/Olympus\"", "instance.time_zone"},
+		{"empty name", "[instance]\nname = \"\"", "instance.name"},
+		{"empty question in approval mode", "[instance]\nregistration = \"approval\"\napplication_question = \"\"", "instance.application_question"},
+		{"empty conduct", "[instance]\nconduct = \"  \"", "instance.conduct"},
+		{"bad blocked domain", "[federation]\nblocked_domains = [\"not a domain\"]", "federation.blocked_domains"},
+		{"cert without key", "base_url = \"https://v.example\"\n[tls]\ncert_file = \"c.pem\"", "tls: cert_file and key_file must be given together"},
+		{"acme and cert", "base_url = \"https://v.example\"\n[tls]\nacme = true\nhttp_listen = \":80\"\ncert_file = \"c\"\nkey_file = \"k\"", "tls.acme: cannot be used together"},
+		{"acme on http", "[tls]\nacme = true\nhttp_listen = \":80\"", "base_url: must use https:// when TLS is configured"},
+		{"acme on localhost", "base_url = \"https://localhost\"\n[tls]\nacme = true\nhttp_listen = \":80\"", "tls.acme: needs a public DNS name"},
+		{"acme without http_listen", "base_url = \"https://v.example\"\n[tls]\nacme = true", "tls.http_listen"},
+		{"bad acme email", "base_url = \"https://v.example\"\n[tls]\nacme = true\nhttp_listen = \":80\"\nacme_email = \"nope\"", "tls.acme_email"},
+		{"bad log level", "[log]\nlevel = \"loud\"", "log.level"},
+		{"bad log format", "[log]\nformat = \"xml\"", "log.format"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load(writeConfig(t, c.body), noEnv)
+			if err == nil {
+				t.Fatalf("accepted %q", c.body)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q does not contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestAccepted(t *testing.T) {
+	cases := map[string]string{
+		"http on loopback v4": `base_url = "http://127.0.0.1:8080"`,
+		"http on loopback v6": `base_url = "http://[::1]:8080"`,
+		"http on localhost":   `base_url = "http://localhost:8080"`,
+		"https public":        `base_url = "https://village.example/"`,
+		"acme":                "listen = \":443\"\nbase_url = \"https://village.example\"\n[tls]\nacme = true\nhttp_listen = \":80\"",
+		"blocked wildcard":    "[federation]\nblocked_domains = [\"*.spam.example\", \"Bad.Example\"]",
+		"proxies":             `trusted_proxies = ["127.0.0.1", "10.0.0.0/8", "::1"]`,
+		"invite no question":  "[instance]\nregistration = \"invite\"\napplication_question = \"\"",
+		"welsh, other zone":   "[instance]\nlanguage = \"cy\"\ntime_zone = \"UTC\"",
+	}
+	for name, body := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := Load(writeConfig(t, body), noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(cfg.BaseURL, "/") {
+				t.Errorf("base_url keeps its trailing slash: %q", cfg.BaseURL)
+			}
+		})
+	}
+}
+
+func TestMissingFileIsAnError(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "nope.toml") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,253 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"hearth/instance"
+)
+
+func newStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "hearth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+func TestMigrateEmptyDatabase(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	var v int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	if v != SchemaVersion() || v < 1 {
+		t.Errorf("user_version = %d, want %d", v, SchemaVersion())
+	}
+	problems, err := s.Check(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) != 0 {
+		t.Errorf("integrity/foreign key problems: %v", problems)
+	}
+	for _, table := range []string{"members", "member_roles", "sessions", "invites", "groups", "group_members", "handles"} {
+		var n int
+		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+			t.Errorf("table %s: %v", table, err)
+		}
+	}
+}
+
+func TestReopenDoesNotRemigrate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hearth.db")
+	ctx := context.Background()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateGroup(ctx, &instance.Group{Handle: "village", Name: "V", Main: true, CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	if _, err := s.GroupByHandle(ctx, "village"); err != nil {
+		t.Errorf("data lost on reopen: %v", err)
+	}
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hearth.db")
+	ctx := context.Background()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, "PRAGMA user_version = 999"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err = Open(ctx, path)
+	if !errors.Is(err, ErrNewerSchema) {
+		t.Fatalf("err = %v, want ErrNewerSchema", err)
+	}
+}
+
+// Every pooled connection must carry the pragmas, not only the first.
+func TestPragmasOnEveryConnection(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	conns := make([]interface{ Close() error }, 0, 3)
+	for i := 0; i < 3; i++ {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		var mode string
+		var fk, busy, synchronous int
+		if err := c.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&synchronous); err != nil {
+			t.Fatal(err)
+		}
+		if mode != "wal" || fk != 1 || busy != 5000 || synchronous != 1 {
+			t.Errorf("connection %d: journal_mode=%s foreign_keys=%d busy_timeout=%d synchronous=%d", i, mode, fk, busy, synchronous)
+		}
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+func member(handle, email string, status instance.Status) *instance.Member {
+	return &instance.Member{Handle: handle, DisplayName: handle, Email: email, PasswordHash: "x", Language: "en",
+		ContactPreference: instance.ContactSite, Status: status, Roles: []instance.Role{instance.RoleMember},
+		ConductAcceptedAt: t0, CreatedAt: t0}
+}
+
+// Members and groups share one namespace of handles.
+func TestHandlesAreUniqueAcrossMembersAndGroups(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	if _, err := s.CreateGroup(ctx, &instance.Group{Handle: "lunch", Name: "Lunch", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.CreateMember(ctx, member("lunch", "", instance.StatusActive), "", t0)
+	if f := instance.Fields(err)["handle"]; f == nil || f.Code != "err.handle_taken" {
+		t.Fatalf("member with a group's handle: %v", err)
+	}
+	if _, err := s.CreateMember(ctx, member("ann", "ann@example.org", instance.StatusActive), "", t0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.CreateGroup(ctx, &instance.Group{Handle: "ann", Name: "Ann's", CreatedAt: t0})
+	if f := instance.Fields(err)["handle"]; f == nil || f.Code != "err.handle_taken" {
+		t.Fatalf("group with a member's handle: %v", err)
+	}
+	_, err = s.CreateMember(ctx, member("ann2", "ann@example.org", instance.StatusActive), "", t0)
+	if f := instance.Fields(err)["email"]; f == nil || f.Code != "err.email_taken" {
+		t.Fatalf("duplicate email: %v", err)
+	}
+	// The failed inserts left nothing behind.
+	var n int
+	s.db.QueryRow("SELECT count(*) FROM handles").Scan(&n)
+	if n != 2 {
+		t.Errorf("handles rows = %d, want 2", n)
+	}
+}
+
+// An invite can be used once, even by two sign-ups racing each other.
+func TestInviteIsSingleUseUnderRace(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	admin, err := s.CreateMember(ctx, member("admin", "", instance.StatusActive), "", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateInvite(ctx, &instance.Invite{Code: "abc", CreatedBy: admin, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, errs[i] = s.CreateMember(ctx, member("m"+string(rune('a'+i)), "", instance.StatusActive), "abc", t0)
+		}(i)
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+		} else if f := instance.Fields(err)["invite"]; f == nil {
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d sign-ups used one invite, want exactly 1", ok)
+	}
+	var members int
+	s.db.QueryRow("SELECT count(*) FROM members").Scan(&members)
+	if members != 2 {
+		t.Errorf("members = %d, want 2 (the failed ones rolled back)", members)
+	}
+	// Expired invites are refused too.
+	if err := s.CreateInvite(ctx, &instance.Invite{Code: "old", CreatedBy: admin, CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateMember(ctx, member("late", "", instance.StatusActive), "old", t0.Add(time.Hour)); instance.Fields(err)["invite"] == nil {
+		t.Errorf("expired invite accepted: %v", err)
+	}
+}
+
+func TestBackupWhileOpen(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	if _, err := s.CreateGroup(ctx, &instance.Group{Handle: "village", Name: "V", Main: true, CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "backup.db")
+	if err := s.Backup(ctx, dst); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Backup(ctx, dst); err == nil {
+		t.Error("backup overwrote an existing file")
+	}
+	b, err := Open(ctx, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if g, err := b.GroupByHandle(ctx, "village"); err != nil || g.Name != "V" {
+		t.Errorf("backup content: %v %v", g, err)
+	}
+}
+
+func TestStatusTransitionsEndSessions(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	id, err := s.CreateMember(ctx, member("ann", "", instance.StatusActive), "", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateSession(ctx, "h1", id, t0, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SessionMember(ctx, "h1", t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SessionMember(ctx, "h1", t0.Add(2*time.Hour)); !errors.Is(err, instance.ErrNotFound) {
+		t.Errorf("expired session still works: %v", err)
+	}
+	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusPending}, instance.StatusRejected); !errors.Is(err, instance.ErrConflict) {
+		t.Errorf("illegal transition active→rejected: %v", err)
+	}
+	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusActive}, instance.StatusSuspended); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SessionMember(ctx, "h1", t0); !errors.Is(err, instance.ErrNotFound) {
+		t.Errorf("session survived suspension: %v", err)
+	}
+}
