@@ -56,6 +56,9 @@ func (p *formPage) Field(name, typ, labelKey string, hintKey ...string) field {
 		Autocomplete: autocomplete[name], OptionalText: p.T("form.optional")}
 	if typ == "password" {
 		f.Value = "" // never echo a password back into the page
+		if labelKey == "field.password_current" {
+			f.Autocomplete = "current-password" // lets password managers fill it in
+		}
 	}
 	if len(hintKey) > 0 && hintKey[0] != "" {
 		f.Hint = p.T(hintKey[0])
