@@ -73,6 +73,9 @@ type Member struct {
 	Roles             []Role
 	Status            Status
 	ApplicationAnswer string
+	// HelperFriend members may post and manage needs on behalf of a
+	// neighbour who has no account (coordinators always may).
+	HelperFriend      bool
 	ConductAcceptedAt time.Time
 	CreatedAt         time.Time
 	PasswordHash      string
@@ -102,6 +105,11 @@ func (m *Member) Has(r Role) bool {
 
 // IsCoordinator is true for coordinators and admins.
 func (m *Member) IsCoordinator() bool { return m.Has(RoleCoordinator) }
+
+// CanPostOnBehalf is true for coordinators and helper-friends.
+func (m *Member) CanPostOnBehalf() bool {
+	return m.IsCoordinator() || (m.Has(RoleMember) && m.HelperFriend)
+}
 
 // IsAdmin is true for admins.
 func (m *Member) IsAdmin() bool { return m.Has(RoleAdmin) }

@@ -33,6 +33,21 @@ type Options struct {
 	// ConductVersion names the code of conduct members accept, so a changed
 	// code can be accepted again later.
 	ConductVersion string
+
+	// Location is the instance's time zone: dates typed into forms are
+	// read in it (default UTC).
+	Location *time.Location
+	// Categories for needs and offers (default DefaultCategories).
+	Categories []Category
+	// NeedExpiry is how long a need stays open (default 14 days).
+	NeedExpiry time.Duration
+	// ClaimLapse is how long a claim holds unless renewed (default 7 days).
+	ClaimLapse time.Duration
+	// ReminderBefore is how long before expiry the requester is asked
+	// whether the need is still needed (default 3 days).
+	ReminderBefore time.Duration
+	// DefaultVisibility for new items (default public).
+	DefaultVisibility Visibility
 }
 
 // Service holds the use cases. Web handlers and the admin command line call
@@ -45,6 +60,12 @@ type Service struct {
 	session  time.Duration
 	invite   time.Duration
 	throttle *throttle
+	loc      *time.Location
+	cats     []Category
+	expiry   time.Duration
+	lapse    time.Duration
+	remind   time.Duration
+	defVis   Visibility
 	// dummyHash is checked against when a login names nobody, so that an
 	// unknown account costs the same time as a wrong password.
 	dummyHash string
@@ -70,6 +91,24 @@ func New(o Options) (*Service, error) {
 	if o.InviteLifetime <= 0 {
 		o.InviteLifetime = 14 * 24 * time.Hour
 	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if len(o.Categories) == 0 {
+		o.Categories = DefaultCategories
+	}
+	if o.NeedExpiry <= 0 {
+		o.NeedExpiry = 14 * 24 * time.Hour
+	}
+	if o.ClaimLapse <= 0 {
+		o.ClaimLapse = 7 * 24 * time.Hour
+	}
+	if o.ReminderBefore <= 0 {
+		o.ReminderBefore = 3 * 24 * time.Hour
+	}
+	if o.DefaultVisibility == "" {
+		o.DefaultVisibility = VisibilityPublic
+	}
 	dummy, err := HashPassword(RandomToken(16))
 	if err != nil {
 		return nil, err
@@ -78,6 +117,8 @@ func New(o Options) (*Service, error) {
 		store: o.Store, now: o.Clock, log: o.Logger, reg: o.Registration,
 		session: o.SessionLifetime, invite: o.InviteLifetime,
 		throttle: newThrottle(o.Clock), dummyHash: dummy,
+		loc: o.Location, cats: o.Categories, expiry: o.NeedExpiry, lapse: o.ClaimLapse, remind: o.ReminderBefore,
+		defVis: o.DefaultVisibility,
 	}, nil
 }
 

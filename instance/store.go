@@ -10,6 +10,8 @@ import (
 // the current state in the same statement, so two requests racing each
 // other cannot both win.
 type Store interface {
+	ItemStore
+
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed
 	// in the same transaction; an unknown, used or expired code gives a
@@ -66,4 +68,155 @@ type Invite struct {
 // Usable reports whether the invite can still be used at now.
 func (i *Invite) Usable(now time.Time) bool {
 	return i.UsedBy == 0 && now.Before(i.ExpiresAt)
+}
+
+// ItemFilter selects items for a list. Zero fields do not filter.
+type ItemFilter struct {
+	Kind     Kind
+	Category string
+	GroupID  int64
+	Query    string // full-text search
+	// PublicOnly limits to public items (for visitors who are not members).
+	PublicOnly bool
+	// Current keeps open needs, open offers and scheduled actions that have
+	// not ended by Now.
+	Current bool
+	Now     time.Time
+	// People filters for "my activity".
+	AuthorID   int64
+	ClaimedBy  int64
+	TakenBy    int64
+	AttendeeID int64
+	// Upcoming keeps actions ending after Now, soonest first.
+	Upcoming bool
+	BeforeID int64 // for paging: items with a smaller id
+	Limit    int
+}
+
+// ItemChange is a state transition, applied only if the item is in one of
+// the expected states (and, with OnlyIfClaimedBy, still claimed by that
+// member), so that of two racing requests exactly one wins.
+type ItemChange struct {
+	State           ItemState
+	Reason          string
+	Now             time.Time
+	SetClaim        bool // set ClaimedBy and ClaimExpiresAt (0 and zero time clear them)
+	ClaimedBy       int64
+	ClaimExpiresAt  time.Time
+	SetExpiry       bool
+	ExpiresAt       time.Time
+	SetTaken        bool
+	TakenBy         int64
+	ClearReminder   bool
+	OnlyIfClaimedBy int64
+	// Notify is written in the same transaction.
+	Notify []Notification
+}
+
+// Interest is an "I can help" on a need or an "I'd like this" on an offer.
+type Interest struct {
+	ID        int64
+	ItemID    int64
+	MemberID  int64
+	Member    string // display name
+	Handle    string
+	Verified  bool // the member is a verified helper
+	Message   string
+	Buddy     bool // "I'll bring a buddy"
+	CreatedAt time.Time
+}
+
+// AttendStatus is a member's place on an action.
+type AttendStatus string
+
+// Going, or on the waiting list.
+const (
+	AttendGoing   AttendStatus = "going"
+	AttendWaiting AttendStatus = "waiting"
+)
+
+// Attendee is one member's place on an action.
+type Attendee struct {
+	MemberID  int64
+	Member    string
+	Handle    string
+	SlotID    int64
+	SlotName  string
+	Status    AttendStatus
+	CreatedAt time.Time
+}
+
+// Response is a comment in an item's thread.
+type Response struct {
+	ID           int64
+	ItemID       int64
+	AuthorID     int64
+	Author       string
+	AuthorHandle string
+	Body         string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Deleted      bool // by its author
+	Removed      bool // by a coordinator
+}
+
+// Notification is something a member is told on their page.
+type Notification struct {
+	ID        int64
+	MemberID  int64
+	ItemID    int64
+	ItemTitle string
+	ItemPath  string
+	Code      string // catalogue key, e.g. "note.promoted"
+	CreatedAt time.Time
+	Read      bool
+}
+
+// ItemStore is the persistence of needs, offers and actions.
+type ItemStore interface {
+	CreateItem(ctx context.Context, it *Item) (int64, error)
+	// UpdateItem saves the editable fields (not the state) of a live item.
+	UpdateItem(ctx context.Context, it *Item) error
+	// ItemByID returns an item, deleted or not, with its slots and counts.
+	ItemByID(ctx context.Context, id int64) (*Item, error)
+	ListItems(ctx context.Context, f ItemFilter) ([]*Item, error)
+	// DeleteItem leaves a tombstone and erases the private fields.
+	DeleteItem(ctx context.Context, id int64, now time.Time) error
+	TransitionItem(ctx context.Context, id int64, from []ItemState, ch ItemChange) error
+
+	// AddInterest records or updates a member's interest in an open item.
+	AddInterest(ctx context.Context, in *Interest) error
+	DeleteInterest(ctx context.Context, itemID, memberID int64) error
+	InterestByID(ctx context.Context, id int64) (*Interest, error)
+	ListInterests(ctx context.Context, itemID int64) ([]*Interest, error)
+
+	// JoinAction gives the member a place (or a waiting-list place) in one
+	// transaction, so the last place goes to exactly one member.
+	JoinAction(ctx context.Context, itemID, slotID, memberID int64, now time.Time) (AttendStatus, error)
+	// LeaveAction removes the member and promotes whoever waits first for a
+	// place that is now free; it returns the promoted members.
+	LeaveAction(ctx context.Context, itemID, memberID int64, now time.Time) ([]int64, error)
+	ListAttendees(ctx context.Context, itemID int64) ([]*Attendee, error)
+
+	AddResponse(ctx context.Context, r *Response) (int64, error)
+	UpdateResponse(ctx context.Context, id int64, body string, now time.Time) error
+	// DeleteResponse marks a response deleted (removedBy 0) or removed by a
+	// coordinator.
+	DeleteResponse(ctx context.Context, id, removedBy int64, now time.Time) error
+	ResponseByID(ctx context.Context, id int64) (*Response, error)
+	ListResponses(ctx context.Context, itemID int64) ([]*Response, error)
+
+	ListNotifications(ctx context.Context, memberID int64, limit int) ([]*Notification, error)
+	MarkNotificationsRead(ctx context.Context, memberID int64, now time.Time) error
+
+	// ExpireNeeds closes needs whose expiry has passed.
+	ExpireNeeds(ctx context.Context, now time.Time) (int, error)
+	// LapseClaims returns to open the needs whose claim was not renewed,
+	// telling the helper and the requester.
+	LapseClaims(ctx context.Context, now time.Time) (int, error)
+	// RemindExpiring tells requesters of open needs expiring before
+	// `before` (once per need).
+	RemindExpiring(ctx context.Context, now, before time.Time) (int, error)
+
+	SetHelperFriend(ctx context.Context, memberID int64, on bool) error
 }

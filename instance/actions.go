@@ -1,0 +1,239 @@
+package instance
+
+import (
+	"context"
+	"errors"
+)
+
+// JoinAction gives the member a place on an action, in a role slot when
+// slotID is not 0. When the action or slot is full they join the waiting
+// list instead; the status says which.
+func (s *Service) JoinAction(ctx context.Context, by *Member, actionID, slotID int64) (AttendStatus, error) {
+	it, err := s.liveItem(ctx, actionID)
+	if err != nil {
+		return "", err
+	}
+	if err := requireKind(it, KindAction); err != nil {
+		return "", err
+	}
+	if !by.Has(RoleMember) || !s.CanSee(by, it) {
+		return "", ErrForbidden
+	}
+	if it.State != StateScheduled || it.Happened(s.now()) {
+		return "", problem(ErrConflict, "action.not_open")
+	}
+	if slotID != 0 {
+		found := false
+		for _, sl := range it.Slots {
+			found = found || sl.ID == slotID
+		}
+		if !found {
+			return "", problem(ErrInvalid, "action.no_such_slot")
+		}
+	}
+	st, err := s.store.JoinAction(ctx, it.ID, slotID, by.ID, s.now())
+	if errors.Is(err, ErrConflict) {
+		return "", problem(ErrConflict, "action.already_joined")
+	}
+	return st, err
+}
+
+// LeaveAction gives up a place (or a waiting-list place). Whoever waits
+// first for the freed place is promoted and told on their page.
+func (s *Service) LeaveAction(ctx context.Context, by *Member, actionID int64) error {
+	it, err := s.liveItem(ctx, actionID)
+	if err != nil {
+		return err
+	}
+	if err := requireKind(it, KindAction); err != nil {
+		return err
+	}
+	if !by.Has(RoleMember) {
+		return ErrForbidden
+	}
+	promoted, err := s.store.LeaveAction(ctx, it.ID, by.ID, s.now())
+	if errors.Is(err, ErrNotFound) {
+		return problem(ErrConflict, "action.not_joined")
+	}
+	if err != nil {
+		return err
+	}
+	if len(promoted) > 0 {
+		s.log.Info("waiting list promoted", "action", it.ID, "members", promoted)
+	}
+	return nil
+}
+
+// CancelAction cancels a scheduled action with a reason; everyone coming
+// or waiting is told.
+func (s *Service) CancelAction(ctx context.Context, by *Member, actionID int64, reason string) error {
+	it, err := s.liveItem(ctx, actionID)
+	if err != nil {
+		return err
+	}
+	if err := requireKind(it, KindAction); err != nil {
+		return err
+	}
+	if !s.CanManage(by, it) {
+		return ErrForbidden
+	}
+	reason, fe := cleanText(reason, textRule{field: "reason", required: true, max: MaxReason})
+	if fe != nil {
+		return fe
+	}
+	people, err := s.store.ListAttendees(ctx, it.ID)
+	if err != nil {
+		return err
+	}
+	var notify []Notification
+	for _, a := range people {
+		notify = append(notify, Notification{MemberID: a.MemberID, ItemID: it.ID, Code: "note.action_cancelled"})
+	}
+	return s.transition(ctx, it, []ItemState{StateScheduled}, ItemChange{State: StateCancelled, Reason: reason, Notify: notify},
+		"action.not_open")
+}
+
+// Attendees lists who is coming and waiting. Organisers and coordinators
+// see everyone; other members see only themselves (and the counts on the
+// item).
+func (s *Service) Attendees(ctx context.Context, viewer *Member, it *Item) ([]*Attendee, error) {
+	if !viewer.Has(RoleMember) {
+		return nil, nil
+	}
+	list, err := s.store.ListAttendees(ctx, it.ID)
+	if err != nil || s.CanManage(viewer, it) {
+		return list, err
+	}
+	var own []*Attendee
+	for _, a := range list {
+		if a.MemberID == viewer.ID {
+			own = append(own, a)
+		}
+	}
+	return own, nil
+}
+
+// AddResponse adds a comment to an item's thread.
+func (s *Service) AddResponse(ctx context.Context, by *Member, itemID int64, body string) (*Response, error) {
+	it, err := s.liveItem(ctx, itemID)
+	if err != nil {
+		return nil, err
+	}
+	if !by.Has(RoleMember) || !s.CanSee(by, it) {
+		return nil, ErrForbidden
+	}
+	body, fe := cleanText(body, textRule{field: "body", required: true, max: MaxResponse, multiline: true})
+	if fe != nil {
+		return nil, fe
+	}
+	now := s.now()
+	r := &Response{ItemID: it.ID, AuthorID: by.ID, Body: body, CreatedAt: now, UpdatedAt: now}
+	if r.ID, err = s.store.AddResponse(ctx, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Response returns one response for editing by its author.
+func (s *Service) Response(ctx context.Context, by *Member, id int64) (*Response, error) {
+	r, err := s.store.ResponseByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Deleted || r.Removed {
+		return nil, ErrGone
+	}
+	if !by.Has(RoleMember) || by.ID != r.AuthorID {
+		return nil, ErrForbidden
+	}
+	return r, nil
+}
+
+// EditResponse changes a response's text; its author only.
+func (s *Service) EditResponse(ctx context.Context, by *Member, id int64, body string) (*Response, error) {
+	r, err := s.Response(ctx, by, id)
+	if err != nil {
+		return nil, err
+	}
+	body, fe := cleanText(body, textRule{field: "body", required: true, max: MaxResponse, multiline: true})
+	if fe != nil {
+		return nil, fe
+	}
+	return r, s.store.UpdateResponse(ctx, id, body, s.now())
+}
+
+// DeleteResponse: the author deletes their own response.
+func (s *Service) DeleteResponse(ctx context.Context, by *Member, id int64) (*Response, error) {
+	r, err := s.Response(ctx, by, id)
+	if err != nil {
+		return nil, err
+	}
+	return r, s.store.DeleteResponse(ctx, id, 0, s.now())
+}
+
+// RemoveResponse: a coordinator removes someone's response.
+func (s *Service) RemoveResponse(ctx context.Context, by *Member, id int64) (*Response, error) {
+	if !by.IsCoordinator() {
+		return nil, ErrForbidden
+	}
+	r, err := s.store.ResponseByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("response removed", "response", id, "by", by.Handle)
+	return r, s.store.DeleteResponse(ctx, id, by.ID, s.now())
+}
+
+// Responses lists an item's thread (deleted and removed ones stay as a
+// placeholder so replies keep their context).
+func (s *Service) Responses(ctx context.Context, it *Item) ([]*Response, error) {
+	return s.store.ListResponses(ctx, it.ID)
+}
+
+// Activity is a member's "my activity" page.
+type Activity struct {
+	Asked, Offered, Claimed, Organised, Joined []*Item
+	Expiring                                   []*Item // open needs of theirs that will expire soon
+	Notifications                              []*Notification
+}
+
+// MyActivity gathers what a member asked, offered, claimed and joined, and
+// what they have been told.
+func (s *Service) MyActivity(ctx context.Context, m *Member) (*Activity, error) {
+	if !m.Has(RoleMember) {
+		return nil, ErrForbidden
+	}
+	a := &Activity{}
+	now := s.now()
+	var err error
+	lists := []struct {
+		dst *[]*Item
+		f   ItemFilter
+	}{
+		{&a.Asked, ItemFilter{Kind: KindNeed, AuthorID: m.ID}},
+		{&a.Offered, ItemFilter{Kind: KindOffer, AuthorID: m.ID}},
+		{&a.Claimed, ItemFilter{Kind: KindNeed, ClaimedBy: m.ID}},
+		{&a.Organised, ItemFilter{Kind: KindAction, AuthorID: m.ID}},
+		{&a.Joined, ItemFilter{Kind: KindAction, AttendeeID: m.ID}},
+	}
+	for _, l := range lists {
+		l.f.Now, l.f.Limit = now, 50
+		if *l.dst, err = s.store.ListItems(ctx, l.f); err != nil {
+			return nil, err
+		}
+	}
+	for _, it := range a.Asked {
+		if it.State == StateOpen && it.ExpiresAt.Sub(now) <= s.remind {
+			a.Expiring = append(a.Expiring, it)
+		}
+	}
+	if a.Notifications, err = s.store.ListNotifications(ctx, m.ID, 30); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// MarkNotificationsRead clears the "new" marker on a member's notifications.
+func (s *Service) MarkNotificationsRead(ctx context.Context, m *Member) error {
+	return s.store.MarkNotificationsRead(ctx, m.ID, s.now())
+}

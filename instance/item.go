@@ -1,0 +1,253 @@
+package instance
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kind is what sort of item a post is.
+type Kind string
+
+// The three kinds of item.
+const (
+	KindNeed   Kind = "need"
+	KindOffer  Kind = "offer"
+	KindAction Kind = "action"
+)
+
+// Kinds lists the kinds in display order.
+var Kinds = []Kind{KindNeed, KindOffer, KindAction}
+
+// Visibility says who sees an item.
+type Visibility string
+
+// Visibilities: public (on the open web and federated to followers as
+// public), followers (members here and the groups' followers), village
+// (members of this instance only; never leaves it).
+const (
+	VisibilityPublic    Visibility = "public"
+	VisibilityFollowers Visibility = "followers"
+	VisibilityVillage   Visibility = "village"
+)
+
+// Visibilities lists them in display order.
+var Visibilities = []Visibility{VisibilityPublic, VisibilityFollowers, VisibilityVillage}
+
+// ItemState is where an item is in its life cycle.
+type ItemState string
+
+// Need: open → claimed → done, or closed; unclaim returns to open.
+// Offer: open → taken → closed. Action: scheduled → cancelled (it has
+// "happened" once its end time has passed).
+const (
+	StateOpen      ItemState = "open"
+	StateClaimed   ItemState = "claimed"
+	StateDone      ItemState = "done"
+	StateClosed    ItemState = "closed"
+	StateTaken     ItemState = "taken"
+	StateScheduled ItemState = "scheduled"
+	StateCancelled ItemState = "cancelled"
+)
+
+// Category is one of the instance's configured categories. Sensitive ones
+// (entering homes, personal care, money, children) can only be claimed by
+// verified helpers.
+type Category struct {
+	Name      string
+	Sensitive bool
+}
+
+// DefaultCategories is the starter list used when the config has none.
+var DefaultCategories = []Category{
+	{Name: "shopping"}, {Name: "prescriptions"}, {Name: "lifts"}, {Name: "befriending"}, {Name: "DIY"},
+	{Name: "lending"}, {Name: "food"}, {Name: "dog walking"},
+	{Name: "personal care", Sensitive: true}, {Name: "money", Sensitive: true}, {Name: "children", Sensitive: true},
+}
+
+// Slot is a role within an action ("drivers", 2 places).
+type Slot struct {
+	ID       int64
+	Name     string
+	Capacity int
+	Going    int
+	Waiting  int
+}
+
+// Full reports whether the slot has no free place.
+func (s Slot) Full() bool { return s.Going >= s.Capacity }
+
+// Item is a need, an offer or an action.
+type Item struct {
+	ID           int64
+	Kind         Kind
+	GroupID      int64
+	GroupHandle  string
+	GroupName    string
+	AuthorID     int64
+	Author       string // display name
+	AuthorHandle string
+	Title        string
+	Description  string
+	Category     string
+	Area         string
+	Visibility   Visibility
+	State        ItemState
+	StateReason  string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	DeletedAt    time.Time
+
+	// Needs. Address, Contact and the on-behalf details are private: see
+	// Service.CanSeePrivate.
+	NeededBy       time.Time
+	ExpiresAt      time.Time
+	Address        string
+	Contact        string
+	OnBehalfName   string
+	OnBehalfPhone  string
+	ClaimedBy      int64
+	ClaimedByName  string
+	ClaimExpiresAt time.Time
+	RemindedAt     time.Time
+
+	// Offers.
+	AvailableUntil time.Time
+	TakenBy        int64
+	TakenByName    string
+
+	// Actions. Capacity 0 means no overall limit.
+	StartsAt time.Time
+	EndsAt   time.Time
+	Place    string
+	Capacity int
+	Going    int
+	Waiting  int
+	Slots    []Slot
+}
+
+// OnBehalf reports whether the need was posted for a neighbour without an
+// account.
+func (i *Item) OnBehalf() bool { return i.OnBehalfName != "" }
+
+// Deleted reports whether the item was removed (its URL answers 410).
+func (i *Item) Deleted() bool { return !i.DeletedAt.IsZero() }
+
+// Full reports whether an action has no free place overall.
+func (i *Item) Full() bool { return i.Capacity > 0 && i.Going >= i.Capacity }
+
+// Happened reports whether an action has ended.
+func (i *Item) Happened(now time.Time) bool { return !i.EndsAt.IsZero() && now.After(i.EndsAt) }
+
+// Path is the item's page on this instance: /needs/1, /offers/2, /actions/3.
+func (i *Item) Path() string { return "/" + string(i.Kind) + "s/" + strconv.FormatInt(i.ID, 10) }
+
+// Limits on item fields, in characters.
+const (
+	MaxTitle       = 120
+	MaxDescription = 5000
+	MaxArea        = 80
+	MaxPrivate     = 300
+	MaxPlace       = 120
+	MaxSlots       = 6
+	MaxSlotName    = 60
+	MaxCapacity    = 10000
+	MaxResponse    = 3000
+	MaxMessage     = 500
+	MaxReason      = 300
+)
+
+// SlotInput is one role line of the action form.
+type SlotInput struct {
+	Name     string
+	Capacity string
+}
+
+// ItemInput is the form for posting or editing an item. Dates and times
+// are as typed (YYYY-MM-DD and HH:MM) in the instance's time zone.
+type ItemInput struct {
+	Kind        Kind
+	Group       string // handle; empty means the main group
+	Title       string
+	Description string
+	Category    string
+	Area        string
+	Visibility  string
+
+	NeededBy      string
+	Address       string
+	Contact       string
+	OnBehalf      bool
+	OnBehalfName  string
+	OnBehalfPhone string
+
+	AvailableUntil string
+
+	StartDate, StartTime string
+	EndDate, EndTime     string
+	Place                string
+	Capacity             string
+	Slots                []SlotInput
+}
+
+// itemFields is the cleaned, typed form.
+type itemFields struct {
+	title, description, category, area string
+	visibility                         Visibility
+	neededBy                           time.Time
+	address, contact                   string
+	onBehalfName, onBehalfPhone        string
+	availableUntil                     time.Time
+	startsAt, endsAt                   time.Time
+	place                              string
+	capacity                           int
+	slots                              []Slot
+}
+
+// parseDate reads YYYY-MM-DD as the start of that day in loc.
+func parseDate(field, s string, loc *time.Location, required bool) (time.Time, *FieldError) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		if required {
+			return time.Time{}, &FieldError{Field: field, Code: "err.required"}
+		}
+		return time.Time{}, nil
+	}
+	t, err := time.ParseInLocation("2006-01-02", s, loc)
+	if err != nil {
+		return time.Time{}, &FieldError{Field: field, Code: "err.date_format"}
+	}
+	return t, nil
+}
+
+// parseDateTime reads a date and an HH:MM time in loc.
+func parseDateTime(dateField, timeField, d, hm string, loc *time.Location) (time.Time, *FieldError) {
+	day, fe := parseDate(dateField, d, loc, true)
+	if fe != nil {
+		return time.Time{}, fe
+	}
+	hm = strings.TrimSpace(hm)
+	if hm == "" {
+		return time.Time{}, &FieldError{Field: timeField, Code: "err.required"}
+	}
+	clock, err := time.Parse("15:04", hm)
+	if err != nil {
+		return time.Time{}, &FieldError{Field: timeField, Code: "err.time_format"}
+	}
+	return time.Date(day.Year(), day.Month(), day.Day(), clock.Hour(), clock.Minute(), 0, 0, loc), nil
+}
+
+func parseCount(field, s string, min, max int, required bool) (int, *FieldError) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		if required {
+			return 0, &FieldError{Field: field, Code: "err.required"}
+		}
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < min || n > max {
+		return 0, &FieldError{Field: field, Code: "err.number_range", Args: []any{min, max}}
+	}
+	return n, nil
+}

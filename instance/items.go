@@ -1,0 +1,622 @@
+package instance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrGone means the item was deleted: its URL answers "this was removed".
+var ErrGone = errors.New("gone")
+
+// Categories returns the configured categories.
+func (s *Service) Categories() []Category { return s.cats }
+
+// DefaultVisibility is preselected on new items.
+func (s *Service) DefaultVisibility() Visibility { return s.defVis }
+
+// Location is the instance's time zone.
+func (s *Service) Location() *time.Location { return s.loc }
+
+func (s *Service) category(name string) (Category, bool) {
+	for _, c := range s.cats {
+		if strings.EqualFold(c.Name, name) {
+			return c, true
+		}
+	}
+	return Category{}, false
+}
+
+// Sensitive reports whether an item's category needs a verified helper.
+func (s *Service) Sensitive(it *Item) bool {
+	c, _ := s.category(it.Category)
+	return c.Sensitive
+}
+
+// CanSee reports whether a viewer (nil for a visitor) may see an item.
+func (s *Service) CanSee(viewer *Member, it *Item) bool {
+	return it.Visibility == VisibilityPublic || viewer.Has(RoleMember)
+}
+
+// CanManage reports whether a member may edit, close or delete an item:
+// its author (the requester, or whoever posted on a neighbour's behalf) or
+// a coordinator.
+func (s *Service) CanManage(m *Member, it *Item) bool {
+	return m.Has(RoleMember) && (m.ID == it.AuthorID || m.IsCoordinator())
+}
+
+// CanSeePrivate reports whether a member may see a need's exact address
+// and contact details: the requester, coordinators, and the accepted helper
+// while the claim holds. Nobody else, and no federated copy, ever does.
+func (s *Service) CanSeePrivate(m *Member, it *Item) bool {
+	if !m.Has(RoleMember) {
+		return false
+	}
+	if s.CanManage(m, it) {
+		return true
+	}
+	return it.Kind == KindNeed && it.State == StateClaimed && it.ClaimedBy == m.ID && s.now().Before(it.ClaimExpiresAt)
+}
+
+// CanClaim says whether a member may offer to help with (and be accepted
+// for) a need, and if not, the catalogue code saying why.
+func (s *Service) CanClaim(m *Member, it *Item) (bool, string) {
+	switch {
+	case !m.Has(RoleMember):
+		return false, "need.sign_in_to_help"
+	case m.ID == it.AuthorID:
+		return false, "need.own"
+	case s.Sensitive(it) && !m.Has(RoleVerifiedHelper):
+		return false, "need.verified_only"
+	}
+	return true, ""
+}
+
+func (s *Service) cleanItem(ctx context.Context, by *Member, in *ItemInput, editing *Item) (*itemFields, error) {
+	var v ValidationErrors
+	var fe *FieldError
+	f := &itemFields{}
+	f.title, fe = cleanText(in.Title, textRule{field: "title", required: true, max: MaxTitle})
+	v.add(fe)
+	f.description, fe = cleanText(in.Description, textRule{field: "description", max: MaxDescription, multiline: true})
+	v.add(fe)
+	catRequired := in.Kind != KindAction
+	if c, ok := s.category(strings.TrimSpace(in.Category)); ok {
+		f.category = c.Name
+	} else if catRequired || strings.TrimSpace(in.Category) != "" {
+		v.add(&FieldError{Field: "category", Code: "err.choice"})
+	}
+	f.area, fe = cleanText(in.Area, textRule{field: "area", required: in.Kind == KindNeed, max: MaxArea})
+	v.add(fe)
+	switch Visibility(in.Visibility) {
+	case VisibilityPublic, VisibilityFollowers, VisibilityVillage:
+		f.visibility = Visibility(in.Visibility)
+	case "":
+		f.visibility = s.defVis
+	default:
+		v.add(&FieldError{Field: "visibility", Code: "err.choice"})
+	}
+	today := startOfDay(s.now().In(s.loc))
+	switch in.Kind {
+	case KindNeed:
+		f.neededBy, fe = parseDate("needed_by", in.NeededBy, s.loc, false)
+		if fe == nil && !f.neededBy.IsZero() && f.neededBy.Before(today) && (editing == nil || !f.neededBy.Equal(editing.NeededBy)) {
+			fe = &FieldError{Field: "needed_by", Code: "err.date_past"}
+		}
+		v.add(fe)
+		f.address, fe = cleanText(in.Address, textRule{field: "address", max: MaxPrivate, multiline: true})
+		v.add(fe)
+		f.contact, fe = cleanText(in.Contact, textRule{field: "contact", max: MaxPrivate, multiline: true})
+		v.add(fe)
+		if in.OnBehalf {
+			if !by.CanPostOnBehalf() {
+				v.add(&FieldError{Field: "on_behalf", Code: "err.on_behalf_not_allowed"})
+			}
+			f.onBehalfName, fe = cleanText(in.OnBehalfName, textRule{field: "on_behalf_name", required: true, max: MaxDisplayName, name: true})
+			v.add(fe)
+			f.onBehalfPhone, fe = cleanText(in.OnBehalfPhone, textRule{field: "on_behalf_phone", max: MaxPhone})
+			v.add(fe)
+		}
+	case KindOffer:
+		f.availableUntil, fe = parseDate("available_until", in.AvailableUntil, s.loc, false)
+		if fe == nil && !f.availableUntil.IsZero() && f.availableUntil.Before(today) && (editing == nil || !f.availableUntil.Equal(editing.AvailableUntil)) {
+			fe = &FieldError{Field: "available_until", Code: "err.date_past"}
+		}
+		v.add(fe)
+	case KindAction:
+		var feStart, feEnd *FieldError
+		f.startsAt, feStart = parseDateTime("start_date", "start_time", in.StartDate, in.StartTime, s.loc)
+		v.add(feStart)
+		f.endsAt, feEnd = parseDateTime("end_date", "end_time", in.EndDate, in.EndTime, s.loc)
+		v.add(feEnd)
+		if feStart == nil && feEnd == nil && !f.endsAt.After(f.startsAt) {
+			v.add(&FieldError{Field: "end_time", Code: "err.end_before_start"})
+		}
+		if feStart == nil && f.startsAt.Before(s.now()) && (editing == nil || !f.startsAt.Equal(editing.StartsAt)) {
+			v.add(&FieldError{Field: "start_date", Code: "err.date_past"})
+		}
+		f.place, fe = cleanText(in.Place, textRule{field: "place", required: true, max: MaxPlace})
+		v.add(fe)
+		f.capacity, fe = parseCount("capacity", in.Capacity, 0, MaxCapacity, false)
+		v.add(fe)
+		if editing == nil {
+			for i, sl := range in.Slots {
+				if i >= MaxSlots {
+					break
+				}
+				if strings.TrimSpace(sl.Name) == "" && strings.TrimSpace(sl.Capacity) == "" {
+					continue
+				}
+				nameField, capField := fmt.Sprintf("slot_name_%d", i+1), fmt.Sprintf("slot_capacity_%d", i+1)
+				name, fe := cleanText(sl.Name, textRule{field: nameField, required: true, max: MaxSlotName})
+				v.add(fe)
+				n, fe := parseCount(capField, sl.Capacity, 1, MaxCapacity, true)
+				v.add(fe)
+				f.slots = append(f.slots, Slot{Name: name, Capacity: n})
+			}
+		}
+	default:
+		return nil, problem(ErrInvalid, "item.unknown_kind")
+	}
+	return f, v.err()
+}
+
+func startOfDay(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
+}
+
+// CreateItem posts a need, offer or action in a group the member belongs
+// to (the main group when none is named).
+func (s *Service) CreateItem(ctx context.Context, by *Member, in ItemInput) (*Item, error) {
+	if !by.Has(RoleMember) {
+		return nil, ErrForbidden
+	}
+	f, err := s.cleanItem(ctx, by, &in, nil)
+	var g *Group
+	if in.Group == "" {
+		g, err2 := s.mainGroup(ctx)
+		if err2 != nil {
+			return nil, err2
+		}
+		in.Group = g.Handle
+	}
+	g, gerr := s.Group(ctx, in.Group)
+	if gerr == nil {
+		if ok, _ := s.IsGroupMember(ctx, g, by); !ok && !by.IsCoordinator() {
+			gerr = ErrForbidden
+		}
+	}
+	if gerr != nil {
+		var v ValidationErrors
+		if err != nil {
+			errors.As(err, &v)
+		}
+		v.add(&FieldError{Field: "group", Code: "err.group_choice"})
+		err = v
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	it := &Item{Kind: in.Kind, GroupID: g.ID, AuthorID: by.ID, Title: f.title, Description: f.description,
+		Category: f.category, Area: f.area, Visibility: f.visibility, CreatedAt: now, UpdatedAt: now}
+	switch in.Kind {
+	case KindNeed:
+		it.State = StateOpen
+		it.NeededBy, it.Address, it.Contact = f.neededBy, f.address, f.contact
+		it.OnBehalfName, it.OnBehalfPhone = f.onBehalfName, f.onBehalfPhone
+		it.ExpiresAt = now.Add(s.expiry)
+	case KindOffer:
+		it.State = StateOpen
+		it.AvailableUntil = f.availableUntil
+	case KindAction:
+		it.State = StateScheduled
+		it.StartsAt, it.EndsAt, it.Place, it.Capacity, it.Slots = f.startsAt, f.endsAt, f.place, f.capacity, f.slots
+	}
+	if it.ID, err = s.store.CreateItem(ctx, it); err != nil {
+		return nil, err
+	}
+	s.log.Info("item posted", "kind", it.Kind, "id", it.ID, "by", by.Handle, "visibility", it.Visibility)
+	return it, nil
+}
+
+func (s *Service) mainGroup(ctx context.Context) (*Group, error) {
+	groups, err := s.store.ListGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groups {
+		if g.Main {
+			return g, nil
+		}
+	}
+	return nil, errors.New("instance: no main group")
+}
+
+// UpdateItem edits an item's text, category, area, visibility, dates and
+// place; its state is changed only through the transitions below. The
+// roles of an action are fixed once it is posted.
+func (s *Service) UpdateItem(ctx context.Context, by *Member, id int64, in ItemInput) error {
+	it, err := s.liveItem(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !s.CanManage(by, it) {
+		return ErrForbidden
+	}
+	in.Kind = it.Kind
+	if it.OnBehalf() {
+		in.OnBehalf = true
+	}
+	f, err := s.cleanItem(ctx, by, &in, it)
+	if err != nil {
+		return err
+	}
+	it.Title, it.Description, it.Category, it.Area, it.Visibility = f.title, f.description, f.category, f.area, f.visibility
+	it.NeededBy, it.Address, it.Contact, it.OnBehalfName, it.OnBehalfPhone = f.neededBy, f.address, f.contact, f.onBehalfName, f.onBehalfPhone
+	it.AvailableUntil = f.availableUntil
+	it.StartsAt, it.EndsAt, it.Place, it.Capacity = f.startsAt, f.endsAt, f.place, f.capacity
+	it.UpdatedAt = s.now()
+	return s.store.UpdateItem(ctx, it)
+}
+
+// DeleteItem removes an item, leaving a tombstone.
+func (s *Service) DeleteItem(ctx context.Context, by *Member, id int64) error {
+	it, err := s.liveItem(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !s.CanManage(by, it) {
+		return ErrForbidden
+	}
+	s.log.Info("item deleted", "id", id, "by", by.Handle)
+	return s.store.DeleteItem(ctx, id, s.now())
+}
+
+// liveItem loads an item that has not been deleted.
+func (s *Service) liveItem(ctx context.Context, id int64) (*Item, error) {
+	it, err := s.store.ItemByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if it.Deleted() {
+		return nil, ErrGone
+	}
+	return it, nil
+}
+
+// Item returns an item the viewer may see. A deleted item gives ErrGone;
+// one the viewer may not see gives ErrNotFound (not ErrForbidden, so its
+// existence is not revealed).
+func (s *Service) Item(ctx context.Context, viewer *Member, kind Kind, id int64) (*Item, error) {
+	it, err := s.store.ItemByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if it.Kind != kind {
+		return nil, ErrNotFound
+	}
+	if it.Deleted() {
+		return nil, ErrGone
+	}
+	if !s.CanSee(viewer, it) {
+		return nil, ErrNotFound
+	}
+	if !s.CanSeePrivate(viewer, it) {
+		it.Address, it.Contact, it.OnBehalfPhone = "", "", ""
+		if it.OnBehalfName != "" {
+			it.OnBehalfName = "-" // still "on behalf of a neighbour", but not who
+		}
+	}
+	return it, nil
+}
+
+// Items lists items for a viewer: visitors see public items only.
+func (s *Service) Items(ctx context.Context, viewer *Member, f ItemFilter) ([]*Item, error) {
+	f.PublicOnly = !viewer.Has(RoleMember)
+	if f.Now.IsZero() {
+		f.Now = s.now()
+	}
+	if f.Limit <= 0 || f.Limit > 100 {
+		f.Limit = 50
+	}
+	items, err := s.store.ListItems(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		it.Address, it.Contact, it.OnBehalfPhone = "", "", ""
+	}
+	return items, nil
+}
+
+// transition applies a state change and maps a lost race to a clear
+// message.
+func (s *Service) transition(ctx context.Context, it *Item, from []ItemState, ch ItemChange, conflictCode string) error {
+	ch.Now = s.now()
+	if err := s.store.TransitionItem(ctx, it.ID, from, ch); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return problem(ErrConflict, conflictCode)
+		}
+		return err
+	}
+	s.log.Info("item state changed", "kind", it.Kind, "id", it.ID, "from", it.State, "to", ch.State)
+	return nil
+}
+
+func requireKind(it *Item, k Kind) error {
+	if it.Kind != k {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// OfferHelp records "I can help" on an open need (or updates the message).
+func (s *Service) OfferHelp(ctx context.Context, by *Member, needID int64, message string, buddy bool) error {
+	it, err := s.liveItem(ctx, needID)
+	if err != nil {
+		return err
+	}
+	if err := requireKind(it, KindNeed); err != nil {
+		return err
+	}
+	if !s.CanSee(by, it) {
+		return ErrNotFound
+	}
+	if ok, code := s.CanClaim(by, it); !ok {
+		return problem(ErrForbidden, code)
+	}
+	if it.State != StateOpen {
+		return problem(ErrConflict, "need.not_open")
+	}
+	message, fe := cleanText(message, textRule{field: "message", max: MaxMessage, multiline: true})
+	if fe != nil {
+		return fe
+	}
+	return s.store.AddInterest(ctx, &Interest{ItemID: it.ID, MemberID: by.ID, Message: message, Buddy: buddy, CreatedAt: s.now()})
+}
+
+// WithdrawInterest takes back an "I can help" or "I'd like this".
+func (s *Service) WithdrawInterest(ctx context.Context, by *Member, itemID int64) error {
+	if !by.Has(RoleMember) {
+		return ErrForbidden
+	}
+	return s.store.DeleteInterest(ctx, itemID, by.ID)
+}
+
+// Interests lists the offers of help on a need (or requests for an
+// offer): all of them for whoever manages it, only their own for others.
+func (s *Service) Interests(ctx context.Context, viewer *Member, it *Item) ([]*Interest, error) {
+	if !viewer.Has(RoleMember) {
+		return nil, nil
+	}
+	list, err := s.store.ListInterests(ctx, it.ID)
+	if err != nil || s.CanManage(viewer, it) {
+		return list, err
+	}
+	var own []*Interest
+	for _, in := range list {
+		if in.MemberID == viewer.ID {
+			own = append(own, in)
+		}
+	}
+	return own, nil
+}
+
+// AcceptHelp accepts one offer of help, which claims the need for that
+// helper. Of two acceptances racing, exactly one wins.
+func (s *Service) AcceptHelp(ctx context.Context, by *Member, needID, interestID int64) error {
+	it, err := s.liveItem(ctx, needID)
+	if err != nil {
+		return err
+	}
+	if err := requireKind(it, KindNeed); err != nil {
+		return err
+	}
+	if !s.CanManage(by, it) {
+		return ErrForbidden
+	}
+	in, err := s.store.InterestByID(ctx, interestID)
+	if err != nil || in.ItemID != it.ID {
+		return ErrNotFound
+	}
+	helper, err := s.store.MemberByID(ctx, in.MemberID)
+	if err != nil {
+		return err
+	}
+	if ok, code := s.CanClaim(helper, it); !ok {
+		return problem(ErrForbidden, code)
+	}
+	now := s.now()
+	return s.transition(ctx, it, []ItemState{StateOpen}, ItemChange{State: StateClaimed, SetClaim: true, ClaimedBy: helper.ID,
+		ClaimExpiresAt: now.Add(s.lapse), Notify: []Notification{{MemberID: helper.ID, ItemID: it.ID, Code: "note.help_accepted"}}},
+		"need.taken")
+}
+
+// Unclaim returns a claimed need to open: the helper withdraws, or the
+// requester or a coordinator releases them.
+func (s *Service) Unclaim(ctx context.Context, by *Member, needID int64) error {
+	it, err := s.needFor(ctx, by, needID, true)
+	if err != nil {
+		return err
+	}
+	var notify []Notification
+	if by.ID == it.ClaimedBy {
+		notify = append(notify, Notification{MemberID: it.AuthorID, ItemID: it.ID, Code: "note.helper_withdrew"})
+	} else if it.ClaimedBy != 0 {
+		notify = append(notify, Notification{MemberID: it.ClaimedBy, ItemID: it.ID, Code: "note.claim_released"})
+	}
+	return s.transition(ctx, it, []ItemState{StateClaimed}, ItemChange{State: StateOpen, SetClaim: true, Notify: notify,
+		OnlyIfClaimedBy: it.ClaimedBy}, "need.state_changed")
+}
+
+// RenewClaim extends a claim by the lapse period.
+func (s *Service) RenewClaim(ctx context.Context, by *Member, needID int64) error {
+	it, err := s.needFor(ctx, by, needID, true)
+	if err != nil {
+		return err
+	}
+	return s.transition(ctx, it, []ItemState{StateClaimed}, ItemChange{State: StateClaimed, SetClaim: true, ClaimedBy: it.ClaimedBy,
+		ClaimExpiresAt: s.now().Add(s.lapse), OnlyIfClaimedBy: it.ClaimedBy}, "need.state_changed")
+}
+
+// MarkDone records that a claimed need was met.
+func (s *Service) MarkDone(ctx context.Context, by *Member, needID int64) error {
+	it, err := s.needFor(ctx, by, needID, true)
+	if err != nil {
+		return err
+	}
+	return s.transition(ctx, it, []ItemState{StateClaimed}, ItemChange{State: StateDone, SetClaim: true, ClaimedBy: it.ClaimedBy,
+		ClaimExpiresAt: it.ClaimExpiresAt}, "need.not_claimed")
+}
+
+// CloseNeed closes an open or claimed need that is no longer needed.
+func (s *Service) CloseNeed(ctx context.Context, by *Member, needID int64, reason string) error {
+	it, err := s.needFor(ctx, by, needID, false)
+	if err != nil {
+		return err
+	}
+	reason, fe := cleanText(reason, textRule{field: "reason", max: MaxReason})
+	if fe != nil {
+		return fe
+	}
+	var notify []Notification
+	if it.ClaimedBy != 0 {
+		notify = append(notify, Notification{MemberID: it.ClaimedBy, ItemID: it.ID, Code: "note.need_closed"})
+	}
+	return s.transition(ctx, it, []ItemState{StateOpen, StateClaimed}, ItemChange{State: StateClosed, Reason: reason, Notify: notify},
+		"need.state_changed")
+}
+
+// RenewNeed keeps a need open for another expiry period (the "still
+// needed?" button), and reopens one that closed by expiring.
+func (s *Service) RenewNeed(ctx context.Context, by *Member, needID int64) error {
+	it, err := s.needFor(ctx, by, needID, false)
+	if err != nil {
+		return err
+	}
+	ch := ItemChange{State: it.State, SetExpiry: true, ExpiresAt: s.now().Add(s.expiry), ClearReminder: true}
+	from := []ItemState{StateOpen, StateClaimed}
+	if it.State == StateClosed && it.StateReason == ReasonExpired {
+		ch.State, from = StateOpen, []ItemState{StateClosed}
+	}
+	if it.State == StateClaimed {
+		ch.SetClaim, ch.ClaimedBy, ch.ClaimExpiresAt = true, it.ClaimedBy, it.ClaimExpiresAt
+	}
+	return s.transition(ctx, it, from, ch, "need.state_changed")
+}
+
+// ReasonExpired marks needs closed by expiry.
+const ReasonExpired = "expired"
+
+// needFor loads a need and checks who may act on it: managers always; the
+// claiming helper too when helperMay is set.
+func (s *Service) needFor(ctx context.Context, by *Member, id int64, helperMay bool) (*Item, error) {
+	it, err := s.liveItem(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireKind(it, KindNeed); err != nil {
+		return nil, err
+	}
+	if s.CanManage(by, it) || (helperMay && by.Has(RoleMember) && it.ClaimedBy == by.ID && it.State == StateClaimed) {
+		return it, nil
+	}
+	return nil, ErrForbidden
+}
+
+// WantOffer records "I'd like this" on an open offer.
+func (s *Service) WantOffer(ctx context.Context, by *Member, offerID int64, message string) error {
+	it, err := s.liveItem(ctx, offerID)
+	if err != nil {
+		return err
+	}
+	if err := requireKind(it, KindOffer); err != nil {
+		return err
+	}
+	if !by.Has(RoleMember) || !s.CanSee(by, it) {
+		return ErrForbidden
+	}
+	if by.ID == it.AuthorID {
+		return problem(ErrForbidden, "offer.own")
+	}
+	if it.State != StateOpen {
+		return problem(ErrConflict, "offer.not_open")
+	}
+	message, fe := cleanText(message, textRule{field: "message", max: MaxMessage, multiline: true})
+	if fe != nil {
+		return fe
+	}
+	return s.store.AddInterest(ctx, &Interest{ItemID: it.ID, MemberID: by.ID, Message: message, CreatedAt: s.now()})
+}
+
+// GiveOffer: the offerer chooses who gets it.
+func (s *Service) GiveOffer(ctx context.Context, by *Member, offerID, interestID int64) error {
+	it, err := s.liveItem(ctx, offerID)
+	if err != nil {
+		return err
+	}
+	if err := requireKind(it, KindOffer); err != nil {
+		return err
+	}
+	if !s.CanManage(by, it) {
+		return ErrForbidden
+	}
+	in, err := s.store.InterestByID(ctx, interestID)
+	if err != nil || in.ItemID != it.ID {
+		return ErrNotFound
+	}
+	return s.transition(ctx, it, []ItemState{StateOpen}, ItemChange{State: StateTaken, SetTaken: true, TakenBy: in.MemberID,
+		Notify: []Notification{{MemberID: in.MemberID, ItemID: it.ID, Code: "note.offer_given"}}}, "offer.not_open")
+}
+
+// CloseOffer ends an offer (given, or withdrawn).
+func (s *Service) CloseOffer(ctx context.Context, by *Member, offerID int64) error {
+	it, err := s.liveItem(ctx, offerID)
+	if err != nil {
+		return err
+	}
+	if err := requireKind(it, KindOffer); err != nil {
+		return err
+	}
+	if !s.CanManage(by, it) {
+		return ErrForbidden
+	}
+	return s.transition(ctx, it, []ItemState{StateOpen, StateTaken}, ItemChange{State: StateClosed, SetTaken: true, TakenBy: it.TakenBy},
+		"offer.state_changed")
+}
+
+// Sweep does the time-driven work: needs past expiry close, claims not
+// renewed lapse back to open, and requesters are asked a few days before
+// expiry whether the need is still needed. cmd runs it every minute; tests
+// call it with an injected clock.
+func (s *Service) Sweep(ctx context.Context) error {
+	now := s.now()
+	expired, err := s.store.ExpireNeeds(ctx, now)
+	if err != nil {
+		return fmt.Errorf("sweep: expire needs: %w", err)
+	}
+	lapsed, err := s.store.LapseClaims(ctx, now)
+	if err != nil {
+		return fmt.Errorf("sweep: lapse claims: %w", err)
+	}
+	reminded, err := s.store.RemindExpiring(ctx, now, now.Add(s.remind))
+	if err != nil {
+		return fmt.Errorf("sweep: reminders: %w", err)
+	}
+	if expired+lapsed+reminded > 0 {
+		s.log.Info("sweep", "needs_expired", expired, "claims_lapsed", lapsed, "reminders", reminded)
+	}
+	return nil
+}
+
+// SetHelperFriend lets a member post needs on behalf of neighbours.
+// Coordinators only.
+func (s *Service) SetHelperFriend(ctx context.Context, by *Member, memberID int64, on bool) error {
+	if by != nil && !by.IsCoordinator() {
+		return ErrForbidden
+	}
+	return s.store.SetHelperFriend(ctx, memberID, on)
+}

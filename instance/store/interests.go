@@ -1,0 +1,254 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"hearth/instance"
+)
+
+// AddInterest implements instance.Store; a second "I can help" from the
+// same member updates the message.
+func (s *Store) AddInterest(ctx context.Context, in *instance.Interest) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO interests (item_id, member_id, message, buddy, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (item_id, member_id) DO UPDATE SET message = excluded.message, buddy = excluded.buddy`,
+		in.ItemID, in.MemberID, in.Message, in.Buddy, ts(in.CreatedAt))
+	return err
+}
+
+// DeleteInterest implements instance.Store.
+func (s *Store) DeleteInterest(ctx context.Context, itemID, memberID int64) error {
+	return s.execOne(ctx, `DELETE FROM interests WHERE item_id = ? AND member_id = ?`, itemID, memberID)
+}
+
+const interestColumns = `n.id, n.item_id, n.member_id, m.display_name, m.handle,
+	EXISTS (SELECT 1 FROM member_roles r WHERE r.member_id = m.id AND r.role = 'verified_helper'),
+	n.message, n.buddy, n.created_at`
+
+func scanInterest(row scanner) (*instance.Interest, error) {
+	var in instance.Interest
+	var created string
+	if err := row.Scan(&in.ID, &in.ItemID, &in.MemberID, &in.Member, &in.Handle, &in.Verified, &in.Message, &in.Buddy, &created); err != nil {
+		return nil, err
+	}
+	in.CreatedAt = parseTS(created)
+	return &in, nil
+}
+
+// InterestByID implements instance.Store.
+func (s *Store) InterestByID(ctx context.Context, id int64) (*instance.Interest, error) {
+	in, err := scanInterest(s.db.QueryRowContext(ctx, `SELECT `+interestColumns+` FROM interests n JOIN members m ON m.id = n.member_id WHERE n.id = ?`, id))
+	return in, notFound(err)
+}
+
+// ListInterests implements instance.Store.
+func (s *Store) ListInterests(ctx context.Context, itemID int64) ([]*instance.Interest, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+interestColumns+` FROM interests n JOIN members m ON m.id = n.member_id
+		WHERE n.item_id = ? ORDER BY n.id`, itemID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*instance.Interest
+	for rows.Next() {
+		in, err := scanInterest(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// JoinAction implements instance.Store. The immediate transaction holds the
+// write lock from the first count to the insert, so two members racing for
+// the last place cannot both get it.
+func (s *Store) JoinAction(ctx context.Context, itemID, slotID, memberID int64, now time.Time) (instance.AttendStatus, error) {
+	var status instance.AttendStatus
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var exists int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM attendees WHERE item_id = ? AND member_id = ?`, itemID, memberID).Scan(&exists)
+		if err == nil {
+			return instance.ErrConflict
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		fits, err := placeFree(ctx, tx, itemID, slotID)
+		if err != nil {
+			return err
+		}
+		status = instance.AttendWaiting
+		if fits {
+			status = instance.AttendGoing
+		}
+		var slot any
+		if slotID != 0 {
+			slot = slotID
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO attendees (item_id, slot_id, member_id, status, created_at) VALUES (?, ?, ?, ?, ?)`,
+			itemID, slot, memberID, string(status), ts(now))
+		return err
+	})
+	return status, err
+}
+
+// placeFree reports whether one more person fits on the action overall and
+// in the slot (0: no particular slot).
+func placeFree(ctx context.Context, tx *sql.Tx, itemID, slotID int64) (bool, error) {
+	var capacity, going int
+	if err := tx.QueryRowContext(ctx, `SELECT capacity, (SELECT count(*) FROM attendees WHERE item_id = ?1 AND status = 'going')
+		FROM items WHERE id = ?1`, itemID).Scan(&capacity, &going); err != nil {
+		return false, notFound(err)
+	}
+	if capacity > 0 && going >= capacity {
+		return false, nil
+	}
+	if slotID == 0 {
+		return true, nil
+	}
+	var slotCap, slotGoing int
+	if err := tx.QueryRowContext(ctx, `SELECT capacity, (SELECT count(*) FROM attendees WHERE slot_id = ?1 AND status = 'going')
+		FROM action_slots WHERE id = ?1`, slotID).Scan(&slotCap, &slotGoing); err != nil {
+		return false, notFound(err)
+	}
+	return slotGoing < slotCap, nil
+}
+
+// LeaveAction implements instance.Store.
+func (s *Store) LeaveAction(ctx context.Context, itemID, memberID int64, now time.Time) ([]int64, error) {
+	var promoted []int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM attendees WHERE item_id = ? AND member_id = ?`, itemID, memberID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return instance.ErrNotFound
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, member_id, COALESCE(slot_id, 0) FROM attendees
+			WHERE item_id = ? AND status = 'waiting' ORDER BY id`, itemID)
+		if err != nil {
+			return err
+		}
+		type waiter struct{ id, member, slot int64 }
+		var waiting []waiter
+		for rows.Next() {
+			var w waiter
+			if err := rows.Scan(&w.id, &w.member, &w.slot); err != nil {
+				rows.Close()
+				return err
+			}
+			waiting = append(waiting, w)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		// First come, first served: each waiting member in turn takes a
+		// place if one is free for them now.
+		var notes []instance.Notification
+		for _, w := range waiting {
+			fits, err := placeFree(ctx, tx, itemID, w.slot)
+			if err != nil {
+				return err
+			}
+			if !fits {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE attendees SET status = 'going' WHERE id = ?`, w.id); err != nil {
+				return err
+			}
+			promoted = append(promoted, w.member)
+			notes = append(notes, instance.Notification{MemberID: w.member, ItemID: itemID, Code: "note.promoted"})
+		}
+		return notify(ctx, tx, notes, now)
+	})
+	return promoted, err
+}
+
+// ListAttendees implements instance.Store.
+func (s *Store) ListAttendees(ctx context.Context, itemID int64) ([]*instance.Attendee, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT a.member_id, m.display_name, m.handle, COALESCE(a.slot_id, 0), COALESCE(s.name, ''),
+		a.status, a.created_at
+		FROM attendees a JOIN members m ON m.id = a.member_id LEFT JOIN action_slots s ON s.id = a.slot_id
+		WHERE a.item_id = ? ORDER BY a.status, a.id`, itemID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*instance.Attendee
+	for rows.Next() {
+		var a instance.Attendee
+		var status, created string
+		if err := rows.Scan(&a.MemberID, &a.Member, &a.Handle, &a.SlotID, &a.SlotName, &status, &created); err != nil {
+			return nil, err
+		}
+		a.Status, a.CreatedAt = instance.AttendStatus(status), parseTS(created)
+		out = append(out, &a)
+	}
+	return out, rows.Err()
+}
+
+// AddResponse implements instance.Store.
+func (s *Store) AddResponse(ctx context.Context, r *instance.Response) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO responses (item_id, author_id, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+		r.ItemID, r.AuthorID, r.Body, ts(r.CreatedAt), ts(r.UpdatedAt))
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// UpdateResponse implements instance.Store.
+func (s *Store) UpdateResponse(ctx context.Context, id int64, body string, now time.Time) error {
+	return s.execOne(ctx, `UPDATE responses SET body = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`, body, ts(now), id)
+}
+
+// DeleteResponse implements instance.Store.
+func (s *Store) DeleteResponse(ctx context.Context, id, removedBy int64, now time.Time) error {
+	var by any
+	if removedBy != 0 {
+		by = removedBy
+	}
+	return s.execOne(ctx, `UPDATE responses SET deleted_at = ?, removed_by = ?, body = '' WHERE id = ? AND deleted_at IS NULL`, ts(now), by, id)
+}
+
+const responseColumns = `r.id, r.item_id, COALESCE(r.author_id, 0), COALESCE(m.display_name, ''), COALESCE(m.handle, ''),
+	r.body, r.created_at, r.updated_at, r.deleted_at IS NOT NULL AND r.removed_by IS NULL, r.removed_by IS NOT NULL`
+
+func scanResponse(row scanner) (*instance.Response, error) {
+	var r instance.Response
+	var created, updated string
+	if err := row.Scan(&r.ID, &r.ItemID, &r.AuthorID, &r.Author, &r.AuthorHandle, &r.Body, &created, &updated, &r.Deleted, &r.Removed); err != nil {
+		return nil, err
+	}
+	r.CreatedAt, r.UpdatedAt = parseTS(created), parseTS(updated)
+	return &r, nil
+}
+
+// ResponseByID implements instance.Store.
+func (s *Store) ResponseByID(ctx context.Context, id int64) (*instance.Response, error) {
+	r, err := scanResponse(s.db.QueryRowContext(ctx, `SELECT `+responseColumns+` FROM responses r LEFT JOIN members m ON m.id = r.author_id WHERE r.id = ?`, id))
+	return r, notFound(err)
+}
+
+// ListResponses implements instance.Store.
+func (s *Store) ListResponses(ctx context.Context, itemID int64) ([]*instance.Response, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+responseColumns+` FROM responses r LEFT JOIN members m ON m.id = r.author_id
+		WHERE r.item_id = ? ORDER BY r.id`, itemID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*instance.Response
+	for rows.Next() {
+		r, err := scanResponse(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

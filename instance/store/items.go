@@ -1,0 +1,366 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"hearth/instance"
+)
+
+const itemColumns = `i.id, i.kind, i.group_id, g.handle, g.name, i.author_id, a.display_name, a.handle, i.title, i.description,
+	i.category, i.area, i.visibility, i.state, i.state_reason, i.created_at, i.updated_at, COALESCE(i.deleted_at, ''),
+	COALESCE(i.needed_by, ''), COALESCE(i.expires_at, ''), i.address, i.contact, i.on_behalf_name, i.on_behalf_phone,
+	COALESCE(i.claimed_by, 0), COALESCE(c.display_name, ''), COALESCE(i.claim_expires_at, ''), COALESCE(i.reminded_at, ''),
+	COALESCE(i.available_until, ''), COALESCE(i.taken_by, 0), COALESCE(t.display_name, ''),
+	COALESCE(i.starts_at, ''), COALESCE(i.ends_at, ''), i.place, i.capacity,
+	(SELECT count(*) FROM attendees x WHERE x.item_id = i.id AND x.status = 'going'),
+	(SELECT count(*) FROM attendees x WHERE x.item_id = i.id AND x.status = 'waiting')`
+
+const itemFrom = ` FROM items i JOIN groups g ON g.id = i.group_id JOIN members a ON a.id = i.author_id
+	LEFT JOIN members c ON c.id = i.claimed_by LEFT JOIN members t ON t.id = i.taken_by`
+
+func scanItem(row scanner) (*instance.Item, error) {
+	var it instance.Item
+	var kind, vis, state, created, updated, deleted, neededBy, expires, claimExp, reminded, avail, starts, ends string
+	err := row.Scan(&it.ID, &kind, &it.GroupID, &it.GroupHandle, &it.GroupName, &it.AuthorID, &it.Author, &it.AuthorHandle,
+		&it.Title, &it.Description, &it.Category, &it.Area, &vis, &state, &it.StateReason, &created, &updated, &deleted,
+		&neededBy, &expires, &it.Address, &it.Contact, &it.OnBehalfName, &it.OnBehalfPhone,
+		&it.ClaimedBy, &it.ClaimedByName, &claimExp, &reminded, &avail, &it.TakenBy, &it.TakenByName,
+		&starts, &ends, &it.Place, &it.Capacity, &it.Going, &it.Waiting)
+	if err != nil {
+		return nil, err
+	}
+	it.Kind, it.Visibility, it.State = instance.Kind(kind), instance.Visibility(vis), instance.ItemState(state)
+	it.CreatedAt, it.UpdatedAt, it.DeletedAt = parseTS(created), parseTS(updated), parseTS(deleted)
+	it.NeededBy, it.ExpiresAt, it.ClaimExpiresAt, it.RemindedAt = parseTS(neededBy), parseTS(expires), parseTS(claimExp), parseTS(reminded)
+	it.AvailableUntil, it.StartsAt, it.EndsAt = parseTS(avail), parseTS(starts), parseTS(ends)
+	return &it, nil
+}
+
+// CreateItem implements instance.Store: the item and its role slots in one
+// transaction.
+func (s *Store) CreateItem(ctx context.Context, it *instance.Item) (int64, error) {
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, category, area,
+			visibility, state, created_at, updated_at, needed_by, expires_at, address, contact, on_behalf_name, on_behalf_phone,
+			available_until, starts_at, ends_at, place, capacity)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			string(it.Kind), it.GroupID, it.AuthorID, it.Title, it.Description, it.Category, it.Area,
+			string(it.Visibility), string(it.State), ts(it.CreatedAt), ts(it.UpdatedAt), nullTS(it.NeededBy), nullTS(it.ExpiresAt),
+			it.Address, it.Contact, it.OnBehalfName, it.OnBehalfPhone,
+			nullTS(it.AvailableUntil), nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, it.Capacity)
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		for i, sl := range it.Slots {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO action_slots (item_id, name, capacity, position) VALUES (?, ?, ?, ?)`,
+				id, sl.Name, sl.Capacity, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: create item: %w", err)
+	}
+	return id, nil
+}
+
+// UpdateItem implements instance.Store.
+func (s *Store) UpdateItem(ctx context.Context, it *instance.Item) error {
+	return s.execOne(ctx, `UPDATE items SET title = ?, description = ?, category = ?, area = ?, visibility = ?, updated_at = ?,
+		needed_by = ?, address = ?, contact = ?, on_behalf_name = ?, on_behalf_phone = ?, available_until = ?,
+		starts_at = ?, ends_at = ?, place = ?, capacity = ?
+		WHERE id = ? AND deleted_at IS NULL`,
+		it.Title, it.Description, it.Category, it.Area, string(it.Visibility), ts(it.UpdatedAt),
+		nullTS(it.NeededBy), it.Address, it.Contact, it.OnBehalfName, it.OnBehalfPhone, nullTS(it.AvailableUntil),
+		nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, it.Capacity, it.ID)
+}
+
+// ItemByID implements instance.Store.
+func (s *Store) ItemByID(ctx context.Context, id int64) (*instance.Item, error) {
+	it, err := scanItem(s.db.QueryRowContext(ctx, `SELECT `+itemColumns+itemFrom+` WHERE i.id = ?`, id))
+	if err != nil {
+		return nil, notFound(err)
+	}
+	if it.Kind == instance.KindAction {
+		rows, err := s.db.QueryContext(ctx, `SELECT s.id, s.name, s.capacity,
+			(SELECT count(*) FROM attendees x WHERE x.slot_id = s.id AND x.status = 'going'),
+			(SELECT count(*) FROM attendees x WHERE x.slot_id = s.id AND x.status = 'waiting')
+			FROM action_slots s WHERE s.item_id = ? ORDER BY s.position`, id)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var sl instance.Slot
+			if err := rows.Scan(&sl.ID, &sl.Name, &sl.Capacity, &sl.Going, &sl.Waiting); err != nil {
+				return nil, err
+			}
+			it.Slots = append(it.Slots, sl)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return it, nil
+}
+
+// ftsQuery turns what a person typed into a safe FTS5 query: every word
+// must appear (as a prefix), and FTS syntax characters are ignored.
+func ftsQuery(q string) string {
+	var terms []string
+	for _, w := range strings.FieldsFunc(q, func(r rune) bool {
+		return !(r == '-' || r == '_' || r == '\'' || (r >= '0' && r <= '9') || r > 127 || (r|0x20 >= 'a' && r|0x20 <= 'z'))
+	}) {
+		w = strings.Trim(w, "-_'")
+		if w != "" {
+			terms = append(terms, `"`+strings.ReplaceAll(w, `"`, ``)+`"*`)
+		}
+		if len(terms) == 10 {
+			break
+		}
+	}
+	return strings.Join(terms, " ")
+}
+
+// ListItems implements instance.Store.
+func (s *Store) ListItems(ctx context.Context, f instance.ItemFilter) ([]*instance.Item, error) {
+	where := []string{"i.deleted_at IS NULL"}
+	var args []any
+	add := func(cond string, a ...any) {
+		where = append(where, cond)
+		args = append(args, a...)
+	}
+	if f.Kind != "" {
+		add("i.kind = ?", string(f.Kind))
+	}
+	if f.Category != "" {
+		add("i.category = ?", f.Category)
+	}
+	if f.GroupID != 0 {
+		add("i.group_id = ?", f.GroupID)
+	}
+	if f.PublicOnly {
+		add("i.visibility = 'public'")
+	}
+	if f.Current {
+		add(`(i.state = 'open' OR (i.state = 'scheduled' AND i.ends_at > ?))`, ts(f.Now))
+	}
+	if f.Upcoming {
+		add(`i.kind = 'action' AND i.state = 'scheduled' AND i.ends_at > ?`, ts(f.Now))
+	}
+	if f.AuthorID != 0 {
+		add("i.author_id = ?", f.AuthorID)
+	}
+	if f.ClaimedBy != 0 {
+		add("i.claimed_by = ?", f.ClaimedBy)
+	}
+	if f.TakenBy != 0 {
+		add("i.taken_by = ?", f.TakenBy)
+	}
+	if f.AttendeeID != 0 {
+		add("i.id IN (SELECT item_id FROM attendees WHERE member_id = ?)", f.AttendeeID)
+	}
+	if q := ftsQuery(f.Query); q != "" {
+		add("i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)", q)
+	} else if strings.TrimSpace(f.Query) != "" {
+		return nil, nil // only punctuation: nothing can match
+	}
+	if f.BeforeID != 0 {
+		add("i.id < ?", f.BeforeID)
+	}
+	order := "i.id DESC"
+	if f.Upcoming {
+		order = "i.starts_at, i.id"
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	query := `SELECT ` + itemColumns + itemFrom + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + order + ` LIMIT ?`
+	rows, err := s.db.QueryContext(ctx, query, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list items: %w", err)
+	}
+	defer rows.Close()
+	var out []*instance.Item
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// DeleteItem implements instance.Store. The tombstone keeps the row (so
+// the URL can answer 410) but erases the text and the private details.
+func (s *Store) DeleteItem(ctx context.Context, id int64, now time.Time) error {
+	return s.execOne(ctx, `UPDATE items SET deleted_at = ?, updated_at = ?, description = '', address = '', contact = '',
+		on_behalf_phone = '', on_behalf_name = CASE WHEN on_behalf_name <> '' THEN '-' ELSE '' END
+		WHERE id = ? AND deleted_at IS NULL`, ts(now), ts(now), id)
+}
+
+// TransitionItem implements instance.Store.
+func (s *Store) TransitionItem(ctx context.Context, id int64, from []instance.ItemState, ch instance.ItemChange) error {
+	set := []string{"state = ?", "state_reason = ?", "updated_at = ?"}
+	args := []any{string(ch.State), ch.Reason, ts(ch.Now)}
+	if ch.SetClaim {
+		set = append(set, "claimed_by = ?", "claim_expires_at = ?")
+		var who any
+		if ch.ClaimedBy != 0 {
+			who = ch.ClaimedBy
+		}
+		args = append(args, who, nullTS(ch.ClaimExpiresAt))
+	}
+	if ch.SetExpiry {
+		set = append(set, "expires_at = ?")
+		args = append(args, nullTS(ch.ExpiresAt))
+	}
+	if ch.SetTaken {
+		set = append(set, "taken_by = ?")
+		var who any
+		if ch.TakenBy != 0 {
+			who = ch.TakenBy
+		}
+		args = append(args, who)
+	}
+	if ch.ClearReminder {
+		set = append(set, "reminded_at = NULL")
+	}
+	states := make([]string, len(from))
+	for i, st := range from {
+		states[i] = "'" + string(st) + "'" // from a fixed set of constants, never user input
+	}
+	query := `UPDATE items SET ` + strings.Join(set, ", ") + ` WHERE id = ? AND deleted_at IS NULL AND state IN (` + strings.Join(states, ", ") + `)`
+	args = append(args, id)
+	if ch.OnlyIfClaimedBy != 0 {
+		query += ` AND claimed_by = ?`
+		args = append(args, ch.OnlyIfClaimedBy)
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return instance.ErrConflict
+		}
+		return notify(ctx, tx, ch.Notify, ch.Now)
+	})
+}
+
+func notify(ctx context.Context, tx *sql.Tx, list []instance.Notification, now time.Time) error {
+	for _, n := range list {
+		var item any
+		if n.ItemID != 0 {
+			item = n.ItemID
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (member_id, item_id, code, created_at) VALUES (?, ?, ?, ?)`,
+			n.MemberID, item, n.Code, ts(now)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExpireNeeds implements instance.Store. Only open needs expire: a
+// claimed one is being dealt with (and returns to open if its claim lapses).
+func (s *Store) ExpireNeeds(ctx context.Context, now time.Time) (int, error) {
+	return s.sweep(ctx, now, time.Time{},
+		`kind = 'need' AND state = 'open' AND expires_at <= ?1 AND deleted_at IS NULL`,
+		`state = 'closed', state_reason = 'expired', updated_at = ?1`, "note.need_expired", "")
+}
+
+// LapseClaims implements instance.Store.
+func (s *Store) LapseClaims(ctx context.Context, now time.Time) (int, error) {
+	return s.sweep(ctx, now, time.Time{},
+		`kind = 'need' AND state = 'claimed' AND claim_expires_at <= ?1 AND deleted_at IS NULL`,
+		`state = 'open', claimed_by = NULL, claim_expires_at = NULL, updated_at = ?1`, "note.claim_lapsed", "note.claim_lapsed_helper")
+}
+
+// RemindExpiring implements instance.Store.
+func (s *Store) RemindExpiring(ctx context.Context, now, before time.Time) (int, error) {
+	return s.sweep(ctx, now, before,
+		`kind = 'need' AND state = 'open' AND reminded_at IS NULL AND expires_at <= ?2 AND expires_at > ?1 AND deleted_at IS NULL`,
+		`reminded_at = ?1`, "note.still_needed", "")
+}
+
+// sweep applies one time-driven change to the items matching where (?1 is
+// now, ?2 is before) and tells each author (and the claiming helper, when
+// helperCode is set), all in one transaction.
+func (s *Store) sweep(ctx context.Context, now, before time.Time, where, set, authorCode, helperCode string) (int, error) {
+	args := []any{ts(now), ts(before)}
+	count := 0
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, author_id, COALESCE(claimed_by, 0) FROM items WHERE `+where, args...)
+		if err != nil {
+			return err
+		}
+		var notes []instance.Notification
+		for rows.Next() {
+			var id, author, helper int64
+			if err := rows.Scan(&id, &author, &helper); err != nil {
+				rows.Close()
+				return err
+			}
+			count++
+			notes = append(notes, instance.Notification{MemberID: author, ItemID: id, Code: authorCode})
+			if helperCode != "" && helper != 0 {
+				notes = append(notes, instance.Notification{MemberID: helper, ItemID: id, Code: helperCode})
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if count == 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE items SET `+set+` WHERE `+where, args...); err != nil {
+			return err
+		}
+		return notify(ctx, tx, notes, now)
+	})
+	return count, err
+}
+
+// ListNotifications implements instance.Store.
+func (s *Store) ListNotifications(ctx context.Context, memberID int64, limit int) ([]*instance.Notification, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT n.id, n.member_id, COALESCE(n.item_id, 0), COALESCE(i.title, ''), COALESCE(i.kind, ''),
+		n.code, n.created_at, n.read_at IS NOT NULL
+		FROM notifications n LEFT JOIN items i ON i.id = n.item_id
+		WHERE n.member_id = ? ORDER BY n.id DESC LIMIT ?`, memberID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*instance.Notification
+	for rows.Next() {
+		var n instance.Notification
+		var kind, created string
+		if err := rows.Scan(&n.ID, &n.MemberID, &n.ItemID, &n.ItemTitle, &kind, &n.Code, &created, &n.Read); err != nil {
+			return nil, err
+		}
+		n.CreatedAt = parseTS(created)
+		if n.ItemID != 0 {
+			n.ItemPath = (&instance.Item{Kind: instance.Kind(kind), ID: n.ItemID}).Path()
+		}
+		out = append(out, &n)
+	}
+	return out, rows.Err()
+}
+
+// MarkNotificationsRead implements instance.Store.
+func (s *Store) MarkNotificationsRead(ctx context.Context, memberID int64, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE notifications SET read_at = ? WHERE member_id = ? AND read_at IS NULL`, ts(now), memberID)
+	return err
+}
