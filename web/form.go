@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -128,4 +129,23 @@ func (p *formPage) fail(err error, order ...string) bool {
 	}
 	p.Title = p.T("error.title_prefix") + " " + p.Title
 	return true
+}
+
+// Choice builds a select or a group of radios from ready-made options.
+func (p *formPage) Choice(name, typ, labelKey string, opts []option, hintKey ...string) field {
+	f := p.Field(name, typ, labelKey, hintKey...)
+	for _, o := range opts {
+		o.Selected = o.Value == f.Value
+		f.Options = append(f.Options, o)
+	}
+	return f
+}
+
+// RadioID is the id of one radio: the first gets the field's id, so the
+// error summary's link lands on it.
+func (f field) RadioID(i int) string {
+	if i == 0 {
+		return f.ID
+	}
+	return fmt.Sprintf("%s-%d", f.ID, i)
 }

@@ -4,6 +4,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/url"
+	"strconv"
 
 	"hearth/instance"
 )
@@ -13,15 +15,74 @@ type homePage struct {
 	Groups       []*instance.Group
 	Registration string
 	Pending      int
+	Items        []*instance.Item
+	Kind         string
+	Category     string
+	Group        string
+	Query        string
+	Categories   []instance.Category
+	Kinds        []instance.Kind
+	More         string // link to the next page of older items
+	Expiring     int
+	Unread       int
 }
 
+// Filtered reports whether the list is narrowed by a filter or search.
+func (p *homePage) Filtered() bool { return p.Kind != "" || p.Category != "" || p.Group != "" || p.Query != "" }
+
+// home lists open needs, current offers and upcoming actions, newest
+// first, with filters by kind, category and group, and full-text search.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
-	p := &homePage{page: s.pageBase(r, "home.title"), Registration: string(s.svc.Registration())}
+	q := r.URL.Query()
+	p := &homePage{page: s.pageBase(r, "home.title"), Registration: string(s.svc.Registration()),
+		Kind: q.Get("kind"), Category: q.Get("category"), Group: q.Get("group"), Query: q.Get("q"),
+		Categories: s.svc.Categories(), Kinds: instance.Kinds}
 	groups, err := s.svc.Groups(r.Context())
 	if err != nil {
 		return err
 	}
 	p.Groups = groups
+	f := instance.ItemFilter{Current: true, Category: p.Category, Query: p.Query, Limit: 30}
+	switch instance.Kind(p.Kind) {
+	case instance.KindNeed, instance.KindOffer, instance.KindAction:
+		f.Kind = instance.Kind(p.Kind)
+	default:
+		p.Kind = ""
+	}
+	for _, g := range groups {
+		if g.Handle == p.Group {
+			f.GroupID = g.ID
+		}
+	}
+	if f.GroupID == 0 {
+		p.Group = ""
+	}
+	f.BeforeID, _ = strconv.ParseInt(q.Get("before"), 10, 64)
+	if p.Items, err = s.svc.Items(r.Context(), p.Viewer, f); err != nil {
+		return err
+	}
+	if len(p.Items) == f.Limit {
+		next := url.Values{}
+		for k, v := range map[string]string{"kind": p.Kind, "category": p.Category, "group": p.Group, "q": p.Query} {
+			if v != "" {
+				next.Set(k, v)
+			}
+		}
+		next.Set("before", strconv.FormatInt(p.Items[len(p.Items)-1].ID, 10))
+		p.More = "/?" + next.Encode()
+	}
+	if p.Viewer != nil {
+		a, err := s.svc.MyActivity(r.Context(), p.Viewer)
+		if err != nil {
+			return err
+		}
+		p.Expiring = len(a.Expiring)
+		for _, n := range a.Notifications {
+			if !n.Read {
+				p.Unread++
+			}
+		}
+	}
 	if p.Viewer.IsCoordinator() {
 		pending, err := s.svc.Members(r.Context(), p.Viewer, instance.StatusPending)
 		if err != nil {

@@ -154,3 +154,14 @@ func hostOf(base string) string {
 	}
 	return u.Host
 }
+
+func (s *Server) helperFriend(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.svc.SetHelperFriend(r.Context(), viewerFrom(r), id, r.PostForm.Get("on") != ""); err != nil {
+		return err
+	}
+	return s.redirect(w, r, "/admin/members", "flash.saved")
+}

@@ -58,6 +58,7 @@ type page struct {
 	Path     string
 	cat      *catalogue
 	location *time.Location
+	now      time.Time
 }
 
 type summaryItem struct {
@@ -86,6 +87,23 @@ func (p *page) DateTime(t time.Time) string {
 	return t.In(p.location).Format("Monday 2 January 2006, 15:04 MST")
 }
 
+// KindName translates a kind ("Need").
+func (p *page) KindName(k instance.Kind) string { return p.T("kind." + string(k)) }
+
+// StateName translates an item's state for its kind ("Open", "Taken").
+func (p *page) StateName(it *instance.Item) string {
+	if it.Kind == instance.KindAction && it.State == instance.StateScheduled && it.Happened(p.now) {
+		return p.T("state.happened")
+	}
+	return p.T("state." + string(it.State))
+}
+
+// VisName translates a visibility.
+func (p *page) VisName(v instance.Visibility) string { return p.T("visibility." + string(v)) }
+
+// Note translates a notification.
+func (p *page) Note(n *instance.Notification) string { return p.T(n.Code, n.ItemTitle) }
+
 // RoleName translates a role.
 func (p *page) RoleName(r instance.Role) string { return p.T("role." + string(r)) }
 
@@ -99,7 +117,7 @@ func (s *Server) pageBase(r *http.Request, titleKey string, args ...any) page {
 	if !s.cat.has(lang) {
 		lang = "en"
 	}
-	p := page{Lang: lang, Site: s.opt.SiteName, Viewer: viewer, CSSURL: s.cssURL, Path: r.URL.Path, cat: s.cat, location: s.opt.Location}
+	p := page{Lang: lang, Site: s.opt.SiteName, Viewer: viewer, CSSURL: s.cssURL, Path: r.URL.Path, cat: s.cat, location: s.opt.Location, now: s.svc.Now()}
 	p.Title = p.T(titleKey, args...)
 	p.Flash = s.takeFlash(r, &p)
 	return p
@@ -141,4 +159,25 @@ func serveStatic() http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		files.ServeHTTP(w, r)
 	}))
+}
+
+// card pairs an item with its page for the "itemcard" partial.
+type card struct {
+	P    *page
+	Item *instance.Item
+}
+
+// Card is used as {{template "itemcard" $.Card .}}.
+func (p *page) Card(it *instance.Item) card { return card{P: p, Item: it} }
+
+// itemList is a titled list for the "mylist" partial.
+type itemList struct {
+	P     *page
+	Key   string
+	Items []*instance.Item
+}
+
+// List is used as {{template "mylist" ($.List "key" .Items)}}.
+func (p *page) List(key string, items []*instance.Item) itemList {
+	return itemList{P: p, Key: key, Items: items}
 }

@@ -44,6 +44,7 @@ type Server struct {
 	cat    *catalogue
 	cssURL string
 	csrf   *http.CrossOriginProtection
+	md     *markdown
 }
 
 // New parses the templates and the message catalogue; it fails on any
@@ -76,7 +77,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opt: o, svc: o.Service, log: o.Logger, tmpl: t, cat: cat, cssURL: css}
+	s := &Server{opt: o, svc: o.Service, log: o.Logger, tmpl: t, cat: cat, cssURL: css, md: newMarkdown()}
 	s.csrf = http.NewCrossOriginProtection()
 	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path,
@@ -112,6 +113,8 @@ func (s *Server) Register(r *mux.Router) {
 	r.Handle("/admin/members", h(s.member(s.adminMembers))).Methods(http.MethodGet)
 	r.Handle("/admin/members/{id:[0-9]+}/roles", h(s.member(s.setRoles))).Methods(http.MethodPost)
 	r.Handle("/admin/members/{id:[0-9]+}/{action:suspend|reinstate}", h(s.member(s.suspend))).Methods(http.MethodPost)
+	r.Handle("/admin/members/{id:[0-9]+}/helper-friend", h(s.member(s.helperFriend))).Methods(http.MethodPost)
+	s.registerItems(r)
 	r.NotFoundHandler = s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
 	}))
@@ -150,6 +153,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.problemPage(w, r, p)
 	case errors.Is(err, instance.ErrNotFound):
 		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
+	case errors.Is(err, instance.ErrGone):
+		s.errorPage(w, r, http.StatusGone, "error.gone")
 	case errors.Is(err, instance.ErrForbidden):
 		if viewerFrom(r) == nil {
 			http.Redirect(w, r, "/login?next="+safeNext(r.URL.RequestURI()), http.StatusSeeOther)

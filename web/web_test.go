@@ -650,3 +650,42 @@ func TestCatalogueCoversDomainCodes(t *testing.T) {
 		t.Errorf("found only %d codes; is the pattern still right?", seen)
 	}
 }
+
+// Every literal catalogue key in the templates and the web code exists in
+// English (dynamic keys are covered by rendering the pages).
+func TestTemplateKeysExist(t *testing.T) {
+	cat, err := loadCatalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyRE := regexp.MustCompile(`"((?:[a-z]+)\.[a-z][a-z_.]*[a-z])"`)
+	var files []string
+	for _, pattern := range []string{"templates/*.html", "templates/pages/*.html", "*.go"} {
+		m, _ := filepath.Glob(pattern)
+		files = append(files, m...)
+	}
+	prefixes := map[string]bool{}
+	for k := range cat.langs["en"] {
+		prefixes[k[:strings.Index(k, ".")]] = true
+	}
+	checked := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		data, _ := readFile(f)
+		for _, m := range keyRE.FindAllStringSubmatch(data, -1) {
+			key := m[1]
+			if !prefixes[key[:strings.Index(key, ".")]] || strings.HasSuffix(key, ".html") {
+				continue // not a catalogue key (a file name, a CSS class…)
+			}
+			checked++
+			if _, ok := cat.langs["en"][key]; !ok {
+				t.Errorf("%s: key %q is not in messages/en.json", f, key)
+			}
+		}
+	}
+	if checked < 100 {
+		t.Errorf("checked only %d keys", checked)
+	}
+}

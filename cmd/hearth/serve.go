@@ -67,9 +67,16 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 	if err != nil {
 		return nil, err
 	}
+	cats := make([]instance.Category, len(cfg.Categories))
+	for i, c := range cfg.Categories {
+		cats[i] = instance.Category{Name: c.Name, Sensitive: c.Sensitive}
+	}
+	day := 24 * time.Hour
 	svc, err := instance.New(instance.Options{
 		Store: st, Logger: logger, Registration: instance.Registration(cfg.Instance.Registration),
-		ConductVersion: cfg.Instance.ConductVersion,
+		ConductVersion: cfg.Instance.ConductVersion, Location: cfg.Location(), Categories: cats,
+		NeedExpiry: time.Duration(cfg.Items.NeedExpiryDays) * day, ClaimLapse: time.Duration(cfg.Items.ClaimDays) * day,
+		ReminderBefore: time.Duration(cfg.Items.ReminderDays) * day, DefaultVisibility: instance.Visibility(cfg.Items.DefaultVisibility),
 	})
 	if err != nil {
 		st.Close()
@@ -170,6 +177,7 @@ func serveContext(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 		go func() { errc <- redirect.ListenAndServe() }()
 	}
 	go sweepSessions(ctx, a, logger)
+	go sweepItems(ctx, a, logger)
 	logger.Info("hearth is running", "version", versionString(), "url", cfg.BaseURL, "listen", ln.Addr().String(),
 		"data_dir", cfg.DataDir, "registration", cfg.Instance.Registration)
 	if ready != nil {
@@ -223,6 +231,23 @@ func sweepSessions(ctx context.Context, a *app, logger *slog.Logger) {
 			} else if n > 0 {
 				logger.Debug("swept expired sessions", "count", n)
 			}
+		}
+	}
+}
+
+// sweepItems runs the time-driven item work (expiry, claim lapses,
+// "still needed?" reminders) once a minute.
+func sweepItems(ctx context.Context, a *app, logger *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if err := a.svc.Sweep(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("sweeping items", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

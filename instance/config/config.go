@@ -31,6 +31,8 @@ type Config struct {
 	Federation     Federation `toml:"federation"`
 	TLS            TLS        `toml:"tls"`
 	Log            Log        `toml:"log"`
+	Items          Items      `toml:"items"`
+	Categories     []Category `toml:"categories"`
 
 	// trustedNets is TrustedProxies parsed.
 	trustedNets []*net.IPNet
@@ -67,6 +69,30 @@ type TLS struct {
 	HTTPListen string `toml:"http_listen"`
 }
 
+// Items is the [items] table: how long needs and claims last.
+type Items struct {
+	NeedExpiryDays    int    `toml:"need_expiry_days"`
+	ClaimDays         int    `toml:"claim_days"`
+	ReminderDays      int    `toml:"reminder_days"`
+	DefaultVisibility string `toml:"default_visibility"`
+}
+
+// Category is one [[categories]] entry.
+type Category struct {
+	Name      string `toml:"name"`
+	Sensitive bool   `toml:"sensitive"`
+}
+
+// DefaultCategories is the starter list (the sensitive ones can only be
+// claimed by verified helpers).
+func DefaultCategories() []Category {
+	return []Category{
+		{Name: "shopping"}, {Name: "prescriptions"}, {Name: "lifts"}, {Name: "befriending"}, {Name: "DIY"},
+		{Name: "lending"}, {Name: "food"}, {Name: "dog walking"},
+		{Name: "personal care", Sensitive: true}, {Name: "money", Sensitive: true}, {Name: "children", Sensitive: true},
+	}
+}
+
 // Log is the [log] table.
 type Log struct {
 	Level  string `toml:"level"`
@@ -98,6 +124,7 @@ func Default() Config {
 		},
 		Federation: Federation{Enabled: true},
 		Log:        Log{Level: "info", Format: "text"},
+		Items:      Items{NeedExpiryDays: 14, ClaimDays: 7, ReminderDays: 3, DefaultVisibility: "public"},
 	}
 }
 
@@ -115,6 +142,7 @@ func Load(path string, env Env) (*Config, error) {
 		path = env("HEARTH_CONFIG")
 	}
 	cfg := Default()
+	categoriesGiven := false
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -123,6 +151,10 @@ func Load(path string, env Env) (*Config, error) {
 		if err := Parse(data, &cfg); err != nil {
 			return nil, fmt.Errorf("config: %s: %w", path, err)
 		}
+		categoriesGiven = len(cfg.Categories) > 0
+	}
+	if !categoriesGiven {
+		cfg.Categories = DefaultCategories()
 	}
 	if v := env("HEARTH_LISTEN"); v != "" {
 		cfg.Listen = v
@@ -290,6 +322,35 @@ func (c *Config) Validate() error {
 	}
 	if t.ACMEEmail != "" && !strings.Contains(t.ACMEEmail, "@") {
 		bad("tls.acme_email", "must be an email address (got %q)", t.ACMEEmail)
+	}
+
+	it := &c.Items
+	if it.NeedExpiryDays < 1 || it.NeedExpiryDays > 365 {
+		bad("items.need_expiry_days", "must be between 1 and 365 (got %d)", it.NeedExpiryDays)
+	}
+	if it.ClaimDays < 1 || it.ClaimDays > 90 {
+		bad("items.claim_days", "must be between 1 and 90 (got %d)", it.ClaimDays)
+	}
+	if it.ReminderDays < 1 || it.ReminderDays >= it.NeedExpiryDays {
+		bad("items.reminder_days", "must be at least 1 and less than need_expiry_days (got %d)", it.ReminderDays)
+	}
+	switch it.DefaultVisibility {
+	case "public", "followers", "village":
+	default:
+		bad("items.default_visibility", `must be "public", "followers" or "village" (got %q)`, it.DefaultVisibility)
+	}
+	seen := map[string]bool{}
+	for i, cat := range c.Categories {
+		name := strings.TrimSpace(cat.Name)
+		key := fmt.Sprintf("categories[%d].name", i)
+		switch {
+		case name == "" || len([]rune(name)) > 40:
+			bad(key, "must be 1 to 40 characters (got %q)", cat.Name)
+		case seen[strings.ToLower(name)]:
+			bad(key, "%q is listed twice", name)
+		}
+		seen[strings.ToLower(name)] = true
+		c.Categories[i].Name = name
 	}
 
 	switch c.Log.Level {

@@ -34,6 +34,18 @@ func TestExampleConfigLoads(t *testing.T) {
 		cfg.Federation.AllowPrivateAddresses || !cfg.Federation.Enabled || cfg.TLS.ACME {
 		t.Errorf("example config differs from the defaults:\nexample %+v\ndefault %+v", cfg, def)
 	}
+	want := DefaultCategories()
+	if len(cfg.Categories) != len(want) {
+		t.Errorf("example lists %d categories, the defaults %d", len(cfg.Categories), len(want))
+	}
+	for i, c := range cfg.Categories {
+		if i >= len(want) || c != want[i] {
+			t.Errorf("example category %d = %+v, want %+v", i, c, want[i])
+		}
+	}
+	if cfg.Items != def.Items {
+		t.Errorf("example [items] %+v, default %+v", cfg.Items, def.Items)
+	}
 	if strings.TrimSpace(cfg.Instance.Conduct) != strings.TrimSpace(DefaultConduct) {
 		t.Errorf("example conduct differs from DefaultConduct")
 	}
@@ -113,6 +125,13 @@ func TestRefusals(t *testing.T) {
 		{"acme without http_listen", "base_url = \"https://v.example\"\n[tls]\nacme = true", "tls.http_listen"},
 		{"bad acme email", "base_url = \"https://v.example\"\n[tls]\nacme = true\nhttp_listen = \":80\"\nacme_email = \"nope\"", "tls.acme_email"},
 		{"bad log level", "[log]\nlevel = \"loud\"", "log.level"},
+		{"zero expiry", "[items]\nneed_expiry_days = 0", "items.need_expiry_days"},
+		{"reminder after expiry", "[items]\nneed_expiry_days = 5\nreminder_days = 5", "items.reminder_days"},
+		{"bad claim days", "[items]\nclaim_days = 400", "items.claim_days"},
+		{"bad default visibility", "[items]\ndefault_visibility = \"secret\"", "items.default_visibility"},
+		{"empty category", "[[categories]]\nname = \"\"", "categories[0].name"},
+		{"duplicate category", "[[categories]]\nname = \"Food\"\n[[categories]]\nname = \"food\"", "categories[1].name: \"food\" is listed twice"},
+		{"unknown category key", "[[categories]]\nname = \"food\"\nsensitiv = true", "unknown key categories.sensitiv"},
 		{"bad log format", "[log]\nformat = \"xml\"", "log.format"},
 	}
 	for _, c := range cases {

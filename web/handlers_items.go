@@ -1,0 +1,511 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"hearth/instance"
+)
+
+// kindOf maps the first path segment to a kind: /needs/…, /offers/…, /actions/….
+func kindOf(r *http.Request) instance.Kind {
+	switch mux.Vars(r)["kinds"] {
+	case "needs":
+		return instance.KindNeed
+	case "offers":
+		return instance.KindOffer
+	}
+	return instance.KindAction
+}
+
+// registerItems adds the item routes.
+func (s *Server) registerItems(r *mux.Router) {
+	h := func(fn handlerFunc) http.Handler { return s.handle(fn) }
+	kinds := "{kinds:needs|offers|actions}"
+	id := "{id:[0-9]+}"
+	r.Handle("/me", h(s.member(s.activity))).Methods(http.MethodGet)
+	r.Handle("/me/seen", h(s.member(s.markSeen))).Methods(http.MethodPost)
+	r.Handle("/calendar.ics", h(s.calendarFeed)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/actions/"+id+".ics", h(s.actionICS)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/"+kinds+"/new", h(s.member(s.itemNew))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/"+kinds+"/"+id, h(s.itemShow)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/"+kinds+"/"+id+"/edit", h(s.member(s.itemEdit))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/"+kinds+"/"+id+"/delete", h(s.member(s.itemDelete))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/"+kinds+"/"+id+"/responses", h(s.member(s.responseAdd))).Methods(http.MethodPost)
+	r.Handle("/responses/"+id+"/edit", h(s.member(s.responseEdit))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/responses/"+id+"/{op:delete|remove}", h(s.member(s.responseDelete))).Methods(http.MethodPost)
+
+	// State changes: each is a POST that calls one service method and
+	// returns to the item page with a message.
+	type op func(r *http.Request, m *instance.Member, id int64) error
+	post := func(path string, kind instance.Kind, flash string, fn op) {
+		r.Handle(path, h(s.member(func(w http.ResponseWriter, r *http.Request) error {
+			itemID, err := pathID(r)
+			if err != nil {
+				return err
+			}
+			if err := fn(r, viewerFrom(r), itemID); err != nil {
+				if errors.Is(err, errWaitlisted) {
+					return s.redirect(w, r, (&instance.Item{Kind: kind, ID: itemID}).Path(), "flash.waitlisted")
+				}
+				if len(instance.Fields(err)) > 0 {
+					return s.renderItem(w, r, kind, itemID, err)
+				}
+				return err
+			}
+			return s.redirect(w, r, (&instance.Item{Kind: kind, ID: itemID}).Path(), flash)
+		}))).Methods(http.MethodPost)
+	}
+	need, offer, action := instance.KindNeed, instance.KindOffer, instance.KindAction
+	post("/needs/"+id+"/help", need, "flash.help_offered", func(r *http.Request, m *instance.Member, id int64) error {
+		return s.svc.OfferHelp(r.Context(), m, id, r.PostForm.Get("message"), r.PostForm.Get("buddy") != "")
+	})
+	post("/needs/"+id+"/withdraw", need, "flash.withdrawn", func(r *http.Request, m *instance.Member, id int64) error {
+		return s.svc.WithdrawInterest(r.Context(), m, id)
+	})
+	post("/needs/"+id+"/accept/{interest:[0-9]+}", need, "flash.help_accepted", func(r *http.Request, m *instance.Member, id int64) error {
+		in, _ := strconv.ParseInt(mux.Vars(r)["interest"], 10, 64)
+		return s.svc.AcceptHelp(r.Context(), m, id, in)
+	})
+	post("/needs/"+id+"/unclaim", need, "flash.unclaimed", func(r *http.Request, m *instance.Member, id int64) error {
+		return s.svc.Unclaim(r.Context(), m, id)
+	})
+	post("/needs/"+id+"/done", need, "flash.done", func(r *http.Request, m *instance.Member, id int64) error {
+		return s.svc.MarkDone(r.Context(), m, id)
+	})
+	post("/needs/"+id+"/close", need, "flash.closed", func(r *http.Request, m *instance.Member, id int64) error {
+		return s.svc.CloseNeed(r.Context(), m, id, r.PostForm.Get("reason"))
+	})
+	post("/needs/"+id+"/renew", need, "flash.renewed", func(r *http.Request, m *instance.Member, id int64) error {
+		return s.svc.RenewNeed(r.Context(), m, id)
+	})
+	post("/needs/"+id+"/renew-claim", need, "flash.claim_renewed", func(r *http.Request, m *instance.Member, id int64) error {
+		return s.svc.RenewClaim(r.Context(), m, id)
+	})
+	post("/offers/"+id+"/want", offer, "flash.asked", func(r *http.Request, m *instance.Member, id int64) error {
+		return s.svc.WantOffer(r.Context(), m, id, r.PostForm.Get("message"))
+	})
+	post("/offers/"+id+"/withdraw", offer, "flash.withdrawn", func(r *http.Request, m *instance.Member, id int64) error {
+		return s.svc.WithdrawInterest(r.Context(), m, id)
+	})
+	post("/offers/"+id+"/give/{interest:[0-9]+}", offer, "flash.given", func(r *http.Request, m *instance.Member, id int64) error {
+		in, _ := strconv.ParseInt(mux.Vars(r)["interest"], 10, 64)
+		return s.svc.GiveOffer(r.Context(), m, id, in)
+	})
+	post("/offers/"+id+"/close", offer, "flash.closed", func(r *http.Request, m *instance.Member, id int64) error {
+		return s.svc.CloseOffer(r.Context(), m, id)
+	})
+	post("/actions/"+id+"/join", action, "flash.joined", func(r *http.Request, m *instance.Member, id int64) error {
+		slot, _ := strconv.ParseInt(r.PostForm.Get("slot"), 10, 64)
+		st, err := s.svc.JoinAction(r.Context(), m, id, slot)
+		if err == nil && st == instance.AttendWaiting {
+			return errWaitlisted
+		}
+		return err
+	})
+	post("/actions/"+id+"/leave", action, "flash.left", func(r *http.Request, m *instance.Member, id int64) error {
+		return s.svc.LeaveAction(r.Context(), m, id)
+	})
+	post("/actions/"+id+"/cancel", action, "flash.cancelled", func(r *http.Request, m *instance.Member, id int64) error {
+		return s.svc.CancelAction(r.Context(), m, id, r.PostForm.Get("reason"))
+	})
+}
+
+// errWaitlisted is not a failure: it tells the join handler to say the
+// member is on the waiting list.
+var errWaitlisted = errors.New("web: on the waiting list")
+
+type itemPage struct {
+	formPage
+	Item          *instance.Item
+	Description   template.HTML
+	CanManage     bool
+	CanSeePrivate bool
+	CanClaim      bool
+	ClaimReason   string
+	IsHelper      bool
+	Sensitive     bool
+	Happened      bool
+	Interests     []*instance.Interest
+	Mine          *instance.Interest
+	Attendees     []*instance.Attendee
+	MyPlace       *instance.Attendee
+	Responses     []*instance.Response
+}
+
+func (s *Server) itemShow(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	return s.renderItem(w, r, kindOf(r), id, nil)
+}
+
+// renderItem shows an item page; formErr, when set, is a validation error
+// from one of its forms, shown beside the field.
+func (s *Server) renderItem(w http.ResponseWriter, r *http.Request, kind instance.Kind, id int64, formErr error) error {
+	ctx := r.Context()
+	viewer := viewerFrom(r)
+	it, err := s.svc.Item(ctx, viewer, kind, id)
+	if err != nil {
+		return err
+	}
+	p := &itemPage{formPage: formPage{page: s.pageBase(r, "item.title"), Form: newForm(r)}, Item: it,
+		Description: s.md.render(it.Description), CanManage: s.svc.CanManage(viewer, it),
+		CanSeePrivate: s.svc.CanSeePrivate(viewer, it), Sensitive: s.svc.Sensitive(it), Happened: it.Happened(s.svc.Now())}
+	p.Title = it.Title
+	p.CanClaim, p.ClaimReason = s.svc.CanClaim(viewer, it)
+	p.IsHelper = viewer != nil && it.ClaimedBy == viewer.ID
+	if p.Interests, err = s.svc.Interests(ctx, viewer, it); err != nil {
+		return err
+	}
+	for _, in := range p.Interests {
+		if viewer != nil && in.MemberID == viewer.ID {
+			p.Mine = in
+		}
+	}
+	if kind == instance.KindAction {
+		if p.Attendees, err = s.svc.Attendees(ctx, viewer, it); err != nil {
+			return err
+		}
+		for _, a := range p.Attendees {
+			if viewer != nil && a.MemberID == viewer.ID {
+				p.MyPlace = a
+			}
+		}
+	}
+	if p.Responses, err = s.svc.Responses(ctx, it); err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if formErr != nil {
+		p.fail(formErr, "message", "reason", "body")
+		status = http.StatusUnprocessableEntity
+	}
+	return s.render(w, r, status, "item", p)
+}
+
+type itemFormPage struct {
+	formPage
+	Kind       instance.Kind
+	Editing    *instance.Item
+	Categories []option
+	Groups     []option
+	Visibility []option
+	OnBehalf   bool
+}
+
+func (s *Server) itemFormPage(r *http.Request, kind instance.Kind, editing *instance.Item) (*itemFormPage, error) {
+	viewer := viewerFrom(r)
+	key := "itemform.new_" + string(kind)
+	if editing != nil {
+		key = "itemform.edit_" + string(kind)
+	}
+	p := &itemFormPage{formPage: formPage{page: s.pageBase(r, key), Form: newForm(r)}, Kind: kind, Editing: editing,
+		OnBehalf: viewer.CanPostOnBehalf() && kind == instance.KindNeed}
+	v := p.Form.Values
+	if r.Method == http.MethodGet {
+		if editing == nil {
+			v.Set("visibility", string(s.svc.DefaultVisibility()))
+			v.Set("group", r.URL.Query().Get("group"))
+		} else {
+			fillItemForm(v, editing, s.opt.Location)
+			p.OnBehalf = p.OnBehalf || editing.OnBehalf()
+		}
+	}
+	if kind != instance.KindNeed {
+		p.Categories = append(p.Categories, option{Value: "", Label: p.T("itemform.no_category")})
+	}
+	for _, c := range s.svc.Categories() {
+		label := c.Name
+		if c.Sensitive {
+			label = p.T("itemform.sensitive_category", c.Name)
+		}
+		p.Categories = append(p.Categories, option{Value: c.Name, Label: label, Selected: v.Get("category") == c.Name})
+	}
+	groups, err := s.svc.MemberGroups(r.Context(), viewer)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groups {
+		p.Groups = append(p.Groups, option{Value: g.Handle, Label: g.Name, Selected: v.Get("group") == g.Handle})
+	}
+	for _, vis := range instance.Visibilities {
+		p.Visibility = append(p.Visibility, option{Value: string(vis), Label: p.T("visibility." + string(vis) + "_long"),
+			Selected: v.Get("visibility") == string(vis)})
+	}
+	return p, nil
+}
+
+func fillItemForm(v url.Values, it *instance.Item, loc *time.Location) {
+	v.Set("title", it.Title)
+	v.Set("description", it.Description)
+	v.Set("category", it.Category)
+	v.Set("area", it.Area)
+	v.Set("visibility", string(it.Visibility))
+	v.Set("address", it.Address)
+	v.Set("contact", it.Contact)
+	v.Set("place", it.Place)
+	day := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(loc).Format("2006-01-02")
+	}
+	v.Set("needed_by", day(it.NeededBy))
+	v.Set("available_until", day(it.AvailableUntil))
+	v.Set("start_date", day(it.StartsAt))
+	v.Set("end_date", day(it.EndsAt))
+	if !it.StartsAt.IsZero() {
+		v.Set("start_time", it.StartsAt.In(loc).Format("15:04"))
+		v.Set("end_time", it.EndsAt.In(loc).Format("15:04"))
+	}
+	if it.Capacity > 0 {
+		v.Set("capacity", strconv.Itoa(it.Capacity))
+	}
+	if it.OnBehalf() {
+		v.Set("on_behalf", "yes")
+		v.Set("on_behalf_name", it.OnBehalfName)
+		v.Set("on_behalf_phone", it.OnBehalfPhone)
+	}
+}
+
+func itemInput(kind instance.Kind, f url.Values) instance.ItemInput {
+	in := instance.ItemInput{Kind: kind, Group: f.Get("group"), Title: f.Get("title"), Description: f.Get("description"),
+		Category: f.Get("category"), Area: f.Get("area"), Visibility: f.Get("visibility"), NeededBy: f.Get("needed_by"),
+		Address: f.Get("address"), Contact: f.Get("contact"), OnBehalf: f.Get("on_behalf") != "",
+		OnBehalfName: f.Get("on_behalf_name"), OnBehalfPhone: f.Get("on_behalf_phone"), AvailableUntil: f.Get("available_until"),
+		StartDate: f.Get("start_date"), StartTime: f.Get("start_time"), EndDate: f.Get("end_date"), EndTime: f.Get("end_time"),
+		Place: f.Get("place"), Capacity: f.Get("capacity")}
+	for i := 1; i <= slotRows; i++ {
+		in.Slots = append(in.Slots, instance.SlotInput{Name: f.Get(fmt.Sprintf("slot_name_%d", i)), Capacity: f.Get(fmt.Sprintf("slot_capacity_%d", i))})
+	}
+	return in
+}
+
+// slotRows is how many role lines the action form offers.
+const slotRows = 4
+
+// SlotRows numbers the role lines for the template.
+func (p *itemFormPage) SlotRows() []int {
+	out := make([]int, slotRows)
+	for i := range out {
+		out[i] = i + 1
+	}
+	return out
+}
+
+// SlotField builds one role line's field.
+func (p *itemFormPage) SlotField(kind string, n int) field {
+	name := fmt.Sprintf("slot_%s_%d", kind, n)
+	f := p.Field(name, "text", "field.slot_"+kind).Opt()
+	f.Label = p.T("field.slot_"+kind+"_n", n)
+	if kind == "capacity" {
+		f.Type = "number"
+	}
+	return f
+}
+
+var itemFieldOrder = []string{"title", "description", "category", "area", "needed_by", "available_until", "start_date", "start_time",
+	"end_date", "end_time", "place", "capacity", "slot_name_1", "slot_capacity_1", "slot_name_2", "slot_capacity_2",
+	"slot_name_3", "slot_capacity_3", "slot_name_4", "slot_capacity_4", "address", "contact", "on_behalf", "on_behalf_name",
+	"on_behalf_phone", "visibility", "group"}
+
+func (s *Server) itemNew(w http.ResponseWriter, r *http.Request) error {
+	kind := kindOf(r)
+	p, err := s.itemFormPage(r, kind, nil)
+	if err != nil {
+		return err
+	}
+	if r.Method == http.MethodGet {
+		return s.render(w, r, http.StatusOK, "item_form", p)
+	}
+	it, err := s.svc.CreateItem(r.Context(), viewerFrom(r), itemInput(kind, r.PostForm))
+	if err == nil {
+		return s.redirect(w, r, it.Path(), "flash.posted_"+string(kind))
+	}
+	if !p.fail(err, itemFieldOrder...) {
+		return err
+	}
+	return s.render(w, r, http.StatusUnprocessableEntity, "item_form", p)
+}
+
+func (s *Server) itemEdit(w http.ResponseWriter, r *http.Request) error {
+	kind := kindOf(r)
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	viewer := viewerFrom(r)
+	it, err := s.svc.Item(r.Context(), viewer, kind, id)
+	if err != nil {
+		return err
+	}
+	if !s.svc.CanManage(viewer, it) {
+		return instance.ErrForbidden
+	}
+	p, err := s.itemFormPage(r, kind, it)
+	if err != nil {
+		return err
+	}
+	if r.Method == http.MethodGet {
+		return s.render(w, r, http.StatusOK, "item_form", p)
+	}
+	err = s.svc.UpdateItem(r.Context(), viewer, id, itemInput(kind, r.PostForm))
+	if err == nil {
+		return s.redirect(w, r, it.Path(), "flash.saved")
+	}
+	if !p.fail(err, itemFieldOrder...) {
+		return err
+	}
+	return s.render(w, r, http.StatusUnprocessableEntity, "item_form", p)
+}
+
+type confirmPage struct {
+	page
+	Item *instance.Item
+}
+
+// itemDelete asks "are you sure?" (GET) and deletes (POST).
+func (s *Server) itemDelete(w http.ResponseWriter, r *http.Request) error {
+	kind := kindOf(r)
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	viewer := viewerFrom(r)
+	it, err := s.svc.Item(r.Context(), viewer, kind, id)
+	if err != nil {
+		return err
+	}
+	if !s.svc.CanManage(viewer, it) {
+		return instance.ErrForbidden
+	}
+	if r.Method == http.MethodGet {
+		p := &confirmPage{page: s.pageBase(r, "delete.title", it.Title), Item: it}
+		return s.render(w, r, http.StatusOK, "delete", p)
+	}
+	if err := s.svc.DeleteItem(r.Context(), viewer, id); err != nil {
+		return err
+	}
+	return s.redirect(w, r, "/me", "flash.deleted")
+}
+
+func (s *Server) responseAdd(w http.ResponseWriter, r *http.Request) error {
+	kind := kindOf(r)
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	resp, err := s.svc.AddResponse(r.Context(), viewerFrom(r), id, r.PostForm.Get("body"))
+	if len(instance.Fields(err)) > 0 {
+		return s.renderItem(w, r, kind, id, err)
+	}
+	if err != nil {
+		return err
+	}
+	return s.redirect(w, r, fmt.Sprintf("%s#response-%d", (&instance.Item{Kind: kind, ID: id}).Path(), resp.ID), "flash.response_added")
+}
+
+type responseEditPage struct {
+	formPage
+	Response *instance.Response
+}
+
+func (s *Server) responseEdit(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	viewer := viewerFrom(r)
+	resp, err := s.svc.Response(r.Context(), viewer, id)
+	if err != nil {
+		return err
+	}
+	p := &responseEditPage{formPage: formPage{page: s.pageBase(r, "response.edit_title"), Form: newForm(r)}, Response: resp}
+	if r.Method == http.MethodGet {
+		p.Form.Values.Set("body", resp.Body)
+		return s.render(w, r, http.StatusOK, "response_edit", p)
+	}
+	if _, err = s.svc.EditResponse(r.Context(), viewer, id, r.PostForm.Get("body")); err == nil {
+		it, err := s.itemPathOf(r, resp.ItemID)
+		if err != nil {
+			return err
+		}
+		return s.redirect(w, r, fmt.Sprintf("%s#response-%d", it, id), "flash.saved")
+	}
+	if !p.fail(err, "body") {
+		return err
+	}
+	return s.render(w, r, http.StatusUnprocessableEntity, "response_edit", p)
+}
+
+func (s *Server) responseDelete(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	viewer := viewerFrom(r)
+	var resp *instance.Response
+	if mux.Vars(r)["op"] == "remove" {
+		resp, err = s.svc.RemoveResponse(r.Context(), viewer, id)
+	} else {
+		resp, err = s.svc.DeleteResponse(r.Context(), viewer, id)
+	}
+	if err != nil {
+		return err
+	}
+	path, err := s.itemPathOf(r, resp.ItemID)
+	if err != nil {
+		return err
+	}
+	return s.redirect(w, r, path, "flash.response_deleted")
+}
+
+// itemPathOf finds the page of an item known only by id.
+func (s *Server) itemPathOf(r *http.Request, id int64) (string, error) {
+	for _, k := range instance.Kinds {
+		it, err := s.svc.Item(r.Context(), viewerFrom(r), k, id)
+		if err == nil {
+			return it.Path(), nil
+		}
+		if !errors.Is(err, instance.ErrNotFound) {
+			return "", err
+		}
+	}
+	return "", instance.ErrNotFound
+}
+
+type activityPage struct {
+	page
+	Activity *instance.Activity
+	Unread   int
+}
+
+func (s *Server) activity(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.svc.MyActivity(r.Context(), viewerFrom(r))
+	if err != nil {
+		return err
+	}
+	p := &activityPage{page: s.pageBase(r, "activity.title"), Activity: a}
+	for _, n := range a.Notifications {
+		if !n.Read {
+			p.Unread++
+		}
+	}
+	return s.render(w, r, http.StatusOK, "activity", p)
+}
+
+func (s *Server) markSeen(w http.ResponseWriter, r *http.Request) error {
+	if err := s.svc.MarkNotificationsRead(r.Context(), viewerFrom(r)); err != nil {
+		return err
+	}
+	return s.redirect(w, r, "/me", "")
+}
