@@ -28,7 +28,9 @@ type homePage struct {
 }
 
 // Filtered reports whether the list is narrowed by a filter or search.
-func (p *homePage) Filtered() bool { return p.Kind != "" || p.Category != "" || p.Group != "" || p.Query != "" }
+func (p *homePage) Filtered() bool {
+	return p.Kind != "" || p.Category != "" || p.Group != "" || p.Query != ""
+}
 
 // home lists open needs, current offers and upcoming actions, newest
 // first, with filters by kind, category and group, and full-text search.
