@@ -77,6 +77,7 @@ type Member struct {
 	// neighbour who has no account (coordinators always may).
 	HelperFriend      bool
 	ConductAcceptedAt time.Time
+	ConductVersion    string
 	CreatedAt         time.Time
 	PasswordHash      string
 }

@@ -66,6 +66,7 @@ type Service struct {
 	lapse    time.Duration
 	remind   time.Duration
 	defVis   Visibility
+	conduct  string
 	// dummyHash is checked against when a login names nobody, so that an
 	// unknown account costs the same time as a wrong password.
 	dummyHash string
@@ -118,7 +119,7 @@ func New(o Options) (*Service, error) {
 		session: o.SessionLifetime, invite: o.InviteLifetime,
 		throttle: newThrottle(o.Clock), dummyHash: dummy,
 		loc: o.Location, cats: o.Categories, expiry: o.NeedExpiry, lapse: o.ClaimLapse, remind: o.ReminderBefore,
-		defVis: o.DefaultVisibility,
+		defVis: o.DefaultVisibility, conduct: o.ConductVersion,
 	}, nil
 }
 
@@ -200,7 +201,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Member, error) {
 		return nil, err
 	}
 	now := s.now()
-	m.ConductAcceptedAt = now
+	m.ConductAcceptedAt, m.ConductVersion = now, s.conduct
 	m.CreatedAt = now
 	hash, err := HashPassword(in.Password)
 	if err != nil {
@@ -246,7 +247,7 @@ func (s *Service) CreateMemberDirect(ctx context.Context, in NewMemberInput) (*M
 	}
 	m.Roles = normaliseRoles(in.Roles)
 	now := s.now()
-	m.CreatedAt, m.ConductAcceptedAt = now, now
+	m.CreatedAt, m.ConductAcceptedAt, m.ConductVersion = now, now, s.conduct
 	hash, err := HashPassword(in.Password)
 	if err != nil {
 		return nil, err

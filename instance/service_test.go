@@ -41,7 +41,7 @@ func newFixture(t *testing.T, reg instance.Registration) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	c := &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
-	svc, err := instance.New(instance.Options{Store: st, Clock: c.now, Registration: reg})
+	svc, err := instance.New(instance.Options{Store: st, Clock: c.now, Registration: reg, ConductVersion: "2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +92,8 @@ func TestSignUpModes(t *testing.T) {
 			t.Error("new member not in the village group")
 		}
 		stored, _ := f.svc.MemberByID(ctx, m.ID)
-		if stored.ConductAcceptedAt.IsZero() {
-			t.Error("code of conduct acceptance not stored")
+		if stored.ConductAcceptedAt.IsZero() || stored.ConductVersion != "2" {
+			t.Errorf("code of conduct acceptance not stored: %v version %q", stored.ConductAcceptedAt, stored.ConductVersion)
 		}
 	})
 	t.Run("approval: pending until a coordinator approves", func(t *testing.T) {

@@ -2,6 +2,9 @@
 -- attendance, notifications and full-text search.
 
 ALTER TABLE members ADD COLUMN helper_friend INTEGER NOT NULL DEFAULT 0 CHECK (helper_friend IN (0, 1));
+-- Which version of the code of conduct the member accepted (with the time
+-- already in conduct_accepted_at), so a changed code can be asked again.
+ALTER TABLE members ADD COLUMN conduct_version TEXT NOT NULL DEFAULT '';
 
 -- One table for the three kinds: they share most fields, the home page
 -- lists them together, and one full-text index covers them all. Columns that
