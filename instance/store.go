@@ -11,6 +11,7 @@ import (
 // other cannot both win.
 type Store interface {
 	ItemStore
+	FollowingStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed
@@ -146,13 +147,17 @@ type Attendee struct {
 	CreatedAt time.Time
 }
 
-// Response is a comment in an item's thread.
+// Response is a comment in an item's thread, from a member here or from
+// someone on another server (AuthorID 0, RemoteActor set).
 type Response struct {
 	ID           int64
 	ItemID       int64
 	AuthorID     int64
 	Author       string
 	AuthorHandle string
+	RemoteActor  string
+	APID         string
+	ContentHTML  string // remote replies: sanitised HTML
 	Body         string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time

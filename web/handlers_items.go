@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"hearth/instance"
+	"hearth/instance/markup"
 )
 
 // kindOf maps the first path segment to a kind: /needs/…, /offers/…, /actions/….
@@ -158,7 +159,7 @@ func (s *Server) renderItem(w http.ResponseWriter, r *http.Request, kind instanc
 		return err
 	}
 	p := &itemPage{formPage: formPage{page: s.pageBase(r, "item.title"), Form: newForm(r)}, Item: it,
-		Description: s.md.render(it.Description), CanManage: s.svc.CanManage(viewer, it),
+		Description: markup.Markdown(it.Description), CanManage: s.svc.CanManage(viewer, it),
 		CanSeePrivate: s.svc.CanSeePrivate(viewer, it), Sensitive: s.svc.Sensitive(it), Happened: it.Happened(s.svc.Now())}
 	p.Title = it.Title
 	p.CanClaim, p.ClaimReason = s.svc.CanClaim(viewer, it)

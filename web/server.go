@@ -44,7 +44,6 @@ type Server struct {
 	cat    *catalogue
 	cssURL string
 	csrf   *http.CrossOriginProtection
-	md     *markdown
 }
 
 // New parses the templates and the message catalogue; it fails on any
@@ -77,7 +76,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opt: o, svc: o.Service, log: o.Logger, tmpl: t, cat: cat, cssURL: css, md: newMarkdown()}
+	s := &Server{opt: o, svc: o.Service, log: o.Logger, tmpl: t, cat: cat, cssURL: css}
 	s.csrf = http.NewCrossOriginProtection()
 	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path,

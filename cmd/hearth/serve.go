@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/mux"
 	"golang.org/x/crypto/acme/autocert"
 
+	"hearth/federation"
 	"hearth/instance"
 	"hearth/instance/config"
 	"hearth/instance/store"
@@ -95,9 +96,11 @@ func (a *app) close() {
 	}
 }
 
-// handler builds the whole HTTP handler. setupToken unlocks the first-run
-// page while no admin exists.
-func (a *app) handler(setupToken string) (http.Handler, error) {
+// handler builds the whole HTTP handler: federation takes discovery,
+// inboxes and ActivityPub requests (content negotiation on the same URLs),
+// the web interface everything else. setupToken unlocks the first-run page
+// while no admin exists.
+func (a *app) handler(setupToken string, fed *federation.Federation) (http.Handler, error) {
 	w, err := web.New(web.Options{
 		Service: a.svc, Logger: a.log, SiteName: a.cfg.Instance.Name, BaseURL: a.cfg.BaseURL, Secure: a.cfg.Secure(),
 		Language: a.cfg.Instance.Language, Location: a.cfg.Location(), Question: a.cfg.Instance.ApplicationQuestion,
@@ -112,7 +115,29 @@ func (a *app) handler(setupToken string) (http.Handler, error) {
 		_, _ = io.WriteString(w, "ok\n") // nothing to do if the client went away
 	})
 	w.Register(r)
-	return w.Middleware(r), nil
+	html := w.Middleware(r)
+	if fed == nil {
+		return html, nil
+	}
+	return http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		if fed.Match(req) {
+			fed.ServeHTTP(rw, req)
+			return
+		}
+		html.ServeHTTP(rw, req)
+	}), nil
+}
+
+// federation builds the ActivityPub side, or nil when it is turned off.
+func (a *app) federation() *federation.Federation {
+	if !a.cfg.Federation.Enabled {
+		return nil
+	}
+	return federation.New(federation.Options{
+		Store: a.store, Service: a.svc, Logger: a.log, BaseURL: a.cfg.BaseURL, Version: versionString(),
+		SiteName: a.cfg.Instance.Name, OpenRegistration: a.cfg.Instance.Registration == "open",
+		AllowPrivateAddresses: a.cfg.Federation.AllowPrivateAddresses, BlockedDomains: a.cfg.Federation.BlockedDomains,
+	})
 }
 
 // serveContext runs the instance until ctx ends, then shuts down
@@ -133,7 +158,8 @@ func serveContext(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 		logger.Warn("no administrator yet: open this link to create one (or use `hearth admin create-member --role admin`)",
 			"url", cfg.BaseURL+"/setup?token="+setupToken)
 	}
-	h, err := a.handler(setupToken)
+	fed := a.federation()
+	h, err := a.handler(setupToken, fed)
 	if err != nil {
 		return err
 	}
@@ -178,6 +204,9 @@ func serveContext(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 	}
 	go sweepSessions(ctx, a, logger)
 	go sweepItems(ctx, a, logger)
+	if fed != nil {
+		fed.Run(ctx)
+	}
 	logger.Info("hearth is running", "version", versionString(), "url", cfg.BaseURL, "listen", ln.Addr().String(),
 		"data_dir", cfg.DataDir, "registration", cfg.Instance.Registration)
 	if ready != nil {

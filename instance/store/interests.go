@@ -191,19 +191,27 @@ func (s *Store) ListAttendees(ctx context.Context, itemID int64) ([]*instance.At
 	return out, rows.Err()
 }
 
-// AddResponse implements instance.Store.
+// AddResponse implements instance.Store (a local member's reply; it is
+// queued for federation in the same transaction).
 func (s *Store) AddResponse(ctx context.Context, r *instance.Response) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO responses (item_id, author_id, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-		r.ItemID, r.AuthorID, r.Body, ts(r.CreatedAt), ts(r.UpdatedAt))
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO responses (item_id, author_id, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+			r.ItemID, r.AuthorID, r.Body, ts(r.CreatedAt), ts(r.UpdatedAt))
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return fedEvent(ctx, tx, "response", id, r.CreatedAt)
+	})
+	return id, err
 }
 
 // UpdateResponse implements instance.Store.
 func (s *Store) UpdateResponse(ctx context.Context, id int64, body string, now time.Time) error {
-	return s.execOne(ctx, `UPDATE responses SET body = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`, body, ts(now), id)
+	return s.execOneEvent(ctx, "response", id, now, `UPDATE responses SET body = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`, body, ts(now), id)
 }
 
 // DeleteResponse implements instance.Store.
@@ -212,16 +220,19 @@ func (s *Store) DeleteResponse(ctx context.Context, id, removedBy int64, now tim
 	if removedBy != 0 {
 		by = removedBy
 	}
-	return s.execOne(ctx, `UPDATE responses SET deleted_at = ?, removed_by = ?, body = '' WHERE id = ? AND deleted_at IS NULL`, ts(now), by, id)
+	return s.execOneEvent(ctx, "response", id, now, `UPDATE responses SET deleted_at = ?, removed_by = ?, body = '', content_html = ''
+		WHERE id = ? AND deleted_at IS NULL`, ts(now), by, id)
 }
 
-const responseColumns = `r.id, r.item_id, COALESCE(r.author_id, 0), COALESCE(m.display_name, ''), COALESCE(m.handle, ''),
+const responseColumns = `r.id, r.item_id, COALESCE(r.author_id, 0), COALESCE(m.display_name, r.remote_name), COALESCE(m.handle, r.remote_handle),
+	COALESCE(r.remote_actor, ''), COALESCE(r.ap_id, ''), r.content_html,
 	r.body, r.created_at, r.updated_at, r.deleted_at IS NOT NULL AND r.removed_by IS NULL, r.removed_by IS NOT NULL`
 
 func scanResponse(row scanner) (*instance.Response, error) {
 	var r instance.Response
 	var created, updated string
-	if err := row.Scan(&r.ID, &r.ItemID, &r.AuthorID, &r.Author, &r.AuthorHandle, &r.Body, &created, &updated, &r.Deleted, &r.Removed); err != nil {
+	if err := row.Scan(&r.ID, &r.ItemID, &r.AuthorID, &r.Author, &r.AuthorHandle, &r.RemoteActor, &r.APID, &r.ContentHTML,
+		&r.Body, &created, &updated, &r.Deleted, &r.Removed); err != nil {
 		return nil, err
 	}
 	r.CreatedAt, r.UpdatedAt = parseTS(created), parseTS(updated)

@@ -65,7 +65,7 @@ func (s *Store) CreateItem(ctx context.Context, it *instance.Item) (int64, error
 				return err
 			}
 		}
-		return nil
+		return fedEvent(ctx, tx, "item", id, it.CreatedAt)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: create item: %w", err)
@@ -75,7 +75,7 @@ func (s *Store) CreateItem(ctx context.Context, it *instance.Item) (int64, error
 
 // UpdateItem implements instance.Store.
 func (s *Store) UpdateItem(ctx context.Context, it *instance.Item) error {
-	return s.execOne(ctx, `UPDATE items SET title = ?, description = ?, category = ?, area = ?, visibility = ?, updated_at = ?,
+	return s.execOneEvent(ctx, "item", it.ID, it.UpdatedAt, `UPDATE items SET title = ?, description = ?, category = ?, area = ?, visibility = ?, updated_at = ?,
 		needed_by = ?, address = ?, contact = ?, on_behalf_name = ?, on_behalf_phone = ?, available_until = ?,
 		starts_at = ?, ends_at = ?, place = ?, capacity = ?
 		WHERE id = ? AND deleted_at IS NULL`,
@@ -205,7 +205,7 @@ func (s *Store) ListItems(ctx context.Context, f instance.ItemFilter) ([]*instan
 // DeleteItem implements instance.Store. The tombstone keeps the row (so
 // the URL can answer 410) but erases the text and the private details.
 func (s *Store) DeleteItem(ctx context.Context, id int64, now time.Time) error {
-	return s.execOne(ctx, `UPDATE items SET deleted_at = ?, updated_at = ?, description = '', address = '', contact = '',
+	return s.execOneEvent(ctx, "item", id, now, `UPDATE items SET deleted_at = ?, updated_at = ?, description = '', address = '', contact = '',
 		on_behalf_phone = '', on_behalf_name = CASE WHEN on_behalf_name <> '' THEN '-' ELSE '' END
 		WHERE id = ? AND deleted_at IS NULL`, ts(now), ts(now), id)
 }
@@ -254,6 +254,9 @@ func (s *Store) TransitionItem(ctx context.Context, id int64, from []instance.It
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return instance.ErrConflict
+		}
+		if err := fedEvent(ctx, tx, "item", id, ch.Now); err != nil {
+			return err
 		}
 		return notify(ctx, tx, ch.Notify, ch.Now)
 	})
@@ -363,4 +366,26 @@ func (s *Store) ListNotifications(ctx context.Context, memberID int64, limit int
 func (s *Store) MarkNotificationsRead(ctx context.Context, memberID int64, now time.Time) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE notifications SET read_at = ? WHERE member_id = ? AND read_at IS NULL`, ts(now), memberID)
 	return err
+}
+
+// fedEvent records, in the caller's transaction, that something must be
+// federated: the transactional outbox that the federation worker reads.
+func fedEvent(ctx context.Context, tx *sql.Tx, subject string, id int64, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO fed_events (subject, subject_id, created_at) VALUES (?, ?, ?)`, subject, id, ts(now))
+	return err
+}
+
+// execOneEvent runs a statement that must change exactly one row and
+// records a federation event with it, in one transaction.
+func (s *Store) execOneEvent(ctx context.Context, subject string, id int64, now time.Time, query string, args ...any) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return instance.ErrNotFound
+		}
+		return fedEvent(ctx, tx, subject, id, now)
+	})
 }

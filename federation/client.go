@@ -1,0 +1,106 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"syscall"
+	"time"
+)
+
+// maxResponseBytes caps every document we read from another server.
+const maxResponseBytes = 1 << 20
+
+// errPrivateAddress is returned when a fetch or delivery would reach a
+// loopback, private, link-local or otherwise non-public address.
+var errPrivateAddress = errors.New("federation: refusing to connect to a non-public address")
+
+// newClient builds the one HTTP client used for every fetch and delivery.
+// The address check runs in the dialer's Control hook, after DNS
+// resolution and for every connection (redirects included), so neither a
+// redirect nor DNS rebinding can reach an internal address.
+func newClient(allowPrivate bool, timeout time.Duration) *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	if !allowPrivate {
+		dialer.Control = func(network, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			ip, err := netip.ParseAddr(host)
+			if err != nil || !publicAddress(ip) {
+				return fmt.Errorf("%w: %s", errPrivateAddress, host)
+			}
+			return nil
+		}
+	}
+	transport := &http.Transport{
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 20 * time.Second,
+		Proxy:                 nil, // never route through an environment proxy: it would bypass the check
+	}
+	return &http.Client{
+		Transport: transport,
+		Timeout:   timeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 3 {
+				return errors.New("federation: too many redirects")
+			}
+			return nil
+		},
+	}
+}
+
+// publicAddress reports whether ip is a public unicast address.
+func publicAddress(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsMulticast() || ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() {
+		return false
+	}
+	for _, p := range reservedPrefixes {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+// reservedPrefixes are ranges that netip's predicates do not cover:
+// carrier-grade NAT, benchmarking, documentation, "this network", IPv4
+// broadcast, NAT64 and 6to4/Teredo tunnels that can embed private IPv4.
+var reservedPrefixes = func() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range []string{"0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15",
+		"198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32", "64:ff9b::/96", "2001::/32",
+		"2001:db8::/32", "2002::/16", "100::/64"} {
+		out = append(out, netip.MustParsePrefix(s))
+	}
+	return out
+}()
+
+// readBody reads at most maxResponseBytes, failing (not truncating) above.
+func readBody(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxResponseBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxResponseBytes {
+		return nil, errors.New("federation: response larger than 1 MiB")
+	}
+	return b, nil
+}
+
+// contextWithTimeout bounds one remote operation.
+func contextWithTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, 20*time.Second)
+}

@@ -1,0 +1,202 @@
+package federation
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"hearth/instance"
+	"hearth/instance/store"
+)
+
+// Options configures federation.
+type Options struct {
+	Store   *store.Store
+	Service *instance.Service
+	Logger  *slog.Logger
+	Clock   instance.Clock
+	BaseURL string
+	Version string
+	// SiteName and Description feed NodeInfo and the instance actor.
+	SiteName         string
+	OpenRegistration bool
+	// AllowPrivateAddresses lets fetches and deliveries reach loopback and
+	// private addresses (tests on one machine only).
+	AllowPrivateAddresses bool
+	BlockedDomains        []string
+	// SignatureWindow is how far a signed request's Date may be from now
+	// (default one hour, as Mastodon).
+	SignatureWindow time.Duration
+	// Client, when set, replaces the outgoing HTTP client (tests).
+	Client *http.Client
+}
+
+// Federation serves and runs the ActivityPub side of an instance.
+type Federation struct {
+	store     *store.Store
+	svc       *instance.Service
+	log       *slog.Logger
+	now       instance.Clock
+	uris      uris
+	client    *http.Client
+	keys      *keyring
+	blocked   []string
+	window    time.Duration
+	userAgent string
+	opt       Options
+	router    *mux.Router
+}
+
+// New builds the federation side.
+func New(o Options) *Federation {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = instance.SystemClock
+	}
+	if o.SignatureWindow <= 0 {
+		o.SignatureWindow = time.Hour
+	}
+	if o.Client == nil {
+		o.Client = newClient(o.AllowPrivateAddresses, 30*time.Second)
+	}
+	f := &Federation{store: o.Store, svc: o.Service, log: o.Logger, now: o.Clock, uris: uris{base: strings.TrimRight(o.BaseURL, "/")},
+		client: o.Client, keys: newKeyring(o.Store, o.Clock), window: o.SignatureWindow, opt: o,
+		userAgent: "hearth/" + o.Version + " (+" + o.BaseURL + ")"}
+	for _, d := range o.BlockedDomains {
+		f.blocked = append(f.blocked, strings.ToLower(strings.TrimPrefix(d, "*.")))
+	}
+	f.router = f.routes()
+	return f
+}
+
+// activityAccept matches the Accept headers of ActivityPub clients.
+var activityAccept = regexp.MustCompile(`application/(activity\+json|ld\+json)`)
+
+// wantsActivity reports whether a request asks for ActivityPub JSON.
+func wantsActivity(r *http.Request) bool { return activityAccept.MatchString(r.Header.Get("Accept")) }
+
+// Match reports whether a request belongs to federation rather than to the
+// HTML interface: discovery documents, inbox POSTs, and any GET that asks
+// for ActivityPub JSON. Everything else is for browsers.
+func (f *Federation) Match(r *http.Request) bool {
+	p := r.URL.Path
+	switch {
+	case strings.HasPrefix(p, "/.well-known/"), strings.HasPrefix(p, "/nodeinfo/"), p == "/actor", strings.HasPrefix(p, "/actor/"),
+		strings.HasPrefix(p, "/activities/"):
+		return true
+	case r.Method == http.MethodPost && (p == "/inbox" || strings.HasSuffix(p, "/inbox")):
+		return true
+	case strings.HasSuffix(p, "/outbox") || strings.HasSuffix(p, "/followers") || strings.HasSuffix(p, "/following"):
+		return strings.HasPrefix(p, "/groups/") || strings.HasPrefix(p, "/members/")
+	case strings.HasPrefix(p, "/responses/") && !strings.HasSuffix(p, "/edit") && r.Method == http.MethodGet && wantsActivity(r):
+		return true
+	case strings.HasPrefix(p, "/replies/"):
+		return true
+	}
+	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && wantsActivity(r)
+}
+
+// ServeHTTP serves the federation routes.
+func (f *Federation) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	h.Set("Referrer-Policy", "same-origin")
+	f.router.ServeHTTP(w, r)
+}
+
+func (f *Federation) routes() *mux.Router {
+	r := mux.NewRouter()
+	get := func(path string, h http.HandlerFunc) { r.HandleFunc(path, h).Methods(http.MethodGet, http.MethodHead) }
+	get("/.well-known/webfinger", f.webfinger)
+	get("/.well-known/nodeinfo", f.nodeinfoLinks)
+	get("/.well-known/host-meta", f.hostMeta)
+	get("/nodeinfo/{version:2.0|2.1}", f.nodeinfo)
+	get("/actor", f.instanceActorDoc)
+	get("/groups/{handle}", f.groupDoc)
+	get("/groups/{handle}/outbox", f.outbox)
+	get("/groups/{handle}/followers", f.followers)
+	get("/groups/{handle}/following", f.following)
+	get("/members/{handle}", f.memberDoc)
+	get("/members/{handle}/{coll:outbox|followers|following}", f.emptyCollection)
+	get("/actor/{coll:outbox|followers|following}", f.emptyCollection)
+	get("/{kinds:needs|offers|actions}/{id:[0-9]+}", f.itemDoc)
+	get("/responses/{id:[0-9]+}", f.responseDoc)
+	get("/replies/{id:[0-9]+}", f.replyDoc)
+	get("/activities/{token}", f.activityDoc)
+	post := func(path string) { r.HandleFunc(path, f.inbox).Methods(http.MethodPost) }
+	post("/inbox")
+	post("/actor/inbox")
+	post("/groups/{handle}/inbox")
+	post("/members/{handle}/inbox")
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "", http.StatusNotFound) })
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "", http.StatusMethodNotAllowed)
+	})
+	return r
+}
+
+// blockedHost reports whether a host (or a parent domain) is blocked.
+func (f *Federation) blockedHost(host string) bool {
+	host = strings.ToLower(host)
+	for _, d := range f.blocked {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+// Run starts the workers (inbox, publishing, delivery) until ctx ends.
+func (f *Federation) Run(ctx context.Context) {
+	go f.loop(ctx, "inbox", time.Second, f.ProcessInbox)
+	go f.loop(ctx, "publish", time.Second, f.PublishEvents)
+	go f.loop(ctx, "deliver", time.Second, f.Deliver)
+}
+
+// loop runs step until it reports no more work, then waits for the tick.
+func (f *Federation) loop(ctx context.Context, name string, every time.Duration, step func(context.Context) (int, error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		for {
+			n, err := step(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					f.log.Error("federation worker", "worker", name, "err", err)
+				}
+				break
+			}
+			if n == 0 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// writeJSON answers with an ActivityPub document.
+func writeJSON(w http.ResponseWriter, status int, contentType string, m map[string]any) {
+	b, err := encode(m)
+	if err != nil {
+		http.Error(w, "", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Vary", "Accept")
+	w.WriteHeader(status)
+	_, _ = w.Write(b) // the client may have gone; nothing to do
+}
+
+const activityJSON = "application/activity+json"

@@ -1,0 +1,140 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+
+	"hearth/instance"
+)
+
+// maxInboxBytes caps an inbound activity (Mastodon's limit too).
+const maxInboxBytes = 1 << 20
+
+// inbox receives activities on every inbox (shared, groups', members',
+// the instance actor's). It caps the body, checks the domain block, the
+// signature (algorithm, signed headers, Date, Digest, the key itself with
+// one refetch on failure), that the key's owner is the activity's actor,
+// records the activity by id, and answers 202 at once; a worker processes
+// it. Failures get a bare status; the reason goes to the log only.
+func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxInboxBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			f.refuse(w, r, http.StatusRequestEntityTooLarge, "body over 1 MiB")
+			return
+		}
+		f.refuse(w, r, http.StatusBadRequest, "unreadable body")
+		return
+	}
+	// A blocked domain is refused before any key fetch (GoToSocial does so).
+	if keyID := signatureParams(r.Header.Get("Signature"))["keyid"]; keyID != "" {
+		if u, err := url.Parse(keyID); err == nil && f.blockedHost(u.Hostname()) {
+			f.refuse(w, r, http.StatusForbidden, "blocked domain "+u.Hostname())
+			return
+		}
+	}
+	check, err := checkSignatureHeaders(r, body, f.window, f.now())
+	if err != nil {
+		f.refuse(w, r, http.StatusUnauthorized, err.Error())
+		return
+	}
+	var m map[string]any
+	if err := decodeJSON(body, &m); err != nil {
+		f.refuse(w, r, http.StatusBadRequest, "body is not JSON")
+		return
+	}
+	id, typ, actor := str(m, "id"), typeOf(m), idOf(m["actor"])
+	if id == "" || typ == "" || actor == "" {
+		f.refuse(w, r, http.StatusBadRequest, "activity without id, type or actor")
+		return
+	}
+	if f.blockedHost(hostOf(actor)) {
+		f.refuse(w, r, http.StatusForbidden, "blocked domain "+hostOf(actor))
+		return
+	}
+	owner, err := f.verifyKey(ctx, check)
+	if err != nil {
+		// A deleted account signs its own Delete with a key that can no
+		// longer be fetched; there is nothing of theirs to trust, so
+		// accept and do nothing.
+		if errors.Is(err, errRemoteGone) && typ == "Delete" && idOf(m["object"]) == actor {
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		f.refuse(w, r, http.StatusUnauthorized, err.Error())
+		return
+	}
+	if owner.ID != actor {
+		f.refuse(w, r, http.StatusUnauthorized, "key owner "+owner.ID+" is not the actor "+actor)
+		return
+	}
+	if !sameHost(id, actor) {
+		f.refuse(w, r, http.StatusUnauthorized, "activity id "+id+" is not on the actor's host")
+		return
+	}
+	fresh, err := f.store.EnqueueInbox(ctx, id, actor, typ, body, f.now())
+	if err != nil {
+		f.internal(w, r, err)
+		return
+	}
+	_ = f.store.HostAnswered(ctx, hostOf(actor), f.now()) // best effort: a host that talks to us is up
+	f.log.Info("activity received", "activity_id", id, "type", typ, "actor", actor, "result", map[bool]string{true: "queued", false: "duplicate"}[fresh])
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// verifyKey checks the signature with the signer's key, refetching the key
+// once if the cached one fails (the actor may have rotated it).
+func (f *Federation) verifyKey(ctx context.Context, check *sigCheck) (*instance.RemoteActor, error) {
+	owner, pub, err := f.keyFor(ctx, check.keyID, false)
+	if err == nil {
+		if err = check.verify(pub); err == nil {
+			return owner, nil
+		}
+	}
+	if errors.Is(err, errRemoteGone) {
+		return nil, err
+	}
+	owner, pub, err = f.keyFor(ctx, check.keyID, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := check.verify(pub); err != nil {
+		return nil, err
+	}
+	return owner, nil
+}
+
+// refuse answers a remote server with a bare status and logs why.
+func (f *Federation) refuse(w http.ResponseWriter, r *http.Request, status int, reason string) {
+	f.log.Warn("inbound request refused", "status", status, "path", r.URL.Path, "reason", reason,
+		"remote", r.RemoteAddr, "user_agent", r.UserAgent())
+	http.Error(w, "", status)
+}
+
+// signedByFollower reports whether a GET carries a valid signature from a
+// follower of the group (for followers-only objects).
+func (f *Federation) signedByFollower(r *http.Request, groupID int64) bool {
+	check, err := checkSignatureHeaders(r, nil, f.window, f.now())
+	if err != nil {
+		return false
+	}
+	owner, err := f.verifyKey(r.Context(), check)
+	if err != nil {
+		return false
+	}
+	list, err := f.store.ListFollowers(r.Context(), groupID, 0, 1<<30)
+	if err != nil {
+		return false
+	}
+	for _, fo := range list {
+		if fo.ActorID == owner.ID || fo.Host == owner.Host {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,342 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/go-fed/activity/streams/vocab"
+
+	"hearth/instance"
+	"hearth/instance/store"
+)
+
+// PublishEvents turns queued changes (the transactional outbox written with
+// each change) into activities and deliveries; it returns how many events
+// it handled. An event whose handling fails stays queued and is retried.
+func (f *Federation) PublishEvents(ctx context.Context) (int, error) {
+	events, err := f.store.NextFedEvents(ctx, 50)
+	if err != nil {
+		return 0, err
+	}
+	done := 0
+	for _, e := range events {
+		p, err := f.publication(ctx, e)
+		if err != nil {
+			f.log.Warn("publishing failed; will retry", "subject", e.Subject, "id", e.SubjectID, "err", err)
+			continue
+		}
+		p.EventID = e.ID
+		if err := f.store.Publish(ctx, p, f.now()); err != nil {
+			return done, err
+		}
+		done++
+	}
+	return done, nil
+}
+
+func (f *Federation) publication(ctx context.Context, e *store.FedEvent) (*store.Publication, error) {
+	switch e.Subject {
+	case "item":
+		return f.publishItem(ctx, e.SubjectID)
+	case "response":
+		return f.publishResponse(ctx, e.SubjectID)
+	case "neighbour_reply":
+		return f.publishNeighbourReply(ctx, e.SubjectID)
+	case "follow":
+		return f.startFollow(ctx, e.SubjectID)
+	case "unfollow":
+		return f.stopFollow(ctx, e.SubjectID)
+	}
+	return &store.Publication{}, nil
+}
+
+// deliveriesTo builds one delivery per inbox, skipping blocked hosts.
+func (f *Federation) deliveriesTo(inboxes []string, signer, activityID string, body []byte) []*store.Delivery {
+	var out []*store.Delivery
+	for _, in := range inboxes {
+		h := hostOf(in)
+		if h == "" || f.blockedHost(h) {
+			continue
+		}
+		out = append(out, &store.Delivery{Inbox: in, Host: h, Signer: signer, ActivityID: activityID, Body: body})
+	}
+	return out
+}
+
+// activityFor wraps an object into Create/Update/Delete, encodes it, and
+// builds its outbox entry and deliveries.
+func (f *Federation) activityFor(kind, actor, signer string, object vocab.Type, extra map[string]any, to, cc, inboxes []string, public bool) (*store.Publication, error) {
+	id := f.newActivityID()
+	doc, err := f.wrap(kind, id, actor, object, extra, to, cc, f.now())
+	if err != nil {
+		return nil, err
+	}
+	body, err := encode(doc)
+	if err != nil {
+		return nil, err
+	}
+	return &store.Publication{
+		Outbox:     &store.OutboxEntry{Actor: actor, ActivityID: id, Type: kind, Body: body, Public: public, CreatedAt: f.now()},
+		Deliveries: f.deliveriesTo(inboxes, signer, id, body),
+	}, nil
+}
+
+// publishItem sends Create the first time a public or followers-only item
+// changes, Update after that, and Delete when it is deleted or made
+// village-only. Village-only items never leave the instance.
+func (f *Federation) publishItem(ctx context.Context, id int64) (*store.Publication, error) {
+	it, err := f.store.ItemByID(ctx, id)
+	if errors.Is(err, instance.ErrNotFound) {
+		return &store.Publication{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	federated, err := f.store.ItemFederated(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	g, err := f.store.GroupByID(ctx, it.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	groupIRI, signer := f.uris.groupActor(g.Handle), "group:"+g.Handle
+	inboxes, err := f.store.FollowerInboxes(ctx, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	if it.Deleted() || it.Visibility == instance.VisibilityVillage {
+		if !federated {
+			return &store.Publication{}, nil
+		}
+		p, err := f.activityFor("Delete", groupIRI, signer, tombstone(f.uris.item(it), f.now()), nil,
+			[]string{publicCollection}, []string{groupIRI + "/followers"}, inboxes, true)
+		if err != nil {
+			return nil, err
+		}
+		p.SetFederated, p.SubjectID, p.Federated = "item", id, false
+		return p, nil
+	}
+	note, extra := f.itemNote(it, g)
+	to, cc := f.addressing(it, g)
+	kind := "Update"
+	if !federated {
+		kind = "Create"
+	}
+	p, err := f.activityFor(kind, groupIRI, signer, note, extra, to, cc, inboxes, it.Visibility == instance.VisibilityPublic)
+	if err != nil {
+		return nil, err
+	}
+	p.SetFederated, p.SubjectID, p.Federated = "item", id, true
+	return p, nil
+}
+
+// responseObject builds the Note of a local member's reply on a public
+// item; ErrNotFound when it does not federate, ErrGone when deleted.
+func (f *Federation) responseObject(ctx context.Context, id int64) (vocab.ActivityStreamsNote, error) {
+	r, it, g, m, err := f.responseParts(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Deleted || r.Removed {
+		return nil, instance.ErrGone
+	}
+	groupIRI := f.uris.groupActor(g.Handle)
+	return f.replyNote(f.uris.response(r.ID), f.uris.memberActor(m.Handle), f.uris.item(it), []string{publicCollection},
+		[]string{groupIRI, groupIRI + "/followers"}, r.Body, r.CreatedAt, r.UpdatedAt), nil
+}
+
+func (f *Federation) responseParts(ctx context.Context, id int64) (*instance.Response, *instance.Item, *instance.Group, *instance.Member, error) {
+	r, err := f.store.ResponseByID(ctx, id)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if r.AuthorID == 0 {
+		return nil, nil, nil, nil, instance.ErrNotFound // remote replies are their authors' to serve
+	}
+	it, err := f.store.ItemByID(ctx, r.ItemID)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if it.Visibility != instance.VisibilityPublic || it.Deleted() {
+		return nil, nil, nil, nil, instance.ErrNotFound
+	}
+	g, err := f.store.GroupByID(ctx, it.GroupID)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	m, err := f.store.MemberByID(ctx, r.AuthorID)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return r, it, g, m, nil
+}
+
+// publishResponse federates a member's reply on a public item from their
+// Person actor, to the group's followers.
+func (f *Federation) publishResponse(ctx context.Context, id int64) (*store.Publication, error) {
+	r, it, g, m, err := f.responseParts(ctx, id)
+	if errors.Is(err, instance.ErrNotFound) {
+		return &store.Publication{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	federated, err := f.store.ResponseFederated(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	inboxes, err := f.store.FollowerInboxes(ctx, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	author, signer := f.uris.memberActor(m.Handle), "member:"+m.Handle
+	groupIRI := f.uris.groupActor(g.Handle)
+	to, cc := []string{publicCollection}, []string{groupIRI, groupIRI + "/followers"}
+	if r.Deleted || r.Removed {
+		if !federated {
+			return &store.Publication{}, nil
+		}
+		p, err := f.activityFor("Delete", author, signer, tombstone(f.uris.response(id), f.now()), nil, to, cc, inboxes, true)
+		if err != nil {
+			return nil, err
+		}
+		p.SetFederated, p.SubjectID, p.Federated = "response", id, false
+		return p, nil
+	}
+	note := f.replyNote(f.uris.response(r.ID), author, f.uris.item(it), to, cc, r.Body, r.CreatedAt, r.UpdatedAt)
+	kind := "Update"
+	if !federated {
+		kind = "Create"
+	}
+	p, err := f.activityFor(kind, author, signer, note, nil, to, cc, inboxes, true)
+	if err != nil {
+		return nil, err
+	}
+	p.SetFederated, p.SubjectID, p.Federated = "response", id, true
+	return p, nil
+}
+
+// neighbourReplyObject builds the Note of a member's answer to a
+// neighbour's item, addressed to that item's author.
+func (f *Federation) neighbourReplyObject(ctx context.Context, id int64) (vocab.ActivityStreamsNote, *store.NeighbourReply, error) {
+	nr, err := f.store.NeighbourReplyByID(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := f.store.MemberByID(ctx, nr.MemberID)
+	if err != nil {
+		return nil, nil, err
+	}
+	note := f.replyNote(f.uris.neighbourReply(nr.ID), f.uris.memberActor(m.Handle), nr.Item.APID, []string{nr.Item.Actor},
+		[]string{publicCollection}, nr.Body, nr.CreatedAt, nr.CreatedAt)
+	return note, nr, nil
+}
+
+func (f *Federation) publishNeighbourReply(ctx context.Context, id int64) (*store.Publication, error) {
+	note, nr, err := f.neighbourReplyObject(ctx, id)
+	if errors.Is(err, instance.ErrNotFound) {
+		return &store.Publication{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := f.store.MemberByID(ctx, nr.MemberID)
+	if err != nil {
+		return nil, err
+	}
+	ra, err := f.actor(ctx, nr.Item.Actor, false)
+	if err != nil {
+		return nil, err
+	}
+	inbox := ra.Inbox
+	if ra.SharedInbox != "" {
+		inbox = ra.SharedInbox
+	}
+	return f.activityFor("Create", f.uris.memberActor(m.Handle), "member:"+m.Handle, note, nil,
+		[]string{nr.Item.Actor}, []string{publicCollection}, []string{inbox}, true)
+}
+
+// startFollow resolves a coordinator's "follow @group@host" by WebFinger
+// and sends the Follow. A failure is recorded on the follow for the
+// coordinator to see; it is not retried.
+func (f *Federation) startFollow(ctx context.Context, id int64) (*store.Publication, error) {
+	fo, err := f.store.FollowingByID(ctx, id)
+	if errors.Is(err, instance.ErrNotFound) {
+		return &store.Publication{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fo.State != "resolving" {
+		return &store.Publication{}, nil
+	}
+	g, err := f.store.GroupByID(ctx, fo.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(cause error) (*store.Publication, error) {
+		f.log.Warn("following a remote group failed", "group", g.Handle, "address", fo.Address, "err", cause)
+		fo.State, fo.Error = "failed", "not_found"
+		return &store.Publication{}, f.store.UpdateFollowing(ctx, fo)
+	}
+	user, host, _ := strings.Cut(fo.Address, "@")
+	actorIRI, err := f.lookup(ctx, user, host)
+	if err != nil {
+		return fail(err)
+	}
+	ra, err := f.actor(ctx, actorIRI, true)
+	if err != nil {
+		return fail(err)
+	}
+	fr := followRef{id: f.newActivityID(), actor: f.uris.groupActor(g.Handle), object: ra.ID}
+	doc, err := f.follow(fr)
+	if err != nil {
+		return nil, err
+	}
+	body, err := encode(doc)
+	if err != nil {
+		return nil, err
+	}
+	fo.ActorID, fo.Name, fo.FollowID, fo.State = ra.ID, displayName(ra), fr.id, "pending"
+	if err := f.store.UpdateFollowing(ctx, fo); err != nil {
+		return nil, err
+	}
+	return &store.Publication{Deliveries: f.deliveriesTo([]string{ra.Inbox}, "group:"+g.Handle, fr.id, body)}, nil
+}
+
+// stopFollow sends Undo{Follow} and forgets the follow.
+func (f *Federation) stopFollow(ctx context.Context, id int64) (*store.Publication, error) {
+	fo, err := f.store.FollowingByID(ctx, id)
+	if errors.Is(err, instance.ErrNotFound) {
+		return &store.Publication{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := &store.Publication{}
+	if fo.ActorID != "" && fo.FollowID != "" {
+		g, err := f.store.GroupByID(ctx, fo.GroupID)
+		if err != nil {
+			return nil, err
+		}
+		fr := followRef{id: fo.FollowID, actor: f.uris.groupActor(g.Handle), object: fo.ActorID}
+		doc, err := f.undoFollow(fr)
+		if err != nil {
+			return nil, err
+		}
+		body, err := encode(doc)
+		if err != nil {
+			return nil, err
+		}
+		if ra, err := f.actor(ctx, fo.ActorID, false); err == nil {
+			p.Deliveries = f.deliveriesTo([]string{ra.Inbox}, "group:"+g.Handle, str(doc, "id"), body)
+		}
+	}
+	if err := f.store.DeleteFollowing(ctx, id); err != nil {
+		return nil, fmt.Errorf("forget follow: %w", err)
+	}
+	return p, nil
+}

@@ -1,0 +1,260 @@
+package federation
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"hearth/instance"
+)
+
+// errRemoteGone means the remote server answered 410 (the actor or object
+// was deleted).
+var errRemoteGone = errors.New("federation: remote object is gone")
+
+// actorCacheTTL is how long a cached remote actor is trusted before a
+// routine refetch (a failed signature refetches at once).
+const actorCacheTTL = 24 * time.Hour
+
+func decodeJSON(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	return d.Decode(v)
+}
+
+// idOf reads an IRI from a JSON-LD value that is either a string or an
+// object with an id.
+func idOf(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case map[string]any:
+		s, _ := t["id"].(string)
+		return s
+	case []any:
+		if len(t) > 0 {
+			return idOf(t[0])
+		}
+	}
+	return ""
+}
+
+func str(m map[string]any, k string) string {
+	s, _ := m[k].(string)
+	return s
+}
+
+// typeOf reads "type", which may be a string or a list (first known wins).
+func typeOf(m map[string]any) string {
+	switch t := m["type"].(type) {
+	case string:
+		return t
+	case []any:
+		for _, x := range t {
+			if s, ok := x.(string); ok {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// fetch GETs an ActivityPub document, signed by our instance actor (so
+// servers in authorized-fetch mode, and GoToSocial, answer).
+func (f *Federation) fetch(ctx context.Context, iri string) (map[string]any, error) {
+	u, err := url.Parse(iri)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("federation: not an http(s) IRI: %q", iri)
+	}
+	if f.blockedHost(u.Hostname()) {
+		return nil, fmt.Errorf("federation: %s is blocked", u.Hostname())
+	}
+	ctx, cancel := contextWithTimeout(ctx)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, iri, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
+	req.Header.Set("User-Agent", f.userAgent)
+	key, err := f.keys.get(ctx, "instance")
+	if err != nil {
+		return nil, err
+	}
+	if err := signRequest(req, nil, key.private, f.uris.keyID(f.uris.instanceActor()), f.now()); err != nil {
+		return nil, err
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusGone:
+		return nil, errRemoteGone
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("federation: GET %s: %s", iri, resp.Status)
+	}
+	body, err := readBody(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := decodeJSON(body, &m); err != nil {
+		return nil, fmt.Errorf("federation: GET %s: %w", iri, err)
+	}
+	return m, nil
+}
+
+var actorTypes = map[string]bool{"Person": true, "Group": true, "Application": true, "Service": true, "Organization": true}
+
+// parseActor reads the fields we keep from an actor document fetched
+// from iri. The document's id must be the IRI we asked for (Mastodon's
+// rule: a server speaks only for its own URLs).
+func parseActor(iri string, m map[string]any, now time.Time) (*instance.RemoteActor, error) {
+	id := str(m, "id")
+	if id == "" || stripFragment(id) != stripFragment(iri) {
+		return nil, fmt.Errorf("federation: actor document id %q does not match %q", id, iri)
+	}
+	a := &instance.RemoteActor{ID: id, Type: typeOf(m), Username: str(m, "preferredUsername"), Host: hostOf(id),
+		Inbox: idOf(m["inbox"]), FetchedAt: now}
+	if len([]rune(a.Username)) > 64 {
+		a.Username = ""
+	}
+	a.Name = str(m, "name")
+	if len([]rune(a.Name)) > 100 {
+		a.Name = string([]rune(a.Name)[:100])
+	}
+	a.URL = idOf(m["url"])
+	if ep, ok := m["endpoints"].(map[string]any); ok {
+		a.SharedInbox = str(ep, "sharedInbox")
+	}
+	pk := m["publicKey"]
+	if list, ok := pk.([]any); ok && len(list) > 0 {
+		pk = list[0]
+	}
+	if k, ok := pk.(map[string]any); ok {
+		a.KeyID, a.PublicKeyPEM = str(k, "id"), str(k, "publicKeyPem")
+		if owner := idOf(k["owner"]); owner != "" && owner != id {
+			return nil, fmt.Errorf("federation: key %s of %s is owned by %s", a.KeyID, id, owner)
+		}
+	}
+	for _, u := range []string{a.Inbox, a.SharedInbox} {
+		if u != "" && !sameHost(u, id) {
+			return nil, fmt.Errorf("federation: actor %s has an inbox on another host", id)
+		}
+	}
+	return a, nil
+}
+
+// actor returns a remote actor, from the cache when fresh.
+func (f *Federation) actor(ctx context.Context, iri string, refresh bool) (*instance.RemoteActor, error) {
+	if !refresh {
+		if a, err := f.store.RemoteActor(ctx, iri); err == nil && f.now().Sub(a.FetchedAt) < actorCacheTTL && a.Inbox != "" {
+			return a, nil
+		}
+	}
+	m, err := f.fetch(ctx, iri)
+	if err != nil {
+		return nil, err
+	}
+	if !actorTypes[typeOf(m)] {
+		return nil, fmt.Errorf("federation: %s is a %q, not an actor", iri, typeOf(m))
+	}
+	a, err := parseActor(iri, m, f.now())
+	if err != nil {
+		return nil, err
+	}
+	if a.Inbox == "" {
+		return nil, fmt.Errorf("federation: actor %s has no inbox", iri)
+	}
+	if err := f.store.SaveRemoteActor(ctx, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// keyFor returns the actor owning keyID and its public key. Mastodon key
+// ids are actor#main-key; GoToSocial's are actor/main-key, which serves a
+// stub actor with the key, so we then fetch the actor itself.
+func (f *Federation) keyFor(ctx context.Context, keyID string, refresh bool) (*instance.RemoteActor, *rsa.PublicKey, error) {
+	if !refresh {
+		if a, err := f.store.RemoteActorByKeyID(ctx, keyID); err == nil && f.now().Sub(a.FetchedAt) < actorCacheTTL {
+			pub, err := parsePublicKey(a.PublicKeyPEM)
+			return a, pub, err
+		}
+	}
+	m, err := f.fetch(ctx, stripFragment(keyID))
+	if err != nil {
+		return nil, nil, err
+	}
+	owner := str(m, "id")
+	if k, ok := m["publicKey"].(map[string]any); ok && idOf(k["owner"]) != "" {
+		owner = idOf(k["owner"])
+	} else if o := idOf(m["owner"]); o != "" { // a bare key document
+		owner = o
+	}
+	if owner == "" || !sameHost(owner, keyID) {
+		return nil, nil, fmt.Errorf("federation: key %s has no owner on its own host", keyID)
+	}
+	a, err := f.actor(ctx, owner, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if a.KeyID != keyID {
+		return nil, nil, fmt.Errorf("federation: actor %s does not list key %s", owner, keyID)
+	}
+	pub, err := parsePublicKey(a.PublicKeyPEM)
+	return a, pub, err
+}
+
+// lookup finds an actor IRI by WebFinger (user@host).
+func (f *Federation) lookup(ctx context.Context, user, host string) (string, error) {
+	if f.blockedHost(host) {
+		return "", fmt.Errorf("federation: %s is blocked", host)
+	}
+	scheme := "https"
+	if strings.HasPrefix(f.uris.base, "http://") && f.opt.AllowPrivateAddresses {
+		scheme = "http" // tests on loopback
+	}
+	q := url.Values{"resource": {"acct:" + user + "@" + host}}
+	ctx, cancel := contextWithTimeout(ctx)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+host+"/.well-known/webfinger?"+q.Encode(), nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Accept", "application/jrd+json, application/json")
+	req.Header.Set("User-Agent", f.userAgent)
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("federation: webfinger %s@%s: %s", user, host, resp.Status)
+	}
+	body, err := readBody(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	var jrd struct {
+		Links []struct{ Rel, Type, Href string } `json:"links"`
+	}
+	if err := json.Unmarshal(body, &jrd); err != nil {
+		return "", err
+	}
+	for _, l := range jrd.Links {
+		if l.Rel == "self" && (l.Type == activityJSON || strings.HasPrefix(l.Type, "application/ld+json")) && l.Href != "" {
+			return l.Href, nil
+		}
+	}
+	return "", fmt.Errorf("federation: webfinger %s@%s has no ActivityPub link", user, host)
+}

@@ -1,0 +1,89 @@
+package federation
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"hearth/instance"
+)
+
+// Every IRI we mint or recognise is built here. Paths stay ASCII so that
+// go-fed/httpsig's (request-target), built from the decoded path, matches.
+
+const publicCollection = "https://www.w3.org/ns/activitystreams#Public"
+
+type uris struct{ base string }
+
+func (u uris) groupActor(handle string) string  { return u.base + "/groups/" + handle }
+func (u uris) memberActor(handle string) string { return u.base + "/members/" + handle }
+func (u uris) instanceActor() string            { return u.base + "/actor" }
+func (u uris) sharedInbox() string              { return u.base + "/inbox" }
+func (u uris) keyID(actor string) string        { return actor + "#main-key" }
+func (u uris) item(it *instance.Item) string    { return u.base + it.Path() }
+func (u uris) response(id int64) string         { return fmt.Sprintf("%s/responses/%d", u.base, id) }
+func (u uris) neighbourReply(id int64) string   { return fmt.Sprintf("%s/replies/%d", u.base, id) }
+func (u uris) activity(token string) string     { return u.base + "/activities/" + token }
+
+// actorIRI maps a keyring name ("group:village") to its actor IRI.
+func (u uris) actorIRI(name string) string {
+	kind, handle, _ := strings.Cut(name, ":")
+	switch kind {
+	case "group":
+		return u.groupActor(handle)
+	case "member":
+		return u.memberActor(handle)
+	}
+	return u.instanceActor()
+}
+
+// local reports whether an IRI is on this instance.
+func (u uris) local(iri string) bool {
+	return iri == u.base || strings.HasPrefix(iri, u.base+"/") || strings.HasPrefix(iri, u.base+"#")
+}
+
+// localGroup returns the handle of the group an IRI names, if any.
+func (u uris) localGroup(iri string) (string, bool) {
+	rest, ok := strings.CutPrefix(iri, u.base+"/groups/")
+	if !ok || rest == "" || strings.ContainsAny(rest, "/#?") {
+		return "", false
+	}
+	return rest, true
+}
+
+// localItemID returns the id of the item an IRI names (/needs/1…).
+func (u uris) localItemID(iri string) (int64, bool) {
+	for _, k := range instance.Kinds {
+		if rest, ok := strings.CutPrefix(iri, u.base+"/"+string(k)+"s/"); ok {
+			var id int64
+			if _, err := fmt.Sscanf(rest, "%d", &id); err == nil && fmt.Sprint(id) == rest {
+				return id, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// hostOf returns the lower-cased host (without port) of an IRI.
+func hostOf(iri string) string {
+	u, err := url.Parse(iri)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Hostname())
+}
+
+// sameHost compares the host[:port] of two IRIs.
+func sameHost(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	return err1 == nil && err2 == nil && ua.Host != "" && strings.EqualFold(ua.Host, ub.Host)
+}
+
+// stripFragment removes #… from an IRI.
+func stripFragment(iri string) string {
+	if i := strings.IndexByte(iri, '#'); i >= 0 {
+		return iri[:i]
+	}
+	return iri
+}

@@ -1,0 +1,172 @@
+package instance
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// The types below are what federation keeps about the rest of the
+// fediverse. They live here (not in federation) so that instance/store can
+// persist them without importing go-fed.
+
+// RemoteActor is a cached actor on another server.
+type RemoteActor struct {
+	ID           string
+	Type         string
+	Username     string
+	Host         string
+	Name         string
+	URL          string
+	Inbox        string
+	SharedInbox  string
+	KeyID        string
+	PublicKeyPEM string
+	FetchedAt    time.Time
+}
+
+// Handle is @user@host for display.
+func (a *RemoteActor) Handle() string {
+	if a.Username == "" {
+		return a.Host
+	}
+	return "@" + a.Username + "@" + a.Host
+}
+
+// Follower is a remote actor following one of our groups.
+type Follower struct {
+	ID          int64
+	GroupID     int64
+	ActorID     string
+	Host        string
+	Inbox       string
+	SharedInbox string
+	FollowID    string
+	CreatedAt   time.Time
+}
+
+// Following is a remote group (or person) that one of our groups follows.
+type Following struct {
+	ID        int64
+	GroupID   int64
+	Address   string // user@host as the coordinator typed it
+	ActorID   string
+	Name      string
+	FollowID  string
+	State     string // resolving, pending, accepted, rejected, failed
+	Error     string
+	CreatedAt time.Time
+}
+
+// RemoteItem is a need, offer or action (or a plain post) published by a
+// group we follow.
+type RemoteItem struct {
+	ID          int64
+	APID        string
+	Actor       string
+	ActorName   string
+	Kind        Kind // empty for a plain post
+	Title       string
+	ContentHTML string // sanitised at ingest
+	Category    string
+	Area        string
+	State       string
+	URL         string
+	StartsAt    time.Time
+	EndsAt      time.Time
+	Place       string
+	Published   time.Time
+	Updated     time.Time
+	Deleted     bool
+}
+
+// FollowingStore is what the neighbours features need from storage.
+type FollowingStore interface {
+	// AddFollowing records a follow request and queues it for the
+	// federation worker (WebFinger lookup and the Follow happen there, so
+	// the web request never waits on another server).
+	AddFollowing(ctx context.Context, f *Following) error
+	ListFollowing(ctx context.Context, groupID int64) ([]*Following, error)
+	// RemoveFollowing queues an Undo{Follow} and forgets the follow.
+	RemoveFollowing(ctx context.Context, id int64, now time.Time) error
+	ListRemoteItems(ctx context.Context, limit int) ([]*RemoteItem, error)
+	RemoteItemByID(ctx context.Context, id int64) (*RemoteItem, error)
+	// AddNeighbourReply stores a member's answer and queues its delivery.
+	AddNeighbourReply(ctx context.Context, remoteItemID, memberID int64, body string, now time.Time) error
+}
+
+// FollowGroup makes a local group follow a remote group given as
+// @name@host (or name@host). Coordinators only.
+func (s *Service) FollowGroup(ctx context.Context, by *Member, groupHandle, address string) (*Following, error) {
+	if !by.IsCoordinator() {
+		return nil, ErrForbidden
+	}
+	g, err := s.Group(ctx, groupHandle)
+	if err != nil {
+		return nil, err
+	}
+	addr, fe := cleanText(address, textRule{field: "address", required: true, max: 200})
+	if fe != nil {
+		return nil, fe
+	}
+	addr = strings.ToLower(strings.TrimPrefix(addr, "@"))
+	user, host, ok := strings.Cut(addr, "@")
+	if !ok || user == "" || host == "" || strings.ContainsAny(addr, " /?#") || strings.Contains(host, "@") {
+		return nil, &FieldError{Field: "address", Code: "err.address_format"}
+	}
+	f := &Following{GroupID: g.ID, Address: addr, FollowID: "", State: "resolving", CreatedAt: s.now()}
+	if err := s.store.AddFollowing(ctx, f); err != nil {
+		return nil, err
+	}
+	s.log.Info("group follow requested", "group", g.Handle, "address", addr, "by", by.Handle)
+	return f, nil
+}
+
+// Following lists what a group follows.
+func (s *Service) Following(ctx context.Context, g *Group) ([]*Following, error) {
+	return s.store.ListFollowing(ctx, g.ID)
+}
+
+// Unfollow stops following a remote group. Coordinators only.
+func (s *Service) Unfollow(ctx context.Context, by *Member, id int64) error {
+	if !by.IsCoordinator() {
+		return ErrForbidden
+	}
+	return s.store.RemoveFollowing(ctx, id, s.now())
+}
+
+// Neighbours lists what followed groups publish; members only.
+func (s *Service) Neighbours(ctx context.Context, viewer *Member) ([]*RemoteItem, error) {
+	if !viewer.Has(RoleMember) {
+		return nil, ErrForbidden
+	}
+	return s.store.ListRemoteItems(ctx, 100)
+}
+
+// Neighbour returns one item from a followed group.
+func (s *Service) Neighbour(ctx context.Context, viewer *Member, id int64) (*RemoteItem, error) {
+	if !viewer.Has(RoleMember) {
+		return nil, ErrForbidden
+	}
+	it, err := s.store.RemoteItemByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if it.Deleted {
+		return nil, ErrGone
+	}
+	return it, nil
+}
+
+// AnswerNeighbour sends a member's "I can help" (or any answer) to a
+// neighbour's item as a reply.
+func (s *Service) AnswerNeighbour(ctx context.Context, by *Member, id int64, body string) error {
+	if _, err := s.Neighbour(ctx, by, id); err != nil {
+		return err
+	}
+	body, fe := cleanText(body, textRule{field: "body", required: true, max: MaxResponse, multiline: true})
+	if fe != nil {
+		return fe
+	}
+	return s.store.AddNeighbourReply(ctx, id, by.ID, body, s.now())
+}

@@ -1,0 +1,548 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"hearth/instance"
+)
+
+// ActorKey returns a local actor's key pair, or ErrNotFound.
+func (s *Store) ActorKey(ctx context.Context, actor string) (privatePEM, publicPEM string, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT private_pem, public_pem FROM actor_keys WHERE actor = ?`, actor).Scan(&privatePEM, &publicPEM)
+	return privatePEM, publicPEM, notFound(err)
+}
+
+// SaveActorKey stores a key pair unless the actor already has one (two
+// requests racing to create a key both end up with the stored one).
+func (s *Store) SaveActorKey(ctx context.Context, actor, privatePEM, publicPEM string, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO actor_keys (actor, private_pem, public_pem, created_at) VALUES (?, ?, ?, ?)`,
+		actor, privatePEM, publicPEM, ts(now))
+	return err
+}
+
+const remoteActorColumns = `id, type, username, host, name, url, inbox, shared_inbox, key_id, public_key_pem, fetched_at`
+
+func scanRemoteActor(row scanner) (*instance.RemoteActor, error) {
+	var a instance.RemoteActor
+	var fetched string
+	if err := row.Scan(&a.ID, &a.Type, &a.Username, &a.Host, &a.Name, &a.URL, &a.Inbox, &a.SharedInbox, &a.KeyID, &a.PublicKeyPEM, &fetched); err != nil {
+		return nil, err
+	}
+	a.FetchedAt = parseTS(fetched)
+	return &a, nil
+}
+
+// RemoteActor returns a cached remote actor by id.
+func (s *Store) RemoteActor(ctx context.Context, id string) (*instance.RemoteActor, error) {
+	a, err := scanRemoteActor(s.db.QueryRowContext(ctx, `SELECT `+remoteActorColumns+` FROM remote_actors WHERE id = ?`, id))
+	return a, notFound(err)
+}
+
+// RemoteActorByKeyID returns the cached actor owning a key id.
+func (s *Store) RemoteActorByKeyID(ctx context.Context, keyID string) (*instance.RemoteActor, error) {
+	a, err := scanRemoteActor(s.db.QueryRowContext(ctx, `SELECT `+remoteActorColumns+` FROM remote_actors WHERE key_id = ?`, keyID))
+	return a, notFound(err)
+}
+
+// SaveRemoteActor caches a remote actor.
+func (s *Store) SaveRemoteActor(ctx context.Context, a *instance.RemoteActor) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO remote_actors (`+remoteActorColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET type = excluded.type, username = excluded.username, host = excluded.host, name = excluded.name,
+		url = excluded.url, inbox = excluded.inbox, shared_inbox = excluded.shared_inbox, key_id = excluded.key_id,
+		public_key_pem = excluded.public_key_pem, fetched_at = excluded.fetched_at`,
+		a.ID, a.Type, a.Username, a.Host, a.Name, a.URL, a.Inbox, a.SharedInbox, a.KeyID, a.PublicKeyPEM, ts(a.FetchedAt))
+	return err
+}
+
+// AddFollower records (or refreshes) a follower; a repeated Follow leaves
+// one row.
+func (s *Store) AddFollower(ctx context.Context, f *instance.Follower) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO followers (group_id, actor_id, host, inbox, shared_inbox, follow_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (group_id, actor_id) DO UPDATE SET inbox = excluded.inbox, shared_inbox = excluded.shared_inbox, follow_id = excluded.follow_id`,
+		f.GroupID, f.ActorID, f.Host, f.Inbox, f.SharedInbox, f.FollowID, ts(f.CreatedAt))
+	return err
+}
+
+// RemoveFollower removes actorID from a group's followers (groupID 0: from
+// every group). It reports how many rows went.
+func (s *Store) RemoveFollower(ctx context.Context, groupID int64, actorID string) (int64, error) {
+	query, args := `DELETE FROM followers WHERE actor_id = ?`, []any{actorID}
+	if groupID != 0 {
+		query += ` AND group_id = ?`
+		args = append(args, groupID)
+	}
+	res, err := s.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// RemoveFollowerByFollowID removes the follower created by a Follow id,
+// if actorID made it.
+func (s *Store) RemoveFollowerByFollowID(ctx context.Context, followID, actorID string) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM followers WHERE follow_id = ? AND actor_id = ?`, followID, actorID)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// RemoveFollowersOnDomain severs every follower on a blocked domain (and
+// its subdomains).
+func (s *Store) RemoveFollowersOnDomain(ctx context.Context, domain string) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM followers WHERE host = ? OR host LIKE ?`, domain, "%."+domain)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// ListFollowers pages a group's followers by id.
+func (s *Store) ListFollowers(ctx context.Context, groupID, afterID int64, limit int) ([]*instance.Follower, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, group_id, actor_id, host, inbox, shared_inbox, follow_id, created_at FROM followers
+		WHERE group_id = ? AND id > ? ORDER BY id LIMIT ?`, groupID, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*instance.Follower
+	for rows.Next() {
+		var f instance.Follower
+		var created string
+		if err := rows.Scan(&f.ID, &f.GroupID, &f.ActorID, &f.Host, &f.Inbox, &f.SharedInbox, &f.FollowID, &created); err != nil {
+			return nil, err
+		}
+		f.CreatedAt = parseTS(created)
+		out = append(out, &f)
+	}
+	return out, rows.Err()
+}
+
+// CountFollowers counts a group's followers.
+func (s *Store) CountFollowers(ctx context.Context, groupID int64) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM followers WHERE group_id = ?`, groupID).Scan(&n)
+	return n, err
+}
+
+// FollowerInboxes returns where to deliver to a group's followers: one
+// shared inbox per server that has one, personal inboxes otherwise.
+func (s *Store) FollowerInboxes(ctx context.Context, groupID int64) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT CASE WHEN shared_inbox <> '' THEN shared_inbox ELSE inbox END
+		FROM followers WHERE group_id = ? ORDER BY 1`, groupID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var in string
+		if err := rows.Scan(&in); err != nil {
+			return nil, err
+		}
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// EnqueueInbox records a verified activity by id. It reports false when
+// the id was already recorded (a replay), so it is processed once.
+func (s *Store) EnqueueInbox(ctx context.Context, activityID, actor, typ string, body []byte, now time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO inbox_queue (activity_id, actor, type, body, received_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (activity_id) DO NOTHING`, activityID, actor, typ, string(body), ts(now))
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// InboxActivity is one queued inbound activity.
+type InboxActivity struct {
+	ID         int64
+	ActivityID string
+	Actor      string
+	Type       string
+	Body       []byte
+	Attempts   int
+}
+
+// NextInbox returns unprocessed inbound activities, oldest first.
+func (s *Store) NextInbox(ctx context.Context, limit int) ([]*InboxActivity, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, activity_id, actor, type, body, attempts FROM inbox_queue
+		WHERE processed_at IS NULL ORDER BY id LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*InboxActivity
+	for rows.Next() {
+		var a InboxActivity
+		var body string
+		if err := rows.Scan(&a.ID, &a.ActivityID, &a.Actor, &a.Type, &body, &a.Attempts); err != nil {
+			return nil, err
+		}
+		a.Body = []byte(body)
+		out = append(out, &a)
+	}
+	return out, rows.Err()
+}
+
+// FinishInbox marks an inbound activity processed (errText records why it
+// failed; failed ones are retried a few times by the worker first).
+func (s *Store) FinishInbox(ctx context.Context, id int64, done bool, errText string, now time.Time) error {
+	if done {
+		_, err := s.db.ExecContext(ctx, `UPDATE inbox_queue SET processed_at = ?, error = ?, attempts = attempts + 1 WHERE id = ?`, ts(now), errText, id)
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE inbox_queue SET error = ?, attempts = attempts + 1 WHERE id = ?`, errText, id)
+	return err
+}
+
+// FedEvent is one change waiting to be federated.
+type FedEvent struct {
+	ID        int64
+	Subject   string
+	SubjectID int64
+	CreatedAt time.Time
+}
+
+// NextFedEvents returns unprocessed federation events, oldest first.
+func (s *Store) NextFedEvents(ctx context.Context, limit int) ([]*FedEvent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, subject, subject_id, created_at FROM fed_events WHERE processed_at IS NULL ORDER BY id LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*FedEvent
+	for rows.Next() {
+		var e FedEvent
+		var created string
+		if err := rows.Scan(&e.ID, &e.Subject, &e.SubjectID, &created); err != nil {
+			return nil, err
+		}
+		e.CreatedAt = parseTS(created)
+		out = append(out, &e)
+	}
+	return out, rows.Err()
+}
+
+// Delivery is one activity to POST to one inbox.
+type Delivery struct {
+	ID            int64
+	Inbox         string
+	Host          string
+	Signer        string // the local actor whose key signs: "group:village"
+	ActivityID    string
+	Body          []byte
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
+	CreatedAt     time.Time
+}
+
+// OutboxEntry is an activity we published.
+type OutboxEntry struct {
+	ID         int64
+	Actor      string // our actor IRI
+	ActivityID string
+	Type       string
+	Body       []byte
+	Public     bool
+	CreatedAt  time.Time
+}
+
+// Publication is the result of handling one federation event, written in
+// one transaction: the activity for the outbox, its deliveries, and the
+// "federated" flag on the item or response.
+type Publication struct {
+	EventID    int64
+	Outbox     *OutboxEntry
+	Deliveries []*Delivery
+	// SetFederated, when not empty ("item" or "response"), sets that row's
+	// federated flag to Federated.
+	SetFederated string
+	SubjectID    int64
+	Federated    bool
+}
+
+// Publish writes a Publication and marks its event processed.
+func (s *Store) Publish(ctx context.Context, p *Publication, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if o := p.Outbox; o != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (actor, activity_id, type, body, public, created_at) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (activity_id) DO NOTHING`, o.Actor, o.ActivityID, o.Type, string(o.Body), o.Public, ts(o.CreatedAt)); err != nil {
+				return err
+			}
+		}
+		if err := insertDeliveries(ctx, tx, p.Deliveries, now); err != nil {
+			return err
+		}
+		switch p.SetFederated {
+		case "item":
+			if _, err := tx.ExecContext(ctx, `UPDATE items SET federated = ? WHERE id = ?`, p.Federated, p.SubjectID); err != nil {
+				return err
+			}
+		case "response":
+			if _, err := tx.ExecContext(ctx, `UPDATE responses SET federated = ? WHERE id = ?`, p.Federated, p.SubjectID); err != nil {
+				return err
+			}
+		}
+		if p.EventID != 0 {
+			_, err := tx.ExecContext(ctx, `UPDATE fed_events SET processed_at = ? WHERE id = ?`, ts(now), p.EventID)
+			return err
+		}
+		return nil
+	})
+}
+
+func insertDeliveries(ctx context.Context, tx *sql.Tx, list []*Delivery, now time.Time) error {
+	for _, d := range list {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (inbox, host, signer, activity_id, body, status, next_attempt_at, created_at)
+			VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (inbox, activity_id) DO NOTHING`,
+			d.Inbox, d.Host, d.Signer, d.ActivityID, string(d.Body), ts(now), ts(now)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EnqueueDeliveries queues deliveries outside an event (an Accept).
+func (s *Store) EnqueueDeliveries(ctx context.Context, list []*Delivery, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { return insertDeliveries(ctx, tx, list, now) })
+}
+
+// DueDeliveries returns pending deliveries whose time has come.
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, inbox, host, signer, activity_id, body, attempts, next_attempt_at, last_error, created_at
+		FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`, ts(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Delivery
+	for rows.Next() {
+		var d Delivery
+		var body, next, created string
+		if err := rows.Scan(&d.ID, &d.Inbox, &d.Host, &d.Signer, &d.ActivityID, &body, &d.Attempts, &next, &d.LastError, &created); err != nil {
+			return nil, err
+		}
+		d.Body, d.NextAttemptAt, d.CreatedAt = []byte(body), parseTS(next), parseTS(created)
+		out = append(out, &d)
+	}
+	return out, rows.Err()
+}
+
+// DeliveryResult is what happened to one attempt.
+type DeliveryResult struct {
+	ID      int64
+	Host    string
+	Status  string // "done", "failed" (final) or "pending" (retry at Next)
+	Next    time.Time
+	Error   string
+	Success bool // the host answered (2xx, or a final 4xx): it is up
+}
+
+// FinishDeliveries records attempts in one transaction (the worker's batch
+// step), and keeps each host's failure record.
+func (s *Store) FinishDeliveries(ctx context.Context, results []DeliveryResult, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, r := range results {
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?
+				WHERE id = ?`, r.Status, ts(r.Next), r.Error, r.ID); err != nil {
+				return err
+			}
+			var err error
+			if r.Success {
+				_, err = tx.ExecContext(ctx, `INSERT INTO hosts (host, last_success_at) VALUES (?, ?)
+					ON CONFLICT (host) DO UPDATE SET failing_since = NULL, last_success_at = excluded.last_success_at`, r.Host, ts(now))
+			} else if r.Status != "done" {
+				_, err = tx.ExecContext(ctx, `INSERT INTO hosts (host, failing_since) VALUES (?, ?)
+					ON CONFLICT (host) DO UPDATE SET failing_since = COALESCE(hosts.failing_since, excluded.failing_since)`, r.Host, ts(now))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// HostFailingSince returns when a host started failing (zero if it is fine).
+func (s *Store) HostFailingSince(ctx context.Context, host string) (time.Time, error) {
+	var since sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT failing_since FROM hosts WHERE host = ?`, host).Scan(&since)
+	if errors.Is(err, sql.ErrNoRows) || !since.Valid {
+		return time.Time{}, nil
+	}
+	return parseTS(since.String), err
+}
+
+// HostAnswered clears a host's failure record (it sent us something).
+func (s *Store) HostAnswered(ctx context.Context, host string, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE hosts SET failing_since = NULL, last_success_at = ? WHERE host = ? AND failing_since IS NOT NULL`, ts(now), host)
+	return err
+}
+
+// DeliveryStats counts deliveries by status (for tests and the operator).
+func (s *Store) DeliveryStats(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT status, count(*) FROM deliveries GROUP BY status`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// ListOutbox pages an actor's published activities, newest first.
+func (s *Store) ListOutbox(ctx context.Context, actor string, beforeID int64, limit int) ([]*OutboxEntry, error) {
+	if beforeID <= 0 {
+		beforeID = 1 << 62
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, actor, activity_id, type, body, public, created_at FROM outbox
+		WHERE actor = ? AND public = 1 AND id < ? ORDER BY id DESC LIMIT ?`, actor, beforeID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*OutboxEntry
+	for rows.Next() {
+		var o OutboxEntry
+		var body, created string
+		if err := rows.Scan(&o.ID, &o.Actor, &o.ActivityID, &o.Type, &body, &o.Public, &created); err != nil {
+			return nil, err
+		}
+		o.Body, o.CreatedAt = []byte(body), parseTS(created)
+		out = append(out, &o)
+	}
+	return out, rows.Err()
+}
+
+// CountOutbox counts an actor's public activities.
+func (s *Store) CountOutbox(ctx context.Context, actor string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE actor = ? AND public = 1`, actor).Scan(&n)
+	return n, err
+}
+
+// OutboxActivity returns one published activity by id.
+func (s *Store) OutboxActivity(ctx context.Context, activityID string) (*OutboxEntry, error) {
+	var o OutboxEntry
+	var body, created string
+	err := s.db.QueryRowContext(ctx, `SELECT id, actor, activity_id, type, body, public, created_at FROM outbox WHERE activity_id = ?`, activityID).
+		Scan(&o.ID, &o.Actor, &o.ActivityID, &o.Type, &body, &o.Public, &created)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	o.Body, o.CreatedAt = []byte(body), parseTS(created)
+	return &o, nil
+}
+
+// ItemFederated reports whether a Create for an item has gone out.
+func (s *Store) ItemFederated(ctx context.Context, id int64) (bool, error) {
+	var f bool
+	err := s.db.QueryRowContext(ctx, `SELECT federated FROM items WHERE id = ?`, id).Scan(&f)
+	return f, notFound(err)
+}
+
+// ResponseFederated reports whether a Create for a response has gone out.
+func (s *Store) ResponseFederated(ctx context.Context, id int64) (bool, error) {
+	var f bool
+	err := s.db.QueryRowContext(ctx, `SELECT federated FROM responses WHERE id = ?`, id).Scan(&f)
+	return f, notFound(err)
+}
+
+// GroupByID returns a group by id.
+func (s *Store) GroupByID(ctx context.Context, id int64) (*instance.Group, error) {
+	g, err := scanGroup(s.db.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM groups g WHERE g.id = ?`, id))
+	return g, notFound(err)
+}
+
+// SaveRemoteResponse stores a reply from the fediverse to one of our items
+// (or, when the same Note id arrives again from its author, updates it).
+func (s *Store) SaveRemoteResponse(ctx context.Context, r *instance.Response) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO responses (item_id, remote_actor, remote_name, remote_handle, ap_id, content_html, body,
+		created_at, updated_at, federated) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, 1)
+		ON CONFLICT (ap_id) WHERE ap_id IS NOT NULL DO UPDATE SET content_html = excluded.content_html, updated_at = excluded.updated_at,
+		remote_name = excluded.remote_name
+		WHERE responses.remote_actor = excluded.remote_actor AND responses.deleted_at IS NULL`,
+		r.ItemID, r.RemoteActor, r.Author, r.AuthorHandle, r.APID, r.ContentHTML, ts(r.CreatedAt), ts(r.UpdatedAt))
+	return err
+}
+
+// UpdateRemoteResponse changes a remote reply's text if actor wrote it.
+func (s *Store) UpdateRemoteResponse(ctx context.Context, apID, actor, html string, now time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE responses SET content_html = ?, updated_at = ? WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL`,
+		html, ts(now), apID, actor)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// DeleteRemoteResponse deletes a remote reply if actor wrote it.
+func (s *Store) DeleteRemoteResponse(ctx context.Context, apID, actor string, now time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE responses SET deleted_at = ?, content_html = '' WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL`,
+		ts(now), apID, actor)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// DeleteRemoteActorContent removes everything a deleted remote actor left:
+// replies, neighbour items and follows of our groups.
+func (s *Store) DeleteRemoteActorContent(ctx context.Context, actor string, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`UPDATE responses SET deleted_at = ?1, content_html = '' WHERE remote_actor = ?2 AND deleted_at IS NULL`,
+			`UPDATE remote_items SET deleted_at = ?1, content_html = '' WHERE actor = ?2 AND deleted_at IS NULL`,
+			`DELETE FROM followers WHERE actor_id = ?2`,
+			`DELETE FROM remote_actors WHERE id = ?2`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, ts(now), actor); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// MemberHasPublicResponses reports whether a member has written a reply on
+// a public item (only such members get a fediverse Person actor).
+func (s *Store) MemberHasPublicResponses(ctx context.Context, memberID int64) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM responses r JOIN items i ON i.id = r.item_id
+		WHERE r.author_id = ? AND i.visibility = 'public' AND r.deleted_at IS NULL`, memberID).Scan(&n)
+	if err != nil {
+		return false, err
+	}
+	if n > 0 {
+		return true, nil
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM neighbour_replies WHERE member_id = ?`, memberID).Scan(&n)
+	return n > 0, err
+}
+
+// CountLocalItems counts live items, for NodeInfo.
+func (s *Store) CountLocalItems(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE deleted_at IS NULL`).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,224 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"hearth/instance"
+)
+
+// AddFollowing implements instance.Store.
+func (s *Store) AddFollowing(ctx context.Context, f *instance.Following) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO following (group_id, address, follow_id, state, created_at) VALUES (?, ?, '', ?, ?)`,
+			f.GroupID, f.Address, f.State, ts(f.CreatedAt))
+		if uniqueViolation(err, "following.group_id") {
+			return &instance.FieldError{Field: "address", Code: "err.already_following"}
+		}
+		if err != nil {
+			return err
+		}
+		if f.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return fedEvent(ctx, tx, "follow", f.ID, f.CreatedAt)
+	})
+}
+
+const followingColumns = `id, group_id, address, actor_id, name, follow_id, state, error, created_at`
+
+func scanFollowing(row scanner) (*instance.Following, error) {
+	var f instance.Following
+	var created string
+	if err := row.Scan(&f.ID, &f.GroupID, &f.Address, &f.ActorID, &f.Name, &f.FollowID, &f.State, &f.Error, &created); err != nil {
+		return nil, err
+	}
+	f.CreatedAt = parseTS(created)
+	return &f, nil
+}
+
+// ListFollowing implements instance.Store.
+func (s *Store) ListFollowing(ctx context.Context, groupID int64) ([]*instance.Following, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+followingColumns+` FROM following WHERE group_id = ? AND state <> 'removing' ORDER BY id`, groupID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*instance.Following
+	for rows.Next() {
+		f, err := scanFollowing(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// FollowingByID returns one follow of a remote actor.
+func (s *Store) FollowingByID(ctx context.Context, id int64) (*instance.Following, error) {
+	f, err := scanFollowing(s.db.QueryRowContext(ctx, `SELECT `+followingColumns+` FROM following WHERE id = ?`, id))
+	return f, notFound(err)
+}
+
+// FollowingByActor lists our follows of a remote actor (any group).
+func (s *Store) FollowingByActor(ctx context.Context, actorID string) ([]*instance.Following, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+followingColumns+` FROM following WHERE actor_id = ?`, actorID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*instance.Following
+	for rows.Next() {
+		f, err := scanFollowing(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// RemoveFollowing implements instance.Store: the row is marked and the
+// worker sends Undo{Follow} and then deletes it.
+func (s *Store) RemoveFollowing(ctx context.Context, id int64, now time.Time) error {
+	return s.execOneEvent(ctx, "unfollow", id, now, `UPDATE following SET state = 'removing' WHERE id = ?`, id)
+}
+
+// UpdateFollowing saves the worker's progress on a follow.
+func (s *Store) UpdateFollowing(ctx context.Context, f *instance.Following) error {
+	return s.execOne(ctx, `UPDATE following SET actor_id = ?, name = ?, follow_id = ?, state = ?, error = ? WHERE id = ?`,
+		f.ActorID, f.Name, f.FollowID, f.State, f.Error, f.ID)
+}
+
+// SetFollowingState moves our follow with the given Follow id (answered
+// by Accept or Reject from actorID).
+func (s *Store) SetFollowingState(ctx context.Context, followID, actorID, state string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE following SET state = ? WHERE follow_id = ? AND actor_id = ? AND state IN ('pending', 'accepted')`,
+		state, followID, actorID)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// DeleteFollowing forgets a follow.
+func (s *Store) DeleteFollowing(ctx context.Context, id int64) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM following WHERE id = ?`, id)
+	return err
+}
+
+const remoteItemColumns = `id, ap_id, actor, actor_name, kind, title, content_html, category, area, state, url,
+	COALESCE(starts_at, ''), COALESCE(ends_at, ''), place, published_at, updated_at, deleted_at IS NOT NULL`
+
+func scanRemoteItem(row scanner) (*instance.RemoteItem, error) {
+	var it instance.RemoteItem
+	var kind, starts, ends, published, updated string
+	if err := row.Scan(&it.ID, &it.APID, &it.Actor, &it.ActorName, &kind, &it.Title, &it.ContentHTML, &it.Category, &it.Area,
+		&it.State, &it.URL, &starts, &ends, &it.Place, &published, &updated, &it.Deleted); err != nil {
+		return nil, err
+	}
+	it.Kind = instance.Kind(kind)
+	it.StartsAt, it.EndsAt, it.Published, it.Updated = parseTS(starts), parseTS(ends), parseTS(published), parseTS(updated)
+	return &it, nil
+}
+
+// ListRemoteItems implements instance.Store.
+func (s *Store) ListRemoteItems(ctx context.Context, limit int) ([]*instance.RemoteItem, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+remoteItemColumns+` FROM remote_items WHERE deleted_at IS NULL ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*instance.RemoteItem
+	for rows.Next() {
+		it, err := scanRemoteItem(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// RemoteItemByID implements instance.Store.
+func (s *Store) RemoteItemByID(ctx context.Context, id int64) (*instance.RemoteItem, error) {
+	it, err := scanRemoteItem(s.db.QueryRowContext(ctx, `SELECT `+remoteItemColumns+` FROM remote_items WHERE id = ?`, id))
+	return it, notFound(err)
+}
+
+// RemoteItemByAPID finds a neighbour's item by its ActivityPub id.
+func (s *Store) RemoteItemByAPID(ctx context.Context, apID string) (*instance.RemoteItem, error) {
+	it, err := scanRemoteItem(s.db.QueryRowContext(ctx, `SELECT `+remoteItemColumns+` FROM remote_items WHERE ap_id = ?`, apID))
+	return it, notFound(err)
+}
+
+// SaveRemoteItem inserts or updates a neighbour's item (only its own
+// author may update it: the caller checks, and the WHERE repeats it).
+func (s *Store) SaveRemoteItem(ctx context.Context, it *instance.RemoteItem) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO remote_items (ap_id, actor, actor_name, kind, title, content_html, category, area, state,
+		url, starts_at, ends_at, place, published_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (ap_id) DO UPDATE SET actor_name = excluded.actor_name, kind = excluded.kind, title = excluded.title,
+		content_html = excluded.content_html, category = excluded.category, area = excluded.area, state = excluded.state,
+		url = excluded.url, starts_at = excluded.starts_at, ends_at = excluded.ends_at, place = excluded.place,
+		updated_at = excluded.updated_at
+		WHERE remote_items.actor = excluded.actor AND remote_items.deleted_at IS NULL`,
+		it.APID, it.Actor, it.ActorName, string(it.Kind), it.Title, it.ContentHTML, it.Category, it.Area, it.State, it.URL,
+		nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, ts(it.Published), ts(it.Updated))
+	return err
+}
+
+// DeleteRemoteItem marks a neighbour's item deleted, if actor owns it.
+func (s *Store) DeleteRemoteItem(ctx context.Context, apID, actor string, now time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE remote_items SET deleted_at = ?, content_html = '' WHERE ap_id = ? AND actor = ? AND deleted_at IS NULL`,
+		ts(now), apID, actor)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// AddNeighbourReply implements instance.Store.
+func (s *Store) AddNeighbourReply(ctx context.Context, remoteItemID, memberID int64, body string, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO neighbour_replies (remote_item_id, member_id, body, created_at) VALUES (?, ?, ?, ?)`,
+			remoteItemID, memberID, body, ts(now))
+		if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		return fedEvent(ctx, tx, "neighbour_reply", id, now)
+	})
+}
+
+// NeighbourReply is a member's answer to a neighbour's item.
+type NeighbourReply struct {
+	ID        int64
+	Item      *instance.RemoteItem
+	MemberID  int64
+	Body      string
+	CreatedAt time.Time
+}
+
+// NeighbourReplyByID loads a member's answer with the item it answers.
+func (s *Store) NeighbourReplyByID(ctx context.Context, id int64) (*NeighbourReply, error) {
+	var r NeighbourReply
+	var itemID int64
+	var created string
+	err := s.db.QueryRowContext(ctx, `SELECT id, remote_item_id, member_id, body, created_at FROM neighbour_replies WHERE id = ?`, id).
+		Scan(&r.ID, &itemID, &r.MemberID, &r.Body, &created)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	r.CreatedAt = parseTS(created)
+	if r.Item, err = s.RemoteItemByID(ctx, itemID); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
