@@ -24,16 +24,21 @@ var errPrivateAddress = errors.New("federation: refusing to connect to a non-pub
 // resolution and for every connection (redirects included), so neither a
 // redirect nor DNS rebinding can reach an internal address.
 func newClient(allowPrivate bool, timeout time.Duration) *http.Client {
+	if allowPrivate {
+		return newClientAllowing(nil, timeout)
+	}
+	return newClientAllowing(func(ap netip.AddrPort) bool { return publicAddress(ap.Addr()) }, timeout)
+}
+
+// newClientAllowing builds the client with an address check (nil: allow
+// everything). Tests use it to allow exactly one loopback port.
+func newClientAllowing(allow func(netip.AddrPort) bool, timeout time.Duration) *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	if !allowPrivate {
+	if allow != nil {
 		dialer.Control = func(network, address string, _ syscall.RawConn) error {
-			host, _, err := net.SplitHostPort(address)
-			if err != nil {
-				return err
-			}
-			ip, err := netip.ParseAddr(host)
-			if err != nil || !publicAddress(ip) {
-				return fmt.Errorf("%w: %s", errPrivateAddress, host)
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil || !allow(ap) {
+				return fmt.Errorf("%w: %s", errPrivateAddress, address)
 			}
 			return nil
 		}

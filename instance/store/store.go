@@ -204,8 +204,11 @@ func (s *Store) Check(ctx context.Context) ([]string, error) {
 	return problems, rows.Err()
 }
 
-// Times are stored as UTC RFC 3339 text with seconds, which sorts correctly.
-const timeFormat = time.RFC3339
+// Times are stored as UTC RFC 3339 text with a fixed three-digit fraction
+// ("2026-11-27T07:18:24.000Z"): fixed width keeps text order equal to time
+// order, and milliseconds keep an edit made in the same second as its
+// post "newer" (ActivityPub Updates need a later updated time).
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
 func ts(t time.Time) string { return t.UTC().Format(timeFormat) }
 
@@ -217,7 +220,7 @@ func nullTS(t time.Time) any {
 }
 
 func parseTS(s string) time.Time {
-	t, err := time.Parse(timeFormat, s)
+	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}
 	}

@@ -1,0 +1,374 @@
+// Package fedtest is a fake remote fediverse server for tests: it serves
+// WebFinger and Person actors with real RSA keys, verifies every request
+// we send as strictly as Mastodon does (federation-interop.md §11.1:
+// rsa-sha256 or hs2019; (request-target), host, date and digest signed on
+// POST; Date within an hour; Digest equal to the body's SHA-256; the key
+// fetched from its owner; key owner = activity actor), records what it
+// receives, and signs the activities it sends us.
+package fedtest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-fed/httpsig"
+)
+
+// Received is one request our server sent to the fake.
+type Received struct {
+	Path     string
+	Header   http.Header
+	Activity map[string]any
+}
+
+// Remote is the fake server.
+type Remote struct {
+	Server *httptest.Server
+	URL    string
+	t      testing.TB
+	keys   map[string]*rsa.PrivateKey
+	mu     sync.Mutex
+	got    []Received
+	fails  []string
+	// Status, when set, is answered to inbox POSTs instead of 202
+	// (after verifying), to test retries.
+	Status int
+	// NoSharedInbox makes actors without endpoints.sharedInbox (like
+	// GoToSocial).
+	NoSharedInbox bool
+}
+
+// New starts a fake server with the given users.
+func New(t testing.TB, users ...string) *Remote {
+	t.Helper()
+	r := &Remote{t: t, keys: map[string]*rsa.PrivateKey{}}
+	for _, u := range users {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.keys[u] = k
+	}
+	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
+	r.URL = r.Server.URL
+	t.Cleanup(r.Server.Close)
+	return r
+}
+
+// Host is host:port of the fake.
+func (r *Remote) Host() string { return strings.TrimPrefix(r.URL, "http://") }
+
+// Actor is a user's actor IRI.
+func (r *Remote) Actor(user string) string { return r.URL + "/users/" + user }
+
+// KeyID is a user's key id (Mastodon style).
+func (r *Remote) KeyID(user string) string { return r.Actor(user) + "#main-key" }
+
+// Received returns what arrived so far.
+func (r *Remote) Received() []Received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.got)
+}
+
+// Failures lists requests the fake refused, with the reason.
+func (r *Remote) Failures() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.fails)
+}
+
+// OfType returns the received activities of one type.
+func (r *Remote) OfType(typ string) []map[string]any {
+	var out []map[string]any
+	for _, g := range r.Received() {
+		if g.Activity["type"] == typ {
+			out = append(out, g.Activity)
+		}
+	}
+	return out
+}
+
+func (r *Remote) fail(w http.ResponseWriter, format string, args ...any) {
+	r.mu.Lock()
+	r.fails = append(r.fails, fmt.Sprintf(format, args...))
+	r.mu.Unlock()
+	http.Error(w, "", http.StatusUnauthorized)
+}
+
+func (r *Remote) serve(w http.ResponseWriter, req *http.Request) {
+	p := req.URL.Path
+	switch {
+	case p == "/.well-known/webfinger":
+		user, _, _ := strings.Cut(strings.TrimPrefix(req.URL.Query().Get("resource"), "acct:"), "@")
+		if _, ok := r.keys[user]; !ok {
+			http.NotFound(w, req)
+			return
+		}
+		w.Header().Set("Content-Type", "application/jrd+json")
+		json.NewEncoder(w).Encode(map[string]any{"subject": "acct:" + user + "@" + r.Host(),
+			"links": []any{map[string]any{"rel": "self", "type": "application/activity+json", "href": r.Actor(user)}}})
+	case req.Method == http.MethodGet && strings.HasPrefix(p, "/users/"):
+		user := strings.TrimPrefix(p, "/users/")
+		key, ok := r.keys[user]
+		if !ok {
+			http.NotFound(w, req)
+			return
+		}
+		der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+		doc := map[string]any{
+			"@context":          []any{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
+			"id":                r.Actor(user),
+			"type":              "Person",
+			"preferredUsername": user,
+			"name":              strings.ToUpper(user[:1]) + user[1:] + " Remote",
+			"inbox":             r.Actor(user) + "/inbox",
+			"outbox":            r.Actor(user) + "/outbox",
+			"publicKey": map[string]any{"id": r.KeyID(user), "owner": r.Actor(user),
+				"publicKeyPem": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))},
+		}
+		if !r.NoSharedInbox {
+			doc["endpoints"] = map[string]any{"sharedInbox": r.URL + "/inbox"}
+		}
+		w.Header().Set("Content-Type", "application/activity+json")
+		json.NewEncoder(w).Encode(doc)
+	case req.Method == http.MethodPost && (p == "/inbox" || strings.HasSuffix(p, "/inbox")):
+		r.inbox(w, req)
+	default:
+		http.NotFound(w, req)
+	}
+}
+
+// inbox verifies like Mastodon and records the activity.
+func (r *Remote) inbox(w http.ResponseWriter, req *http.Request) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		r.fail(w, "read: %v", err)
+		return
+	}
+	sig := params(req.Header.Get("Signature"))
+	switch strings.ToLower(sig["algorithm"]) {
+	case "rsa-sha256", "hs2019":
+	default:
+		r.fail(w, "algorithm %q", sig["algorithm"])
+		return
+	}
+	signed := strings.Fields(sig["headers"])
+	for _, h := range []string{"(request-target)", "host", "date", "digest"} {
+		if !slices.Contains(signed, h) {
+			r.fail(w, "%s not signed", h)
+			return
+		}
+	}
+	date, err := http.ParseTime(req.Header.Get("Date"))
+	if err != nil || time.Since(date) > time.Hour || time.Until(date) > time.Hour {
+		r.fail(w, "bad Date %q", req.Header.Get("Date"))
+		return
+	}
+	sum := sha256.Sum256(body)
+	if req.Header.Get("Digest") != "SHA-256="+base64.StdEncoding.EncodeToString(sum[:]) {
+		r.fail(w, "digest mismatch")
+		return
+	}
+	if ct := req.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/activity+json") && !strings.HasPrefix(ct, "application/ld+json") {
+		r.fail(w, "content type %q", ct)
+		return
+	}
+	var activity map[string]any
+	if err := json.Unmarshal(body, &activity); err != nil {
+		r.fail(w, "json: %v", err)
+		return
+	}
+	v, err := httpsig.NewVerifier(req)
+	if err != nil {
+		r.fail(w, "verifier: %v", err)
+		return
+	}
+	pub, owner, err := fetchKey(v.KeyId())
+	if err != nil {
+		r.fail(w, "key: %v", err)
+		return
+	}
+	if err := v.Verify(pub, httpsig.RSA_SHA256); err != nil {
+		r.fail(w, "signature: %v", err)
+		return
+	}
+	if actor, _ := activity["actor"].(string); actor != owner {
+		r.fail(w, "key owner %s is not the actor %v", owner, activity["actor"])
+		return
+	}
+	r.mu.Lock()
+	r.got = append(r.got, Received{Path: req.URL.Path, Header: req.Header.Clone(), Activity: activity})
+	r.mu.Unlock()
+	if r.Status != 0 {
+		w.WriteHeader(r.Status)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// fetchKey gets the signer's key from its actor document, unsigned (our
+// actor documents must not require a signature).
+func fetchKey(keyID string) (*rsa.PublicKey, string, error) {
+	iri, _, _ := strings.Cut(keyID, "#")
+	req, _ := http.NewRequest(http.MethodGet, iri, nil)
+	req.Header.Set("Accept", "application/activity+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/activity+json") {
+		return nil, "", fmt.Errorf("GET %s: %d %s", iri, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	var doc struct {
+		ID        string `json:"id"`
+		PublicKey struct {
+			ID, Owner, PublicKeyPem string
+		} `json:"publicKey"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		return nil, "", err
+	}
+	if doc.ID != iri || doc.PublicKey.ID != keyID || doc.PublicKey.Owner != doc.ID {
+		return nil, "", fmt.Errorf("actor %s: id %q, key %q owned by %q", iri, doc.ID, doc.PublicKey.ID, doc.PublicKey.Owner)
+	}
+	block, _ := pem.Decode([]byte(doc.PublicKey.PublicKeyPem))
+	if block == nil {
+		return nil, "", fmt.Errorf("no PEM")
+	}
+	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, "", err
+	}
+	return k.(*rsa.PublicKey), doc.ID, nil
+}
+
+func params(h string) map[string]string {
+	out := map[string]string{}
+	for _, part := range strings.Split(h, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok {
+			out[strings.ToLower(k)] = strings.Trim(v, `"`)
+		}
+	}
+	return out
+}
+
+// SendOptions change how a request is signed, for negative tests.
+type SendOptions struct {
+	KeyUser     string    // sign with this user's key (default: the actor's)
+	KeyID       string    // claim this keyId
+	Date        time.Time // sign with this Date (default now)
+	Headers     []string  // sign these headers (default (request-target) host date digest)
+	BadDigest   bool      // send a Digest that does not match the body
+	TamperBody  bool      // change the body after signing
+	NoSignature bool
+}
+
+// Send POSTs a signed activity from one of the fake's users to inbox.
+func (r *Remote) Send(user, inbox string, activity any, o SendOptions) *http.Response {
+	r.t.Helper()
+	body, err := json.Marshal(activity)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return r.SendRaw(user, inbox, body, o)
+}
+
+// SendRaw POSTs a body signed by user.
+func (r *Remote) SendRaw(user, inbox string, body []byte, o SendOptions) *http.Response {
+	r.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/activity+json")
+	r.sign(req, body, user, o)
+	if o.TamperBody {
+		tampered := bytes.Replace(body, []byte(`"`), []byte(`" `), 1)
+		req.Body = io.NopCloser(bytes.NewReader(tampered))
+		req.ContentLength = int64(len(tampered))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+// Get makes a GET signed by user (nil body), with the same options.
+func (r *Remote) Get(user, iri, accept string, o SendOptions) *http.Response {
+	r.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, iri, nil)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	req.Header.Set("Accept", accept)
+	if user != "" {
+		r.sign(req, nil, user, o)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return resp
+}
+
+func (r *Remote) sign(req *http.Request, body []byte, user string, o SendOptions) {
+	r.t.Helper()
+	if o.NoSignature {
+		return
+	}
+	keyUser := user
+	if o.KeyUser != "" {
+		keyUser = o.KeyUser
+	}
+	keyID := r.KeyID(keyUser)
+	if o.KeyID != "" {
+		keyID = o.KeyID
+	}
+	headers := o.Headers
+	if headers == nil {
+		headers = []string{httpsig.RequestTarget, "host", "date"}
+		if body != nil {
+			headers = append(headers, "digest")
+		}
+	}
+	date := o.Date
+	if date.IsZero() {
+		date = time.Now()
+	}
+	req.Header.Set("Date", date.UTC().Format(http.TimeFormat))
+	req.Header.Set("Host", req.URL.Host)
+	signer, _, err := httpsig.NewSigner([]httpsig.Algorithm{httpsig.RSA_SHA256}, httpsig.DigestSha256, headers, httpsig.Signature, 0)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	signBody := body
+	if !slices.Contains(headers, "digest") {
+		signBody = nil
+	}
+	if err := signer.SignRequest(r.keys[keyUser], keyID, req, signBody); err != nil {
+		r.t.Fatal(err)
+	}
+	if o.BadDigest {
+		req.Header.Set("Digest", "SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
+	}
+}
