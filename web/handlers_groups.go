@@ -22,20 +22,33 @@ func (s *Server) groupList(w http.ResponseWriter, r *http.Request) error {
 }
 
 type groupPage struct {
-	page
-	Group    *instance.Group
-	IsMember bool
-	Members  []*instance.Member
-	Address  string
+	formPage
+	Group     *instance.Group
+	IsMember  bool
+	Members   []*instance.Member
+	Address   string
+	Following []*instance.Following
 }
 
 func (s *Server) groupShow(w http.ResponseWriter, r *http.Request) error {
-	g, err := s.svc.Group(r.Context(), mux.Vars(r)["handle"])
+	return s.renderGroup(w, r, mux.Vars(r)["handle"], nil)
+}
+
+// renderGroup shows a group page; formErr is a problem with the follow
+// form, shown beside its field.
+func (s *Server) renderGroup(w http.ResponseWriter, r *http.Request, handle string, formErr error) error {
+	g, err := s.svc.Group(r.Context(), handle)
 	if err != nil {
 		return err
 	}
-	p := &groupPage{page: s.pageBase(r, "group.title", g.Name), Group: g, Address: "@" + g.Handle + "@" + hostOf(s.opt.BaseURL)}
+	p := &groupPage{formPage: formPage{page: s.pageBase(r, "group.title", g.Name), Form: newForm(r)}, Group: g,
+		Address: "@" + g.Handle + "@" + hostOf(s.opt.BaseURL)}
 	p.Title = g.Name
+	if p.Viewer.IsCoordinator() {
+		if p.Following, err = s.svc.Following(r.Context(), g); err != nil {
+			return err
+		}
+	}
 	if p.Viewer != nil {
 		if p.IsMember, err = s.svc.IsGroupMember(r.Context(), g, p.Viewer); err != nil {
 			return err
@@ -44,7 +57,12 @@ func (s *Server) groupShow(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	return s.render(w, r, http.StatusOK, "group", p)
+	status := http.StatusOK
+	if formErr != nil {
+		p.fail(formErr, "address")
+		status = http.StatusUnprocessableEntity
+	}
+	return s.render(w, r, status, "group", p)
 }
 
 type groupFormPage struct {
