@@ -160,6 +160,28 @@ func TestServeAndGracefulShutdown(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "Our village") {
 		t.Errorf("GET /groups/village: %d", resp.StatusCode)
 	}
+	// The same URL serves ActivityPub JSON when asked for it.
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/groups/village", nil)
+	req.Header.Set("Accept", "application/activity+json")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/activity+json" || !strings.Contains(string(body), `"type":"Group"`) {
+		t.Errorf("AP GET /groups/village: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	// The shared inbox is reachable (an unsigned POST is refused with 401,
+	// not swallowed by the web interface's form handling).
+	resp, err = http.Post("http://"+addr+"/inbox", "application/activity+json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unsigned inbox POST: %d", resp.StatusCode)
+	}
 	if !strings.Contains(logs.String(), "/setup?token=") {
 		t.Error("no first-run setup link in the log")
 	}
