@@ -225,6 +225,7 @@ func (f *Federation) onCreate(ctx context.Context, actor string, m map[string]an
 	if itemID, ok := f.uris.localItemID(n.inReplyTo); ok {
 		return f.saveReply(ctx, actor, itemID, n)
 	}
+	f.log.Debug("create not kept: not a reply to one of our items", "object", n.id, "in_reply_to", n.inReplyTo, "actor", actor)
 	follows, err := f.store.FollowingByActor(ctx, actor)
 	if err != nil {
 		return err
