@@ -119,7 +119,13 @@ func (p *formPage) fail(err error, order ...string) bool {
 			return
 		}
 		seen[name] = true
-		p.Errors = append(p.Errors, summaryItem{ID: "f-" + name, Message: p.T(fe.Code, fe.Args...)})
+		msg := p.T(fe.Code, fe.Args...)
+		// The summary sits away from the fields, so each line says which
+		// field it is about ("Title: Please fill this in.").
+		if label := p.T("label." + name); !strings.HasPrefix(label, "[[") {
+			msg = label + ": " + msg
+		}
+		p.Errors = append(p.Errors, summaryItem{ID: "f-" + name, Message: msg})
 	}
 	for _, name := range order {
 		add(name)

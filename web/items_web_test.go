@@ -95,7 +95,7 @@ func TestItemFormErrorsBesideFields(t *testing.T) {
 	if r.status != http.StatusUnprocessableEntity {
 		t.Fatalf("status %d", r.status)
 	}
-	mustContain(t, r.body, `<a href="#f-title">Please fill this in.`, `id="f-category-error"`, `id="f-needed_by-error">Enter a date like 2026-12-05.`,
+	mustContain(t, r.body, `<a href="#f-title">Title: Please fill this in.`, `id="f-category-error"`, `id="f-needed_by-error">Enter a date like 2026-12-05.`,
 		`id="f-area-error"`)
 	r = c.post("/actions/new", url.Values{"title": {"Litter-pick"}, "place": {"The green"}, "start_date": {"2026-12-05"},
 		"start_time": {"10:00"}, "end_date": {"2026-12-05"}, "end_time": {"09:00"}, "slot_name_1": {"drivers"}, "visibility": {"public"}})

@@ -336,7 +336,7 @@ func TestJoinErrorsBesideFields(t *testing.T) {
 	mustContain(t, r.body,
 		`<title>Error: Join`,
 		`<div class="error-summary" role="alert"`,
-		`<a href="#f-handle">Use only lowercase letters`,
+		`<a href="#f-handle">Username: Use only lowercase letters`,
 		`<p class="error" id="f-display_name-error">This contains invisible characters that change the direction`,
 		`aria-describedby="f-email-hint f-email-error"`,
 		`aria-invalid="true"`,

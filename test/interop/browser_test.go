@@ -1,0 +1,379 @@
+package interop
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// chromium finds Debian's Chromium (or another Chrome).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	need(t, false, "chromium is not installed (apt-get install chromium)")
+	return ""
+}
+
+func axeSource(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("node_modules/axe-core/axe.min.js")
+	need(t, err == nil, "node_modules/axe-core is missing: run `npm ci` in test/interop")
+	return string(b)
+}
+
+// newBrowser starts a headless Chromium with the flags this machine needs
+// (no background networking: the network is closed) and returns a
+// context for one tab. javascript=false turns scripts off for the whole
+// browser.
+func newBrowser(t *testing.T, javascript bool) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1024, 900))
+	if !javascript {
+		opts = append(opts, chromedp.Flag("blink-settings", "scriptEnabled=false"))
+	}
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(alloc)
+	t.Cleanup(cancel2)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return ctx
+}
+
+// tab opens a separate browser context (its own cookies) in the browser,
+// with the page's Content-Security-Policy bypassed so axe-core can be
+// injected (our CSP forbids every script, which is the point).
+func tab(t *testing.T, browser context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	// The first call opens the tab and must not run under a derived
+	// timeout: cancelling that context would detach the tab.
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
+		_, err := cdp.Call(ctx, target, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: true})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func get[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// html returns the current page's markup (through the DOM, no page script).
+func html(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	return get(t, ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+}
+
+// waitText waits until the page contains text (bounded).
+func waitText(t *testing.T, ctx context.Context, text string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		// While a form submission navigates, the old document goes away
+		// under the query: such errors just mean "not yet".
+		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		s, err := chromedp.Run(qctx, chromedp.OuterHTML(chromedp.CSS("html")))
+		cancel()
+		if err == nil && strings.Contains(s, text) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("page never showed %q; it shows:\n%s", text, tail(html(t, ctx), 3000))
+}
+
+// fill types into fields by id and submits the form holding the button.
+func fill(t *testing.T, ctx context.Context, fields map[string]string) {
+	t.Helper()
+	for id, v := range fields {
+		run(t, ctx, chromedp.SendKeys(chromedp.ID(id), v))
+	}
+}
+
+func click(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	run(t, ctx, chromedp.Click(chromedp.CSS(sel)))
+}
+
+type violation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+var wcagTags = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"}
+
+// axe runs axe-core on the current page for the WCAG 2.0/2.1/2.2 A and AA
+// rules and returns the violations.
+func axe(t *testing.T, ctx context.Context, source string) []violation {
+	t.Helper()
+	tags, _ := json.Marshal(wcagTags)
+	script := source + `;
+axe.run(document, {runOnly: {type: 'tag', values: ` + string(tags) + `}, resultTypes: ['violations']}).then(r =>
+  JSON.stringify(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}))))`
+	out := get(t, ctx, chromedp.Evaluate[string](script, chromedp.EvalAwaitPromise))
+	var vs []violation
+	if err := json.Unmarshal([]byte(out), &vs); err != nil {
+		t.Fatalf("axe output: %v: %s", err, out)
+	}
+	return vs
+}
+
+var (
+	screenshotOnce sync.Once
+	screenshotDir  string
+)
+
+// screenshot saves a full-page PNG under HEARTH_SCREENSHOTS, or a temp dir
+// whose path is logged.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	screenshotOnce.Do(func() {
+		screenshotDir = os.Getenv("HEARTH_SCREENSHOTS")
+		if screenshotDir == "" {
+			screenshotDir, _ = os.MkdirTemp("", "hearth-screenshots-")
+		}
+		os.MkdirAll(screenshotDir, 0o755)
+	})
+	png := get(t, ctx, chromedp.FullScreenshot(100))
+	file := filepath.Join(screenshotDir, regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(name), "-")+".png")
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func login(t *testing.T, ctx context.Context, h *hearth, handle, password string) {
+	t.Helper()
+	run(t, ctx, chromedp.Navigate(h.url+"/login"))
+	fill(t, ctx, map[string]string{"f-login": handle, "f-password": password})
+	click(t, ctx, "main form button[type=submit]")
+	waitText(t, ctx, "Sign out")
+}
+
+// Every page, empty and with its validation errors, has no axe-core
+// violation of WCAG 2.0/2.1/2.2 A or AA, in a real Chromium.
+func TestAccessibilityWithAxe(t *testing.T) {
+	needNode(t)
+	source := axeSource(t)
+	h := startHearth(t, "approval")
+	cora := h.browser(t)
+	cora.login("cora", "correct horse battery")
+	_, needPath, _ := cora.post("/needs/new", url.Values{"title": {"A lift to the surgery"}, "description": {"Tuesday *morning*"},
+		"category": {"lifts"}, "area": {"Mill Lane"}, "visibility": {"public"}, "address": {"4 Mill Lane"}})
+	_, offerPath, _ := cora.post("/offers/new", url.Values{"title": {"Ladder to lend"}, "category": {"lending"}, "visibility": {"public"}})
+	day := time.Now().Add(72 * time.Hour).Format("2006-01-02")
+	_, actionPath, _ := cora.post("/actions/new", url.Values{"title": {"Litter-pick"}, "place": {"The green"}, "start_date": {day},
+		"start_time": {"10:00"}, "end_date": {day}, "end_time": {"12:00"}, "slot_name_1": {"drivers"}, "slot_capacity_1": {"2"}, "visibility": {"public"}})
+	cora.post(needPath+"/responses", url.Values{"body": {"I'll ask the neighbours."}})
+	applicant := h.browser(t)
+	applicant.post("/join", url.Values{"handle": {"dot"}, "display_name": {"Dot Cotton"}, "email": {"dot@example.org"},
+		"password": {"a long password"}, "password_confirm": {"a long password"}, "answer": {"I live on Bridge Street"}, "conduct": {"yes"}})
+	for _, p := range []string{needPath, offerPath, actionPath} {
+		if p == "" {
+			t.Fatal("seeding failed")
+		}
+	}
+
+	browser := newBrowser(t, true)
+	anon := tab(t, browser)
+	admin := tab(t, browser)
+	login(t, admin, h, "cora", "correct horse battery")
+
+	type check struct {
+		ctx    context.Context
+		name   string
+		path   string
+		submit string // a button to press first, to show validation errors
+	}
+	checks := []check{
+		{anon, "home (visitor)", "/", ""}, {anon, "code of conduct", "/conduct", ""}, {anon, "join", "/join", ""},
+		{anon, "join with errors", "/join", "main form button[type=submit]"}, {anon, "sign in", "/login", ""},
+		{anon, "sign in with error", "/login", "main form button[type=submit]"}, {anon, "groups", "/groups", ""},
+		{anon, "group (visitor)", "/groups/village", ""}, {anon, "need (visitor)", needPath, ""}, {anon, "action (visitor)", actionPath, ""},
+		{anon, "not found", "/no-such-page", ""},
+		{admin, "home (member)", "/", ""}, {admin, "my activity", "/me", ""}, {admin, "neighbours", "/neighbours", ""},
+		{admin, "ask for help", "/needs/new", ""}, {admin, "ask for help with errors", "/needs/new", "main form button[type=submit]"},
+		{admin, "offer", "/offers/new", ""}, {admin, "offer with errors", "/offers/new", "main form button[type=submit]"},
+		{admin, "organise an action", "/actions/new", ""}, {admin, "organise an action with errors", "/actions/new", "main form button[type=submit]"},
+		{admin, "need (requester)", needPath, ""}, {admin, "edit need", needPath + "/edit", ""}, {admin, "delete need", needPath + "/delete", ""},
+		{admin, "offer (offerer)", offerPath, ""}, {admin, "action (organiser)", actionPath, ""},
+		{admin, "cancel action with error", actionPath, "form[action$='/cancel'] button[type=submit]"},
+		{admin, "profile", "/settings/profile", ""}, {admin, "password", "/settings/password", ""},
+		{admin, "password with errors", "/settings/password", "main form button[type=submit]"},
+		{admin, "new group", "/groups/new", ""}, {admin, "new group with errors", "/groups/new", "main form button[type=submit]"},
+		{admin, "group (coordinator)", "/groups/village", ""}, {admin, "follow a group with error", "/groups/village", "form[action$='/follow'] button[type=submit]"},
+		{admin, "edit group", "/groups/village/edit", ""}, {admin, "member", "/members/cora", ""},
+		{admin, "applications", "/admin/applications", ""}, {admin, "invites", "/admin/invites", ""}, {admin, "members", "/admin/members", ""},
+	}
+	// First make sure axe finds problems at all: an unlabelled field and a
+	// missing lang must be reported.
+	run(t, anon, chromedp.Navigate(`data:text/html,<title>bad</title><main><input type="text"></main>`))
+	if vs := axe(t, anon, source); len(vs) == 0 {
+		t.Fatal("axe-core reported nothing on a page with an unlabelled input: the check is not working")
+	}
+	report := map[string]int{}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			run(t, c.ctx, chromedp.Navigate(h.url+c.path), chromedp.WaitReady(chromedp.CSS("main")))
+			if c.submit != "" {
+				click(t, c.ctx, c.submit)
+				waitText(t, c.ctx, "Error:")
+			}
+			vs := axe(t, c.ctx, source)
+			report[c.name] = len(vs)
+			for _, v := range vs {
+				t.Errorf("%s (%s): %s at %v", v.ID, v.Impact, v.Help, v.Nodes)
+			}
+			screenshot(t, c.ctx, c.name)
+		})
+	}
+	t.Logf("axe-core violations per page (WCAG 2.0/2.1/2.2 A and AA): %v", report)
+	t.Logf("screenshots: %s", screenshotDir)
+}
+
+// The whole mutual-aid flow with JavaScript turned off in the browser:
+// sign up (approval mode), a coordinator approves, post a need, another
+// member offers help, the requester accepts, the need is marked done.
+func TestFlowWithoutJavaScript(t *testing.T) {
+	needNode(t)
+	h := startHearth(t, "approval")
+	browser := newBrowser(t, false)
+	coord, ann, bob := tab(t, browser), tab(t, browser), tab(t, browser)
+	// Scripts really are off: this page's script would change its title.
+	run(t, ann, chromedp.Navigate(`data:text/html,<title>off</title><script>document.title="on"</script>`))
+	if title := get(t, ann, chromedp.Title()); title != "off" {
+		t.Fatalf("JavaScript is running in the no-JavaScript browser (title %q)", title)
+	}
+
+	// The helper, bob, joins and is approved too.
+	for _, who := range []struct {
+		ctx          context.Context
+		handle, name string
+	}{{ann, "ann", "Ann Smith"}, {bob, "bob", "Bob Jones"}} {
+		run(t, who.ctx, chromedp.Navigate(h.url+"/join"))
+		fill(t, who.ctx, map[string]string{"f-display_name": who.name, "f-handle": who.handle, "f-email": who.handle + "@example.org",
+			"f-password": "a long password", "f-password_confirm": "a long password", "f-answer": "I live on Mill Lane"})
+		click(t, who.ctx, "#f-conduct")
+		click(t, who.ctx, "main form button[type=submit]")
+		waitText(t, who.ctx, "Your application is waiting for a coordinator")
+		screenshot(t, who.ctx, "nojs applied "+who.handle)
+	}
+	login(t, coord, h, "cora", "correct horse battery")
+	for _, name := range []string{"Ann Smith", "Bob Jones"} {
+		run(t, coord, chromedp.Navigate(h.url+"/admin/applications"))
+		waitText(t, coord, "Approve "+name)
+		run(t, coord, chromedp.Click(chromedp.Search(fmt.Sprintf(`//button[normalize-space()="Approve %s"]`, name))))
+		waitText(t, coord, "The application has been approved.")
+	}
+	login(t, ann, h, "ann", "a long password")
+	run(t, ann, chromedp.Navigate(h.url+"/needs/new"))
+	fill(t, ann, map[string]string{"f-title": "Shopping from the village shop", "f-area": "Mill Lane", "f-address": "4 Mill Lane"})
+	run(t, ann, chromedp.SetValue(chromedp.ID("f-category"), "shopping"))
+	click(t, ann, "main form button[type=submit]")
+	waitText(t, ann, "Your request has been posted.")
+	needURL := get(t, ann, chromedp.Location())
+	screenshot(t, ann, "nojs need posted")
+
+	login(t, bob, h, "bob", "a long password")
+	run(t, bob, chromedp.Navigate(needURL))
+	fill(t, bob, map[string]string{"f-message": "I'm going there on Thursday."})
+	click(t, bob, "form[action$='/help'] button[type=submit]")
+	waitText(t, bob, "Your offer of help has been sent.")
+
+	run(t, ann, chromedp.Navigate(needURL))
+	waitText(t, ann, "Accept help from Bob Jones")
+	click(t, ann, "form[action*='/accept/'] button[type=submit]")
+	waitText(t, ann, "You have accepted the offer of help.")
+	run(t, bob, chromedp.Navigate(needURL))
+	waitText(t, bob, "4 Mill Lane") // the helper now sees the address
+	click(t, bob, "form[action$='/done'] button[type=submit]")
+	waitText(t, bob, "Marked as done.")
+	run(t, ann, chromedp.Navigate(needURL))
+	waitText(t, ann, "<strong>Done</strong>")
+	screenshot(t, ann, "nojs need done")
+}
+
+// Posting a need with the keyboard only: Tab to each field, type, Enter.
+func TestKeyboardOnlyNeed(t *testing.T) {
+	needNode(t)
+	h := startHearth(t, "open")
+	browser := newBrowser(t, true)
+	ctx := tab(t, browser)
+	login(t, ctx, h, "cora", "correct horse battery")
+	run(t, ctx, chromedp.Navigate(h.url+"/"))
+	// focusOn presses Tab until the focused element matches, within a bound.
+	focusOn := func(desc, js string) {
+		t.Helper()
+		for i := 0; i < 60; i++ {
+			if get(t, ctx, chromedp.Evaluate[bool](js)) {
+				return
+			}
+			run(t, ctx, chromedp.KeyEvent(kb.Tab))
+		}
+		t.Fatalf("Tab never reached %s", desc)
+	}
+	focusOn("the Ask for help link", `document.activeElement.textContent.trim() === "Ask for help"`)
+	run(t, ctx, chromedp.KeyEvent(kb.Enter))
+	waitText(t, ctx, "What do you need?")
+	for _, f := range []struct{ id, text string }{
+		{"f-title", "Someone to walk my dog"}, {"f-description", "Twice a week while my knee mends."},
+		{"f-category", "dog"}, {"f-area", "Church Road"},
+	} {
+		focusOn(f.id, `document.activeElement.id === "`+f.id+`"`)
+		run(t, ctx, chromedp.KeyEvent(f.text))
+	}
+	focusOn("the submit button", `document.activeElement.tagName === "BUTTON" && document.activeElement.textContent.trim() === "Ask for help"`)
+	run(t, ctx, chromedp.KeyEvent(kb.Enter))
+	waitText(t, ctx, "Your request has been posted.")
+	page := html(t, ctx)
+	for _, want := range []string{"Someone to walk my dog", "dog walking", "Church Road"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("posted need lacks %q", want)
+		}
+	}
+	screenshot(t, ctx, "keyboard need posted")
+}
