@@ -34,6 +34,9 @@ type Options struct {
 	SignatureWindow time.Duration
 	// Client, when set, replaces the outgoing HTTP client (tests).
 	Client *http.Client
+	// InboundPerHost caps activities accepted from one server in five
+	// minutes (default 300, as GoToSocial); more get 429.
+	InboundPerHost int
 }
 
 // Federation serves and runs the ActivityPub side of an instance.
@@ -50,6 +53,8 @@ type Federation struct {
 	userAgent string
 	opt       Options
 	router    *mux.Router
+	// perHost limits inbound activities from one server.
+	perHost *hostLimiter
 }
 
 // New builds the federation side.
@@ -73,6 +78,7 @@ func New(o Options) *Federation {
 		f.blocked = append(f.blocked, strings.ToLower(strings.TrimPrefix(d, "*.")))
 	}
 	f.router = f.routes()
+	f.perHost = newHostLimiter(o.InboundPerHost, 5*time.Minute, o.Clock)
 	return f
 }
 
@@ -143,7 +149,8 @@ func (f *Federation) routes() *mux.Router {
 	return r
 }
 
-// blockedHost reports whether a host (or a parent domain) is blocked.
+// blockedHost reports whether a host (or a parent domain) is blocked, in
+// the config or by a coordinator.
 func (f *Federation) blockedHost(host string) bool {
 	host = strings.ToLower(host)
 	for _, d := range f.blocked {
@@ -151,7 +158,12 @@ func (f *Federation) blockedHost(host string) bool {
 			return true
 		}
 	}
-	return false
+	blocked, err := f.store.DomainBlocked(context.Background(), host)
+	if err != nil {
+		f.log.Error("checking a domain block", "host", host, "err", err)
+		return true // fail closed
+	}
+	return blocked
 }
 
 // Run starts the workers (inbox, publishing, delivery) until ctx ends.

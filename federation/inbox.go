@@ -57,6 +57,15 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, r, http.StatusForbidden, "blocked domain "+hostOf(actor))
 		return
 	}
+	if blocked, err := f.store.ActorBlocked(ctx, actor); err != nil || blocked {
+		f.refuse(w, r, http.StatusForbidden, "blocked actor "+actor)
+		return
+	}
+	if !f.perHost.allow(hostOf(actor)) {
+		w.Header().Set("Retry-After", "300")
+		f.refuse(w, r, http.StatusTooManyRequests, "too many activities from "+hostOf(actor))
+		return
+	}
 	owner, err := f.verifyKey(ctx, check)
 	if err != nil {
 		// A deleted account signs its own Delete with a key that can no

@@ -66,6 +66,8 @@ func (f *Federation) handle(ctx context.Context, a *store.InboxActivity) error {
 		return f.onUpdate(ctx, a.Actor, m)
 	case "Delete":
 		return f.onDelete(ctx, a.Actor, m)
+	case "Flag":
+		return f.onFlag(ctx, a.Actor, m)
 	}
 	// Everything else (Like, Announce, EmojiReact, Flag until moderation
 	// lands…) is accepted and ignored.
@@ -238,9 +240,20 @@ func (f *Federation) onCreate(ctx context.Context, actor string, m map[string]an
 	return nil
 }
 
+// Caps on a remote reply: more links or mentions than this and it is
+// spam, not a neighbour's answer (security-catalogue G1).
+const (
+	maxReplyLinks    = 5
+	maxReplyMentions = 5
+)
+
 // saveReply stores a remote reply on one of our items, sanitised and
 // capped, with the author's name and handle.
 func (f *Federation) saveReply(ctx context.Context, actor string, itemID int64, n *note) error {
+	if links, mentions := strings.Count(strings.ToLower(n.content), "<a "), countMentions(n.raw); links > maxReplyLinks || mentions > maxReplyMentions {
+		f.log.Warn("remote reply dropped: too many links or mentions", "object", n.id, "links", links, "mentions", mentions)
+		return nil
+	}
 	it, err := f.store.ItemByID(ctx, itemID)
 	if errors.Is(err, instance.ErrNotFound) {
 		return nil

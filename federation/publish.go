@@ -48,6 +48,8 @@ func (f *Federation) publication(ctx context.Context, e *store.FedEvent) (*store
 		return f.startFollow(ctx, e.SubjectID)
 	case "unfollow":
 		return f.stopFollow(ctx, e.SubjectID)
+	case "flag":
+		return f.publishFlag(ctx, e.SubjectID)
 	}
 	return &store.Publication{}, nil
 }
@@ -107,7 +109,7 @@ func (f *Federation) publishItem(ctx context.Context, id int64) (*store.Publicat
 	if err != nil {
 		return nil, err
 	}
-	if it.Deleted() || it.Visibility == instance.VisibilityVillage {
+	if it.Deleted() || it.Visibility == instance.VisibilityVillage || it.Held || it.HiddenReason != "" {
 		if !federated {
 			return &store.Publication{}, nil
 		}
@@ -195,6 +197,9 @@ func (f *Federation) publishResponse(ctx context.Context, id int64) (*store.Publ
 	author, signer := f.uris.memberActor(m.Handle), "member:"+m.Handle
 	groupIRI := f.uris.groupActor(g.Handle)
 	to, cc := []string{publicCollection}, []string{groupIRI, groupIRI + "/followers"}
+	if r.Held && !federated {
+		return &store.Publication{}, nil // published when a coordinator releases it
+	}
 	if r.Deleted || r.Removed {
 		if !federated {
 			return &store.Publication{}, nil

@@ -340,6 +340,10 @@ func (f *Federation) itemDoc(w http.ResponseWriter, r *http.Request) {
 		f.gone(w, f.uris.item(it), it.DeletedAt)
 		return
 	}
+	if it.Held || it.HiddenReason != "" {
+		http.Error(w, "", http.StatusNotFound)
+		return
+	}
 	if it.Visibility == instance.VisibilityFollowers && !f.signedByFollower(r, it.GroupID) {
 		http.Error(w, "", http.StatusNotFound)
 		return

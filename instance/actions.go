@@ -126,11 +126,16 @@ func (s *Service) AddResponse(ctx context.Context, by *Member, itemID int64, bod
 	if fe != nil {
 		return nil, fe
 	}
+	count, err := s.rateLimit(by, "response")
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
-	r := &Response{ItemID: it.ID, AuthorID: by.ID, Body: body, CreatedAt: now, UpdatedAt: now}
+	r := &Response{ItemID: it.ID, AuthorID: by.ID, Body: body, CreatedAt: now, UpdatedAt: now, Held: s.holdFor(body)}
 	if r.ID, err = s.store.AddResponse(ctx, r); err != nil {
 		return nil, err
 	}
+	count()
 	return r, nil
 }
 

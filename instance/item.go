@@ -97,6 +97,10 @@ type Item struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	DeletedAt    time.Time
+	// Held items wait for a coordinator (they contained a filtered word);
+	// hidden ones were taken down. Neither is listed or federated.
+	Held         bool
+	HiddenReason string
 
 	// Needs. Address, Contact and the on-behalf details are private: see
 	// Service.CanSeePrivate.

@@ -70,6 +70,8 @@ func (s *Service) CanClaim(m *Member, it *Item) (bool, string) {
 		return false, "need.own"
 	case s.Sensitive(it) && !m.Has(RoleVerifiedHelper):
 		return false, "need.verified_only"
+	case m.OnBreak:
+		return false, "need.on_break"
 	}
 	return true, ""
 }
@@ -173,6 +175,10 @@ func (s *Service) CreateItem(ctx context.Context, by *Member, in ItemInput) (*It
 	if !by.Has(RoleMember) {
 		return nil, ErrForbidden
 	}
+	count, err := s.rateLimit(by, "post")
+	if err != nil {
+		return nil, err
+	}
 	f, err := s.cleanItem(ctx, by, &in, nil)
 	var g *Group
 	if in.Group == "" {
@@ -201,7 +207,8 @@ func (s *Service) CreateItem(ctx context.Context, by *Member, in ItemInput) (*It
 	}
 	now := s.now()
 	it := &Item{Kind: in.Kind, GroupID: g.ID, AuthorID: by.ID, Title: f.title, Description: f.description,
-		Category: f.category, Area: f.area, Visibility: f.visibility, CreatedAt: now, UpdatedAt: now}
+		Category: f.category, Area: f.area, Visibility: f.visibility, CreatedAt: now, UpdatedAt: now,
+		Held: s.holdFor(f.title, f.description, f.area, f.place)}
 	switch in.Kind {
 	case KindNeed:
 		it.State = StateOpen
@@ -218,6 +225,7 @@ func (s *Service) CreateItem(ctx context.Context, by *Member, in ItemInput) (*It
 	if it.ID, err = s.store.CreateItem(ctx, it); err != nil {
 		return nil, err
 	}
+	count()
 	s.log.Info("item posted", "kind", it.Kind, "id", it.ID, "by", by.Handle, "visibility", it.Visibility)
 	return it, nil
 }
@@ -301,7 +309,7 @@ func (s *Service) Item(ctx context.Context, viewer *Member, kind Kind, id int64)
 	if it.Deleted() {
 		return nil, ErrGone
 	}
-	if !s.CanSee(viewer, it) {
+	if !s.CanSee(viewer, it) || ((it.Held || it.HiddenReason != "") && !s.CanManage(viewer, it)) {
 		return nil, ErrNotFound
 	}
 	if !s.CanSeePrivate(viewer, it) {
@@ -606,8 +614,17 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sweep: reminders: %w", err)
 	}
-	if expired+lapsed+reminded > 0 {
-		s.log.Info("sweep", "needs_expired", expired, "claims_lapsed", lapsed, "reminders", reminded)
+	purged, err := s.store.PurgeClosedNeeds(ctx, now.Add(-s.purge), now)
+	if err != nil {
+		return fmt.Errorf("sweep: purge: %w", err)
+	}
+	unverified, err := s.store.ExpireVerifications(ctx, now)
+	if err != nil {
+		return fmt.Errorf("sweep: verifications: %w", err)
+	}
+	if expired+lapsed+reminded+purged+unverified > 0 {
+		s.log.Info("sweep", "needs_expired", expired, "claims_lapsed", lapsed, "reminders", reminded,
+			"addresses_purged", purged, "verifications_expired", unverified)
 	}
 	return nil
 }

@@ -76,6 +76,7 @@ type Member struct {
 	// HelperFriend members may post and manage needs on behalf of a
 	// neighbour who has no account (coordinators always may).
 	HelperFriend      bool
+	OnBreak           bool // "taking a break": not offered needs to help with
 	ConductAcceptedAt time.Time
 	ConductVersion    string
 	CreatedAt         time.Time

@@ -7,8 +7,44 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
+	"strings"
 	"time"
 )
+
+// holdFor reports whether any of the texts contains a word that holds a
+// post for review.
+func (s *Service) holdFor(texts ...string) bool {
+	if s.hold == nil {
+		return false
+	}
+	for _, t := range texts {
+		if s.hold.MatchString(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// rateLimit checks a post or reply against the member's hourly limit,
+// which is stricter for accounts younger than a few days; coordinators are
+// not limited. It refuses before anything is stored. The returned func
+// counts the post once it has been stored.
+func (s *Service) rateLimit(m *Member, kind string) (func(), error) {
+	if m.IsCoordinator() {
+		return func() {}, nil
+	}
+	max := s.lim[kind][0]
+	if s.now().Sub(m.CreatedAt) < s.newAge {
+		max = s.lim[kind][1]
+	}
+	key := kind + ":" + fmt.Sprint(m.ID)
+	if !s.limits.allow(key, max) {
+		s.log.Warn("rate limit reached", "member", m.Handle, "kind", kind, "per_hour", max)
+		return nil, problem(ErrThrottled, "limit."+kind, max)
+	}
+	return func() { s.limits.fail(key) }, nil
+}
 
 // Registration is how people join the instance.
 type Registration string
@@ -48,6 +84,17 @@ type Options struct {
 	ReminderBefore time.Duration
 	// DefaultVisibility for new items (default public).
 	DefaultVisibility Visibility
+	// PurgeAfter is how long after a need closes its address and contact
+	// details are erased (default 30 days).
+	PurgeAfter time.Duration
+	// HoldWords hold a post or reply for a coordinator when they appear
+	// in it (whole words, any case).
+	HoldWords []string
+	// Limits on posting, per member per hour; new accounts (younger than
+	// NewAccountAge, default 3 days) get the New… limits.
+	PostsPerHour, RepliesPerHour       int
+	NewPostsPerHour, NewRepliesPerHour int
+	NewAccountAge                      time.Duration
 }
 
 // Service holds the use cases. Web handlers and the admin command line call
@@ -67,6 +114,11 @@ type Service struct {
 	remind   time.Duration
 	defVis   Visibility
 	conduct  string
+	purge    time.Duration
+	hold     *regexp.Regexp
+	limits   *throttle
+	lim      map[string][2]int
+	newAge   time.Duration
 	// dummyHash is checked against when a login names nobody, so that an
 	// unknown account costs the same time as a wrong password.
 	dummyHash string
@@ -110,6 +162,30 @@ func New(o Options) (*Service, error) {
 	if o.DefaultVisibility == "" {
 		o.DefaultVisibility = VisibilityPublic
 	}
+	if o.PurgeAfter <= 0 {
+		o.PurgeAfter = 30 * 24 * time.Hour
+	}
+	if o.PostsPerHour <= 0 {
+		o.PostsPerHour, o.NewPostsPerHour = 20, 5
+	}
+	if o.RepliesPerHour <= 0 {
+		o.RepliesPerHour, o.NewRepliesPerHour = 60, 15
+	}
+	if o.NewAccountAge <= 0 {
+		o.NewAccountAge = 3 * 24 * time.Hour
+	}
+	var hold *regexp.Regexp
+	if len(o.HoldWords) > 0 {
+		words := make([]string, 0, len(o.HoldWords))
+		for _, w := range o.HoldWords {
+			if w = strings.TrimSpace(w); w != "" {
+				words = append(words, regexp.QuoteMeta(strings.ToLower(w)))
+			}
+		}
+		if len(words) > 0 {
+			hold = regexp.MustCompile(`(?i)\b(` + strings.Join(words, "|") + `)\b`)
+		}
+	}
 	dummy, err := HashPassword(RandomToken(16))
 	if err != nil {
 		return nil, err
@@ -119,7 +195,9 @@ func New(o Options) (*Service, error) {
 		session: o.SessionLifetime, invite: o.InviteLifetime,
 		throttle: newThrottle(o.Clock), dummyHash: dummy,
 		loc: o.Location, cats: o.Categories, expiry: o.NeedExpiry, lapse: o.ClaimLapse, remind: o.ReminderBefore,
-		defVis: o.DefaultVisibility, conduct: o.ConductVersion,
+		defVis: o.DefaultVisibility, conduct: o.ConductVersion, purge: o.PurgeAfter, hold: hold,
+		limits: newWindow(o.Clock, time.Hour), newAge: o.NewAccountAge,
+		lim: map[string][2]int{"post": {o.PostsPerHour, o.NewPostsPerHour}, "response": {o.RepliesPerHour, o.NewRepliesPerHour}},
 	}, nil
 }
 

@@ -41,7 +41,8 @@ func newFixture(t *testing.T, reg instance.Registration) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	c := &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
-	svc, err := instance.New(instance.Options{Store: st, Clock: c.now, Registration: reg, ConductVersion: "2"})
+	svc, err := instance.New(instance.Options{Store: st, Clock: c.now, Registration: reg, ConductVersion: "2",
+		PostsPerHour: 1000, NewPostsPerHour: 1000, RepliesPerHour: 1000, NewRepliesPerHour: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 type Store interface {
 	ItemStore
 	FollowingStore
+	ModerationStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed
@@ -163,6 +164,7 @@ type Response struct {
 	UpdatedAt    time.Time
 	Deleted      bool // by its author
 	Removed      bool // by a coordinator
+	Held         bool // waiting for a coordinator (a filtered word)
 }
 
 // Notification is something a member is told on their page.
@@ -173,6 +175,7 @@ type Notification struct {
 	ItemTitle string
 	ItemPath  string
 	Code      string // catalogue key, e.g. "note.promoted"
+	Detail    string // a coordinator's reason, shown with the message
 	CreatedAt time.Time
 	Read      bool
 }

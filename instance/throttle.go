@@ -20,17 +20,21 @@ const (
 // throttle counts recent failures per key in memory. Throttling is a
 // speed bump for one process; it needs no durability.
 type throttle struct {
-	mu    sync.Mutex
-	now   Clock
-	fails map[string][]time.Time
+	mu     sync.Mutex
+	now    Clock
+	window time.Duration
+	fails  map[string][]time.Time
 }
 
-func newThrottle(now Clock) *throttle {
-	return &throttle{now: now, fails: map[string][]time.Time{}}
+func newThrottle(now Clock) *throttle { return newWindow(now, throttleWindow) }
+
+// newWindow counts events per key in a sliding window.
+func newWindow(now Clock, window time.Duration) *throttle {
+	return &throttle{now: now, window: window, fails: map[string][]time.Time{}}
 }
 
 func (t *throttle) recent(key string) []time.Time {
-	cutoff := t.now().Add(-throttleWindow)
+	cutoff := t.now().Add(-t.window)
 	list := t.fails[key]
 	i := 0
 	for i < len(list) && !list[i].After(cutoff) {

@@ -83,9 +83,11 @@ func (s *Server) invites(w http.ResponseWriter, r *http.Request) error {
 
 type adminMembersPage struct {
 	page
-	Active    []*instance.Member
-	Suspended []*instance.Member
-	Roles     []instance.Role
+	Active        []*instance.Member
+	Suspended     []*instance.Member
+	Roles         []instance.Role
+	Verifications map[int64][]*instance.Verification
+	CheckTypes    []string
 }
 
 func (s *Server) adminMembers(w http.ResponseWriter, r *http.Request) error {
@@ -98,7 +100,13 @@ func (s *Server) adminMembers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := &adminMembersPage{page: s.pageBase(r, "adminmembers.title"), Active: active, Suspended: suspended, Roles: instance.AllRoles[1:]}
+	p := &adminMembersPage{page: s.pageBase(r, "adminmembers.title"), Active: active, Suspended: suspended, Roles: instance.AllRoles[1:],
+		Verifications: map[int64][]*instance.Verification{}, CheckTypes: instance.CheckTypes}
+	for _, m := range active {
+		if p.Verifications[m.ID], err = s.svc.Verifications(r.Context(), by, m.ID); err != nil {
+			return err
+		}
+	}
 	return s.render(w, r, http.StatusOK, "admin_members", p)
 }
 

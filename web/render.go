@@ -102,7 +102,16 @@ func (p *page) StateName(it *instance.Item) string {
 func (p *page) VisName(v instance.Visibility) string { return p.T("visibility." + string(v)) }
 
 // Note translates a notification.
-func (p *page) Note(n *instance.Notification) string { return p.T(n.Code, n.ItemTitle) }
+func (p *page) Note(n *instance.Notification) string {
+	msg := p.T(n.Code)
+	if strings.Contains(msg, "%") {
+		msg = p.T(n.Code, n.ItemTitle)
+	}
+	if n.Detail != "" {
+		msg += " " + p.T("note.reason", n.Detail)
+	}
+	return msg
+}
 
 // RoleName translates a role.
 func (p *page) RoleName(r instance.Role) string { return p.T("role." + string(r)) }

@@ -118,6 +118,7 @@ func (s *Server) Register(r *mux.Router) {
 	r.Handle("/admin/members/{id:[0-9]+}/{action:suspend|reinstate}", h(s.member(s.suspend))).Methods(http.MethodPost)
 	r.Handle("/admin/members/{id:[0-9]+}/helper-friend", h(s.member(s.helperFriend))).Methods(http.MethodPost)
 	s.registerItems(r)
+	s.registerModeration(r)
 	r.NotFoundHandler = s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
 	}))
@@ -190,6 +191,8 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, k
 func (s *Server) problemPage(w http.ResponseWriter, r *http.Request, pr *instance.Problem) {
 	status := http.StatusConflict
 	switch {
+	case errors.Is(pr, instance.ErrThrottled):
+		status = http.StatusTooManyRequests
 	case errors.Is(pr, instance.ErrForbidden):
 		status = http.StatusForbidden
 	case errors.Is(pr, instance.ErrNotFound):

@@ -45,7 +45,8 @@ func newHarness(t *testing.T, reg instance.Registration) *harness {
 	}
 	t.Cleanup(func() { st.Close() })
 	c := &testClock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
-	svc, err := instance.New(instance.Options{Store: st, Clock: c.now, Registration: reg})
+	svc, err := instance.New(instance.Options{Store: st, Clock: c.now, Registration: reg,
+		PostsPerHour: 1000, NewPostsPerHour: 1000, RepliesPerHour: 1000, NewRepliesPerHour: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

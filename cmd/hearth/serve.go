@@ -78,6 +78,10 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 		ConductVersion: cfg.Instance.ConductVersion, Location: cfg.Location(), Categories: cats,
 		NeedExpiry: time.Duration(cfg.Items.NeedExpiryDays) * day, ClaimLapse: time.Duration(cfg.Items.ClaimDays) * day,
 		ReminderBefore: time.Duration(cfg.Items.ReminderDays) * day, DefaultVisibility: instance.Visibility(cfg.Items.DefaultVisibility),
+		PurgeAfter: time.Duration(cfg.Items.PurgeAfterDays) * day, HoldWords: cfg.Moderation.HoldWords,
+		PostsPerHour: cfg.Moderation.PostsPerHour, NewPostsPerHour: cfg.Moderation.NewPostsPerHour,
+		RepliesPerHour: cfg.Moderation.RepliesPerHour, NewRepliesPerHour: cfg.Moderation.NewRepliesPerHour,
+		NewAccountAge: time.Duration(cfg.Moderation.NewAccountDays) * day,
 	})
 	if err != nil {
 		st.Close()
@@ -137,6 +141,7 @@ func (a *app) federation() *federation.Federation {
 		Store: a.store, Service: a.svc, Logger: a.log, BaseURL: a.cfg.BaseURL, Version: versionString(),
 		SiteName: a.cfg.Instance.Name, OpenRegistration: a.cfg.Instance.Registration == "open",
 		AllowPrivateAddresses: a.cfg.Federation.AllowPrivateAddresses, BlockedDomains: a.cfg.Federation.BlockedDomains,
+		InboundPerHost: a.cfg.Moderation.InboundPerHost,
 	})
 }
 

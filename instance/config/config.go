@@ -32,6 +32,7 @@ type Config struct {
 	TLS            TLS        `toml:"tls"`
 	Log            Log        `toml:"log"`
 	Items          Items      `toml:"items"`
+	Moderation     Moderation `toml:"moderation"`
 	Categories     []Category `toml:"categories"`
 
 	// trustedNets is TrustedProxies parsed.
@@ -71,10 +72,22 @@ type TLS struct {
 
 // Items is the [items] table: how long needs and claims last.
 type Items struct {
+	PurgeAfterDays    int    `toml:"purge_after_days"`
 	NeedExpiryDays    int    `toml:"need_expiry_days"`
 	ClaimDays         int    `toml:"claim_days"`
 	ReminderDays      int    `toml:"reminder_days"`
 	DefaultVisibility string `toml:"default_visibility"`
+}
+
+// Moderation is the [moderation] table.
+type Moderation struct {
+	HoldWords         []string `toml:"hold_words"`
+	PostsPerHour      int      `toml:"posts_per_hour"`
+	NewPostsPerHour   int      `toml:"new_posts_per_hour"`
+	RepliesPerHour    int      `toml:"replies_per_hour"`
+	NewRepliesPerHour int      `toml:"new_replies_per_hour"`
+	NewAccountDays    int      `toml:"new_account_days"`
+	InboundPerHost    int      `toml:"inbound_per_host"`
 }
 
 // Category is one [[categories]] entry.
@@ -124,7 +137,9 @@ func Default() Config {
 		},
 		Federation: Federation{Enabled: true},
 		Log:        Log{Level: "info", Format: "text"},
-		Items:      Items{NeedExpiryDays: 14, ClaimDays: 7, ReminderDays: 3, DefaultVisibility: "public"},
+		Items:      Items{NeedExpiryDays: 14, ClaimDays: 7, ReminderDays: 3, DefaultVisibility: "public", PurgeAfterDays: 30},
+		Moderation: Moderation{PostsPerHour: 20, NewPostsPerHour: 5, RepliesPerHour: 60, NewRepliesPerHour: 15, NewAccountDays: 3,
+			InboundPerHost: 300},
 	}
 }
 
@@ -333,6 +348,22 @@ func (c *Config) Validate() error {
 	}
 	if it.ReminderDays < 1 || it.ReminderDays >= it.NeedExpiryDays {
 		bad("items.reminder_days", "must be at least 1 and less than need_expiry_days (got %d)", it.ReminderDays)
+	}
+	if it.PurgeAfterDays < 1 || it.PurgeAfterDays > 3650 {
+		bad("items.purge_after_days", "must be between 1 and 3650 (got %d)", it.PurgeAfterDays)
+	}
+	mo := &c.Moderation
+	for key, v := range map[string]int{"posts_per_hour": mo.PostsPerHour, "new_posts_per_hour": mo.NewPostsPerHour,
+		"replies_per_hour": mo.RepliesPerHour, "new_replies_per_hour": mo.NewRepliesPerHour, "new_account_days": mo.NewAccountDays,
+		"inbound_per_host": mo.InboundPerHost} {
+		if v < 1 || v > 100000 {
+			bad("moderation."+key, "must be between 1 and 100000 (got %d)", v)
+		}
+	}
+	for _, w := range mo.HoldWords {
+		if strings.TrimSpace(w) == "" {
+			bad("moderation.hold_words", "must not contain empty words")
+		}
 	}
 	switch it.DefaultVisibility {
 	case "public", "followers", "village":

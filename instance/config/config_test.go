@@ -43,6 +43,10 @@ func TestExampleConfigLoads(t *testing.T) {
 			t.Errorf("example category %d = %+v, want %+v", i, c, want[i])
 		}
 	}
+	if cfg.Moderation.PostsPerHour != def.Moderation.PostsPerHour || cfg.Moderation.InboundPerHost != def.Moderation.InboundPerHost ||
+		cfg.Moderation.NewAccountDays != def.Moderation.NewAccountDays || len(cfg.Moderation.HoldWords) != 0 {
+		t.Errorf("example [moderation] %+v, default %+v", cfg.Moderation, def.Moderation)
+	}
 	if cfg.Items != def.Items {
 		t.Errorf("example [items] %+v, default %+v", cfg.Items, def.Items)
 	}
@@ -126,6 +130,9 @@ func TestRefusals(t *testing.T) {
 		{"bad acme email", "base_url = \"https://v.example\"\n[tls]\nacme = true\nhttp_listen = \":80\"\nacme_email = \"nope\"", "tls.acme_email"},
 		{"bad log level", "[log]\nlevel = \"loud\"", "log.level"},
 		{"zero expiry", "[items]\nneed_expiry_days = 0", "items.need_expiry_days"},
+		{"zero purge", "[items]\npurge_after_days = 0", "items.purge_after_days"},
+		{"zero rate limit", "[moderation]\nposts_per_hour = 0", "moderation.posts_per_hour"},
+		{"empty hold word", "[moderation]\nhold_words = [\"\"]", "moderation.hold_words"},
 		{"reminder after expiry", "[items]\nneed_expiry_days = 5\nreminder_days = 5", "items.reminder_days"},
 		{"bad claim days", "[items]\nclaim_days = 400", "items.claim_days"},
 		{"bad default visibility", "[items]\ndefault_visibility = \"secret\"", "items.default_visibility"},

@@ -196,8 +196,8 @@ func (s *Store) ListAttendees(ctx context.Context, itemID int64) ([]*instance.At
 func (s *Store) AddResponse(ctx context.Context, r *instance.Response) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO responses (item_id, author_id, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-			r.ItemID, r.AuthorID, r.Body, ts(r.CreatedAt), ts(r.UpdatedAt))
+		res, err := tx.ExecContext(ctx, `INSERT INTO responses (item_id, author_id, body, created_at, updated_at, held) VALUES (?, ?, ?, ?, ?, ?)`,
+			r.ItemID, r.AuthorID, r.Body, ts(r.CreatedAt), ts(r.UpdatedAt), r.Held)
 		if err != nil {
 			return err
 		}
@@ -226,13 +226,13 @@ func (s *Store) DeleteResponse(ctx context.Context, id, removedBy int64, now tim
 
 const responseColumns = `r.id, r.item_id, COALESCE(r.author_id, 0), COALESCE(m.display_name, r.remote_name), COALESCE(m.handle, r.remote_handle),
 	COALESCE(r.remote_actor, ''), COALESCE(r.ap_id, ''), r.content_html,
-	r.body, r.created_at, r.updated_at, r.deleted_at IS NOT NULL AND r.removed_by IS NULL, r.removed_by IS NOT NULL`
+	r.body, r.created_at, r.updated_at, r.deleted_at IS NOT NULL AND r.removed_by IS NULL, r.removed_by IS NOT NULL, r.held`
 
 func scanResponse(row scanner) (*instance.Response, error) {
 	var r instance.Response
 	var created, updated string
 	if err := row.Scan(&r.ID, &r.ItemID, &r.AuthorID, &r.Author, &r.AuthorHandle, &r.RemoteActor, &r.APID, &r.ContentHTML,
-		&r.Body, &created, &updated, &r.Deleted, &r.Removed); err != nil {
+		&r.Body, &created, &updated, &r.Deleted, &r.Removed, &r.Held); err != nil {
 		return nil, err
 	}
 	r.CreatedAt, r.UpdatedAt = parseTS(created), parseTS(updated)

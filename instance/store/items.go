@@ -17,7 +17,8 @@ const itemColumns = `i.id, i.kind, i.group_id, g.handle, g.name, i.author_id, a.
 	COALESCE(i.available_until, ''), COALESCE(i.taken_by, 0), COALESCE(t.display_name, ''),
 	COALESCE(i.starts_at, ''), COALESCE(i.ends_at, ''), i.place, i.capacity,
 	(SELECT count(*) FROM attendees x WHERE x.item_id = i.id AND x.status = 'going'),
-	(SELECT count(*) FROM attendees x WHERE x.item_id = i.id AND x.status = 'waiting')`
+	(SELECT count(*) FROM attendees x WHERE x.item_id = i.id AND x.status = 'waiting'),
+	i.held, COALESCE(i.hidden_reason, '')`
 
 const itemFrom = ` FROM items i JOIN groups g ON g.id = i.group_id JOIN members a ON a.id = i.author_id
 	LEFT JOIN members c ON c.id = i.claimed_by LEFT JOIN members t ON t.id = i.taken_by`
@@ -29,7 +30,7 @@ func scanItem(row scanner) (*instance.Item, error) {
 		&it.Title, &it.Description, &it.Category, &it.Area, &vis, &state, &it.StateReason, &created, &updated, &deleted,
 		&neededBy, &expires, &it.Address, &it.Contact, &it.OnBehalfName, &it.OnBehalfPhone,
 		&it.ClaimedBy, &it.ClaimedByName, &claimExp, &reminded, &avail, &it.TakenBy, &it.TakenByName,
-		&starts, &ends, &it.Place, &it.Capacity, &it.Going, &it.Waiting)
+		&starts, &ends, &it.Place, &it.Capacity, &it.Going, &it.Waiting, &it.Held, &it.HiddenReason)
 	if err != nil {
 		return nil, err
 	}
@@ -47,12 +48,12 @@ func (s *Store) CreateItem(ctx context.Context, it *instance.Item) (int64, error
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, category, area,
 			visibility, state, created_at, updated_at, needed_by, expires_at, address, contact, on_behalf_name, on_behalf_phone,
-			available_until, starts_at, ends_at, place, capacity)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			available_until, starts_at, ends_at, place, capacity, held)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			string(it.Kind), it.GroupID, it.AuthorID, it.Title, it.Description, it.Category, it.Area,
 			string(it.Visibility), string(it.State), ts(it.CreatedAt), ts(it.UpdatedAt), nullTS(it.NeededBy), nullTS(it.ExpiresAt),
 			it.Address, it.Contact, it.OnBehalfName, it.OnBehalfPhone,
-			nullTS(it.AvailableUntil), nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, it.Capacity)
+			nullTS(it.AvailableUntil), nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, it.Capacity, it.Held)
 		if err != nil {
 			return err
 		}
@@ -134,6 +135,10 @@ func ftsQuery(q string) string {
 // ListItems implements instance.Store.
 func (s *Store) ListItems(ctx context.Context, f instance.ItemFilter) ([]*instance.Item, error) {
 	where := []string{"i.deleted_at IS NULL"}
+	if f.AuthorID == 0 {
+		// Held and hidden items are listed only to their authors.
+		where = append(where, "i.held = 0", "i.hidden_reason IS NULL")
+	}
 	var args []any
 	add := func(cond string, a ...any) {
 		where = append(where, cond)
@@ -339,7 +344,7 @@ func (s *Store) sweep(ctx context.Context, now, before time.Time, where, set, au
 // ListNotifications implements instance.Store.
 func (s *Store) ListNotifications(ctx context.Context, memberID int64, limit int) ([]*instance.Notification, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT n.id, n.member_id, COALESCE(n.item_id, 0), COALESCE(i.title, ''), COALESCE(i.kind, ''),
-		n.code, n.created_at, n.read_at IS NOT NULL
+		n.code, n.detail, n.created_at, n.read_at IS NOT NULL
 		FROM notifications n LEFT JOIN items i ON i.id = n.item_id
 		WHERE n.member_id = ? ORDER BY n.id DESC LIMIT ?`, memberID, limit)
 	if err != nil {
@@ -350,7 +355,7 @@ func (s *Store) ListNotifications(ctx context.Context, memberID int64, limit int
 	for rows.Next() {
 		var n instance.Notification
 		var kind, created string
-		if err := rows.Scan(&n.ID, &n.MemberID, &n.ItemID, &n.ItemTitle, &kind, &n.Code, &created, &n.Read); err != nil {
+		if err := rows.Scan(&n.ID, &n.MemberID, &n.ItemID, &n.ItemTitle, &kind, &n.Code, &n.Detail, &created, &n.Read); err != nil {
 			return nil, err
 		}
 		n.CreatedAt = parseTS(created)

@@ -72,7 +72,7 @@ CREATE INDEX inbox_queue_todo ON inbox_queue(id) WHERE processed_at IS NULL;
 -- that must be federated; the federation worker turns each into activities.
 CREATE TABLE fed_events (
     id           INTEGER PRIMARY KEY,
-    subject      TEXT NOT NULL CHECK (subject IN ('item', 'response', 'neighbour_reply', 'follow', 'unfollow')),
+    subject      TEXT NOT NULL CHECK (subject IN ('item', 'response', 'neighbour_reply', 'follow', 'unfollow', 'flag')),
     subject_id   INTEGER NOT NULL,
     created_at   TEXT NOT NULL,
     processed_at TEXT

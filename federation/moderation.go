@@ -1,0 +1,154 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-fed/activity/streams"
+
+	"hearth/instance"
+	"hearth/instance/store"
+)
+
+// hostLimiter counts inbound activities per remote host in a sliding
+// window (in memory: a speed bump for one process).
+type hostLimiter struct {
+	mu     sync.Mutex
+	max    int
+	window time.Duration
+	now    instance.Clock
+	seen   map[string][]time.Time
+}
+
+func newHostLimiter(max int, window time.Duration, now instance.Clock) *hostLimiter {
+	if max <= 0 {
+		max = 300
+	}
+	return &hostLimiter{max: max, window: window, now: now, seen: map[string][]time.Time{}}
+}
+
+func (h *hostLimiter) allow(host string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.now()
+	list := h.seen[host]
+	i := 0
+	for i < len(list) && now.Sub(list[i]) > h.window {
+		i++
+	}
+	list = list[i:]
+	if len(list) >= h.max {
+		h.seen[host] = list
+		return false
+	}
+	if len(h.seen) > 10000 { // bound memory: forget quiet hosts
+		for k, v := range h.seen {
+			if len(v) == 0 || now.Sub(v[len(v)-1]) > h.window {
+				delete(h.seen, k)
+			}
+		}
+	}
+	h.seen[host] = append(list, now)
+	return true
+}
+
+// countMentions counts Mention tags on a Note.
+func countMentions(raw map[string]any) int {
+	tags, _ := raw["tag"].([]any)
+	n := 0
+	for _, t := range tags {
+		if m, ok := t.(map[string]any); ok && typeOf(m) == "Mention" {
+			n++
+		}
+	}
+	return n
+}
+
+// onFlag stores a report from another server (Mastodon sends them from
+// its instance actor, an Application) in the same queue as local ones.
+func (f *Federation) onFlag(ctx context.Context, actor string, m map[string]any) error {
+	var objects []string
+	switch o := m["object"].(type) {
+	case []any:
+		for _, x := range o {
+			objects = append(objects, idOf(x))
+		}
+	default:
+		objects = append(objects, idOf(o))
+	}
+	r := &instance.Report{RemoteReporter: actor, Category: "other", Status: "open", CreatedAt: f.now()}
+	details := str(m, "content")
+	if len([]rune(details)) > 2000 {
+		details = string([]rune(details)[:2000])
+	}
+	r.Details = details
+	for _, o := range objects {
+		if id, ok := f.uris.localItemID(o); ok && r.ItemID == 0 {
+			r.Subject, r.ItemID = "item", id
+		} else if h, ok := strings.CutPrefix(o, f.uris.base+"/members/"); ok && r.MemberID == 0 {
+			if mem, err := f.store.MemberByHandle(ctx, h); err == nil {
+				r.MemberID = mem.ID
+				if r.Subject == "" {
+					r.Subject = "member"
+				}
+			}
+		}
+	}
+	if r.Subject == "" {
+		return nil // about nothing of ours
+	}
+	_, err := f.store.AddReport(ctx, r)
+	if err == nil {
+		f.log.Info("remote report received", "from", actor, "subject", r.Subject)
+	}
+	return err
+}
+
+// publishFlag forwards a report about remote content to its server, as a
+// Flag from our instance actor. The reporter's identity is never sent.
+func (f *Federation) publishFlag(ctx context.Context, reportID int64) (*store.Publication, error) {
+	r, err := f.store.ReportByID(ctx, reportID)
+	if errors.Is(err, instance.ErrNotFound) || (err == nil && r.RemoteActor == "") {
+		return &store.Publication{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ra, err := f.actor(ctx, r.RemoteActor, false)
+	if err != nil {
+		return nil, err
+	}
+	flag := streams.NewActivityStreamsFlag()
+	id := f.newActivityID()
+	setID(flag, id)
+	setActor(flag, f.uris.instanceActor())
+	obj := streams.NewActivityStreamsObjectProperty()
+	obj.AppendIRI(mustIRI(r.RemoteActor))
+	if r.ResponseID != 0 {
+		if resp, err := f.store.ResponseByID(ctx, r.ResponseID); err == nil && resp.APID != "" {
+			obj.AppendIRI(mustIRI(resp.APID))
+		}
+	}
+	flag.SetActivityStreamsObject(obj)
+	content := streams.NewActivityStreamsContentProperty()
+	content.AppendXMLSchemaString(fmt.Sprintf("Reported on %s (%s): %s", hostOf(f.uris.base), r.Category, r.Details))
+	flag.SetActivityStreamsContent(content)
+	doc, err := document(flag, objectContext, nil)
+	if err != nil {
+		return nil, err
+	}
+	body, err := encode(doc)
+	if err != nil {
+		return nil, err
+	}
+	inbox := ra.Inbox
+	if ra.SharedInbox != "" {
+		inbox = ra.SharedInbox
+	}
+	f.log.Info("report forwarded", "report", reportID, "to", ra.Host)
+	return &store.Publication{Deliveries: f.deliveriesTo([]string{inbox}, "instance", id, body)}, nil
+}

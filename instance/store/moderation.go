@@ -1,0 +1,416 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"hearth/instance"
+)
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// writeLog inserts a moderation log line in the caller's transaction.
+func writeLog(ctx context.Context, tx *sql.Tx, l *instance.ModLog) error {
+	if l == nil {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO moderation_log (actor_id, action, subject, reason, report_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		nullID(l.ActorID), l.Action, l.Subject, l.Reason, nullID(l.ReportID), ts(l.CreatedAt))
+	return err
+}
+
+// AddReport implements instance.Store.
+func (s *Store) AddReport(ctx context.Context, r *instance.Report) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO reports (reporter_id, remote_reporter, subject, item_id, response_id, member_id, remote_actor,
+		category, details, forward, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
+		nullID(r.ReporterID), nullString(r.RemoteReporter), r.Subject, nullID(r.ItemID), nullID(r.ResponseID), nullID(r.MemberID),
+		nullString(r.RemoteActor), r.Category, r.Details, r.Forward, ts(r.CreatedAt))
+	if err != nil {
+		return 0, err
+	}
+	id, err := res.LastInsertId()
+	if err == nil && r.Forward {
+		_, err = s.db.ExecContext(ctx, `INSERT INTO fed_events (subject, subject_id, created_at) VALUES ('flag', ?, ?)`, id, ts(r.CreatedAt))
+	}
+	return id, err
+}
+
+const reportColumns = `r.id, COALESCE(r.reporter_id, 0), COALESCE(m.display_name, ''), COALESCE(r.remote_reporter, ''), r.subject,
+	COALESCE(r.item_id, 0), COALESCE(r.response_id, 0), COALESCE(r.member_id, 0), COALESCE(r.remote_actor, ''), r.category, r.details,
+	r.forward, r.status, r.created_at,
+	COALESCE(i.title, s.display_name, ''), COALESCE(i.kind, '')`
+
+const reportFrom = ` FROM reports r LEFT JOIN members m ON m.id = r.reporter_id LEFT JOIN items i ON i.id = r.item_id
+	LEFT JOIN members s ON s.id = r.member_id`
+
+func scanReport(row scanner) (*instance.Report, error) {
+	var r instance.Report
+	var created, kind string
+	if err := row.Scan(&r.ID, &r.ReporterID, &r.Reporter, &r.RemoteReporter, &r.Subject, &r.ItemID, &r.ResponseID, &r.MemberID,
+		&r.RemoteActor, &r.Category, &r.Details, &r.Forward, &r.Status, &created, &r.SubjectTitle, &kind); err != nil {
+		return nil, err
+	}
+	r.CreatedAt = parseTS(created)
+	if r.ItemID != 0 && kind != "" {
+		r.SubjectPath = (&instance.Item{Kind: instance.Kind(kind), ID: r.ItemID}).Path()
+	}
+	return &r, nil
+}
+
+// ListReports implements instance.Store.
+func (s *Store) ListReports(ctx context.Context, status string) ([]*instance.Report, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+reportColumns+reportFrom+` WHERE r.status = ? ORDER BY r.id`, status)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*instance.Report
+	for rows.Next() {
+		r, err := scanReport(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ReportByID implements instance.Store.
+func (s *Store) ReportByID(ctx context.Context, id int64) (*instance.Report, error) {
+	r, err := scanReport(s.db.QueryRowContext(ctx, `SELECT `+reportColumns+reportFrom+` WHERE r.id = ?`, id))
+	return r, notFound(err)
+}
+
+// ResolveReport implements instance.Store.
+func (s *Store) ResolveReport(ctx context.Context, id int64, status string, now time.Time, log *instance.ModLog) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE reports SET status = ?, resolved_at = ?, resolved_by = ? WHERE id = ? AND status = 'open'`,
+			status, ts(now), nullID(logActor(log)), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 && log != nil {
+			return instance.ErrConflict
+		}
+		return writeLog(ctx, tx, log)
+	})
+}
+
+func logActor(l *instance.ModLog) int64 {
+	if l == nil {
+		return 0
+	}
+	return l.ActorID
+}
+
+// HideItem implements instance.Store.
+func (s *Store) HideItem(ctx context.Context, id int64, reason string, now time.Time, log *instance.ModLog) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var author int64
+		if err := tx.QueryRowContext(ctx, `SELECT author_id FROM items WHERE id = ? AND deleted_at IS NULL`, id).Scan(&author); err != nil {
+			return notFound(err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE items SET hidden_reason = ?, updated_at = ? WHERE id = ?`, reason, ts(now), id); err != nil {
+			return err
+		}
+		if err := fedEvent(ctx, tx, "item", id, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (member_id, item_id, code, detail, created_at) VALUES (?, ?, 'note.item_hidden', ?, ?)`,
+			author, id, reason, ts(now)); err != nil {
+			return err
+		}
+		return writeLog(ctx, tx, log)
+	})
+}
+
+// ReleaseItem implements instance.Store.
+func (s *Store) ReleaseItem(ctx context.Context, id int64, now time.Time, log *instance.ModLog) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE items SET held = 0, hidden_reason = NULL WHERE id = ? AND (held = 1 OR hidden_reason IS NOT NULL)`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return instance.ErrConflict
+		}
+		if err := fedEvent(ctx, tx, "item", id, now); err != nil {
+			return err
+		}
+		return writeLog(ctx, tx, log)
+	})
+}
+
+// ReleaseResponse implements instance.Store.
+func (s *Store) ReleaseResponse(ctx context.Context, id int64, now time.Time, log *instance.ModLog) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE responses SET held = 0 WHERE id = ? AND held = 1`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return instance.ErrConflict
+		}
+		if err := fedEvent(ctx, tx, "response", id, now); err != nil {
+			return err
+		}
+		return writeLog(ctx, tx, log)
+	})
+}
+
+// HeldItems implements instance.Store.
+func (s *Store) HeldItems(ctx context.Context) ([]*instance.Item, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+itemColumns+itemFrom+` WHERE i.held = 1 AND i.deleted_at IS NULL ORDER BY i.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*instance.Item
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// HeldResponses implements instance.Store.
+func (s *Store) HeldResponses(ctx context.Context) ([]*instance.Response, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+responseColumns+` FROM responses r LEFT JOIN members m ON m.id = r.author_id
+		WHERE r.held = 1 AND r.deleted_at IS NULL ORDER BY r.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*instance.Response
+	for rows.Next() {
+		r, err := scanResponse(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ModerateResponse implements instance.Store.
+func (s *Store) ModerateResponse(ctx context.Context, id, by int64, now time.Time, log *instance.ModLog) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var author sql.NullInt64
+		var itemID int64
+		if err := tx.QueryRowContext(ctx, `SELECT author_id, item_id FROM responses WHERE id = ? AND deleted_at IS NULL`, id).Scan(&author, &itemID); err != nil {
+			return notFound(err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE responses SET deleted_at = ?, removed_by = ?, body = '', content_html = '' WHERE id = ?`,
+			ts(now), by, id); err != nil {
+			return err
+		}
+		if err := fedEvent(ctx, tx, "response", id, now); err != nil {
+			return err
+		}
+		if author.Valid {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (member_id, item_id, code, detail, created_at) VALUES (?, ?, 'note.response_removed', ?, ?)`,
+				author.Int64, itemID, log.Reason, ts(now)); err != nil {
+				return err
+			}
+		}
+		return writeLog(ctx, tx, log)
+	})
+}
+
+// WarnMember implements instance.Store.
+func (s *Store) WarnMember(ctx context.Context, memberID int64, reason string, now time.Time, log *instance.ModLog) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (member_id, code, detail, created_at) VALUES (?, 'note.warning', ?, ?)`,
+			memberID, reason, ts(now)); err != nil {
+			return err
+		}
+		return writeLog(ctx, tx, log)
+	})
+}
+
+// SuspendMember implements instance.Store.
+func (s *Store) SuspendMember(ctx context.Context, memberID int64, now time.Time, log *instance.ModLog) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE members SET status = 'suspended' WHERE id = ? AND status = 'active'`, memberID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return instance.ErrConflict
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE member_id = ?`, memberID); err != nil {
+			return err
+		}
+		if err := retractItems(ctx, tx, memberID, "the author was suspended", now, false); err != nil {
+			return err
+		}
+		return writeLog(ctx, tx, log)
+	})
+}
+
+// retractItems hides (or deletes) every live item of a member and queues
+// their retraction from the fediverse.
+func retractItems(ctx context.Context, tx *sql.Tx, memberID int64, reason string, now time.Time, delete bool) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM items WHERE author_id = ? AND deleted_at IS NULL AND hidden_reason IS NULL`, memberID)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		q := `UPDATE items SET hidden_reason = ?, updated_at = ? WHERE id = ?`
+		args := []any{reason, ts(now), id}
+		if delete {
+			q = `UPDATE items SET deleted_at = ?, updated_at = ?, description = '', address = '', contact = '', on_behalf_phone = '',
+				on_behalf_name = CASE WHEN on_behalf_name <> '' THEN '-' ELSE '' END WHERE id = ?`
+			args = []any{ts(now), ts(now), id}
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return err
+		}
+		if err := fedEvent(ctx, tx, "item", id, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BlockDomain implements instance.Store: the block, its followers severed
+// and pending deliveries to it stopped, in one transaction.
+func (s *Store) BlockDomain(ctx context.Context, domain, reason string, by int64, now time.Time, log *instance.ModLog) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO blocked_domains (domain, reason, created_by, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (domain) DO UPDATE SET reason = excluded.reason`, domain, reason, nullID(by), ts(now)); err != nil {
+			return err
+		}
+		like := "%." + domain
+		for _, q := range []string{
+			`DELETE FROM followers WHERE host = ?1 OR host LIKE ?2`,
+			`UPDATE deliveries SET status = 'failed', last_error = 'blocked domain' WHERE status = 'pending' AND (host = ?1 OR host LIKE ?2)`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, domain, like); err != nil {
+				return err
+			}
+		}
+		return writeLog(ctx, tx, log)
+	})
+}
+
+// UnblockDomain implements instance.Store.
+func (s *Store) UnblockDomain(ctx context.Context, domain string, log *instance.ModLog, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM blocked_domains WHERE domain = ?`, domain); err != nil {
+			return err
+		}
+		return writeLog(ctx, tx, log)
+	})
+}
+
+// BlockActor implements instance.Store.
+func (s *Store) BlockActor(ctx context.Context, actor, reason string, by int64, now time.Time, log *instance.ModLog) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO blocked_actors (actor, reason, created_by, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (actor) DO UPDATE SET reason = excluded.reason`, actor, reason, nullID(by), ts(now)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM followers WHERE actor_id = ?`, actor); err != nil {
+			return err
+		}
+		return writeLog(ctx, tx, log)
+	})
+}
+
+// BlockedDomains implements instance.Store.
+func (s *Store) BlockedDomains(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT domain FROM blocked_domains ORDER BY domain`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DomainBlocked reports whether host or one of its parent domains is
+// blocked by a coordinator.
+func (s *Store) DomainBlocked(ctx context.Context, host string) (bool, error) {
+	for h := host; h != ""; {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM blocked_domains WHERE domain = ?`, h).Scan(&n); err != nil {
+			return false, err
+		}
+		if n > 0 {
+			return true, nil
+		}
+		i := indexByte(h, '.')
+		if i < 0 {
+			break
+		}
+		h = h[i+1:]
+	}
+	return false, nil
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// ActorBlocked reports whether a remote actor is blocked.
+func (s *Store) ActorBlocked(ctx context.Context, actor string) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM blocked_actors WHERE actor = ?`, actor).Scan(&n)
+	return n > 0, err
+}
+
+// ModerationLog implements instance.Store.
+func (s *Store) ModerationLog(ctx context.Context, limit int) ([]*instance.ModLog, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT l.id, COALESCE(l.actor_id, 0), COALESCE(m.display_name, 'command line'), l.action, l.subject,
+		l.reason, COALESCE(l.report_id, 0), l.created_at FROM moderation_log l LEFT JOIN members m ON m.id = l.actor_id
+		ORDER BY l.id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*instance.ModLog
+	for rows.Next() {
+		var l instance.ModLog
+		var created string
+		if err := rows.Scan(&l.ID, &l.ActorID, &l.Actor, &l.Action, &l.Subject, &l.Reason, &l.ReportID, &created); err != nil {
+			return nil, err
+		}
+		l.CreatedAt = parseTS(created)
+		out = append(out, &l)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,297 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"hearth/instance"
+)
+
+// AddVerification implements instance.Store: the record, and the
+// verified-helper role it grants, in one transaction.
+func (s *Store) AddVerification(ctx context.Context, v *instance.Verification, now time.Time, log *instance.ModLog) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO verifications (member_id, check_type, verified_by, verified_on, expires_on) VALUES (?, ?, ?, ?, ?)`,
+			v.MemberID, v.CheckType, nullID(v.VerifiedBy), ts(v.VerifiedOn), ts(v.ExpiresOn)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO member_roles (member_id, role) VALUES (?, 'verified_helper')`, v.MemberID); err != nil {
+			return err
+		}
+		return writeLog(ctx, tx, log)
+	})
+}
+
+// dropVerifiedRole removes the role when no live verification remains.
+func dropVerifiedRole(ctx context.Context, tx *sql.Tx, memberID int64, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM member_roles WHERE member_id = ?1 AND role = 'verified_helper' AND NOT EXISTS (
+		SELECT 1 FROM verifications WHERE member_id = ?1 AND revoked_at IS NULL AND expires_on > ?2)`, memberID, ts(now))
+	return err
+}
+
+// RevokeVerification implements instance.Store.
+func (s *Store) RevokeVerification(ctx context.Context, id int64, reason string, now time.Time, log *instance.ModLog) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var memberID int64
+		if err := tx.QueryRowContext(ctx, `SELECT member_id FROM verifications WHERE id = ? AND revoked_at IS NULL`, id).Scan(&memberID); err != nil {
+			return notFound(err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE verifications SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ?`,
+			ts(now), nullID(logActor(log)), reason, id); err != nil {
+			return err
+		}
+		if err := dropVerifiedRole(ctx, tx, memberID, now); err != nil {
+			return err
+		}
+		return writeLog(ctx, tx, log)
+	})
+}
+
+// Verifications implements instance.Store.
+func (s *Store) Verifications(ctx context.Context, memberID int64) ([]*instance.Verification, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT v.id, v.member_id, v.check_type, COALESCE(v.verified_by, 0), COALESCE(m.display_name, ''),
+		v.verified_on, v.expires_on, v.revoked_at IS NOT NULL, v.revoke_reason
+		FROM verifications v LEFT JOIN members m ON m.id = v.verified_by WHERE v.member_id = ? ORDER BY v.id`, memberID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*instance.Verification
+	for rows.Next() {
+		var v instance.Verification
+		var on, until string
+		if err := rows.Scan(&v.ID, &v.MemberID, &v.CheckType, &v.VerifiedBy, &v.VerifiedByName, &on, &until, &v.Revoked, &v.RevokeReason); err != nil {
+			return nil, err
+		}
+		v.VerifiedOn, v.ExpiresOn = parseTS(on), parseTS(until)
+		out = append(out, &v)
+	}
+	return out, rows.Err()
+}
+
+// ExpireVerifications implements instance.Store: helpers whose every
+// verification has expired lose the verified-helper role.
+func (s *Store) ExpireVerifications(ctx context.Context, now time.Time) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM member_roles WHERE role = 'verified_helper'
+			AND member_id IN (SELECT member_id FROM verifications)
+			AND NOT EXISTS (SELECT 1 FROM verifications v WHERE v.member_id = member_roles.member_id AND v.revoked_at IS NULL AND v.expires_on > ?)`,
+			ts(now))
+		if err != nil {
+			return err
+		}
+		c, _ := res.RowsAffected()
+		n = int(c)
+		if n > 0 {
+			return writeLog(ctx, tx, &instance.ModLog{Action: "verifications expired", Subject: "verified helpers", CreatedAt: now})
+		}
+		return nil
+	})
+	return n, err
+}
+
+// AddConcern implements instance.Store.
+func (s *Store) AddConcern(ctx context.Context, c *instance.Concern) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO concerns (reporter_id, about, details, status, created_at) VALUES (?, ?, ?, 'open', ?)`,
+		nullID(c.ReporterID), c.About, c.Details, ts(c.CreatedAt))
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+const concernColumns = `c.id, COALESCE(c.reporter_id, 0), COALESCE(m.display_name, ''), c.about, c.details, c.status, c.created_at`
+
+func scanConcern(row scanner) (*instance.Concern, error) {
+	var c instance.Concern
+	var created string
+	if err := row.Scan(&c.ID, &c.ReporterID, &c.Reporter, &c.About, &c.Details, &c.Status, &created); err != nil {
+		return nil, err
+	}
+	c.CreatedAt = parseTS(created)
+	return &c, nil
+}
+
+// Concerns implements instance.Store.
+func (s *Store) Concerns(ctx context.Context) ([]*instance.Concern, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+concernColumns+` FROM concerns c LEFT JOIN members m ON m.id = c.reporter_id
+		ORDER BY c.status DESC, c.id DESC`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*instance.Concern
+	for rows.Next() {
+		c, err := scanConcern(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ConcernByID implements instance.Store.
+func (s *Store) ConcernByID(ctx context.Context, id int64) (*instance.Concern, error) {
+	c, err := scanConcern(s.db.QueryRowContext(ctx, `SELECT `+concernColumns+` FROM concerns c LEFT JOIN members m ON m.id = c.reporter_id
+		WHERE c.id = ?`, id))
+	if err != nil {
+		return nil, notFound(err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT l.id, COALESCE(l.actor_id, 0), COALESCE(m.display_name, ''), l.action, l.note, l.created_at
+		FROM concern_log l LEFT JOIN members m ON m.id = l.actor_id WHERE l.concern_id = ? ORDER BY l.id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l instance.ModLog
+		var created string
+		if err := rows.Scan(&l.ID, &l.ActorID, &l.Actor, &l.Action, &l.Reason, &created); err != nil {
+			return nil, err
+		}
+		l.CreatedAt = parseTS(created)
+		c.Log = append(c.Log, l)
+	}
+	return c, rows.Err()
+}
+
+// LogConcern implements instance.Store.
+func (s *Store) LogConcern(ctx context.Context, id int64, log *instance.ModLog, close bool) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO concern_log (concern_id, actor_id, action, note, created_at) VALUES (?, ?, ?, ?, ?)`,
+			id, nullID(log.ActorID), log.Action, log.Reason, ts(log.CreatedAt)); err != nil {
+			return err
+		}
+		if close {
+			_, err := tx.ExecContext(ctx, `UPDATE concerns SET status = 'closed' WHERE id = ?`, id)
+			return err
+		}
+		return nil
+	})
+}
+
+// SetOnBreak implements instance.Store.
+func (s *Store) SetOnBreak(ctx context.Context, memberID int64, on bool) error {
+	return s.execOne(ctx, `UPDATE members SET on_break = ? WHERE id = ?`, on, memberID)
+}
+
+// PurgeClosedNeeds implements instance.Store: needs closed or done before
+// `before` lose their exact address and contact details for good.
+func (s *Store) PurgeClosedNeeds(ctx context.Context, before, now time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE items SET address = '', contact = '', on_behalf_phone = '', purged_at = ?
+		WHERE kind = 'need' AND state IN ('closed', 'done') AND updated_at < ? AND purged_at IS NULL
+		AND (address <> '' OR contact <> '' OR on_behalf_phone <> '')`, ts(now), ts(before))
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// DeleteAccount implements instance.Store: items and replies deleted (and
+// their retraction queued), personal details erased, sessions ended, the
+// handle kept so nobody else can take over the name.
+func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := retractItems(ctx, tx, memberID, "", now, true); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM responses WHERE author_id = ? AND deleted_at IS NULL`, memberID)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE responses SET deleted_at = ?, body = '' WHERE id = ?`, ts(now), id); err != nil {
+				return err
+			}
+			if err := fedEvent(ctx, tx, "response", id, now); err != nil {
+				return err
+			}
+		}
+		for _, q := range []string{
+			`UPDATE members SET display_name = 'Deleted member', email = NULL, phone = '', pronouns = '', application_answer = '',
+				password_hash = '!', status = 'suspended', deleted_at = ?1 WHERE id = ?2`,
+			`DELETE FROM sessions WHERE member_id = ?2`,
+			`DELETE FROM interests WHERE member_id = ?2`,
+			`DELETE FROM attendees WHERE member_id = ?2`,
+			`DELETE FROM notifications WHERE member_id = ?2`,
+			`DELETE FROM group_members WHERE member_id = ?2`,
+			`DELETE FROM neighbour_replies WHERE member_id = ?2`,
+			`UPDATE concerns SET reporter_id = NULL WHERE reporter_id = ?2`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, ts(now), memberID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ExportMember implements instance.Store: everything stored about the
+// member (and only about them), as plain data.
+func (s *Store) ExportMember(ctx context.Context, memberID int64) (map[string]any, error) {
+	m, err := s.MemberByID(ctx, memberID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{
+		"profile": map[string]any{"handle": m.Handle, "display_name": m.DisplayName, "email": m.Email, "pronouns": m.Pronouns,
+			"language": m.Language, "contact_preference": m.ContactPreference, "phone": m.Phone, "roles": m.Roles, "status": m.Status,
+			"application_answer": m.ApplicationAnswer, "conduct_accepted_at": m.ConductAcceptedAt, "conduct_version": m.ConductVersion,
+			"created_at": m.CreatedAt, "helper_friend": m.HelperFriend, "on_break": m.OnBreak},
+	}
+	queries := map[string]string{
+		"items": `SELECT id, kind, title, description, category, area, visibility, state, created_at, updated_at, address, contact,
+			on_behalf_name, on_behalf_phone, COALESCE(needed_by, ''), COALESCE(starts_at, ''), COALESCE(ends_at, ''), place
+			FROM items WHERE author_id = ? AND deleted_at IS NULL ORDER BY id`,
+		"responses":         `SELECT id, item_id, body, created_at, updated_at FROM responses WHERE author_id = ? AND deleted_at IS NULL ORDER BY id`,
+		"offers_of_help":    `SELECT item_id, message, buddy, created_at FROM interests WHERE member_id = ? ORDER BY id`,
+		"actions_joined":    `SELECT item_id, COALESCE(slot_id, 0), status, created_at FROM attendees WHERE member_id = ? ORDER BY id`,
+		"notifications":     `SELECT code, detail, COALESCE(item_id, 0), created_at FROM notifications WHERE member_id = ? ORDER BY id`,
+		"groups":            `SELECT g.handle, gm.joined_at FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.member_id = ? ORDER BY g.handle`,
+		"reports_made":      `SELECT subject, category, details, status, created_at FROM reports WHERE reporter_id = ? ORDER BY id`,
+		"concerns_raised":   `SELECT about, details, created_at FROM concerns WHERE reporter_id = ? ORDER BY id`,
+		"verifications":     `SELECT check_type, verified_on, expires_on, revoked_at IS NOT NULL FROM verifications WHERE member_id = ? ORDER BY id`,
+		"neighbour_answers": `SELECT remote_item_id, body, created_at FROM neighbour_replies WHERE member_id = ? ORDER BY id`,
+	}
+	for name, q := range queries {
+		rows, err := s.db.QueryContext(ctx, q, memberID)
+		if err != nil {
+			return nil, err
+		}
+		cols, _ := rows.Columns()
+		list := []map[string]any{}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			row := map[string]any{}
+			for i, c := range cols {
+				row[c] = vals[i]
+			}
+			list = append(list, row)
+		}
+		rows.Close()
+		out[name] = list
+	}
+	return out, nil
+}
