@@ -70,6 +70,10 @@ func (f *Federation) deliveriesTo(inboxes []string, signer, activityID string, b
 // activityFor wraps an object into Create/Update/Delete, encodes it, and
 // builds its outbox entry and deliveries.
 func (f *Federation) activityFor(kind, actor, signer string, object vocab.Type, extra map[string]any, to, cc, inboxes []string, public bool) (*store.Publication, error) {
+	objectID := ""
+	if idp, ok := object.(interface{ GetJSONLDId() vocab.JSONLDIdProperty }); ok && idp.GetJSONLDId() != nil {
+		objectID = idp.GetJSONLDId().Get().String()
+	}
 	id := f.newActivityID()
 	doc, err := f.wrap(kind, id, actor, object, extra, to, cc, f.now())
 	if err != nil {
@@ -80,7 +84,7 @@ func (f *Federation) activityFor(kind, actor, signer string, object vocab.Type, 
 		return nil, err
 	}
 	return &store.Publication{
-		Outbox:     &store.OutboxEntry{Actor: actor, ActivityID: id, Type: kind, Body: body, Public: public, CreatedAt: f.now()},
+		Outbox:     &store.OutboxEntry{Actor: actor, ActivityID: id, ObjectID: objectID, Type: kind, Body: body, Public: public, CreatedAt: f.now()},
 		Deliveries: f.deliveriesTo(inboxes, signer, id, body),
 	}, nil
 }

@@ -251,6 +251,7 @@ type OutboxEntry struct {
 	ID         int64
 	Actor      string // our actor IRI
 	ActivityID string
+	ObjectID   string // the Note it carries
 	Type       string
 	Body       []byte
 	Public     bool
@@ -275,8 +276,15 @@ type Publication struct {
 func (s *Store) Publish(ctx context.Context, p *Publication, now time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if o := p.Outbox; o != nil {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (actor, activity_id, type, body, public, created_at) VALUES (?, ?, ?, ?, ?, ?)
-				ON CONFLICT (activity_id) DO NOTHING`, o.Actor, o.ActivityID, o.Type, string(o.Body), o.Public, ts(o.CreatedAt)); err != nil {
+			// A Delete takes the object's earlier activities out of the
+			// public outbox; the Delete itself stays fetchable.
+			if o.Type == "Delete" && o.ObjectID != "" {
+				if _, err := tx.ExecContext(ctx, `UPDATE outbox SET public = 0 WHERE object_id = ?`, o.ObjectID); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (actor, activity_id, object_id, type, body, public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (activity_id) DO NOTHING`, o.Actor, o.ActivityID, o.ObjectID, o.Type, string(o.Body), o.Public && o.Type != "Delete", ts(o.CreatedAt)); err != nil {
 				return err
 			}
 		}

@@ -209,6 +209,9 @@ func TestAccessibilityWithAxe(t *testing.T) {
 	_, actionPath, _ := cora.post("/actions/new", url.Values{"title": {"Litter-pick"}, "place": {"The green"}, "start_date": {day},
 		"start_time": {"10:00"}, "end_date": {day}, "end_time": {"12:00"}, "slot_name_1": {"drivers"}, "slot_capacity_1": {"2"}, "visibility": {"public"}})
 	cora.post(needPath+"/responses", url.Values{"body": {"I'll ask the neighbours."}})
+	itemID := needPath[strings.LastIndex(needPath, "/")+1:]
+	cora.post("/report", url.Values{"subject": {"item"}, "id": {itemID}, "category": {"spam"}, "details": {"A test report"}})
+	cora.post("/concerns/new", url.Values{"about": {"Mr Green"}, "details": {"Not seen for a week"}})
 	applicant := h.browser(t)
 	applicant.post("/join", url.Values{"handle": {"dot"}, "display_name": {"Dot Cotton"}, "email": {"dot@example.org"},
 		"password": {"a long password"}, "password_confirm": {"a long password"}, "answer": {"I live on Bridge Street"}, "conduct": {"yes"}})
@@ -248,6 +251,11 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		{admin, "group (coordinator)", "/groups/village", ""}, {admin, "follow a group with error", "/groups/village", "form[action$='/follow'] button[type=submit]"},
 		{admin, "edit group", "/groups/village/edit", ""}, {admin, "member", "/members/cora", ""},
 		{admin, "applications", "/admin/applications", ""}, {admin, "invites", "/admin/invites", ""}, {admin, "members", "/admin/members", ""},
+		{admin, "report", "/report?subject=item&id=" + itemID, ""}, {admin, "report with errors", "/report?subject=item&id=" + itemID, "main form button[type=submit]"},
+		{admin, "moderation", "/admin/moderation", ""}, {admin, "moderation log", "/admin/log", ""},
+		{admin, "raise a concern", "/concerns/new", ""}, {admin, "raise a concern with errors", "/concerns/new", "main form button[type=submit]"},
+		{admin, "safeguarding", "/safeguarding", ""}, {admin, "concern", "/safeguarding/1", ""},
+		{admin, "delete account", "/settings/delete", ""}, {admin, "delete account with error", "/settings/delete", "main form button[type=submit]"},
 	}
 	// First make sure axe finds problems at all: an unlabelled field and a
 	// missing lang must be reported.

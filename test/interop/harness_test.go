@@ -104,7 +104,7 @@ allow_private_addresses = true
 level = "debug"
 `, h.host, h.url, filepath.Join(h.dir, "data"), registration)), 0o600)
 	admin := exec.Command(hearthBin, "admin", "create-member", "-config", cfg, "--handle", "cora", "--name", "Cora Coordinator",
-		"--email", "cora@example.org", "--role", "admin")
+		"--email", "cora@example.org", "--role", "admin,safeguarding_lead")
 	admin.Stdin = strings.NewReader("correct horse battery\n")
 	if out, err := admin.CombinedOutput(); err != nil {
 		t.Fatalf("create admin: %v\n%s", err, out)

@@ -84,12 +84,14 @@ CREATE TABLE outbox (
     id          INTEGER PRIMARY KEY,
     actor       TEXT NOT NULL,
     activity_id TEXT NOT NULL UNIQUE,
+    object_id   TEXT NOT NULL DEFAULT '',
     type        TEXT NOT NULL,
     body        TEXT NOT NULL,
     public      INTEGER NOT NULL,
     created_at  TEXT NOT NULL
 ) STRICT;
 CREATE INDEX outbox_actor ON outbox(actor, id);
+CREATE INDEX outbox_object ON outbox(object_id);
 
 CREATE TABLE deliveries (
     id              INTEGER PRIMARY KEY,

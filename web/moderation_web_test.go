@@ -1,0 +1,170 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"hearth/instance"
+)
+
+func TestReportAndModerationPages(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen)
+	h.member("cora", instance.RoleCoordinator)
+	h.member("ann")
+	h.member("bob")
+	cora, ann, bob := h.as("cora"), h.as("ann"), h.as("bob")
+	path := postItem(t, bob, "offers", url.Values{"title": {"Cheap watches"}, "category": {"lending"}, "visibility": {"public"}})
+	id := regexp.MustCompile(`\d+$`).FindString(path)
+	mustContain(t, ann.get(path).body, "/report?subject=item&amp;id="+id)
+	r := ann.get("/report?subject=item&id=" + id)
+	mustContain(t, r.body, "What is the problem?", "Spam or advertising")
+	checkPage(t, "/report", r, cssSize(t))
+	r = ann.post("/report", url.Values{"subject": {"item"}, "id": {id}})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("report without category: %d", r.status)
+	}
+	mustContain(t, r.body, `id="f-category-error"`)
+	if r := ann.post("/report", url.Values{"subject": {"item"}, "id": {id}, "category": {"spam"}, "details": {"Selling"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("report: %d", r.status)
+	}
+	if r := ann.get("/admin/moderation"); r.status != http.StatusForbidden {
+		t.Errorf("a member opened moderation: %d", r.status)
+	}
+	r = cora.get("/admin/moderation")
+	mustContain(t, r.body, "Open reports (1)", "Cheap watches", "Reported by Name ann", "Selling")
+	checkPage(t, "/admin/moderation", r, cssSize(t))
+	report := regexp.MustCompile(`name="report" value="(\d+)"`).FindStringSubmatch(r.body)[1]
+	r = cora.post("/admin/moderation", url.Values{"report": {report}, "id": {id}, "action": {"hide"}, "reason": {""}})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("hide without reason: %d", r.status)
+	}
+	mustContain(t, r.body, "Please say why.")
+	r = cora.post("/admin/moderation", url.Values{"report": {report}, "id": {id}, "action": {"hide"}, "reason": {"Advertising is not allowed"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("hide: %d", r.status)
+	}
+	if r := ann.get(path); r.status != http.StatusNotFound {
+		t.Errorf("hidden item for others: %d", r.status)
+	}
+	mustContain(t, bob.get(path).body, "A coordinator has hidden this from others. The reason given: Advertising is not allowed")
+	mustContain(t, bob.get("/me").body, "A coordinator hid your post: Cheap watches. Reason: Advertising is not allowed")
+	r = cora.get("/admin/log")
+	mustContain(t, r.body, "hide item", "Advertising is not allowed", "Name cora")
+	checkPage(t, "/admin/log", r, cssSize(t))
+	// Blocking a server from the page.
+	r = cora.post("/admin/moderation", url.Values{"action": {"block_domain"}, "target": {"not a domain"}})
+	mustContain(t, r.body, "Enter a domain name such as spam.example.")
+	cora.post("/admin/moderation", url.Values{"action": {"block_domain"}, "target": {"spam.example"}, "reason": {"spam"}})
+	mustContain(t, cora.get("/admin/moderation").body, "<code>spam.example</code>")
+}
+
+// Even posting the form directly, an unverified helper cannot offer help
+// on a sensitive need.
+func TestSensitiveNeedByDirectPost(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen)
+	h.member("rita")
+	h.member("hal", instance.RoleHelper)
+	rita, hal := h.as("rita"), h.as("hal")
+	form := needForm()
+	form.Set("category", "personal care")
+	path := postItem(t, rita, "needs", form)
+	mustContain(t, hal.get(path).body, "Only verified helpers can help with this kind of request")
+	mustNotContain(t, hal.get(path).body, `action="`+path+`/help"`)
+	r := hal.post(path+"/help", url.Values{"message": {"let me in"}})
+	if r.status != http.StatusForbidden {
+		t.Fatalf("direct post: %d", r.status)
+	}
+	if strings.Contains(rita.get(path).body, "let me in") {
+		t.Error("the offer was stored")
+	}
+}
+
+func TestSafeguardingPages(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen)
+	h.member("ada", instance.RoleAdmin)
+	h.member("sam", instance.RoleSafeguardingLead)
+	h.member("ann")
+	ada, sam, ann := h.as("ada"), h.as("sam"), h.as("ann")
+	r := ann.get("/concerns/new")
+	checkPage(t, "/concerns/new", r, cssSize(t))
+	r = ann.post("/concerns/new", url.Values{"about": {""}, "details": {""}})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("empty concern: %d", r.status)
+	}
+	checkPage(t, "/concerns/new (errors)", r, cssSize(t))
+	ann.post("/concerns/new", url.Values{"about": {"Mr Green at number 7"}, "details": {"Curtains closed for days"}})
+	if r := ada.get("/safeguarding"); r.status != http.StatusForbidden {
+		t.Errorf("an admin without the role saw concerns: %d", r.status)
+	}
+	mustNotContain(t, ada.get("/").body, "/safeguarding")
+	r = sam.get("/safeguarding")
+	mustContain(t, r.body, "Mr Green at number 7")
+	link := regexp.MustCompile(`/safeguarding/\d+`).FindString(r.body)
+	r = sam.get(link)
+	mustContain(t, r.body, "Curtains closed for days")
+	checkPage(t, link, r, cssSize(t))
+	if r := ada.get(link); r.status != http.StatusForbidden {
+		t.Errorf("admin opened a concern: %d", r.status)
+	}
+	sam.post(link, url.Values{"note": {"Visited; he is fine."}, "close": {"yes"}})
+	mustContain(t, sam.get(link).body, "Visited; he is fine.", "closed")
+}
+
+func TestLimitsBreakExportDeleteInTheBrowser(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen)
+	h.member("ann")
+	ann := h.as("ann")
+	// Take a break and come back.
+	ann.post("/settings/break", url.Values{"on": {"yes"}})
+	mustContain(t, ann.get("/settings/profile").body, "You are taking a break.", "End my break")
+	ann.post("/settings/break", nil)
+	mustContain(t, ann.get("/settings/profile").body, "Take a break")
+	// Export is JSON about ann.
+	postItem(t, ann, "offers", url.Values{"title": {"Jam jars"}, "category": {"food"}, "visibility": {"public"}})
+	r := ann.get("/settings/export")
+	var data map[string]any
+	if err := json.Unmarshal([]byte(r.body), &data); err != nil || !strings.Contains(r.body, "Jam jars") {
+		t.Fatalf("export: %v %s", err, r.body[:min(200, len(r.body))])
+	}
+	if !strings.Contains(r.header.Get("Content-Disposition"), "attachment") {
+		t.Error("export is not a download")
+	}
+	// Delete with the wrong password, then the right one.
+	r = ann.get("/settings/delete")
+	checkPage(t, "/settings/delete", r, cssSize(t))
+	r = ann.post("/settings/delete", url.Values{"password": {"wrong"}})
+	mustContain(t, r.body, "This is not your current password.")
+	r = ann.post("/settings/delete", url.Values{"password": {pw}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("delete: %d", r.status)
+	}
+	if r := ann.get("/settings/profile"); r.status != http.StatusSeeOther {
+		t.Error("still signed in after deleting the account")
+	}
+	if items, _ := h.svc.Items(context.Background(), nil, instance.ItemFilter{}); len(items) != 0 {
+		t.Error("the deleted member's offer is still listed")
+	}
+}
+
+// A rate-limited post gets a clear 429 page and keeps what was posted.
+func TestRateLimitPage(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen)
+	st := h.store
+	svc, _ := instance.New(instance.Options{Store: st, Clock: h.clock.now, NewPostsPerHour: 1, PostsPerHour: 1})
+	w, _ := New(Options{Service: svc, SiteName: "Testham", BaseURL: "http://127.0.0.1:8080"})
+	h.web, h.h, h.svc = w, w.Handler(), svc
+	h.member("ann")
+	ann := h.as("ann")
+	postItem(t, ann, "offers", url.Values{"title": {"First"}, "category": {"food"}, "visibility": {"public"}})
+	r := ann.post("/offers/new", url.Values{"title": {"Second"}, "category": {"food"}, "visibility": {"public"}})
+	if r.status != http.StatusTooManyRequests {
+		t.Fatalf("second post: %d", r.status)
+	}
+	mustContain(t, r.body, "You can post up to 1 an hour", "Nothing you posted has been lost.")
+	mustContain(t, ann.get("/").body, "First")
+}
