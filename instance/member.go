@@ -77,6 +77,7 @@ type Member struct {
 	// neighbour who has no account (coordinators always may).
 	HelperFriend      bool
 	OnBreak           bool // "taking a break": not offered needs to help with
+	EmailConfirmed    bool
 	ConductAcceptedAt time.Time
 	ConductVersion    string
 	CreatedAt         time.Time

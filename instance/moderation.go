@@ -112,6 +112,11 @@ type ModerationStore interface {
 	LogConcern(ctx context.Context, id int64, log *ModLog, close bool) error
 
 	SetOnBreak(ctx context.Context, memberID int64, on bool) error
+	SaveEmailToken(ctx context.Context, tokenHash string, memberID int64, link string, expires time.Time) error
+	// ConfirmEmail marks the address of the token's member confirmed and
+	// spends the token.
+	ConfirmEmail(ctx context.Context, tokenHash string, now time.Time) error
+	UnconfirmedEmails(ctx context.Context, now time.Time) ([]*UnconfirmedEmail, error)
 	PurgeClosedNeeds(ctx context.Context, before, now time.Time) (int, error)
 	ExportMember(ctx context.Context, memberID int64) (map[string]any, error)
 	DeleteAccount(ctx context.Context, memberID int64, now time.Time) error
@@ -189,6 +194,63 @@ func (s *Service) modLog(by *Member, action, subject, reason string, report int6
 	}
 	return l
 }
+
+// sendConfirmation makes a single-use link and emails it; when no mailer
+// is set up (or sending fails) the link is kept for coordinators to pass
+// on, and the failure is logged for the operator.
+func (s *Service) sendConfirmation(ctx context.Context, m *Member) error {
+	token := RandomToken(24)
+	link := s.baseURL + "/confirm-email?token=" + token
+	if err := s.store.SaveEmailToken(ctx, hashToken(token), m.ID, link, s.now().Add(7*24*time.Hour)); err != nil {
+		return err
+	}
+	if s.mailer == nil {
+		return nil
+	}
+	body := "Hello " + m.DisplayName + ",\n\nPlease confirm your email address by opening this link:\n\n" + link +
+		"\n\nIf you did not ask to join, you can ignore this email.\n"
+	if err := s.mailer.Send(ctx, m.Email, "Confirm your email address", body); err != nil {
+		s.log.Error("sending the confirmation email failed; coordinators can see the link", "member", m.Handle, "err", err)
+	}
+	return nil
+}
+
+// ConfirmEmail confirms an address through its link.
+func (s *Service) ConfirmEmail(ctx context.Context, token string) error {
+	if token == "" {
+		return problem(ErrNotFound, "confirm.unknown")
+	}
+	if err := s.store.ConfirmEmail(ctx, hashToken(token), s.now()); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return problem(ErrNotFound, "confirm.unknown")
+		}
+		return err
+	}
+	return nil
+}
+
+// UnconfirmedEmail is a member still to confirm their address, with the
+// link coordinators can pass on when email is not set up.
+type UnconfirmedEmail struct {
+	MemberID int64
+	Name     string
+	Email    string
+	Link     string
+}
+
+// Unconfirmed lists members waiting to confirm their email (coordinators).
+func (s *Service) Unconfirmed(ctx context.Context, by *Member) ([]*UnconfirmedEmail, error) {
+	if !by.IsCoordinator() {
+		return nil, ErrForbidden
+	}
+	if !s.confirm {
+		return nil, nil
+	}
+	return s.store.UnconfirmedEmails(ctx, s.now())
+}
+
+// MailConfigured reports whether emails can be sent.
+func (s *Service) MailConfigured() bool { return s.mailer != nil }
 
 // ResponseForReport returns a reply for the report form (which only needs
 // to know whether it came from another server).

@@ -95,6 +95,18 @@ type Options struct {
 	PostsPerHour, RepliesPerHour       int
 	NewPostsPerHour, NewRepliesPerHour int
 	NewAccountAge                      time.Duration
+	// RequireEmailConfirmation makes new members confirm their address
+	// through a link before they can sign in.
+	RequireEmailConfirmation bool
+	// Mailer sends the link; without one, coordinators see it instead.
+	Mailer Mailer
+	// BaseURL builds links in emails.
+	BaseURL string
+}
+
+// Mailer sends an email. instance/mail implements it with SMTP.
+type Mailer interface {
+	Send(ctx context.Context, to, subject, body string) error
 }
 
 // Service holds the use cases. Web handlers and the admin command line call
@@ -119,6 +131,9 @@ type Service struct {
 	limits   *throttle
 	lim      map[string][2]int
 	newAge   time.Duration
+	confirm  bool
+	mailer   Mailer
+	baseURL  string
 	// dummyHash is checked against when a login names nobody, so that an
 	// unknown account costs the same time as a wrong password.
 	dummyHash string
@@ -197,6 +212,7 @@ func New(o Options) (*Service, error) {
 		loc: o.Location, cats: o.Categories, expiry: o.NeedExpiry, lapse: o.ClaimLapse, remind: o.ReminderBefore,
 		defVis: o.DefaultVisibility, conduct: o.ConductVersion, purge: o.PurgeAfter, hold: hold,
 		limits: newWindow(o.Clock, time.Hour), newAge: o.NewAccountAge,
+		confirm: o.RequireEmailConfirmation, mailer: o.Mailer, baseURL: o.BaseURL,
 		lim: map[string][2]int{"post": {o.PostsPerHour, o.NewPostsPerHour}, "response": {o.RepliesPerHour, o.NewRepliesPerHour}},
 	}, nil
 }
@@ -294,6 +310,11 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Member, error) {
 		return nil, err
 	}
 	s.log.Info("member signed up", "member", m.Handle, "status", m.Status)
+	if s.confirm {
+		if err := s.sendConfirmation(ctx, m); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
 }
 
@@ -404,6 +425,9 @@ func (s *Service) Login(ctx context.Context, login, password, client string) (st
 		return "", nil, ErrBadCredentials
 	}
 	s.throttle.reset(account)
+	if s.confirm && !m.EmailConfirmed && m.Status == StatusActive && !m.IsAdmin() && m.Email != "" {
+		return "", m, problem(ErrForbidden, "login.email_unconfirmed", m.Email)
+	}
 	switch m.Status {
 	case StatusPending:
 		return "", m, problem(ErrForbidden, "login.pending")

@@ -199,6 +199,24 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "join", p)
 }
 
+type confirmEmailPage struct {
+	page
+	Token string
+}
+
+// confirmEmail shows a button (GET, so a mail scanner following the link
+// does not confirm by itself) and confirms on POST.
+func (s *Server) confirmEmail(w http.ResponseWriter, r *http.Request) error {
+	token := r.FormValue("token")
+	if r.Method == http.MethodPost {
+		if err := s.svc.ConfirmEmail(r.Context(), token); err != nil {
+			return err
+		}
+		return s.redirect(w, r, "/login", "flash.email_confirmed")
+	}
+	return s.render(w, r, http.StatusOK, "confirm_email", &confirmEmailPage{page: s.pageBase(r, "confirm.title"), Token: token})
+}
+
 type statusPage struct {
 	page
 	Member *instance.Member
@@ -235,7 +253,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	case errors.As(err, &pr) && m != nil && (m.Status == instance.StatusPending || m.Status == instance.StatusRejected):
 		return s.statusPage(w, r, m)
 	case errors.As(err, &pr):
-		p.Message = p.T(pr.Code)
+		p.Message = p.T(pr.Code, pr.Args...)
 	case errors.Is(err, instance.ErrBadCredentials):
 		p.Message = p.T("login.bad")
 	case errors.Is(err, instance.ErrThrottled):

@@ -12,8 +12,10 @@ import (
 
 type applicationsPage struct {
 	page
-	Applicants []*instance.Member
-	Question   string
+	Applicants  []*instance.Member
+	Question    string
+	Unconfirmed []*instance.UnconfirmedEmail
+	MailSetUp   bool
 }
 
 func (s *Server) applications(w http.ResponseWriter, r *http.Request) error {
@@ -21,7 +23,10 @@ func (s *Server) applications(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := &applicationsPage{page: s.pageBase(r, "applications.title"), Applicants: list, Question: s.opt.Question}
+	p := &applicationsPage{page: s.pageBase(r, "applications.title"), Applicants: list, Question: s.opt.Question, MailSetUp: s.svc.MailConfigured()}
+	if p.Unconfirmed, err = s.svc.Unconfirmed(r.Context(), viewerFrom(r)); err != nil {
+		return err
+	}
 	return s.render(w, r, http.StatusOK, "applications", p)
 }
 

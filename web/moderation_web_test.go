@@ -168,3 +168,33 @@ func TestRateLimitPage(t *testing.T) {
 	mustContain(t, r.body, "You can post up to 1 an hour", "Nothing you posted has been lost.")
 	mustContain(t, ann.get("/").body, "First")
 }
+
+func TestConfirmEmailPages(t *testing.T) {
+	h := newHarness(t, instance.RegistrationApproval)
+	svc, _ := instance.New(instance.Options{Store: h.store, Clock: h.clock.now, Registration: instance.RegistrationApproval,
+		RequireEmailConfirmation: true, BaseURL: "http://127.0.0.1:8080"})
+	w, _ := New(Options{Service: svc, SiteName: "Testham", BaseURL: "http://127.0.0.1:8080", Question: "Who are you?"})
+	h.web, h.h, h.svc = w, w.Handler(), svc
+	h.member("cora", instance.RoleCoordinator)
+	cora := h.as("cora")
+	h.client().post("/join", url.Values{"handle": {"ann"}, "display_name": {"Ann"}, "email": {"ann@example.org"}, "password": {pw},
+		"password_confirm": {pw}, "answer": {"Mill Lane"}, "conduct": {"yes"}})
+	r := cora.get("/admin/applications")
+	mustContain(t, r.body, "Waiting to confirm their email", "Email is not set up", "email not confirmed yet")
+	link := regexp.MustCompile(`/confirm-email\?token=[A-Za-z0-9_-]+`).FindString(r.body)
+	if link == "" {
+		t.Fatal("no link shown to the coordinator")
+	}
+	visitor := h.client()
+	r = visitor.get(link)
+	mustContain(t, r.body, "Confirm my email address")
+	checkPage(t, "/confirm-email", r, cssSize(t))
+	token := strings.TrimPrefix(link, "/confirm-email?token=")
+	if r := visitor.post("/confirm-email", url.Values{"token": {token}}); r.status != http.StatusSeeOther {
+		t.Fatalf("confirm: %d", r.status)
+	}
+	if r := visitor.post("/confirm-email", url.Values{"token": {token}}); r.status != http.StatusNotFound {
+		t.Errorf("second use: %d", r.status)
+	}
+	mustNotContain(t, cora.get("/admin/applications").body, "Waiting to confirm their email")
+}

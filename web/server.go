@@ -96,6 +96,7 @@ func (s *Server) Register(r *mux.Router) {
 	r.Handle("/setup", h(s.setup)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/join", h(s.join)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/login", h(s.login)).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/confirm-email", h(s.confirmEmail)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/logout", h(s.logout)).Methods(http.MethodPost)
 	r.Handle("/settings/profile", h(s.member(s.profile))).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/settings/password", h(s.member(s.password))).Methods(http.MethodGet, http.MethodPost)

@@ -28,6 +28,7 @@ Commands (they work whether or not the instance is running):
   reinstate     --handle H   lift a suspension
   list-members  [--status S] list members (pending, active, rejected, suspended)
   backup        FILE         write a consistent copy of the database (safe while running)
+  test-email    --to ADDRESS send a test message through the [smtp] settings
   check                      run SQLite's integrity and foreign-key checks
 `
 
@@ -48,10 +49,11 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		role   = fs.String("role", "", "role or comma-separated roles")
 		desc   = fs.String("description", "", "group description")
 		status = fs.String("status", "active", "member status to list")
+		to     = fs.String("to", "", "address for test-email")
 	)
 	var positional []string
 	switch cmd {
-	case "create-member", "create-group", "set-role", "suspend", "reinstate", "list-members", "check":
+	case "create-member", "create-group", "set-role", "suspend", "reinstate", "list-members", "check", "test-email":
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
@@ -70,7 +72,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	required := map[string][]string{
 		"create-member": {"handle", "name"}, "create-group": {"handle", "name"},
-		"set-role": {"handle", "role"}, "suspend": {"handle"}, "reinstate": {"handle"},
+		"set-role": {"handle", "role"}, "suspend": {"handle"}, "reinstate": {"handle"}, "test-email": {"to"},
 	}
 	for _, f := range required[cmd] {
 		if fs.Lookup(f).Value.String() == "" {
@@ -153,6 +155,15 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "backup written to %s\n", positional[0])
+	case "test-email":
+		m := mailer(cfg)
+		if m == nil {
+			return errors.New("email is not set up: fill in [smtp] host and from in the configuration")
+		}
+		if err := m.Send(ctx, *to, "Hearth test message", "This is a test message from "+cfg.BaseURL+". Email works.\n"); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "test message sent to %s\n", *to)
 	case "check":
 		problems, err := a.store.Check(ctx)
 		if err != nil {

@@ -201,3 +201,13 @@ func TestServeAndGracefulShutdown(t *testing.T) {
 		t.Errorf("log: %s", logs.String())
 	}
 }
+
+func TestTestEmailNeedsSMTP(t *testing.T) {
+	code, _, errs := hearth(t, t.TempDir(), "", "admin", "test-email", "--to", "me@example.org")
+	if code != 1 || !strings.Contains(errs, "email is not set up") {
+		t.Errorf("exit %d, %q", code, errs)
+	}
+	if code, _, _ := hearth(t, t.TempDir(), "", "admin", "test-email"); code != 2 {
+		t.Errorf("without --to: exit %d", code)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"hearth/federation"
 	"hearth/instance"
 	"hearth/instance/config"
+	"hearth/instance/mail"
 	"hearth/instance/store"
 	"hearth/web"
 )
@@ -81,7 +82,8 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 		PurgeAfter: time.Duration(cfg.Items.PurgeAfterDays) * day, HoldWords: cfg.Moderation.HoldWords,
 		PostsPerHour: cfg.Moderation.PostsPerHour, NewPostsPerHour: cfg.Moderation.NewPostsPerHour,
 		RepliesPerHour: cfg.Moderation.RepliesPerHour, NewRepliesPerHour: cfg.Moderation.NewRepliesPerHour,
-		NewAccountAge: time.Duration(cfg.Moderation.NewAccountDays) * day,
+		NewAccountAge:            time.Duration(cfg.Moderation.NewAccountDays) * day,
+		RequireEmailConfirmation: cfg.Moderation.RequireEmailConfirmation, Mailer: mailer(cfg), BaseURL: cfg.BaseURL,
 	})
 	if err != nil {
 		st.Close()
@@ -92,6 +94,15 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 		return nil, err
 	}
 	return &app{cfg: cfg, store: st, svc: svc, log: logger}, nil
+}
+
+// mailer returns the SMTP relay, or nil when none is configured.
+func mailer(cfg *config.Config) instance.Mailer {
+	s := &mail.SMTP{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, From: cfg.SMTP.From}
+	if !s.Configured() {
+		return nil
+	}
+	return s
 }
 
 func (a *app) close() {

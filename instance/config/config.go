@@ -33,6 +33,7 @@ type Config struct {
 	Log            Log        `toml:"log"`
 	Items          Items      `toml:"items"`
 	Moderation     Moderation `toml:"moderation"`
+	SMTP           SMTP       `toml:"smtp"`
 	Categories     []Category `toml:"categories"`
 
 	// trustedNets is TrustedProxies parsed.
@@ -88,6 +89,17 @@ type Moderation struct {
 	NewRepliesPerHour int      `toml:"new_replies_per_hour"`
 	NewAccountDays    int      `toml:"new_account_days"`
 	InboundPerHost    int      `toml:"inbound_per_host"`
+	// RequireEmailConfirmation makes new members confirm their address.
+	RequireEmailConfirmation bool `toml:"require_email_confirmation"`
+}
+
+// SMTP is the [smtp] table: the relay for confirmation emails.
+type SMTP struct {
+	Host     string `toml:"host"`
+	Port     int    `toml:"port"`
+	Username string `toml:"username"`
+	Password string `toml:"password"`
+	From     string `toml:"from"`
 }
 
 // Category is one [[categories]] entry.
@@ -137,6 +149,7 @@ func Default() Config {
 		},
 		Federation: Federation{Enabled: true},
 		Log:        Log{Level: "info", Format: "text"},
+		SMTP:       SMTP{Port: 587},
 		Items:      Items{NeedExpiryDays: 14, ClaimDays: 7, ReminderDays: 3, DefaultVisibility: "public", PurgeAfterDays: 30},
 		Moderation: Moderation{PostsPerHour: 20, NewPostsPerHour: 5, RepliesPerHour: 60, NewRepliesPerHour: 15, NewAccountDays: 3,
 			InboundPerHost: 300},
@@ -363,6 +376,14 @@ func (c *Config) Validate() error {
 	for _, w := range mo.HoldWords {
 		if strings.TrimSpace(w) == "" {
 			bad("moderation.hold_words", "must not contain empty words")
+		}
+	}
+	if sm := c.SMTP; sm.Host != "" {
+		if sm.Port < 1 || sm.Port > 65535 {
+			bad("smtp.port", "must be a port number (got %d)", sm.Port)
+		}
+		if !strings.Contains(sm.From, "@") {
+			bad("smtp.from", "must be the sender's email address when smtp.host is set (got %q)", sm.From)
 		}
 	}
 	switch it.DefaultVisibility {

@@ -131,6 +131,8 @@ func TestRefusals(t *testing.T) {
 		{"bad log level", "[log]\nlevel = \"loud\"", "log.level"},
 		{"zero expiry", "[items]\nneed_expiry_days = 0", "items.need_expiry_days"},
 		{"zero purge", "[items]\npurge_after_days = 0", "items.purge_after_days"},
+		{"smtp without from", "[smtp]\nhost = \"mail.example\"", "smtp.from"},
+		{"smtp bad port", "[smtp]\nhost = \"mail.example\"\nfrom = \"a@b.example\"\nport = 0", "smtp.port"},
 		{"zero rate limit", "[moderation]\nposts_per_hour = 0", "moderation.posts_per_hour"},
 		{"empty hold word", "[moderation]\nhold_words = [\"\"]", "moderation.hold_words"},
 		{"reminder after expiry", "[items]\nneed_expiry_days = 5\nreminder_days = 5", "items.reminder_days"},

@@ -12,7 +12,7 @@ import (
 )
 
 const memberColumns = `m.id, m.handle, m.display_name, COALESCE(m.email, ''), m.password_hash, m.pronouns,
-	m.language, m.contact_preference, m.phone, m.status, m.application_answer, m.conduct_accepted_at, m.conduct_version, m.created_at, m.helper_friend, m.on_break,
+	m.language, m.contact_preference, m.phone, m.status, m.application_answer, m.conduct_accepted_at, m.conduct_version, m.created_at, m.helper_friend, m.on_break, m.email_confirmed_at IS NOT NULL,
 	COALESCE((SELECT group_concat(role) FROM member_roles r WHERE r.member_id = m.id), '')`
 
 type scanner interface{ Scan(...any) error }
@@ -21,7 +21,7 @@ func scanMember(row scanner) (*instance.Member, error) {
 	var m instance.Member
 	var contact, status, conduct, created, roles string
 	if err := row.Scan(&m.ID, &m.Handle, &m.DisplayName, &m.Email, &m.PasswordHash, &m.Pronouns,
-		&m.Language, &contact, &m.Phone, &status, &m.ApplicationAnswer, &conduct, &m.ConductVersion, &created, &m.HelperFriend, &m.OnBreak, &roles); err != nil {
+		&m.Language, &contact, &m.Phone, &status, &m.ApplicationAnswer, &conduct, &m.ConductVersion, &created, &m.HelperFriend, &m.OnBreak, &m.EmailConfirmed, &roles); err != nil {
 		return nil, err
 	}
 	m.ContactPreference = instance.ContactPreference(contact)

@@ -295,3 +295,44 @@ func (s *Store) ExportMember(ctx context.Context, memberID int64) (map[string]an
 	}
 	return out, nil
 }
+
+// SaveEmailToken implements instance.Store.
+func (s *Store) SaveEmailToken(ctx context.Context, tokenHash string, memberID int64, link string, expires time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO email_tokens (token_hash, member_id, link, expires_at) VALUES (?, ?, ?, ?)`,
+		tokenHash, memberID, link, ts(expires))
+	return err
+}
+
+// ConfirmEmail implements instance.Store.
+func (s *Store) ConfirmEmail(ctx context.Context, tokenHash string, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var memberID int64
+		if err := tx.QueryRowContext(ctx, `SELECT member_id FROM email_tokens WHERE token_hash = ? AND expires_at > ?`, tokenHash, ts(now)).Scan(&memberID); err != nil {
+			return notFound(err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE members SET email_confirmed_at = ? WHERE id = ?`, ts(now), memberID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM email_tokens WHERE member_id = ?`, memberID)
+		return err
+	})
+}
+
+// UnconfirmedEmails implements instance.Store.
+func (s *Store) UnconfirmedEmails(ctx context.Context, now time.Time) ([]*instance.UnconfirmedEmail, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT m.id, m.display_name, COALESCE(m.email, ''), t.link FROM email_tokens t
+		JOIN members m ON m.id = t.member_id WHERE t.expires_at > ? AND m.email_confirmed_at IS NULL ORDER BY m.id`, ts(now))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*instance.UnconfirmedEmail
+	for rows.Next() {
+		var u instance.UnconfirmedEmail
+		if err := rows.Scan(&u.MemberID, &u.Name, &u.Email, &u.Link); err != nil {
+			return nil, err
+		}
+		out = append(out, &u)
+	}
+	return out, rows.Err()
+}
