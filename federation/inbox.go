@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"hearth/instance"
+	"hearth/instance/store"
 )
 
 // maxInboxBytes caps an inbound activity (Mastodon's limit too).
@@ -21,6 +22,8 @@ const maxInboxBytes = 1 << 20
 // it. Failures get a bare status; the reason goes to the log only.
 func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	f.batch.inFlight.Add(1)
+	defer f.batch.inFlight.Add(-1)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxInboxBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -57,7 +60,7 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, r, http.StatusForbidden, "blocked domain "+hostOf(actor))
 		return
 	}
-	if blocked, err := f.store.ActorBlocked(ctx, actor); err != nil || blocked {
+	if _, actors := f.blocks(); actors[actor] {
 		f.refuse(w, r, http.StatusForbidden, "blocked actor "+actor)
 		return
 	}
@@ -86,12 +89,11 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, r, http.StatusUnauthorized, "activity id "+id+" is not on the actor's host")
 		return
 	}
-	fresh, err := f.store.EnqueueInbox(ctx, id, actor, typ, body, f.now())
+	fresh, err := f.enqueue(ctx, store.InboxRow{ActivityID: id, Actor: actor, Type: typ, Body: body})
 	if err != nil {
 		f.internal(w, r, err)
 		return
 	}
-	_ = f.store.HostAnswered(ctx, hostOf(actor), f.now()) // best effort: a host that talks to us is up
 	f.log.Info("activity received", "activity_id", id, "type", typ, "actor", actor, "result", map[bool]string{true: "queued", false: "duplicate"}[fresh])
 	w.WriteHeader(http.StatusAccepted)
 }

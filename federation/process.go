@@ -25,7 +25,12 @@ func (f *Federation) ProcessInbox(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	hosts := map[string]bool{}
 	for _, a := range list {
+		if h := hostOf(a.Actor); !hosts[h] {
+			hosts[h] = true
+			_ = f.store.HostAnswered(ctx, h, f.now()) // best effort: a host that sends us activities is up
+		}
 		err := f.handle(ctx, a)
 		done := err == nil || a.Attempts+1 >= maxInboxAttempts
 		msg := ""

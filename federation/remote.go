@@ -186,8 +186,14 @@ func (f *Federation) actor(ctx context.Context, iri string, refresh bool) (*inst
 // stub actor with the key, so we then fetch the actor itself.
 func (f *Federation) keyFor(ctx context.Context, keyID string, refresh bool) (*instance.RemoteActor, *rsa.PublicKey, error) {
 	if !refresh {
+		if k, ok := f.keyMemo.get(keyID, f.now()); ok {
+			return k.actor, k.pub, nil
+		}
 		if a, err := f.store.RemoteActorByKeyID(ctx, keyID); err == nil && f.now().Sub(a.FetchedAt) < actorCacheTTL {
 			pub, err := parsePublicKey(a.PublicKeyPEM)
+			if err == nil {
+				f.keyMemo.put(keyID, cachedKey{actor: a, pub: pub})
+			}
 			return a, pub, err
 		}
 	}
@@ -212,6 +218,9 @@ func (f *Federation) keyFor(ctx context.Context, keyID string, refresh bool) (*i
 		return nil, nil, fmt.Errorf("federation: actor %s does not list key %s", owner, keyID)
 	}
 	pub, err := parsePublicKey(a.PublicKeyPEM)
+	if err == nil {
+		f.keyMemo.put(keyID, cachedKey{actor: a, pub: pub})
+	}
 	return a, pub, err
 }
 

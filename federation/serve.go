@@ -17,6 +17,10 @@ import (
 // a Person actor. The user part is matched case-insensitively (Mastodon
 // does); anything else is 404.
 func (f *Federation) webfinger(w http.ResponseWriter, r *http.Request) {
+	f.cached(w, r, "wf:"+strings.ToLower(r.URL.Query().Get("resource")), f.webfingerUncached)
+}
+
+func (f *Federation) webfingerUncached(w http.ResponseWriter, r *http.Request) {
 	resource := r.URL.Query().Get("resource")
 	host := f.uris.base[strings.Index(f.uris.base, "//")+2:]
 	var handle string
@@ -122,6 +126,10 @@ func (f *Federation) notFoundOr(w http.ResponseWriter, r *http.Request, err erro
 }
 
 func (f *Federation) instanceActorDoc(w http.ResponseWriter, r *http.Request) {
+	f.cached(w, r, "actor", f.instanceActorDocUncached)
+}
+
+func (f *Federation) instanceActorDocUncached(w http.ResponseWriter, r *http.Request) {
 	m, err := f.actorDocument(r.Context(), f.instanceInfo())
 	if err != nil {
 		f.internal(w, r, err)
@@ -133,6 +141,10 @@ func (f *Federation) instanceActorDoc(w http.ResponseWriter, r *http.Request) {
 // groupDoc serves a Group actor. Actor documents never require a
 // signature (Mastodon fetches keys unsigned).
 func (f *Federation) groupDoc(w http.ResponseWriter, r *http.Request) {
+	f.cached(w, r, "group:"+mux.Vars(r)["handle"], f.groupDocUncached)
+}
+
+func (f *Federation) groupDocUncached(w http.ResponseWriter, r *http.Request) {
 	g, err := f.store.GroupByHandle(r.Context(), mux.Vars(r)["handle"])
 	if err != nil {
 		f.notFoundOr(w, r, err)

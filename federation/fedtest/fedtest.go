@@ -372,3 +372,16 @@ func (r *Remote) sign(req *http.Request, body []byte, user string, o SendOptions
 		req.Header.Set("Digest", "SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
 	}
 }
+
+// SignedRequest builds a signed POST without sending it (for benchmarks
+// that must not time the signing).
+func (r *Remote) SignedRequest(user, inbox string, body []byte) *http.Request {
+	r.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/activity+json")
+	r.sign(req, body, user, SendOptions{})
+	return req
+}

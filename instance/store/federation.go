@@ -162,6 +162,36 @@ func (s *Store) EnqueueInbox(ctx context.Context, activityID, actor, typ string,
 	return n == 1, nil
 }
 
+// InboxRow is one verified activity to queue.
+type InboxRow struct {
+	ActivityID, Actor, Type string
+	Body                    []byte
+}
+
+// EnqueueInboxBatch records many verified activities in one transaction
+// (group commit); for each it reports whether it was new.
+func (s *Store) EnqueueInboxBatch(ctx context.Context, rows []*InboxRow, now time.Time) ([]bool, error) {
+	fresh := make([]bool, len(rows))
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO inbox_queue (activity_id, actor, type, body, received_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (activity_id) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i, r := range rows {
+			res, err := stmt.ExecContext(ctx, r.ActivityID, r.Actor, r.Type, string(r.Body), ts(now))
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			fresh[i] = n == 1
+		}
+		return nil
+	})
+	return fresh, err
+}
+
 // InboxActivity is one queued inbound activity.
 type InboxActivity struct {
 	ID         int64

@@ -297,6 +297,7 @@ func retractItems(ctx context.Context, tx *sql.Tx, memberID int64, reason string
 // BlockDomain implements instance.Store: the block, its followers severed
 // and pending deliveries to it stopped, in one transaction.
 func (s *Store) BlockDomain(ctx context.Context, domain, reason string, by int64, now time.Time, log *instance.ModLog) error {
+	defer s.blocks.Add(1)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO blocked_domains (domain, reason, created_by, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (domain) DO UPDATE SET reason = excluded.reason`, domain, reason, nullID(by), ts(now)); err != nil {
@@ -317,6 +318,7 @@ func (s *Store) BlockDomain(ctx context.Context, domain, reason string, by int64
 
 // UnblockDomain implements instance.Store.
 func (s *Store) UnblockDomain(ctx context.Context, domain string, log *instance.ModLog, now time.Time) error {
+	defer s.blocks.Add(1)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM blocked_domains WHERE domain = ?`, domain); err != nil {
 			return err
@@ -327,6 +329,7 @@ func (s *Store) UnblockDomain(ctx context.Context, domain string, log *instance.
 
 // BlockActor implements instance.Store.
 func (s *Store) BlockActor(ctx context.Context, actor, reason string, by int64, now time.Time, log *instance.ModLog) error {
+	defer s.blocks.Add(1)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO blocked_actors (actor, reason, created_by, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (actor) DO UPDATE SET reason = excluded.reason`, actor, reason, nullID(by), ts(now)); err != nil {
@@ -384,6 +387,24 @@ func indexByte(s string, c byte) int {
 		}
 	}
 	return -1
+}
+
+// BlockedActors lists blocked remote actors.
+func (s *Store) BlockedActors(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT actor FROM blocked_actors`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }
 
 // ActorBlocked reports whether a remote actor is blocked.

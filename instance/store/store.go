@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"hearth/instance"
@@ -25,7 +26,13 @@ var migrationFiles embed.FS
 // Store is the SQLite implementation of instance.Store.
 type Store struct {
 	db *sql.DB
+	// blocks counts changes to domain and actor blocks, so in-memory
+	// caches of them (federation) reload at once.
+	blocks atomic.Uint64
 }
+
+// BlocksVersion changes whenever a block is added or lifted.
+func (s *Store) BlocksVersion() uint64 { return s.blocks.Load() }
 
 var _ instance.Store = (*Store)(nil)
 

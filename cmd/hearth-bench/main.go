@@ -1,0 +1,70 @@
+// Command hearth-bench measures a Hearth instance against the limits of the
+// machine it runs on, in one run, on loopback only:
+//
+//	go run ./cmd/hearth-bench            # builds hearth, seeds 10,000 items, measures
+//	go run ./cmd/hearth-bench -quick     # shorter phases, for a smoke test
+//
+// It starts the real hearth binary with a temporary data dir, serves fake
+// remote shared inboxes itself (verifying every delivery's signature), and
+// prints a table of each figure and its ratio to the reference measured in
+// the same run: a bare net/http handler at the same concurrency, and
+// RSA-2048 signatures and verifications per second on one core. Every loop
+// is bounded in count or time. See BENCHMARKS.md.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+)
+
+type options struct {
+	items       int
+	concurrency int
+	phase       time.Duration
+	followers   int
+	inboxes     int
+	hearth      string
+	signed      int
+}
+
+func main() {
+	var o options
+	bare := flag.String("bare", "", "internal: serve the bare net/http reference on this address")
+	flag.IntVar(&o.items, "items", 10000, "items to seed")
+	flag.IntVar(&o.concurrency, "c", 32, "concurrent connections for throughput phases")
+	flag.DurationVar(&o.phase, "phase", 5*time.Second, "length of each throughput phase")
+	flag.IntVar(&o.followers, "followers", 1000, "followers for the fan-out phase")
+	flag.IntVar(&o.inboxes, "inboxes", 200, "shared inboxes the followers live on")
+	flag.StringVar(&o.hearth, "hearth", "", "hearth binary to run (default: build ./cmd/hearth)")
+	flag.IntVar(&o.signed, "signed", 12000, "signed activities for the inbox phase (signed before it starts)")
+	quick := flag.Bool("quick", false, "short phases and fewer items, for a smoke test")
+	flag.Parse()
+	if *bare != "" {
+		serveBare(*bare)
+		return
+	}
+	if *quick {
+		o.items, o.phase, o.signed = 1000, time.Second, 3000
+	}
+	start := time.Now()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "hearth-bench:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("\nfinished in %s\n", time.Since(start).Round(time.Second))
+}
+
+// buildHearth compiles the hearth binary into dir.
+func buildHearth(dir string) (string, error) {
+	bin := filepath.Join(dir, "hearth")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/hearth")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("building hearth (run from the repository root): %w", err)
+	}
+	return bin, nil
+}

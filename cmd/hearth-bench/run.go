@@ -1,0 +1,336 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"hearth/instance"
+	"hearth/instance/store"
+)
+
+type row struct {
+	name, value, reference, ratio, target string
+}
+
+func run(o options) error {
+	ctx := context.Background()
+	tmp, err := os.MkdirTemp("", "hearth-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	bin := o.hearth
+	if bin == "" {
+		if bin, err = buildHearth(tmp); err != nil {
+			return err
+		}
+	}
+	var rows []row
+	add := func(r row) {
+		rows = append(rows, r)
+		fmt.Fprintf(os.Stderr, "  %-46s %s\n", r.name, r.value)
+	}
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+	// Reference limits, measured now on this machine.
+	fmt.Fprintln(os.Stderr, "reference: RSA and a bare net/http server")
+	signs, verifies := rsaRates(2 * time.Second)
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	barePort, err := freePort()
+	if err != nil {
+		return err
+	}
+	bareURL := fmt.Sprintf("http://127.0.0.1:%d/", barePort)
+	bareCmd := exec.Command(self, "-bare", fmt.Sprintf("127.0.0.1:%d", barePort))
+	if err := bareCmd.Start(); err != nil {
+		return err
+	}
+	if _, err := waitHealthy(ctx, bareURL, 10*time.Second); err != nil {
+		return err
+	}
+	bare := hammer(o.concurrency, o.phase, get(bareURL))
+	bareCmd.Process.Kill()
+	bareCmd.Wait()
+	add(row{"RSA-2048 signatures / s (one core)", fmt.Sprintf("%.0f", signs), "", "", ""})
+	add(row{"RSA-2048 verifications / s (one core)", fmt.Sprintf("%.0f", verifies), "", "", ""})
+	add(row{fmt.Sprintf("bare net/http GET, %d conns", o.concurrency), fmt.Sprintf("%.0f req/s (p50 %s, p99 %s)", bare.rps(), ms(bare.pct(.5)), ms(bare.pct(.99))), "", "", ""})
+
+	// Hearth, seeded.
+	rem, err := newRemote()
+	if err != nil {
+		return err
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	host := fmt.Sprintf("127.0.0.1:%d", port)
+	base := "http://" + host
+	dataDir := filepath.Join(tmp, "data")
+	cfgPath := filepath.Join(tmp, "hearth.toml")
+	cfg := fmt.Sprintf("listen = %q\nbase_url = %q\ndata_dir = %q\n[instance]\nregistration = \"open\"\n[federation]\nallow_private_addresses = true\n"+
+		"[moderation]\ninbound_per_host = 100000\n[log]\nlevel = \"warn\"\n", host, base, dataDir)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "seeding %d items\n", o.items)
+	if err := seed(ctx, filepath.Join(dataDir, "hearth.db"), o.items); err != nil {
+		return err
+	}
+	logf, _ := os.Create(filepath.Join(tmp, "hearth.log"))
+	defer logf.Close()
+	hearth := exec.Command(bin, "serve", "-config", cfgPath)
+	hearth.Stdout, hearth.Stderr = logf, logf
+	started := time.Now()
+	if err := hearth.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		hearth.Process.Signal(syscall.SIGTERM)
+		hearth.Wait()
+	}()
+	cold, err := waitHealthy(ctx, base+"/healthz", 30*time.Second)
+	if err != nil {
+		return err
+	}
+	_ = started
+	add(row{fmt.Sprintf("cold start with %d items", o.items), ms(cold), "", "", "≤ 1 s"})
+	time.Sleep(2 * time.Second)
+	idle, _ := memory(hearth.Process.Pid)
+	add(row{"RSS idle after start", fmt.Sprintf("%.1f MiB", idle), "", "", "≤ 50 MB"})
+
+	fmt.Fprintln(os.Stderr, "discovery throughput")
+	wf := hammer(o.concurrency, o.phase, get(base+"/.well-known/webfinger?resource=acct:village@"+host))
+	add(row{"WebFinger GET", fmt.Sprintf("%.0f req/s (p50 %s, p99 %s, %d errors)", wf.rps(), ms(wf.pct(.5)), ms(wf.pct(.99)), wf.errors),
+		fmt.Sprintf("%.0f req/s", bare.rps()), fmt.Sprintf("%.0f %%", 100*wf.rps()/bare.rps()), "≥ 50 %"})
+	ac := hammer(o.concurrency, o.phase, get(base+"/groups/village"))
+	add(row{"actor document GET", fmt.Sprintf("%.0f req/s (p50 %s, p99 %s, %d errors)", ac.rps(), ms(ac.pct(.5)), ms(ac.pct(.99)), ac.errors),
+		fmt.Sprintf("%.0f req/s", bare.rps()), fmt.Sprintf("%.0f %%", 100*ac.rps()/bare.rps()), "≥ 50 %"})
+
+	fmt.Fprintln(os.Stderr, "list and search pages")
+	page := func(path string) func(*http.Client, int64) (*http.Request, error) {
+		return func(*http.Client, int64) (*http.Request, error) {
+			return http.NewRequest(http.MethodGet, base+path, nil)
+		}
+	}
+	list := sequential(200, page("/"))
+	add(row{fmt.Sprintf("home list page, %d items", o.items), fmt.Sprintf("p50 %s, p99 %s", ms(list.pct(.5)), ms(list.pct(.99))), "", "", "p50 ≤ 10 ms"})
+	search := sequential(200, page("/?q=ladder+soup"))
+	add(row{fmt.Sprintf("search page, %d items", o.items), fmt.Sprintf("p50 %s, p99 %s", ms(search.pct(.5)), ms(search.pct(.99))), "", "", "p50 ≤ 10 ms"})
+
+	if err := rem.fetchGroupKey(base + "/groups/village"); err != nil {
+		return err
+	}
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if code, _ := postForm(browser, base, "/login", url.Values{"login": {"bench"}, "password": {"bench password 123"}}); code != http.StatusSeeOther {
+		return fmt.Errorf("login: %d", code)
+	}
+	st, err := store.Open(ctx, filepath.Join(dataDir, "hearth.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var lastNote string
+	for _, n := range []int{0, 100, o.followers} {
+		if err := setFollowers(st.DB(), n, o.inboxes, rem.url); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "posting needs with %d followers\n", n)
+		post := postNeeds(browser, base, 30, &lastNote)
+		add(row{fmt.Sprintf("post a need (web), %d followers", n), fmt.Sprintf("p50 %s, p99 %s", ms(post.pct(.5)), ms(post.pct(.99))), "", "", "p99 < 50 ms"})
+		// Let the deliveries of this phase finish before the next one.
+		waitDrained(st.DB(), 60*time.Second)
+	}
+
+	fmt.Fprintf(os.Stderr, "fan-out to %d followers on %d inboxes\n", o.followers, o.inboxes)
+	before := rem.verified.Load()
+	t0 := time.Now()
+	var note string
+	if r := postNeeds(browser, base, 1, &note); r.errors > 0 {
+		return fmt.Errorf("posting the fan-out need failed")
+	}
+	want := min(o.inboxes, o.followers)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		got, last := rem.arrivals(note)
+		if got >= want {
+			add(row{fmt.Sprintf("fan-out, %d followers on %d inboxes", o.followers, o.inboxes), ms(last.Sub(t0)),
+				fmt.Sprintf("%d deliveries verified", rem.verified.Load()-before), "", "≤ 3 s"})
+			break
+		}
+		if time.Now().After(deadline) {
+			add(row{"fan-out", fmt.Sprintf("only %d of %d inboxes in 60 s", got, want), "", "", "≤ 3 s"})
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	waitDrained(st.DB(), 60*time.Second)
+	if n := rem.rejected.Load(); n > 0 {
+		add(row{"deliveries refused by the fake inboxes", fmt.Sprint(n), "", "", "0"})
+	}
+
+	// Signing costs about 1 ms per request (RSA-2048 private key), so the
+	// requests are signed before the clock starts: the phase then measures
+	// Hearth, not the load generator.
+	fmt.Fprintf(os.Stderr, "inbox ingest: signing %d activities first\n", o.signed)
+	signed, err := presign(o.signed, base+"/inbox", rem)
+	if err != nil {
+		return err
+	}
+	ingest := replay(o.concurrency, signed)
+	add(row{"inbox: signed activities accepted / s", fmt.Sprintf("%.0f (p50 %s, p99 %s, %d errors)", ingest.rps(), ms(ingest.pct(.5)), ms(ingest.pct(.99)), ingest.errors),
+		fmt.Sprintf("%.0f verif/s × 2 cores", verifies), fmt.Sprintf("%.0f %%", 100*ingest.rps()/(2*verifies)), "≥ 50 %"})
+	pending := unprocessed(st.DB())
+	t1 := time.Now()
+	for unprocessed(st.DB()) > 0 && time.Since(t1) < 2*time.Minute {
+		time.Sleep(50 * time.Millisecond)
+	}
+	processed := float64(ingest.requests) / (ingest.elapsed.Seconds() + time.Since(t1).Seconds())
+	add(row{"inbox worker: activities processed / s", fmt.Sprintf("%.0f (%d were waiting after the burst)", processed, pending), "", "", ""})
+	_, peak := memory(hearth.Process.Pid)
+	add(row{"RSS peak under this load", fmt.Sprintf("%.1f MiB", peak), "", "", ""})
+
+	fmt.Println()
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "| measure\t| value\t| reference (same run)\t| ratio\t| target\t|")
+	fmt.Fprintln(tw, "|---\t|---\t|---\t|---\t|---\t|")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| %s\t| %s\t|\n", r.name, r.value, r.reference, r.ratio, r.target)
+	}
+	return tw.Flush()
+}
+
+// seed creates the instance's database with an admin and n items.
+func seed(ctx context.Context, path string, n int) error {
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc, err := instance.New(instance.Options{Store: st})
+	if err != nil {
+		return err
+	}
+	g, err := svc.EnsureMainGroup(ctx, "village", "Bench village")
+	if err != nil {
+		return err
+	}
+	m, err := svc.CreateMemberDirect(ctx, instance.NewMemberInput{Handle: "bench", DisplayName: "Bench", Password: "bench password 123",
+		Roles: []instance.Role{instance.RoleAdmin}})
+	if err != nil {
+		return err
+	}
+	words := []string{"lift", "surgery", "shopping", "ladder", "soup", "garden", "dog", "walk", "prescription", "bread"}
+	cats := []string{"lifts", "shopping", "lending", "food", "dog walking"}
+	now := time.Now().UTC()
+	tx, err := st.DB().BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, category, area, visibility, state,
+		created_at, updated_at, expires_at, starts_at, ends_at, federated) VALUES (?, ?, ?, ?, ?, ?, 'Mill Lane', 'public', ?, ?, ?, ?, ?, ?, 1)`)
+	if err != nil {
+		return err
+	}
+	f := "2006-01-02T15:04:05.000Z07:00"
+	for i := 0; i < n; i++ {
+		kind := []string{"need", "offer", "action"}[i%3]
+		state := map[string]string{"need": "open", "offer": "open", "action": "scheduled"}[kind]
+		title := fmt.Sprintf("%s %s number %d", words[i%len(words)], words[(i/7)%len(words)], i)
+		if _, err := stmt.ExecContext(ctx, kind, g.ID, m.ID, title, "Some words about "+title, cats[i%len(cats)], state,
+			now.Format(f), now.Format(f), now.AddDate(0, 0, 14).Format(f), now.AddDate(0, 0, 3).Format(f), now.AddDate(0, 0, 3).Add(2*time.Hour).Format(f)); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// setFollowers makes the village group have n followers spread over the
+// fake remote's shared inboxes.
+func setFollowers(db *sql.DB, n, inboxes int, remote string) error {
+	if _, err := db.Exec(`DELETE FROM followers`); err != nil {
+		return err
+	}
+	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		shared := fmt.Sprintf("%s/inbox/%d", remote, i%inboxes)
+		if _, err := tx.Exec(`INSERT INTO followers (group_id, actor_id, host, inbox, shared_inbox, follow_id, created_at)
+			VALUES (1, ?, '127.0.0.1', ?, ?, ?, ?)`, fmt.Sprintf("%s/users/f%d", remote, i), shared, shared, fmt.Sprintf("%s/follows/%d", remote, i), now); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func postForm(c *http.Client, base, path string, form url.Values) (int, string) {
+	req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, ""
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Location")
+}
+
+// postNeeds posts n needs through the web form, one after another, and
+// keeps the Note id of the last.
+func postNeeds(c *http.Client, base string, n int, last *string) result {
+	r := result{}
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		code, loc := postForm(c, base, "/needs/new", url.Values{"title": {fmt.Sprintf("Bench need %d at %d", i, time.Now().UnixNano())},
+			"category": {"shopping"}, "area": {"Mill Lane"}, "visibility": {"public"}, "address": {"1 Bench Road"}})
+		if code != http.StatusSeeOther {
+			r.errors++
+			continue
+		}
+		r.lat = append(r.lat, time.Since(t0))
+		*last = base + loc
+	}
+	r.requests, r.elapsed = len(r.lat), time.Since(start)
+	return r
+}
+
+func unprocessed(db *sql.DB) int {
+	var n int
+	db.QueryRow(`SELECT count(*) FROM inbox_queue WHERE processed_at IS NULL`).Scan(&n)
+	return n
+}
+
+// waitDrained waits (bounded) until no event or delivery is pending.
+func waitDrained(db *sql.DB, limit time.Duration) {
+	start := time.Now()
+	for time.Since(start) < limit {
+		var events, deliveries int
+		db.QueryRow(`SELECT count(*) FROM fed_events WHERE processed_at IS NULL`).Scan(&events)
+		db.QueryRow(`SELECT count(*) FROM deliveries WHERE status = 'pending'`).Scan(&deliveries)
+		if events+deliveries == 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

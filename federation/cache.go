@@ -1,0 +1,209 @@
+package federation
+
+import (
+	"context"
+	"crypto/rsa"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"hearth/instance"
+	"hearth/instance/store"
+)
+
+// docCache keeps encoded actor and WebFinger documents for a short time.
+// One popular post brings hundreds of servers to fetch the same actor at
+// once; building it each time (a database query and go-fed's reflective
+// serializer) made those GETs cost ten times a plain handler. A group's
+// changed name or description shows after at most docTTL.
+type docCache struct {
+	mu sync.Mutex
+	m  map[string]cachedDoc
+}
+
+type cachedDoc struct {
+	status      int
+	contentType string
+	body        []byte
+	until       time.Time
+}
+
+const docTTL = 30 * time.Second
+
+func (c *docCache) get(key string, now time.Time) (cachedDoc, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.m[key]
+	if !ok || now.After(d.until) {
+		return cachedDoc{}, false
+	}
+	return d, true
+}
+
+func (c *docCache) put(key string, d cachedDoc) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10000 {
+		c.m = map[string]cachedDoc{}
+	}
+	c.m[key] = d
+}
+
+// cached serves a document from the cache, or builds it with fn (which
+// writes to a recorder) and caches a successful answer.
+func (f *Federation) cached(w http.ResponseWriter, r *http.Request, key string, fn func(http.ResponseWriter, *http.Request)) {
+	now := f.now()
+	if d, ok := f.docs.get(key, now); ok {
+		w.Header().Set("Content-Type", d.contentType)
+		w.Header().Set("Vary", "Accept")
+		w.WriteHeader(d.status)
+		_, _ = w.Write(d.body) // the client may have gone
+		return
+	}
+	rec := &recorder{header: http.Header{}, status: http.StatusOK}
+	fn(rec, r)
+	if rec.status == http.StatusOK {
+		f.docs.put(key, cachedDoc{status: rec.status, contentType: rec.header.Get("Content-Type"), body: rec.body, until: now.Add(docTTL)})
+	}
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.status)
+	_, _ = w.Write(rec.body)
+}
+
+type recorder struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) WriteHeader(s int)           { r.status = s }
+func (r *recorder) Write(b []byte) (int, error) { r.body = append(r.body, b...); return len(b), nil }
+
+// keyCache keeps parsed remote public keys in memory (the database row
+// is the durable copy).
+type keyCache struct {
+	mu sync.Mutex
+	m  map[string]cachedKey
+}
+
+type cachedKey struct {
+	actor *instance.RemoteActor
+	pub   *rsa.PublicKey
+}
+
+func (c *keyCache) get(keyID string, now time.Time) (cachedKey, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.m[keyID]
+	if !ok || now.Sub(k.actor.FetchedAt) >= actorCacheTTL {
+		return cachedKey{}, false
+	}
+	return k, true
+}
+
+func (c *keyCache) put(keyID string, k cachedKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10000 {
+		c.m = map[string]cachedKey{}
+	}
+	c.m[keyID] = k
+}
+
+// blockCache keeps the coordinators' domain and actor blocks in memory,
+// reloaded every few seconds (and at once after a block made here).
+type blockCache struct {
+	mu      sync.Mutex
+	loaded  time.Time
+	version uint64
+	domains []string
+	actors  map[string]bool
+}
+
+const blockTTL = 5 * time.Second
+
+func (f *Federation) blocks() ([]string, map[string]bool) {
+	b := &f.blockList
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	version := f.store.BlocksVersion()
+	if time.Since(b.loaded) < blockTTL && b.actors != nil && version == b.version {
+		return b.domains, b.actors
+	}
+	ctx := context.Background()
+	domains, err1 := f.store.BlockedDomains(ctx)
+	actors, err2 := f.store.BlockedActors(ctx)
+	if err1 != nil || err2 != nil {
+		f.log.Error("loading blocks", "err", err1, "err2", err2)
+		return b.domains, b.actors // keep the last known list
+	}
+	b.domains, b.actors, b.loaded, b.version = domains, map[string]bool{}, time.Now(), version
+	for _, a := range actors {
+		b.actors[a] = true
+	}
+	return b.domains, b.actors
+}
+
+// inboxBatcher commits inbound activities in groups: the first request to
+// arrive leads, waits a moment for others, and writes them all in one
+// transaction; every request returns only after its row is committed, so
+// a 202 still means "durably queued".
+type inboxBatcher struct {
+	mu       sync.Mutex
+	pending  []*queued
+	flushing bool
+	// inFlight counts inbox requests being handled: a lone request does
+	// not wait for company.
+	inFlight atomic.Int64
+}
+
+type queued struct {
+	row   store.InboxRow
+	fresh bool
+	done  chan error
+}
+
+func (f *Federation) enqueue(ctx context.Context, row store.InboxRow) (bool, error) {
+	q := &queued{row: row, done: make(chan error, 1)}
+	b := &f.batch
+	b.mu.Lock()
+	b.pending = append(b.pending, q)
+	lead := !b.flushing
+	if lead {
+		b.flushing = true
+	}
+	b.mu.Unlock()
+	if lead {
+		if b.inFlight.Load() > 1 {
+			time.Sleep(500 * time.Microsecond) // let concurrent requests join this batch
+		}
+		for {
+			b.mu.Lock()
+			batch := b.pending
+			b.pending = nil
+			if len(batch) == 0 {
+				b.flushing = false
+				b.mu.Unlock()
+				break
+			}
+			b.mu.Unlock()
+			rows := make([]*store.InboxRow, len(batch))
+			for i, x := range batch {
+				rows[i] = &x.row
+			}
+			fresh, err := f.store.EnqueueInboxBatch(context.WithoutCancel(ctx), rows, f.now())
+			for i, x := range batch {
+				if err == nil {
+					x.fresh = fresh[i]
+				}
+				x.done <- err
+			}
+		}
+	}
+	err := <-q.done
+	return q.fresh, err
+}

@@ -1,0 +1,44 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"hearth/instance"
+)
+
+// BenchmarkHomePage renders the home page (list, filters) for a visitor
+// and for a member with 10,000 items in the database.
+func BenchmarkHomePage(b *testing.B) {
+	h := newHarness(&testing.T{}, instance.RegistrationOpen)
+	h.member("ann")
+	db := h.store.DB()
+	tx, _ := db.Begin()
+	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	later := time.Now().UTC().AddDate(0, 0, 7).Format("2006-01-02T15:04:05.000Z07:00")
+	for i := 0; i < 10000; i++ {
+		kind := []string{"need", "offer", "action"}[i%3]
+		state := map[string]string{"need": "open", "offer": "open", "action": "scheduled"}[kind]
+		if _, err := tx.Exec(`INSERT INTO items (kind, group_id, author_id, title, description, category, area, visibility, state, created_at,
+			updated_at, expires_at, starts_at, ends_at) VALUES (?, 1, 1, ?, 'words', 'food', 'Mill Lane', 'public', ?, ?, ?, ?, ?, ?)`,
+			kind, fmt.Sprintf("Item %d about soup", i), state, now, now, later, later, later); err != nil {
+			b.Fatal(err)
+		}
+	}
+	tx.Commit()
+	for _, path := range []string{"/", "/?q=soup", "/?kind=need&category=food"} {
+		b.Run(path, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				req := httptest.NewRequest(http.MethodGet, path, nil)
+				rec := httptest.NewRecorder()
+				h.h.ServeHTTP(rec, req)
+				if rec.Code != 200 {
+					b.Fatal(rec.Code)
+				}
+			}
+		})
+	}
+}
