@@ -67,15 +67,9 @@ func (s *Service) LeaveAction(ctx context.Context, by *Member, actionID int64) e
 // CancelAction cancels a scheduled action with a reason; everyone coming
 // or waiting is told.
 func (s *Service) CancelAction(ctx context.Context, by *Member, actionID int64, reason string) error {
-	it, err := s.liveItem(ctx, actionID)
+	it, err := s.managed(ctx, by, KindAction, actionID)
 	if err != nil {
 		return err
-	}
-	if err := requireKind(it, KindAction); err != nil {
-		return err
-	}
-	if !s.CanManage(by, it) {
-		return ErrForbidden
 	}
 	reason, fe := cleanText(reason, textRule{field: "reason", required: true, max: MaxReason})
 	if fe != nil {

@@ -416,19 +416,9 @@ func (s *Service) Interests(ctx context.Context, viewer *Member, it *Item) ([]*I
 // AcceptHelp accepts one offer of help, which claims the need for that
 // helper. Of two acceptances racing, exactly one wins.
 func (s *Service) AcceptHelp(ctx context.Context, by *Member, needID, interestID int64) error {
-	it, err := s.liveItem(ctx, needID)
+	it, in, err := s.managedInterest(ctx, by, KindNeed, needID, interestID)
 	if err != nil {
 		return err
-	}
-	if err := requireKind(it, KindNeed); err != nil {
-		return err
-	}
-	if !s.CanManage(by, it) {
-		return ErrForbidden
-	}
-	in, err := s.store.InterestByID(ctx, interestID)
-	if err != nil || in.ItemID != it.ID {
-		return ErrNotFound
 	}
 	helper, err := s.store.MemberByID(ctx, in.MemberID)
 	if err != nil {
@@ -516,6 +506,34 @@ func (s *Service) RenewNeed(ctx context.Context, by *Member, needID int64) error
 	return s.transition(ctx, it, from, ch, "need.state_changed")
 }
 
+// managed loads a live item of the given kind that by may manage.
+func (s *Service) managed(ctx context.Context, by *Member, kind Kind, id int64) (*Item, error) {
+	it, err := s.liveItem(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireKind(it, kind); err != nil {
+		return nil, err
+	}
+	if !s.CanManage(by, it) {
+		return nil, ErrForbidden
+	}
+	return it, nil
+}
+
+// managedInterest loads a managed item and one interest in it.
+func (s *Service) managedInterest(ctx context.Context, by *Member, kind Kind, id, interestID int64) (*Item, *Interest, error) {
+	it, err := s.managed(ctx, by, kind, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	in, err := s.store.InterestByID(ctx, interestID)
+	if err != nil || in.ItemID != it.ID {
+		return nil, nil, ErrNotFound
+	}
+	return it, in, nil
+}
+
 // ReasonExpired marks needs closed by expiry.
 const ReasonExpired = "expired"
 
@@ -562,19 +580,9 @@ func (s *Service) WantOffer(ctx context.Context, by *Member, offerID int64, mess
 
 // GiveOffer: the offerer chooses who gets it.
 func (s *Service) GiveOffer(ctx context.Context, by *Member, offerID, interestID int64) error {
-	it, err := s.liveItem(ctx, offerID)
+	it, in, err := s.managedInterest(ctx, by, KindOffer, offerID, interestID)
 	if err != nil {
 		return err
-	}
-	if err := requireKind(it, KindOffer); err != nil {
-		return err
-	}
-	if !s.CanManage(by, it) {
-		return ErrForbidden
-	}
-	in, err := s.store.InterestByID(ctx, interestID)
-	if err != nil || in.ItemID != it.ID {
-		return ErrNotFound
 	}
 	return s.transition(ctx, it, []ItemState{StateOpen}, ItemChange{State: StateTaken, SetTaken: true, TakenBy: in.MemberID,
 		Notify: []Notification{{MemberID: in.MemberID, ItemID: it.ID, Code: "note.offer_given"}}}, "offer.not_open")
@@ -582,15 +590,9 @@ func (s *Service) GiveOffer(ctx context.Context, by *Member, offerID, interestID
 
 // CloseOffer ends an offer (given, or withdrawn).
 func (s *Service) CloseOffer(ctx context.Context, by *Member, offerID int64) error {
-	it, err := s.liveItem(ctx, offerID)
+	it, err := s.managed(ctx, by, KindOffer, offerID)
 	if err != nil {
 		return err
-	}
-	if err := requireKind(it, KindOffer); err != nil {
-		return err
-	}
-	if !s.CanManage(by, it) {
-		return ErrForbidden
 	}
 	return s.transition(ctx, it, []ItemState{StateOpen, StateTaken}, ItemChange{State: StateClosed, SetTaken: true, TakenBy: it.TakenBy},
 		"offer.state_changed")

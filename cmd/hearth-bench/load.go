@@ -41,45 +41,14 @@ func newClient(conns int) *http.Client {
 
 // hammer runs req on conc workers for d (bounded by time) and measures.
 func hammer(conc int, d time.Duration, req func(c *http.Client, i int64) (*http.Request, error)) result {
-	c := newClient(conc)
-	var n, errs atomic.Int64
-	var mu sync.Mutex
-	var lats []time.Duration
 	deadline := time.Now().Add(d)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := 0; w < conc; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var local []time.Duration
-			for time.Now().Before(deadline) {
-				i := n.Add(1)
-				rq, err := req(c, i)
-				if err != nil {
-					errs.Add(1)
-					continue
-				}
-				t0 := time.Now()
-				resp, err := c.Do(rq)
-				if err != nil {
-					errs.Add(1)
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode >= 400 {
-					errs.Add(1)
-				}
-				local = append(local, time.Since(t0))
-			}
-			mu.Lock()
-			lats = append(lats, local...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return result{requests: len(lats), errors: int(errs.Load()), elapsed: time.Since(start), lat: lats}
+	var n atomic.Int64
+	return hammerN(conc, func(c *http.Client) (*http.Request, error) {
+		if time.Now().After(deadline) {
+			return nil, errDone
+		}
+		return req(c, n.Add(1))
+	})
 }
 
 // sequential makes n requests one after another and measures latency.
@@ -186,7 +155,7 @@ var errDone = fmt.Errorf("done")
 
 // hammerN sends requests on conc workers until next reports errDone (a
 // bounded count) and measures.
-func hammerN(conc, n int, next func(c *http.Client) (*http.Request, error)) result {
+func hammerN(conc int, next func(c *http.Client) (*http.Request, error)) result {
 	c := newClient(conc)
 	var errs atomic.Int64
 	var mu sync.Mutex

@@ -259,7 +259,7 @@ func presign(n int, inbox string, r *remote) ([]signedRequest, error) {
 func replay(conc int, reqs []signedRequest) result {
 	var next atomic.Int64
 	i := func() int { return int(next.Add(1) - 1) }
-	return hammerN(conc, len(reqs), func(c *http.Client) (*http.Request, error) {
+	return hammerN(conc, func(c *http.Client) (*http.Request, error) {
 		k := i()
 		if k >= len(reqs) {
 			return nil, errDone
