@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,4 +132,38 @@ func BenchmarkDeliverBatch(b *testing.B) {
 			b.Fatalf("%d %v", got, err)
 		}
 	}
+}
+
+// BenchmarkInboxParallel: the inbox under concurrent load (group commit
+// at work), requests signed before the timer starts.
+func BenchmarkInboxParallel(b *testing.B) {
+	t := &testing.T{}
+	n := newNode(t, func(o *Options) { o.InboundPerHost = 1 << 30 })
+	r := fedtest.New(t, "alice")
+	r.Send("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "warm"), fedtest.SendOptions{})
+	type pre struct {
+		body []byte
+		req  *http.Request
+	}
+	reqs := make([]pre, b.N)
+	for i := range reqs {
+		body, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": fmt.Sprintf("%s#p-%d", r.Actor("alice"), i),
+			"type": "Like", "actor": r.Actor("alice"), "object": n.group()})
+		reqs[i] = pre{body, r.SignedRequest("alice", n.url+"/inbox", body)}
+	}
+	var next atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			p := reqs[next.Add(1)-1]
+			req := httptest.NewRequest(http.MethodPost, "/inbox", bytes.NewReader(p.body))
+			req.Header, req.Host = p.req.Header, p.req.Host
+			rec := httptest.NewRecorder()
+			n.fed.ServeHTTP(rec, req)
+			if rec.Code != http.StatusAccepted {
+				b.Errorf("status %d", rec.Code)
+			}
+		}
+	})
 }
