@@ -100,6 +100,7 @@ type ModerationStore interface {
 	BlockActor(ctx context.Context, actor, reason string, by int64, now time.Time, log *ModLog) error
 	BlockedDomains(ctx context.Context) ([]string, error)
 	ModerationLog(ctx context.Context, limit int) ([]*ModLog, error)
+	LogModeration(ctx context.Context, log *ModLog) error
 
 	AddVerification(ctx context.Context, v *Verification, now time.Time, log *ModLog) error
 	RevokeVerification(ctx context.Context, id int64, reason string, now time.Time, log *ModLog) error
@@ -175,6 +176,11 @@ func (s *Service) FileReport(ctx context.Context, by *Member, in ReportInput) (*
 			return nil, err
 		}
 		r.MemberID = in.ID
+	case "remote_actor":
+		if !strings.HasPrefix(in.RemoteActor, "https://") && !strings.HasPrefix(in.RemoteActor, "http://") {
+			return nil, problem(ErrInvalid, "report.unknown_subject")
+		}
+		r.RemoteActor, r.Forward = in.RemoteActor, in.Forward
 	default:
 		return nil, problem(ErrInvalid, "report.unknown_subject")
 	}
@@ -342,6 +348,20 @@ func (s *Service) Moderate(ctx context.Context, by *Member, a ModerationAction) 
 		err = s.store.ReleaseResponse(ctx, a.ID, now, s.modLog(by, "release held reply", fmt.Sprintf("reply %d", a.ID), reason, a.ReportID))
 	case "remove_response":
 		err = s.store.ModerateResponse(ctx, a.ID, by.ID, now, s.modLog(by, "remove reply", fmt.Sprintf("reply %d", a.ID), reason, a.ReportID))
+	case "remove":
+		if reason == "" {
+			return &FieldError{Field: "reason", Code: "err.reason_needed"}
+		}
+		m, err2 := s.store.MemberByID(ctx, a.ID)
+		if err2 != nil {
+			return err2
+		}
+		if m.ID == by.ID || (m.IsAdmin() && !by.IsAdmin()) {
+			return ErrForbidden
+		}
+		if err = s.store.DeleteAccount(ctx, m.ID, now); err == nil {
+			err = s.store.LogModeration(ctx, s.modLog(by, "remove member", "@"+m.Handle, reason, a.ReportID))
+		}
 	case "warn", "suspend":
 		if reason == "" {
 			return &FieldError{Field: "reason", Code: "err.reason_needed"}

@@ -81,6 +81,23 @@ func TestReportsQueueAndLog(t *testing.T) {
 	if _, _, err := f.svc.Login(ctx, "dan", goodPassword, "1.1.1.1"); err == nil {
 		t.Error("a suspended member logged in")
 	}
+	// Removing a member deletes their account and logs it.
+	eve := f.member(t, "eve")
+	f.need(t, eve, "food")
+	if err := f.svc.Moderate(ctx, coord, instance.ModerationAction{Action: "remove", ID: eve.ID, Reason: "Spam account"}); err != nil {
+		t.Fatal(err)
+	}
+	if gone, _ := f.svc.MemberByID(ctx, eve.ID); gone.DisplayName != "Deleted member" {
+		t.Errorf("removed member kept: %+v", gone)
+	}
+	if log, _ := f.svc.ModerationLog(ctx, coord); log[0].Action != "remove member" || log[0].Reason != "Spam account" {
+		t.Errorf("removal not logged: %+v", log[0])
+	}
+	// A remote account can be reported directly.
+	if r, err := f.svc.FileReport(ctx, ann, instance.ReportInput{Subject: "remote_actor", RemoteActor: "https://spam.example/users/x",
+		Category: "spam", Forward: true}); err != nil || !r.Forward || r.RemoteActor != "https://spam.example/users/x" {
+		t.Errorf("remote actor report: %+v %v", r, err)
+	}
 	// Blocking a domain needs a real domain name.
 	if err := f.svc.Moderate(ctx, coord, instance.ModerationAction{Action: "block_domain", Target: "not a domain"}); instance.Fields(err)["target"] == nil {
 		t.Errorf("bad domain: %v", err)

@@ -29,6 +29,7 @@ type reportPage struct {
 	formPage
 	Subject    string
 	ID         int64
+	Actor      string
 	Remote     bool
 	Categories []option
 }
@@ -40,9 +41,12 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 		q = r.PostForm
 	}
 	id, _ := strconv.ParseInt(q.Get("id"), 10, 64)
-	p := &reportPage{formPage: formPage{page: s.pageBase(r, "report.title"), Form: newForm(r)}, Subject: q.Get("subject"), ID: id}
+	p := &reportPage{formPage: formPage{page: s.pageBase(r, "report.title"), Form: newForm(r)}, Subject: q.Get("subject"), ID: id,
+		Actor: q.Get("actor")}
 	switch p.Subject {
 	case "item", "response", "member":
+	case "remote_actor":
+		p.Remote = true
 	default:
 		return instance.ErrNotFound
 	}
@@ -59,8 +63,9 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 	if r.Method == http.MethodGet {
 		return s.render(w, r, http.StatusOK, "report", p)
 	}
-	_, err := s.svc.FileReport(r.Context(), viewerFrom(r), instance.ReportInput{Subject: p.Subject, ID: id, Category: r.PostForm.Get("category"),
-		Details: r.PostForm.Get("details"), Forward: r.PostForm.Get("forward") != ""})
+	_, err := s.svc.FileReport(r.Context(), viewerFrom(r), instance.ReportInput{Subject: p.Subject, ID: id, RemoteActor: p.Actor,
+		Category: r.PostForm.Get("category"),
+		Details:  r.PostForm.Get("details"), Forward: r.PostForm.Get("forward") != ""})
 	if err == nil {
 		return s.redirect(w, r, "/", "flash.reported")
 	}

@@ -414,6 +414,11 @@ func (s *Store) ActorBlocked(ctx context.Context, actor string) (bool, error) {
 	return n > 0, err
 }
 
+// LogModeration implements instance.Store.
+func (s *Store) LogModeration(ctx context.Context, log *instance.ModLog) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { return writeLog(ctx, tx, log) })
+}
+
 // ModerationLog implements instance.Store.
 func (s *Store) ModerationLog(ctx context.Context, limit int) ([]*instance.ModLog, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT l.id, COALESCE(l.actor_id, 0), COALESCE(m.display_name, 'command line'), l.action, l.subject,
