@@ -35,13 +35,17 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A blocked domain is refused before any key fetch (GoToSocial does so).
-	if keyID := signatureParams(r.Header.Get("Signature"))["keyid"]; keyID != "" {
+	keyID := signatureParams(r.Header.Get("Signature"))["keyid"]
+	if in, ok := parseSignatureInput(r.Header.Get("Signature-Input")); ok {
+		keyID = in.params["keyid"]
+	}
+	if keyID != "" {
 		if u, err := url.Parse(keyID); err == nil && f.blockedHost(u.Hostname()) {
 			f.refuse(w, r, http.StatusForbidden, "blocked domain "+u.Hostname())
 			return
 		}
 	}
-	check, err := checkSignatureHeaders(r, body, f.window, f.now())
+	check, err := f.checkSignature(r, body)
 	if err != nil {
 		f.refuse(w, r, http.StatusUnauthorized, err.Error())
 		return
@@ -98,6 +102,15 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
+// checkSignature picks the scheme: RFC 9421 when Signature-Input is
+// present, draft-cavage otherwise.
+func (f *Federation) checkSignature(r *http.Request, body []byte) (*sigCheck, error) {
+	if r.Header.Get("Signature-Input") != "" {
+		return checkRFC9421(r, body, f.uris.base, f.window, f.now())
+	}
+	return checkSignatureHeaders(r, body, f.window, f.now())
+}
+
 // verifyKey checks the signature with the signer's key, refetching the key
 // once if the cached one fails (the actor may have rotated it).
 func (f *Federation) verifyKey(ctx context.Context, check *sigCheck) (*instance.RemoteActor, error) {
@@ -130,7 +143,7 @@ func (f *Federation) refuse(w http.ResponseWriter, r *http.Request, status int, 
 // signedByFollower reports whether a GET carries a valid signature from a
 // follower of the group (for followers-only objects).
 func (f *Federation) signedByFollower(r *http.Request, groupID int64) bool {
-	check, err := checkSignatureHeaders(r, nil, f.window, f.now())
+	check, err := f.checkSignature(r, nil)
 	if err != nil {
 		return false
 	}

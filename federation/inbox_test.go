@@ -227,3 +227,28 @@ func TestOutgoingClientRefusesPrivateAddresses(t *testing.T) {
 		t.Error("fetched an actor on loopback")
 	}
 }
+
+// RFC 9421 signatures are accepted (so Fedify and Mastodon 4.5+ need no
+// fallback), with the same rules: digest of the exact body, a fresh
+// creation time, and the key owner as the actor.
+func TestRFC9421Signatures(t *testing.T) {
+	n := newNode(t)
+	r := fedtest.New(t, "alice", "bob")
+	now := time.Now()
+	if resp := r.SendRFC9421("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "9421"), now, false); resp.StatusCode != 202 {
+		t.Fatalf("RFC 9421 follow: %d", resp.StatusCode)
+	}
+	n.settle()
+	if followers(t, n) != 1 || len(r.OfType("Accept")) != 1 {
+		t.Errorf("followers %d, accepts %d", followers(t, n), len(r.OfType("Accept")))
+	}
+	for name, resp := range map[string]*http.Response{
+		"tampered body": r.SendRFC9421("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "t"), now, true),
+		"stale":         r.SendRFC9421("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "s"), now.Add(-2*time.Hour), false),
+		"wrong actor":   r.SendRFC9421("bob", n.url+"/inbox", followOf(r, "alice", n.group(), "w"), now, false),
+	} {
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s: %d, want 401", name, resp.StatusCode)
+		}
+	}
+}

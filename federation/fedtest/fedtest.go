@@ -9,6 +9,7 @@ package fedtest
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -384,4 +385,44 @@ func (r *Remote) SignedRequest(user, inbox string, body []byte) *http.Request {
 	req.Header.Set("Content-Type", "application/activity+json")
 	r.sign(req, body, user, SendOptions{})
 	return req
+}
+
+// SendRFC9421 POSTs an activity signed with an RFC 9421 HTTP Message
+// Signature (rsa-v1_5-sha256, covering @method, @target-uri, @authority
+// and content-digest), as Fedify and Mastodon 4.5+ send them. created
+// shifts the creation time; tamper changes the body after signing.
+func (r *Remote) SendRFC9421(user, inbox string, activity any, created time.Time, tamper bool) *http.Response {
+	r.t.Helper()
+	body, _ := json.Marshal(activity)
+	req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/activity+json")
+	sum := sha256.Sum256(body)
+	req.Header.Set("Content-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum[:])+":")
+	params := fmt.Sprintf(`("@method" "@target-uri" "@authority" "content-digest");created=%d;keyid="%s";alg="rsa-v1_5-sha256"`,
+		created.Unix(), r.KeyID(user))
+	base := strings.Join([]string{
+		`"@method": POST`,
+		`"@target-uri": ` + inbox,
+		`"@authority": ` + req.URL.Host,
+		`"content-digest": ` + req.Header.Get("Content-Digest"),
+		`"@signature-params": ` + params,
+	}, "\n")
+	h := sha256.Sum256([]byte(base))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, r.keys[user], crypto.SHA256, h[:])
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	req.Header.Set("Signature-Input", "sig1="+params)
+	req.Header.Set("Signature", "sig1=:"+base64.StdEncoding.EncodeToString(sig)+":")
+	if tamper {
+		tampered := bytes.Replace(body, []byte(`"`), []byte(`" `), 1)
+		req.Body = io.NopCloser(bytes.NewReader(tampered))
+		req.ContentLength = int64(len(tampered))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
 }

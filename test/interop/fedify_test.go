@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -156,5 +157,10 @@ func TestFedifyPeer(t *testing.T) {
 
 	if _, errs := p.received(); len(errs) > 0 {
 		t.Errorf("the peer reported errors: %v", errs)
+	}
+	// Fedify signs with RFC 9421 first; Hearth accepts it, so nothing of
+	// the peer's should have been refused (no draft-cavage fallback).
+	if log, _ := os.ReadFile(h.log); strings.Contains(string(log), "inbound request refused") {
+		t.Errorf("Hearth refused some of the peer's requests:\n%s", tail(string(log), 3000))
 	}
 }
