@@ -94,6 +94,11 @@ func get(url string) func(*http.Client, int64) (*http.Request, error) {
 func serveBare(addr string) {
 	body := []byte(`{"subject":"acct:village@127.0.0.1","links":[{"rel":"self","type":"application/activity+json","href":"http://127.0.0.1/groups/village"}]}`)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			io.Copy(io.Discard, r.Body) // the POST reference reads the body and answers 202
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(body)
 	})
