@@ -223,15 +223,36 @@ func (s *Store) NextInbox(ctx context.Context, limit int) ([]*InboxActivity, err
 	return out, rows.Err()
 }
 
-// FinishInbox marks an inbound activity processed (errText records why it
-// failed; failed ones are retried a few times by the worker first).
-func (s *Store) FinishInbox(ctx context.Context, id int64, done bool, errText string, now time.Time) error {
-	if done {
-		_, err := s.db.ExecContext(ctx, `UPDATE inbox_queue SET processed_at = ?, error = ?, attempts = attempts + 1 WHERE id = ?`, ts(now), errText, id)
-		return err
+// InboxResult is how handling one queued inbound activity went: Done
+// marks it processed, Err (empty on success) records why it failed.
+type InboxResult struct {
+	ID   int64
+	Done bool
+	Err  string
+}
+
+// FinishInbox records the results of a batch of inbound activities in one
+// transaction: one write instead of one per activity, which matters when
+// a burst of activities is being ingested at the same time. Activities
+// that are not Done keep their place in the queue and are retried.
+func (s *Store) FinishInbox(ctx context.Context, results []InboxResult, now time.Time) error {
+	if len(results) == 0 {
+		return nil
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE inbox_queue SET error = ?, attempts = attempts + 1 WHERE id = ?`, errText, id)
-	return err
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE inbox_queue SET processed_at = CASE WHEN ?1 THEN ?2 END,
+			error = ?3, attempts = attempts + 1 WHERE id = ?4`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, r := range results {
+			if _, err := stmt.ExecContext(ctx, r.Done, ts(now), r.Err, r.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // FedEvent is one change waiting to be federated.

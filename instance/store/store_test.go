@@ -251,3 +251,50 @@ func TestStatusTransitionsEndSessions(t *testing.T) {
 		t.Errorf("session survived suspension: %v", err)
 	}
 }
+
+func TestInboxQueueBatchAndRetry(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	rows := []*InboxRow{
+		{ActivityID: "https://a.example/1", Actor: "https://a.example/u", Type: "Create", Body: []byte(`{}`)},
+		{ActivityID: "https://a.example/2", Actor: "https://a.example/u", Type: "Follow", Body: []byte(`{}`)},
+		{ActivityID: "https://a.example/3", Actor: "https://a.example/u", Type: "Undo", Body: []byte(`{}`)},
+		{ActivityID: "https://a.example/1", Actor: "https://a.example/u", Type: "Create", Body: []byte(`{}`)}, // a redelivery
+	}
+	fresh, err := s.EnqueueInboxBatch(ctx, rows, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []bool{true, true, true, false}; len(fresh) != 4 || fresh[0] != want[0] || fresh[1] != want[1] || fresh[2] != want[2] || fresh[3] != want[3] {
+		t.Fatalf("fresh = %v, want %v", fresh, want)
+	}
+	list, err := s.NextInbox(ctx, 10)
+	if err != nil || len(list) != 3 {
+		t.Fatalf("NextInbox = %d, %v; want 3 queued", len(list), err)
+	}
+	// The first succeeds, the second fails and will be retried, the third
+	// fails for the last time.
+	err = s.FinishInbox(ctx, []InboxResult{
+		{ID: list[0].ID, Done: true},
+		{ID: list[1].ID, Err: "remote actor unreachable"},
+		{ID: list[2].ID, Done: true, Err: "gave up"},
+	}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.NextInbox(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again) != 1 || again[0].ActivityID != "https://a.example/2" || again[0].Attempts != 1 {
+		t.Fatalf("after the batch: %+v, want only activity 2 with one attempt", again)
+	}
+	var errText string
+	var processed *string
+	if err := s.db.QueryRowContext(ctx, `SELECT error, processed_at FROM inbox_queue WHERE id = ?`, list[2].ID).Scan(&errText, &processed); err != nil {
+		t.Fatal(err)
+	}
+	if errText != "gave up" || processed == nil {
+		t.Errorf("activity 3: error %q, processed %v; want the error kept and the row finished", errText, processed)
+	}
+}
