@@ -40,20 +40,7 @@ func scanFollowing(row scanner) (*instance.Following, error) {
 
 // ListFollowing implements instance.Store.
 func (s *Store) ListFollowing(ctx context.Context, groupID int64) ([]*instance.Following, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+followingColumns+` FROM following WHERE group_id = ? AND state <> 'removing' ORDER BY id`, groupID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*instance.Following
-	for rows.Next() {
-		f, err := scanFollowing(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanFollowing, `SELECT `+followingColumns+` FROM following WHERE group_id = ? AND state <> 'removing' ORDER BY id`, groupID)
 }
 
 // FollowingByID returns one follow of a remote actor.
@@ -64,20 +51,7 @@ func (s *Store) FollowingByID(ctx context.Context, id int64) (*instance.Followin
 
 // FollowingByActor lists our follows of a remote actor (any group).
 func (s *Store) FollowingByActor(ctx context.Context, actorID string) ([]*instance.Following, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+followingColumns+` FROM following WHERE actor_id = ?`, actorID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*instance.Following
-	for rows.Next() {
-		f, err := scanFollowing(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanFollowing, `SELECT `+followingColumns+` FROM following WHERE actor_id = ?`, actorID)
 }
 
 // RemoveFollowing implements instance.Store: the row is marked and the
@@ -127,20 +101,7 @@ func scanRemoteItem(row scanner) (*instance.RemoteItem, error) {
 
 // ListRemoteItems implements instance.Store.
 func (s *Store) ListRemoteItems(ctx context.Context, limit int) ([]*instance.RemoteItem, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+remoteItemColumns+` FROM remote_items WHERE deleted_at IS NULL ORDER BY id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*instance.RemoteItem
-	for rows.Next() {
-		it, err := scanRemoteItem(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, it)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanRemoteItem, `SELECT `+remoteItemColumns+` FROM remote_items WHERE deleted_at IS NULL ORDER BY id DESC LIMIT ?`, limit)
 }
 
 // RemoteItemByID implements instance.Store.

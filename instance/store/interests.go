@@ -45,21 +45,8 @@ func (s *Store) InterestByID(ctx context.Context, id int64) (*instance.Interest,
 
 // ListInterests implements instance.Store.
 func (s *Store) ListInterests(ctx context.Context, itemID int64) ([]*instance.Interest, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+interestColumns+` FROM interests n JOIN members m ON m.id = n.member_id
+	return queryAll(ctx, s.db, scanInterest, `SELECT `+interestColumns+` FROM interests n JOIN members m ON m.id = n.member_id
 		WHERE n.item_id = ? ORDER BY n.id`, itemID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*instance.Interest
-	for rows.Next() {
-		in, err := scanInterest(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, in)
-	}
-	return out, rows.Err()
 }
 
 // JoinAction implements instance.Store. The immediate transaction holds the
@@ -247,19 +234,6 @@ func (s *Store) ResponseByID(ctx context.Context, id int64) (*instance.Response,
 
 // ListResponses implements instance.Store.
 func (s *Store) ListResponses(ctx context.Context, itemID int64) ([]*instance.Response, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+responseColumns+` FROM responses r LEFT JOIN members m ON m.id = r.author_id
+	return queryAll(ctx, s.db, scanResponse, `SELECT `+responseColumns+` FROM responses r LEFT JOIN members m ON m.id = r.author_id
 		WHERE r.item_id = ? ORDER BY r.id`, itemID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*instance.Response
-	for rows.Next() {
-		r, err := scanResponse(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }

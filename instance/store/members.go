@@ -281,21 +281,8 @@ func scanInvite(row scanner) (*instance.Invite, error) {
 
 // ListInvites implements instance.Store.
 func (s *Store) ListInvites(ctx context.Context, now time.Time) ([]*instance.Invite, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+inviteColumns+` FROM invites
+	return queryAll(ctx, s.db, scanInvite, `SELECT `+inviteColumns+` FROM invites
 		WHERE used_by IS NULL AND expires_at > ? ORDER BY created_at DESC`, ts(now))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*instance.Invite
-	for rows.Next() {
-		inv, err := scanInvite(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, inv)
-	}
-	return out, rows.Err()
 }
 
 // InviteByCode implements instance.Store.
@@ -310,4 +297,27 @@ func (s *Store) InviteByCode(ctx context.Context, code string) (*instance.Invite
 // SetHelperFriend implements instance.Store.
 func (s *Store) SetHelperFriend(ctx context.Context, memberID int64, on bool) error {
 	return s.execOne(ctx, `UPDATE members SET helper_friend = ? WHERE id = ?`, on, memberID)
+}
+
+// querier is what queryAll needs: a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryAll runs a query and scans every row with scan.
+func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

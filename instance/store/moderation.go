@@ -65,20 +65,7 @@ func scanReport(row scanner) (*instance.Report, error) {
 
 // ListReports implements instance.Store.
 func (s *Store) ListReports(ctx context.Context, status string) ([]*instance.Report, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+reportColumns+reportFrom+` WHERE r.status = ? ORDER BY r.id`, status)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*instance.Report
-	for rows.Next() {
-		r, err := scanReport(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanReport, `SELECT `+reportColumns+reportFrom+` WHERE r.status = ? ORDER BY r.id`, status)
 }
 
 // ReportByID implements instance.Store.
@@ -166,39 +153,13 @@ func (s *Store) ReleaseResponse(ctx context.Context, id int64, now time.Time, lo
 
 // HeldItems implements instance.Store.
 func (s *Store) HeldItems(ctx context.Context) ([]*instance.Item, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+itemColumns+itemFrom+` WHERE i.held = 1 AND i.deleted_at IS NULL ORDER BY i.id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*instance.Item
-	for rows.Next() {
-		it, err := scanItem(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, it)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanItem, `SELECT `+itemColumns+itemFrom+` WHERE i.held = 1 AND i.deleted_at IS NULL ORDER BY i.id`)
 }
 
 // HeldResponses implements instance.Store.
 func (s *Store) HeldResponses(ctx context.Context) ([]*instance.Response, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+responseColumns+` FROM responses r LEFT JOIN members m ON m.id = r.author_id
+	return queryAll(ctx, s.db, scanResponse, `SELECT `+responseColumns+` FROM responses r LEFT JOIN members m ON m.id = r.author_id
 		WHERE r.held = 1 AND r.deleted_at IS NULL ORDER BY r.id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*instance.Response
-	for rows.Next() {
-		r, err := scanResponse(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }
 
 // ModerateResponse implements instance.Store.

@@ -116,21 +116,8 @@ func scanConcern(row scanner) (*instance.Concern, error) {
 
 // Concerns implements instance.Store.
 func (s *Store) Concerns(ctx context.Context) ([]*instance.Concern, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+concernColumns+` FROM concerns c LEFT JOIN members m ON m.id = c.reporter_id
+	return queryAll(ctx, s.db, scanConcern, `SELECT `+concernColumns+` FROM concerns c LEFT JOIN members m ON m.id = c.reporter_id
 		ORDER BY c.status DESC, c.id DESC`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*instance.Concern
-	for rows.Next() {
-		c, err := scanConcern(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }
 
 // ConcernByID implements instance.Store.
