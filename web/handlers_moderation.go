@@ -2,7 +2,9 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/gorilla/mux"
@@ -79,6 +81,13 @@ type moderationPage struct {
 	formPage
 	Queue   *instance.ModerationQueue
 	Actions []string
+	// A report's own form that failed: its error and what was typed go
+	// beside that report's reason field, not on the block-a-server form
+	// further down (both forms have a "reason").
+	FailedReport int64
+	ReportError  string
+	ReportReason string
+	ReportAction string
 }
 
 // moderation is the coordinators' queue: open reports, held posts and
@@ -101,6 +110,9 @@ func (s *Server) moderation(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		status = http.StatusUnprocessableEntity
+		if report != 0 {
+			p.reportFailed(report)
+		}
 	}
 	q, err := s.svc.Queue(r.Context(), by)
 	if err != nil {
@@ -108,6 +120,30 @@ func (s *Server) moderation(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.Queue = q
 	return s.render(w, r, status, "moderation", p)
+}
+
+// reportFailed moves a failed report action's error from the shared form
+// state to that report's card.
+func (p *moderationPage) reportFailed(report int64) {
+	p.FailedReport = report
+	p.ReportReason = p.Form.Values.Get("reason")
+	p.ReportAction = p.Form.Values.Get("action")
+	if fe, ok := p.Form.Errs["reason"]; ok {
+		p.ReportError = p.T(fe.Code, fe.Args...)
+	}
+	id := fmt.Sprintf("reason-%d", report)
+	for i := range p.Errors {
+		if p.Errors[i].ID == "f-reason" {
+			p.Errors[i].ID = id
+		}
+	}
+	p.Form = form{Values: url.Values{}, Errs: map[string]*instance.FieldError{}}
+}
+
+// Chosen reports whether action was the one picked on a report's form
+// that failed, so the form comes back as it was sent.
+func (p *moderationPage) Chosen(report int64, action string) bool {
+	return report == p.FailedReport && action == p.ReportAction
 }
 
 type modLogPage struct {

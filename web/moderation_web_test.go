@@ -43,7 +43,13 @@ func TestReportAndModerationPages(t *testing.T) {
 	if r.status != http.StatusUnprocessableEntity {
 		t.Fatalf("hide without reason: %d", r.status)
 	}
-	mustContain(t, r.body, "Please say why.")
+	// The error goes beside this report's reason, the summary links there,
+	// and the action picked comes back; the block-a-server form further
+	// down (which also has a "reason") stays clean.
+	mustContain(t, r.body, "Please say why.", `id="reason-`+report+`-error"`, `href="#reason-`+report+`"`,
+		`aria-describedby="reason-`+report+`-hint reason-`+report+`-error" aria-invalid="true"`, `<option value="hide" selected>`)
+	mustNotContain(t, r.body, `id="f-reason-error"`)
+	checkPage(t, "/admin/moderation (a report's action failed)", r, cssSize(t))
 	r = cora.post("/admin/moderation", url.Values{"report": {report}, "id": {id}, "action": {"hide"}, "reason": {"Advertising is not allowed"}})
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("hide: %d", r.status)
