@@ -574,7 +574,7 @@ func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberI
 	if by != nil && to == StatusSuspended && target.IsAdmin() && !by.IsAdmin() {
 		return ErrForbidden
 	}
-	if err := s.store.SetStatus(ctx, memberID, from, to); err != nil {
+	if err := s.store.SetStatus(ctx, memberID, from, to, s.now()); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return problem(ErrConflict, "members.state_changed")
 		}

@@ -32,7 +32,7 @@ type Store interface {
 	// SetStatus moves a member from one of the statuses in from to to; any
 	// other current status gives ErrConflict. Leaving StatusActive ends every
 	// session; becoming active joins the main group.
-	SetStatus(ctx context.Context, id int64, from []Status, to Status) error
+	SetStatus(ctx context.Context, id int64, from []Status, to Status, now time.Time) error
 
 	CreateSession(ctx context.Context, tokenHash string, memberID int64, now, expires time.Time) error
 	// SessionMember returns the active member behind a live session.

@@ -206,7 +206,7 @@ func (s *Store) SetRoles(ctx context.Context, id int64, roles []instance.Role) e
 }
 
 // SetStatus implements instance.Store.
-func (s *Store) SetStatus(ctx context.Context, id int64, from []instance.Status, to instance.Status) error {
+func (s *Store) SetStatus(ctx context.Context, id int64, from []instance.Status, to instance.Status, now time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var current string
 		if err := tx.QueryRowContext(ctx, `SELECT status FROM members WHERE id = ?`, id).Scan(&current); err != nil {
@@ -226,7 +226,7 @@ func (s *Store) SetStatus(ctx context.Context, id int64, from []instance.Status,
 			_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE member_id = ?`, id)
 			return err
 		}
-		return joinMainGroup(ctx, tx, id, time.Now())
+		return joinMainGroup(ctx, tx, id, now)
 	})
 }
 

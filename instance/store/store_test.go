@@ -241,10 +241,10 @@ func TestStatusTransitionsEndSessions(t *testing.T) {
 	if _, err := s.SessionMember(ctx, "h1", t0.Add(2*time.Hour)); !errors.Is(err, instance.ErrNotFound) {
 		t.Errorf("expired session still works: %v", err)
 	}
-	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusPending}, instance.StatusRejected); !errors.Is(err, instance.ErrConflict) {
+	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusPending}, instance.StatusRejected, t0); !errors.Is(err, instance.ErrConflict) {
 		t.Errorf("illegal transition active→rejected: %v", err)
 	}
-	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusActive}, instance.StatusSuspended); err != nil {
+	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusActive}, instance.StatusSuspended, t0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.SessionMember(ctx, "h1", t0); !errors.Is(err, instance.ErrNotFound) {
@@ -296,5 +296,30 @@ func TestInboxQueueBatchAndRetry(t *testing.T) {
 	}
 	if errText != "gave up" || processed == nil {
 		t.Errorf("activity 3: error %q, processed %v; want the error kept and the row finished", errText, processed)
+	}
+}
+
+// An approved member joins the main group at the time the caller gives
+// (the service's clock), not the wall clock.
+func TestApprovalJoinsMainGroupAtGivenTime(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	if _, err := s.CreateGroup(ctx, &instance.Group{Handle: "village", Name: "Village", Main: true, CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.CreateMember(ctx, member("ann", "", instance.StatusPending), "", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	approved := t0.Add(48 * time.Hour)
+	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusPending}, instance.StatusActive, approved); err != nil {
+		t.Fatal(err)
+	}
+	var joined string
+	if err := s.db.QueryRowContext(ctx, `SELECT joined_at FROM group_members WHERE member_id = ?`, id).Scan(&joined); err != nil {
+		t.Fatal(err)
+	}
+	if got := parseTS(joined); !got.Equal(approved) {
+		t.Errorf("joined_at = %v, want %v", got, approved)
 	}
 }
