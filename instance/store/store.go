@@ -25,7 +25,13 @@ var migrationFiles embed.FS
 
 // Store is the SQLite implementation of instance.Store.
 type Store struct {
+	// db is a pool of connections for reads (WAL lets them run beside a
+	// write); w is one connection for every write. SQLite allows one
+	// writer at a time anyway: with a single writer connection, writers
+	// queue in Go and take their turn at once, instead of sleeping in
+	// SQLite's busy handler (1, 2, 5, 10… ms) and retrying.
 	db *sql.DB
+	w  *sql.DB
 	// blocks counts changes to domain and actor blocks, so in-memory
 	// caches of them (federation) reload at once.
 	blocks atomic.Uint64
@@ -64,16 +70,32 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: db}
-	if err := s.migrate(ctx); err != nil {
+	w, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
 		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	s := &Store{db: db, w: w}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// Close closes the database cleanly (checkpointing the WAL).
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the database cleanly (the last connection to close
+// checkpoints the WAL).
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if werr := s.w.Close(); err == nil {
+		err = werr
+	}
+	return err
+}
 
 // DB exposes the handle for tests and for packages that keep their own
 // tables in this database in later work. Application code goes through
@@ -151,9 +173,11 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// tx runs fn in one immediate transaction, committing if it returns nil.
+// tx runs fn in one immediate transaction on the writer connection,
+// committing if it returns nil. fn must use tx for its writes (the writer
+// is busy until it returns); reads through s.db see only committed data.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
