@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -213,6 +214,10 @@ func serveContext(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 			redirect = &http.Server{Addr: cfg.TLS.HTTPListen, Handler: http.HandlerFunc(toHTTPS(cfg.BaseURL)), ReadHeaderTimeout: 10 * time.Second}
 		}
 	}
+	// Start-up (migrations, checks, templates, keys) leaves garbage behind;
+	// hand it back to the system before serving, so a small server's
+	// resident memory reflects what Hearth needs, not what it needed once.
+	debug.FreeOSMemory()
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	if redirect != nil {
