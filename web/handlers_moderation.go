@@ -88,6 +88,7 @@ type moderationPage struct {
 	ReportError  string
 	ReportReason string
 	ReportAction string
+	ActionError  string
 }
 
 // moderation is the coordinators' queue: open reports, held posts and
@@ -128,13 +129,20 @@ func (p *moderationPage) reportFailed(report int64) {
 	p.FailedReport = report
 	p.ReportReason = p.Form.Values.Get("reason")
 	p.ReportAction = p.Form.Values.Get("action")
-	if fe, ok := p.Form.Errs["reason"]; ok {
-		p.ReportError = p.T(fe.Code, fe.Args...)
+	for name, fe := range p.Form.Errs {
+		if name == "reason" {
+			p.ReportError = p.T(fe.Code, fe.Args...)
+		} else {
+			// The card's other fields are hidden (which post, which
+			// account); the error goes beside the action that used them.
+			p.ActionError = p.T(fe.Code, fe.Args...)
+		}
 	}
-	id := fmt.Sprintf("reason-%d", report)
 	for i := range p.Errors {
 		if p.Errors[i].ID == "f-reason" {
-			p.Errors[i].ID = id
+			p.Errors[i].ID = fmt.Sprintf("reason-%d", report)
+		} else {
+			p.Errors[i].ID = fmt.Sprintf("action-%d", report)
 		}
 	}
 	p.Form = form{Values: url.Values{}, Errs: map[string]*instance.FieldError{}}

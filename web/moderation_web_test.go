@@ -50,6 +50,13 @@ func TestReportAndModerationPages(t *testing.T) {
 		`aria-describedby="reason-`+report+`-hint reason-`+report+`-error" aria-invalid="true"`, `<option value="hide" selected>`)
 	mustNotContain(t, r.body, `id="f-reason-error"`)
 	checkPage(t, "/admin/moderation (a report's action failed)", r, cssSize(t))
+	// An error about the card's hidden fields goes beside its action.
+	r = cora.post("/admin/moderation", url.Values{"report": {report}, "id": {id}, "action": {"block_actor"}, "target": {"nonsense"}, "reason": {"x"}})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("block_actor with a bad target: %d", r.status)
+	}
+	mustContain(t, r.body, `id="action-`+report+`-error"`, `href="#action-`+report+`"`)
+	mustNotContain(t, r.body, `id="f-target-error"`)
 	r = cora.post("/admin/moderation", url.Values{"report": {report}, "id": {id}, "action": {"hide"}, "reason": {"Advertising is not allowed"}})
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("hide: %d", r.status)
