@@ -272,12 +272,3 @@ func replay(conc int, reqs []signedRequest) result {
 		return req, nil
 	})
 }
-
-// mustKey makes a throwaway RSA-2048 key (for the bare POST reference).
-func mustKey() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-}

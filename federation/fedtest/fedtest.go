@@ -301,7 +301,13 @@ func (r *Remote) SendRaw(user, inbox string, body []byte, o SendOptions) *http.R
 	}
 	req.Header.Set("Content-Type", "application/activity+json")
 	r.sign(req, body, user, o)
-	if o.TamperBody {
+	return r.do(req, body, o.TamperBody)
+}
+
+// do sends a signed request, first changing its body if tamper is set
+// (the signature then no longer matches), and returns the closed response.
+func (r *Remote) do(req *http.Request, body []byte, tamper bool) *http.Response {
+	if tamper {
 		tampered := bytes.Replace(body, []byte(`"`), []byte(`" `), 1)
 		req.Body = io.NopCloser(bytes.NewReader(tampered))
 		req.ContentLength = int64(len(tampered))
@@ -414,15 +420,5 @@ func (r *Remote) SendRFC9421(user, inbox string, activity any, created time.Time
 	}
 	req.Header.Set("Signature-Input", "sig1="+params)
 	req.Header.Set("Signature", "sig1=:"+base64.StdEncoding.EncodeToString(sig)+":")
-	if tamper {
-		tampered := bytes.Replace(body, []byte(`"`), []byte(`" `), 1)
-		req.Body = io.NopCloser(bytes.NewReader(tampered))
-		req.ContentLength = int64(len(tampered))
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp
+	return r.do(req, body, tamper)
 }

@@ -304,6 +304,13 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
+// scanID reads a single integer column (for queryAll).
+func scanID(row scanner) (int64, error) {
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}
+
 // queryAll runs a query and scans every row with scan.
 func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)

@@ -221,20 +221,8 @@ func (s *Store) SuspendMember(ctx context.Context, memberID int64, now time.Time
 // retractItems hides (or deletes) every live item of a member and queues
 // their retraction from the fediverse.
 func retractItems(ctx context.Context, tx *sql.Tx, memberID int64, reason string, now time.Time, delete bool) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM items WHERE author_id = ? AND deleted_at IS NULL AND hidden_reason IS NULL`, memberID)
+	ids, err := queryAll(ctx, tx, scanID, `SELECT id FROM items WHERE author_id = ? AND deleted_at IS NULL AND hidden_reason IS NULL`, memberID)
 	if err != nil {
-		return err
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Close(); err != nil {
 		return err
 	}
 	for _, id := range ids {

@@ -186,20 +186,10 @@ func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time
 		if err := retractItems(ctx, tx, memberID, "", now, true); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM responses WHERE author_id = ? AND deleted_at IS NULL`, memberID)
+		ids, err := queryAll(ctx, tx, scanID, `SELECT id FROM responses WHERE author_id = ? AND deleted_at IS NULL`, memberID)
 		if err != nil {
 			return err
 		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, `UPDATE responses SET deleted_at = ?, body = '' WHERE id = ?`, ts(now), id); err != nil {
 				return err
