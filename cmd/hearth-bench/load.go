@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"crypto/rsa"
 	"fmt"
 	"io"
 	"net"
@@ -40,14 +42,13 @@ func newClient(conns int) *http.Client {
 }
 
 // hammer runs req on conc workers for d (bounded by time) and measures.
-func hammer(conc int, d time.Duration, req func(c *http.Client, i int64) (*http.Request, error)) result {
+func hammer(conc int, d time.Duration, req func() (*http.Request, error)) result {
 	deadline := time.Now().Add(d)
-	var n atomic.Int64
-	return hammerN(conc, func(c *http.Client) (*http.Request, error) {
+	return hammerN(conc, func() (*http.Request, error) {
 		if time.Now().After(deadline) {
 			return nil, errDone
 		}
-		return req(c, n.Add(1))
+		return req()
 	})
 }
 
@@ -79,8 +80,8 @@ func sequential(n int, req func(c *http.Client, i int64) (*http.Request, error))
 	return r
 }
 
-func get(url string) func(*http.Client, int64) (*http.Request, error) {
-	return func(*http.Client, int64) (*http.Request, error) {
+func get(url string) func() (*http.Request, error) {
+	return func() (*http.Request, error) {
 		r, err := http.NewRequest(http.MethodGet, url, nil)
 		if err == nil {
 			r.Header.Set("Accept", "application/activity+json")
@@ -90,12 +91,33 @@ func get(url string) func(*http.Client, int64) (*http.Request, error) {
 }
 
 // serveBare is the reference: the least a Go HTTP server can do, run as
-// its own process like hearth.
-func serveBare(addr string) {
+// its own process like hearth. A POST to /verify also checks the Digest
+// and the draft-cavage signature with keyFile's public key: the least an
+// inbox that verifies each activity once can do.
+func serveBare(addr, keyFile string) {
 	body := []byte(`{"subject":"acct:village@127.0.0.1","links":[{"rel":"self","type":"application/activity+json","href":"http://127.0.0.1/groups/village"}]}`)
+	var key *rsa.PublicKey
+	if keyFile != "" {
+		b, err := os.ReadFile(keyFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if key, err = parsePublicKey(b); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
-			io.Copy(io.Discard, r.Body) // the POST reference reads the body and answers 202
+			b, err := io.ReadAll(r.Body) // the POST reference reads the body and answers 202
+			if err == nil && r.URL.Path == "/verify" {
+				err = verify(r, b, key)
+			}
+			if err != nil {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
 			w.WriteHeader(http.StatusAccepted)
 			return
 		}
@@ -158,10 +180,15 @@ func memory(pid int) (rss, peak float64) {
 
 var errDone = fmt.Errorf("done")
 
-// hammerN sends requests on conc workers until next reports errDone (a
-// bounded count) and measures.
-func hammerN(conc int, next func(c *http.Client) (*http.Request, error)) result {
-	c := newClient(conc)
+// hammerN sends requests on conc keep-alive connections until next
+// reports errDone (a bounded count) and measures.
+//
+// Each worker writes its request to its own connection and reads the
+// answer with http.ReadResponse, like wrk or hey: net/http's Transport
+// (a read and a write goroutine per connection, a pool, channels) costs
+// about as much CPU per request as the server it measures, and here the
+// load generator shares the cores with the server.
+func hammerN(conc int, next func() (*http.Request, error)) result {
 	var errs atomic.Int64
 	var mu sync.Mutex
 	var lats []time.Duration
@@ -171,9 +198,11 @@ func hammerN(conc int, next func(c *http.Client) (*http.Request, error)) result 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var c rawConn
+			defer c.close()
 			var local []time.Duration
 			for {
-				rq, err := next(c)
+				rq, err := next()
 				if err == errDone {
 					break
 				}
@@ -182,15 +211,10 @@ func hammerN(conc int, next func(c *http.Client) (*http.Request, error)) result 
 					continue
 				}
 				t0 := time.Now()
-				resp, err := c.Do(rq)
-				if err != nil {
+				status, err := c.do(rq)
+				if err != nil || status >= 400 {
 					errs.Add(1)
 					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode >= 400 {
-					errs.Add(1)
 				}
 				local = append(local, time.Since(t0))
 			}
@@ -201,4 +225,74 @@ func hammerN(conc int, next func(c *http.Client) (*http.Request, error)) result 
 	}
 	wg.Wait()
 	return result{requests: len(lats), errors: int(errs.Load()), elapsed: time.Since(start), lat: lats}
+}
+
+// rawConn is one HTTP/1.1 keep-alive connection, dialled on first use and
+// again after the server closes it.
+type rawConn struct {
+	conn net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer
+}
+
+func (c *rawConn) do(req *http.Request) (int, error) {
+	if c.conn == nil {
+		conn, err := net.DialTimeout("tcp", req.URL.Host, 5*time.Second)
+		if err != nil {
+			return 0, err
+		}
+		c.conn, c.br, c.bw = conn, bufio.NewReader(conn), bufio.NewWriter(conn)
+	}
+	c.conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if err := req.Write(c.bw); err != nil {
+		c.close()
+		return 0, err
+	}
+	if err := c.bw.Flush(); err != nil {
+		c.close()
+		return 0, err
+	}
+	resp, err := http.ReadResponse(c.br, req)
+	if err != nil {
+		c.close()
+		return 0, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.Close {
+		c.close()
+	}
+	return resp.StatusCode, err
+}
+
+func (c *rawConn) close() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn = nil
+	}
+}
+
+// cpuTime reads a process's user+system CPU time from /proc/PID/stat
+// (pid 0: this process). Clock ticks are 100 per second on Linux.
+func cpuTime(pid int) time.Duration {
+	p := "self"
+	if pid != 0 {
+		p = strconv.Itoa(pid)
+	}
+	b, err := os.ReadFile("/proc/" + p + "/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }

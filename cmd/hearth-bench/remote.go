@@ -56,14 +56,13 @@ func (r *remote) actor() string { return r.url + "/users/bench" }
 func (r *remote) serve(w http.ResponseWriter, req *http.Request) {
 	switch {
 	case req.Method == http.MethodGet && req.URL.Path == "/users/bench":
-		der, _ := x509.MarshalPKIXPublicKey(&r.key.PublicKey)
 		w.Header().Set("Content-Type", "application/activity+json")
 		json.NewEncoder(w).Encode(map[string]any{
 			"@context": []any{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
 			"id":       r.actor(), "type": "Person", "preferredUsername": "bench", "inbox": r.actor() + "/inbox",
 			"endpoints": map[string]any{"sharedInbox": r.url + "/inbox/0"},
 			"publicKey": map[string]any{"id": r.actor() + "#main-key", "owner": r.actor(),
-				"publicKeyPem": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))},
+				"publicKeyPem": string(publicPEM(&r.key.PublicKey))},
 		})
 	case req.Method == http.MethodPost && strings.HasPrefix(req.URL.Path, "/inbox/"):
 		var n int
@@ -126,18 +125,37 @@ func (r *remote) fetchGroupKey(actor string) error {
 	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
 		return err
 	}
-	block, _ := pem.Decode([]byte(doc.PublicKey.PublicKeyPem))
+	k, err := parsePublicKey([]byte(doc.PublicKey.PublicKeyPem))
+	if err != nil {
+		return fmt.Errorf("key of %s: %w", actor, err)
+	}
+	r.mu.Lock()
+	r.groupKey = k
+	r.mu.Unlock()
+	return nil
+}
+
+// publicPEM encodes an RSA public key as PEM (PKIX).
+func publicPEM(k *rsa.PublicKey) []byte {
+	der, _ := x509.MarshalPKIXPublicKey(k)
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
+
+// parsePublicKey reads an RSA public key from PEM (PKIX).
+func parsePublicKey(b []byte) (*rsa.PublicKey, error) {
+	block, _ := pem.Decode(b)
 	if block == nil {
-		return fmt.Errorf("no key in %s", actor)
+		return nil, fmt.Errorf("no PEM block")
 	}
 	k, err := x509.ParsePKIXPublicKey(block.Bytes)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	r.mu.Lock()
-	r.groupKey = k.(*rsa.PublicKey)
-	r.mu.Unlock()
-	return nil
+	rk, ok := k.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("not an RSA key")
+	}
+	return rk, nil
 }
 
 // sign signs a POST the way Mastodon does (draft-cavage, rsa-sha256).
@@ -259,7 +277,7 @@ func presign(n int, inbox string, r *remote) ([]signedRequest, error) {
 func replay(conc int, reqs []signedRequest) result {
 	var next atomic.Int64
 	i := func() int { return int(next.Add(1) - 1) }
-	return hammerN(conc, func(c *http.Client) (*http.Request, error) {
+	return hammerN(conc, func() (*http.Request, error) {
 		k := i()
 		if k >= len(reqs) {
 			return nil, errDone
