@@ -42,7 +42,7 @@ func main() {
 	flag.IntVar(&o.followers, "followers", 1000, "followers for the fan-out phase")
 	flag.IntVar(&o.inboxes, "inboxes", 200, "shared inboxes the followers live on")
 	flag.StringVar(&o.hearth, "hearth", "", "hearth binary to run (default: build ./cmd/hearth)")
-	flag.IntVar(&o.signed, "signed", 12000, "signed activities for the inbox phase (signed before it starts)")
+	flag.IntVar(&o.signed, "signed", 30000, "signed activities for the inbox phase (signed before it starts)")
 	quick := flag.Bool("quick", false, "short phases and fewer items, for a smoke test")
 	flag.Parse()
 	if *bare != "" {
