@@ -90,12 +90,38 @@ func get(url string) func() (*http.Request, error) {
 	}
 }
 
+// bareHandler answers GETs with a small JSON document and POSTs with 202
+// after reading them; a POST to /verify must also carry a valid Digest and
+// signature by key, or it gets 401.
+func bareHandler(key *rsa.PublicKey) http.Handler {
+	body := []byte(`{"subject":"acct:village@127.0.0.1","links":[{"rel":"self","type":"application/activity+json","href":"http://127.0.0.1/groups/village"}]}`)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			b, err := io.ReadAll(r.Body)
+			if err == nil && r.URL.Path == "/verify" {
+				if key == nil {
+					err = fmt.Errorf("no key")
+				} else {
+					err = verify(r, b, key)
+				}
+			}
+			if err != nil {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	})
+}
+
 // serveBare is the reference: the least a Go HTTP server can do, run as
 // its own process like hearth. A POST to /verify also checks the Digest
 // and the draft-cavage signature with keyFile's public key: the least an
 // inbox that verifies each activity once can do.
 func serveBare(addr, keyFile string) {
-	body := []byte(`{"subject":"acct:village@127.0.0.1","links":[{"rel":"self","type":"application/activity+json","href":"http://127.0.0.1/groups/village"}]}`)
 	var key *rsa.PublicKey
 	if keyFile != "" {
 		b, err := os.ReadFile(keyFile)
@@ -108,22 +134,7 @@ func serveBare(addr, keyFile string) {
 			os.Exit(1)
 		}
 	}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost {
-			b, err := io.ReadAll(r.Body) // the POST reference reads the body and answers 202
-			if err == nil && r.URL.Path == "/verify" {
-				err = verify(r, b, key)
-			}
-			if err != nil {
-				w.WriteHeader(http.StatusUnauthorized)
-				return
-			}
-			w.WriteHeader(http.StatusAccepted)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	})
+	h := bareHandler(key)
 	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintln(os.Stderr, srv.ListenAndServe())
 }
