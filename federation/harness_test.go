@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"hearth/instance"
@@ -23,6 +24,10 @@ type node struct {
 	srv   *httptest.Server
 	url   string
 	admin *instance.Member
+	// down makes the node answer every request with 503, as a server
+	// being restarted does; hits counts the requests it received.
+	down atomic.Bool
+	hits atomic.Int64
 }
 
 func newNode(t *testing.T, opts ...func(*Options)) *node {
@@ -42,6 +47,11 @@ func newNode(t *testing.T, opts ...func(*Options)) *node {
 	n := &node{t: t, st: st, svc: svc}
 	var handler http.Handler = http.NotFoundHandler()
 	n.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.hits.Add(1)
+		if n.down.Load() {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
 		handler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(n.srv.Close)

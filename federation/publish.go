@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/go-fed/activity/streams/vocab"
 
@@ -14,9 +15,12 @@ import (
 
 // PublishEvents turns queued changes (the transactional outbox written with
 // each change) into activities and deliveries; it returns how many events
-// it handled. An event whose handling fails stays queued and is retried.
+// it handled. An event whose handling fails stays queued and is retried
+// with the deliveries' backoff (a minute, five, fifteen, an hour, …),
+// and is given up after giveUpAfter with its last error kept.
 func (f *Federation) PublishEvents(ctx context.Context) (int, error) {
-	events, err := f.store.NextFedEvents(ctx, 50)
+	now := f.now()
+	events, err := f.store.NextFedEvents(ctx, now, 50)
 	if err != nil {
 		return 0, err
 	}
@@ -24,7 +28,12 @@ func (f *Federation) PublishEvents(ctx context.Context) (int, error) {
 	for _, e := range events {
 		p, err := f.publication(ctx, e)
 		if err != nil {
-			f.log.Warn("publishing failed; will retry", "subject", e.Subject, "id", e.SubjectID, "err", err)
+			if ctx.Err() != nil {
+				return done, ctx.Err() // shutting down: not the event's fault
+			}
+			if err := f.eventFailed(ctx, e, err, now); err != nil {
+				return done, err
+			}
 			continue
 		}
 		p.EventID = e.ID
@@ -34,6 +43,27 @@ func (f *Federation) PublishEvents(ctx context.Context) (int, error) {
 		done++
 	}
 	return done, nil
+}
+
+// eventFailed schedules a failed event's next attempt, or gives it up.
+func (f *Federation) eventFailed(ctx context.Context, e *store.FedEvent, cause error, now time.Time) error {
+	if now.Sub(e.CreatedAt) <= giveUpAfter {
+		next := nextAttempt(e.Attempts, now)
+		f.log.Warn("publishing failed; will retry", "subject", e.Subject, "id", e.SubjectID,
+			"attempt", e.Attempts+1, "next_attempt_at", next, "err", cause)
+		return f.store.RetryFedEvent(ctx, e.ID, cause.Error(), next)
+	}
+	f.log.Error("publishing given up", "subject", e.Subject, "id", e.SubjectID, "attempts", e.Attempts+1,
+		"since", e.CreatedAt, "err", cause)
+	if e.Subject == "follow" {
+		if fo, err := f.store.FollowingByID(ctx, e.SubjectID); err == nil && fo.State == "resolving" {
+			fo.State, fo.Error = "failed", "unreachable"
+			if err := f.store.UpdateFollowing(ctx, fo); err != nil {
+				return err
+			}
+		}
+	}
+	return f.store.GiveUpFedEvent(ctx, e.ID, cause.Error(), now)
 }
 
 func (f *Federation) publication(ctx context.Context, e *store.FedEvent) (*store.Publication, error) {
@@ -269,8 +299,9 @@ func (f *Federation) publishNeighbourReply(ctx context.Context, id int64) (*stor
 }
 
 // startFollow resolves a coordinator's "follow @group@host" by WebFinger
-// and sends the Follow. A failure is recorded on the follow for the
-// coordinator to see; it is not retried.
+// and sends the Follow. If the other server cannot be reached the follow
+// says so ("unreachable") and the event is retried with backoff; an
+// answer that the group does not exist is final ("not_found").
 func (f *Federation) startFollow(ctx context.Context, id int64) (*store.Publication, error) {
 	fo, err := f.store.FollowingByID(ctx, id)
 	if errors.Is(err, instance.ErrNotFound) {
@@ -287,6 +318,15 @@ func (f *Federation) startFollow(ctx context.Context, id int64) (*store.Publicat
 		return nil, err
 	}
 	fail := func(cause error) (*store.Publication, error) {
+		if transient(cause) {
+			if fo.Error != "unreachable" {
+				fo.Error = "unreachable"
+				if err := f.store.UpdateFollowing(ctx, fo); err != nil {
+					return nil, err
+				}
+			}
+			return nil, fmt.Errorf("following %s: %w", fo.Address, cause)
+		}
 		f.log.Warn("following a remote group failed", "group", g.Handle, "address", fo.Address, "err", cause)
 		fo.State, fo.Error = "failed", "not_found"
 		return &store.Publication{}, f.store.UpdateFollowing(ctx, fo)
@@ -309,7 +349,7 @@ func (f *Federation) startFollow(ctx context.Context, id int64) (*store.Publicat
 	if err != nil {
 		return nil, err
 	}
-	fo.ActorID, fo.Name, fo.FollowID, fo.State = ra.ID, displayName(ra), fr.id, "pending"
+	fo.ActorID, fo.Name, fo.FollowID, fo.State, fo.Error = ra.ID, displayName(ra), fr.id, "pending", ""
 	if err := f.store.UpdateFollowing(ctx, fo); err != nil {
 		return nil, err
 	}

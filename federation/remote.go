@@ -19,6 +19,32 @@ import (
 // was deleted).
 var errRemoteGone = errors.New("federation: remote object is gone")
 
+// statusError is a remote server's answer other than 200 to one of our
+// GETs.
+type statusError struct {
+	what   string
+	code   int
+	status string
+}
+
+func (e *statusError) Error() string { return "federation: " + e.what + ": " + e.status }
+
+// transient reports whether a failed request to a remote server is worth
+// trying again later: the server could not be reached, timed out, or
+// answered 5xx, 408 or 429. A 4xx, a document that is not what we asked
+// for, a blocked or private address is final.
+func transient(err error) bool {
+	var se *statusError
+	if errors.As(err, &se) {
+		return se.code >= 500 || se.code == http.StatusRequestTimeout || se.code == http.StatusTooManyRequests
+	}
+	if errors.Is(err, errPrivateAddress) || errors.Is(err, errRemoteGone) {
+		return false
+	}
+	var ue *url.Error // what http.Client.Do returns: DNS, connection, TLS, timeout
+	return errors.As(err, &ue) || errors.Is(err, context.DeadlineExceeded)
+}
+
 // actorCacheTTL is how long a cached remote actor is trusted before a
 // routine refetch (a failed signature refetches at once).
 const actorCacheTTL = 24 * time.Hour
@@ -100,7 +126,7 @@ func (f *Federation) fetch(ctx context.Context, iri string) (map[string]any, err
 	case resp.StatusCode == http.StatusGone:
 		return nil, errRemoteGone
 	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("federation: GET %s: %s", iri, resp.Status)
+		return nil, &statusError{what: "GET " + iri, code: resp.StatusCode, status: resp.Status}
 	}
 	body, err := readBody(resp.Body)
 	if err != nil {
@@ -248,7 +274,7 @@ func (f *Federation) lookup(ctx context.Context, user, host string) (string, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("federation: webfinger %s@%s: %s", user, host, resp.Status)
+		return "", &statusError{what: "webfinger " + user + "@" + host, code: resp.StatusCode, status: resp.Status}
 	}
 	body, err := readBody(resp.Body)
 	if err != nil {

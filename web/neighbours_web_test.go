@@ -73,4 +73,23 @@ func TestRemoteReplyAndNeighbourPages(t *testing.T) {
 	mustContain(t, cora.get("/groups/village").body, "@lunch@next.example", "looking it up")
 	r = cora.post("/groups/village/follow", url.Values{"address": {"lunch@next.example"}})
 	mustContain(t, r.body, "This group already follows that address.")
+	// The worker could not reach their server: the page says so, and that
+	// Hearth keeps trying; after three days it says the follow failed.
+	g, _ := h.store.GroupByHandle(ctx, "village")
+	fo, _ := h.svc.Following(ctx, g)
+	fo[0].Error = "unreachable"
+	if err := h.store.UpdateFollowing(ctx, fo[0]); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, cora.get("/groups/village").body, "their server is not answering at the moment; Hearth will keep trying")
+	fo[0].State = "failed"
+	if err := h.store.UpdateFollowing(ctx, fo[0]); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, cora.get("/groups/village").body, "their server did not answer for three days")
+	fo[0].Error = "not_found"
+	if err := h.store.UpdateFollowing(ctx, fo[0]); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, cora.get("/groups/village").body, "@lunch@next.example</code> – could not be found")
 }

@@ -261,26 +261,34 @@ type FedEvent struct {
 	Subject   string
 	SubjectID int64
 	CreatedAt time.Time
+	Attempts  int // failed attempts so far
 }
 
-// NextFedEvents returns unprocessed federation events, oldest first.
-func (s *Store) NextFedEvents(ctx context.Context, limit int) ([]*FedEvent, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, subject, subject_id, created_at FROM fed_events WHERE processed_at IS NULL ORDER BY id LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*FedEvent
-	for rows.Next() {
+// NextFedEvents returns unprocessed federation events that are due at
+// now (not waiting to be retried), oldest first.
+func (s *Store) NextFedEvents(ctx context.Context, now time.Time, limit int) ([]*FedEvent, error) {
+	return queryAll(ctx, s.db, func(row scanner) (*FedEvent, error) {
 		var e FedEvent
 		var created string
-		if err := rows.Scan(&e.ID, &e.Subject, &e.SubjectID, &created); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&e.ID, &e.Subject, &e.SubjectID, &created, &e.Attempts)
 		e.CreatedAt = parseTS(created)
-		out = append(out, &e)
-	}
-	return out, rows.Err()
+		return &e, err
+	}, `SELECT id, subject, subject_id, created_at, attempts FROM fed_events
+		WHERE processed_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?`, ts(now), limit)
+}
+
+// RetryFedEvent records a failed attempt at an event and when to try again.
+func (s *Store) RetryFedEvent(ctx context.Context, id int64, cause string, next time.Time) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE fed_events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
+		WHERE id = ? AND processed_at IS NULL`, ts(next), cause, id)
+	return err
+}
+
+// GiveUpFedEvent ends an event that kept failing, keeping its last error.
+func (s *Store) GiveUpFedEvent(ctx context.Context, id int64, cause string, now time.Time) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE fed_events SET attempts = attempts + 1, processed_at = ?, last_error = ?
+		WHERE id = ? AND processed_at IS NULL`, ts(now), cause, id)
+	return err
 }
 
 // Delivery is one activity to POST to one inbox.

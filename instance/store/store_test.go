@@ -323,3 +323,36 @@ func TestApprovalJoinsMainGroupAtGivenTime(t *testing.T) {
 		t.Errorf("joined_at = %v, want %v", got, approved)
 	}
 }
+
+func TestFedEventRetryWaitsAndGiveUpEnds(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	for i := int64(1); i <= 2; i++ {
+		if _, err := s.w.ExecContext(ctx, `INSERT INTO fed_events (subject, subject_id, created_at) VALUES ('follow', ?, ?)`, i, ts(t0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due, err := s.NextFedEvents(ctx, t0, 10)
+	if err != nil || len(due) != 2 || due[0].Attempts != 0 || !due[0].CreatedAt.Equal(t0) {
+		t.Fatalf("NextFedEvents = %+v, %v; want both, no attempts yet", due, err)
+	}
+	if err := s.RetryFedEvent(ctx, due[0].ID, "connection refused", t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.GiveUpFedEvent(ctx, due[1].ID, "still down", t0); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := s.NextFedEvents(ctx, t0.Add(59*time.Second), 10); len(due) != 0 {
+		t.Fatalf("before its next attempt: %d due, want 0 (and the given-up one never)", len(due))
+	}
+	due, _ = s.NextFedEvents(ctx, t0.Add(time.Minute), 10)
+	if len(due) != 1 || due[0].SubjectID != 1 || due[0].Attempts != 1 {
+		t.Fatalf("at its next attempt: %+v, want event 1 after one attempt", due)
+	}
+	var lastErr string
+	var attempts int
+	s.db.QueryRowContext(ctx, `SELECT last_error, attempts FROM fed_events WHERE subject_id = 2`).Scan(&lastErr, &attempts)
+	if lastErr != "still down" || attempts != 1 {
+		t.Errorf("given up: last_error %q after %d attempts", lastErr, attempts)
+	}
+}
