@@ -163,6 +163,7 @@ const (
 
 // SlotInput is one role line of the action form.
 type SlotInput struct {
+	ID       int64 // an existing role being edited; 0 for a new one
 	Name     string
 	Capacity string
 }

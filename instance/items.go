@@ -143,26 +143,82 @@ func (s *Service) cleanItem(ctx context.Context, by *Member, in *ItemInput, edit
 		v.add(fe)
 		f.capacity, fe = parseCount("capacity", in.Capacity, 0, MaxCapacity, false)
 		v.add(fe)
-		if editing == nil {
-			for i, sl := range in.Slots {
-				if i >= MaxSlots {
-					break
-				}
-				if strings.TrimSpace(sl.Name) == "" && strings.TrimSpace(sl.Capacity) == "" {
-					continue
-				}
-				nameField, capField := fmt.Sprintf("slot_name_%d", i+1), fmt.Sprintf("slot_capacity_%d", i+1)
-				name, fe := cleanText(sl.Name, textRule{field: nameField, required: true, max: MaxSlotName})
-				v.add(fe)
-				n, fe := parseCount(capField, sl.Capacity, 1, MaxCapacity, true)
-				v.add(fe)
-				f.slots = append(f.slots, Slot{Name: name, Capacity: n})
-			}
+		f.slots = cleanSlots(&v, in.Slots, editing)
+		if editing != nil && f.capacity > 0 && f.capacity < editing.Going {
+			v.add(&FieldError{Field: "capacity", Code: "err.capacity_below_going", Args: []any{editing.Going}})
 		}
 	default:
 		return nil, problem(ErrInvalid, "item.unknown_kind")
 	}
 	return f, v.err()
+}
+
+// cleanSlots checks an action's role lines. Posting, each filled line is
+// a new role. Editing, a line carrying an existing role's ID changes it, or
+// removes it when both its fields are cleared; a role cannot be removed
+// while anyone has signed up for it, nor made smaller than the places
+// already taken. Roles the form did not mention are kept as they are; new
+// lines are added after them.
+func cleanSlots(v *ValidationErrors, lines []SlotInput, editing *Item) []Slot {
+	byID := map[int64]*Slot{}
+	var out []Slot
+	if editing != nil {
+		for i := range editing.Slots {
+			byID[editing.Slots[i].ID] = &editing.Slots[i]
+		}
+	}
+	changed := map[int64]*Slot{}
+	removed := map[int64]bool{}
+	var added []Slot
+	for i, sl := range lines {
+		nameField, capField := fmt.Sprintf("slot_name_%d", i+1), fmt.Sprintf("slot_capacity_%d", i+1)
+		empty := strings.TrimSpace(sl.Name) == "" && strings.TrimSpace(sl.Capacity) == ""
+		old := byID[sl.ID]
+		if sl.ID != 0 && old == nil {
+			v.add(&FieldError{Field: nameField, Code: "err.slot_gone"})
+			continue
+		}
+		if old != nil && empty {
+			if old.Going+old.Waiting > 0 {
+				v.add(&FieldError{Field: nameField, Code: "err.slot_in_use", Args: []any{old.Going + old.Waiting}})
+			} else {
+				removed[old.ID] = true
+			}
+			continue
+		}
+		if empty {
+			continue
+		}
+		name, fe := cleanText(sl.Name, textRule{field: nameField, required: true, max: MaxSlotName})
+		v.add(fe)
+		n, fe := parseCount(capField, sl.Capacity, 1, MaxCapacity, true)
+		v.add(fe)
+		if old != nil {
+			if fe == nil && n < old.Going {
+				v.add(&FieldError{Field: capField, Code: "err.slot_below_going", Args: []any{old.Going}})
+			}
+			changed[old.ID] = &Slot{ID: old.ID, Name: name, Capacity: n}
+			continue
+		}
+		added = append(added, Slot{Name: name, Capacity: n})
+	}
+	if editing != nil {
+		for _, sl := range editing.Slots {
+			switch {
+			case removed[sl.ID]:
+			case changed[sl.ID] != nil:
+				out = append(out, *changed[sl.ID])
+			default:
+				out = append(out, Slot{ID: sl.ID, Name: sl.Name, Capacity: sl.Capacity})
+			}
+		}
+	}
+	out = append(out, added...)
+	if len(out) > MaxSlots {
+		v.add(&FieldError{Field: fmt.Sprintf("slot_name_%d", len(lines)), Code: "err.too_many_slots", Args: []any{MaxSlots}})
+		out = out[:MaxSlots]
+	}
+	return out
 }
 
 func startOfDay(t time.Time) time.Time {
@@ -244,8 +300,9 @@ func (s *Service) mainGroup(ctx context.Context) (*Group, error) {
 }
 
 // UpdateItem edits an item's text, category, area, visibility, dates and
-// place; its state is changed only through the transitions below. The
-// roles of an action are fixed once it is posted.
+// place, and an action's roles and places; its state is changed only
+// through the transitions below. More places (for the action or a role)
+// go to whoever is waiting, first come first served, and they are told.
 func (s *Service) UpdateItem(ctx context.Context, by *Member, id int64, in ItemInput) error {
 	it, err := s.liveItem(ctx, id)
 	if err != nil {
@@ -266,8 +323,18 @@ func (s *Service) UpdateItem(ctx context.Context, by *Member, id int64, in ItemI
 	it.NeededBy, it.Address, it.Contact, it.OnBehalfName, it.OnBehalfPhone = f.neededBy, f.address, f.contact, f.onBehalfName, f.onBehalfPhone
 	it.AvailableUntil = f.availableUntil
 	it.StartsAt, it.EndsAt, it.Place, it.Capacity = f.startsAt, f.endsAt, f.place, f.capacity
+	if it.Kind == KindAction {
+		it.Slots = f.slots
+	}
 	it.UpdatedAt = s.now()
-	return s.store.UpdateItem(ctx, it)
+	promoted, err := s.store.UpdateItem(ctx, it)
+	if errors.Is(err, ErrConflict) {
+		return problem(ErrConflict, "action.changed_meanwhile")
+	}
+	if len(promoted) > 0 {
+		s.log.Info("waiting list promoted", "action", it.ID, "members", promoted)
+	}
+	return err
 }
 
 // DeleteItem removes an item, leaving a tombstone.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -623,5 +624,95 @@ func TestEditKeepsUpdatedTime(t *testing.T) {
 	got := f.reload(t, m, it)
 	if got.Title != "Soup" || !got.UpdatedAt.After(got.CreatedAt) || got.State != instance.StateOpen {
 		t.Errorf("after edit: %q updated %v created %v", got.Title, got.UpdatedAt, got.CreatedAt)
+	}
+}
+
+// An organiser changes an action's roles after people have signed up:
+// renaming, more places (the waiting list moves up and is told), a new
+// role, removing an empty one; never fewer places than are taken, never
+// removing a role somebody chose.
+func TestEditActionRoles(t *testing.T) {
+	f := newFixture(t, instance.RegistrationOpen)
+	org := f.member(t, "orla")
+	act := f.action(t, org, "", instance.SlotInput{Name: "Drivers", Capacity: "1"}, instance.SlotInput{Name: "Packers", Capacity: "2"})
+	drivers, packers := act.Slots[0].ID, act.Slots[1].ID
+	ann, bob, cat := f.member(t, "ann"), f.member(t, "bob"), f.member(t, "cat")
+	for _, j := range []struct {
+		m    *instance.Member
+		slot int64
+		want instance.AttendStatus
+	}{{ann, drivers, instance.AttendGoing}, {bob, drivers, instance.AttendWaiting}, {cat, packers, instance.AttendGoing}} {
+		if st, err := f.svc.JoinAction(ctx, j.m, act.ID, j.slot); err != nil || st != j.want {
+			t.Fatalf("%s joins: %s %v", j.m.Handle, st, err)
+		}
+	}
+	day := act.StartsAt.In(time.UTC).Format("2006-01-02")
+	edit := func(capacity string, slots ...instance.SlotInput) error {
+		return f.svc.UpdateItem(ctx, org, act.ID, instance.ItemInput{Title: "Litter-pick", Place: "The green",
+			StartDate: day, StartTime: act.StartsAt.In(time.UTC).Format("15:04"), EndDate: day,
+			EndTime: act.EndsAt.In(time.UTC).Format("15:04"), Capacity: capacity, Slots: slots})
+	}
+	roles := func() string {
+		var out []string
+		for _, sl := range f.reload(t, org, act).Slots {
+			out = append(out, fmt.Sprintf("%s %d/%d+%d", sl.Name, sl.Going, sl.Capacity, sl.Waiting))
+		}
+		return strings.Join(out, ", ")
+	}
+	if got := roles(); got != "Drivers 1/1+1, Packers 1/2+0" {
+		t.Fatalf("before: %s", got)
+	}
+
+	// Refused, with the reason beside the field, and nothing changed.
+	for _, c := range []struct {
+		name, capacity, field string
+		slots                 []instance.SlotInput
+	}{
+		{"fewer places than taken", "", "slot_capacity_1", []instance.SlotInput{{ID: drivers, Name: "Drivers", Capacity: "0"}}},
+		{"removing a role with people", "", "slot_name_2", []instance.SlotInput{{ID: drivers, Name: "Drivers", Capacity: "1"}, {ID: packers}}},
+		{"action smaller than its attendance", "1", "capacity", nil},
+		{"a role of another action", "", "slot_name_1", []instance.SlotInput{{ID: 9999, Name: "Ghosts", Capacity: "1"}}},
+		{"a role without places", "", "slot_capacity_3", []instance.SlotInput{{ID: drivers, Name: "Drivers", Capacity: "1"}, {ID: packers, Name: "Packers", Capacity: "2"}, {Name: "Tea"}}},
+	} {
+		err := edit(c.capacity, c.slots...)
+		if instance.Fields(err)[c.field] == nil {
+			t.Errorf("%s: %v, want a problem on %s", c.name, err, c.field)
+		}
+	}
+	if got := roles(); got != "Drivers 1/1+1, Packers 1/2+0" {
+		t.Fatalf("refused edits changed the roles: %s", got)
+	}
+
+	// More drivers: Bob moves up from the waiting list and is told.
+	// Packers renamed; a new role added after them.
+	if err := edit("", instance.SlotInput{ID: drivers, Name: "Drivers", Capacity: "2"},
+		instance.SlotInput{ID: packers, Name: "Packing", Capacity: "2"}, instance.SlotInput{Name: "Tea makers", Capacity: "3"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := roles(); got != "Drivers 2/2+0, Packing 1/2+0, Tea makers 0/3+0" {
+		t.Fatalf("after the edit: %s", got)
+	}
+	a, _ := f.svc.MyActivity(ctx, bob)
+	if len(a.Notifications) == 0 || a.Notifications[0].Code != "note.promoted" {
+		t.Errorf("Bob was not told he has a place: %+v", a.Notifications)
+	}
+	// Roles the form leaves out are kept; an empty role can be removed.
+	tea := f.reload(t, org, act).Slots[2].ID
+	if err := edit("", instance.SlotInput{ID: tea}); err != nil {
+		t.Fatal(err)
+	}
+	if got := roles(); got != "Drivers 2/2+0, Packing 1/2+0" {
+		t.Fatalf("after removing the empty role: %s", got)
+	}
+	// A role someone joins after the organiser opened the form: the store
+	// refuses to make it smaller than its places, and keeps everything.
+	it := f.reload(t, org, act)
+	it.Title = "Changed"
+	it.Slots[1].Capacity = 0
+	if _, err := f.store.UpdateItem(ctx, it); !errors.Is(err, instance.ErrConflict) {
+		t.Fatalf("store update below the places taken: %v, want ErrConflict", err)
+	}
+	if got := f.reload(t, org, act); got.Title != "Litter-pick" {
+		t.Errorf("a refused update saved the title %q", got.Title)
 	}
 }

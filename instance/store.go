@@ -183,8 +183,13 @@ type Notification struct {
 // ItemStore is the persistence of needs, offers and actions.
 type ItemStore interface {
 	CreateItem(ctx context.Context, it *Item) (int64, error)
-	// UpdateItem saves the editable fields (not the state) of a live item.
-	UpdateItem(ctx context.Context, it *Item) error
+	// UpdateItem saves the editable fields (not the state) of a live item,
+	// and an action's roles: it.Slots is the whole new list (ID 0 for a new
+	// role; roles left out are removed if nobody has signed up for them).
+	// Waiting members who now fit are given places and told; their IDs are
+	// returned. ErrConflict: a role would end up smaller than the places
+	// taken in it (someone signed up meanwhile).
+	UpdateItem(ctx context.Context, it *Item) (promoted []int64, err error)
 	// ItemByID returns an item, deleted or not, with its slots and counts.
 	ItemByID(ctx context.Context, id int64) (*Item, error)
 	ListItems(ctx context.Context, f ItemFilter) ([]*Item, error)

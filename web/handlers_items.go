@@ -201,6 +201,7 @@ type itemFormPage struct {
 	Groups     []option
 	Visibility []option
 	OnBehalf   bool
+	slotRows   int
 }
 
 func (s *Server) itemFormPage(r *http.Request, kind instance.Kind, editing *instance.Item) (*itemFormPage, error) {
@@ -210,7 +211,11 @@ func (s *Server) itemFormPage(r *http.Request, kind instance.Kind, editing *inst
 		key = "itemform.edit_" + string(kind)
 	}
 	p := &itemFormPage{formPage: formPage{page: s.pageBase(r, key), Form: newForm(r)}, Kind: kind, Editing: editing,
-		OnBehalf: viewer.CanPostOnBehalf() && kind == instance.KindNeed}
+		OnBehalf: viewer.CanPostOnBehalf() && kind == instance.KindNeed, slotRows: slotRows}
+	if editing != nil {
+		// Every role, and a free line to add one while there is room.
+		p.slotRows = min(max(slotRows, len(editing.Slots)+1), instance.MaxSlots)
+	}
 	v := p.Form.Values
 	if r.Method == http.MethodGet {
 		if editing == nil {
@@ -271,6 +276,11 @@ func fillItemForm(v url.Values, it *instance.Item, loc *time.Location) {
 	if it.Capacity > 0 {
 		v.Set("capacity", strconv.Itoa(it.Capacity))
 	}
+	for i, sl := range it.Slots {
+		v.Set(fmt.Sprintf("slot_id_%d", i+1), strconv.FormatInt(sl.ID, 10))
+		v.Set(fmt.Sprintf("slot_name_%d", i+1), sl.Name)
+		v.Set(fmt.Sprintf("slot_capacity_%d", i+1), strconv.Itoa(sl.Capacity))
+	}
 	if it.OnBehalf() {
 		v.Set("on_behalf", "yes")
 		v.Set("on_behalf_name", it.OnBehalfName)
@@ -285,22 +295,31 @@ func itemInput(kind instance.Kind, f url.Values) instance.ItemInput {
 		OnBehalfName: f.Get("on_behalf_name"), OnBehalfPhone: f.Get("on_behalf_phone"), AvailableUntil: f.Get("available_until"),
 		StartDate: f.Get("start_date"), StartTime: f.Get("start_time"), EndDate: f.Get("end_date"), EndTime: f.Get("end_time"),
 		Place: f.Get("place"), Capacity: f.Get("capacity")}
-	for i := 1; i <= slotRows; i++ {
-		in.Slots = append(in.Slots, instance.SlotInput{Name: f.Get(fmt.Sprintf("slot_name_%d", i)), Capacity: f.Get(fmt.Sprintf("slot_capacity_%d", i))})
+	for i := 1; i <= instance.MaxSlots; i++ {
+		id, _ := strconv.ParseInt(f.Get(fmt.Sprintf("slot_id_%d", i)), 10, 64)
+		in.Slots = append(in.Slots, instance.SlotInput{ID: id, Name: f.Get(fmt.Sprintf("slot_name_%d", i)),
+			Capacity: f.Get(fmt.Sprintf("slot_capacity_%d", i))})
 	}
 	return in
 }
 
-// slotRows is how many role lines the action form offers.
+// slotRows is how many role lines the form for a new action offers.
 const slotRows = 4
 
 // SlotRows numbers the role lines for the template.
 func (p *itemFormPage) SlotRows() []int {
-	out := make([]int, slotRows)
+	out := make([]int, p.slotRows)
 	for i := range out {
 		out[i] = i + 1
 	}
 	return out
+}
+
+// SlotID is the existing role on line n of the form being edited (0: a
+// new line).
+func (p *itemFormPage) SlotID(n int) int64 {
+	id, _ := strconv.ParseInt(p.Form.Values.Get(fmt.Sprintf("slot_id_%d", n)), 10, 64)
+	return id
 }
 
 // SlotField builds one role line's field.
@@ -316,7 +335,8 @@ func (p *itemFormPage) SlotField(kind string, n int) field {
 
 var itemFieldOrder = []string{"title", "description", "category", "area", "needed_by", "available_until", "start_date", "start_time",
 	"end_date", "end_time", "place", "capacity", "slot_name_1", "slot_capacity_1", "slot_name_2", "slot_capacity_2",
-	"slot_name_3", "slot_capacity_3", "slot_name_4", "slot_capacity_4", "address", "contact", "on_behalf", "on_behalf_name",
+	"slot_name_3", "slot_capacity_3", "slot_name_4", "slot_capacity_4", "slot_name_5", "slot_capacity_5",
+	"slot_name_6", "slot_capacity_6", "address", "contact", "on_behalf", "on_behalf_name",
 	"on_behalf_phone", "visibility", "group"}
 
 func (s *Server) itemNew(w http.ResponseWriter, r *http.Request) error {

@@ -369,3 +369,55 @@ func TestEveryItemPage(t *testing.T) {
 	r = cora.post(action+"/cancel", url.Values{"reason": {""}})
 	checkPage(t, action+" (cancel error)", r, css)
 }
+
+// The edit form of an action shows its roles with their places, and
+// changing them works the way the form says: more places for a role,
+// a new role, and a refusal beside the field for removing a role
+// somebody chose.
+func TestEditActionRolesForm(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen)
+	h.member("orla")
+	ann := h.member("ann")
+	orla := h.as("orla")
+	path := postItem(t, orla, "actions", url.Values{"title": {"Litter-pick"}, "place": {"The green"}, "start_date": {"2026-12-05"},
+		"start_time": {"10:00"}, "end_date": {"2026-12-05"}, "end_time": {"12:00"}, "visibility": {"public"},
+		"slot_name_1": {"Drivers"}, "slot_capacity_1": {"1"}, "slot_name_2": {"Packers"}, "slot_capacity_2": {"2"}})
+	ctx := context.Background()
+	items, _ := h.svc.Items(ctx, nil, instance.ItemFilter{})
+	act, err := h.svc.Item(ctx, nil, instance.KindAction, items[0].ID)
+	if err != nil || len(act.Slots) != 2 {
+		t.Fatalf("the new action: %v", err)
+	}
+	drivers, packers := act.Slots[0].ID, act.Slots[1].ID
+	if _, err := h.svc.JoinAction(ctx, ann, act.ID, packers); err != nil {
+		t.Fatal(err)
+	}
+	r := orla.get(path + "/edit")
+	mustContain(t, r.body, fmt.Sprintf(`name="slot_id_1" value="%d"`, drivers), fmt.Sprintf(`name="slot_id_2" value="%d"`, packers),
+		`value="Drivers"`, `value="Packers"`, `name="slot_name_4"`, "clear both its boxes")
+	checkPage(t, path+"/edit (roles)", r, cssSize(t))
+	form := url.Values{"title": {"Litter-pick"}, "place": {"The green"}, "start_date": {"2026-12-05"}, "start_time": {"10:00"},
+		"end_date": {"2026-12-05"}, "end_time": {"12:00"}, "visibility": {"public"},
+		"slot_id_1": {fmt.Sprint(drivers)}, "slot_name_1": {"Drivers"}, "slot_capacity_1": {"3"},
+		"slot_id_2": {fmt.Sprint(packers)}, "slot_name_2": {""}, "slot_capacity_2": {""},
+		"slot_name_3": {"Tea makers"}, "slot_capacity_3": {"2"}}
+	r = orla.post(path+"/edit", form)
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("removing a role with a member in it: %d", r.status)
+	}
+	mustContain(t, r.body, `id="f-slot_name_2-error"`, "cannot be removed while people are signed up for it (1 now)", `value="Tea makers"`,
+		fmt.Sprintf(`name="slot_id_2" value="%d"`, packers))
+	form.Set("slot_name_2", "Packing")
+	form.Set("slot_capacity_2", "2")
+	if r := orla.post(path+"/edit", form); r.status != http.StatusSeeOther {
+		t.Fatalf("saving the roles: %d %s", r.status, r.body)
+	}
+	got, _ := h.svc.Item(ctx, nil, instance.KindAction, act.ID)
+	var roles []string
+	for _, sl := range got.Slots {
+		roles = append(roles, fmt.Sprintf("%s %d", sl.Name, sl.Capacity))
+	}
+	if strings.Join(roles, ", ") != "Drivers 3, Packing 2, Tea makers 2" {
+		t.Errorf("roles after editing: %v", roles)
+	}
+}

@@ -115,44 +115,41 @@ func (s *Store) LeaveAction(ctx context.Context, itemID, memberID int64, now tim
 		if n, _ := res.RowsAffected(); n == 0 {
 			return instance.ErrNotFound
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, member_id, COALESCE(slot_id, 0) FROM attendees
-			WHERE item_id = ? AND status = 'waiting' ORDER BY id`, itemID)
-		if err != nil {
-			return err
-		}
-		type waiter struct{ id, member, slot int64 }
-		var waiting []waiter
-		for rows.Next() {
-			var w waiter
-			if err := rows.Scan(&w.id, &w.member, &w.slot); err != nil {
-				rows.Close()
-				return err
-			}
-			waiting = append(waiting, w)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		// First come, first served: each waiting member in turn takes a
-		// place if one is free for them now.
-		var notes []instance.Notification
-		for _, w := range waiting {
-			fits, err := placeFree(ctx, tx, itemID, w.slot)
-			if err != nil {
-				return err
-			}
-			if !fits {
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE attendees SET status = 'going' WHERE id = ?`, w.id); err != nil {
-				return err
-			}
-			promoted = append(promoted, w.member)
-			notes = append(notes, instance.Notification{MemberID: w.member, ItemID: itemID, Code: "note.promoted"})
-		}
-		return notify(ctx, tx, notes, now)
+		promoted, err = promoteWaiting(ctx, tx, itemID, now)
+		return err
 	})
 	return promoted, err
+}
+
+// promoteWaiting gives free places to waiting members, first come first
+// served (each takes a place if one is free for them now: in their role,
+// and on the action), and tells them on their page.
+func promoteWaiting(ctx context.Context, tx *sql.Tx, itemID int64, now time.Time) ([]int64, error) {
+	type waiter struct{ id, member, slot int64 }
+	waiting, err := queryAll(ctx, tx, func(row scanner) (waiter, error) {
+		var w waiter
+		return w, row.Scan(&w.id, &w.member, &w.slot)
+	}, `SELECT id, member_id, COALESCE(slot_id, 0) FROM attendees WHERE item_id = ? AND status = 'waiting' ORDER BY id`, itemID)
+	if err != nil {
+		return nil, err
+	}
+	var promoted []int64
+	var notes []instance.Notification
+	for _, w := range waiting {
+		fits, err := placeFree(ctx, tx, itemID, w.slot)
+		if err != nil {
+			return nil, err
+		}
+		if !fits {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE attendees SET status = 'going' WHERE id = ?`, w.id); err != nil {
+			return nil, err
+		}
+		promoted = append(promoted, w.member)
+		notes = append(notes, instance.Notification{MemberID: w.member, ItemID: itemID, Code: "note.promoted"})
+	}
+	return promoted, notify(ctx, tx, notes, now)
 }
 
 // ListAttendees implements instance.Store.

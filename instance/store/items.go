@@ -74,15 +74,83 @@ func (s *Store) CreateItem(ctx context.Context, it *instance.Item) (int64, error
 	return id, nil
 }
 
-// UpdateItem implements instance.Store.
-func (s *Store) UpdateItem(ctx context.Context, it *instance.Item) error {
-	return s.execOneEvent(ctx, "item", it.ID, it.UpdatedAt, `UPDATE items SET title = ?, description = ?, category = ?, area = ?, visibility = ?, updated_at = ?,
-		needed_by = ?, address = ?, contact = ?, on_behalf_name = ?, on_behalf_phone = ?, available_until = ?,
-		starts_at = ?, ends_at = ?, place = ?, capacity = ?
-		WHERE id = ? AND deleted_at IS NULL`,
-		it.Title, it.Description, it.Category, it.Area, string(it.Visibility), ts(it.UpdatedAt),
-		nullTS(it.NeededBy), it.Address, it.Contact, it.OnBehalfName, it.OnBehalfPhone, nullTS(it.AvailableUntil),
-		nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, it.Capacity, it.ID)
+// UpdateItem implements instance.Store: the item, an action's roles, and
+// the waiting list's promotions in one transaction.
+func (s *Store) UpdateItem(ctx context.Context, it *instance.Item) ([]int64, error) {
+	var promoted []int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE items SET title = ?, description = ?, category = ?, area = ?, visibility = ?, updated_at = ?,
+			needed_by = ?, address = ?, contact = ?, on_behalf_name = ?, on_behalf_phone = ?, available_until = ?,
+			starts_at = ?, ends_at = ?, place = ?, capacity = ?
+			WHERE id = ? AND deleted_at IS NULL`,
+			it.Title, it.Description, it.Category, it.Area, string(it.Visibility), ts(it.UpdatedAt),
+			nullTS(it.NeededBy), it.Address, it.Contact, it.OnBehalfName, it.OnBehalfPhone, nullTS(it.AvailableUntil),
+			nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, it.Capacity, it.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return instance.ErrNotFound
+		}
+		if it.Kind == instance.KindAction {
+			if err := saveSlots(ctx, tx, it.ID, it.Slots); err != nil {
+				return err
+			}
+			if promoted, err = promoteWaiting(ctx, tx, it.ID, it.UpdatedAt); err != nil {
+				return err
+			}
+		}
+		return fedEvent(ctx, tx, "item", it.ID, it.UpdatedAt)
+	})
+	return promoted, err
+}
+
+// saveSlots makes an action's roles the given list, in its order. A role
+// left out is removed only if nobody has signed up for it; a role is never
+// made smaller than the places taken in it (instance.ErrConflict).
+func saveSlots(ctx context.Context, tx *sql.Tx, itemID int64, slots []instance.Slot) error {
+	keep := []any{itemID}
+	marks := ""
+	for i, sl := range slots {
+		if sl.ID == 0 {
+			res, err := tx.ExecContext(ctx, `INSERT INTO action_slots (item_id, name, capacity, position) VALUES (?, ?, ?, ?)`,
+				itemID, sl.Name, sl.Capacity, i)
+			if err != nil {
+				return err
+			}
+			if sl.ID, err = res.LastInsertId(); err != nil {
+				return err
+			}
+		} else {
+			res, err := tx.ExecContext(ctx, `UPDATE action_slots SET name = ?1, capacity = ?2, position = ?3
+				WHERE id = ?4 AND item_id = ?5
+				AND ?2 >= (SELECT count(*) FROM attendees WHERE slot_id = ?4 AND status = 'going')`,
+				sl.Name, sl.Capacity, i, sl.ID, itemID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return instance.ErrConflict
+			}
+		}
+		keep = append(keep, sl.ID)
+		marks += ", ?"
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM action_slots WHERE item_id = ? AND id NOT IN (0`+marks+`)
+		AND NOT EXISTS (SELECT 1 FROM attendees a WHERE a.slot_id = action_slots.id)`, keep...); err != nil {
+		return err
+	}
+	// A role someone signed up for meanwhile is not removed, and the
+	// action's places are not fewer than those taken: say so.
+	var left, capacity, going int
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM action_slots WHERE item_id = ?1), capacity,
+		(SELECT count(*) FROM attendees WHERE item_id = ?1 AND status = 'going') FROM items WHERE id = ?1`, itemID).Scan(&left, &capacity, &going); err != nil {
+		return err
+	}
+	if left != len(slots) || (capacity > 0 && going > capacity) {
+		return instance.ErrConflict
+	}
+	return nil
 }
 
 // ItemByID implements instance.Store.
