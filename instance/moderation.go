@@ -25,6 +25,8 @@ type Report struct {
 	ResponseID     int64
 	MemberID       int64
 	RemoteActor    string
+	RemoteHandle   string // @user@host, when the account is known
+	RemoteName     string // its display name, when known
 	Category       string
 	Details        string
 	Forward        bool

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"hearth/instance"
 )
@@ -74,6 +75,25 @@ func TestReportAndModerationPages(t *testing.T) {
 	mustContain(t, r.body, "Enter a domain name such as spam.example.")
 	cora.post("/admin/moderation", url.Values{"action": {"block_domain"}, "target": {"spam.example"}, "reason": {"spam"}})
 	mustContain(t, cora.get("/admin/moderation").body, "<code>spam.example</code>")
+
+	// A report about an account on another server names it the way people
+	// know it (@user@host and display name) when Hearth has seen it, beside
+	// its address.
+	ctx := context.Background()
+	if err := h.store.SaveRemoteActor(ctx, &instance.RemoteActor{ID: "https://gts.example/users/troll", Type: "Person", Username: "troll",
+		Host: "gts.example", Name: "Totally Real \u202eName", Inbox: "https://gts.example/users/troll/inbox", FetchedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	annM, _ := h.store.MemberByHandle(ctx, "ann")
+	for _, actor := range []string{"https://gts.example/users/troll", "https://unknown.example/users/x"} {
+		if _, err := h.svc.FileReport(ctx, annM, instance.ReportInput{Subject: "remote_actor", RemoteActor: actor, Category: "spam"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = cora.get("/admin/moderation")
+	mustContain(t, r.body, "<bdi>Totally Real \u202eName</bdi> <code>@troll@gts.example</code> (<a href=\"https://gts.example/users/troll\"",
+		"(<a href=\"https://unknown.example/users/x\"")
+	checkPage(t, "/admin/moderation (remote accounts)", r, cssSize(t))
 }
 
 // Even posting the form directly, an unverified helper cannot offer help

@@ -44,17 +44,20 @@ func (s *Store) AddReport(ctx context.Context, r *instance.Report) (int64, error
 const reportColumns = `r.id, COALESCE(r.reporter_id, 0), COALESCE(m.display_name, ''), COALESCE(r.remote_reporter, ''), r.subject,
 	COALESCE(r.item_id, 0), COALESCE(r.response_id, 0), COALESCE(r.member_id, 0), COALESCE(r.remote_actor, ''), r.category, r.details,
 	r.forward, r.status, r.created_at,
-	COALESCE(i.title, s.display_name, ''), COALESCE(i.kind, '')`
+	COALESCE(i.title, s.display_name, ''), COALESCE(i.kind, ''), COALESCE(ra.username, ''), COALESCE(ra.host, ''), COALESCE(ra.name, '')`
 
 const reportFrom = ` FROM reports r LEFT JOIN members m ON m.id = r.reporter_id LEFT JOIN items i ON i.id = r.item_id
-	LEFT JOIN members s ON s.id = r.member_id`
+	LEFT JOIN members s ON s.id = r.member_id LEFT JOIN remote_actors ra ON ra.id = r.remote_actor`
 
 func scanReport(row scanner) (*instance.Report, error) {
 	var r instance.Report
-	var created, kind string
+	var created, kind, user, host string
 	if err := row.Scan(&r.ID, &r.ReporterID, &r.Reporter, &r.RemoteReporter, &r.Subject, &r.ItemID, &r.ResponseID, &r.MemberID,
-		&r.RemoteActor, &r.Category, &r.Details, &r.Forward, &r.Status, &created, &r.SubjectTitle, &kind); err != nil {
+		&r.RemoteActor, &r.Category, &r.Details, &r.Forward, &r.Status, &created, &r.SubjectTitle, &kind, &user, &host, &r.RemoteName); err != nil {
 		return nil, err
+	}
+	if user != "" && host != "" {
+		r.RemoteHandle = "@" + user + "@" + host
 	}
 	r.CreatedAt = parseTS(created)
 	if r.ItemID != 0 && kind != "" {
