@@ -93,6 +93,13 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, r, http.StatusUnauthorized, "activity id "+id+" is not on the actor's host")
 		return
 	}
+	if !handledTypes[typ] {
+		// Likes, Announces, emoji reactions…: verified like everything
+		// else, then answered without being stored, since Hearth shows
+		// none of them (and they are most of what a popular post brings).
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
 	fresh, err := f.enqueue(ctx, store.InboxRow{ActivityID: id, Actor: actor, Type: typ, Body: body})
 	if err != nil {
 		f.internal(w, r, err)

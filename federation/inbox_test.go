@@ -184,12 +184,33 @@ func TestReplayAndUnknownTypes(t *testing.T) {
 	if len(r.OfType("Accept")) != 1 {
 		t.Errorf("a replayed Follow was processed %d times", len(r.OfType("Accept")))
 	}
-	for _, typ := range []string{"EmojiReact", "QuoteRequest", "Like", "Announce", "Flag", "Move"} {
+	// Types Hearth does nothing with are verified and answered 202 but not
+	// stored; a forged one is still refused.
+	queued := func() (n0 int) {
+		n.st.DB().QueryRow(`SELECT count(*) FROM inbox_queue`).Scan(&n0)
+		return n0
+	}
+	before := queued()
+	for _, typ := range []string{"EmojiReact", "QuoteRequest", "Like", "Announce", "Move"} {
 		resp := r.Send("alice", n.url+"/inbox", map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
 			"id": r.Actor("alice") + "#" + typ, "type": typ, "actor": r.Actor("alice"), "object": n.group()}, fedtest.SendOptions{})
 		if resp.StatusCode != 202 {
 			t.Errorf("%s: %d", typ, resp.StatusCode)
 		}
+	}
+	if got := queued(); got != before {
+		t.Errorf("ignored types added %d rows to the inbox queue", got-before)
+	}
+	like := map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": r.Actor("alice") + "#forged", "type": "Like",
+		"actor": r.Actor("alice"), "object": n.group()}
+	if resp := r.Send("alice", n.url+"/inbox", like, fedtest.SendOptions{TamperBody: true}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a forged Like: %d, want 401", resp.StatusCode)
+	}
+	// A Flag is acted on, so it is queued.
+	resp := r.Send("alice", n.url+"/inbox", map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+		"id": r.Actor("alice") + "#flag", "type": "Flag", "actor": r.Actor("alice"), "object": n.group()}, fedtest.SendOptions{})
+	if resp.StatusCode != 202 || queued() != before+1 {
+		t.Errorf("Flag: %d, %d rows queued", resp.StatusCode, queued()-before)
 	}
 	n.settle()
 }

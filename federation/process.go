@@ -49,6 +49,11 @@ func (f *Federation) ProcessInbox(ctx context.Context) (int, error) {
 	return len(list), nil
 }
 
+// handledTypes are the activity types handle acts on; the inbox answers
+// any other type 202 without queueing it.
+var handledTypes = map[string]bool{"Follow": true, "Undo": true, "Block": true, "Accept": true, "Reject": true,
+	"Create": true, "Update": true, "Delete": true, "Flag": true}
+
 // handle applies one verified activity. The signature, the key owner and
 // the activity's host were checked before it was queued.
 func (f *Federation) handle(ctx context.Context, a *store.InboxActivity) error {
@@ -78,8 +83,7 @@ func (f *Federation) handle(ctx context.Context, a *store.InboxActivity) error {
 	case "Flag":
 		return f.onFlag(ctx, a.Actor, m)
 	}
-	// Everything else (Like, Announce, EmojiReact, Flag until moderation
-	// lands…) is accepted and ignored.
+	// Types not in handledTypes are not queued.
 	return nil
 }
 

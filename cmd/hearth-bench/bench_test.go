@@ -22,7 +22,7 @@ func TestSignedRequestVerifiesAndTamperingIsCaught(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rem.srv.Close()
-	reqs, err := presign(2, "http://127.0.0.1:9/verify", rem)
+	reqs, err := presign(2, "http://127.0.0.1:9/verify", rem, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestReplayCountsAcceptedAndRefused(t *testing.T) {
 	defer rem.srv.Close()
 	srv := httptest.NewServer(bareHandler(&rem.key.PublicKey))
 	defer srv.Close()
-	reqs, err := presign(20, srv.URL+"/verify", rem)
+	reqs, err := presign(20, srv.URL+"/verify", rem, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestReplayCountsAcceptedAndRefused(t *testing.T) {
 	// Without a key the verify-once handler refuses everything.
 	bare := httptest.NewServer(bareHandler(nil))
 	defer bare.Close()
-	reqs, _ = presign(3, bare.URL+"/verify", rem)
+	reqs, _ = presign(3, bare.URL+"/verify", rem, true)
 	if res := replay(2, reqs); res.requests != 0 || res.errors != 3 {
 		t.Errorf("no key: %d accepted, %d errors; want 0 and 3", res.requests, res.errors)
 	}

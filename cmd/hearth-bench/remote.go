@@ -242,20 +242,31 @@ type signedRequest struct {
 	header http.Header
 }
 
-// presign builds n signed Like activities with unique ids, on every core.
-func presign(n int, inbox string, r *remote) ([]signedRequest, error) {
+// presign builds n signed activities with unique ids, on every core:
+// replies (Create{Note}) to the first need of the instance behind inbox,
+// which Hearth verifies and queues, or, with likes, Likes of it, which
+// Hearth verifies and answers without storing.
+func presign(n int, inbox string, r *remote, likes bool) ([]signedRequest, error) {
 	out := make([]signedRequest, n)
 	workers := runtime.NumCPU()
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
+	need := strings.TrimSuffix(strings.TrimSuffix(inbox, "/"), "/inbox") + "/needs/1"
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
 			for i := w; i < n; i += workers {
-				body, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
-					"id": fmt.Sprintf("%s/likes/%d-%d", r.actor(), time.Now().UnixNano(), i), "type": "Like", "actor": r.actor(),
-					"object": strings.TrimSuffix(inbox, "/inbox") + "/needs/1"})
+				id := fmt.Sprintf("%s/statuses/%d-%d", r.actor(), time.Now().UnixNano(), i)
+				act := map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": id + "/activity", "type": "Create",
+					"actor": r.actor(), "to": []string{"https://www.w3.org/ns/activitystreams#Public"},
+					"object": map[string]any{"id": id, "type": "Note", "attributedTo": r.actor(), "inReplyTo": need,
+						"content": "<p>I can help on Tuesday morning, I have a car.</p>", "to": []string{"https://www.w3.org/ns/activitystreams#Public"}}}
+				if likes {
+					act = map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": id + "/like", "type": "Like",
+						"actor": r.actor(), "object": need}
+				}
+				body, _ := json.Marshal(act)
 				req, _ := http.NewRequest(http.MethodPost, inbox, nil)
 				req.Header.Set("Content-Type", "application/activity+json")
 				if err := sign(req, body, r.key, r.actor()+"#main-key"); err != nil {

@@ -143,3 +143,16 @@ func BenchmarkInboxWorkerStep(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkItemByID: one item with its counts, as every item page and
+// every remote reply loads it.
+func BenchmarkItemByID(b *testing.B) {
+	s := seedItems(b, 1000)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.ItemByID(ctx, int64(1+i%999)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -11,7 +11,7 @@ import (
 
 // ActorKey returns a local actor's key pair, or ErrNotFound.
 func (s *Store) ActorKey(ctx context.Context, actor string) (privatePEM, publicPEM string, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT private_pem, public_pem FROM actor_keys WHERE actor = ?`, actor).Scan(&privatePEM, &publicPEM)
+	err = s.rd.QueryRowContext(ctx, `SELECT private_pem, public_pem FROM actor_keys WHERE actor = ?`, actor).Scan(&privatePEM, &publicPEM)
 	return privatePEM, publicPEM, notFound(err)
 }
 
@@ -37,13 +37,13 @@ func scanRemoteActor(row scanner) (*instance.RemoteActor, error) {
 
 // RemoteActor returns a cached remote actor by id.
 func (s *Store) RemoteActor(ctx context.Context, id string) (*instance.RemoteActor, error) {
-	a, err := scanRemoteActor(s.db.QueryRowContext(ctx, `SELECT `+remoteActorColumns+` FROM remote_actors WHERE id = ?`, id))
+	a, err := scanRemoteActor(s.rd.QueryRowContext(ctx, `SELECT `+remoteActorColumns+` FROM remote_actors WHERE id = ?`, id))
 	return a, notFound(err)
 }
 
 // RemoteActorByKeyID returns the cached actor owning a key id.
 func (s *Store) RemoteActorByKeyID(ctx context.Context, keyID string) (*instance.RemoteActor, error) {
-	a, err := scanRemoteActor(s.db.QueryRowContext(ctx, `SELECT `+remoteActorColumns+` FROM remote_actors WHERE key_id = ?`, keyID))
+	a, err := scanRemoteActor(s.rd.QueryRowContext(ctx, `SELECT `+remoteActorColumns+` FROM remote_actors WHERE key_id = ?`, keyID))
 	return a, notFound(err)
 }
 
@@ -104,7 +104,7 @@ func (s *Store) RemoveFollowersOnDomain(ctx context.Context, domain string) (int
 
 // ListFollowers pages a group's followers by id.
 func (s *Store) ListFollowers(ctx context.Context, groupID, afterID int64, limit int) ([]*instance.Follower, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, group_id, actor_id, host, inbox, shared_inbox, follow_id, created_at FROM followers
+	rows, err := s.rd.QueryContext(ctx, `SELECT id, group_id, actor_id, host, inbox, shared_inbox, follow_id, created_at FROM followers
 		WHERE group_id = ? AND id > ? ORDER BY id LIMIT ?`, groupID, afterID, limit)
 	if err != nil {
 		return nil, err
@@ -126,14 +126,14 @@ func (s *Store) ListFollowers(ctx context.Context, groupID, afterID int64, limit
 // CountFollowers counts a group's followers.
 func (s *Store) CountFollowers(ctx context.Context, groupID int64) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM followers WHERE group_id = ?`, groupID).Scan(&n)
+	err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM followers WHERE group_id = ?`, groupID).Scan(&n)
 	return n, err
 }
 
 // FollowerInboxes returns where to deliver to a group's followers: one
 // shared inbox per server that has one, personal inboxes otherwise.
 func (s *Store) FollowerInboxes(ctx context.Context, groupID int64) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT CASE WHEN shared_inbox <> '' THEN shared_inbox ELSE inbox END
+	rows, err := s.rd.QueryContext(ctx, `SELECT DISTINCT CASE WHEN shared_inbox <> '' THEN shared_inbox ELSE inbox END
 		FROM followers WHERE group_id = ? ORDER BY 1`, groupID)
 	if err != nil {
 		return nil, err
@@ -204,7 +204,7 @@ type InboxActivity struct {
 
 // NextInbox returns unprocessed inbound activities, oldest first.
 func (s *Store) NextInbox(ctx context.Context, limit int) ([]*InboxActivity, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, activity_id, actor, type, body, attempts FROM inbox_queue
+	rows, err := s.rd.QueryContext(ctx, `SELECT id, activity_id, actor, type, body, attempts FROM inbox_queue
 		WHERE processed_at IS NULL ORDER BY id LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
@@ -267,7 +267,7 @@ type FedEvent struct {
 // NextFedEvents returns unprocessed federation events that are due at
 // now (not waiting to be retried), oldest first.
 func (s *Store) NextFedEvents(ctx context.Context, now time.Time, limit int) ([]*FedEvent, error) {
-	return queryAll(ctx, s.db, func(row scanner) (*FedEvent, error) {
+	return queryAll(ctx, s.rd, func(row scanner) (*FedEvent, error) {
 		var e FedEvent
 		var created string
 		err := row.Scan(&e.ID, &e.Subject, &e.SubjectID, &created, &e.Attempts)
@@ -386,7 +386,7 @@ func (s *Store) EnqueueDeliveries(ctx context.Context, list []*Delivery, now tim
 
 // DueDeliveries returns pending deliveries whose time has come.
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, inbox, host, signer, activity_id, body, attempts, next_attempt_at, last_error, created_at
+	rows, err := s.rd.QueryContext(ctx, `SELECT id, inbox, host, signer, activity_id, body, attempts, next_attempt_at, last_error, created_at
 		FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`, ts(now), limit)
 	if err != nil {
 		return nil, err
@@ -443,7 +443,7 @@ func (s *Store) FinishDeliveries(ctx context.Context, results []DeliveryResult, 
 // HostFailingSince returns when a host started failing (zero if it is fine).
 func (s *Store) HostFailingSince(ctx context.Context, host string) (time.Time, error) {
 	var since sql.NullString
-	err := s.db.QueryRowContext(ctx, `SELECT failing_since FROM hosts WHERE host = ?`, host).Scan(&since)
+	err := s.rd.QueryRowContext(ctx, `SELECT failing_since FROM hosts WHERE host = ?`, host).Scan(&since)
 	if errors.Is(err, sql.ErrNoRows) || !since.Valid {
 		return time.Time{}, nil
 	}
@@ -458,7 +458,7 @@ func (s *Store) HostAnswered(ctx context.Context, host string, now time.Time) er
 
 // DeliveryStats counts deliveries by status (for tests and the operator).
 func (s *Store) DeliveryStats(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT status, count(*) FROM deliveries GROUP BY status`)
+	rows, err := s.rd.QueryContext(ctx, `SELECT status, count(*) FROM deliveries GROUP BY status`)
 	if err != nil {
 		return nil, err
 	}
@@ -480,7 +480,7 @@ func (s *Store) ListOutbox(ctx context.Context, actor string, beforeID int64, li
 	if beforeID <= 0 {
 		beforeID = 1 << 62
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, actor, activity_id, type, body, public, created_at FROM outbox
+	rows, err := s.rd.QueryContext(ctx, `SELECT id, actor, activity_id, type, body, public, created_at FROM outbox
 		WHERE actor = ? AND public = 1 AND id < ? ORDER BY id DESC LIMIT ?`, actor, beforeID, limit)
 	if err != nil {
 		return nil, err
@@ -502,7 +502,7 @@ func (s *Store) ListOutbox(ctx context.Context, actor string, beforeID int64, li
 // CountOutbox counts an actor's public activities.
 func (s *Store) CountOutbox(ctx context.Context, actor string) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE actor = ? AND public = 1`, actor).Scan(&n)
+	err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE actor = ? AND public = 1`, actor).Scan(&n)
 	return n, err
 }
 
@@ -510,7 +510,7 @@ func (s *Store) CountOutbox(ctx context.Context, actor string) (int, error) {
 func (s *Store) OutboxActivity(ctx context.Context, activityID string) (*OutboxEntry, error) {
 	var o OutboxEntry
 	var body, created string
-	err := s.db.QueryRowContext(ctx, `SELECT id, actor, activity_id, type, body, public, created_at FROM outbox WHERE activity_id = ?`, activityID).
+	err := s.rd.QueryRowContext(ctx, `SELECT id, actor, activity_id, type, body, public, created_at FROM outbox WHERE activity_id = ?`, activityID).
 		Scan(&o.ID, &o.Actor, &o.ActivityID, &o.Type, &body, &o.Public, &created)
 	if err != nil {
 		return nil, notFound(err)
@@ -522,20 +522,20 @@ func (s *Store) OutboxActivity(ctx context.Context, activityID string) (*OutboxE
 // ItemFederated reports whether a Create for an item has gone out.
 func (s *Store) ItemFederated(ctx context.Context, id int64) (bool, error) {
 	var f bool
-	err := s.db.QueryRowContext(ctx, `SELECT federated FROM items WHERE id = ?`, id).Scan(&f)
+	err := s.rd.QueryRowContext(ctx, `SELECT federated FROM items WHERE id = ?`, id).Scan(&f)
 	return f, notFound(err)
 }
 
 // ResponseFederated reports whether a Create for a response has gone out.
 func (s *Store) ResponseFederated(ctx context.Context, id int64) (bool, error) {
 	var f bool
-	err := s.db.QueryRowContext(ctx, `SELECT federated FROM responses WHERE id = ?`, id).Scan(&f)
+	err := s.rd.QueryRowContext(ctx, `SELECT federated FROM responses WHERE id = ?`, id).Scan(&f)
 	return f, notFound(err)
 }
 
 // GroupByID returns a group by id.
 func (s *Store) GroupByID(ctx context.Context, id int64) (*instance.Group, error) {
-	g, err := scanGroup(s.db.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM groups g WHERE g.id = ?`, id))
+	g, err := scanGroup(s.rd.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM groups g WHERE g.id = ?`, id))
 	return g, notFound(err)
 }
 
@@ -595,7 +595,7 @@ func (s *Store) DeleteRemoteActorContent(ctx context.Context, actor string, now 
 // a public item (only such members get a fediverse Person actor).
 func (s *Store) MemberHasPublicResponses(ctx context.Context, memberID int64) (bool, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM responses r JOIN items i ON i.id = r.item_id
+	err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM responses r JOIN items i ON i.id = r.item_id
 		WHERE r.author_id = ? AND i.visibility = 'public' AND r.deleted_at IS NULL`, memberID).Scan(&n)
 	if err != nil {
 		return false, err
@@ -603,13 +603,13 @@ func (s *Store) MemberHasPublicResponses(ctx context.Context, memberID int64) (b
 	if n > 0 {
 		return true, nil
 	}
-	err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM neighbour_replies WHERE member_id = ?`, memberID).Scan(&n)
+	err = s.rd.QueryRowContext(ctx, `SELECT count(*) FROM neighbour_replies WHERE member_id = ?`, memberID).Scan(&n)
 	return n > 0, err
 }
 
 // CountLocalItems counts live items, for NodeInfo.
 func (s *Store) CountLocalItems(ctx context.Context) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE deleted_at IS NULL`).Scan(&n)
+	err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE deleted_at IS NULL`).Scan(&n)
 	return n, err
 }

@@ -40,18 +40,18 @@ func scanFollowing(row scanner) (*instance.Following, error) {
 
 // ListFollowing implements instance.Store.
 func (s *Store) ListFollowing(ctx context.Context, groupID int64) ([]*instance.Following, error) {
-	return queryAll(ctx, s.db, scanFollowing, `SELECT `+followingColumns+` FROM following WHERE group_id = ? AND state <> 'removing' ORDER BY id`, groupID)
+	return queryAll(ctx, s.rd, scanFollowing, `SELECT `+followingColumns+` FROM following WHERE group_id = ? AND state <> 'removing' ORDER BY id`, groupID)
 }
 
 // FollowingByID returns one follow of a remote actor.
 func (s *Store) FollowingByID(ctx context.Context, id int64) (*instance.Following, error) {
-	f, err := scanFollowing(s.db.QueryRowContext(ctx, `SELECT `+followingColumns+` FROM following WHERE id = ?`, id))
+	f, err := scanFollowing(s.rd.QueryRowContext(ctx, `SELECT `+followingColumns+` FROM following WHERE id = ?`, id))
 	return f, notFound(err)
 }
 
 // FollowingByActor lists our follows of a remote actor (any group).
 func (s *Store) FollowingByActor(ctx context.Context, actorID string) ([]*instance.Following, error) {
-	return queryAll(ctx, s.db, scanFollowing, `SELECT `+followingColumns+` FROM following WHERE actor_id = ?`, actorID)
+	return queryAll(ctx, s.rd, scanFollowing, `SELECT `+followingColumns+` FROM following WHERE actor_id = ?`, actorID)
 }
 
 // RemoveFollowing implements instance.Store: the row is marked and the
@@ -101,18 +101,18 @@ func scanRemoteItem(row scanner) (*instance.RemoteItem, error) {
 
 // ListRemoteItems implements instance.Store.
 func (s *Store) ListRemoteItems(ctx context.Context, limit int) ([]*instance.RemoteItem, error) {
-	return queryAll(ctx, s.db, scanRemoteItem, `SELECT `+remoteItemColumns+` FROM remote_items WHERE deleted_at IS NULL ORDER BY id DESC LIMIT ?`, limit)
+	return queryAll(ctx, s.rd, scanRemoteItem, `SELECT `+remoteItemColumns+` FROM remote_items WHERE deleted_at IS NULL ORDER BY id DESC LIMIT ?`, limit)
 }
 
 // RemoteItemByID implements instance.Store.
 func (s *Store) RemoteItemByID(ctx context.Context, id int64) (*instance.RemoteItem, error) {
-	it, err := scanRemoteItem(s.db.QueryRowContext(ctx, `SELECT `+remoteItemColumns+` FROM remote_items WHERE id = ?`, id))
+	it, err := scanRemoteItem(s.rd.QueryRowContext(ctx, `SELECT `+remoteItemColumns+` FROM remote_items WHERE id = ?`, id))
 	return it, notFound(err)
 }
 
 // RemoteItemByAPID finds a neighbour's item by its ActivityPub id.
 func (s *Store) RemoteItemByAPID(ctx context.Context, apID string) (*instance.RemoteItem, error) {
-	it, err := scanRemoteItem(s.db.QueryRowContext(ctx, `SELECT `+remoteItemColumns+` FROM remote_items WHERE ap_id = ?`, apID))
+	it, err := scanRemoteItem(s.rd.QueryRowContext(ctx, `SELECT `+remoteItemColumns+` FROM remote_items WHERE ap_id = ?`, apID))
 	return it, notFound(err)
 }
 
@@ -172,7 +172,7 @@ func (s *Store) NeighbourReplyByID(ctx context.Context, id int64) (*NeighbourRep
 	var r NeighbourReply
 	var itemID int64
 	var created string
-	err := s.db.QueryRowContext(ctx, `SELECT id, remote_item_id, member_id, body, created_at FROM neighbour_replies WHERE id = ?`, id).
+	err := s.rd.QueryRowContext(ctx, `SELECT id, remote_item_id, member_id, body, created_at FROM neighbour_replies WHERE id = ?`, id).
 		Scan(&r.ID, &itemID, &r.MemberID, &r.Body, &created)
 	if err != nil {
 		return nil, notFound(err)

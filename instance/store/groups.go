@@ -48,7 +48,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *instance.Group) (int64, erro
 
 // GroupByHandle implements instance.Store.
 func (s *Store) GroupByHandle(ctx context.Context, handle string) (*instance.Group, error) {
-	g, err := scanGroup(s.db.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM groups g WHERE g.handle = ?`, handle))
+	g, err := scanGroup(s.rd.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM groups g WHERE g.handle = ?`, handle))
 	return g, notFound(err)
 }
 
@@ -65,7 +65,7 @@ func (s *Store) MemberGroups(ctx context.Context, memberID int64) ([]*instance.G
 }
 
 func (s *Store) groups(ctx context.Context, query string, args ...any) ([]*instance.Group, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	rows, err := s.rd.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list groups: %w", err)
 	}
@@ -102,7 +102,7 @@ func (s *Store) LeaveGroup(ctx context.Context, groupID, memberID int64) error {
 // IsGroupMember implements instance.Store.
 func (s *Store) IsGroupMember(ctx context.Context, groupID, memberID int64) (bool, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM group_members WHERE group_id = ? AND member_id = ?`, groupID, memberID).Scan(&n)
+	err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM group_members WHERE group_id = ? AND member_id = ?`, groupID, memberID).Scan(&n)
 	return n > 0, err
 }
 

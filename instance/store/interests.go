@@ -39,13 +39,13 @@ func scanInterest(row scanner) (*instance.Interest, error) {
 
 // InterestByID implements instance.Store.
 func (s *Store) InterestByID(ctx context.Context, id int64) (*instance.Interest, error) {
-	in, err := scanInterest(s.db.QueryRowContext(ctx, `SELECT `+interestColumns+` FROM interests n JOIN members m ON m.id = n.member_id WHERE n.id = ?`, id))
+	in, err := scanInterest(s.rd.QueryRowContext(ctx, `SELECT `+interestColumns+` FROM interests n JOIN members m ON m.id = n.member_id WHERE n.id = ?`, id))
 	return in, notFound(err)
 }
 
 // ListInterests implements instance.Store.
 func (s *Store) ListInterests(ctx context.Context, itemID int64) ([]*instance.Interest, error) {
-	return queryAll(ctx, s.db, scanInterest, `SELECT `+interestColumns+` FROM interests n JOIN members m ON m.id = n.member_id
+	return queryAll(ctx, s.rd, scanInterest, `SELECT `+interestColumns+` FROM interests n JOIN members m ON m.id = n.member_id
 		WHERE n.item_id = ? ORDER BY n.id`, itemID)
 }
 
@@ -154,7 +154,7 @@ func promoteWaiting(ctx context.Context, tx *sql.Tx, itemID int64, now time.Time
 
 // ListAttendees implements instance.Store.
 func (s *Store) ListAttendees(ctx context.Context, itemID int64) ([]*instance.Attendee, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT a.member_id, m.display_name, m.handle, COALESCE(a.slot_id, 0), COALESCE(s.name, ''),
+	rows, err := s.rd.QueryContext(ctx, `SELECT a.member_id, m.display_name, m.handle, COALESCE(a.slot_id, 0), COALESCE(s.name, ''),
 		a.status, a.created_at
 		FROM attendees a JOIN members m ON m.id = a.member_id LEFT JOIN action_slots s ON s.id = a.slot_id
 		WHERE a.item_id = ? ORDER BY a.status, a.id`, itemID)
@@ -225,12 +225,12 @@ func scanResponse(row scanner) (*instance.Response, error) {
 
 // ResponseByID implements instance.Store.
 func (s *Store) ResponseByID(ctx context.Context, id int64) (*instance.Response, error) {
-	r, err := scanResponse(s.db.QueryRowContext(ctx, `SELECT `+responseColumns+` FROM responses r LEFT JOIN members m ON m.id = r.author_id WHERE r.id = ?`, id))
+	r, err := scanResponse(s.rd.QueryRowContext(ctx, `SELECT `+responseColumns+` FROM responses r LEFT JOIN members m ON m.id = r.author_id WHERE r.id = ?`, id))
 	return r, notFound(err)
 }
 
 // ListResponses implements instance.Store.
 func (s *Store) ListResponses(ctx context.Context, itemID int64) ([]*instance.Response, error) {
-	return queryAll(ctx, s.db, scanResponse, `SELECT `+responseColumns+` FROM responses r LEFT JOIN members m ON m.id = r.author_id
+	return queryAll(ctx, s.rd, scanResponse, `SELECT `+responseColumns+` FROM responses r LEFT JOIN members m ON m.id = r.author_id
 		WHERE r.item_id = ? ORDER BY r.id`, itemID)
 }

@@ -155,12 +155,12 @@ func saveSlots(ctx context.Context, tx *sql.Tx, itemID int64, slots []instance.S
 
 // ItemByID implements instance.Store.
 func (s *Store) ItemByID(ctx context.Context, id int64) (*instance.Item, error) {
-	it, err := scanItem(s.db.QueryRowContext(ctx, `SELECT `+itemColumns+itemFrom+` WHERE i.id = ?`, id))
+	it, err := scanItem(s.rd.QueryRowContext(ctx, `SELECT `+itemColumns+itemFrom+` WHERE i.id = ?`, id))
 	if err != nil {
 		return nil, notFound(err)
 	}
 	if it.Kind == instance.KindAction {
-		rows, err := s.db.QueryContext(ctx, `SELECT s.id, s.name, s.capacity,
+		rows, err := s.rd.QueryContext(ctx, `SELECT s.id, s.name, s.capacity,
 			(SELECT count(*) FROM attendees x WHERE x.slot_id = s.id AND x.status = 'going'),
 			(SELECT count(*) FROM attendees x WHERE x.slot_id = s.id AND x.status = 'waiting')
 			FROM action_slots s WHERE s.item_id = ? ORDER BY s.position`, id)
@@ -259,7 +259,7 @@ func (s *Store) ListItems(ctx context.Context, f instance.ItemFilter) ([]*instan
 		limit = 50
 	}
 	query := `SELECT ` + itemColumns + itemFrom + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + order + ` LIMIT ?`
-	rows, err := s.db.QueryContext(ctx, query, append(args, limit)...)
+	rows, err := s.rd.QueryContext(ctx, query, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list items: %w", err)
 	}
@@ -411,7 +411,7 @@ func (s *Store) sweep(ctx context.Context, now, before time.Time, where, set, au
 
 // ListNotifications implements instance.Store.
 func (s *Store) ListNotifications(ctx context.Context, memberID int64, limit int) ([]*instance.Notification, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT n.id, n.member_id, COALESCE(n.item_id, 0), COALESCE(i.title, ''), COALESCE(i.kind, ''),
+	rows, err := s.rd.QueryContext(ctx, `SELECT n.id, n.member_id, COALESCE(n.item_id, 0), COALESCE(i.title, ''), COALESCE(i.kind, ''),
 		n.code, n.detail, n.created_at, n.read_at IS NOT NULL
 		FROM notifications n LEFT JOIN items i ON i.id = n.item_id
 		WHERE n.member_id = ? ORDER BY n.id DESC LIMIT ?`, memberID, limit)

@@ -99,7 +99,7 @@ func joinMainGroup(ctx context.Context, tx *sql.Tx, memberID int64, now time.Tim
 }
 
 func (s *Store) memberWhere(ctx context.Context, where string, args ...any) (*instance.Member, error) {
-	m, err := scanMember(s.db.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM members m WHERE `+where, args...))
+	m, err := scanMember(s.rd.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM members m WHERE `+where, args...))
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -129,7 +129,7 @@ func (s *Store) ListMembers(ctx context.Context, status instance.Status) ([]*ins
 }
 
 func (s *Store) members(ctx context.Context, query string, args ...any) ([]*instance.Member, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	rows, err := s.rd.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list members: %w", err)
 	}
@@ -148,7 +148,7 @@ func (s *Store) members(ctx context.Context, query string, args ...any) ([]*inst
 // CountMembers implements instance.Store.
 func (s *Store) CountMembers(ctx context.Context, status instance.Status) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM members WHERE status = ?`, string(status)).Scan(&n)
+	err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM members WHERE status = ?`, string(status)).Scan(&n)
 	return n, err
 }
 
@@ -281,13 +281,13 @@ func scanInvite(row scanner) (*instance.Invite, error) {
 
 // ListInvites implements instance.Store.
 func (s *Store) ListInvites(ctx context.Context, now time.Time) ([]*instance.Invite, error) {
-	return queryAll(ctx, s.db, scanInvite, `SELECT `+inviteColumns+` FROM invites
+	return queryAll(ctx, s.rd, scanInvite, `SELECT `+inviteColumns+` FROM invites
 		WHERE used_by IS NULL AND expires_at > ? ORDER BY created_at DESC`, ts(now))
 }
 
 // InviteByCode implements instance.Store.
 func (s *Store) InviteByCode(ctx context.Context, code string) (*instance.Invite, error) {
-	inv, err := scanInvite(s.db.QueryRowContext(ctx, `SELECT `+inviteColumns+` FROM invites WHERE code = ?`, code))
+	inv, err := scanInvite(s.rd.QueryRowContext(ctx, `SELECT `+inviteColumns+` FROM invites WHERE code = ?`, code))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, instance.ErrNotFound
 	}

@@ -68,12 +68,12 @@ func scanReport(row scanner) (*instance.Report, error) {
 
 // ListReports implements instance.Store.
 func (s *Store) ListReports(ctx context.Context, status string) ([]*instance.Report, error) {
-	return queryAll(ctx, s.db, scanReport, `SELECT `+reportColumns+reportFrom+` WHERE r.status = ? ORDER BY r.id`, status)
+	return queryAll(ctx, s.rd, scanReport, `SELECT `+reportColumns+reportFrom+` WHERE r.status = ? ORDER BY r.id`, status)
 }
 
 // ReportByID implements instance.Store.
 func (s *Store) ReportByID(ctx context.Context, id int64) (*instance.Report, error) {
-	r, err := scanReport(s.db.QueryRowContext(ctx, `SELECT `+reportColumns+reportFrom+` WHERE r.id = ?`, id))
+	r, err := scanReport(s.rd.QueryRowContext(ctx, `SELECT `+reportColumns+reportFrom+` WHERE r.id = ?`, id))
 	return r, notFound(err)
 }
 
@@ -156,12 +156,12 @@ func (s *Store) ReleaseResponse(ctx context.Context, id int64, now time.Time, lo
 
 // HeldItems implements instance.Store.
 func (s *Store) HeldItems(ctx context.Context) ([]*instance.Item, error) {
-	return queryAll(ctx, s.db, scanItem, `SELECT `+itemColumns+itemFrom+` WHERE i.held = 1 AND i.deleted_at IS NULL ORDER BY i.id`)
+	return queryAll(ctx, s.rd, scanItem, `SELECT `+itemColumns+itemFrom+` WHERE i.held = 1 AND i.deleted_at IS NULL ORDER BY i.id`)
 }
 
 // HeldResponses implements instance.Store.
 func (s *Store) HeldResponses(ctx context.Context) ([]*instance.Response, error) {
-	return queryAll(ctx, s.db, scanResponse, `SELECT `+responseColumns+` FROM responses r LEFT JOIN members m ON m.id = r.author_id
+	return queryAll(ctx, s.rd, scanResponse, `SELECT `+responseColumns+` FROM responses r LEFT JOIN members m ON m.id = r.author_id
 		WHERE r.held = 1 AND r.deleted_at IS NULL ORDER BY r.id`)
 }
 
@@ -296,7 +296,7 @@ func (s *Store) BlockActor(ctx context.Context, actor, reason string, by int64, 
 
 // BlockedDomains implements instance.Store.
 func (s *Store) BlockedDomains(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT domain FROM blocked_domains ORDER BY domain`)
+	rows, err := s.rd.QueryContext(ctx, `SELECT domain FROM blocked_domains ORDER BY domain`)
 	if err != nil {
 		return nil, err
 	}
@@ -317,7 +317,7 @@ func (s *Store) BlockedDomains(ctx context.Context) ([]string, error) {
 func (s *Store) DomainBlocked(ctx context.Context, host string) (bool, error) {
 	for h := host; h != ""; {
 		var n int
-		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM blocked_domains WHERE domain = ?`, h).Scan(&n); err != nil {
+		if err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM blocked_domains WHERE domain = ?`, h).Scan(&n); err != nil {
 			return false, err
 		}
 		if n > 0 {
@@ -343,7 +343,7 @@ func indexByte(s string, c byte) int {
 
 // BlockedActors lists blocked remote actors.
 func (s *Store) BlockedActors(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT actor FROM blocked_actors`)
+	rows, err := s.rd.QueryContext(ctx, `SELECT actor FROM blocked_actors`)
 	if err != nil {
 		return nil, err
 	}
@@ -362,7 +362,7 @@ func (s *Store) BlockedActors(ctx context.Context) ([]string, error) {
 // ActorBlocked reports whether a remote actor is blocked.
 func (s *Store) ActorBlocked(ctx context.Context, actor string) (bool, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM blocked_actors WHERE actor = ?`, actor).Scan(&n)
+	err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM blocked_actors WHERE actor = ?`, actor).Scan(&n)
 	return n > 0, err
 }
 
@@ -373,7 +373,7 @@ func (s *Store) LogModeration(ctx context.Context, log *instance.ModLog) error {
 
 // ModerationLog implements instance.Store.
 func (s *Store) ModerationLog(ctx context.Context, limit int) ([]*instance.ModLog, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT l.id, COALESCE(l.actor_id, 0), COALESCE(m.display_name, 'command line'), l.action, l.subject,
+	rows, err := s.rd.QueryContext(ctx, `SELECT l.id, COALESCE(l.actor_id, 0), COALESCE(m.display_name, 'command line'), l.action, l.subject,
 		l.reason, COALESCE(l.report_id, 0), l.created_at FROM moderation_log l LEFT JOIN members m ON m.id = l.actor_id
 		ORDER BY l.id DESC LIMIT ?`, limit)
 	if err != nil {

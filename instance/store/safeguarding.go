@@ -50,7 +50,7 @@ func (s *Store) RevokeVerification(ctx context.Context, id int64, reason string,
 
 // Verifications implements instance.Store.
 func (s *Store) Verifications(ctx context.Context, memberID int64) ([]*instance.Verification, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT v.id, v.member_id, v.check_type, COALESCE(v.verified_by, 0), COALESCE(m.display_name, ''),
+	rows, err := s.rd.QueryContext(ctx, `SELECT v.id, v.member_id, v.check_type, COALESCE(v.verified_by, 0), COALESCE(m.display_name, ''),
 		v.verified_on, v.expires_on, v.revoked_at IS NOT NULL, v.revoke_reason
 		FROM verifications v LEFT JOIN members m ON m.id = v.verified_by WHERE v.member_id = ? ORDER BY v.id`, memberID)
 	if err != nil {
@@ -116,18 +116,18 @@ func scanConcern(row scanner) (*instance.Concern, error) {
 
 // Concerns implements instance.Store.
 func (s *Store) Concerns(ctx context.Context) ([]*instance.Concern, error) {
-	return queryAll(ctx, s.db, scanConcern, `SELECT `+concernColumns+` FROM concerns c LEFT JOIN members m ON m.id = c.reporter_id
+	return queryAll(ctx, s.rd, scanConcern, `SELECT `+concernColumns+` FROM concerns c LEFT JOIN members m ON m.id = c.reporter_id
 		ORDER BY c.status DESC, c.id DESC`)
 }
 
 // ConcernByID implements instance.Store.
 func (s *Store) ConcernByID(ctx context.Context, id int64) (*instance.Concern, error) {
-	c, err := scanConcern(s.db.QueryRowContext(ctx, `SELECT `+concernColumns+` FROM concerns c LEFT JOIN members m ON m.id = c.reporter_id
+	c, err := scanConcern(s.rd.QueryRowContext(ctx, `SELECT `+concernColumns+` FROM concerns c LEFT JOIN members m ON m.id = c.reporter_id
 		WHERE c.id = ?`, id))
 	if err != nil {
 		return nil, notFound(err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT l.id, COALESCE(l.actor_id, 0), COALESCE(m.display_name, ''), l.action, l.note, l.created_at
+	rows, err := s.rd.QueryContext(ctx, `SELECT l.id, COALESCE(l.actor_id, 0), COALESCE(m.display_name, ''), l.action, l.note, l.created_at
 		FROM concern_log l LEFT JOIN members m ON m.id = l.actor_id WHERE l.concern_id = ? ORDER BY l.id`, id)
 	if err != nil {
 		return nil, err
@@ -245,7 +245,7 @@ func (s *Store) ExportMember(ctx context.Context, memberID int64) (map[string]an
 		"neighbour_answers": `SELECT remote_item_id, body, created_at FROM neighbour_replies WHERE member_id = ? ORDER BY id`,
 	}
 	for name, q := range queries {
-		rows, err := s.db.QueryContext(ctx, q, memberID)
+		rows, err := s.rd.QueryContext(ctx, q, memberID)
 		if err != nil {
 			return nil, err
 		}
@@ -297,7 +297,7 @@ func (s *Store) ConfirmEmail(ctx context.Context, tokenHash string, now time.Tim
 
 // UnconfirmedEmails implements instance.Store.
 func (s *Store) UnconfirmedEmails(ctx context.Context, now time.Time) ([]*instance.UnconfirmedEmail, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT m.id, m.display_name, COALESCE(m.email, ''), t.link FROM email_tokens t
+	rows, err := s.rd.QueryContext(ctx, `SELECT m.id, m.display_name, COALESCE(m.email, ''), t.link FROM email_tokens t
 		JOIN members m ON m.id = t.member_id WHERE t.expires_at > ? AND m.email_confirmed_at IS NULL ORDER BY m.id`, ts(now))
 	if err != nil {
 		return nil, err

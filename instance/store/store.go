@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,6 +36,64 @@ type Store struct {
 	// blocks counts changes to domain and actor blocks, so in-memory
 	// caches of them (federation) reload at once.
 	blocks atomic.Uint64
+	// rd runs reads on db through prepared statements kept for reuse.
+	rd *reader
+}
+
+// reader runs read queries on the pool through statements prepared once
+// per query text. modernc's driver prepares every query afresh otherwise,
+// and for the item query (five joins) preparing cost four times as much as
+// running it: ItemByID took 85 µs, now 17 µs (BenchmarkItemByID).
+// database/sql prepares a statement again on each pooled connection that
+// first runs it. Queries built with a variable number of parameters could
+// make the set grow without end, so past maxPrepared it stops keeping
+// new ones.
+type reader struct {
+	db    *sql.DB
+	stmts sync.Map // query text → *sql.Stmt
+	n     atomic.Int64
+}
+
+const maxPrepared = 256
+
+func (r *reader) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st, ok := r.stmts.Load(query); ok {
+		return st.(*sql.Stmt)
+	}
+	if r.n.Load() >= maxPrepared {
+		return nil
+	}
+	st, err := r.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // the plain query below reports the error
+	}
+	if prev, loaded := r.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt)
+	}
+	r.n.Add(1)
+	return st
+}
+
+func (r *reader) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := r.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return r.db.QueryContext(ctx, query, args...)
+}
+
+func (r *reader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := r.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return r.db.QueryRowContext(ctx, query, args...)
+}
+
+func (r *reader) close() {
+	r.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
 }
 
 // BlocksVersion changes whenever a block is added or lifted.
@@ -79,7 +138,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
-	s := &Store{db: db, w: w}
+	// Readers: no cap on open connections (a request may hold rows while
+	// it runs another query), but keep a few idle ones, with their
+	// prepared statements, instead of database/sql's default of two, so a
+	// busy moment does not open, set up and close connections all the
+	// time; idle ones go after five minutes and give their memory back.
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s := &Store{db: db, w: w, rd: &reader{db: db}}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -90,6 +156,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // Close closes the database cleanly (the last connection to close
 // checkpoints the WAL).
 func (s *Store) Close() error {
+	s.rd.close()
 	err := s.db.Close()
 	if werr := s.w.Close(); err == nil {
 		err = werr
