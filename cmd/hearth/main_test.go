@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -128,6 +129,34 @@ func TestBadConfigRefusedAtStart(t *testing.T) {
 
 // serve answers requests, and on shutdown finishes and closes the database
 // cleanly (the WAL is checkpointed and removed).
+// startServe runs serveContext with cfg until stop is called; stop
+// returns what serve returned.
+func startServe(t *testing.T, cfg *config.Config, logger *slog.Logger) (addr string, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serveContext(ctx, cfg, logger, ready) }()
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve: %v", err)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatal("serve did not start")
+	}
+	return addr, func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(25 * time.Second):
+			return errors.New("shutdown hung")
+		}
+	}
+}
+
 func TestServeAndGracefulShutdown(t *testing.T) {
 	dir := t.TempDir()
 	cfg := config.Default()
@@ -138,19 +167,7 @@ func TestServeAndGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serveContext(ctx, &cfg, logger, ready) }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	addr, stop := startServe(t, &cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 	resp, err := http.Get("http://" + addr + "/groups/village")
 	if err != nil {
 		t.Fatal(err)
@@ -185,14 +202,8 @@ func TestServeAndGracefulShutdown(t *testing.T) {
 	if !strings.Contains(logs.String(), "/setup?token=") {
 		t.Error("no first-run setup link in the log")
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("shutdown: %v", err)
-		}
-	case <-time.After(25 * time.Second):
-		t.Fatal("shutdown hung")
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "hearth.db-wal")); !os.IsNotExist(err) {
 		t.Errorf("WAL left behind after shutdown (database not closed cleanly): %v", err)
