@@ -18,7 +18,7 @@ func (s *Store) ActorKey(ctx context.Context, actor string) (privatePEM, publicP
 // SaveActorKey stores a key pair unless the actor already has one (two
 // requests racing to create a key both end up with the stored one).
 func (s *Store) SaveActorKey(ctx context.Context, actor, privatePEM, publicPEM string, now time.Time) error {
-	_, err := s.w.ExecContext(ctx, `INSERT OR IGNORE INTO actor_keys (actor, private_pem, public_pem, created_at) VALUES (?, ?, ?, ?)`,
+	_, err := s.wr.ExecContext(ctx, `INSERT OR IGNORE INTO actor_keys (actor, private_pem, public_pem, created_at) VALUES (?, ?, ?, ?)`,
 		actor, privatePEM, publicPEM, ts(now))
 	return err
 }
@@ -49,7 +49,7 @@ func (s *Store) RemoteActorByKeyID(ctx context.Context, keyID string) (*instance
 
 // SaveRemoteActor caches a remote actor.
 func (s *Store) SaveRemoteActor(ctx context.Context, a *instance.RemoteActor) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO remote_actors (`+remoteActorColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := s.wr.ExecContext(ctx, `INSERT INTO remote_actors (`+remoteActorColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET type = excluded.type, username = excluded.username, host = excluded.host, name = excluded.name,
 		url = excluded.url, inbox = excluded.inbox, shared_inbox = excluded.shared_inbox, key_id = excluded.key_id,
 		public_key_pem = excluded.public_key_pem, fetched_at = excluded.fetched_at`,
@@ -60,7 +60,7 @@ func (s *Store) SaveRemoteActor(ctx context.Context, a *instance.RemoteActor) er
 // AddFollower records (or refreshes) a follower; a repeated Follow leaves
 // one row.
 func (s *Store) AddFollower(ctx context.Context, f *instance.Follower) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO followers (group_id, actor_id, host, inbox, shared_inbox, follow_id, created_at)
+	_, err := s.wr.ExecContext(ctx, `INSERT INTO followers (group_id, actor_id, host, inbox, shared_inbox, follow_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (group_id, actor_id) DO UPDATE SET inbox = excluded.inbox, shared_inbox = excluded.shared_inbox, follow_id = excluded.follow_id`,
 		f.GroupID, f.ActorID, f.Host, f.Inbox, f.SharedInbox, f.FollowID, ts(f.CreatedAt))
@@ -75,7 +75,7 @@ func (s *Store) RemoveFollower(ctx context.Context, groupID int64, actorID strin
 		query += ` AND group_id = ?`
 		args = append(args, groupID)
 	}
-	res, err := s.w.ExecContext(ctx, query, args...)
+	res, err := s.wr.ExecContext(ctx, query, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -85,7 +85,7 @@ func (s *Store) RemoveFollower(ctx context.Context, groupID int64, actorID strin
 // RemoveFollowerByFollowID removes the follower created by a Follow id,
 // if actorID made it.
 func (s *Store) RemoveFollowerByFollowID(ctx context.Context, followID, actorID string) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM followers WHERE follow_id = ? AND actor_id = ?`, followID, actorID)
+	res, err := s.wr.ExecContext(ctx, `DELETE FROM followers WHERE follow_id = ? AND actor_id = ?`, followID, actorID)
 	if err != nil {
 		return 0, err
 	}
@@ -95,7 +95,7 @@ func (s *Store) RemoveFollowerByFollowID(ctx context.Context, followID, actorID 
 // RemoveFollowersOnDomain severs every follower on a blocked domain (and
 // its subdomains).
 func (s *Store) RemoveFollowersOnDomain(ctx context.Context, domain string) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM followers WHERE host = ? OR host LIKE ?`, domain, "%."+domain)
+	res, err := s.wr.ExecContext(ctx, `DELETE FROM followers WHERE host = ? OR host LIKE ?`, domain, "%."+domain)
 	if err != nil {
 		return 0, err
 	}
@@ -153,7 +153,7 @@ func (s *Store) FollowerInboxes(ctx context.Context, groupID int64) ([]string, e
 // EnqueueInbox records a verified activity by id. It reports false when
 // the id was already recorded (a replay), so it is processed once.
 func (s *Store) EnqueueInbox(ctx context.Context, activityID, actor, typ string, body []byte, now time.Time) (bool, error) {
-	res, err := s.w.ExecContext(ctx, `INSERT INTO inbox_queue (activity_id, actor, type, body, received_at) VALUES (?, ?, ?, ?, ?)
+	res, err := s.wr.ExecContext(ctx, `INSERT INTO inbox_queue (activity_id, actor, type, body, received_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (activity_id) DO NOTHING`, activityID, actor, typ, string(body), ts(now))
 	if err != nil {
 		return false, err
@@ -168,13 +168,18 @@ type InboxRow struct {
 	Body                    []byte
 }
 
+const enqueueInbox = `INSERT INTO inbox_queue (activity_id, actor, type, body, received_at) VALUES (?, ?, ?, ?, ?)
+	ON CONFLICT (activity_id) DO NOTHING`
+
+const finishInbox = `UPDATE inbox_queue SET processed_at = CASE WHEN ?1 THEN ?2 END,
+	error = ?3, attempts = attempts + 1 WHERE id = ?4`
+
 // EnqueueInboxBatch records many verified activities in one transaction
 // (group commit); for each it reports whether it was new.
 func (s *Store) EnqueueInboxBatch(ctx context.Context, rows []*InboxRow, now time.Time) ([]bool, error) {
 	fresh := make([]bool, len(rows))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO inbox_queue (activity_id, actor, type, body, received_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (activity_id) DO NOTHING`)
+		stmt, err := s.wr.inTx(ctx, tx, enqueueInbox)
 		if err != nil {
 			return err
 		}
@@ -240,8 +245,7 @@ func (s *Store) FinishInbox(ctx context.Context, results []InboxResult, now time
 		return nil
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `UPDATE inbox_queue SET processed_at = CASE WHEN ?1 THEN ?2 END,
-			error = ?3, attempts = attempts + 1 WHERE id = ?4`)
+		stmt, err := s.wr.inTx(ctx, tx, finishInbox)
 		if err != nil {
 			return err
 		}
@@ -279,14 +283,14 @@ func (s *Store) NextFedEvents(ctx context.Context, now time.Time, limit int) ([]
 
 // RetryFedEvent records a failed attempt at an event and when to try again.
 func (s *Store) RetryFedEvent(ctx context.Context, id int64, cause string, next time.Time) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE fed_events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
+	_, err := s.wr.ExecContext(ctx, `UPDATE fed_events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
 		WHERE id = ? AND processed_at IS NULL`, ts(next), cause, id)
 	return err
 }
 
 // GiveUpFedEvent ends an event that kept failing, keeping its last error.
 func (s *Store) GiveUpFedEvent(ctx context.Context, id int64, cause string, now time.Time) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE fed_events SET attempts = attempts + 1, processed_at = ?, last_error = ?
+	_, err := s.wr.ExecContext(ctx, `UPDATE fed_events SET attempts = attempts + 1, processed_at = ?, last_error = ?
 		WHERE id = ? AND processed_at IS NULL`, ts(now), cause, id)
 	return err
 }
@@ -452,7 +456,7 @@ func (s *Store) HostFailingSince(ctx context.Context, host string) (time.Time, e
 
 // HostAnswered clears a host's failure record (it sent us something).
 func (s *Store) HostAnswered(ctx context.Context, host string, now time.Time) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE hosts SET failing_since = NULL, last_success_at = ? WHERE host = ? AND failing_since IS NOT NULL`, ts(now), host)
+	_, err := s.wr.ExecContext(ctx, `UPDATE hosts SET failing_since = NULL, last_success_at = ? WHERE host = ? AND failing_since IS NOT NULL`, ts(now), host)
 	return err
 }
 
@@ -542,7 +546,7 @@ func (s *Store) GroupByID(ctx context.Context, id int64) (*instance.Group, error
 // SaveRemoteResponse stores a reply from the fediverse to one of our items
 // (or, when the same Note id arrives again from its author, updates it).
 func (s *Store) SaveRemoteResponse(ctx context.Context, r *instance.Response) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO responses (item_id, remote_actor, remote_name, remote_handle, ap_id, content_html, body,
+	_, err := s.wr.ExecContext(ctx, `INSERT INTO responses (item_id, remote_actor, remote_name, remote_handle, ap_id, content_html, body,
 		created_at, updated_at, federated) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, 1)
 		ON CONFLICT (ap_id) WHERE ap_id IS NOT NULL DO UPDATE SET content_html = excluded.content_html, updated_at = excluded.updated_at,
 		remote_name = excluded.remote_name
@@ -553,7 +557,7 @@ func (s *Store) SaveRemoteResponse(ctx context.Context, r *instance.Response) er
 
 // UpdateRemoteResponse changes a remote reply's text if actor wrote it.
 func (s *Store) UpdateRemoteResponse(ctx context.Context, apID, actor, html string, now time.Time) (bool, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE responses SET content_html = ?, updated_at = ? WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL`,
+	res, err := s.wr.ExecContext(ctx, `UPDATE responses SET content_html = ?, updated_at = ? WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL`,
 		html, ts(now), apID, actor)
 	if err != nil {
 		return false, err
@@ -564,7 +568,7 @@ func (s *Store) UpdateRemoteResponse(ctx context.Context, apID, actor, html stri
 
 // DeleteRemoteResponse deletes a remote reply if actor wrote it.
 func (s *Store) DeleteRemoteResponse(ctx context.Context, apID, actor string, now time.Time) (bool, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE responses SET deleted_at = ?, content_html = '' WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL`,
+	res, err := s.wr.ExecContext(ctx, `UPDATE responses SET deleted_at = ?, content_html = '' WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL`,
 		ts(now), apID, actor)
 	if err != nil {
 		return false, err

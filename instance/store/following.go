@@ -69,7 +69,7 @@ func (s *Store) UpdateFollowing(ctx context.Context, f *instance.Following) erro
 // SetFollowingState moves our follow with the given Follow id (answered
 // by Accept or Reject from actorID).
 func (s *Store) SetFollowingState(ctx context.Context, followID, actorID, state string) (bool, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE following SET state = ? WHERE follow_id = ? AND actor_id = ? AND state IN ('pending', 'accepted')`,
+	res, err := s.wr.ExecContext(ctx, `UPDATE following SET state = ? WHERE follow_id = ? AND actor_id = ? AND state IN ('pending', 'accepted')`,
 		state, followID, actorID)
 	if err != nil {
 		return false, err
@@ -80,7 +80,7 @@ func (s *Store) SetFollowingState(ctx context.Context, followID, actorID, state 
 
 // DeleteFollowing forgets a follow.
 func (s *Store) DeleteFollowing(ctx context.Context, id int64) error {
-	_, err := s.w.ExecContext(ctx, `DELETE FROM following WHERE id = ?`, id)
+	_, err := s.wr.ExecContext(ctx, `DELETE FROM following WHERE id = ?`, id)
 	return err
 }
 
@@ -119,7 +119,7 @@ func (s *Store) RemoteItemByAPID(ctx context.Context, apID string) (*instance.Re
 // SaveRemoteItem inserts or updates a neighbour's item (only its own
 // author may update it: the caller checks, and the WHERE repeats it).
 func (s *Store) SaveRemoteItem(ctx context.Context, it *instance.RemoteItem) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO remote_items (ap_id, actor, actor_name, kind, title, content_html, category, area, state,
+	_, err := s.wr.ExecContext(ctx, `INSERT INTO remote_items (ap_id, actor, actor_name, kind, title, content_html, category, area, state,
 		url, starts_at, ends_at, place, published_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (ap_id) DO UPDATE SET actor_name = excluded.actor_name, kind = excluded.kind, title = excluded.title,
 		content_html = excluded.content_html, category = excluded.category, area = excluded.area, state = excluded.state,
@@ -133,7 +133,7 @@ func (s *Store) SaveRemoteItem(ctx context.Context, it *instance.RemoteItem) err
 
 // DeleteRemoteItem marks a neighbour's item deleted, if actor owns it.
 func (s *Store) DeleteRemoteItem(ctx context.Context, apID, actor string, now time.Time) (bool, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE remote_items SET deleted_at = ?, content_html = '' WHERE ap_id = ? AND actor = ? AND deleted_at IS NULL`,
+	res, err := s.wr.ExecContext(ctx, `UPDATE remote_items SET deleted_at = ?, content_html = '' WHERE ap_id = ? AND actor = ? AND deleted_at IS NULL`,
 		ts(now), apID, actor)
 	if err != nil {
 		return false, err

@@ -88,14 +88,14 @@ func (s *Store) UpdateGroup(ctx context.Context, id int64, in instance.GroupInpu
 
 // JoinGroup implements instance.Store. Joining twice is not an error.
 func (s *Store) JoinGroup(ctx context.Context, groupID, memberID int64, now time.Time) error {
-	_, err := s.w.ExecContext(ctx, `INSERT OR IGNORE INTO group_members (group_id, member_id, joined_at) VALUES (?, ?, ?)`,
+	_, err := s.wr.ExecContext(ctx, `INSERT OR IGNORE INTO group_members (group_id, member_id, joined_at) VALUES (?, ?, ?)`,
 		groupID, memberID, ts(now))
 	return err
 }
 
 // LeaveGroup implements instance.Store.
 func (s *Store) LeaveGroup(ctx context.Context, groupID, memberID int64) error {
-	_, err := s.w.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = ? AND member_id = ?`, groupID, memberID)
+	_, err := s.wr.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = ? AND member_id = ?`, groupID, memberID)
 	return err
 }
 

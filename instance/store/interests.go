@@ -12,7 +12,7 @@ import (
 // AddInterest implements instance.Store; a second "I can help" from the
 // same member updates the message.
 func (s *Store) AddInterest(ctx context.Context, in *instance.Interest) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO interests (item_id, member_id, message, buddy, created_at) VALUES (?, ?, ?, ?, ?)
+	_, err := s.wr.ExecContext(ctx, `INSERT INTO interests (item_id, member_id, message, buddy, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (item_id, member_id) DO UPDATE SET message = excluded.message, buddy = excluded.buddy`,
 		in.ItemID, in.MemberID, in.Message, in.Buddy, ts(in.CreatedAt))
 	return err

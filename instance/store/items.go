@@ -437,7 +437,7 @@ func (s *Store) ListNotifications(ctx context.Context, memberID int64, limit int
 
 // MarkNotificationsRead implements instance.Store.
 func (s *Store) MarkNotificationsRead(ctx context.Context, memberID int64, now time.Time) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE notifications SET read_at = ? WHERE member_id = ? AND read_at IS NULL`, ts(now), memberID)
+	_, err := s.wr.ExecContext(ctx, `UPDATE notifications SET read_at = ? WHERE member_id = ? AND read_at IS NULL`, ts(now), memberID)
 	return err
 }
 

@@ -160,7 +160,7 @@ func (s *Store) UpdateProfile(ctx context.Context, id int64, p instance.Profile)
 
 // execOne runs a statement that must change exactly one row.
 func (s *Store) execOne(ctx context.Context, query string, args ...any) error {
-	res, err := s.w.ExecContext(ctx, query, args...)
+	res, err := s.wr.ExecContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -232,7 +232,7 @@ func (s *Store) SetStatus(ctx context.Context, id int64, from []instance.Status,
 
 // CreateSession implements instance.Store.
 func (s *Store) CreateSession(ctx context.Context, tokenHash string, memberID int64, now, expires time.Time) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO sessions (token_hash, member_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+	_, err := s.wr.ExecContext(ctx, `INSERT INTO sessions (token_hash, member_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
 		tokenHash, memberID, ts(now), ts(expires))
 	return err
 }
@@ -247,13 +247,13 @@ func (s *Store) SessionMember(ctx context.Context, tokenHash string, now time.Ti
 
 // DeleteSession implements instance.Store.
 func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
-	_, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
+	_, err := s.wr.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
 	return err
 }
 
 // DeleteExpiredSessions removes sessions past their expiry.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, ts(now))
+	res, err := s.wr.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, ts(now))
 	if err != nil {
 		return 0, err
 	}
@@ -262,7 +262,7 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64
 
 // CreateInvite implements instance.Store.
 func (s *Store) CreateInvite(ctx context.Context, inv *instance.Invite) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO invites (code, created_by, created_at, expires_at, note) VALUES (?, ?, ?, ?, ?)`,
+	_, err := s.wr.ExecContext(ctx, `INSERT INTO invites (code, created_by, created_at, expires_at, note) VALUES (?, ?, ?, ?, ?)`,
 		inv.Code, inv.CreatedBy, ts(inv.CreatedAt), ts(inv.ExpiresAt), inv.Note)
 	return err
 }

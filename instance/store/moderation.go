@@ -27,7 +27,7 @@ func writeLog(ctx context.Context, tx *sql.Tx, l *instance.ModLog) error {
 
 // AddReport implements instance.Store.
 func (s *Store) AddReport(ctx context.Context, r *instance.Report) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `INSERT INTO reports (reporter_id, remote_reporter, subject, item_id, response_id, member_id, remote_actor,
+	res, err := s.wr.ExecContext(ctx, `INSERT INTO reports (reporter_id, remote_reporter, subject, item_id, response_id, member_id, remote_actor,
 		category, details, forward, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
 		nullID(r.ReporterID), nullString(r.RemoteReporter), r.Subject, nullID(r.ItemID), nullID(r.ResponseID), nullID(r.MemberID),
 		nullString(r.RemoteActor), r.Category, r.Details, r.Forward, ts(r.CreatedAt))
@@ -36,7 +36,7 @@ func (s *Store) AddReport(ctx context.Context, r *instance.Report) (int64, error
 	}
 	id, err := res.LastInsertId()
 	if err == nil && r.Forward {
-		_, err = s.w.ExecContext(ctx, `INSERT INTO fed_events (subject, subject_id, created_at) VALUES ('flag', ?, ?)`, id, ts(r.CreatedAt))
+		_, err = s.wr.ExecContext(ctx, `INSERT INTO fed_events (subject, subject_id, created_at) VALUES ('flag', ?, ?)`, id, ts(r.CreatedAt))
 	}
 	return id, err
 }

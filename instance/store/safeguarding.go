@@ -94,7 +94,7 @@ func (s *Store) ExpireVerifications(ctx context.Context, now time.Time) (int, er
 
 // AddConcern implements instance.Store.
 func (s *Store) AddConcern(ctx context.Context, c *instance.Concern) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `INSERT INTO concerns (reporter_id, about, details, status, created_at) VALUES (?, ?, ?, 'open', ?)`,
+	res, err := s.wr.ExecContext(ctx, `INSERT INTO concerns (reporter_id, about, details, status, created_at) VALUES (?, ?, ?, 'open', ?)`,
 		nullID(c.ReporterID), c.About, c.Details, ts(c.CreatedAt))
 	if err != nil {
 		return 0, err
@@ -168,7 +168,7 @@ func (s *Store) SetOnBreak(ctx context.Context, memberID int64, on bool) error {
 // PurgeClosedNeeds implements instance.Store: needs closed or done before
 // `before` lose their exact address and contact details for good.
 func (s *Store) PurgeClosedNeeds(ctx context.Context, before, now time.Time) (int, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE items SET address = '', contact = '', on_behalf_phone = '', purged_at = ?
+	res, err := s.wr.ExecContext(ctx, `UPDATE items SET address = '', contact = '', on_behalf_phone = '', purged_at = ?
 		WHERE kind = 'need' AND state IN ('closed', 'done') AND updated_at < ? AND purged_at IS NULL
 		AND (address <> '' OR contact <> '' OR on_behalf_phone <> '')`, ts(now), ts(before))
 	if err != nil {
@@ -275,7 +275,7 @@ func (s *Store) ExportMember(ctx context.Context, memberID int64) (map[string]an
 
 // SaveEmailToken implements instance.Store.
 func (s *Store) SaveEmailToken(ctx context.Context, tokenHash string, memberID int64, link string, expires time.Time) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO email_tokens (token_hash, member_id, link, expires_at) VALUES (?, ?, ?, ?)`,
+	_, err := s.wr.ExecContext(ctx, `INSERT INTO email_tokens (token_hash, member_id, link, expires_at) VALUES (?, ?, ?, ?)`,
 		tokenHash, memberID, link, ts(expires))
 	return err
 }
