@@ -244,6 +244,7 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		{admin, "organise an action", "/actions/new", ""}, {admin, "organise an action with errors", "/actions/new", "main form button[type=submit]"},
 		{admin, "need (requester)", needPath, ""}, {admin, "edit need", needPath + "/edit", ""}, {admin, "delete need", needPath + "/delete", ""},
 		{admin, "offer (offerer)", offerPath, ""}, {admin, "action (organiser)", actionPath, ""},
+		{admin, "edit action (roles)", actionPath + "/edit", ""},
 		{admin, "cancel action with error", actionPath, "form[action$='/cancel'] button[type=submit]"},
 		{admin, "profile", "/settings/profile", ""}, {admin, "password", "/settings/password", ""},
 		{admin, "password with errors", "/settings/password", "main form button[type=submit]"},
