@@ -170,6 +170,7 @@ func cleanSlots(v *ValidationErrors, lines []SlotInput, editing *Item) []Slot {
 	changed := map[int64]*Slot{}
 	removed := map[int64]bool{}
 	var added []Slot
+	var addedAt []int // the line each added role came from
 	for i, sl := range lines {
 		nameField, capField := fmt.Sprintf("slot_name_%d", i+1), fmt.Sprintf("slot_capacity_%d", i+1)
 		empty := strings.TrimSpace(sl.Name) == "" && strings.TrimSpace(sl.Capacity) == ""
@@ -201,6 +202,7 @@ func cleanSlots(v *ValidationErrors, lines []SlotInput, editing *Item) []Slot {
 			continue
 		}
 		added = append(added, Slot{Name: name, Capacity: n})
+		addedAt = append(addedAt, i)
 	}
 	if editing != nil {
 		for _, sl := range editing.Slots {
@@ -213,12 +215,11 @@ func cleanSlots(v *ValidationErrors, lines []SlotInput, editing *Item) []Slot {
 			}
 		}
 	}
-	out = append(out, added...)
-	if len(out) > MaxSlots {
-		v.add(&FieldError{Field: fmt.Sprintf("slot_name_%d", len(lines)), Code: "err.too_many_slots", Args: []any{MaxSlots}})
-		out = out[:MaxSlots]
+	if room := MaxSlots - len(out); len(added) > room {
+		v.add(&FieldError{Field: fmt.Sprintf("slot_name_%d", addedAt[room]+1), Code: "err.too_many_slots", Args: []any{MaxSlots}})
+		added = added[:room]
 	}
-	return out
+	return append(out, added...)
 }
 
 func startOfDay(t time.Time) time.Time {

@@ -664,19 +664,23 @@ func TestEditActionRoles(t *testing.T) {
 	}
 
 	// Refused, with the reason beside the field, and nothing changed.
+	six := []instance.SlotInput{{ID: drivers, Name: "Drivers", Capacity: "1"}, {ID: packers, Name: "Packers", Capacity: "2"}}
+	for _, n := range []string{"Tea", "Bags", "Gloves", "Maps", "Music"} {
+		six = append(six, instance.SlotInput{Name: n, Capacity: "1"})
+	}
 	for _, c := range []struct {
-		name, capacity, field string
-		slots                 []instance.SlotInput
+		name, capacity, field, code string
+		slots                       []instance.SlotInput
 	}{
-		{"fewer places than taken", "", "slot_capacity_1", []instance.SlotInput{{ID: drivers, Name: "Drivers", Capacity: "0"}}},
-		{"removing a role with people", "", "slot_name_2", []instance.SlotInput{{ID: drivers, Name: "Drivers", Capacity: "1"}, {ID: packers}}},
-		{"action smaller than its attendance", "1", "capacity", nil},
-		{"a role of another action", "", "slot_name_1", []instance.SlotInput{{ID: 9999, Name: "Ghosts", Capacity: "1"}}},
-		{"a role without places", "", "slot_capacity_3", []instance.SlotInput{{ID: drivers, Name: "Drivers", Capacity: "1"}, {ID: packers, Name: "Packers", Capacity: "2"}, {Name: "Tea"}}},
+		{"removing a role with people", "", "slot_name_2", "err.slot_in_use", []instance.SlotInput{{ID: drivers, Name: "Drivers", Capacity: "1"}, {ID: packers}}},
+		{"action smaller than its attendance", "1", "capacity", "err.capacity_below_going", nil},
+		{"a role of another action", "", "slot_name_1", "err.slot_gone", []instance.SlotInput{{ID: 9999, Name: "Ghosts", Capacity: "1"}}},
+		{"a role without places", "", "slot_capacity_3", "err.required", []instance.SlotInput{{ID: drivers, Name: "Drivers", Capacity: "1"}, {ID: packers, Name: "Packers", Capacity: "2"}, {Name: "Tea"}}},
+		{"a seventh role", "", "slot_name_7", "err.too_many_slots", six},
 	} {
 		err := edit(c.capacity, c.slots...)
-		if instance.Fields(err)[c.field] == nil {
-			t.Errorf("%s: %v, want a problem on %s", c.name, err, c.field)
+		if fe := instance.Fields(err)[c.field]; fe == nil || fe.Code != c.code {
+			t.Errorf("%s: %v, want %s on %s", c.name, err, c.code, c.field)
 		}
 	}
 	if got := roles(); got != "Drivers 1/1+1, Packers 1/2+0" {
@@ -695,6 +699,11 @@ func TestEditActionRoles(t *testing.T) {
 	a, _ := f.svc.MyActivity(ctx, bob)
 	if len(a.Notifications) == 0 || a.Notifications[0].Code != "note.promoted" {
 		t.Errorf("Bob was not told he has a place: %+v", a.Notifications)
+	}
+	// Two drivers now have places: the role cannot go back to one.
+	err := edit("", instance.SlotInput{ID: drivers, Name: "Drivers", Capacity: "1"})
+	if fe := instance.Fields(err)["slot_capacity_1"]; fe == nil || fe.Code != "err.slot_below_going" {
+		t.Errorf("fewer places than taken: %v, want err.slot_below_going", err)
 	}
 	// Roles the form leaves out are kept; an empty role can be removed.
 	tea := f.reload(t, org, act).Slots[2].ID
