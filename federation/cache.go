@@ -207,3 +207,35 @@ func (f *Federation) enqueue(ctx context.Context, row store.InboxRow) (bool, err
 	err := <-q.done
 	return q.fresh, err
 }
+
+// contactLog remembers when we last checked whether a host that sent us
+// an unqueued activity (a Like, say) was marked as failing, so such
+// traffic still tells the delivery worker the host is back — "until it
+// contacts us" — at the cost of one read per host a minute, not a write
+// per activity.
+type contactLog struct {
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+const contactRecheck = time.Minute
+
+// contacted records that host sent a verified activity now.
+func (f *Federation) contacted(ctx context.Context, host string) {
+	c := &f.contacts
+	now := f.now()
+	c.mu.Lock()
+	if c.seen == nil || len(c.seen) > 10000 {
+		c.seen = map[string]time.Time{} // forget, rather than grow without end
+	}
+	last, ok := c.seen[host]
+	if ok && now.Sub(last) < contactRecheck {
+		c.mu.Unlock()
+		return
+	}
+	c.seen[host] = now
+	c.mu.Unlock()
+	if since, err := f.store.HostFailingSince(ctx, host); err == nil && !since.IsZero() {
+		_ = f.store.HostAnswered(ctx, host, now) // best effort, as in the inbox worker
+	}
+}

@@ -59,6 +59,7 @@ type Federation struct {
 	keyMemo   keyCache
 	blockList blockCache
 	batch     inboxBatcher
+	contacts  contactLog
 }
 
 // New builds the federation side.

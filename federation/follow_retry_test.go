@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"hearth/federation/fedtest"
 	"hearth/instance"
 )
 
@@ -150,5 +151,56 @@ func TestTransientErrors(t *testing.T) {
 		if got := transient(c.err); got != c.want {
 			t.Errorf("transient(%v) = %v, want %v", c.err, got, c.want)
 		}
+	}
+}
+
+// A server marked as failing (our deliveries to it kept failing) that
+// sends us a Like is back: unqueued activities still count as contact,
+// checked at most once a minute per host.
+func TestUnqueuedActivityMarksHostBack(t *testing.T) {
+	clock := &testClock{t: time.Now().UTC()}
+	n := newNode(t, func(o *Options) { o.Clock = clock.now })
+	r := fedtest.New(t, "alice")
+	host := hostOf(r.Actor("alice"))
+	fail := func() {
+		t.Helper()
+		if _, err := n.st.DB().Exec(`INSERT INTO hosts (host, failing_since) VALUES (?1, ?2)
+			ON CONFLICT (host) DO UPDATE SET failing_since = ?2`, host, clock.now().Add(-96*time.Hour).Format(time.RFC3339Nano)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failing := func() bool {
+		since, err := n.st.HostFailingSince(ctx, host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return !since.IsZero()
+	}
+	like := func(i int) {
+		t.Helper()
+		resp := r.Send("alice", n.url+"/inbox", map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+			"id": fmt.Sprintf("%s#like-%d", r.Actor("alice"), i), "type": "Like", "actor": r.Actor("alice"), "object": n.group()},
+			fedtest.SendOptions{Date: clock.now()})
+		if resp.StatusCode != 202 {
+			t.Fatalf("Like: %d", resp.StatusCode)
+		}
+	}
+	fail()
+	if !failing() {
+		t.Fatal("test set-up: the host is not marked failing")
+	}
+	like(1)
+	if failing() {
+		t.Fatal("a Like from a failing host did not mark it back")
+	}
+	fail()
+	like(2)
+	if !failing() {
+		t.Error("the host was checked again within the minute")
+	}
+	clock.advance(61 * time.Second)
+	like(3)
+	if failing() {
+		t.Error("a Like a minute later did not mark the host back")
 	}
 }

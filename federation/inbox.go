@@ -97,6 +97,7 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 		// Likes, Announces, emoji reactions…: verified like everything
 		// else, then answered without being stored, since Hearth shows
 		// none of them (and they are most of what a popular post brings).
+		f.contacted(ctx, hostOf(actor))
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
