@@ -93,7 +93,7 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, r, http.StatusUnauthorized, "activity id "+id+" is not on the actor's host")
 		return
 	}
-	if !handledTypes[typ] {
+	if !handles(typ) {
 		// Likes, Announces, emoji reactions…: verified like everything
 		// else, then answered without being stored, since Hearth shows
 		// none of them (and they are most of what a popular post brings).

@@ -49,42 +49,46 @@ func (f *Federation) ProcessInbox(ctx context.Context) (int, error) {
 	return len(list), nil
 }
 
-// handledTypes are the activity types handle acts on; the inbox answers
-// any other type 202 without queueing it.
-var handledTypes = map[string]bool{"Follow": true, "Undo": true, "Block": true, "Accept": true, "Reject": true,
-	"Create": true, "Update": true, "Delete": true, "Flag": true}
+// inboxHandlers are what the worker does with each activity type it acts
+// on; the inbox answers any other type 202 without queueing it.
+var inboxHandlers = map[string]func(f *Federation, ctx context.Context, actor string, m map[string]any) error{
+	"Follow": (*Federation).onFollow,
+	"Undo":   (*Federation).onUndo,
+	"Block": func(f *Federation, ctx context.Context, actor string, m map[string]any) error {
+		if g, ok := f.uris.localGroup(idOf(m["object"])); ok {
+			return f.removeFollower(ctx, g, actor)
+		}
+		return nil
+	},
+	"Accept": func(f *Federation, ctx context.Context, actor string, m map[string]any) error {
+		_, err := f.store.SetFollowingState(ctx, idOf(m["object"]), actor, "accepted")
+		return err
+	},
+	"Reject": func(f *Federation, ctx context.Context, actor string, m map[string]any) error {
+		_, err := f.store.SetFollowingState(ctx, idOf(m["object"]), actor, "rejected")
+		return err
+	},
+	"Create": (*Federation).onCreate,
+	"Update": (*Federation).onUpdate,
+	"Delete": (*Federation).onDelete,
+	"Flag":   (*Federation).onFlag,
+}
+
+// handles reports whether the worker acts on activities of type typ.
+func handles(typ string) bool { _, ok := inboxHandlers[typ]; return ok }
 
 // handle applies one verified activity. The signature, the key owner and
 // the activity's host were checked before it was queued.
 func (f *Federation) handle(ctx context.Context, a *store.InboxActivity) error {
+	h, ok := inboxHandlers[a.Type]
+	if !ok {
+		return nil // queued before this type was dropped at the door
+	}
 	var m map[string]any
 	if err := decodeJSON(a.Body, &m); err != nil {
 		return err
 	}
-	switch a.Type {
-	case "Follow":
-		return f.onFollow(ctx, a.Actor, m)
-	case "Undo":
-		return f.onUndo(ctx, a.Actor, m)
-	case "Block":
-		if g, ok := f.uris.localGroup(idOf(m["object"])); ok {
-			return f.removeFollower(ctx, g, a.Actor)
-		}
-	case "Accept", "Reject":
-		state := map[string]string{"Accept": "accepted", "Reject": "rejected"}[a.Type]
-		_, err := f.store.SetFollowingState(ctx, idOf(m["object"]), a.Actor, state)
-		return err
-	case "Create":
-		return f.onCreate(ctx, a.Actor, m)
-	case "Update":
-		return f.onUpdate(ctx, a.Actor, m)
-	case "Delete":
-		return f.onDelete(ctx, a.Actor, m)
-	case "Flag":
-		return f.onFlag(ctx, a.Actor, m)
-	}
-	// Types not in handledTypes are not queued.
-	return nil
+	return h(f, ctx, a.Actor, m)
 }
 
 func (f *Federation) onFollow(ctx context.Context, actor string, m map[string]any) error {
