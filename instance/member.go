@@ -138,7 +138,7 @@ type Profile struct {
 
 // Languages the UI is offered in. A translation is a file in
 // web/messages; this list is what the profile form accepts.
-var Languages = []string{"en"}
+var Languages = []string{"en", "fr"}
 
 func (p *Profile) clean() error {
 	var v ValidationErrors

@@ -421,3 +421,31 @@ func TestEditActionRolesForm(t *testing.T) {
 		t.Errorf("roles after editing: %v", roles)
 	}
 }
+
+// A member who chooses French gets the whole interface in French: words,
+// dates, error messages, and the page's lang attribute; visitors keep the
+// instance's language.
+func TestFrenchForAMemberWhoChoosesIt(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen)
+	h.member("ann")
+	ann := h.as("ann")
+	if r := ann.post("/settings/profile", url.Values{"display_name": {"Ann"}, "language": {"fr"}, "contact_preference": {"site"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("choosing French: %d", r.status)
+	}
+	mustContain(t, ann.get("/settings/profile").body, `<option value="fr" selected>Français</option>`)
+	r := ann.get("/")
+	mustContain(t, r.body, `<html lang="fr">`, "Demander de l&#39;aide", "Mon activité")
+	mustNotContain(t, r.body, "Ask for help", "My activity")
+	checkPage(t, "/ (fr)", r, cssSize(t))
+	path := postItem(t, ann, "actions", url.Values{"title": {"Ramassage des déchets"}, "place": {"La place"}, "start_date": {"2026-12-05"},
+		"start_time": {"10:00"}, "end_date": {"2026-12-05"}, "end_time": {"12:00"}, "visibility": {"public"}})
+	r = ann.get(path)
+	mustContain(t, r.body, "samedi 5 décembre 2026 à 10:00", "Ajouter à mon agenda")
+	checkPage(t, path+" (fr)", r, cssSize(t))
+	r = ann.post("/needs/new", url.Values{"title": {""}, "category": {"shopping"}, "area": {"x"}, "visibility": {"public"}})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("empty need: %d", r.status)
+	}
+	mustContain(t, r.body, "Merci de remplir ce champ.")
+	mustContain(t, h.client().get("/").body, `<html lang="en">`, "Neighbours helping neighbours")
+}

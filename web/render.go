@@ -75,16 +75,18 @@ func (p *page) Date(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(p.location).Format("Monday 2 January 2006")
+	t = t.In(p.location)
+	return p.T("date.day", p.T(fmt.Sprintf("date.weekday.%d", t.Weekday())), t.Day(), p.T(fmt.Sprintf("date.month.%d", t.Month())), t.Year())
 }
 
 // DateTime shows a moment with its time zone ("Friday 27 November 2026,
-// 14:30 GMT").
+// 14:30 GMT"), in the page's language.
 func (p *page) DateTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(p.location).Format("Monday 2 January 2006, 15:04 MST")
+	t = t.In(p.location)
+	return p.T("date.day_time", p.Date(t), t.Format("15:04"), t.Format("MST"))
 }
 
 // KindName translates a kind ("Need").

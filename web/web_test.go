@@ -2,12 +2,15 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -159,12 +162,14 @@ func mustContain(t *testing.T, body string, wants ...string) {
 
 var h1RE = regexp.MustCompile(`<h1[ >]`)
 
+var langRE = regexp.MustCompile(`<html lang="(en|fr)">`)
+
 // checkPage asserts what every page must have.
 func checkPage(t *testing.T, name string, r *response, cssBytes int) {
 	t.Helper()
 	body := r.body
-	if !strings.Contains(body, `<html lang="en">`) {
-		t.Errorf("%s: no lang attribute", name)
+	if !langRE.MatchString(body) {
+		t.Errorf("%s: no lang attribute naming one of our languages", name)
 	}
 	if !strings.Contains(body, `<a class="skip" href="#main">`) || !strings.Contains(body, `<main id="main"`) {
 		t.Errorf("%s: no skip link to main", name)
@@ -688,5 +693,83 @@ func TestTemplateKeysExist(t *testing.T) {
 	}
 	if checked < 100 {
 		t.Errorf("checked only %d keys", checked)
+	}
+}
+
+// fmtVerbs lists a message's formatting verbs as "argument:verb", with
+// implicit argument numbers made explicit, sorted, so a translation that
+// reorders its arguments (%[2]s … %[1]d) still matches.
+func fmtVerbs(msg string) []string {
+	verbRE := regexp.MustCompile(`%(?:\[(\d+)\])?[-+# 0]*\d*(?:\.\d+)?([a-zA-Z%])`)
+	var out []string
+	next := 1
+	for _, m := range verbRE.FindAllStringSubmatch(msg, -1) {
+		if m[2] == "%" {
+			continue
+		}
+		arg := next
+		if m[1] != "" {
+			arg, _ = strconv.Atoi(m[1])
+		}
+		next = arg + 1
+		out = append(out, fmt.Sprintf("%d:%s", arg, m[2]))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkTranslation reports how a catalogue differs from English: missing
+// or extra keys, and messages whose arguments do not match.
+func checkTranslation(en, other map[string]string) []string {
+	var problems []string
+	for k, v := range en {
+		tr, ok := other[k]
+		if !ok {
+			problems = append(problems, "missing "+k)
+			continue
+		}
+		if a, b := fmtVerbs(v), fmtVerbs(tr); strings.Join(a, " ") != strings.Join(b, " ") {
+			problems = append(problems, fmt.Sprintf("%s: arguments %v, English has %v", k, b, a))
+		}
+	}
+	for k := range other {
+		if _, ok := en[k]; !ok {
+			problems = append(problems, "not in English: "+k)
+		}
+	}
+	sort.Strings(problems)
+	return problems
+}
+
+// Every translation has every English message, with the same arguments
+// (a missing %d would print "%!d(MISSING)" to a member), and every
+// language a member can choose has a catalogue.
+func TestTranslationsMatchEnglish(t *testing.T) {
+	// The checker itself, on a small broken catalogue.
+	got := checkTranslation(map[string]string{"a.b": "%d people", "a.c": "x", "a.d": "%[1]s at %[2]d"},
+		map[string]string{"a.b": "%s personnes", "a.d": "à %[2]d, %[1]s", "a.e": "y"})
+	want := []string{"a.b: arguments [1:s], English has [1:d]", "missing a.c", "not in English: a.e"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("checkTranslation = %q, want %q", got, want)
+	}
+	cat, err := loadCatalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range instance.Languages {
+		if !cat.has(lang) {
+			t.Errorf("members can choose %q but there is no messages/%s.json", lang, lang)
+		}
+		if _, ok := cat.langs["en"]["language."+lang]; !ok {
+			t.Errorf("no name for language %q", lang)
+		}
+	}
+	for lang, msgs := range cat.langs {
+		if lang == "en" {
+			continue
+		}
+		for _, p := range checkTranslation(cat.langs["en"], msgs) {
+			t.Errorf("messages/%s.json: %s", lang, p)
+		}
 	}
 }

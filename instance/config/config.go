@@ -10,10 +10,13 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"hearth/instance"
 
 	// Embedded zone data: small servers and containers often lack
 	// /usr/share/zoneinfo, and the instance time zone must always load.
@@ -302,7 +305,10 @@ func (c *Config) Validate() error {
 		bad("instance.registration", `must be "open", "approval" or "invite" (got %q)`, in.Registration)
 	}
 	if !languageRE.MatchString(in.Language) {
-		bad("instance.language", "must be a language code such as \"en\" or \"cy\" (got %q)", in.Language)
+		bad("instance.language", "must be a language code such as \"en\" or \"fr\" (got %q)", in.Language)
+	} else if !slices.Contains(instance.Languages, in.Language) {
+		bad("instance.language", "Hearth has no %q translation yet; use one of %s (a translation is a file in web/messages)",
+			in.Language, strings.Join(instance.Languages, ", "))
 	}
 	if _, err := time.LoadLocation(in.TimeZone); err != nil || in.TimeZone == "" {
 		bad("instance.time_zone", "must be an IANA time zone such as \"Europe/London\" (got %q)", in.TimeZone)

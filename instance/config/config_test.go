@@ -117,6 +117,7 @@ func TestRefusals(t *testing.T) {
 		{"bad group handle", "[instance]\ngroup = \"Our Village\"", "instance.group"},
 		{"bad registration", "[instance]\nregistration = \"closed\"", `instance.registration: must be "open", "approval" or "invite" (got "closed")`},
 		{"bad language", "[instance]\nlanguage = \"English\"", "instance.language"},
+		{"language without a translation", "[instance]\nlanguage = \"cy\"", "instance.language"},
 		{"bad time zone", "[instance]\ntime_zone = \"Mars/Olympus\"", "instance.time_zone"},
 		{"empty name", "[instance]\nname = \"\"", "instance.name"},
 		{"empty question in approval mode", "[instance]\nregistration = \"approval\"\napplication_question = \"\"", "instance.application_question"},
@@ -166,7 +167,7 @@ func TestAccepted(t *testing.T) {
 		"blocked wildcard":    "[federation]\nblocked_domains = [\"*.spam.example\", \"Bad.Example\"]",
 		"proxies":             `trusted_proxies = ["127.0.0.1", "10.0.0.0/8", "::1"]`,
 		"invite no question":  "[instance]\nregistration = \"invite\"\napplication_question = \"\"",
-		"welsh, other zone":   "[instance]\nlanguage = \"cy\"\ntime_zone = \"UTC\"",
+		"french, other zone":  "[instance]\nlanguage = \"fr\"\ntime_zone = \"Europe/Paris\"",
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
