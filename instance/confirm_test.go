@@ -3,6 +3,7 @@ package instance_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -72,5 +73,40 @@ func TestEmailConfirmation(t *testing.T) {
 		if err := svc.ConfirmEmail(ctx, token); err == nil {
 			t.Error("a confirmation link worked twice")
 		}
+	}
+}
+
+// On a French-speaking instance new members start in French, and their
+// confirmation email is written from the catalogue in their language.
+func TestInstanceLanguageForNewMembersAndEmail(t *testing.T) {
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	mailer := &fakeMailer{}
+	translate := func(lang, key string, args ...any) string {
+		return lang + ":" + key + ":" + fmt.Sprint(args...)
+	}
+	svc, err := instance.New(instance.Options{Store: st, Registration: instance.RegistrationOpen, RequireEmailConfirmation: true,
+		BaseURL: "https://village.example", Mailer: mailer, Language: "fr", Translate: translate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.EnsureMainGroup(ctx, "village", "V")
+	ann, err := svc.SignUp(ctx, signUp("ann"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ann.Language != "fr" {
+		t.Errorf("a member who signed up speaks %q, want the instance's fr", ann.Language)
+	}
+	cora, err := svc.CreateMemberDirect(ctx, instance.NewMemberInput{Handle: "cora", DisplayName: "Cora", Password: goodPassword})
+	if err != nil || cora.Language != "fr" {
+		t.Errorf("a member made by the operator: %v %v", cora, err)
+	}
+	if len(mailer.sent) != 1 || !strings.HasPrefix(mailer.sent[0], "ann@example.org|fr:mail.confirm_subject:|fr:mail.confirm_body:") ||
+		!strings.Contains(mailer.sent[0], "https://village.example/confirm-email?token=") {
+		t.Errorf("confirmation email: %q", mailer.sent)
 	}
 }

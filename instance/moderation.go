@@ -215,9 +215,13 @@ func (s *Service) sendConfirmation(ctx context.Context, m *Member) error {
 	if s.mailer == nil {
 		return nil
 	}
+	subject := "Confirm your email address"
 	body := "Hello " + m.DisplayName + ",\n\nPlease confirm your email address by opening this link:\n\n" + link +
 		"\n\nIf you did not ask to join, you can ignore this email.\n"
-	if err := s.mailer.Send(ctx, m.Email, "Confirm your email address", body); err != nil {
+	if s.tr != nil {
+		subject, body = s.tr(m.Language, "mail.confirm_subject"), s.tr(m.Language, "mail.confirm_body", m.DisplayName, link)
+	}
+	if err := s.mailer.Send(ctx, m.Email, subject, body); err != nil {
 		s.log.Error("sending the confirmation email failed; coordinators can see the link", "member", m.Handle, "err", err)
 	}
 	return nil

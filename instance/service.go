@@ -102,6 +102,12 @@ type Options struct {
 	Mailer Mailer
 	// BaseURL builds links in emails.
 	BaseURL string
+	// Language is the instance's language: new members start with it,
+	// and emails are written in it. Default "en".
+	Language string
+	// Translate writes a message from the interface's catalogue
+	// (web.Translator); without it, emails are in English.
+	Translate func(lang, key string, args ...any) string
 }
 
 // Mailer sends an email. instance/mail implements it with SMTP.
@@ -134,6 +140,8 @@ type Service struct {
 	confirm  bool
 	mailer   Mailer
 	baseURL  string
+	lang     string
+	tr       func(lang, key string, args ...any) string
 	// dummyHash is checked against when a login names nobody, so that an
 	// unknown account costs the same time as a wrong password.
 	dummyHash string
@@ -152,6 +160,9 @@ func New(o Options) (*Service, error) {
 	}
 	if o.Registration == "" {
 		o.Registration = RegistrationApproval
+	}
+	if o.Language == "" {
+		o.Language = "en"
 	}
 	if o.SessionLifetime <= 0 {
 		o.SessionLifetime = 30 * 24 * time.Hour
@@ -212,7 +223,7 @@ func New(o Options) (*Service, error) {
 		loc: o.Location, cats: o.Categories, expiry: o.NeedExpiry, lapse: o.ClaimLapse, remind: o.ReminderBefore,
 		defVis: o.DefaultVisibility, conduct: o.ConductVersion, purge: o.PurgeAfter, hold: hold,
 		limits: newWindow(o.Clock, time.Hour), newAge: o.NewAccountAge,
-		confirm: o.RequireEmailConfirmation, mailer: o.Mailer, baseURL: o.BaseURL,
+		confirm: o.RequireEmailConfirmation, mailer: o.Mailer, baseURL: o.BaseURL, lang: o.Language, tr: o.Translate,
 		lim: map[string][2]int{"post": {o.PostsPerHour, o.NewPostsPerHour}, "response": {o.RepliesPerHour, o.NewRepliesPerHour}},
 	}, nil
 }
@@ -262,7 +273,7 @@ type SignUpInput struct {
 // for a coordinator.
 func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Member, error) {
 	var v ValidationErrors
-	m := &Member{Roles: []Role{RoleMember}, Language: "en", ContactPreference: ContactSite}
+	m := &Member{Roles: []Role{RoleMember}, Language: s.lang, ContactPreference: ContactSite}
 	var fe *FieldError
 	m.Handle, fe = CheckHandle("handle", in.Handle)
 	v.add(fe)
@@ -332,7 +343,7 @@ type NewMemberInput struct {
 // conduct is recorded as accepted at creation, by the operator's word.
 func (s *Service) CreateMemberDirect(ctx context.Context, in NewMemberInput) (*Member, error) {
 	var v ValidationErrors
-	m := &Member{Status: StatusActive, Language: "en", ContactPreference: ContactSite}
+	m := &Member{Status: StatusActive, Language: s.lang, ContactPreference: ContactSite}
 	var fe *FieldError
 	m.Handle, fe = CheckHandle("handle", in.Handle)
 	v.add(fe)

@@ -40,6 +40,17 @@ func loadCatalogue() (*catalogue, error) {
 	return c, nil
 }
 
+// Translator returns the catalogue's text function, for messages written
+// outside the web interface (emails): the message for key in lang, with
+// English as the fallback.
+func Translator() (func(lang, key string, args ...any) string, error) {
+	c, err := loadCatalogue()
+	if err != nil {
+		return nil, err
+	}
+	return c.text, nil
+}
+
 // has reports whether a language has a catalogue.
 func (c *catalogue) has(lang string) bool { _, ok := c.langs[lang]; return ok }
 

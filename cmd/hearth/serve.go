@@ -75,6 +75,11 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 		cats[i] = instance.Category{Name: c.Name, Sensitive: c.Sensitive}
 	}
 	day := 24 * time.Hour
+	translate, err := web.Translator()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	svc, err := instance.New(instance.Options{
 		Store: st, Logger: logger, Registration: instance.Registration(cfg.Instance.Registration),
 		ConductVersion: cfg.Instance.ConductVersion, Location: cfg.Location(), Categories: cats,
@@ -85,6 +90,7 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 		RepliesPerHour: cfg.Moderation.RepliesPerHour, NewRepliesPerHour: cfg.Moderation.NewRepliesPerHour,
 		NewAccountAge:            time.Duration(cfg.Moderation.NewAccountDays) * day,
 		RequireEmailConfirmation: cfg.Moderation.RequireEmailConfirmation, Mailer: mailer(cfg), BaseURL: cfg.BaseURL,
+		Language: cfg.Instance.Language, Translate: translate,
 	})
 	if err != nil {
 		st.Close()
