@@ -330,7 +330,13 @@ func (s *Service) UpdateItem(ctx context.Context, by *Member, id int64, in ItemI
 	it.UpdatedAt = s.now()
 	promoted, err := s.store.UpdateItem(ctx, it)
 	if errors.Is(err, ErrConflict) {
-		return problem(ErrConflict, "action.changed_meanwhile")
+		// Someone joined while the organiser edited: say so on the form,
+		// beside the roles (or the places), keeping what they typed.
+		field := "capacity"
+		if len(it.Slots) > 0 {
+			field = "slot_name_1"
+		}
+		return ValidationErrors{{Field: field, Code: "action.changed_meanwhile"}}
 	}
 	if len(promoted) > 0 {
 		s.log.Info("waiting list promoted", "action", it.ID, "members", promoted)

@@ -725,3 +725,70 @@ func TestEditActionRoles(t *testing.T) {
 		t.Errorf("a refused update saved the title %q", got.Title)
 	}
 }
+
+// Members joining a role while the organiser makes it smaller: whatever
+// the interleaving, no role ends up with more people going than places,
+// and a refused edit says why on the form.
+func TestShrinkingARoleWhileMembersJoin(t *testing.T) {
+	f := newFixture(t, instance.RegistrationOpen)
+	org := f.member(t, "orla")
+	act := f.action(t, org, "", instance.SlotInput{Name: "Drivers", Capacity: "6"})
+	drivers := act.Slots[0].ID
+	var members []*instance.Member
+	for i := 0; i < 8; i++ {
+		members = append(members, f.member(t, fmt.Sprintf("m%d", i)))
+	}
+	day := act.StartsAt.In(time.UTC).Format("2006-01-02")
+	var wg sync.WaitGroup
+	for _, m := range members {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := f.svc.JoinAction(ctx, m, act.ID, drivers); err != nil {
+				t.Errorf("join: %v", err)
+			}
+		}()
+	}
+	codes := map[string]int{}
+	var mu sync.Mutex
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 6; j++ { // the organiser changes their mind: 3 places, 6, 3…
+				err := f.svc.UpdateItem(ctx, org, act.ID, instance.ItemInput{Title: "Litter-pick", Place: "The green",
+					StartDate: day, StartTime: act.StartsAt.In(time.UTC).Format("15:04"), EndDate: day,
+					EndTime: act.EndsAt.In(time.UTC).Format("15:04"), Slots: []instance.SlotInput{{ID: drivers, Name: "Drivers", Capacity: []string{"3", "6"}[(i+j)%2]}}})
+				mu.Lock()
+				if err == nil {
+					codes["saved"]++
+				} else if fe := firstField(err, "slot_name_1", "slot_capacity_1"); fe != nil &&
+					(fe.Code == "action.changed_meanwhile" || fe.Code == "err.slot_below_going") {
+					codes[fe.Code]++
+				} else {
+					t.Errorf("a refused edit: %v", err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	sl := f.reload(t, org, act).Slots[0]
+	if sl.Going > sl.Capacity {
+		t.Fatalf("Drivers: %d going for %d places (edits: %v)", sl.Going, sl.Capacity, codes)
+	}
+	t.Logf("edits: %v; Drivers %d going of %d, %d waiting", codes, sl.Going, sl.Capacity, sl.Waiting)
+	if sl.Going+sl.Waiting != len(members) {
+		t.Errorf("Drivers: %d going and %d waiting, want all %d somewhere", sl.Going, sl.Waiting, len(members))
+	}
+}
+
+// firstField returns the error on the first of fields that has one.
+func firstField(err error, fields ...string) *instance.FieldError {
+	for _, name := range fields {
+		if fe := instance.Fields(err)[name]; fe != nil {
+			return fe
+		}
+	}
+	return nil
+}
