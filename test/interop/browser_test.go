@@ -265,21 +265,37 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		t.Fatal("axe-core reported nothing on a page with an unlabelled input: the check is not working")
 	}
 	report := map[string]int{}
-	for _, c := range checks {
-		t.Run(c.name, func(t *testing.T) {
-			run(t, c.ctx, chromedp.Navigate(h.url+c.path), chromedp.WaitReady(chromedp.CSS("main")))
-			if c.submit != "" {
-				click(t, c.ctx, c.submit)
-				waitText(t, c.ctx, "Error:")
-			}
-			vs := axe(t, c.ctx, source)
-			report[c.name] = len(vs)
-			for _, v := range vs {
-				t.Errorf("%s (%s): %s at %v", v.ID, v.Impact, v.Help, v.Nodes)
-			}
-			screenshot(t, c.ctx, c.name)
-		})
+	checkAll := func(checks []check) {
+		for _, c := range checks {
+			t.Run(c.name, func(t *testing.T) {
+				run(t, c.ctx, chromedp.Navigate(h.url+c.path), chromedp.WaitReady(chromedp.CSS("main")))
+				if c.submit != "" {
+					click(t, c.ctx, c.submit)
+					waitText(t, c.ctx, "Error:")
+				}
+				vs := axe(t, c.ctx, source)
+				report[c.name] = len(vs)
+				for _, v := range vs {
+					t.Errorf("%s (%s): %s at %v", v.ID, v.Impact, v.Help, v.Nodes)
+				}
+				screenshot(t, c.ctx, c.name)
+			})
+		}
 	}
+	checkAll(checks)
+	// A few pages again in French (the coordinator switches language): a
+	// translation must not break the structure, and the page must say it
+	// is in French.
+	if code, _, body := cora.post("/settings/profile", url.Values{"display_name": {"Cora Coordinator"}, "language": {"fr"},
+		"contact_preference": {"site"}}); code != 303 {
+		t.Fatalf("switching to French: %d %s", code, tail(body, 300))
+	}
+	run(t, admin, chromedp.Navigate(h.url+"/"), chromedp.WaitReady(chromedp.CSS("main")))
+	if lang := get(t, admin, chromedp.Evaluate[string]("document.documentElement.lang")); lang != "fr" {
+		t.Fatalf("after choosing French the page's lang is %q", lang)
+	}
+	checkAll([]check{{admin, "fr home", "/", ""}, {admin, "fr edit action (roles)", actionPath + "/edit", ""},
+		{admin, "fr action (organiser)", actionPath, ""}, {admin, "fr moderation", "/admin/moderation", ""}})
 	t.Logf("axe-core violations per page (WCAG 2.0/2.1/2.2 A and AA): %v", report)
 	t.Logf("screenshots: %s", screenshotDir)
 }
