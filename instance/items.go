@@ -167,7 +167,7 @@ func cleanSlots(v *ValidationErrors, lines []SlotInput, editing *Item) []Slot {
 			byID[editing.Slots[i].ID] = &editing.Slots[i]
 		}
 	}
-	changed := map[int64]*Slot{}
+	changed := map[int64]Slot{}
 	removed := map[int64]bool{}
 	var added []Slot
 	var addedAt []int // the line each added role came from
@@ -198,7 +198,7 @@ func cleanSlots(v *ValidationErrors, lines []SlotInput, editing *Item) []Slot {
 			if fe == nil && n < old.Going {
 				v.add(&FieldError{Field: capField, Code: "err.slot_below_going", Args: []any{old.Going}})
 			}
-			changed[old.ID] = &Slot{ID: old.ID, Name: name, Capacity: n}
+			changed[old.ID] = Slot{ID: old.ID, Name: name, Capacity: n}
 			continue
 		}
 		added = append(added, Slot{Name: name, Capacity: n})
@@ -206,11 +206,9 @@ func cleanSlots(v *ValidationErrors, lines []SlotInput, editing *Item) []Slot {
 	}
 	if editing != nil {
 		for _, sl := range editing.Slots {
-			switch {
-			case removed[sl.ID]:
-			case changed[sl.ID] != nil:
-				out = append(out, *changed[sl.ID])
-			default:
+			if c, ok := changed[sl.ID]; ok {
+				out = append(out, c)
+			} else if !removed[sl.ID] {
 				out = append(out, Slot{ID: sl.ID, Name: sl.Name, Capacity: sl.Capacity})
 			}
 		}

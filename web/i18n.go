@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 )
 
 //go:embed messages/*.json
@@ -17,7 +18,11 @@ type catalogue struct {
 	langs map[string]map[string]string
 }
 
-func loadCatalogue() (*catalogue, error) {
+// loadCatalogue parses the embedded message files once per process: the
+// web server and the domain's emails (Translator) share the result.
+var loadCatalogue = sync.OnceValues(parseCatalogue)
+
+func parseCatalogue() (*catalogue, error) {
 	entries, err := messageFiles.ReadDir("messages")
 	if err != nil {
 		return nil, err

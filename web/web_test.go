@@ -696,11 +696,12 @@ func TestTemplateKeysExist(t *testing.T) {
 	}
 }
 
+var verbRE = regexp.MustCompile(`%(?:\[(\d+)\])?[-+# 0]*\d*(?:\.\d+)?([a-zA-Z%])`)
+
 // fmtVerbs lists a message's formatting verbs as "argument:verb", with
 // implicit argument numbers made explicit, sorted, so a translation that
 // reorders its arguments (%[2]s … %[1]d) still matches.
 func fmtVerbs(msg string) []string {
-	verbRE := regexp.MustCompile(`%(?:\[(\d+)\])?[-+# 0]*\d*(?:\.\d+)?([a-zA-Z%])`)
 	var out []string
 	next := 1
 	for _, m := range verbRE.FindAllStringSubmatch(msg, -1) {
