@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"hearth/federation/fedtest"
-	"hearth/instance/store"
+	"hearth/instance"
 )
 
 // BenchmarkActorDocument: GET of a group actor, through the router.
@@ -130,9 +130,9 @@ func BenchmarkDeliverBatch(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		var list []*store.Delivery
+		var list []*instance.Delivery
 		for k := 0; k < deliveryBatch; k++ {
-			list = append(list, &store.Delivery{Inbox: fmt.Sprintf("%s/inbox/%d", inbox.URL, k), Host: "127.0.0.1", Signer: "group:village",
+			list = append(list, &instance.Delivery{Inbox: fmt.Sprintf("%s/inbox/%d", inbox.URL, k), Host: "127.0.0.1", Signer: "group:village",
 				ActivityID: fmt.Sprintf("a-%d-%d", i, k), Body: body})
 		}
 		n.st.EnqueueDeliveries(ctx, list, time.Now())

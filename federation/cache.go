@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"hearth/instance"
-	"hearth/instance/store"
 )
 
 // docCache keeps encoded actor and WebFinger documents for a short time.
@@ -162,12 +161,12 @@ type inboxBatcher struct {
 }
 
 type queued struct {
-	row   store.InboxRow
+	row   instance.InboxRow
 	fresh bool
 	done  chan error
 }
 
-func (f *Federation) enqueue(ctx context.Context, row store.InboxRow) (bool, error) {
+func (f *Federation) enqueue(ctx context.Context, row instance.InboxRow) (bool, error) {
 	q := &queued{row: row, done: make(chan error, 1)}
 	b := &f.batch
 	b.mu.Lock()
@@ -191,7 +190,7 @@ func (f *Federation) enqueue(ctx context.Context, row store.InboxRow) (bool, err
 				break
 			}
 			b.mu.Unlock()
-			rows := make([]*store.InboxRow, len(batch))
+			rows := make([]*instance.InboxRow, len(batch))
 			for i, x := range batch {
 				rows[i] = &x.row
 			}

@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hearth/instance"
 	"net/http"
 	"sync"
 	"time"
-
-	"hearth/instance/store"
 )
 
 // Delivery policy: a few concurrent requests per host and overall,
@@ -40,7 +39,7 @@ func (f *Federation) Deliver(ctx context.Context) (int, error) {
 	if err != nil || len(due) == 0 {
 		return 0, err
 	}
-	results := make([]store.DeliveryResult, len(due))
+	results := make([]instance.DeliveryResult, len(due))
 	hostSlots := map[string]chan struct{}{}
 	for _, d := range due {
 		if hostSlots[d.Host] == nil {
@@ -51,7 +50,7 @@ func (f *Federation) Deliver(ctx context.Context) (int, error) {
 	var wg sync.WaitGroup
 	for i, d := range due {
 		wg.Add(1)
-		go func(i int, d *store.Delivery) {
+		go func(i int, d *instance.Delivery) {
 			defer wg.Done()
 			workers <- struct{}{}
 			hostSlots[d.Host] <- struct{}{}
@@ -68,10 +67,10 @@ func (f *Federation) Deliver(ctx context.Context) (int, error) {
 }
 
 // attempt makes one signed POST.
-func (f *Federation) attempt(ctx context.Context, d *store.Delivery) store.DeliveryResult {
+func (f *Federation) attempt(ctx context.Context, d *instance.Delivery) instance.DeliveryResult {
 	now := f.now()
-	res := store.DeliveryResult{ID: d.ID, Host: d.Host}
-	retry := func(msg string) store.DeliveryResult {
+	res := instance.DeliveryResult{ID: d.ID, Host: d.Host}
+	retry := func(msg string) instance.DeliveryResult {
 		res.Error = msg
 		if now.Sub(d.CreatedAt) > giveUpAfter {
 			res.Status = "failed"

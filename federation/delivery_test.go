@@ -37,7 +37,7 @@ func TestDeliveryRetryAcrossRestart(t *testing.T) {
 	defer srv.Close()
 	fed := New(Options{Store: st, Service: svc, BaseURL: srv.URL, Clock: clock, AllowPrivateAddresses: true})
 	current = fed
-	if err := st.EnqueueDeliveries(ctx, []*store.Delivery{{Inbox: r.URL + "/inbox", Host: "127.0.0.1", Signer: "instance",
+	if err := st.EnqueueDeliveries(ctx, []*instance.Delivery{{Inbox: r.URL + "/inbox", Host: "127.0.0.1", Signer: "instance",
 		ActivityID: srv.URL + "/activities/x", Body: []byte(`{"id":"x","type":"Like","actor":"` + srv.URL + `/actor"}`)}}, now); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestDeliveryRetryAcrossRestart(t *testing.T) {
 
 	// A 410 is final.
 	r.Status = http.StatusGone
-	st.EnqueueDeliveries(ctx, []*store.Delivery{{Inbox: r.URL + "/inbox", Host: "127.0.0.1", Signer: "instance",
+	st.EnqueueDeliveries(ctx, []*instance.Delivery{{Inbox: r.URL + "/inbox", Host: "127.0.0.1", Signer: "instance",
 		ActivityID: "y", Body: []byte(`{"id":"y","type":"Like","actor":"` + srv.URL + `/actor"}`)}}, now)
 	fed.Deliver(ctx)
 	stats, _ = st.DeliveryStats(ctx)

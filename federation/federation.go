@@ -11,12 +11,11 @@ import (
 	"github.com/gorilla/mux"
 
 	"hearth/instance"
-	"hearth/instance/store"
 )
 
 // Options configures federation.
 type Options struct {
-	Store   *store.Store
+	Store   Store
 	Service *instance.Service
 	Logger  *slog.Logger
 	Clock   instance.Clock
@@ -41,7 +40,7 @@ type Options struct {
 
 // Federation serves and runs the ActivityPub side of an instance.
 type Federation struct {
-	store     *store.Store
+	store     Store
 	svc       *instance.Service
 	log       *slog.Logger
 	now       instance.Clock

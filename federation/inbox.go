@@ -8,7 +8,6 @@ import (
 	"net/url"
 
 	"hearth/instance"
-	"hearth/instance/store"
 )
 
 // maxInboxBytes caps an inbound activity (Mastodon's limit too).
@@ -101,7 +100,7 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	fresh, err := f.enqueue(ctx, store.InboxRow{ActivityID: id, Actor: actor, Type: typ, Body: body})
+	fresh, err := f.enqueue(ctx, instance.InboxRow{ActivityID: id, Actor: actor, Type: typ, Body: body})
 	if err != nil {
 		f.internal(w, r, err)
 		return

@@ -11,14 +11,13 @@ import (
 	"sync"
 
 	"hearth/instance"
-	"hearth/instance/store"
 )
 
 // keyring hands out each local actor's RSA-2048 key pair, generating it
 // the first time it is needed and storing it, so keys stay stable across
 // restarts (Mastodon re-follows when a key changes).
 type keyring struct {
-	store *store.Store
+	store Store
 	now   instance.Clock
 	mu    sync.Mutex
 	keys  map[string]*localKey
@@ -29,7 +28,7 @@ type localKey struct {
 	publicPEM string
 }
 
-func newKeyring(st *store.Store, now instance.Clock) *keyring {
+func newKeyring(st Store, now instance.Clock) *keyring {
 	return &keyring{store: st, now: now, keys: map[string]*localKey{}}
 }
 

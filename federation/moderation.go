@@ -11,7 +11,6 @@ import (
 	"github.com/go-fed/activity/streams"
 
 	"hearth/instance"
-	"hearth/instance/store"
 )
 
 // hostLimiter counts inbound activities per remote host in a sliding
@@ -110,10 +109,10 @@ func (f *Federation) onFlag(ctx context.Context, actor string, m map[string]any)
 
 // publishFlag forwards a report about remote content to its server, as a
 // Flag from our instance actor. The reporter's identity is never sent.
-func (f *Federation) publishFlag(ctx context.Context, reportID int64) (*store.Publication, error) {
+func (f *Federation) publishFlag(ctx context.Context, reportID int64) (*instance.Publication, error) {
 	r, err := f.store.ReportByID(ctx, reportID)
 	if errors.Is(err, instance.ErrNotFound) || (err == nil && r.RemoteActor == "") {
-		return &store.Publication{}, nil
+		return &instance.Publication{}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -150,5 +149,5 @@ func (f *Federation) publishFlag(ctx context.Context, reportID int64) (*store.Pu
 		inbox = ra.SharedInbox
 	}
 	f.log.Info("report forwarded", "report", reportID, "to", ra.Host)
-	return &store.Publication{Deliveries: f.deliveriesTo([]string{inbox}, "instance", id, body)}, nil
+	return &instance.Publication{Deliveries: f.deliveriesTo([]string{inbox}, "instance", id, body)}, nil
 }

@@ -12,7 +12,6 @@ import (
 
 	"hearth/instance"
 	"hearth/instance/markup"
-	"hearth/instance/store"
 )
 
 // maxInboxAttempts is how often a failing inbound activity is retried.
@@ -26,14 +25,14 @@ func (f *Federation) ProcessInbox(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	hosts := map[string]bool{}
-	results := make([]store.InboxResult, 0, len(list))
+	results := make([]instance.InboxResult, 0, len(list))
 	for _, a := range list {
 		if h := hostOf(a.Actor); !hosts[h] {
 			hosts[h] = true
 			_ = f.store.HostAnswered(ctx, h, f.now()) // best effort: a host that sends us activities is up
 		}
 		err := f.handle(ctx, a)
-		r := store.InboxResult{ID: a.ID, Done: err == nil || a.Attempts+1 >= maxInboxAttempts}
+		r := instance.InboxResult{ID: a.ID, Done: err == nil || a.Attempts+1 >= maxInboxAttempts}
 		if err != nil {
 			r.Err = err.Error()
 			f.log.Warn("processing an activity failed", "activity_id", a.ActivityID, "type", a.Type, "attempt", a.Attempts+1, "err", err)
@@ -79,7 +78,7 @@ func handles(typ string) bool { _, ok := inboxHandlers[typ]; return ok }
 
 // handle applies one verified activity. The signature, the key owner and
 // the activity's host were checked before it was queued.
-func (f *Federation) handle(ctx context.Context, a *store.InboxActivity) error {
+func (f *Federation) handle(ctx context.Context, a *instance.InboxActivity) error {
 	h, ok := inboxHandlers[a.Type]
 	if !ok {
 		return nil // queued before this type was dropped at the door
@@ -123,7 +122,7 @@ func (f *Federation) onFollow(ctx context.Context, actor string, m map[string]an
 		return err
 	}
 	f.log.Info("follower accepted", "group", g.Handle, "actor", actor)
-	return f.store.EnqueueDeliveries(ctx, []*store.Delivery{{Inbox: ra.Inbox, Host: hostOf(ra.Inbox), Signer: "group:" + g.Handle,
+	return f.store.EnqueueDeliveries(ctx, []*instance.Delivery{{Inbox: ra.Inbox, Host: hostOf(ra.Inbox), Signer: "group:" + g.Handle,
 		ActivityID: str(doc, "id"), Body: body}}, f.now())
 }
 

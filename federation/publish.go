@@ -10,7 +10,6 @@ import (
 	"github.com/go-fed/activity/streams/vocab"
 
 	"hearth/instance"
-	"hearth/instance/store"
 )
 
 // PublishEvents turns queued changes (the transactional outbox written with
@@ -46,7 +45,7 @@ func (f *Federation) PublishEvents(ctx context.Context) (int, error) {
 }
 
 // eventFailed schedules a failed event's next attempt, or gives it up.
-func (f *Federation) eventFailed(ctx context.Context, e *store.FedEvent, cause error, now time.Time) error {
+func (f *Federation) eventFailed(ctx context.Context, e *instance.FedEvent, cause error, now time.Time) error {
 	if now.Sub(e.CreatedAt) <= giveUpAfter {
 		next := nextAttempt(e.Attempts, now)
 		f.log.Warn("publishing failed; will retry", "subject", e.Subject, "id", e.SubjectID,
@@ -66,7 +65,7 @@ func (f *Federation) eventFailed(ctx context.Context, e *store.FedEvent, cause e
 	return f.store.GiveUpFedEvent(ctx, e.ID, cause.Error(), now)
 }
 
-func (f *Federation) publication(ctx context.Context, e *store.FedEvent) (*store.Publication, error) {
+func (f *Federation) publication(ctx context.Context, e *instance.FedEvent) (*instance.Publication, error) {
 	switch e.Subject {
 	case "item":
 		return f.publishItem(ctx, e.SubjectID)
@@ -81,25 +80,25 @@ func (f *Federation) publication(ctx context.Context, e *store.FedEvent) (*store
 	case "flag":
 		return f.publishFlag(ctx, e.SubjectID)
 	}
-	return &store.Publication{}, nil
+	return &instance.Publication{}, nil
 }
 
 // deliveriesTo builds one delivery per inbox, skipping blocked hosts.
-func (f *Federation) deliveriesTo(inboxes []string, signer, activityID string, body []byte) []*store.Delivery {
-	var out []*store.Delivery
+func (f *Federation) deliveriesTo(inboxes []string, signer, activityID string, body []byte) []*instance.Delivery {
+	var out []*instance.Delivery
 	for _, in := range inboxes {
 		h := hostOf(in)
 		if h == "" || f.blockedHost(h) {
 			continue
 		}
-		out = append(out, &store.Delivery{Inbox: in, Host: h, Signer: signer, ActivityID: activityID, Body: body})
+		out = append(out, &instance.Delivery{Inbox: in, Host: h, Signer: signer, ActivityID: activityID, Body: body})
 	}
 	return out
 }
 
 // activityFor wraps an object into Create/Update/Delete, encodes it, and
 // builds its outbox entry and deliveries.
-func (f *Federation) activityFor(kind, actor, signer string, object vocab.Type, extra map[string]any, to, cc, inboxes []string, public bool) (*store.Publication, error) {
+func (f *Federation) activityFor(kind, actor, signer string, object vocab.Type, extra map[string]any, to, cc, inboxes []string, public bool) (*instance.Publication, error) {
 	objectID := ""
 	if idp, ok := object.(interface{ GetJSONLDId() vocab.JSONLDIdProperty }); ok && idp.GetJSONLDId() != nil {
 		objectID = idp.GetJSONLDId().Get().String()
@@ -113,8 +112,8 @@ func (f *Federation) activityFor(kind, actor, signer string, object vocab.Type, 
 	if err != nil {
 		return nil, err
 	}
-	return &store.Publication{
-		Outbox:     &store.OutboxEntry{Actor: actor, ActivityID: id, ObjectID: objectID, Type: kind, Body: body, Public: public, CreatedAt: f.now()},
+	return &instance.Publication{
+		Outbox:     &instance.OutboxEntry{Actor: actor, ActivityID: id, ObjectID: objectID, Type: kind, Body: body, Public: public, CreatedAt: f.now()},
 		Deliveries: f.deliveriesTo(inboxes, signer, id, body),
 	}, nil
 }
@@ -122,10 +121,10 @@ func (f *Federation) activityFor(kind, actor, signer string, object vocab.Type, 
 // publishItem sends Create the first time a public or followers-only item
 // changes, Update after that, and Delete when it is deleted or made
 // village-only. Village-only items never leave the instance.
-func (f *Federation) publishItem(ctx context.Context, id int64) (*store.Publication, error) {
+func (f *Federation) publishItem(ctx context.Context, id int64) (*instance.Publication, error) {
 	it, err := f.store.ItemByID(ctx, id)
 	if errors.Is(err, instance.ErrNotFound) {
-		return &store.Publication{}, nil
+		return &instance.Publication{}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -145,7 +144,7 @@ func (f *Federation) publishItem(ctx context.Context, id int64) (*store.Publicat
 	}
 	if it.Deleted() || it.Visibility == instance.VisibilityVillage || it.Held || it.HiddenReason != "" {
 		if !federated {
-			return &store.Publication{}, nil
+			return &instance.Publication{}, nil
 		}
 		p, err := f.activityFor("Delete", groupIRI, signer, tombstone(f.uris.item(it), f.now()), nil,
 			[]string{publicCollection}, []string{groupIRI + "/followers"}, inboxes, true)
@@ -212,10 +211,10 @@ func (f *Federation) responseParts(ctx context.Context, id int64) (*instance.Res
 
 // publishResponse federates a member's reply on a public item from their
 // Person actor, to the group's followers.
-func (f *Federation) publishResponse(ctx context.Context, id int64) (*store.Publication, error) {
+func (f *Federation) publishResponse(ctx context.Context, id int64) (*instance.Publication, error) {
 	r, it, g, m, err := f.responseParts(ctx, id)
 	if errors.Is(err, instance.ErrNotFound) {
-		return &store.Publication{}, nil
+		return &instance.Publication{}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -232,11 +231,11 @@ func (f *Federation) publishResponse(ctx context.Context, id int64) (*store.Publ
 	groupIRI := f.uris.groupActor(g.Handle)
 	to, cc := []string{publicCollection}, []string{groupIRI, groupIRI + "/followers"}
 	if r.Held && !federated {
-		return &store.Publication{}, nil // published when a coordinator releases it
+		return &instance.Publication{}, nil // published when a coordinator releases it
 	}
 	if r.Deleted || r.Removed {
 		if !federated {
-			return &store.Publication{}, nil
+			return &instance.Publication{}, nil
 		}
 		p, err := f.activityFor("Delete", author, signer, tombstone(f.uris.response(id), f.now()), nil, to, cc, inboxes, true)
 		if err != nil {
@@ -260,7 +259,7 @@ func (f *Federation) publishResponse(ctx context.Context, id int64) (*store.Publ
 
 // neighbourReplyObject builds the Note of a member's answer to a
 // neighbour's item, addressed to that item's author.
-func (f *Federation) neighbourReplyObject(ctx context.Context, id int64) (vocab.ActivityStreamsNote, *store.NeighbourReply, error) {
+func (f *Federation) neighbourReplyObject(ctx context.Context, id int64) (vocab.ActivityStreamsNote, *instance.NeighbourReply, error) {
 	nr, err := f.store.NeighbourReplyByID(ctx, id)
 	if err != nil {
 		return nil, nil, err
@@ -274,10 +273,10 @@ func (f *Federation) neighbourReplyObject(ctx context.Context, id int64) (vocab.
 	return note, nr, nil
 }
 
-func (f *Federation) publishNeighbourReply(ctx context.Context, id int64) (*store.Publication, error) {
+func (f *Federation) publishNeighbourReply(ctx context.Context, id int64) (*instance.Publication, error) {
 	note, nr, err := f.neighbourReplyObject(ctx, id)
 	if errors.Is(err, instance.ErrNotFound) {
-		return &store.Publication{}, nil
+		return &instance.Publication{}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -302,22 +301,22 @@ func (f *Federation) publishNeighbourReply(ctx context.Context, id int64) (*stor
 // and sends the Follow. If the other server cannot be reached the follow
 // says so ("unreachable") and the event is retried with backoff; an
 // answer that the group does not exist is final ("not_found").
-func (f *Federation) startFollow(ctx context.Context, id int64) (*store.Publication, error) {
+func (f *Federation) startFollow(ctx context.Context, id int64) (*instance.Publication, error) {
 	fo, err := f.store.FollowingByID(ctx, id)
 	if errors.Is(err, instance.ErrNotFound) {
-		return &store.Publication{}, nil
+		return &instance.Publication{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	if fo.State != "resolving" {
-		return &store.Publication{}, nil
+		return &instance.Publication{}, nil
 	}
 	g, err := f.store.GroupByID(ctx, fo.GroupID)
 	if err != nil {
 		return nil, err
 	}
-	fail := func(cause error) (*store.Publication, error) {
+	fail := func(cause error) (*instance.Publication, error) {
 		if transient(cause) {
 			if fo.Error != "unreachable" {
 				fo.Error = "unreachable"
@@ -329,7 +328,7 @@ func (f *Federation) startFollow(ctx context.Context, id int64) (*store.Publicat
 		}
 		f.log.Warn("following a remote group failed", "group", g.Handle, "address", fo.Address, "err", cause)
 		fo.State, fo.Error = "failed", "not_found"
-		return &store.Publication{}, f.store.UpdateFollowing(ctx, fo)
+		return &instance.Publication{}, f.store.UpdateFollowing(ctx, fo)
 	}
 	user, host, _ := strings.Cut(fo.Address, "@")
 	actorIRI, err := f.lookup(ctx, user, host)
@@ -353,19 +352,19 @@ func (f *Federation) startFollow(ctx context.Context, id int64) (*store.Publicat
 	if err := f.store.UpdateFollowing(ctx, fo); err != nil {
 		return nil, err
 	}
-	return &store.Publication{Deliveries: f.deliveriesTo([]string{ra.Inbox}, "group:"+g.Handle, fr.id, body)}, nil
+	return &instance.Publication{Deliveries: f.deliveriesTo([]string{ra.Inbox}, "group:"+g.Handle, fr.id, body)}, nil
 }
 
 // stopFollow sends Undo{Follow} and forgets the follow.
-func (f *Federation) stopFollow(ctx context.Context, id int64) (*store.Publication, error) {
+func (f *Federation) stopFollow(ctx context.Context, id int64) (*instance.Publication, error) {
 	fo, err := f.store.FollowingByID(ctx, id)
 	if errors.Is(err, instance.ErrNotFound) {
-		return &store.Publication{}, nil
+		return &instance.Publication{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	p := &store.Publication{}
+	p := &instance.Publication{}
 	if fo.ActorID != "" && fo.FollowID != "" {
 		g, err := f.store.GroupByID(ctx, fo.GroupID)
 		if err != nil {

@@ -89,13 +89,13 @@ func BenchmarkSearchItems(b *testing.B) {
 }
 
 // benchRows makes n inbound activities of about 600 bytes with unique ids.
-func benchRows(seq *int, n int) []*InboxRow {
-	rows := make([]*InboxRow, n)
+func benchRows(seq *int, n int) []*instance.InboxRow {
+	rows := make([]*instance.InboxRow, n)
 	for i := range rows {
 		*seq++
 		id := fmt.Sprintf("https://remote.example/users/bench/likes/%d", *seq)
 		body := fmt.Sprintf(`{"@context":"https://www.w3.org/ns/activitystreams","id":%q,"type":"Like","actor":"https://remote.example/users/bench","object":"https://hearth.example/needs/1","to":["https://www.w3.org/ns/activitystreams#Public"],"cc":["https://remote.example/users/bench/followers"],"published":"2026-11-27T09:00:00Z","content":"%0300d"}`, id, 0)
-		rows[i] = &InboxRow{ActivityID: id, Actor: "https://remote.example/users/bench", Type: "Like", Body: []byte(body)}
+		rows[i] = &instance.InboxRow{ActivityID: id, Actor: "https://remote.example/users/bench", Type: "Like", Body: []byte(body)}
 	}
 	return rows
 }
@@ -134,9 +134,9 @@ func BenchmarkInboxWorkerStep(b *testing.B) {
 		if err != nil || len(acts) != 50 {
 			b.Fatal(len(acts), err)
 		}
-		res := make([]InboxResult, len(acts))
+		res := make([]instance.InboxResult, len(acts))
 		for i, a := range acts {
-			res[i] = InboxResult{ID: a.ID, Done: true}
+			res[i] = instance.InboxResult{ID: a.ID, Done: true}
 		}
 		if err := s.FinishInbox(ctx, res, t0); err != nil {
 			b.Fatal(err)

@@ -162,12 +162,6 @@ func (s *Store) EnqueueInbox(ctx context.Context, activityID, actor, typ string,
 	return n == 1, nil
 }
 
-// InboxRow is one verified activity to queue.
-type InboxRow struct {
-	ActivityID, Actor, Type string
-	Body                    []byte
-}
-
 const enqueueInbox = `INSERT INTO inbox_queue (activity_id, actor, type, body, received_at) VALUES (?, ?, ?, ?, ?)
 	ON CONFLICT (activity_id) DO NOTHING`
 
@@ -176,7 +170,7 @@ const finishInbox = `UPDATE inbox_queue SET processed_at = CASE WHEN ?1 THEN ?2 
 
 // EnqueueInboxBatch records many verified activities in one transaction
 // (group commit); for each it reports whether it was new.
-func (s *Store) EnqueueInboxBatch(ctx context.Context, rows []*InboxRow, now time.Time) ([]bool, error) {
+func (s *Store) EnqueueInboxBatch(ctx context.Context, rows []*instance.InboxRow, now time.Time) ([]bool, error) {
 	fresh := make([]bool, len(rows))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		stmt, err := s.wr.inTx(ctx, tx, enqueueInbox)
@@ -197,27 +191,17 @@ func (s *Store) EnqueueInboxBatch(ctx context.Context, rows []*InboxRow, now tim
 	return fresh, err
 }
 
-// InboxActivity is one queued inbound activity.
-type InboxActivity struct {
-	ID         int64
-	ActivityID string
-	Actor      string
-	Type       string
-	Body       []byte
-	Attempts   int
-}
-
 // NextInbox returns unprocessed inbound activities, oldest first.
-func (s *Store) NextInbox(ctx context.Context, limit int) ([]*InboxActivity, error) {
+func (s *Store) NextInbox(ctx context.Context, limit int) ([]*instance.InboxActivity, error) {
 	rows, err := s.rd.QueryContext(ctx, `SELECT id, activity_id, actor, type, body, attempts FROM inbox_queue
 		WHERE processed_at IS NULL ORDER BY id LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*InboxActivity
+	var out []*instance.InboxActivity
 	for rows.Next() {
-		var a InboxActivity
+		var a instance.InboxActivity
 		var body string
 		if err := rows.Scan(&a.ID, &a.ActivityID, &a.Actor, &a.Type, &body, &a.Attempts); err != nil {
 			return nil, err
@@ -228,19 +212,11 @@ func (s *Store) NextInbox(ctx context.Context, limit int) ([]*InboxActivity, err
 	return out, rows.Err()
 }
 
-// InboxResult is how handling one queued inbound activity went: Done
-// marks it processed, Err (empty on success) records why it failed.
-type InboxResult struct {
-	ID   int64
-	Done bool
-	Err  string
-}
-
 // FinishInbox records the results of a batch of inbound activities in one
 // transaction: one write instead of one per activity, which matters when
 // a burst of activities is being ingested at the same time. Activities
 // that are not Done keep their place in the queue and are retried.
-func (s *Store) FinishInbox(ctx context.Context, results []InboxResult, now time.Time) error {
+func (s *Store) FinishInbox(ctx context.Context, results []instance.InboxResult, now time.Time) error {
 	if len(results) == 0 {
 		return nil
 	}
@@ -259,20 +235,11 @@ func (s *Store) FinishInbox(ctx context.Context, results []InboxResult, now time
 	})
 }
 
-// FedEvent is one change waiting to be federated.
-type FedEvent struct {
-	ID        int64
-	Subject   string
-	SubjectID int64
-	CreatedAt time.Time
-	Attempts  int // failed attempts so far
-}
-
 // NextFedEvents returns unprocessed federation events that are due at
 // now (not waiting to be retried), oldest first.
-func (s *Store) NextFedEvents(ctx context.Context, now time.Time, limit int) ([]*FedEvent, error) {
-	return queryAll(ctx, s.rd, func(row scanner) (*FedEvent, error) {
-		var e FedEvent
+func (s *Store) NextFedEvents(ctx context.Context, now time.Time, limit int) ([]*instance.FedEvent, error) {
+	return queryAll(ctx, s.rd, func(row scanner) (*instance.FedEvent, error) {
+		var e instance.FedEvent
 		var created string
 		err := row.Scan(&e.ID, &e.Subject, &e.SubjectID, &created, &e.Attempts)
 		e.CreatedAt = parseTS(created)
@@ -295,48 +262,8 @@ func (s *Store) GiveUpFedEvent(ctx context.Context, id int64, cause string, now 
 	return err
 }
 
-// Delivery is one activity to POST to one inbox.
-type Delivery struct {
-	ID            int64
-	Inbox         string
-	Host          string
-	Signer        string // the local actor whose key signs: "group:village"
-	ActivityID    string
-	Body          []byte
-	Attempts      int
-	NextAttemptAt time.Time
-	LastError     string
-	CreatedAt     time.Time
-}
-
-// OutboxEntry is an activity we published.
-type OutboxEntry struct {
-	ID         int64
-	Actor      string // our actor IRI
-	ActivityID string
-	ObjectID   string // the Note it carries
-	Type       string
-	Body       []byte
-	Public     bool
-	CreatedAt  time.Time
-}
-
-// Publication is the result of handling one federation event, written in
-// one transaction: the activity for the outbox, its deliveries, and the
-// "federated" flag on the item or response.
-type Publication struct {
-	EventID    int64
-	Outbox     *OutboxEntry
-	Deliveries []*Delivery
-	// SetFederated, when not empty ("item" or "response"), sets that row's
-	// federated flag to Federated.
-	SetFederated string
-	SubjectID    int64
-	Federated    bool
-}
-
-// Publish writes a Publication and marks its event processed.
-func (s *Store) Publish(ctx context.Context, p *Publication, now time.Time) error {
+// Publish writes a instance.Publication and marks its event processed.
+func (s *Store) Publish(ctx context.Context, p *instance.Publication, now time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if o := p.Outbox; o != nil {
 			// A Delete takes the object's earlier activities out of the
@@ -372,7 +299,7 @@ func (s *Store) Publish(ctx context.Context, p *Publication, now time.Time) erro
 	})
 }
 
-func insertDeliveries(ctx context.Context, tx *sql.Tx, list []*Delivery, now time.Time) error {
+func insertDeliveries(ctx context.Context, tx *sql.Tx, list []*instance.Delivery, now time.Time) error {
 	for _, d := range list {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (inbox, host, signer, activity_id, body, status, next_attempt_at, created_at)
 			VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (inbox, activity_id) DO NOTHING`,
@@ -384,21 +311,21 @@ func insertDeliveries(ctx context.Context, tx *sql.Tx, list []*Delivery, now tim
 }
 
 // EnqueueDeliveries queues deliveries outside an event (an Accept).
-func (s *Store) EnqueueDeliveries(ctx context.Context, list []*Delivery, now time.Time) error {
+func (s *Store) EnqueueDeliveries(ctx context.Context, list []*instance.Delivery, now time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error { return insertDeliveries(ctx, tx, list, now) })
 }
 
 // DueDeliveries returns pending deliveries whose time has come.
-func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error) {
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*instance.Delivery, error) {
 	rows, err := s.rd.QueryContext(ctx, `SELECT id, inbox, host, signer, activity_id, body, attempts, next_attempt_at, last_error, created_at
 		FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`, ts(now), limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*Delivery
+	var out []*instance.Delivery
 	for rows.Next() {
-		var d Delivery
+		var d instance.Delivery
 		var body, next, created string
 		if err := rows.Scan(&d.ID, &d.Inbox, &d.Host, &d.Signer, &d.ActivityID, &body, &d.Attempts, &next, &d.LastError, &created); err != nil {
 			return nil, err
@@ -409,19 +336,9 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 	return out, rows.Err()
 }
 
-// DeliveryResult is what happened to one attempt.
-type DeliveryResult struct {
-	ID      int64
-	Host    string
-	Status  string // "done", "failed" (final) or "pending" (retry at Next)
-	Next    time.Time
-	Error   string
-	Success bool // the host answered (2xx, or a final 4xx): it is up
-}
-
 // FinishDeliveries records attempts in one transaction (the worker's batch
 // step), and keeps each host's failure record.
-func (s *Store) FinishDeliveries(ctx context.Context, results []DeliveryResult, now time.Time) error {
+func (s *Store) FinishDeliveries(ctx context.Context, results []instance.DeliveryResult, now time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		for _, r := range results {
 			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?
@@ -480,7 +397,7 @@ func (s *Store) DeliveryStats(ctx context.Context) (map[string]int, error) {
 }
 
 // ListOutbox pages an actor's published activities, newest first.
-func (s *Store) ListOutbox(ctx context.Context, actor string, beforeID int64, limit int) ([]*OutboxEntry, error) {
+func (s *Store) ListOutbox(ctx context.Context, actor string, beforeID int64, limit int) ([]*instance.OutboxEntry, error) {
 	if beforeID <= 0 {
 		beforeID = 1 << 62
 	}
@@ -490,9 +407,9 @@ func (s *Store) ListOutbox(ctx context.Context, actor string, beforeID int64, li
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*OutboxEntry
+	var out []*instance.OutboxEntry
 	for rows.Next() {
-		var o OutboxEntry
+		var o instance.OutboxEntry
 		var body, created string
 		if err := rows.Scan(&o.ID, &o.Actor, &o.ActivityID, &o.Type, &body, &o.Public, &created); err != nil {
 			return nil, err
@@ -511,8 +428,8 @@ func (s *Store) CountOutbox(ctx context.Context, actor string) (int, error) {
 }
 
 // OutboxActivity returns one published activity by id.
-func (s *Store) OutboxActivity(ctx context.Context, activityID string) (*OutboxEntry, error) {
-	var o OutboxEntry
+func (s *Store) OutboxActivity(ctx context.Context, activityID string) (*instance.OutboxEntry, error) {
+	var o instance.OutboxEntry
 	var body, created string
 	err := s.rd.QueryRowContext(ctx, `SELECT id, actor, activity_id, type, body, public, created_at FROM outbox WHERE activity_id = ?`, activityID).
 		Scan(&o.ID, &o.Actor, &o.ActivityID, &o.Type, &body, &o.Public, &created)

@@ -158,18 +158,9 @@ func (s *Store) AddNeighbourReply(ctx context.Context, remoteItemID, memberID in
 	})
 }
 
-// NeighbourReply is a member's answer to a neighbour's item.
-type NeighbourReply struct {
-	ID        int64
-	Item      *instance.RemoteItem
-	MemberID  int64
-	Body      string
-	CreatedAt time.Time
-}
-
 // NeighbourReplyByID loads a member's answer with the item it answers.
-func (s *Store) NeighbourReplyByID(ctx context.Context, id int64) (*NeighbourReply, error) {
-	var r NeighbourReply
+func (s *Store) NeighbourReplyByID(ctx context.Context, id int64) (*instance.NeighbourReply, error) {
+	var r instance.NeighbourReply
 	var itemID int64
 	var created string
 	err := s.rd.QueryRowContext(ctx, `SELECT id, remote_item_id, member_id, body, created_at FROM neighbour_replies WHERE id = ?`, id).

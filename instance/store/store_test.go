@@ -256,7 +256,7 @@ func TestStatusTransitionsEndSessions(t *testing.T) {
 func TestInboxQueueBatchAndRetry(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	rows := []*InboxRow{
+	rows := []*instance.InboxRow{
 		{ActivityID: "https://a.example/1", Actor: "https://a.example/u", Type: "Create", Body: []byte(`{}`)},
 		{ActivityID: "https://a.example/2", Actor: "https://a.example/u", Type: "Follow", Body: []byte(`{}`)},
 		{ActivityID: "https://a.example/3", Actor: "https://a.example/u", Type: "Undo", Body: []byte(`{}`)},
@@ -275,7 +275,7 @@ func TestInboxQueueBatchAndRetry(t *testing.T) {
 	}
 	// The first succeeds, the second fails and will be retried, the third
 	// fails for the last time.
-	err = s.FinishInbox(ctx, []InboxResult{
+	err = s.FinishInbox(ctx, []instance.InboxResult{
 		{ID: list[0].ID, Done: true},
 		{ID: list[1].ID, Err: "remote actor unreachable"},
 		{ID: list[2].ID, Done: true, Err: "gave up"},
