@@ -160,7 +160,10 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if m == nil {
 			return errors.New("email is not set up: fill in [smtp] host and from in the configuration")
 		}
-		if err := m.Send(ctx, *to, "Hearth test message", "This is a test message from "+cfg.BaseURL+". Email works.\n"); err != nil {
+		// Sent at once, not through the queue: the operator wants to see
+		// the relay's answer.
+		if err := m.Send(ctx, &instance.Email{To: *to, Subject: "Hearth test message",
+			Text: "This is a test message from " + cfg.BaseURL + ". Email works.\n"}); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "test message sent to %s\n", *to)
