@@ -120,7 +120,7 @@ func (v *mailView) text() string {
 		b.WriteString(p + "\n\n")
 	}
 	if v.Link != "" {
-		b.WriteString(v.LinkText + ":\n" + v.Link + "\n\n")
+		b.WriteString(v.LinkText + "\n" + v.Link + "\n\n")
 	}
 	for _, p := range v.After {
 		b.WriteString(p + "\n\n")
@@ -131,7 +131,7 @@ func (v *mailView) text() string {
 	}
 	if v.PrefsURL != "" {
 		b.WriteString(v.PrefsURL + "\n")
-		b.WriteString(v.UnsubscribeText + ": " + v.UnsubscribeURL + "\n")
+		b.WriteString(v.UnsubscribeText + "\n" + v.UnsubscribeURL + "\n")
 	}
 	b.WriteString(v.Site + "\n")
 	return b.String()

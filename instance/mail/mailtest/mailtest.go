@@ -284,7 +284,7 @@ func decode(cte string, r io.Reader) (string, error) {
 		r = quotedprintable.NewReader(r)
 	}
 	b, err := io.ReadAll(r)
-	return string(b), err
+	return strings.ReplaceAll(string(b), "\r\n", "\n"), err // SMTP lines end in CRLF
 }
 
 func selfSigned() (tls.Certificate, *x509.Certificate, error) {
