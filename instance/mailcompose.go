@@ -212,3 +212,12 @@ func (s *Service) SweepMail(ctx context.Context) error {
 	_, err := s.store.PurgePasswordResets(ctx, now.Add(-24*time.Hour))
 	return err
 }
+
+// MailRelay names the relay mail goes through ("" when email is off), for
+// the admin's page.
+func (s *Service) MailRelay() string {
+	if st, ok := s.mailer.(fmt.Stringer); ok {
+		return st.String()
+	}
+	return ""
+}

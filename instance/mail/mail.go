@@ -58,6 +58,15 @@ var _ instance.Mailer = (*SMTP)(nil)
 // Configured reports whether a relay is set up.
 func (s *SMTP) Configured() bool { return s != nil && s.Host != "" && s.From != "" }
 
+// String names the relay for the operator (never the password).
+func (s *SMTP) String() string {
+	mode := s.TLS
+	if mode == "" {
+		mode = TLSStartTLS
+	}
+	return fmt.Sprintf("%s:%d (%s)", s.Host, s.Port, mode)
+}
+
 // Error is a failed send, with the relay's reply code when there was one.
 type Error struct {
 	Code      int
