@@ -24,6 +24,10 @@ Commands (they work whether or not the instance is running):
   set-role      --handle H --role R[,R…]   replace a member's roles
                  (roles: member, helper, verified_helper, coordinator,
                  safeguarding_lead, admin)
+  reset-password --handle H  with a password on standard input: set it; without:
+                 print a one-off reset code (valid 24 hours) to read out.
+                 Either way all of the member's sessions end, and the
+                 moderation log records it
   suspend       --handle H   suspend a member and end their sessions at once
   reinstate     --handle H   lift a suspension
   list-members  [--status S] list members (pending, active, rejected, suspended)
@@ -53,7 +57,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	)
 	var positional []string
 	switch cmd {
-	case "create-member", "create-group", "set-role", "suspend", "reinstate", "list-members", "check", "test-email":
+	case "create-member", "create-group", "set-role", "suspend", "reinstate", "list-members", "check", "test-email", "reset-password":
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
@@ -73,6 +77,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	required := map[string][]string{
 		"create-member": {"handle", "name"}, "create-group": {"handle", "name"},
 		"set-role": {"handle", "role"}, "suspend": {"handle"}, "reinstate": {"handle"}, "test-email": {"to"},
+		"reset-password": {"handle"},
 	}
 	for _, f := range required[cmd] {
 		if fs.Lookup(f).Value.String() == "" {
@@ -142,6 +147,29 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return describe(err, fmt.Sprintf("@%s is %s", m.Handle, m.Status))
 		}
 		fmt.Fprintf(stdout, "@%s: %sd\n", m.Handle, strings.TrimSuffix(cmd, "e"))
+	case "reset-password":
+		pw, err := readLine(stdin)
+		if err != nil {
+			return err
+		}
+		if pw != "" {
+			m, err := a.svc.SetPasswordByOperator(ctx, *handle, pw)
+			if err != nil {
+				return describe(err, "member @"+*handle)
+			}
+			fmt.Fprintf(stdout, "password of @%s set; all of their sessions were ended\n", m.Handle)
+			return nil
+		}
+		m, err := a.svc.Member(ctx, *handle)
+		if err != nil {
+			return describe(err, "member @"+*handle)
+		}
+		rc, err := a.svc.MakeResetCode(ctx, nil, m.ID)
+		if err != nil {
+			return describe(err, fmt.Sprintf("@%s is %s", m.Handle, m.Status))
+		}
+		fmt.Fprintf(stdout, "reset code for @%s: %s\nvalid once, until %s; they enter it with their username at %s/reset-code\n",
+			m.Handle, rc.Code, rc.ExpiresAt.In(cfg.Location()).Format("Mon 2 Jan 2006 15:04 MST"), cfg.BaseURL)
 	case "list-members":
 		list, err := a.svc.Members(ctx, nil, instance.Status(*status))
 		if err != nil {
@@ -223,6 +251,21 @@ func readPassword(stdin io.Reader) (pw string, generated bool, err error) {
 		return instance.RandomToken(12), true, nil
 	}
 	return line, false, nil
+}
+
+// readLine reads one line from stdin when something was piped in; from a
+// terminal, or an empty input, it returns "".
+func readLine(stdin io.Reader) (string, error) {
+	if f, ok := stdin.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return "", nil
+		}
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("reading from standard input: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }
 
 // describe turns a domain error into a one-line message for the operator.
