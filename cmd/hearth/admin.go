@@ -24,10 +24,8 @@ Commands (they work whether or not the instance is running):
   set-role      --handle H --role R[,R…]   replace a member's roles
                  (roles: member, helper, verified_helper, coordinator,
                  safeguarding_lead, admin)
-  reset-password --handle H  with a password on standard input: set it; without:
-                 print a one-off reset code (valid 24 hours) to read out.
-                 Either way all of the member's sessions end, and the
-                 moderation log records it
+  reset-password --handle H  set the password read from standard input, or print
+                 a one-off reset code (24 hours); ends the member's sessions
   suspend       --handle H   suspend a member and end their sessions at once
   reinstate     --handle H   lift a suspension
   list-members  [--status S] list members (pending, active, rejected, suspended)
