@@ -375,3 +375,17 @@ func TestNoMailerQueuesNothing(t *testing.T) {
 		t.Errorf("queue without a mailer: %v %v", got, err)
 	}
 }
+
+// Deleting an account deletes its queued mail too: nothing more is sent
+// to someone who left.
+func TestDeletedAccountGetsNoQueuedMail(t *testing.T) {
+	f := newMailFixture(t)
+	ann := f.withEmail(t, "ann", "")
+	f.notice(t, ann)
+	if err := f.svc.DeleteAccount(ctx, ann, goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	if n := runOnce(t, f.worker(nil)); n != 0 || len(f.smtp.Received()) != 0 {
+		t.Errorf("mail to a deleted account: claimed %d", n)
+	}
+}
