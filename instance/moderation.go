@@ -115,9 +115,11 @@ type ModerationStore interface {
 	LogConcern(ctx context.Context, id int64, log *ModLog, close bool) error
 
 	SetOnBreak(ctx context.Context, memberID int64, on bool) error
-	SaveEmailToken(ctx context.Context, tokenHash string, memberID int64, link string, expires time.Time) error
-	// ConfirmEmail marks the address of the token's member confirmed and
-	// spends the token.
+	// SaveEmailToken stores a confirmation link and queues its emails in
+	// one transaction.
+	SaveEmailToken(ctx context.Context, tokenHash string, memberID int64, link string, now, expires time.Time, mails []Mail) error
+	// ConfirmEmail marks the address of the token's member confirmed (and
+	// no longer bouncing) and spends the token.
 	ConfirmEmail(ctx context.Context, tokenHash string, now time.Time) error
 	UnconfirmedEmails(ctx context.Context, now time.Time) ([]*UnconfirmedEmail, error)
 	PurgeClosedNeeds(ctx context.Context, before, now time.Time) (int, error)
@@ -203,28 +205,27 @@ func (s *Service) modLog(by *Member, action, subject, reason string, report int6
 	return l
 }
 
-// sendConfirmation makes a single-use link and emails it; when no mailer
-// is set up (or sending fails) the link is kept for coordinators to pass
-// on, and the failure is logged for the operator.
+// sendConfirmation makes a single-use link and queues it by email, in the
+// transaction that stores the link. When email is off the link is kept for
+// coordinators to pass on (they see it under Applications).
 func (s *Service) sendConfirmation(ctx context.Context, m *Member) error {
 	token := RandomToken(24)
 	link := s.baseURL + "/confirm-email?token=" + token
-	if err := s.store.SaveEmailToken(ctx, hashToken(token), m.ID, link, s.now().Add(7*24*time.Hour)); err != nil {
+	mail, err := s.composeMail(ctx, m, "", MailContent{
+		Subject: Say("mail.confirm_subject"),
+		Before:  []MailText{Say("mail.hello", m.DisplayName), Say("mail.confirm_intro")},
+		Link:    link, LinkText: Say("mail.confirm_link"),
+		After: []MailText{Say("mail.confirm_ignore")},
+	})
+	if err != nil {
 		return err
 	}
-	if s.mailer == nil {
-		return nil
+	var mails []Mail
+	if mail != nil {
+		mails = append(mails, *mail)
 	}
-	subject := "Confirm your email address"
-	body := "Hello " + m.DisplayName + ",\n\nPlease confirm your email address by opening this link:\n\n" + link +
-		"\n\nIf you did not ask to join, you can ignore this email.\n"
-	if s.tr != nil {
-		subject, body = s.tr(m.Language, "mail.confirm_subject"), s.tr(m.Language, "mail.confirm_body", m.DisplayName, link)
-	}
-	if err := s.mailer.Send(ctx, m.Email, subject, body); err != nil {
-		s.log.Error("sending the confirmation email failed; coordinators can see the link", "member", m.Handle, "err", err)
-	}
-	return nil
+	now := s.now()
+	return s.store.SaveEmailToken(ctx, hashToken(token), m.ID, link, now, now.Add(7*24*time.Hour), mails)
 }
 
 // ConfirmEmail confirms an address through its link.

@@ -98,7 +98,9 @@ type Options struct {
 	// RequireEmailConfirmation makes new members confirm their address
 	// through a link before they can sign in.
 	RequireEmailConfirmation bool
-	// Mailer sends the link; without one, coordinators see it instead.
+	// Mailer turns email on: with one, the domain queues mail (a
+	// MailWorker sends it); without one, nothing is queued and
+	// coordinators see confirmation links instead.
 	Mailer Mailer
 	// BaseURL builds links in emails.
 	BaseURL string
@@ -108,11 +110,8 @@ type Options struct {
 	// Translate writes a message from the interface's catalogue
 	// (web.Translator); without it, emails are in English.
 	Translate func(lang, key string, args ...any) string
-}
-
-// Mailer sends an email. instance/mail implements it with SMTP.
-type Mailer interface {
-	Send(ctx context.Context, to, subject, body string) error
+	// SiteName signs emails.
+	SiteName string
 }
 
 // Service holds the use cases. Web handlers and the admin command line call
@@ -142,6 +141,9 @@ type Service struct {
 	baseURL  string
 	lang     string
 	tr       func(lang, key string, args ...any) string
+	site     string
+	secrets  *secretCache
+	resets   *resetLimits
 	// dummyHash is checked against when a login names nobody, so that an
 	// unknown account costs the same time as a wrong password.
 	dummyHash string
@@ -212,6 +214,9 @@ func New(o Options) (*Service, error) {
 			hold = regexp.MustCompile(`(?i)\b(` + strings.Join(words, "|") + `)\b`)
 		}
 	}
+	if o.Translate == nil {
+		o.Translate = func(_, key string, args ...any) string { return strings.TrimSpace(key + " " + fmt.Sprint(args...)) }
+	}
 	dummy, err := HashPassword(RandomToken(16))
 	if err != nil {
 		return nil, err
@@ -224,6 +229,7 @@ func New(o Options) (*Service, error) {
 		defVis: o.DefaultVisibility, conduct: o.ConductVersion, purge: o.PurgeAfter, hold: hold,
 		limits: newWindow(o.Clock, time.Hour), newAge: o.NewAccountAge,
 		confirm: o.RequireEmailConfirmation, mailer: o.Mailer, baseURL: o.BaseURL, lang: o.Language, tr: o.Translate,
+		site: o.SiteName, secrets: &secretCache{}, resets: newResetLimits(o.Clock),
 		lim: map[string][2]int{"post": {o.PostsPerHour, o.NewPostsPerHour}, "response": {o.RepliesPerHour, o.NewRepliesPerHour}},
 	}, nil
 }

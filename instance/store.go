@@ -13,6 +13,9 @@ type Store interface {
 	ItemStore
 	FollowingStore
 	ModerationStore
+	MailStore
+	NoticeStore
+	ResetStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed
@@ -113,6 +116,8 @@ type ItemChange struct {
 	OnlyIfClaimedBy int64
 	// Notify is written in the same transaction.
 	Notify []Notification
+	// Mail is queued in the same transaction (see Service.composeMail).
+	Mail []Mail
 }
 
 // Interest is an "I can help" on a need or an "I'd like this" on an offer.

@@ -25,6 +25,7 @@ type homePage struct {
 	More         string // link to the next page of older items
 	Expiring     int
 	Unread       int
+	MailOff      bool // shown to admins: email is not set up
 }
 
 // Filtered reports whether the list is narrowed by a filter or search.
@@ -85,6 +86,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
+	p.MailOff = p.Viewer.IsAdmin() && !s.svc.MailConfigured()
 	if p.Viewer.IsCoordinator() {
 		pending, err := s.svc.Members(r.Context(), p.Viewer, instance.StatusPending)
 		if err != nil {
@@ -280,14 +282,19 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 
 type profilePage struct {
 	formPage
-	Languages []string
-	Contacts  []string
+	Languages    []string
+	Contacts     []string
+	EmailProblem *instance.Bounce // mail to the member's address stopped
 }
 
 func (s *Server) profile(w http.ResponseWriter, r *http.Request) error {
 	m := viewerFrom(r)
 	p := &profilePage{formPage: formPage{page: s.pageBase(r, "profile.title"), Form: newForm(r)},
 		Languages: instance.Languages, Contacts: []string{"site", "email", "phone"}}
+	var err error
+	if p.EmailProblem, err = s.svc.EmailProblem(r.Context(), m); err != nil {
+		return err
+	}
 	if r.Method == http.MethodGet {
 		v := p.Form.Values
 		v.Set("display_name", m.DisplayName)
@@ -298,7 +305,7 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) error {
 		return s.render(w, r, http.StatusOK, "profile", p)
 	}
 	f := r.PostForm
-	err := s.svc.UpdateProfile(r.Context(), m, instance.Profile{DisplayName: f.Get("display_name"), Pronouns: f.Get("pronouns"),
+	err = s.svc.UpdateProfile(r.Context(), m, instance.Profile{DisplayName: f.Get("display_name"), Pronouns: f.Get("pronouns"),
 		Language: f.Get("language"), ContactPreference: f.Get("contact_preference"), Phone: f.Get("phone")})
 	if err == nil {
 		return s.redirect(w, r, "/settings/profile", "flash.saved")

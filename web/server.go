@@ -120,6 +120,7 @@ func (s *Server) Register(r *mux.Router) {
 	r.Handle("/admin/members/{id:[0-9]+}/helper-friend", h(s.member(s.helperFriend))).Methods(http.MethodPost)
 	s.registerItems(r)
 	s.registerModeration(r)
+	s.registerMail(r)
 	r.NotFoundHandler = s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
 	}))

@@ -635,7 +635,7 @@ func TestCatalogueCoversDomainCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	codeRE := regexp.MustCompile(`"((?:err|login|members|groups|invite|mail)\.[a-z_]+)"`)
+	codeRE := regexp.MustCompile(`"((?:err|login|members|groups|invite|mail|reset|unsubscribe|email)\.[a-z_]+)"`)
 	seen := 0
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {

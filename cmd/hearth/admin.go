@@ -24,6 +24,8 @@ Commands (they work whether or not the instance is running):
   set-role      --handle H --role R[,R…]   replace a member's roles
                  (roles: member, helper, verified_helper, coordinator,
                  safeguarding_lead, admin)
+  reset-password --handle H  set the password read from standard input, or print
+                 a one-off reset code (24 hours); ends the member's sessions
   suspend       --handle H   suspend a member and end their sessions at once
   reinstate     --handle H   lift a suspension
   list-members  [--status S] list members (pending, active, rejected, suspended)
@@ -53,7 +55,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	)
 	var positional []string
 	switch cmd {
-	case "create-member", "create-group", "set-role", "suspend", "reinstate", "list-members", "check", "test-email":
+	case "create-member", "create-group", "set-role", "suspend", "reinstate", "list-members", "check", "test-email", "reset-password":
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
@@ -73,6 +75,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	required := map[string][]string{
 		"create-member": {"handle", "name"}, "create-group": {"handle", "name"},
 		"set-role": {"handle", "role"}, "suspend": {"handle"}, "reinstate": {"handle"}, "test-email": {"to"},
+		"reset-password": {"handle"},
 	}
 	for _, f := range required[cmd] {
 		if fs.Lookup(f).Value.String() == "" {
@@ -142,6 +145,29 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return describe(err, fmt.Sprintf("@%s is %s", m.Handle, m.Status))
 		}
 		fmt.Fprintf(stdout, "@%s: %sd\n", m.Handle, strings.TrimSuffix(cmd, "e"))
+	case "reset-password":
+		pw, err := readLine(stdin)
+		if err != nil {
+			return err
+		}
+		if pw != "" {
+			m, err := a.svc.SetPasswordByOperator(ctx, *handle, pw)
+			if err != nil {
+				return describe(err, "member @"+*handle)
+			}
+			fmt.Fprintf(stdout, "password of @%s set; all of their sessions were ended\n", m.Handle)
+			return nil
+		}
+		m, err := a.svc.Member(ctx, *handle)
+		if err != nil {
+			return describe(err, "member @"+*handle)
+		}
+		rc, err := a.svc.MakeResetCode(ctx, nil, m.ID)
+		if err != nil {
+			return describe(err, fmt.Sprintf("@%s is %s", m.Handle, m.Status))
+		}
+		fmt.Fprintf(stdout, "reset code for @%s: %s\nvalid once, until %s; they enter it with their username at %s/reset-code\n",
+			m.Handle, rc.Code, rc.ExpiresAt.In(cfg.Location()).Format("Mon 2 Jan 2006 15:04 MST"), cfg.BaseURL)
 	case "list-members":
 		list, err := a.svc.Members(ctx, nil, instance.Status(*status))
 		if err != nil {
@@ -160,7 +186,10 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if m == nil {
 			return errors.New("email is not set up: fill in [smtp] host and from in the configuration")
 		}
-		if err := m.Send(ctx, *to, "Hearth test message", "This is a test message from "+cfg.BaseURL+". Email works.\n"); err != nil {
+		// Sent at once, not through the queue: the operator wants to see
+		// the relay's answer.
+		if err := m.Send(ctx, &instance.Email{To: *to, Subject: "Hearth test message",
+			Text: "This is a test message from " + cfg.BaseURL + ". Email works.\n"}); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "test message sent to %s\n", *to)
@@ -220,6 +249,21 @@ func readPassword(stdin io.Reader) (pw string, generated bool, err error) {
 		return instance.RandomToken(12), true, nil
 	}
 	return line, false, nil
+}
+
+// readLine reads one line from stdin when something was piped in; from a
+// terminal, or an empty input, it returns "".
+func readLine(stdin io.Reader) (string, error) {
+	if f, ok := stdin.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return "", nil
+		}
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("reading from standard input: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }
 
 // describe turns a domain error into a one-line message for the operator.

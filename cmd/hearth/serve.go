@@ -90,7 +90,7 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 		RepliesPerHour: cfg.Moderation.RepliesPerHour, NewRepliesPerHour: cfg.Moderation.NewRepliesPerHour,
 		NewAccountAge:            time.Duration(cfg.Moderation.NewAccountDays) * day,
 		RequireEmailConfirmation: cfg.Moderation.RequireEmailConfirmation, Mailer: mailer(cfg), BaseURL: cfg.BaseURL,
-		Language: cfg.Instance.Language, Translate: translate,
+		Language: cfg.Instance.Language, Translate: translate, SiteName: cfg.Instance.Name,
 	})
 	if err != nil {
 		st.Close()
@@ -103,13 +103,20 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 	return &app{cfg: cfg, store: st, svc: svc, log: logger}, nil
 }
 
-// mailer returns the SMTP relay, or nil when none is configured.
+// mailer returns the SMTP relay, or nil when none is configured (then
+// nothing is queued: see instance.Options.Mailer).
 func mailer(cfg *config.Config) instance.Mailer {
-	s := &mail.SMTP{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, From: cfg.SMTP.From}
+	s := relay(cfg)
 	if !s.Configured() {
 		return nil
 	}
 	return s
+}
+
+func relay(cfg *config.Config) *mail.SMTP {
+	c := cfg.SMTP
+	return &mail.SMTP{Host: c.Host, Port: c.Port, Username: c.Username, Password: c.Password, From: c.From, TLS: c.TLS,
+		Timeout: time.Duration(c.TimeoutSeconds) * time.Second}
 }
 
 func (a *app) close() {
@@ -231,6 +238,11 @@ func serveContext(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 	}
 	go sweepSessions(ctx, a, logger)
 	go sweepItems(ctx, a, logger)
+	if m := mailer(cfg); m != nil {
+		go runMail(ctx, a, m, logger)
+	} else {
+		logger.Info("email is off: no [smtp] host in the configuration; nothing is queued")
+	}
 	if fed != nil {
 		fed.Run(ctx)
 	}
@@ -299,6 +311,25 @@ func sweepItems(ctx context.Context, a *app, logger *slog.Logger) {
 	for {
 		if err := a.svc.Sweep(ctx); err != nil && ctx.Err() == nil {
 			logger.Error("sweeping items", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// runMail sends the mail queue, and once an hour forgets old mail and
+// spent password resets.
+func runMail(ctx context.Context, a *app, m instance.Mailer, logger *slog.Logger) {
+	w := instance.NewMailWorker(instance.MailWorkerOptions{Store: a.store, Mailer: m, Logger: logger})
+	go w.Run(ctx)
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := a.svc.SweepMail(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("sweeping old mail and password resets", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -96,14 +96,20 @@ type Moderation struct {
 	RequireEmailConfirmation bool `toml:"require_email_confirmation"`
 }
 
-// SMTP is the [smtp] table: the relay for confirmation emails.
+// SMTP is the [smtp] table: the relay for every email.
 type SMTP struct {
 	Host     string `toml:"host"`
 	Port     int    `toml:"port"`
 	Username string `toml:"username"`
 	Password string `toml:"password"`
 	From     string `toml:"from"`
+	// TLS is "starttls" (required), "opportunistic", "implicit" or "none".
+	TLS            string `toml:"tls"`
+	TimeoutSeconds int    `toml:"timeout_seconds"`
 }
+
+// Configured reports whether email is turned on.
+func (s SMTP) Configured() bool { return s.Host != "" }
 
 // Category is one [[categories]] entry.
 type Category struct {
@@ -152,7 +158,7 @@ func Default() Config {
 		},
 		Federation: Federation{Enabled: true},
 		Log:        Log{Level: "info", Format: "text"},
-		SMTP:       SMTP{Port: 587},
+		SMTP:       SMTP{Port: 587, TLS: "starttls", TimeoutSeconds: 30},
 		Items:      Items{NeedExpiryDays: 14, ClaimDays: 7, ReminderDays: 3, DefaultVisibility: "public", PurgeAfterDays: 30},
 		Moderation: Moderation{PostsPerHour: 20, NewPostsPerHour: 5, RepliesPerHour: 60, NewRepliesPerHour: 15, NewAccountDays: 3,
 			InboundPerHost: 300},
@@ -164,7 +170,7 @@ type Env func(string) string
 
 // Load reads the file at path (or HEARTH_CONFIG when path is empty; no file
 // at all means the defaults), then applies HEARTH_LISTEN, HEARTH_BASE_URL
-// and HEARTH_DATA_DIR, then validates.
+// HEARTH_DATA_DIR and HEARTH_SMTP_PASSWORD, then validates.
 func Load(path string, env Env) (*Config, error) {
 	if env == nil {
 		env = os.Getenv
@@ -192,6 +198,9 @@ func Load(path string, env Env) (*Config, error) {
 	}
 	if v := env("HEARTH_BASE_URL"); v != "" {
 		cfg.BaseURL = v
+	}
+	if v := env("HEARTH_SMTP_PASSWORD"); v != "" {
+		cfg.SMTP.Password = v
 	}
 	if v := env("HEARTH_DATA_DIR"); v != "" {
 		cfg.DataDir = v
@@ -390,6 +399,17 @@ func (c *Config) Validate() error {
 		}
 		if !strings.Contains(sm.From, "@") {
 			bad("smtp.from", "must be the sender's email address when smtp.host is set (got %q)", sm.From)
+		}
+		switch sm.TLS {
+		case "starttls", "opportunistic", "implicit", "none":
+		default:
+			bad("smtp.tls", `must be "starttls", "opportunistic", "implicit" or "none" (got %q)`, sm.TLS)
+		}
+		if sm.TLS == "starttls" && sm.Port == 465 {
+			bad("smtp.tls", `port 465 speaks TLS from the start: set tls = "implicit" (or use port 587 with "starttls")`)
+		}
+		if sm.TimeoutSeconds < 1 || sm.TimeoutSeconds > 600 {
+			bad("smtp.timeout_seconds", "must be between 1 and 600 (got %d)", sm.TimeoutSeconds)
 		}
 	}
 	switch it.DefaultVisibility {

@@ -71,14 +71,18 @@ func TestDefaultsWithoutFile(t *testing.T) {
 func TestEnvironmentOverrides(t *testing.T) {
 	path := writeConfig(t, "listen = \"127.0.0.1:9000\"\ndata_dir = \"from-file\"\n")
 	env := map[string]string{
-		"HEARTH_CONFIG":   path,
-		"HEARTH_LISTEN":   "127.0.0.1:9100",
-		"HEARTH_BASE_URL": "https://village.example",
-		"HEARTH_DATA_DIR": "/tmp/from-env",
+		"HEARTH_CONFIG":        path,
+		"HEARTH_LISTEN":        "127.0.0.1:9100",
+		"HEARTH_BASE_URL":      "https://village.example",
+		"HEARTH_DATA_DIR":      "/tmp/from-env",
+		"HEARTH_SMTP_PASSWORD": "from-env",
 	}
 	cfg, err := Load("", func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg.SMTP.Password != "from-env" {
+		t.Errorf("smtp password %q: the environment keeps secrets out of the file", cfg.SMTP.Password)
 	}
 	if cfg.Listen != "127.0.0.1:9100" || cfg.BaseURL != "https://village.example" || cfg.DataDir != "/tmp/from-env" {
 		t.Errorf("got listen %q base %q data %q", cfg.Listen, cfg.BaseURL, cfg.DataDir)
@@ -134,6 +138,9 @@ func TestRefusals(t *testing.T) {
 		{"zero purge", "[items]\npurge_after_days = 0", "items.purge_after_days"},
 		{"smtp without from", "[smtp]\nhost = \"mail.example\"", "smtp.from"},
 		{"smtp bad port", "[smtp]\nhost = \"mail.example\"\nfrom = \"a@b.example\"\nport = 0", "smtp.port"},
+		{"smtp bad tls", "[smtp]\nhost = \"mail.example\"\nfrom = \"a@b.example\"\ntls = \"ssl\"", "smtp.tls"},
+		{"smtp starttls on 465", "[smtp]\nhost = \"mail.example\"\nfrom = \"a@b.example\"\nport = 465", "smtp.tls"},
+		{"smtp bad timeout", "[smtp]\nhost = \"mail.example\"\nfrom = \"a@b.example\"\ntimeout_seconds = 0", "smtp.timeout_seconds"},
 		{"zero rate limit", "[moderation]\nposts_per_hour = 0", "moderation.posts_per_hour"},
 		{"empty hold word", "[moderation]\nhold_words = [\"\"]", "moderation.hold_words"},
 		{"reminder after expiry", "[items]\nneed_expiry_days = 5\nreminder_days = 5", "items.reminder_days"},

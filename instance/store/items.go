@@ -331,6 +331,9 @@ func (s *Store) TransitionItem(ctx context.Context, id int64, from []instance.It
 		if err := fedEvent(ctx, tx, "item", id, ch.Now); err != nil {
 			return err
 		}
+		if err := s.enqueue(ctx, tx, ch.Mail, ch.Now); err != nil {
+			return err
+		}
 		return notify(ctx, tx, ch.Notify, ch.Now)
 	})
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"hearth/instance"
@@ -205,6 +206,9 @@ func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time
 			`DELETE FROM interests WHERE member_id = ?2`,
 			`DELETE FROM attendees WHERE member_id = ?2`,
 			`DELETE FROM notifications WHERE member_id = ?2`,
+			`DELETE FROM mail_queue WHERE member_id = ?2`,
+			`DELETE FROM notice_prefs WHERE member_id = ?2`,
+			`DELETE FROM password_resets WHERE member_id = ?2`,
 			`DELETE FROM group_members WHERE member_id = ?2`,
 			`DELETE FROM neighbour_replies WHERE member_id = ?2`,
 			`UPDATE concerns SET reporter_id = NULL WHERE reporter_id = ?2`,
@@ -274,10 +278,18 @@ func (s *Store) ExportMember(ctx context.Context, memberID int64) (map[string]an
 }
 
 // SaveEmailToken implements instance.Store.
-func (s *Store) SaveEmailToken(ctx context.Context, tokenHash string, memberID int64, link string, expires time.Time) error {
-	_, err := s.wr.ExecContext(ctx, `INSERT INTO email_tokens (token_hash, member_id, link, expires_at) VALUES (?, ?, ?, ?)`,
-		tokenHash, memberID, link, ts(expires))
-	return err
+func (s *Store) SaveEmailToken(ctx context.Context, tokenHash string, memberID int64, link string, now, expires time.Time, mails []instance.Mail) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO email_tokens (token_hash, member_id, link, expires_at) VALUES (?, ?, ?, ?)`,
+			tokenHash, memberID, link, ts(expires)); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, mails, now)
+	})
+	if err != nil {
+		return fmt.Errorf("store: save email token of member %d: %w", memberID, err)
+	}
+	return nil
 }
 
 // ConfirmEmail implements instance.Store.
@@ -288,6 +300,10 @@ func (s *Store) ConfirmEmail(ctx context.Context, tokenHash string, now time.Tim
 			return notFound(err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE members SET email_confirmed_at = ? WHERE id = ?`, ts(now), memberID); err != nil {
+			return err
+		}
+		// Confirming proves the address works again.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_bounces WHERE address = (SELECT email FROM members WHERE id = ?)`, memberID); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM email_tokens WHERE member_id = ?`, memberID)

@@ -257,6 +257,9 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		{admin, "raise a concern", "/concerns/new", ""}, {admin, "raise a concern with errors", "/concerns/new", "main form button[type=submit]"},
 		{admin, "safeguarding", "/safeguarding", ""}, {admin, "concern", "/safeguarding/1", ""},
 		{admin, "delete account", "/settings/delete", ""}, {admin, "delete account with error", "/settings/delete", "main form button[type=submit]"},
+		{anon, "forgotten password", "/forgot-password", ""}, {anon, "reset with a code", "/reset-code", ""},
+		{anon, "reset with a code with errors", "/reset-code", "main form button[type=submit]"},
+		{admin, "email choices", "/settings/notifications", ""}, {admin, "turning email on", "/admin/email", ""},
 	}
 	// First make sure axe finds problems at all: an unlabelled field and a
 	// missing lang must be reported.
