@@ -352,7 +352,7 @@ func (f *Federation) itemDoc(w http.ResponseWriter, r *http.Request) {
 		f.gone(w, f.uris.item(it), it.DeletedAt)
 		return
 	}
-	if it.Held || it.HiddenReason != "" {
+	if !it.Federates() {
 		http.Error(w, "", http.StatusNotFound)
 		return
 	}

@@ -13,6 +13,7 @@ type Store interface {
 	ItemStore
 	FollowingStore
 	ModerationStore
+	RemoteStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed
@@ -212,7 +213,9 @@ type ItemStore interface {
 	ListAttendees(ctx context.Context, itemID int64) ([]*Attendee, error)
 
 	AddResponse(ctx context.Context, r *Response) (int64, error)
-	UpdateResponse(ctx context.Context, id int64, body string, now time.Time) error
+	// UpdateResponse changes a response's text; held holds it for a
+	// coordinator (false leaves it as it was).
+	UpdateResponse(ctx context.Context, id int64, body string, held bool, now time.Time) error
 	// DeleteResponse marks a response deleted (removedBy 0) or removed by a
 	// coordinator.
 	DeleteResponse(ctx context.Context, id, removedBy int64, now time.Time) error

@@ -90,7 +90,7 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 		RepliesPerHour: cfg.Moderation.RepliesPerHour, NewRepliesPerHour: cfg.Moderation.NewRepliesPerHour,
 		NewAccountAge:            time.Duration(cfg.Moderation.NewAccountDays) * day,
 		RequireEmailConfirmation: cfg.Moderation.RequireEmailConfirmation, Mailer: mailer(cfg), BaseURL: cfg.BaseURL,
-		Language: cfg.Instance.Language, Translate: translate,
+		Language: cfg.Instance.Language, Translate: translate, BlockedDomains: cfg.Federation.BlockedDomains,
 	})
 	if err != nil {
 		st.Close()

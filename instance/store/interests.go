@@ -188,14 +188,15 @@ func (s *Store) AddResponse(ctx context.Context, r *instance.Response) (int64, e
 		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		return fedEvent(ctx, tx, "response", id, r.CreatedAt)
+		return fedEvent(ctx, tx, instance.SubjectResponse, id, r.CreatedAt)
 	})
 	return id, err
 }
 
 // UpdateResponse implements instance.Store.
-func (s *Store) UpdateResponse(ctx context.Context, id int64, body string, now time.Time) error {
-	return s.execOneEvent(ctx, "response", id, now, `UPDATE responses SET body = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`, body, ts(now), id)
+func (s *Store) UpdateResponse(ctx context.Context, id int64, body string, held bool, now time.Time) error {
+	return wrapf(s.execOneEvent(ctx, instance.SubjectResponse, id, now, `UPDATE responses SET body = ?, updated_at = ?, held = held OR ?
+		WHERE id = ? AND deleted_at IS NULL`, body, ts(now), held, id), "store: update response %d", id)
 }
 
 // DeleteResponse implements instance.Store.
@@ -204,7 +205,7 @@ func (s *Store) DeleteResponse(ctx context.Context, id, removedBy int64, now tim
 	if removedBy != 0 {
 		by = removedBy
 	}
-	return s.execOneEvent(ctx, "response", id, now, `UPDATE responses SET deleted_at = ?, removed_by = ?, body = '', content_html = ''
+	return s.execOneEvent(ctx, instance.SubjectResponse, id, now, `UPDATE responses SET deleted_at = ?, removed_by = ?, body = '', content_html = ''
 		WHERE id = ? AND deleted_at IS NULL`, ts(now), by, id)
 }
 

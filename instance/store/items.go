@@ -66,7 +66,7 @@ func (s *Store) CreateItem(ctx context.Context, it *instance.Item) (int64, error
 				return err
 			}
 		}
-		return fedEvent(ctx, tx, "item", id, it.CreatedAt)
+		return fedEvent(ctx, tx, instance.SubjectItem, id, it.CreatedAt)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: create item: %w", err)
@@ -100,7 +100,7 @@ func (s *Store) UpdateItem(ctx context.Context, it *instance.Item) ([]int64, err
 				return err
 			}
 		}
-		return fedEvent(ctx, tx, "item", it.ID, it.UpdatedAt)
+		return fedEvent(ctx, tx, instance.SubjectItem, it.ID, it.UpdatedAt)
 	})
 	return promoted, err
 }
@@ -278,7 +278,7 @@ func (s *Store) ListItems(ctx context.Context, f instance.ItemFilter) ([]*instan
 // DeleteItem implements instance.Store. The tombstone keeps the row (so
 // the URL can answer 410) but erases the text and the private details.
 func (s *Store) DeleteItem(ctx context.Context, id int64, now time.Time) error {
-	return s.execOneEvent(ctx, "item", id, now, `UPDATE items SET deleted_at = ?, updated_at = ?, description = '', address = '', contact = '',
+	return s.execOneEvent(ctx, instance.SubjectItem, id, now, `UPDATE items SET deleted_at = ?, updated_at = ?, description = '', address = '', contact = '',
 		on_behalf_phone = '', on_behalf_name = CASE WHEN on_behalf_name <> '' THEN '-' ELSE '' END
 		WHERE id = ? AND deleted_at IS NULL`, ts(now), ts(now), id)
 }
@@ -328,7 +328,7 @@ func (s *Store) TransitionItem(ctx context.Context, id int64, from []instance.It
 		if n, _ := res.RowsAffected(); n != 1 {
 			return instance.ErrConflict
 		}
-		if err := fedEvent(ctx, tx, "item", id, ch.Now); err != nil {
+		if err := fedEvent(ctx, tx, instance.SubjectItem, id, ch.Now); err != nil {
 			return err
 		}
 		return notify(ctx, tx, ch.Notify, ch.Now)
@@ -443,14 +443,14 @@ func (s *Store) MarkNotificationsRead(ctx context.Context, memberID int64, now t
 
 // fedEvent records, in the caller's transaction, that something must be
 // federated: the transactional outbox that the federation worker reads.
-func fedEvent(ctx context.Context, tx *sql.Tx, subject string, id int64, now time.Time) error {
+func fedEvent(ctx context.Context, tx *sql.Tx, subject instance.EventSubject, id int64, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO fed_events (subject, subject_id, created_at) VALUES (?, ?, ?)`, subject, id, ts(now))
 	return err
 }
 
 // execOneEvent runs a statement that must change exactly one row and
 // records a federation event with it, in one transaction.
-func (s *Store) execOneEvent(ctx context.Context, subject string, id int64, now time.Time, query string, args ...any) error {
+func (s *Store) execOneEvent(ctx context.Context, subject instance.EventSubject, id int64, now time.Time, query string, args ...any) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {

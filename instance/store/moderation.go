@@ -25,20 +25,27 @@ func writeLog(ctx context.Context, tx *sql.Tx, l *instance.ModLog) error {
 	return err
 }
 
-// AddReport implements instance.Store.
+// AddReport implements instance.Store: the report and, when it is to be
+// forwarded, its Flag's federation event, in one transaction.
 func (s *Store) AddReport(ctx context.Context, r *instance.Report) (int64, error) {
-	res, err := s.wr.ExecContext(ctx, `INSERT INTO reports (reporter_id, remote_reporter, subject, item_id, response_id, member_id, remote_actor,
-		category, details, forward, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
-		nullID(r.ReporterID), nullString(r.RemoteReporter), r.Subject, nullID(r.ItemID), nullID(r.ResponseID), nullID(r.MemberID),
-		nullString(r.RemoteActor), r.Category, r.Details, r.Forward, ts(r.CreatedAt))
-	if err != nil {
-		return 0, err
-	}
-	id, err := res.LastInsertId()
-	if err == nil && r.Forward {
-		_, err = s.wr.ExecContext(ctx, `INSERT INTO fed_events (subject, subject_id, created_at) VALUES ('flag', ?, ?)`, id, ts(r.CreatedAt))
-	}
-	return id, err
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO reports (reporter_id, remote_reporter, subject, item_id, response_id, member_id, remote_actor,
+			category, details, forward, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
+			nullID(r.ReporterID), nullString(r.RemoteReporter), r.Subject, nullID(r.ItemID), nullID(r.ResponseID), nullID(r.MemberID),
+			nullString(r.RemoteActor), r.Category, r.Details, r.Forward, ts(r.CreatedAt))
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if r.Forward {
+			return fedEvent(ctx, tx, instance.SubjectFlag, id, r.CreatedAt)
+		}
+		return nil
+	})
+	return id, wrapf(err, "store: add report on %s", r.Subject)
 }
 
 const reportColumns = `r.id, COALESCE(r.reporter_id, 0), COALESCE(m.display_name, ''), COALESCE(r.remote_reporter, ''), r.subject,
@@ -109,7 +116,7 @@ func (s *Store) HideItem(ctx context.Context, id int64, reason string, now time.
 		if _, err := tx.ExecContext(ctx, `UPDATE items SET hidden_reason = ?, updated_at = ? WHERE id = ?`, reason, ts(now), id); err != nil {
 			return err
 		}
-		if err := fedEvent(ctx, tx, "item", id, now); err != nil {
+		if err := fedEvent(ctx, tx, instance.SubjectItem, id, now); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (member_id, item_id, code, detail, created_at) VALUES (?, ?, 'note.item_hidden', ?, ?)`,
@@ -130,7 +137,7 @@ func (s *Store) ReleaseItem(ctx context.Context, id int64, now time.Time, log *i
 		if n, _ := res.RowsAffected(); n == 0 {
 			return instance.ErrConflict
 		}
-		if err := fedEvent(ctx, tx, "item", id, now); err != nil {
+		if err := fedEvent(ctx, tx, instance.SubjectItem, id, now); err != nil {
 			return err
 		}
 		return writeLog(ctx, tx, log)
@@ -147,7 +154,7 @@ func (s *Store) ReleaseResponse(ctx context.Context, id int64, now time.Time, lo
 		if n, _ := res.RowsAffected(); n == 0 {
 			return instance.ErrConflict
 		}
-		if err := fedEvent(ctx, tx, "response", id, now); err != nil {
+		if err := fedEvent(ctx, tx, instance.SubjectResponse, id, now); err != nil {
 			return err
 		}
 		return writeLog(ctx, tx, log)
@@ -177,7 +184,7 @@ func (s *Store) ModerateResponse(ctx context.Context, id, by int64, now time.Tim
 			ts(now), by, id); err != nil {
 			return err
 		}
-		if err := fedEvent(ctx, tx, "response", id, now); err != nil {
+		if err := fedEvent(ctx, tx, instance.SubjectResponse, id, now); err != nil {
 			return err
 		}
 		if author.Valid {
@@ -239,7 +246,7 @@ func retractItems(ctx context.Context, tx *sql.Tx, memberID int64, reason string
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return err
 		}
-		if err := fedEvent(ctx, tx, "item", id, now); err != nil {
+		if err := fedEvent(ctx, tx, instance.SubjectItem, id, now); err != nil {
 			return err
 		}
 	}

@@ -181,8 +181,8 @@ func (s *Store) PurgeClosedNeeds(ctx context.Context, before, now time.Time) (in
 // DeleteAccount implements instance.Store: items and replies deleted (and
 // their retraction queued), personal details erased, sessions ended, the
 // handle kept so nobody else can take over the name.
-func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time, log *instance.ModLog) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		if err := retractItems(ctx, tx, memberID, "", now, true); err != nil {
 			return err
 		}
@@ -194,7 +194,7 @@ func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time
 			if _, err := tx.ExecContext(ctx, `UPDATE responses SET deleted_at = ?, body = '' WHERE id = ?`, ts(now), id); err != nil {
 				return err
 			}
-			if err := fedEvent(ctx, tx, "response", id, now); err != nil {
+			if err := fedEvent(ctx, tx, instance.SubjectResponse, id, now); err != nil {
 				return err
 			}
 		}
@@ -213,8 +213,8 @@ func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time
 				return err
 			}
 		}
-		return nil
-	})
+		return writeLog(ctx, tx, log)
+	}), "store: delete account %d", memberID)
 }
 
 // ExportMember implements instance.Store: everything stored about the
