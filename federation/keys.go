@@ -65,12 +65,12 @@ func (k *keyring) get(ctx context.Context, actor instance.Signer) (*localKey, er
 func (k *keyring) generate(ctx context.Context, actor instance.Signer) error {
 	priv, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
-		return err
+		return fmt.Errorf("federation: generate key for %s: %w", actor, err)
 	}
 	privPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(priv)})
 	pubDER, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
 	if err != nil {
-		return err
+		return fmt.Errorf("federation: generate key for %s: %w", actor, err)
 	}
 	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
 	return k.store.SaveActorKey(ctx, actor, string(privPEM), string(pubPEM), k.now())

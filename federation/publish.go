@@ -96,21 +96,22 @@ func (e *unknownSubject) Error() string {
 // everything it decides is in the Publication, which store.Publish
 // writes in one transaction.
 func (f *Federation) publication(ctx context.Context, e *instance.FedEvent) (*instance.Publication, error) {
-	switch e.Subject {
-	case instance.SubjectItem:
-		return f.publishItem(ctx, e.SubjectID)
-	case instance.SubjectResponse:
-		return f.publishResponse(ctx, e.SubjectID)
-	case instance.SubjectNeighbourReply:
-		return f.publishNeighbourReply(ctx, e.SubjectID)
-	case instance.SubjectFollow:
-		return f.startFollow(ctx, e.SubjectID)
-	case instance.SubjectUnfollow:
-		return f.stopFollow(ctx, e.SubjectID)
-	case instance.SubjectFlag:
-		return f.publishFlag(ctx, e.SubjectID)
+	build := map[instance.EventSubject]func(context.Context, int64) (*instance.Publication, error){
+		instance.SubjectItem:           f.publishItem,
+		instance.SubjectResponse:       f.publishResponse,
+		instance.SubjectNeighbourReply: f.publishNeighbourReply,
+		instance.SubjectFollow:         f.startFollow,
+		instance.SubjectUnfollow:       f.stopFollow,
+		instance.SubjectFlag:           f.publishFlag,
+	}[e.Subject]
+	if build == nil {
+		return nil, &unknownSubject{subject: e.Subject}
 	}
-	return nil, &unknownSubject{subject: e.Subject}
+	p, err := build(ctx, e.SubjectID)
+	if err != nil {
+		return nil, fmt.Errorf("federation: publish %s %d (event %d): %w", e.Subject, e.SubjectID, e.ID, err)
+	}
+	return p, nil
 }
 
 // deliveriesTo builds one delivery per inbox, skipping blocked hosts.
@@ -157,20 +158,20 @@ func (f *Federation) publishItem(ctx context.Context, id int64) (*instance.Publi
 		return &instance.Publication{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("federation: publish item %d: %w", id, err)
+		return nil, err
 	}
 	federated, err := f.store.ItemFederated(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("federation: publish item %d: %w", id, err)
+		return nil, err
 	}
 	g, err := f.store.GroupByID(ctx, it.GroupID)
 	if err != nil {
-		return nil, fmt.Errorf("federation: publish item %d: group %d: %w", id, it.GroupID, err)
+		return nil, fmt.Errorf("group %d: %w", it.GroupID, err)
 	}
 	groupIRI, signer := f.uris.groupActor(g.Handle), instance.GroupSigner(g.Handle)
 	inboxes, err := f.store.FollowerInboxes(ctx, g.ID)
 	if err != nil {
-		return nil, fmt.Errorf("federation: publish item %d: followers of %s: %w", id, g.Handle, err)
+		return nil, fmt.Errorf("followers of %s: %w", g.Handle, err)
 	}
 	if !it.Federates() {
 		if !federated {
@@ -254,11 +255,11 @@ func (f *Federation) publishResponse(ctx context.Context, id int64) (*instance.P
 	}
 	federated, err := f.store.ResponseFederated(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("federation: publish response %d: %w", id, err)
+		return nil, err
 	}
 	inboxes, err := f.store.FollowerInboxes(ctx, g.ID)
 	if err != nil {
-		return nil, fmt.Errorf("federation: publish response %d: followers of %s: %w", id, g.Handle, err)
+		return nil, fmt.Errorf("followers of %s: %w", g.Handle, err)
 	}
 	author, signer := f.uris.memberActor(m.Handle), instance.MemberSigner(m.Handle)
 	groupIRI := f.uris.groupActor(g.Handle)
@@ -341,14 +342,14 @@ func (f *Federation) startFollow(ctx context.Context, id int64) (*instance.Publi
 		return &instance.Publication{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("federation: follow %d: %w", id, err)
+		return nil, err
 	}
 	if fo.State != instance.FollowingResolving {
 		return &instance.Publication{}, nil
 	}
 	g, err := f.store.GroupByID(ctx, fo.GroupID)
 	if err != nil {
-		return nil, fmt.Errorf("federation: follow %d: group %d: %w", id, fo.GroupID, err)
+		return nil, fmt.Errorf("group %d: %w", fo.GroupID, err)
 	}
 	fail := func(cause error) (*instance.Publication, error) {
 		if transient(cause) {
@@ -388,13 +389,13 @@ func (f *Federation) stopFollow(ctx context.Context, id int64) (*instance.Public
 		return &instance.Publication{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("federation: unfollow %d: %w", id, err)
+		return nil, err
 	}
 	p := &instance.Publication{ForgetFollowing: id}
 	if fo.ActorID != "" && fo.FollowID != "" {
 		g, err := f.store.GroupByID(ctx, fo.GroupID)
 		if err != nil {
-			return nil, fmt.Errorf("federation: unfollow %d: group %d: %w", id, fo.GroupID, err)
+			return nil, fmt.Errorf("group %d: %w", fo.GroupID, err)
 		}
 		fr := followRef{id: fo.FollowID, actor: f.uris.groupActor(g.Handle), object: fo.ActorID}
 		doc, err := f.undoFollow(fr)

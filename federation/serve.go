@@ -311,7 +311,7 @@ func (f *Federation) following(w http.ResponseWriter, r *http.Request) {
 	}
 	var items []any
 	for _, fo := range list {
-		if fo.State == "accepted" {
+		if fo.State == instance.FollowingAccepted {
 			items = append(items, fo.ActorID)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
@@ -52,12 +53,36 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// app is an opened instance: its store and services.
+// app is an opened instance: its store and services, and the background
+// workers that write to the store.
 type app struct {
 	cfg   *config.Config
 	store *store.Store
 	svc   *instance.Service
 	log   *slog.Logger
+	bg    background
+}
+
+// background runs workers until stopped.
+type background struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// start runs each fn in its own goroutine until ctx ends or stop is called.
+func (b *background) start(ctx context.Context, fns ...func(context.Context)) {
+	ctx, b.cancel = context.WithCancel(ctx)
+	for _, fn := range fns {
+		b.wg.Go(func() { fn(ctx) })
+	}
+}
+
+// stop ends the workers and returns once every one of them has returned.
+func (b *background) stop() {
+	if b.cancel != nil {
+		b.cancel()
+	}
+	b.wg.Wait()
 }
 
 // openApp opens the database (migrating it), builds the domain service and
@@ -112,10 +137,15 @@ func mailer(cfg *config.Config) instance.Mailer {
 	return s
 }
 
+// close stops the background workers, waiting for them, and then closes
+// the database: no worker ever writes to a closed store.
 func (a *app) close() {
+	a.bg.stop()
 	if err := a.store.Close(); err != nil {
 		a.log.Error("closing the database", "err", err)
+		return
 	}
+	a.log.Debug("database closed")
 }
 
 // handler builds the whole HTTP handler: federation takes discovery,
@@ -229,11 +259,16 @@ func serveContext(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 	if redirect != nil {
 		go func() { errc <- redirect.ListenAndServe() }()
 	}
-	go sweepSessions(ctx, a, logger)
-	go sweepItems(ctx, a, logger)
-	if fed != nil {
-		fed.Run(ctx)
+	// The background workers write to the database: a.close (deferred
+	// above) stops them and waits for them before closing it.
+	workers := []func(context.Context){
+		func(ctx context.Context) { sweepSessions(ctx, a, logger) },
+		func(ctx context.Context) { sweepItems(ctx, a, logger) },
 	}
+	if fed != nil {
+		workers = append(workers, fed.Run)
+	}
+	a.bg.start(ctx, workers...)
 	logger.Info("hearth is running", "version", versionString(), "url", cfg.BaseURL, "listen", ln.Addr().String(),
 		"data_dir", cfg.DataDir, "registration", cfg.Instance.Registration)
 	if ready != nil {

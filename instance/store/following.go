@@ -10,7 +10,7 @@ import (
 
 // AddFollowing implements instance.Store.
 func (s *Store) AddFollowing(ctx context.Context, f *instance.Following) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO following (group_id, address, follow_id, state, created_at) VALUES (?, ?, '', ?, ?)`,
 			f.GroupID, f.Address, f.State, ts(f.CreatedAt))
 		if uniqueViolation(err, "following.group_id") {
@@ -23,7 +23,7 @@ func (s *Store) AddFollowing(ctx context.Context, f *instance.Following) error {
 			return err
 		}
 		return fedEvent(ctx, tx, instance.SubjectFollow, f.ID, f.CreatedAt)
-	})
+	}), "store: add follow of %s by group %d", f.Address, f.GroupID)
 }
 
 const followingColumns = `id, group_id, address, actor_id, name, follow_id, state, error, created_at`
@@ -40,7 +40,8 @@ func scanFollowing(row scanner) (*instance.Following, error) {
 
 // ListFollowing implements instance.Store.
 func (s *Store) ListFollowing(ctx context.Context, groupID int64) ([]*instance.Following, error) {
-	return queryAll(ctx, s.rd, scanFollowing, `SELECT `+followingColumns+` FROM following WHERE group_id = ? AND state <> 'removing' ORDER BY id`, groupID)
+	return queryAll(ctx, s.rd, scanFollowing, `SELECT `+followingColumns+` FROM following WHERE group_id = ? AND state <> ? ORDER BY id`,
+		groupID, instance.FollowingRemoving)
 }
 
 // FollowingByID returns one follow of a remote actor.
@@ -57,7 +58,7 @@ func (s *Store) FollowingByActor(ctx context.Context, actorID string) ([]*instan
 // RemoveFollowing implements instance.Store: the row is marked and the
 // worker sends Undo{Follow} and then deletes it.
 func (s *Store) RemoveFollowing(ctx context.Context, id int64, now time.Time) error {
-	return s.execOneEvent(ctx, instance.SubjectUnfollow, id, now, `UPDATE following SET state = 'removing' WHERE id = ?`, id)
+	return wrapf(s.execOneEvent(ctx, instance.SubjectUnfollow, id, now, `UPDATE following SET state = ? WHERE id = ?`, instance.FollowingRemoving, id), "store: remove follow %d", id)
 }
 
 // UpdateFollowing saves a follow's progress (tests set up states with it;
@@ -81,8 +82,8 @@ func updateFollowing(ctx context.Context, tx *sql.Tx, f *instance.Following) err
 // SetFollowingState moves our follow with the given Follow id (answered
 // by Accept or Reject from actorID).
 func (s *Store) SetFollowingState(ctx context.Context, followID, actorID string, state instance.FollowingState) (bool, error) {
-	res, err := s.wr.ExecContext(ctx, `UPDATE following SET state = ? WHERE follow_id = ? AND actor_id = ? AND state IN ('pending', 'accepted')`,
-		state, followID, actorID)
+	res, err := s.wr.ExecContext(ctx, `UPDATE following SET state = ? WHERE follow_id = ? AND actor_id = ? AND state IN (?, ?)`,
+		state, followID, actorID, instance.FollowingPending, instance.FollowingAccepted)
 	if err != nil {
 		return false, wrapf(err, "store: follow %s %s", followID, state)
 	}
@@ -184,7 +185,7 @@ func (s *Store) DeleteRemoteItem(ctx context.Context, apID, actor string, now ti
 
 // AddNeighbourReply implements instance.Store.
 func (s *Store) AddNeighbourReply(ctx context.Context, remoteItemID, memberID int64, body string, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO neighbour_replies (remote_item_id, member_id, body, created_at) VALUES (?, ?, ?, ?)`,
 			remoteItemID, memberID, body, ts(now))
 		if err != nil {
@@ -195,7 +196,7 @@ func (s *Store) AddNeighbourReply(ctx context.Context, remoteItemID, memberID in
 			return err
 		}
 		return fedEvent(ctx, tx, instance.SubjectNeighbourReply, id, now)
-	})
+	}), "store: add answer to neighbour item %d by member %d", remoteItemID, memberID)
 }
 
 // NeighbourReplyByID loads a member's answer with the item it answers.

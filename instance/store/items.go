@@ -102,7 +102,7 @@ func (s *Store) UpdateItem(ctx context.Context, it *instance.Item) ([]int64, err
 		}
 		return fedEvent(ctx, tx, instance.SubjectItem, it.ID, it.UpdatedAt)
 	})
-	return promoted, err
+	return promoted, wrapf(err, "store: update item %d", it.ID)
 }
 
 // saveSlots makes an action's roles the given list, in its order. A role
@@ -278,9 +278,9 @@ func (s *Store) ListItems(ctx context.Context, f instance.ItemFilter) ([]*instan
 // DeleteItem implements instance.Store. The tombstone keeps the row (so
 // the URL can answer 410) but erases the text and the private details.
 func (s *Store) DeleteItem(ctx context.Context, id int64, now time.Time) error {
-	return s.execOneEvent(ctx, instance.SubjectItem, id, now, `UPDATE items SET deleted_at = ?, updated_at = ?, description = '', address = '', contact = '',
+	return wrapf(s.execOneEvent(ctx, instance.SubjectItem, id, now, `UPDATE items SET deleted_at = ?, updated_at = ?, description = '', address = '', contact = '',
 		on_behalf_phone = '', on_behalf_name = CASE WHEN on_behalf_name <> '' THEN '-' ELSE '' END
-		WHERE id = ? AND deleted_at IS NULL`, ts(now), ts(now), id)
+		WHERE id = ? AND deleted_at IS NULL`, ts(now), ts(now), id), "store: delete item %d", id)
 }
 
 // TransitionItem implements instance.Store.
@@ -320,7 +320,7 @@ func (s *Store) TransitionItem(ctx context.Context, id int64, from []instance.It
 		query += ` AND claimed_by = ?`
 		args = append(args, ch.OnlyIfClaimedBy)
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
@@ -332,7 +332,7 @@ func (s *Store) TransitionItem(ctx context.Context, id int64, from []instance.It
 			return err
 		}
 		return notify(ctx, tx, ch.Notify, ch.Now)
-	})
+	}), "store: move item %d to %s", id, ch.State)
 }
 
 func notify(ctx context.Context, tx *sql.Tx, list []instance.Notification, now time.Time) error {
@@ -438,7 +438,7 @@ func (s *Store) ListNotifications(ctx context.Context, memberID int64, limit int
 // MarkNotificationsRead implements instance.Store.
 func (s *Store) MarkNotificationsRead(ctx context.Context, memberID int64, now time.Time) error {
 	_, err := s.wr.ExecContext(ctx, `UPDATE notifications SET read_at = ? WHERE member_id = ? AND read_at IS NULL`, ts(now), memberID)
-	return err
+	return wrapf(err, "store: mark notifications of member %d read", memberID)
 }
 
 // fedEvent records, in the caller's transaction, that something must be
