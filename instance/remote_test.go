@@ -351,3 +351,17 @@ func TestRemoteFlags(t *testing.T) {
 		t.Errorf("reports: %d", len(q.Reports))
 	}
 }
+
+// A local item edited to contain a hold word is held, as a new one is.
+func TestItemEditWithHoldWordIsHeld(t *testing.T) {
+	f := newRemoteFixture(t)
+	if err := f.svc.UpdateItem(ctx, f.ann, f.item.ID, instance.ItemInput{Title: "Lift, and viagra", Category: "food", Area: "Mill Lane"}); err != nil {
+		t.Fatal(err)
+	}
+	if items, _ := f.svc.Items(ctx, f.coord, instance.ItemFilter{}); len(items) != 0 {
+		t.Errorf("an item edited with a hold word is listed: %d", len(items))
+	}
+	if q, _ := f.svc.Queue(ctx, f.coord); len(q.HeldItems) != 1 {
+		t.Errorf("held items: %d", len(q.HeldItems))
+	}
+}

@@ -189,7 +189,8 @@ type ItemStore interface {
 	// role; roles left out are removed if nobody has signed up for them).
 	// Waiting members who now fit are given places and told; their IDs are
 	// returned. ErrConflict: a role would end up smaller than the places
-	// taken in it (someone signed up meanwhile).
+	// taken in it (someone signed up meanwhile). it.Held true holds the
+	// item; false leaves it as it was.
 	UpdateItem(ctx context.Context, it *Item) (promoted []int64, err error)
 	// ItemByID returns an item, deleted or not, with its slots and counts.
 	ItemByID(ctx context.Context, id int64) (*Item, error)

@@ -75,17 +75,18 @@ func (s *Store) CreateItem(ctx context.Context, it *instance.Item) (int64, error
 }
 
 // UpdateItem implements instance.Store: the item, an action's roles, and
-// the waiting list's promotions in one transaction.
+// the waiting list's promotions in one transaction. it.Held holds the item
+// (false leaves it as it was: an edit never releases one).
 func (s *Store) UpdateItem(ctx context.Context, it *instance.Item) ([]int64, error) {
 	var promoted []int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE items SET title = ?, description = ?, category = ?, area = ?, visibility = ?, updated_at = ?,
 			needed_by = ?, address = ?, contact = ?, on_behalf_name = ?, on_behalf_phone = ?, available_until = ?,
-			starts_at = ?, ends_at = ?, place = ?, capacity = ?
+			starts_at = ?, ends_at = ?, place = ?, capacity = ?, held = held OR ?
 			WHERE id = ? AND deleted_at IS NULL`,
 			it.Title, it.Description, it.Category, it.Area, string(it.Visibility), ts(it.UpdatedAt),
 			nullTS(it.NeededBy), it.Address, it.Contact, it.OnBehalfName, it.OnBehalfPhone, nullTS(it.AvailableUntil),
-			nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, it.Capacity, it.ID)
+			nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, it.Capacity, it.Held, it.ID)
 		if err != nil {
 			return err
 		}
