@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -171,13 +172,18 @@ func (f *Federation) blockedHost(host string) bool {
 	return false
 }
 
-// Run starts the workers (inbox, publishing, delivery) until ctx ends.
+// Run runs the workers (inbox, publishing, delivery) until ctx ends, and
+// returns once every one of them has stopped, so that the caller closes
+// the store only after the last write.
 func (f *Federation) Run(ctx context.Context) {
 	// A quarter of a second keeps fan-out quick; each idle tick is one
 	// indexed query on a partial index of pending rows.
-	go f.loop(ctx, "inbox", 250*time.Millisecond, f.ProcessInbox)
-	go f.loop(ctx, "publish", 250*time.Millisecond, f.PublishEvents)
-	go f.loop(ctx, "deliver", 250*time.Millisecond, f.Deliver)
+	var wg sync.WaitGroup
+	wg.Go(func() { f.loop(ctx, "inbox", 250*time.Millisecond, f.ProcessInbox) })
+	wg.Go(func() { f.loop(ctx, "publish", 250*time.Millisecond, f.PublishEvents) })
+	wg.Go(func() { f.loop(ctx, "deliver", 250*time.Millisecond, f.Deliver) })
+	wg.Wait()
+	f.log.Info("federation workers stopped")
 }
 
 // loop runs step until it reports no more work, then waits for the tick.

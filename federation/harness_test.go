@@ -32,12 +32,23 @@ type node struct {
 
 func newNode(t *testing.T, opts ...func(*Options)) *node {
 	t.Helper()
+	return newNodeWith(t, nil, opts...)
+}
+
+// newNodeWith is newNode with the domain service's options changed by
+// svcOpts (hold words, say).
+func newNodeWith(t *testing.T, svcOpts func(*instance.Options), opts ...func(*Options)) *node {
+	t.Helper()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	svc, err := instance.New(instance.Options{Store: st, Registration: instance.RegistrationOpen})
+	so := instance.Options{Store: st, Registration: instance.RegistrationOpen}
+	if svcOpts != nil {
+		svcOpts(&so)
+	}
+	svc, err := instance.New(so)
 	if err != nil {
 		t.Fatal(err)
 	}

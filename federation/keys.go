@@ -20,7 +20,7 @@ type keyring struct {
 	store Store
 	now   instance.Clock
 	mu    sync.Mutex
-	keys  map[string]*localKey
+	keys  map[instance.Signer]*localKey
 }
 
 type localKey struct {
@@ -29,12 +29,11 @@ type localKey struct {
 }
 
 func newKeyring(st Store, now instance.Clock) *keyring {
-	return &keyring{store: st, now: now, keys: map[string]*localKey{}}
+	return &keyring{store: st, now: now, keys: map[instance.Signer]*localKey{}}
 }
 
-// get returns the key of a local actor ("group:village", "member:ann",
-// "instance").
-func (k *keyring) get(ctx context.Context, actor string) (*localKey, error) {
+// get returns the key of a local actor.
+func (k *keyring) get(ctx context.Context, actor instance.Signer) (*localKey, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if key, ok := k.keys[actor]; ok {
@@ -63,15 +62,15 @@ func (k *keyring) get(ctx context.Context, actor string) (*localKey, error) {
 	return key, nil
 }
 
-func (k *keyring) generate(ctx context.Context, actor string) error {
+func (k *keyring) generate(ctx context.Context, actor instance.Signer) error {
 	priv, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
-		return err
+		return fmt.Errorf("federation: generate key for %s: %w", actor, err)
 	}
 	privPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(priv)})
 	pubDER, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
 	if err != nil {
-		return err
+		return fmt.Errorf("federation: generate key for %s: %w", actor, err)
 	}
 	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
 	return k.store.SaveActorKey(ctx, actor, string(privPEM), string(pubPEM), k.now())

@@ -55,9 +55,13 @@ func (h *hostLimiter) allow(host string) bool {
 	return true
 }
 
-// countMentions counts Mention tags on a Note.
+// countMentions counts Mention tags on a Note (GoToSocial sends a lone
+// tag as an object, not a list).
 func countMentions(raw map[string]any) int {
-	tags, _ := raw["tag"].([]any)
+	tags, ok := raw["tag"].([]any)
+	if !ok {
+		tags = []any{raw["tag"]}
+	}
 	n := 0
 	for _, t := range tags {
 		if m, ok := t.(map[string]any); ok && typeOf(m) == "Mention" {
@@ -67,8 +71,8 @@ func countMentions(raw map[string]any) int {
 	return n
 }
 
-// onFlag stores a report from another server (Mastodon sends them from
-// its instance actor, an Application) in the same queue as local ones.
+// onFlag files a report from another server (Mastodon sends them from its
+// instance actor, an Application) in the same queue as local ones.
 func (f *Federation) onFlag(ctx context.Context, actor string, m map[string]any) error {
 	var objects []string
 	switch o := m["object"].(type) {
@@ -79,31 +83,15 @@ func (f *Federation) onFlag(ctx context.Context, actor string, m map[string]any)
 	default:
 		objects = append(objects, idOf(o))
 	}
-	r := &instance.Report{RemoteReporter: actor, Category: "other", Status: "open", CreatedAt: f.now()}
-	details := str(m, "content")
-	if len([]rune(details)) > 2000 {
-		details = string([]rune(details)[:2000])
-	}
-	r.Details = details
+	in := instance.RemoteFlag{Reporter: actor, Details: str(m, "content")}
 	for _, o := range objects {
-		if id, ok := f.uris.localItemID(o); ok && r.ItemID == 0 {
-			r.Subject, r.ItemID = "item", id
-		} else if h, ok := strings.CutPrefix(o, f.uris.base+"/members/"); ok && r.MemberID == 0 {
-			if mem, err := f.store.MemberByHandle(ctx, h); err == nil {
-				r.MemberID = mem.ID
-				if r.Subject == "" {
-					r.Subject = "member"
-				}
-			}
+		if id, ok := f.uris.localItemID(o); ok && in.ItemID == 0 {
+			in.ItemID = id
+		} else if h, ok := strings.CutPrefix(o, f.uris.base+"/members/"); ok && in.MemberHandle == "" {
+			in.MemberHandle = h
 		}
 	}
-	if r.Subject == "" {
-		return nil // about nothing of ours
-	}
-	_, err := f.store.AddReport(ctx, r)
-	if err == nil {
-		f.log.Info("remote report received", "from", actor, "subject", r.Subject)
-	}
+	_, err := f.svc.ReceiveFlag(ctx, in)
 	return err
 }
 
@@ -149,5 +137,5 @@ func (f *Federation) publishFlag(ctx context.Context, reportID int64) (*instance
 		inbox = ra.SharedInbox
 	}
 	f.log.Info("report forwarded", "report", reportID, "to", ra.Host)
-	return &instance.Publication{Deliveries: f.deliveriesTo([]string{inbox}, "instance", id, body)}, nil
+	return &instance.Publication{Deliveries: f.deliveriesTo([]string{inbox}, instance.InstanceSigner, id, body)}, nil
 }

@@ -25,7 +25,7 @@ const (
 
 type actorInfo struct {
 	kind      actorKind
-	keyName   string // keyring name
+	keyName   instance.Signer
 	iri       string
 	username  string
 	name      string
@@ -110,17 +110,17 @@ func (f *Federation) actorDocument(ctx context.Context, a actorInfo) (map[string
 }
 
 func (f *Federation) groupInfo(g *instance.Group) actorInfo {
-	return actorInfo{kind: kindGroup, keyName: "group:" + g.Handle, iri: f.uris.groupActor(g.Handle), username: g.Handle,
+	return actorInfo{kind: kindGroup, keyName: instance.GroupSigner(g.Handle), iri: f.uris.groupActor(g.Handle), username: g.Handle,
 		name: g.Name, summary: markup.Text(g.Description), published: g.CreatedAt}
 }
 
 func (f *Federation) memberInfo(m *instance.Member) actorInfo {
-	return actorInfo{kind: kindPerson, keyName: "member:" + m.Handle, iri: f.uris.memberActor(m.Handle), username: m.Handle,
+	return actorInfo{kind: kindPerson, keyName: instance.MemberSigner(m.Handle), iri: f.uris.memberActor(m.Handle), username: m.Handle,
 		name: m.DisplayName, published: m.CreatedAt}
 }
 
 func (f *Federation) instanceInfo() actorInfo {
-	return actorInfo{kind: kindApplication, keyName: "instance", iri: f.uris.instanceActor(), username: hostOf(f.uris.base),
+	return actorInfo{kind: kindApplication, keyName: instance.InstanceSigner, iri: f.uris.instanceActor(), username: hostOf(f.uris.base),
 		name: f.opt.SiteName}
 }
 

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/go-fed/activity/streams"
 	"github.com/go-fed/activity/streams/vocab"
 
 	"hearth/instance"
-	"hearth/instance/markup"
 )
 
 // maxInboxAttempts is how often a failing inbound activity is retried.
@@ -49,23 +47,22 @@ func (f *Federation) ProcessInbox(ctx context.Context) (int, error) {
 }
 
 // inboxHandlers are what the worker does with each activity type it acts
-// on; the inbox answers any other type 202 without queueing it.
+// on; the inbox answers any other type 202 without queueing it. Each
+// parses the activity and calls the domain, which applies the rules.
 var inboxHandlers = map[string]func(f *Federation, ctx context.Context, actor string, m map[string]any) error{
 	"Follow": (*Federation).onFollow,
 	"Undo":   (*Federation).onUndo,
 	"Block": func(f *Federation, ctx context.Context, actor string, m map[string]any) error {
 		if g, ok := f.uris.localGroup(idOf(m["object"])); ok {
-			return f.removeFollower(ctx, g, actor)
+			return f.svc.RemoveRemoteFollower(ctx, g, actor)
 		}
 		return nil
 	},
 	"Accept": func(f *Federation, ctx context.Context, actor string, m map[string]any) error {
-		_, err := f.store.SetFollowingState(ctx, idOf(m["object"]), actor, "accepted")
-		return err
+		return f.svc.FollowAccepted(ctx, idOf(m["object"]), actor)
 	},
 	"Reject": func(f *Federation, ctx context.Context, actor string, m map[string]any) error {
-		_, err := f.store.SetFollowingState(ctx, idOf(m["object"]), actor, "rejected")
-		return err
+		return f.svc.FollowRejected(ctx, idOf(m["object"]), actor)
 	},
 	"Create": (*Federation).onCreate,
 	"Update": (*Federation).onUpdate,
@@ -77,7 +74,9 @@ var inboxHandlers = map[string]func(f *Federation, ctx context.Context, actor st
 func handles(typ string) bool { _, ok := inboxHandlers[typ]; return ok }
 
 // handle applies one verified activity. The signature, the key owner and
-// the activity's host were checked before it was queued.
+// the activity's host were checked before it was queued. An activity the
+// domain refuses (a blocked actor, a reply with too many links…) is done
+// with: the refusal and its reason are logged, and it is not retried.
 func (f *Federation) handle(ctx context.Context, a *instance.InboxActivity) error {
 	h, ok := inboxHandlers[a.Type]
 	if !ok {
@@ -85,9 +84,19 @@ func (f *Federation) handle(ctx context.Context, a *instance.InboxActivity) erro
 	}
 	var m map[string]any
 	if err := decodeJSON(a.Body, &m); err != nil {
-		return err
+		return fmt.Errorf("federation: activity %s: %w", a.ActivityID, err)
 	}
-	return h(f, ctx, a.Actor, m)
+	err := h(f, ctx, a.Actor, m)
+	var refused *instance.Refusal
+	if errors.As(err, &refused) {
+		f.log.Info("remote activity refused", "activity_id", a.ActivityID, "type", a.Type, "actor", a.Actor,
+			"reason", string(refused.Reason), "detail", refused.Detail)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("federation: %s %s from %s: %w", a.Type, a.ActivityID, a.Actor, err)
+	}
+	return nil
 }
 
 func (f *Federation) onFollow(ctx context.Context, actor string, m map[string]any) error {
@@ -95,20 +104,14 @@ func (f *Federation) onFollow(ctx context.Context, actor string, m map[string]an
 	if !ok {
 		return nil // follows of members or the instance actor are not offered
 	}
-	g, err := f.store.GroupByHandle(ctx, handle)
-	if errors.Is(err, instance.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
 	ra, err := f.actor(ctx, actor, false)
 	if err != nil {
 		return err
 	}
-	fr := followRef{id: str(m, "id"), actor: actor, object: f.uris.groupActor(g.Handle)}
-	if err := f.store.AddFollower(ctx, &instance.Follower{GroupID: g.ID, ActorID: actor, Host: ra.Host, Inbox: ra.Inbox,
-		SharedInbox: ra.SharedInbox, FollowID: fr.id, CreatedAt: f.now()}); err != nil {
+	fr := followRef{id: str(m, "id"), actor: actor, object: f.uris.groupActor(handle)}
+	g, err := f.svc.AddRemoteFollower(ctx, handle, &instance.Follower{ActorID: actor, Host: ra.Host, Inbox: ra.Inbox,
+		SharedInbox: ra.SharedInbox, FollowID: fr.id, CreatedAt: f.now()})
+	if err != nil {
 		return err
 	}
 	// Every Follow is answered, a repeated one too (Mastodon re-sends
@@ -121,21 +124,8 @@ func (f *Federation) onFollow(ctx context.Context, actor string, m map[string]an
 	if err != nil {
 		return err
 	}
-	f.log.Info("follower accepted", "group", g.Handle, "actor", actor)
-	return f.store.EnqueueDeliveries(ctx, []*instance.Delivery{{Inbox: ra.Inbox, Host: hostOf(ra.Inbox), Signer: "group:" + g.Handle,
+	return f.store.EnqueueDeliveries(ctx, []*instance.Delivery{{Inbox: ra.Inbox, Host: hostOf(ra.Inbox), Signer: instance.GroupSigner(g.Handle),
 		ActivityID: str(doc, "id"), Body: body}}, f.now())
-}
-
-func (f *Federation) removeFollower(ctx context.Context, handle, actor string) error {
-	g, err := f.store.GroupByHandle(ctx, handle)
-	if err != nil {
-		return nil // not one of ours: nothing to do
-	}
-	n, err := f.store.RemoveFollower(ctx, g.ID, actor)
-	if n > 0 {
-		f.log.Info("follower removed", "group", g.Handle, "actor", actor)
-	}
-	return err
 }
 
 // onUndo handles Undo{Follow}, with the Follow embedded (GoToSocial,
@@ -144,17 +134,15 @@ func (f *Federation) removeFollower(ctx context.Context, handle, actor string) e
 func (f *Federation) onUndo(ctx context.Context, actor string, m map[string]any) error {
 	obj, _ := m["object"].(map[string]any)
 	if obj == nil {
-		_, err := f.store.RemoveFollowerByFollowID(ctx, idOf(m["object"]), actor)
-		return err
+		return f.svc.RemoveRemoteFollowerByFollowID(ctx, idOf(m["object"]), actor)
 	}
 	if typeOf(obj) != "Follow" || idOf(obj["actor"]) != actor {
 		return nil // Undo{Like}, Undo{Announce}…: nothing kept, nothing to undo
 	}
 	if g, ok := f.uris.localGroup(idOf(obj["object"])); ok {
-		return f.removeFollower(ctx, g, actor)
+		return f.svc.RemoveRemoteFollower(ctx, g, actor)
 	}
-	_, err := f.store.RemoveFollowerByFollowID(ctx, str(obj, "id"), actor)
-	return err
+	return f.svc.RemoveRemoteFollowerByFollowID(ctx, str(obj, "id"), actor)
 }
 
 // note is what we read from an inbound Note (parsed with go-fed's
@@ -240,133 +228,38 @@ func (f *Federation) onCreate(ctx context.Context, actor string, m map[string]an
 	if err != nil || n == nil {
 		return err
 	}
+	rn, err := f.remoteNote(ctx, actor, n)
+	if err != nil {
+		return err
+	}
 	if itemID, ok := f.uris.localItemID(n.inReplyTo); ok {
-		return f.saveReply(ctx, actor, itemID, n)
+		return f.svc.ReceiveReply(ctx, itemID, rn)
 	}
-	f.log.Debug("create not kept: not a reply to one of our items", "object", n.id, "in_reply_to", n.inReplyTo, "actor", actor)
-	follows, err := f.store.FollowingByActor(ctx, actor)
-	if err != nil {
-		return err
-	}
-	for _, fo := range follows {
-		if fo.State == "accepted" || fo.State == "pending" {
-			return f.saveNeighbourItem(ctx, actor, n)
-		}
-	}
-	return nil
+	return f.svc.ReceiveNeighbourPost(ctx, rn)
 }
 
-// Caps on a remote reply: more links or mentions than this and it is
-// spam, not a neighbour's answer (security-catalogue G1).
-const (
-	maxReplyLinks    = 5
-	maxReplyMentions = 5
-)
-
-// saveReply stores a remote reply on one of our items, sanitised and
-// capped, with the author's name and handle.
-func (f *Federation) saveReply(ctx context.Context, actor string, itemID int64, n *note) error {
-	if links, mentions := strings.Count(strings.ToLower(n.content), "<a "), countMentions(n.raw); links > maxReplyLinks || mentions > maxReplyMentions {
-		f.log.Warn("remote reply dropped: too many links or mentions", "object", n.id, "links", links, "mentions", mentions)
-		return nil
-	}
-	it, err := f.store.ItemByID(ctx, itemID)
-	if errors.Is(err, instance.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if it.Deleted() || it.Visibility == instance.VisibilityVillage {
-		return nil
-	}
+// remoteNote turns a parsed Note into the domain's plain values, with its
+// author's cached actor (for their name and handle).
+func (f *Federation) remoteNote(ctx context.Context, actor string, n *note) (*instance.RemoteNote, error) {
 	ra, err := f.actor(ctx, actor, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	now := f.now()
-	published := n.published
-	if published.IsZero() || published.After(now) {
-		published = now
+	rn := &instance.RemoteNote{ID: n.id, Author: ra, HTML: n.content, Mentions: countMentions(n.raw), Published: n.published,
+		Kind: instance.Kind(str(n.raw, "kind")), Category: str(n.raw, "category"), Area: str(n.raw, "area"), State: str(n.raw, "state")}
+	if n.url != "" && sameHost(n.url, actor) {
+		rn.URL = n.url
 	}
-	return f.store.SaveRemoteResponse(ctx, &instance.Response{ItemID: it.ID, RemoteActor: actor, Author: displayName(ra),
-		AuthorHandle: ra.Handle(), APID: n.id, ContentHTML: markup.Remote(n.content), CreatedAt: published, UpdatedAt: now})
-}
-
-func displayName(a *instance.RemoteActor) string {
-	if strings.TrimSpace(a.Name) != "" {
-		return a.Name
-	}
-	if a.Username != "" {
-		return a.Username
-	}
-	return a.Host
-}
-
-// saveNeighbourItem rebuilds a need, offer or action from a followed
-// group's Note (Hearth's extension fields), or keeps a plain post as text.
-func (f *Federation) saveNeighbourItem(ctx context.Context, actor string, n *note) error {
-	ra, err := f.actor(ctx, actor, false)
-	if err != nil {
-		return err
-	}
-	now := f.now()
-	it := &instance.RemoteItem{APID: n.id, Actor: actor, ActorName: displayName(ra), ContentHTML: markup.Remote(n.content),
-		URL: n.url, Published: n.published, Updated: now}
-	if it.Published.IsZero() || it.Published.After(now) {
-		it.Published = now
-	}
-	if it.URL == "" || !sameHost(it.URL, actor) {
-		it.URL = n.id
-	}
-	switch k := instance.Kind(str(n.raw, "kind")); k {
-	case instance.KindNeed, instance.KindOffer, instance.KindAction:
-		it.Kind = k
-	}
-	clip := func(s string, max int) string {
-		if r := []rune(s); len(r) > max {
-			return string(r[:max])
-		}
-		return s
-	}
-	it.Category = clip(str(n.raw, "category"), 60)
-	it.Area = clip(str(n.raw, "area"), instance.MaxArea)
-	it.State = clip(str(n.raw, "state"), 20)
-	it.Title = clip(titleFrom(it.ContentHTML), instance.MaxTitle)
 	if t, err := time.Parse(time.RFC3339, str(n.raw, "startTime")); err == nil {
-		it.StartsAt = t
+		rn.StartsAt = t
 	}
 	if t, err := time.Parse(time.RFC3339, str(n.raw, "endTime")); err == nil {
-		it.EndsAt = t
+		rn.EndsAt = t
 	}
 	if loc, ok := n.raw["location"].(map[string]any); ok {
-		it.Place = clip(str(loc, "name"), instance.MaxPlace)
+		rn.Place = str(loc, "name")
 	}
-	return f.store.SaveRemoteItem(ctx, it)
-}
-
-// titleFrom picks a title out of a Hearth Note's content: its second
-// paragraph (the first is "Need · category · area"), or the first line of
-// any other post, as text.
-func titleFrom(html string) string {
-	paras := strings.Split(html, "</p>")
-	pick := paras[0]
-	if len(paras) > 2 && strings.Contains(paras[0], "<strong>") {
-		pick = paras[1]
-	}
-	var b strings.Builder
-	in := false
-	for _, r := range pick {
-		switch {
-		case r == '<':
-			in = true
-		case r == '>':
-			in = false
-		case !in:
-			b.WriteRune(r)
-		}
-	}
-	return strings.TrimSpace(strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&#39;", "'", "&quot;", `"`).Replace(b.String()))
+	return rn, nil
 }
 
 // onUpdate applies edits by their author: a reply's text, a neighbour's
@@ -387,13 +280,15 @@ func (f *Federation) onUpdate(ctx context.Context, actor string, m map[string]an
 	if err != nil || n == nil {
 		return err
 	}
-	if ok, err := f.store.UpdateRemoteResponse(ctx, n.id, actor, markup.Remote(n.content), f.now()); err != nil || ok {
+	rn, err := f.remoteNote(ctx, actor, n)
+	if err != nil {
 		return err
 	}
-	if existing, err := f.store.RemoteItemByAPID(ctx, n.id); err == nil && existing.Actor == actor {
-		return f.saveNeighbourItem(ctx, actor, n)
+	if ok, err := f.svc.ReceiveReplyEdit(ctx, rn); err != nil || ok {
+		return err
 	}
-	return nil
+	_, err = f.svc.ReceiveNeighbourEdit(ctx, rn)
+	return err
 }
 
 // onDelete removes a reply or neighbour's item (only its author's), or
@@ -401,12 +296,7 @@ func (f *Federation) onUpdate(ctx context.Context, actor string, m map[string]an
 func (f *Federation) onDelete(ctx context.Context, actor string, m map[string]any) error {
 	target := idOf(m["object"])
 	if target == actor {
-		f.log.Info("remote actor deleted", "actor", actor)
-		return f.store.DeleteRemoteActorContent(ctx, actor, f.now())
+		return f.svc.RemoteActorDeleted(ctx, actor)
 	}
-	if _, err := f.store.DeleteRemoteResponse(ctx, target, actor, f.now()); err != nil {
-		return err
-	}
-	_, err := f.store.DeleteRemoteItem(ctx, target, actor, f.now())
-	return err
+	return f.svc.ReceiveDelete(ctx, actor, target)
 }

@@ -44,47 +44,78 @@ func (f *Federation) PublishEvents(ctx context.Context) (int, error) {
 	return done, nil
 }
 
-// eventFailed schedules a failed event's next attempt, or gives it up.
+// eventFailed schedules a failed event's next attempt, or gives it up,
+// with what the failure has to record (a follow whose server does not
+// answer) in the same transaction.
 func (f *Federation) eventFailed(ctx context.Context, e *instance.FedEvent, cause error, now time.Time) error {
-	if now.Sub(e.CreatedAt) <= giveUpAfter {
-		next := nextAttempt(e.Attempts, now)
-		f.log.Warn("publishing failed; will retry", "subject", e.Subject, "id", e.SubjectID,
-			"attempt", e.Attempts+1, "next_attempt_at", next, "err", cause)
-		return f.store.RetryFedEvent(ctx, e.ID, cause.Error(), next)
+	var ff *followFailure
+	var follow *instance.Following
+	if errors.As(cause, &ff) {
+		follow = ff.follow
 	}
-	f.log.Error("publishing given up", "subject", e.Subject, "id", e.SubjectID, "attempts", e.Attempts+1,
+	var unknown *unknownSubject
+	if now.Sub(e.CreatedAt) <= giveUpAfter && !errors.As(cause, &unknown) {
+		next := nextAttempt(e.Attempts, now)
+		f.log.Warn("publishing failed; will retry", "event", e.ID, "subject", e.Subject, "id", e.SubjectID,
+			"attempt", e.Attempts+1, "next_attempt_at", next, "err", cause)
+		return f.store.RetryFedEvent(ctx, e.ID, cause.Error(), next, follow)
+	}
+	f.log.Error("publishing given up", "event", e.ID, "subject", e.Subject, "id", e.SubjectID, "attempts", e.Attempts+1,
 		"since", e.CreatedAt, "err", cause)
-	if e.Subject == "follow" {
-		if fo, err := f.store.FollowingByID(ctx, e.SubjectID); err == nil && fo.State == "resolving" {
-			fo.State, fo.Error = "failed", "unreachable"
-			if err := f.store.UpdateFollowing(ctx, fo); err != nil {
-				return err
-			}
+	if follow == nil && e.Subject == instance.SubjectFollow {
+		if fo, err := f.store.FollowingByID(ctx, e.SubjectID); err == nil {
+			follow = fo
 		}
 	}
-	return f.store.GiveUpFedEvent(ctx, e.ID, cause.Error(), now)
+	if follow != nil && follow.State == instance.FollowingResolving {
+		follow.State, follow.Error = instance.FollowingFailed, instance.FollowUnreachable
+	} else {
+		follow = nil
+	}
+	return f.store.GiveUpFedEvent(ctx, e.ID, cause.Error(), now, follow)
 }
 
+// followFailure is a follow that could not be sent because the other
+// server did not answer: the follow says so while the event is retried.
+type followFailure struct {
+	follow *instance.Following
+	err    error
+}
+
+func (e *followFailure) Error() string { return e.err.Error() }
+func (e *followFailure) Unwrap() error { return e.err }
+
+// unknownSubject is an event this build cannot publish: given up at once.
+type unknownSubject struct{ subject instance.EventSubject }
+
+func (e *unknownSubject) Error() string {
+	return fmt.Sprintf("federation: unknown event subject %q", string(e.subject))
+}
+
+// publication builds what an event publishes. It has no side effects:
+// everything it decides is in the Publication, which store.Publish
+// writes in one transaction.
 func (f *Federation) publication(ctx context.Context, e *instance.FedEvent) (*instance.Publication, error) {
-	switch e.Subject {
-	case "item":
-		return f.publishItem(ctx, e.SubjectID)
-	case "response":
-		return f.publishResponse(ctx, e.SubjectID)
-	case "neighbour_reply":
-		return f.publishNeighbourReply(ctx, e.SubjectID)
-	case "follow":
-		return f.startFollow(ctx, e.SubjectID)
-	case "unfollow":
-		return f.stopFollow(ctx, e.SubjectID)
-	case "flag":
-		return f.publishFlag(ctx, e.SubjectID)
+	build := map[instance.EventSubject]func(context.Context, int64) (*instance.Publication, error){
+		instance.SubjectItem:           f.publishItem,
+		instance.SubjectResponse:       f.publishResponse,
+		instance.SubjectNeighbourReply: f.publishNeighbourReply,
+		instance.SubjectFollow:         f.startFollow,
+		instance.SubjectUnfollow:       f.stopFollow,
+		instance.SubjectFlag:           f.publishFlag,
+	}[e.Subject]
+	if build == nil {
+		return nil, &unknownSubject{subject: e.Subject}
 	}
-	return &instance.Publication{}, nil
+	p, err := build(ctx, e.SubjectID)
+	if err != nil {
+		return nil, fmt.Errorf("federation: publish %s %d (event %d): %w", e.Subject, e.SubjectID, e.ID, err)
+	}
+	return p, nil
 }
 
 // deliveriesTo builds one delivery per inbox, skipping blocked hosts.
-func (f *Federation) deliveriesTo(inboxes []string, signer, activityID string, body []byte) []*instance.Delivery {
+func (f *Federation) deliveriesTo(inboxes []string, signer instance.Signer, activityID string, body []byte) []*instance.Delivery {
 	var out []*instance.Delivery
 	for _, in := range inboxes {
 		h := hostOf(in)
@@ -98,7 +129,7 @@ func (f *Federation) deliveriesTo(inboxes []string, signer, activityID string, b
 
 // activityFor wraps an object into Create/Update/Delete, encodes it, and
 // builds its outbox entry and deliveries.
-func (f *Federation) activityFor(kind, actor, signer string, object vocab.Type, extra map[string]any, to, cc, inboxes []string, public bool) (*instance.Publication, error) {
+func (f *Federation) activityFor(kind, actor string, signer instance.Signer, object vocab.Type, extra map[string]any, to, cc, inboxes []string, public bool) (*instance.Publication, error) {
 	objectID := ""
 	if idp, ok := object.(interface{ GetJSONLDId() vocab.JSONLDIdProperty }); ok && idp.GetJSONLDId() != nil {
 		objectID = idp.GetJSONLDId().Get().String()
@@ -135,14 +166,14 @@ func (f *Federation) publishItem(ctx context.Context, id int64) (*instance.Publi
 	}
 	g, err := f.store.GroupByID(ctx, it.GroupID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("group %d: %w", it.GroupID, err)
 	}
-	groupIRI, signer := f.uris.groupActor(g.Handle), "group:"+g.Handle
+	groupIRI, signer := f.uris.groupActor(g.Handle), instance.GroupSigner(g.Handle)
 	inboxes, err := f.store.FollowerInboxes(ctx, g.ID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("followers of %s: %w", g.Handle, err)
 	}
-	if it.Deleted() || it.Visibility == instance.VisibilityVillage || it.Held || it.HiddenReason != "" {
+	if !it.Federates() {
 		if !federated {
 			return &instance.Publication{}, nil
 		}
@@ -151,7 +182,7 @@ func (f *Federation) publishItem(ctx context.Context, id int64) (*instance.Publi
 		if err != nil {
 			return nil, err
 		}
-		p.SetFederated, p.SubjectID, p.Federated = "item", id, false
+		p.SetFederated, p.SubjectID, p.Federated = instance.SubjectItem, id, false
 		return p, nil
 	}
 	note, extra := f.itemNote(it, g)
@@ -164,7 +195,7 @@ func (f *Federation) publishItem(ctx context.Context, id int64) (*instance.Publi
 	if err != nil {
 		return nil, err
 	}
-	p.SetFederated, p.SubjectID, p.Federated = "item", id, true
+	p.SetFederated, p.SubjectID, p.Federated = instance.SubjectItem, id, true
 	return p, nil
 }
 
@@ -177,6 +208,9 @@ func (f *Federation) responseObject(ctx context.Context, id int64) (vocab.Activi
 	}
 	if r.Deleted || r.Removed {
 		return nil, instance.ErrGone
+	}
+	if r.Held {
+		return nil, instance.ErrNotFound
 	}
 	groupIRI := f.uris.groupActor(g.Handle)
 	return f.replyNote(f.uris.response(r.ID), f.uris.memberActor(m.Handle), f.uris.item(it), []string{publicCollection},
@@ -195,7 +229,7 @@ func (f *Federation) responseParts(ctx context.Context, id int64) (*instance.Res
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	if it.Visibility != instance.VisibilityPublic || it.Deleted() {
+	if it.Visibility != instance.VisibilityPublic || !it.Federates() {
 		return nil, nil, nil, nil, instance.ErrNotFound
 	}
 	g, err := f.store.GroupByID(ctx, it.GroupID)
@@ -225,15 +259,14 @@ func (f *Federation) publishResponse(ctx context.Context, id int64) (*instance.P
 	}
 	inboxes, err := f.store.FollowerInboxes(ctx, g.ID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("followers of %s: %w", g.Handle, err)
 	}
-	author, signer := f.uris.memberActor(m.Handle), "member:"+m.Handle
+	author, signer := f.uris.memberActor(m.Handle), instance.MemberSigner(m.Handle)
 	groupIRI := f.uris.groupActor(g.Handle)
 	to, cc := []string{publicCollection}, []string{groupIRI, groupIRI + "/followers"}
-	if r.Held && !federated {
-		return &instance.Publication{}, nil // published when a coordinator releases it
-	}
-	if r.Deleted || r.Removed {
+	// A held reply is published when a coordinator releases it; one held
+	// after it went out (an edit with a hold word) is retracted meanwhile.
+	if r.Deleted || r.Removed || r.Held {
 		if !federated {
 			return &instance.Publication{}, nil
 		}
@@ -241,7 +274,7 @@ func (f *Federation) publishResponse(ctx context.Context, id int64) (*instance.P
 		if err != nil {
 			return nil, err
 		}
-		p.SetFederated, p.SubjectID, p.Federated = "response", id, false
+		p.SetFederated, p.SubjectID, p.Federated = instance.SubjectResponse, id, false
 		return p, nil
 	}
 	note := f.replyNote(f.uris.response(r.ID), author, f.uris.item(it), to, cc, r.Body, r.CreatedAt, r.UpdatedAt)
@@ -253,7 +286,7 @@ func (f *Federation) publishResponse(ctx context.Context, id int64) (*instance.P
 	if err != nil {
 		return nil, err
 	}
-	p.SetFederated, p.SubjectID, p.Federated = "response", id, true
+	p.SetFederated, p.SubjectID, p.Federated = instance.SubjectResponse, id, true
 	return p, nil
 }
 
@@ -293,14 +326,16 @@ func (f *Federation) publishNeighbourReply(ctx context.Context, id int64) (*inst
 	if ra.SharedInbox != "" {
 		inbox = ra.SharedInbox
 	}
-	return f.activityFor("Create", f.uris.memberActor(m.Handle), "member:"+m.Handle, note, nil,
+	return f.activityFor("Create", f.uris.memberActor(m.Handle), instance.MemberSigner(m.Handle), note, nil,
 		[]string{nr.Item.Actor}, []string{publicCollection}, []string{inbox}, true)
 }
 
 // startFollow resolves a coordinator's "follow @group@host" by WebFinger
 // and sends the Follow. If the other server cannot be reached the follow
 // says so ("unreachable") and the event is retried with backoff; an
-// answer that the group does not exist is final ("not_found").
+// answer that the group does not exist is final ("not_found"). The
+// follow's new state goes in the Publication (or, while retrying, with
+// the retry), never written from here.
 func (f *Federation) startFollow(ctx context.Context, id int64) (*instance.Publication, error) {
 	fo, err := f.store.FollowingByID(ctx, id)
 	if errors.Is(err, instance.ErrNotFound) {
@@ -309,26 +344,21 @@ func (f *Federation) startFollow(ctx context.Context, id int64) (*instance.Publi
 	if err != nil {
 		return nil, err
 	}
-	if fo.State != "resolving" {
+	if fo.State != instance.FollowingResolving {
 		return &instance.Publication{}, nil
 	}
 	g, err := f.store.GroupByID(ctx, fo.GroupID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("group %d: %w", fo.GroupID, err)
 	}
 	fail := func(cause error) (*instance.Publication, error) {
 		if transient(cause) {
-			if fo.Error != "unreachable" {
-				fo.Error = "unreachable"
-				if err := f.store.UpdateFollowing(ctx, fo); err != nil {
-					return nil, err
-				}
-			}
-			return nil, fmt.Errorf("following %s: %w", fo.Address, cause)
+			fo.Error = instance.FollowUnreachable
+			return nil, &followFailure{follow: fo, err: fmt.Errorf("following %s: %w", fo.Address, cause)}
 		}
 		f.log.Warn("following a remote group failed", "group", g.Handle, "address", fo.Address, "err", cause)
-		fo.State, fo.Error = "failed", "not_found"
-		return &instance.Publication{}, f.store.UpdateFollowing(ctx, fo)
+		fo.State, fo.Error = instance.FollowingFailed, instance.FollowNotFound
+		return &instance.Publication{Following: fo}, nil
 	}
 	user, host, _ := strings.Cut(fo.Address, "@")
 	actorIRI, err := f.lookup(ctx, user, host)
@@ -348,14 +378,11 @@ func (f *Federation) startFollow(ctx context.Context, id int64) (*instance.Publi
 	if err != nil {
 		return nil, err
 	}
-	fo.ActorID, fo.Name, fo.FollowID, fo.State, fo.Error = ra.ID, displayName(ra), fr.id, "pending", ""
-	if err := f.store.UpdateFollowing(ctx, fo); err != nil {
-		return nil, err
-	}
-	return &instance.Publication{Deliveries: f.deliveriesTo([]string{ra.Inbox}, "group:"+g.Handle, fr.id, body)}, nil
+	fo.ActorID, fo.Name, fo.FollowID, fo.State, fo.Error = ra.ID, ra.DisplayName(), fr.id, instance.FollowingPending, ""
+	return &instance.Publication{Following: fo, Deliveries: f.deliveriesTo([]string{ra.Inbox}, instance.GroupSigner(g.Handle), fr.id, body)}, nil
 }
 
-// stopFollow sends Undo{Follow} and forgets the follow.
+// stopFollow sends Undo{Follow}; the Publication forgets the follow.
 func (f *Federation) stopFollow(ctx context.Context, id int64) (*instance.Publication, error) {
 	fo, err := f.store.FollowingByID(ctx, id)
 	if errors.Is(err, instance.ErrNotFound) {
@@ -364,11 +391,11 @@ func (f *Federation) stopFollow(ctx context.Context, id int64) (*instance.Public
 	if err != nil {
 		return nil, err
 	}
-	p := &instance.Publication{}
+	p := &instance.Publication{ForgetFollowing: id}
 	if fo.ActorID != "" && fo.FollowID != "" {
 		g, err := f.store.GroupByID(ctx, fo.GroupID)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("group %d: %w", fo.GroupID, err)
 		}
 		fr := followRef{id: fo.FollowID, actor: f.uris.groupActor(g.Handle), object: fo.ActorID}
 		doc, err := f.undoFollow(fr)
@@ -380,11 +407,8 @@ func (f *Federation) stopFollow(ctx context.Context, id int64) (*instance.Public
 			return nil, err
 		}
 		if ra, err := f.actor(ctx, fo.ActorID, false); err == nil {
-			p.Deliveries = f.deliveriesTo([]string{ra.Inbox}, "group:"+g.Handle, str(doc, "id"), body)
+			p.Deliveries = f.deliveriesTo([]string{ra.Inbox}, instance.GroupSigner(g.Handle), str(doc, "id"), body)
 		}
-	}
-	if err := f.store.DeleteFollowing(ctx, id); err != nil {
-		return nil, fmt.Errorf("forget follow: %w", err)
 	}
 	return p, nil
 }

@@ -110,7 +110,7 @@ func (f *Federation) fetch(ctx context.Context, iri string) (map[string]any, err
 	}
 	req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
 	req.Header.Set("User-Agent", f.userAgent)
-	key, err := f.keys.get(ctx, "instance")
+	key, err := f.keys.get(ctx, instance.InstanceSigner)
 	if err != nil {
 		return nil, err
 	}

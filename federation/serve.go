@@ -311,7 +311,7 @@ func (f *Federation) following(w http.ResponseWriter, r *http.Request) {
 	}
 	var items []any
 	for _, fo := range list {
-		if fo.State == "accepted" {
+		if fo.State == instance.FollowingAccepted {
 			items = append(items, fo.ActorID)
 		}
 	}
@@ -352,7 +352,7 @@ func (f *Federation) itemDoc(w http.ResponseWriter, r *http.Request) {
 		f.gone(w, f.uris.item(it), it.DeletedAt)
 		return
 	}
-	if it.Held || it.HiddenReason != "" {
+	if !it.Federates() {
 		http.Error(w, "", http.StatusNotFound)
 		return
 	}

@@ -7,64 +7,82 @@ import (
 	"hearth/instance"
 )
 
-// Store is what federation keeps in the database. federation declares it
-// and instance/store implements it; cmd/hearth wires the two, so this
-// package never imports instance/store.
+// Store is what federation keeps in the database, and the reads it needs
+// to publish and serve. federation declares it and instance/store
+// implements it; cmd/hearth wires the two, so this package never imports
+// instance/store.
+//
+// It writes only federation's own bookkeeping. Everything a remote
+// activity does to the domain (a reply, a neighbour's post, a Flag, a
+// follower, an answer to our follow, a deleted actor) goes through
+// instance.Service, which applies the rules local input obeys.
+//
+// The domain reads below are deliberately raw, not instance.Service's
+// visibility-filtered ones: publishing must see an item or reply in every
+// state (held, hidden, deleted, made village-only) to decide between
+// Create, Update and Delete, and serving answers 410 for a deleted item
+// and 404 for one that does not federate. What may leave the instance is
+// decided by the domain in one place (instance.Item.Federates), and the
+// documents are built from the fields that may leave (itemNote never reads
+// an address or contact; the golden tests check every document).
 type Store interface {
-	ActorKey(ctx context.Context, actor string) (privatePEM, publicPEM string, err error)
-	AddFollower(ctx context.Context, f *instance.Follower) error
-	AddReport(ctx context.Context, r *instance.Report) (int64, error)
+	// Keys of our actors.
+	ActorKey(ctx context.Context, signer instance.Signer) (privatePEM, publicPEM string, err error)
+	SaveActorKey(ctx context.Context, signer instance.Signer, privatePEM, publicPEM string, now time.Time) error
+
+	// The remote actor cache.
+	RemoteActor(ctx context.Context, id string) (*instance.RemoteActor, error)
+	RemoteActorByKeyID(ctx context.Context, keyID string) (*instance.RemoteActor, error)
+	SaveRemoteActor(ctx context.Context, a *instance.RemoteActor) error
+
+	// The inbound queue.
+	EnqueueInboxBatch(ctx context.Context, rows []*instance.InboxRow, now time.Time) ([]bool, error)
+	NextInbox(ctx context.Context, limit int) ([]*instance.InboxActivity, error)
+	FinishInbox(ctx context.Context, results []instance.InboxResult, now time.Time) error
+
+	// The transactional outbox: events, their publication, retries.
+	NextFedEvents(ctx context.Context, now time.Time, limit int) ([]*instance.FedEvent, error)
+	Publish(ctx context.Context, p *instance.Publication, now time.Time) error
+	RetryFedEvent(ctx context.Context, id int64, cause string, next time.Time, follow *instance.Following) error
+	GiveUpFedEvent(ctx context.Context, id int64, cause string, now time.Time, follow *instance.Following) error
+
+	// Deliveries and the health of the hosts they go to.
+	EnqueueDeliveries(ctx context.Context, list []*instance.Delivery, now time.Time) error
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*instance.Delivery, error)
+	FinishDeliveries(ctx context.Context, results []instance.DeliveryResult, now time.Time) error
+	HostAnswered(ctx context.Context, host string, now time.Time) error
+	HostFailingSince(ctx context.Context, host string) (time.Time, error)
+
+	// Published activities, for outbox collections and GET by id.
+	ListOutbox(ctx context.Context, actor string, beforeID int64, limit int) ([]*instance.OutboxEntry, error)
+	CountOutbox(ctx context.Context, actor string) (int, error)
+	OutboxActivity(ctx context.Context, activityID string) (*instance.OutboxEntry, error)
+	ItemFederated(ctx context.Context, id int64) (bool, error)
+	ResponseFederated(ctx context.Context, id int64) (bool, error)
+
+	// Followers (where to deliver, who may fetch followers-only objects)
+	// and follows (the following collection, the follow worker).
+	FollowerInboxes(ctx context.Context, groupID int64) ([]string, error)
+	ListFollowers(ctx context.Context, groupID, afterID int64, limit int) ([]*instance.Follower, error)
+	CountFollowers(ctx context.Context, groupID int64) (int, error)
+	ListFollowing(ctx context.Context, groupID int64) ([]*instance.Following, error)
+	FollowingByID(ctx context.Context, id int64) (*instance.Following, error)
+
+	// Blocks, checked at the inbox door and before each delivery.
 	BlockedActors(ctx context.Context) ([]string, error)
 	BlockedDomains(ctx context.Context) ([]string, error)
 	BlocksVersion() uint64
-	CountFollowers(ctx context.Context, groupID int64) (int, error)
-	CountLocalItems(ctx context.Context) (int, error)
-	CountMembers(ctx context.Context, status instance.Status) (int, error)
-	CountOutbox(ctx context.Context, actor string) (int, error)
-	DeleteFollowing(ctx context.Context, id int64) error
-	DeleteRemoteActorContent(ctx context.Context, actor string, now time.Time) error
-	DeleteRemoteItem(ctx context.Context, apID, actor string, now time.Time) (bool, error)
-	DeleteRemoteResponse(ctx context.Context, apID, actor string, now time.Time) (bool, error)
-	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*instance.Delivery, error)
-	EnqueueDeliveries(ctx context.Context, list []*instance.Delivery, now time.Time) error
-	EnqueueInboxBatch(ctx context.Context, rows []*instance.InboxRow, now time.Time) ([]bool, error)
-	FinishDeliveries(ctx context.Context, results []instance.DeliveryResult, now time.Time) error
-	FinishInbox(ctx context.Context, results []instance.InboxResult, now time.Time) error
-	FollowerInboxes(ctx context.Context, groupID int64) ([]string, error)
-	FollowingByActor(ctx context.Context, actorID string) ([]*instance.Following, error)
-	FollowingByID(ctx context.Context, id int64) (*instance.Following, error)
-	GiveUpFedEvent(ctx context.Context, id int64, cause string, now time.Time) error
+
+	// Domain reads for publishing and serving (see above).
 	GroupByHandle(ctx context.Context, handle string) (*instance.Group, error)
 	GroupByID(ctx context.Context, id int64) (*instance.Group, error)
-	HostAnswered(ctx context.Context, host string, now time.Time) error
-	HostFailingSince(ctx context.Context, host string) (time.Time, error)
 	ItemByID(ctx context.Context, id int64) (*instance.Item, error)
-	ItemFederated(ctx context.Context, id int64) (bool, error)
-	ListFollowers(ctx context.Context, groupID, afterID int64, limit int) ([]*instance.Follower, error)
-	ListFollowing(ctx context.Context, groupID int64) ([]*instance.Following, error)
-	ListOutbox(ctx context.Context, actor string, beforeID int64, limit int) ([]*instance.OutboxEntry, error)
+	ResponseByID(ctx context.Context, id int64) (*instance.Response, error)
 	MemberByHandle(ctx context.Context, handle string) (*instance.Member, error)
 	MemberByID(ctx context.Context, id int64) (*instance.Member, error)
 	MemberHasPublicResponses(ctx context.Context, memberID int64) (bool, error)
 	NeighbourReplyByID(ctx context.Context, id int64) (*instance.NeighbourReply, error)
-	NextFedEvents(ctx context.Context, now time.Time, limit int) ([]*instance.FedEvent, error)
-	NextInbox(ctx context.Context, limit int) ([]*instance.InboxActivity, error)
-	OutboxActivity(ctx context.Context, activityID string) (*instance.OutboxEntry, error)
-	Publish(ctx context.Context, p *instance.Publication, now time.Time) error
-	RemoteActor(ctx context.Context, id string) (*instance.RemoteActor, error)
-	RemoteActorByKeyID(ctx context.Context, keyID string) (*instance.RemoteActor, error)
-	RemoteItemByAPID(ctx context.Context, apID string) (*instance.RemoteItem, error)
-	RemoveFollower(ctx context.Context, groupID int64, actorID string) (int64, error)
-	RemoveFollowerByFollowID(ctx context.Context, followID, actorID string) (int64, error)
 	ReportByID(ctx context.Context, id int64) (*instance.Report, error)
-	ResponseByID(ctx context.Context, id int64) (*instance.Response, error)
-	ResponseFederated(ctx context.Context, id int64) (bool, error)
-	RetryFedEvent(ctx context.Context, id int64, cause string, next time.Time) error
-	SaveActorKey(ctx context.Context, actor, privatePEM, publicPEM string, now time.Time) error
-	SaveRemoteActor(ctx context.Context, a *instance.RemoteActor) error
-	SaveRemoteItem(ctx context.Context, it *instance.RemoteItem) error
-	SaveRemoteResponse(ctx context.Context, r *instance.Response) error
-	SetFollowingState(ctx context.Context, followID, actorID, state string) (bool, error)
-	UpdateFollowing(ctx context.Context, f *instance.Following) error
-	UpdateRemoteResponse(ctx context.Context, apID, actor, html string, now time.Time) (bool, error)
+	CountMembers(ctx context.Context, status instance.Status) (int, error)
+	CountLocalItems(ctx context.Context) (int, error)
 }

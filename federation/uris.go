@@ -25,9 +25,9 @@ func (u uris) response(id int64) string         { return fmt.Sprintf("%s/respons
 func (u uris) neighbourReply(id int64) string   { return fmt.Sprintf("%s/replies/%d", u.base, id) }
 func (u uris) activity(token string) string     { return u.base + "/activities/" + token }
 
-// actorIRI maps a keyring name ("group:village") to its actor IRI.
-func (u uris) actorIRI(name string) string {
-	kind, handle, _ := strings.Cut(name, ":")
+// actorIRI maps a signer to its actor IRI.
+func (u uris) actorIRI(signer instance.Signer) string {
+	kind, handle := signer.Parse()
 	switch kind {
 	case "group":
 		return u.groupActor(handle)

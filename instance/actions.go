@@ -3,6 +3,7 @@ package instance
 import (
 	"context"
 	"errors"
+	"regexp"
 )
 
 // JoinAction gives the member a place on an action, in a role slot when
@@ -117,6 +118,9 @@ func (s *Service) AddResponse(ctx context.Context, by *Member, itemID int64, bod
 		return nil, ErrForbidden
 	}
 	body, fe := cleanText(body, textRule{field: "body", required: true, max: MaxResponse, multiline: true})
+	if fe == nil {
+		fe = replyLimits("body", body)
+	}
 	if fe != nil {
 		return nil, fe
 	}
@@ -155,10 +159,37 @@ func (s *Service) EditResponse(ctx context.Context, by *Member, id int64, body s
 		return nil, err
 	}
 	body, fe := cleanText(body, textRule{field: "body", required: true, max: MaxResponse, multiline: true})
+	if fe == nil {
+		fe = replyLimits("body", body)
+	}
 	if fe != nil {
 		return nil, fe
 	}
-	return r, s.store.UpdateResponse(ctx, id, body, s.now())
+	// An edit can hold a reply (a hold word added), never release one.
+	held := s.holdFor(body)
+	if err := s.store.UpdateResponse(ctx, id, body, held, s.now()); err != nil {
+		return nil, err
+	}
+	r.Body, r.Held = body, r.Held || held
+	return r, nil
+}
+
+var (
+	linkPattern = regexp.MustCompile(`(?i)\bhttps?://`)
+	// mentionPattern finds fediverse addresses (@user@host.example).
+	mentionPattern = regexp.MustCompile(`(?:^|[^\w@])@[\w.-]+@[\w-]+(?:\.[\w-]+)+`)
+)
+
+// replyLimits applies the link and mention limits to a local reply's
+// text, as remoteText does to a remote one's.
+func replyLimits(field, body string) *FieldError {
+	if n := len(linkPattern.FindAllStringIndex(body, -1)); n > MaxLinks {
+		return &FieldError{Field: field, Code: "err.too_many_links", Args: []any{MaxLinks, n}}
+	}
+	if n := len(mentionPattern.FindAllStringIndex(body, -1)); n > MaxMentions {
+		return &FieldError{Field: field, Code: "err.too_many_mentions", Args: []any{MaxMentions, n}}
+	}
+	return nil
 }
 
 // DeleteResponse: the author deletes their own response.

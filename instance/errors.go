@@ -20,6 +20,8 @@ var (
 	ErrBadCredentials = errors.New("bad credentials")
 )
 
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
 // FieldError says what is wrong with one form field. Code is a key in the
 // message catalogue (for example "err.required"); Args fill its placeholders.
 type FieldError struct {

@@ -53,10 +53,32 @@ type Following struct {
 	ActorID   string
 	Name      string
 	FollowID  string
-	State     string // resolving, pending, accepted, rejected, failed
-	Error     string
+	State     FollowingState
+	Error     string // why it failed: "unreachable" (still trying), "not_found"
 	CreatedAt time.Time
 }
+
+// FollowingState is where one of our follows of a remote actor is.
+type FollowingState string
+
+// A follow is resolving (the address is being looked up), then pending
+// (the Follow was sent) until accepted or rejected; it failed when the
+// address could not be found or its server never answered, and is
+// removing while the Undo is sent.
+const (
+	FollowingResolving FollowingState = "resolving"
+	FollowingPending   FollowingState = "pending"
+	FollowingAccepted  FollowingState = "accepted"
+	FollowingRejected  FollowingState = "rejected"
+	FollowingFailed    FollowingState = "failed"
+	FollowingRemoving  FollowingState = "removing"
+)
+
+// Why a follow is failing (Following.Error).
+const (
+	FollowUnreachable = "unreachable"
+	FollowNotFound    = "not_found"
+)
 
 // RemoteItem is a need, offer or action (or a plain post) published by a
 // group we follow.
@@ -78,6 +100,9 @@ type RemoteItem struct {
 	Published   time.Time
 	Updated     time.Time
 	Deleted     bool
+	// Held items wait for a coordinator (they contained a hold word) and
+	// are not listed.
+	Held bool
 }
 
 // FollowingStore is what the neighbours features need from storage.
@@ -114,7 +139,7 @@ func (s *Service) FollowGroup(ctx context.Context, by *Member, groupHandle, addr
 	if !ok || user == "" || host == "" || strings.ContainsAny(addr, " /?#") || strings.Contains(host, "@") {
 		return nil, &FieldError{Field: "address", Code: "err.address_format"}
 	}
-	f := &Following{GroupID: g.ID, Address: addr, FollowID: "", State: "resolving", CreatedAt: s.now()}
+	f := &Following{GroupID: g.ID, Address: addr, FollowID: "", State: FollowingResolving, CreatedAt: s.now()}
 	if err := s.store.AddFollowing(ctx, f); err != nil {
 		return nil, err
 	}
@@ -155,6 +180,9 @@ func (s *Service) Neighbour(ctx context.Context, viewer *Member, id int64) (*Rem
 	if it.Deleted {
 		return nil, ErrGone
 	}
+	if it.Held && !viewer.IsCoordinator() {
+		return nil, ErrNotFound
+	}
 	return it, nil
 }
 
@@ -165,6 +193,9 @@ func (s *Service) AnswerNeighbour(ctx context.Context, by *Member, id int64, bod
 		return err
 	}
 	body, fe := cleanText(body, textRule{field: "body", required: true, max: MaxResponse, multiline: true})
+	if fe == nil {
+		fe = replyLimits("body", body)
+	}
 	if fe != nil {
 		return fe
 	}

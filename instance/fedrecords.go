@@ -1,6 +1,9 @@
 package instance
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // The records below are federation's bookkeeping (the inbound queue, the
 // transactional outbox, deliveries). They live in instance, beside
@@ -31,10 +34,44 @@ type InboxResult struct {
 	Err  string
 }
 
+// EventSubject names what a federation event is about: the table its
+// SubjectID points into.
+type EventSubject string
+
+// The subjects of federation events (fed_events.subject).
+const (
+	SubjectItem           EventSubject = "item"            // a need, offer or action changed
+	SubjectResponse       EventSubject = "response"        // a member's reply changed
+	SubjectNeighbourReply EventSubject = "neighbour_reply" // a member answered a neighbour's item
+	SubjectFollow         EventSubject = "follow"          // a group follows a remote actor
+	SubjectUnfollow       EventSubject = "unfollow"        // … and stops
+	SubjectFlag           EventSubject = "flag"            // a report to forward
+)
+
+// Signer names the local actor whose key signs an activity: a group
+// ("group:village"), a member ("member:ann") or the instance actor.
+type Signer string
+
+// InstanceSigner is the instance actor (signed fetches, forwarded reports).
+const InstanceSigner Signer = "instance"
+
+// GroupSigner is a group's signer.
+func GroupSigner(handle string) Signer { return Signer("group:" + handle) }
+
+// MemberSigner is a member's signer.
+func MemberSigner(handle string) Signer { return Signer("member:" + handle) }
+
+// Parse splits a signer into its kind ("group", "member" or "instance")
+// and handle.
+func (s Signer) Parse() (kind, handle string) {
+	kind, handle, _ = strings.Cut(string(s), ":")
+	return kind, handle
+}
+
 // FedEvent is one change waiting to be federated.
 type FedEvent struct {
 	ID        int64
-	Subject   string
+	Subject   EventSubject
 	SubjectID int64
 	CreatedAt time.Time
 	Attempts  int // failed attempts so far
@@ -45,7 +82,7 @@ type Delivery struct {
 	ID            int64
 	Inbox         string
 	Host          string
-	Signer        string // the local actor whose key signs: "group:village"
+	Signer        Signer
 	ActivityID    string
 	Body          []byte
 	Attempts      int
@@ -73,11 +110,16 @@ type Publication struct {
 	EventID    int64
 	Outbox     *OutboxEntry
 	Deliveries []*Delivery
-	// SetFederated, when not empty ("item" or "response"), sets that row's
+	// SetFederated, when SubjectItem or SubjectResponse, sets that row's
 	// federated flag to Federated.
-	SetFederated string
+	SetFederated EventSubject
 	SubjectID    int64
 	Federated    bool
+	// Following, when set, saves a follow's progress (resolved and sent,
+	// or failed for good); ForgetFollowing, when not 0, deletes the follow
+	// whose Undo this is.
+	Following       *Following
+	ForgetFollowing int64
 }
 
 // DeliveryResult is what happened to one attempt.

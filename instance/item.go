@@ -137,6 +137,14 @@ func (i *Item) OnBehalf() bool { return i.OnBehalfName != "" }
 // Deleted reports whether the item was removed (its URL answers 410).
 func (i *Item) Deleted() bool { return !i.DeletedAt.IsZero() }
 
+// Federates reports whether an item may be seen from other servers: a
+// public or followers-only item that is live and neither held nor hidden.
+// No other item is served to them, and one that was federated is
+// retracted (Delete) when it stops federating.
+func (i *Item) Federates() bool {
+	return !i.Deleted() && i.Visibility != VisibilityVillage && !i.Held && i.HiddenReason == ""
+}
+
 // Full reports whether an action has no free place overall.
 func (i *Item) Full() bool { return i.Capacity > 0 && i.Going >= i.Capacity }
 

@@ -325,6 +325,9 @@ func (s *Service) UpdateItem(ctx context.Context, by *Member, id int64, in ItemI
 	if it.Kind == KindAction {
 		it.Slots = f.slots
 	}
+	// An edit that adds a hold word holds the item (and takes it back from
+	// other servers) until a coordinator releases it.
+	it.Held = it.Held || s.holdFor(f.title, f.description, f.area, f.place)
 	it.UpdatedAt = s.now()
 	promoted, err := s.store.UpdateItem(ctx, it)
 	if errors.Is(err, ErrConflict) {

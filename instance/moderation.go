@@ -124,8 +124,13 @@ type ModerationStore interface {
 	UnconfirmedEmails(ctx context.Context, now time.Time) ([]*UnconfirmedEmail, error)
 	PurgeClosedNeeds(ctx context.Context, before, now time.Time) (int, error)
 	ExportMember(ctx context.Context, memberID int64) (map[string]any, error)
-	DeleteAccount(ctx context.Context, memberID int64, now time.Time) error
+	// DeleteAccount deletes a member's account; log, when not nil (a
+	// coordinator removed them), is written in the same transaction.
+	DeleteAccount(ctx context.Context, memberID int64, now time.Time, log *ModLog) error
 }
+
+// MaxReportDetails caps a report's comment.
+const MaxReportDetails = 2000
 
 // ReportInput is the report form.
 type ReportInput struct {
@@ -148,7 +153,7 @@ func (s *Service) FileReport(ctx context.Context, by *Member, in ReportInput) (*
 	if !slices.Contains(ReportCategories, in.Category) {
 		v.add(&FieldError{Field: "category", Code: "err.choice"})
 	}
-	details, fe := cleanText(in.Details, textRule{field: "details", max: 2000, multiline: true})
+	details, fe := cleanText(in.Details, textRule{field: "details", max: MaxReportDetails, multiline: true})
 	v.add(fe)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -281,10 +286,12 @@ func (s *Service) Reports(ctx context.Context, by *Member, status string) ([]*Re
 
 // ModerationQueue is what waits for coordinators.
 type ModerationQueue struct {
-	Reports        []*Report
-	HeldItems      []*Item
-	HeldResponses  []*Response
-	BlockedDomains []string
+	Reports       []*Report
+	HeldItems     []*Item
+	HeldResponses []*Response
+	// HeldNeighbourItems are posts from followed groups with a hold word.
+	HeldNeighbourItems []*RemoteItem
+	BlockedDomains     []string
 }
 
 // Queue gathers open reports and held posts (coordinators only).
@@ -303,6 +310,9 @@ func (s *Service) Queue(ctx context.Context, by *Member) (*ModerationQueue, erro
 	if q.HeldResponses, err = s.store.HeldResponses(ctx); err != nil {
 		return nil, err
 	}
+	if q.HeldNeighbourItems, err = s.store.HeldRemoteItems(ctx); err != nil {
+		return nil, err
+	}
 	if q.BlockedDomains, err = s.store.BlockedDomains(ctx); err != nil {
 		return nil, err
 	}
@@ -319,7 +329,7 @@ func (s *Service) ModerationLog(ctx context.Context, by *Member) ([]*ModLog, err
 
 // ModerationAction is one decision on the queue.
 type ModerationAction struct {
-	Action   string // dismiss, resolve, hide, unhide, remove_response, warn, suspend, block_actor, block_domain, release, release_response
+	Action   string // dismiss, resolve, hide, unhide, remove_response, warn, suspend, block_actor, block_domain, release, release_response, release_neighbour, remove_neighbour
 	ReportID int64
 	ID       int64  // item, response or member id
 	Target   string // actor IRI or domain
@@ -353,6 +363,10 @@ func (s *Service) Moderate(ctx context.Context, by *Member, a ModerationAction) 
 		err = s.store.ReleaseItem(ctx, a.ID, now, s.modLog(by, "release held item", fmt.Sprintf("item %d", a.ID), reason, a.ReportID))
 	case "release_response":
 		err = s.store.ReleaseResponse(ctx, a.ID, now, s.modLog(by, "release held reply", fmt.Sprintf("reply %d", a.ID), reason, a.ReportID))
+	case "release_neighbour":
+		err = s.store.ReleaseRemoteItem(ctx, a.ID, s.modLog(by, "release held neighbour post", fmt.Sprintf("neighbour post %d", a.ID), reason, a.ReportID))
+	case "remove_neighbour":
+		err = s.store.RemoveRemoteItem(ctx, a.ID, now, s.modLog(by, "remove neighbour post", fmt.Sprintf("neighbour post %d", a.ID), reason, a.ReportID))
 	case "remove_response":
 		err = s.store.ModerateResponse(ctx, a.ID, by.ID, now, s.modLog(by, "remove reply", fmt.Sprintf("reply %d", a.ID), reason, a.ReportID))
 	case "remove":
@@ -366,9 +380,7 @@ func (s *Service) Moderate(ctx context.Context, by *Member, a ModerationAction) 
 		if m.ID == by.ID || (m.IsAdmin() && !by.IsAdmin()) {
 			return ErrForbidden
 		}
-		if err = s.store.DeleteAccount(ctx, m.ID, now); err == nil {
-			err = s.store.LogModeration(ctx, s.modLog(by, "remove member", "@"+m.Handle, reason, a.ReportID))
-		}
+		err = s.store.DeleteAccount(ctx, m.ID, now, s.modLog(by, "remove member", "@"+m.Handle, reason, a.ReportID))
 	case "warn", "suspend":
 		if reason == "" {
 			return &FieldError{Field: "reason", Code: "err.reason_needed"}
@@ -557,5 +569,5 @@ func (s *Service) DeleteAccount(ctx context.Context, m *Member, password string)
 		}
 	}
 	s.log.Info("account deleted", "member_id", m.ID)
-	return s.store.DeleteAccount(ctx, m.ID, s.now())
+	return s.store.DeleteAccount(ctx, m.ID, s.now(), nil)
 }

@@ -107,6 +107,10 @@ type Options struct {
 	// Language is the instance's language: new members start with it,
 	// and emails are written in it. Default "en".
 	Language string
+	// BlockedDomains are servers the operator blocked in the config
+	// (federation.blocked_domains); each covers its subdomains. Content
+	// from them is refused, as from servers coordinators block.
+	BlockedDomains []string
 	// Translate writes a message from the interface's catalogue
 	// (web.Translator); without it, emails are in English.
 	Translate func(lang, key string, args ...any) string
@@ -144,6 +148,8 @@ type Service struct {
 	site     string
 	secrets  *secretCache
 	resets   *resetLimits
+	// blockedDomains is the operator's list, lower-cased.
+	blockedDomains []string
 	// dummyHash is checked against when a login names nobody, so that an
 	// unknown account costs the same time as a wrong password.
 	dummyHash string
@@ -221,7 +227,13 @@ func New(o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{
+	var blocked []string
+	for _, d := range o.BlockedDomains {
+		if d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "*.")); d != "" {
+			blocked = append(blocked, d)
+		}
+	}
+	return &Service{blockedDomains: blocked,
 		store: o.Store, now: o.Clock, log: o.Logger, reg: o.Registration,
 		session: o.SessionLifetime, invite: o.InviteLifetime,
 		throttle: newThrottle(o.Clock), dummyHash: dummy,

@@ -16,6 +16,7 @@ type Store interface {
 	MailStore
 	NoticeStore
 	ResetStore
+	RemoteStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed
@@ -193,7 +194,8 @@ type ItemStore interface {
 	// role; roles left out are removed if nobody has signed up for them).
 	// Waiting members who now fit are given places and told; their IDs are
 	// returned. ErrConflict: a role would end up smaller than the places
-	// taken in it (someone signed up meanwhile).
+	// taken in it (someone signed up meanwhile). it.Held true holds the
+	// item; false leaves it as it was.
 	UpdateItem(ctx context.Context, it *Item) (promoted []int64, err error)
 	// ItemByID returns an item, deleted or not, with its slots and counts.
 	ItemByID(ctx context.Context, id int64) (*Item, error)
@@ -217,7 +219,9 @@ type ItemStore interface {
 	ListAttendees(ctx context.Context, itemID int64) ([]*Attendee, error)
 
 	AddResponse(ctx context.Context, r *Response) (int64, error)
-	UpdateResponse(ctx context.Context, id int64, body string, now time.Time) error
+	// UpdateResponse changes a response's text; held holds it for a
+	// coordinator (false leaves it as it was).
+	UpdateResponse(ctx context.Context, id int64, body string, held bool, now time.Time) error
 	// DeleteResponse marks a response deleted (removedBy 0) or removed by a
 	// coordinator.
 	DeleteResponse(ctx context.Context, id, removedBy int64, now time.Time) error

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
@@ -52,12 +53,36 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// app is an opened instance: its store and services.
+// app is an opened instance: its store and services, and the background
+// workers that write to the store.
 type app struct {
 	cfg   *config.Config
 	store *store.Store
 	svc   *instance.Service
 	log   *slog.Logger
+	bg    background
+}
+
+// background runs workers until stopped.
+type background struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// start runs each fn in its own goroutine until ctx ends or stop is called.
+func (b *background) start(ctx context.Context, fns ...func(context.Context)) {
+	ctx, b.cancel = context.WithCancel(ctx)
+	for _, fn := range fns {
+		b.wg.Go(func() { fn(ctx) })
+	}
+}
+
+// stop ends the workers and returns once every one of them has returned.
+func (b *background) stop() {
+	if b.cancel != nil {
+		b.cancel()
+	}
+	b.wg.Wait()
 }
 
 // openApp opens the database (migrating it), builds the domain service and
@@ -90,7 +115,7 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 		RepliesPerHour: cfg.Moderation.RepliesPerHour, NewRepliesPerHour: cfg.Moderation.NewRepliesPerHour,
 		NewAccountAge:            time.Duration(cfg.Moderation.NewAccountDays) * day,
 		RequireEmailConfirmation: cfg.Moderation.RequireEmailConfirmation, Mailer: mailer(cfg), BaseURL: cfg.BaseURL,
-		Language: cfg.Instance.Language, Translate: translate, SiteName: cfg.Instance.Name,
+		Language: cfg.Instance.Language, Translate: translate, SiteName: cfg.Instance.Name, BlockedDomains: cfg.Federation.BlockedDomains,
 	})
 	if err != nil {
 		st.Close()
@@ -119,10 +144,15 @@ func relay(cfg *config.Config) *mail.SMTP {
 		Timeout: time.Duration(c.TimeoutSeconds) * time.Second}
 }
 
+// close stops the background workers, waiting for them, and then closes
+// the database: no worker ever writes to a closed store.
 func (a *app) close() {
+	a.bg.stop()
 	if err := a.store.Close(); err != nil {
 		a.log.Error("closing the database", "err", err)
+		return
 	}
+	a.log.Debug("database closed")
 }
 
 // handler builds the whole HTTP handler: federation takes discovery,
@@ -236,16 +266,21 @@ func serveContext(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 	if redirect != nil {
 		go func() { errc <- redirect.ListenAndServe() }()
 	}
-	go sweepSessions(ctx, a, logger)
-	go sweepItems(ctx, a, logger)
+	// The background workers write to the database: a.close (deferred
+	// above) stops them and waits for them before closing it.
+	workers := []func(context.Context){
+		func(ctx context.Context) { sweepSessions(ctx, a, logger) },
+		func(ctx context.Context) { sweepItems(ctx, a, logger) },
+	}
 	if m := mailer(cfg); m != nil {
-		go runMail(ctx, a, m, logger)
+		workers = append(workers, func(ctx context.Context) { runMail(ctx, a, m, logger) })
 	} else {
 		logger.Info("email is off: no [smtp] host in the configuration; nothing is queued")
 	}
 	if fed != nil {
-		fed.Run(ctx)
+		workers = append(workers, fed.Run)
 	}
+	a.bg.start(ctx, workers...)
 	logger.Info("hearth is running", "version", versionString(), "url", cfg.BaseURL, "listen", ln.Addr().String(),
 		"data_dir", cfg.DataDir, "registration", cfg.Instance.Registration)
 	if ready != nil {

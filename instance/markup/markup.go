@@ -86,6 +86,33 @@ func Text(s string) string {
 	return b.String()
 }
 
+// TextOf returns the text of sanitised HTML (from Remote): tags dropped,
+// character references decoded, paragraphs and line breaks as new lines.
+// It is what length caps and hold words are checked on.
+func TextOf(h string) string {
+	var b, tag strings.Builder
+	in := false
+	for _, r := range h {
+		switch {
+		case r == '<':
+			in = true
+			tag.Reset()
+		case r == '>' && in:
+			in = false
+			name, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag.String())), " ")
+			switch strings.TrimSuffix(name, "/") {
+			case "br", "/p", "/li", "/blockquote", "/pre":
+				b.WriteByte('\n')
+			}
+		case in:
+			tag.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return strings.TrimSpace(html.UnescapeString(b.String()))
+}
+
 func relUGC(b []byte) []byte {
 	return bytes.ReplaceAll(b, []byte(`rel="nofollow"`), []byte(`rel="nofollow noopener ugc"`))
 }

@@ -57,3 +57,17 @@ func TestText(t *testing.T) {
 		t.Errorf("Text = %q", got)
 	}
 }
+
+// TextOf is what hold words and length caps see: the text a reader
+// reads, so an entity cannot hide a word from them.
+func TestTextOf(t *testing.T) {
+	for in, want := range map[string]string{
+		`<p>vi&#97;gra <a href="https://x.example" rel="nofollow">link</a></p><p>two<br>lines</p>`: "viagra link\ntwo\nlines",
+		`<p>a &lt;b&gt; &amp; c</p>`: "a <b> & c",
+		"":                           "",
+	} {
+		if got := TextOf(in); got != want {
+			t.Errorf("TextOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

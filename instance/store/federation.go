@@ -4,23 +4,24 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"hearth/instance"
 )
 
 // ActorKey returns a local actor's key pair, or ErrNotFound.
-func (s *Store) ActorKey(ctx context.Context, actor string) (privatePEM, publicPEM string, err error) {
+func (s *Store) ActorKey(ctx context.Context, actor instance.Signer) (privatePEM, publicPEM string, err error) {
 	err = s.rd.QueryRowContext(ctx, `SELECT private_pem, public_pem FROM actor_keys WHERE actor = ?`, actor).Scan(&privatePEM, &publicPEM)
 	return privatePEM, publicPEM, notFound(err)
 }
 
 // SaveActorKey stores a key pair unless the actor already has one (two
 // requests racing to create a key both end up with the stored one).
-func (s *Store) SaveActorKey(ctx context.Context, actor, privatePEM, publicPEM string, now time.Time) error {
+func (s *Store) SaveActorKey(ctx context.Context, actor instance.Signer, privatePEM, publicPEM string, now time.Time) error {
 	_, err := s.wr.ExecContext(ctx, `INSERT OR IGNORE INTO actor_keys (actor, private_pem, public_pem, created_at) VALUES (?, ?, ?, ?)`,
 		actor, privatePEM, publicPEM, ts(now))
-	return err
+	return wrapf(err, "store: save key of %s", actor)
 }
 
 const remoteActorColumns = `id, type, username, host, name, url, inbox, shared_inbox, key_id, public_key_pem, fetched_at`
@@ -54,7 +55,7 @@ func (s *Store) SaveRemoteActor(ctx context.Context, a *instance.RemoteActor) er
 		url = excluded.url, inbox = excluded.inbox, shared_inbox = excluded.shared_inbox, key_id = excluded.key_id,
 		public_key_pem = excluded.public_key_pem, fetched_at = excluded.fetched_at`,
 		a.ID, a.Type, a.Username, a.Host, a.Name, a.URL, a.Inbox, a.SharedInbox, a.KeyID, a.PublicKeyPEM, ts(a.FetchedAt))
-	return err
+	return wrapf(err, "store: save remote actor %s", a.ID)
 }
 
 // AddFollower records (or refreshes) a follower; a repeated Follow leaves
@@ -64,7 +65,7 @@ func (s *Store) AddFollower(ctx context.Context, f *instance.Follower) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (group_id, actor_id) DO UPDATE SET inbox = excluded.inbox, shared_inbox = excluded.shared_inbox, follow_id = excluded.follow_id`,
 		f.GroupID, f.ActorID, f.Host, f.Inbox, f.SharedInbox, f.FollowID, ts(f.CreatedAt))
-	return err
+	return wrapf(err, "store: add follower %s of group %d", f.ActorID, f.GroupID)
 }
 
 // RemoveFollower removes actorID from a group's followers (groupID 0: from
@@ -77,7 +78,7 @@ func (s *Store) RemoveFollower(ctx context.Context, groupID int64, actorID strin
 	}
 	res, err := s.wr.ExecContext(ctx, query, args...)
 	if err != nil {
-		return 0, err
+		return 0, wrapf(err, "store: remove follower %s of group %d", actorID, groupID)
 	}
 	return res.RowsAffected()
 }
@@ -87,7 +88,7 @@ func (s *Store) RemoveFollower(ctx context.Context, groupID int64, actorID strin
 func (s *Store) RemoveFollowerByFollowID(ctx context.Context, followID, actorID string) (int64, error) {
 	res, err := s.wr.ExecContext(ctx, `DELETE FROM followers WHERE follow_id = ? AND actor_id = ?`, followID, actorID)
 	if err != nil {
-		return 0, err
+		return 0, wrapf(err, "store: remove follower by follow %s", followID)
 	}
 	return res.RowsAffected()
 }
@@ -97,7 +98,7 @@ func (s *Store) RemoveFollowerByFollowID(ctx context.Context, followID, actorID 
 func (s *Store) RemoveFollowersOnDomain(ctx context.Context, domain string) (int64, error) {
 	res, err := s.wr.ExecContext(ctx, `DELETE FROM followers WHERE host = ? OR host LIKE ?`, domain, "%."+domain)
 	if err != nil {
-		return 0, err
+		return 0, wrapf(err, "store: remove followers on %s", domain)
 	}
 	return res.RowsAffected()
 }
@@ -248,23 +249,35 @@ func (s *Store) NextFedEvents(ctx context.Context, now time.Time, limit int) ([]
 		WHERE processed_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?`, ts(now), limit)
 }
 
-// RetryFedEvent records a failed attempt at an event and when to try again.
-func (s *Store) RetryFedEvent(ctx context.Context, id int64, cause string, next time.Time) error {
-	_, err := s.wr.ExecContext(ctx, `UPDATE fed_events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
-		WHERE id = ? AND processed_at IS NULL`, ts(next), cause, id)
-	return err
+// RetryFedEvent records a failed attempt at an event and when to try
+// again; follow, when not nil, saves that follow's state with it (its
+// server is not answering), in the same transaction.
+func (s *Store) RetryFedEvent(ctx context.Context, id int64, cause string, next time.Time, follow *instance.Following) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE fed_events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
+			WHERE id = ? AND processed_at IS NULL`, ts(next), cause, id); err != nil {
+			return err
+		}
+		return updateFollowing(ctx, tx, follow)
+	}), "store: retry fed event %d", id)
 }
 
-// GiveUpFedEvent ends an event that kept failing, keeping its last error.
-func (s *Store) GiveUpFedEvent(ctx context.Context, id int64, cause string, now time.Time) error {
-	_, err := s.wr.ExecContext(ctx, `UPDATE fed_events SET attempts = attempts + 1, processed_at = ?, last_error = ?
-		WHERE id = ? AND processed_at IS NULL`, ts(now), cause, id)
-	return err
+// GiveUpFedEvent ends an event that kept failing, keeping its last error;
+// follow, when not nil, is saved with it (a follow that failed).
+func (s *Store) GiveUpFedEvent(ctx context.Context, id int64, cause string, now time.Time, follow *instance.Following) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE fed_events SET attempts = attempts + 1, processed_at = ?, last_error = ?
+			WHERE id = ? AND processed_at IS NULL`, ts(now), cause, id); err != nil {
+			return err
+		}
+		return updateFollowing(ctx, tx, follow)
+	}), "store: give up fed event %d", id)
 }
 
-// Publish writes a instance.Publication and marks its event processed.
+// Publish writes an instance.Publication and marks its event processed,
+// in one transaction.
 func (s *Store) Publish(ctx context.Context, p *instance.Publication, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		if o := p.Outbox; o != nil {
 			// A Delete takes the object's earlier activities out of the
 			// public outbox; the Delete itself stays fetchable.
@@ -282,12 +295,23 @@ func (s *Store) Publish(ctx context.Context, p *instance.Publication, now time.T
 			return err
 		}
 		switch p.SetFederated {
-		case "item":
+		case instance.SubjectItem:
 			if _, err := tx.ExecContext(ctx, `UPDATE items SET federated = ? WHERE id = ?`, p.Federated, p.SubjectID); err != nil {
 				return err
 			}
-		case "response":
+		case instance.SubjectResponse:
 			if _, err := tx.ExecContext(ctx, `UPDATE responses SET federated = ? WHERE id = ?`, p.Federated, p.SubjectID); err != nil {
+				return err
+			}
+		case "":
+		default:
+			return fmt.Errorf("cannot mark a %q federated", p.SetFederated)
+		}
+		if err := updateFollowing(ctx, tx, p.Following); err != nil {
+			return err
+		}
+		if p.ForgetFollowing != 0 {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM following WHERE id = ?`, p.ForgetFollowing); err != nil {
 				return err
 			}
 		}
@@ -296,7 +320,7 @@ func (s *Store) Publish(ctx context.Context, p *instance.Publication, now time.T
 			return err
 		}
 		return nil
-	})
+	}), "store: publish event %d", p.EventID)
 }
 
 func insertDeliveries(ctx context.Context, tx *sql.Tx, list []*instance.Delivery, now time.Time) error {
@@ -312,7 +336,7 @@ func insertDeliveries(ctx context.Context, tx *sql.Tx, list []*instance.Delivery
 
 // EnqueueDeliveries queues deliveries outside an event (an Accept).
 func (s *Store) EnqueueDeliveries(ctx context.Context, list []*instance.Delivery, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return insertDeliveries(ctx, tx, list, now) })
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error { return insertDeliveries(ctx, tx, list, now) }), "store: enqueue %d deliveries", len(list))
 }
 
 // DueDeliveries returns pending deliveries whose time has come.
@@ -464,20 +488,27 @@ func (s *Store) GroupByID(ctx context.Context, id int64) (*instance.Group, error
 // (or, when the same Note id arrives again from its author, updates it).
 func (s *Store) SaveRemoteResponse(ctx context.Context, r *instance.Response) error {
 	_, err := s.wr.ExecContext(ctx, `INSERT INTO responses (item_id, remote_actor, remote_name, remote_handle, ap_id, content_html, body,
-		created_at, updated_at, federated) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, 1)
+		created_at, updated_at, federated, held) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, 1, ?)
 		ON CONFLICT (ap_id) WHERE ap_id IS NOT NULL DO UPDATE SET content_html = excluded.content_html, updated_at = excluded.updated_at,
-		remote_name = excluded.remote_name
+		remote_name = excluded.remote_name, held = responses.held OR excluded.held
 		WHERE responses.remote_actor = excluded.remote_actor AND responses.deleted_at IS NULL`,
-		r.ItemID, r.RemoteActor, r.Author, r.AuthorHandle, r.APID, r.ContentHTML, ts(r.CreatedAt), ts(r.UpdatedAt))
-	return err
+		r.ItemID, r.RemoteActor, r.Author, r.AuthorHandle, r.APID, r.ContentHTML, ts(r.CreatedAt), ts(r.UpdatedAt), r.Held)
+	return wrapf(err, "store: save remote reply %s on item %d", r.APID, r.ItemID)
 }
 
-// UpdateRemoteResponse changes a remote reply's text if actor wrote it.
-func (s *Store) UpdateRemoteResponse(ctx context.Context, apID, actor, html string, now time.Time) (bool, error) {
-	res, err := s.wr.ExecContext(ctx, `UPDATE responses SET content_html = ?, updated_at = ? WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL`,
-		html, ts(now), apID, actor)
+// RemoteResponseByAPID implements instance.Store.
+func (s *Store) RemoteResponseByAPID(ctx context.Context, apID string) (*instance.Response, error) {
+	r, err := scanResponse(s.rd.QueryRowContext(ctx, `SELECT `+responseColumns+` FROM responses r LEFT JOIN members m ON m.id = r.author_id
+		WHERE r.ap_id = ?`, apID))
+	return r, notFound(err)
+}
+
+// UpdateRemoteResponse implements instance.Store.
+func (s *Store) UpdateRemoteResponse(ctx context.Context, apID, actor, html string, held bool, now time.Time) (bool, error) {
+	res, err := s.wr.ExecContext(ctx, `UPDATE responses SET content_html = ?, updated_at = ?, held = held OR ?
+		WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL`, html, ts(now), held, apID, actor)
 	if err != nil {
-		return false, err
+		return false, wrapf(err, "store: update remote reply %s", apID)
 	}
 	n, _ := res.RowsAffected()
 	return n > 0, nil
@@ -488,7 +519,7 @@ func (s *Store) DeleteRemoteResponse(ctx context.Context, apID, actor string, no
 	res, err := s.wr.ExecContext(ctx, `UPDATE responses SET deleted_at = ?, content_html = '' WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL`,
 		ts(now), apID, actor)
 	if err != nil {
-		return false, err
+		return false, wrapf(err, "store: delete remote reply %s", apID)
 	}
 	n, _ := res.RowsAffected()
 	return n > 0, nil
@@ -497,7 +528,7 @@ func (s *Store) DeleteRemoteResponse(ctx context.Context, apID, actor string, no
 // DeleteRemoteActorContent removes everything a deleted remote actor left:
 // replies, neighbour items and follows of our groups.
 func (s *Store) DeleteRemoteActorContent(ctx context.Context, actor string, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{
 			`UPDATE responses SET deleted_at = ?1, content_html = '' WHERE remote_actor = ?2 AND deleted_at IS NULL`,
 			`UPDATE remote_items SET deleted_at = ?1, content_html = '' WHERE actor = ?2 AND deleted_at IS NULL`,
@@ -509,7 +540,7 @@ func (s *Store) DeleteRemoteActorContent(ctx context.Context, actor string, now 
 			}
 		}
 		return nil
-	})
+	}), "store: delete content of remote actor %s", actor)
 }
 
 // MemberHasPublicResponses reports whether a member has written a reply on

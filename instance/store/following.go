@@ -10,7 +10,7 @@ import (
 
 // AddFollowing implements instance.Store.
 func (s *Store) AddFollowing(ctx context.Context, f *instance.Following) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO following (group_id, address, follow_id, state, created_at) VALUES (?, ?, '', ?, ?)`,
 			f.GroupID, f.Address, f.State, ts(f.CreatedAt))
 		if uniqueViolation(err, "following.group_id") {
@@ -22,8 +22,8 @@ func (s *Store) AddFollowing(ctx context.Context, f *instance.Following) error {
 		if f.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		return fedEvent(ctx, tx, "follow", f.ID, f.CreatedAt)
-	})
+		return fedEvent(ctx, tx, instance.SubjectFollow, f.ID, f.CreatedAt)
+	}), "store: add follow of %s by group %d", f.Address, f.GroupID)
 }
 
 const followingColumns = `id, group_id, address, actor_id, name, follow_id, state, error, created_at`
@@ -40,7 +40,8 @@ func scanFollowing(row scanner) (*instance.Following, error) {
 
 // ListFollowing implements instance.Store.
 func (s *Store) ListFollowing(ctx context.Context, groupID int64) ([]*instance.Following, error) {
-	return queryAll(ctx, s.rd, scanFollowing, `SELECT `+followingColumns+` FROM following WHERE group_id = ? AND state <> 'removing' ORDER BY id`, groupID)
+	return queryAll(ctx, s.rd, scanFollowing, `SELECT `+followingColumns+` FROM following WHERE group_id = ? AND state <> ? ORDER BY id`,
+		groupID, instance.FollowingRemoving)
 }
 
 // FollowingByID returns one follow of a remote actor.
@@ -57,41 +58,47 @@ func (s *Store) FollowingByActor(ctx context.Context, actorID string) ([]*instan
 // RemoveFollowing implements instance.Store: the row is marked and the
 // worker sends Undo{Follow} and then deletes it.
 func (s *Store) RemoveFollowing(ctx context.Context, id int64, now time.Time) error {
-	return s.execOneEvent(ctx, "unfollow", id, now, `UPDATE following SET state = 'removing' WHERE id = ?`, id)
+	return wrapf(s.execOneEvent(ctx, instance.SubjectUnfollow, id, now, `UPDATE following SET state = ? WHERE id = ?`, instance.FollowingRemoving, id), "store: remove follow %d", id)
 }
 
-// UpdateFollowing saves the worker's progress on a follow.
+// UpdateFollowing saves a follow's progress (tests set up states with it;
+// the federation worker's progress is saved by Publish and the fed event
+// retries, in their transactions).
 func (s *Store) UpdateFollowing(ctx context.Context, f *instance.Following) error {
-	return s.execOne(ctx, `UPDATE following SET actor_id = ?, name = ?, follow_id = ?, state = ?, error = ? WHERE id = ?`,
+	return wrapf(s.execOne(ctx, `UPDATE following SET actor_id = ?, name = ?, follow_id = ?, state = ?, error = ? WHERE id = ?`,
+		f.ActorID, f.Name, f.FollowID, f.State, f.Error, f.ID), "store: update follow %d", f.ID)
+}
+
+// updateFollowing saves f (nil: nothing) in tx.
+func updateFollowing(ctx context.Context, tx *sql.Tx, f *instance.Following) error {
+	if f == nil {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE following SET actor_id = ?, name = ?, follow_id = ?, state = ?, error = ? WHERE id = ?`,
 		f.ActorID, f.Name, f.FollowID, f.State, f.Error, f.ID)
+	return err
 }
 
 // SetFollowingState moves our follow with the given Follow id (answered
 // by Accept or Reject from actorID).
-func (s *Store) SetFollowingState(ctx context.Context, followID, actorID, state string) (bool, error) {
-	res, err := s.wr.ExecContext(ctx, `UPDATE following SET state = ? WHERE follow_id = ? AND actor_id = ? AND state IN ('pending', 'accepted')`,
-		state, followID, actorID)
+func (s *Store) SetFollowingState(ctx context.Context, followID, actorID string, state instance.FollowingState) (bool, error) {
+	res, err := s.wr.ExecContext(ctx, `UPDATE following SET state = ? WHERE follow_id = ? AND actor_id = ? AND state IN (?, ?)`,
+		state, followID, actorID, instance.FollowingPending, instance.FollowingAccepted)
 	if err != nil {
-		return false, err
+		return false, wrapf(err, "store: follow %s %s", followID, state)
 	}
 	n, _ := res.RowsAffected()
 	return n > 0, nil
 }
 
-// DeleteFollowing forgets a follow.
-func (s *Store) DeleteFollowing(ctx context.Context, id int64) error {
-	_, err := s.wr.ExecContext(ctx, `DELETE FROM following WHERE id = ?`, id)
-	return err
-}
-
 const remoteItemColumns = `id, ap_id, actor, actor_name, kind, title, content_html, category, area, state, url,
-	COALESCE(starts_at, ''), COALESCE(ends_at, ''), place, published_at, updated_at, deleted_at IS NOT NULL`
+	COALESCE(starts_at, ''), COALESCE(ends_at, ''), place, published_at, updated_at, deleted_at IS NOT NULL, held`
 
 func scanRemoteItem(row scanner) (*instance.RemoteItem, error) {
 	var it instance.RemoteItem
 	var kind, starts, ends, published, updated string
 	if err := row.Scan(&it.ID, &it.APID, &it.Actor, &it.ActorName, &kind, &it.Title, &it.ContentHTML, &it.Category, &it.Area,
-		&it.State, &it.URL, &starts, &ends, &it.Place, &published, &updated, &it.Deleted); err != nil {
+		&it.State, &it.URL, &starts, &ends, &it.Place, &published, &updated, &it.Deleted, &it.Held); err != nil {
 		return nil, err
 	}
 	it.Kind = instance.Kind(kind)
@@ -101,7 +108,8 @@ func scanRemoteItem(row scanner) (*instance.RemoteItem, error) {
 
 // ListRemoteItems implements instance.Store.
 func (s *Store) ListRemoteItems(ctx context.Context, limit int) ([]*instance.RemoteItem, error) {
-	return queryAll(ctx, s.rd, scanRemoteItem, `SELECT `+remoteItemColumns+` FROM remote_items WHERE deleted_at IS NULL ORDER BY id DESC LIMIT ?`, limit)
+	return queryAll(ctx, s.rd, scanRemoteItem, `SELECT `+remoteItemColumns+` FROM remote_items WHERE deleted_at IS NULL AND held = 0
+		ORDER BY id DESC LIMIT ?`, limit)
 }
 
 // RemoteItemByID implements instance.Store.
@@ -120,15 +128,48 @@ func (s *Store) RemoteItemByAPID(ctx context.Context, apID string) (*instance.Re
 // author may update it: the caller checks, and the WHERE repeats it).
 func (s *Store) SaveRemoteItem(ctx context.Context, it *instance.RemoteItem) error {
 	_, err := s.wr.ExecContext(ctx, `INSERT INTO remote_items (ap_id, actor, actor_name, kind, title, content_html, category, area, state,
-		url, starts_at, ends_at, place, published_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		url, starts_at, ends_at, place, published_at, updated_at, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (ap_id) DO UPDATE SET actor_name = excluded.actor_name, kind = excluded.kind, title = excluded.title,
 		content_html = excluded.content_html, category = excluded.category, area = excluded.area, state = excluded.state,
 		url = excluded.url, starts_at = excluded.starts_at, ends_at = excluded.ends_at, place = excluded.place,
-		updated_at = excluded.updated_at
+		updated_at = excluded.updated_at, held = remote_items.held OR excluded.held
 		WHERE remote_items.actor = excluded.actor AND remote_items.deleted_at IS NULL`,
 		it.APID, it.Actor, it.ActorName, string(it.Kind), it.Title, it.ContentHTML, it.Category, it.Area, it.State, it.URL,
-		nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, ts(it.Published), ts(it.Updated))
-	return err
+		nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, ts(it.Published), ts(it.Updated), it.Held)
+	return wrapf(err, "store: save neighbour item %s", it.APID)
+}
+
+// HeldRemoteItems implements instance.Store.
+func (s *Store) HeldRemoteItems(ctx context.Context) ([]*instance.RemoteItem, error) {
+	return queryAll(ctx, s.rd, scanRemoteItem, `SELECT `+remoteItemColumns+` FROM remote_items WHERE held = 1 AND deleted_at IS NULL ORDER BY id`)
+}
+
+// ReleaseRemoteItem implements instance.Store.
+func (s *Store) ReleaseRemoteItem(ctx context.Context, id int64, log *instance.ModLog) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE remote_items SET held = 0 WHERE id = ? AND held = 1 AND deleted_at IS NULL`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return instance.ErrConflict
+		}
+		return writeLog(ctx, tx, log)
+	}), "store: release neighbour item %d", id)
+}
+
+// RemoveRemoteItem implements instance.Store.
+func (s *Store) RemoveRemoteItem(ctx context.Context, id int64, now time.Time, log *instance.ModLog) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE remote_items SET deleted_at = ?, content_html = '' WHERE id = ? AND deleted_at IS NULL`, ts(now), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return instance.ErrNotFound
+		}
+		return writeLog(ctx, tx, log)
+	}), "store: remove neighbour item %d", id)
 }
 
 // DeleteRemoteItem marks a neighbour's item deleted, if actor owns it.
@@ -136,7 +177,7 @@ func (s *Store) DeleteRemoteItem(ctx context.Context, apID, actor string, now ti
 	res, err := s.wr.ExecContext(ctx, `UPDATE remote_items SET deleted_at = ?, content_html = '' WHERE ap_id = ? AND actor = ? AND deleted_at IS NULL`,
 		ts(now), apID, actor)
 	if err != nil {
-		return false, err
+		return false, wrapf(err, "store: delete neighbour item %s", apID)
 	}
 	n, _ := res.RowsAffected()
 	return n > 0, nil
@@ -144,7 +185,7 @@ func (s *Store) DeleteRemoteItem(ctx context.Context, apID, actor string, now ti
 
 // AddNeighbourReply implements instance.Store.
 func (s *Store) AddNeighbourReply(ctx context.Context, remoteItemID, memberID int64, body string, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO neighbour_replies (remote_item_id, member_id, body, created_at) VALUES (?, ?, ?, ?)`,
 			remoteItemID, memberID, body, ts(now))
 		if err != nil {
@@ -154,8 +195,8 @@ func (s *Store) AddNeighbourReply(ctx context.Context, remoteItemID, memberID in
 		if err != nil {
 			return err
 		}
-		return fedEvent(ctx, tx, "neighbour_reply", id, now)
-	})
+		return fedEvent(ctx, tx, instance.SubjectNeighbourReply, id, now)
+	}), "store: add answer to neighbour item %d by member %d", remoteItemID, memberID)
 }
 
 // NeighbourReplyByID loads a member's answer with the item it answers.

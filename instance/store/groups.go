@@ -83,20 +83,20 @@ func (s *Store) groups(ctx context.Context, query string, args ...any) ([]*insta
 
 // UpdateGroup implements instance.Store.
 func (s *Store) UpdateGroup(ctx context.Context, id int64, in instance.GroupInput) error {
-	return s.execOne(ctx, `UPDATE groups SET name = ?, description = ?, rules = ? WHERE id = ?`, in.Name, in.Description, in.Rules, id)
+	return wrapf(s.execOne(ctx, `UPDATE groups SET name = ?, description = ?, rules = ? WHERE id = ?`, in.Name, in.Description, in.Rules, id), "store: update group %d", id)
 }
 
 // JoinGroup implements instance.Store. Joining twice is not an error.
 func (s *Store) JoinGroup(ctx context.Context, groupID, memberID int64, now time.Time) error {
 	_, err := s.wr.ExecContext(ctx, `INSERT OR IGNORE INTO group_members (group_id, member_id, joined_at) VALUES (?, ?, ?)`,
 		groupID, memberID, ts(now))
-	return err
+	return wrapf(err, "store: member %d joins group %d", memberID, groupID)
 }
 
 // LeaveGroup implements instance.Store.
 func (s *Store) LeaveGroup(ctx context.Context, groupID, memberID int64) error {
 	_, err := s.wr.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = ? AND member_id = ?`, groupID, memberID)
-	return err
+	return wrapf(err, "store: member %d leaves group %d", memberID, groupID)
 }
 
 // IsGroupMember implements instance.Store.

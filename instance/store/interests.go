@@ -15,12 +15,12 @@ func (s *Store) AddInterest(ctx context.Context, in *instance.Interest) error {
 	_, err := s.wr.ExecContext(ctx, `INSERT INTO interests (item_id, member_id, message, buddy, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (item_id, member_id) DO UPDATE SET message = excluded.message, buddy = excluded.buddy`,
 		in.ItemID, in.MemberID, in.Message, in.Buddy, ts(in.CreatedAt))
-	return err
+	return wrapf(err, "store: add interest of member %d in item %d", in.MemberID, in.ItemID)
 }
 
 // DeleteInterest implements instance.Store.
 func (s *Store) DeleteInterest(ctx context.Context, itemID, memberID int64) error {
-	return s.execOne(ctx, `DELETE FROM interests WHERE item_id = ? AND member_id = ?`, itemID, memberID)
+	return wrapf(s.execOne(ctx, `DELETE FROM interests WHERE item_id = ? AND member_id = ?`, itemID, memberID), "store: delete interest of member %d in item %d", memberID, itemID)
 }
 
 const interestColumns = `n.id, n.item_id, n.member_id, m.display_name, m.handle,
@@ -79,7 +79,7 @@ func (s *Store) JoinAction(ctx context.Context, itemID, slotID, memberID int64, 
 			itemID, slot, memberID, string(status), ts(now))
 		return err
 	})
-	return status, err
+	return status, wrapf(err, "store: join action %d (member %d)", itemID, memberID)
 }
 
 // placeFree reports whether one more person fits on the action overall and
@@ -118,7 +118,7 @@ func (s *Store) LeaveAction(ctx context.Context, itemID, memberID int64, now tim
 		promoted, err = promoteWaiting(ctx, tx, itemID, now)
 		return err
 	})
-	return promoted, err
+	return promoted, wrapf(err, "store: leave action %d (member %d)", itemID, memberID)
 }
 
 // promoteWaiting gives free places to waiting members, first come first
@@ -188,14 +188,15 @@ func (s *Store) AddResponse(ctx context.Context, r *instance.Response) (int64, e
 		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		return fedEvent(ctx, tx, "response", id, r.CreatedAt)
+		return fedEvent(ctx, tx, instance.SubjectResponse, id, r.CreatedAt)
 	})
-	return id, err
+	return id, wrapf(err, "store: add response on item %d", r.ItemID)
 }
 
 // UpdateResponse implements instance.Store.
-func (s *Store) UpdateResponse(ctx context.Context, id int64, body string, now time.Time) error {
-	return s.execOneEvent(ctx, "response", id, now, `UPDATE responses SET body = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`, body, ts(now), id)
+func (s *Store) UpdateResponse(ctx context.Context, id int64, body string, held bool, now time.Time) error {
+	return wrapf(s.execOneEvent(ctx, instance.SubjectResponse, id, now, `UPDATE responses SET body = ?, updated_at = ?, held = held OR ?
+		WHERE id = ? AND deleted_at IS NULL`, body, ts(now), held, id), "store: update response %d", id)
 }
 
 // DeleteResponse implements instance.Store.
@@ -204,8 +205,8 @@ func (s *Store) DeleteResponse(ctx context.Context, id, removedBy int64, now tim
 	if removedBy != 0 {
 		by = removedBy
 	}
-	return s.execOneEvent(ctx, "response", id, now, `UPDATE responses SET deleted_at = ?, removed_by = ?, body = '', content_html = ''
-		WHERE id = ? AND deleted_at IS NULL`, ts(now), by, id)
+	return wrapf(s.execOneEvent(ctx, instance.SubjectResponse, id, now, `UPDATE responses SET deleted_at = ?, removed_by = ?, body = '', content_html = ''
+		WHERE id = ? AND deleted_at IS NULL`, ts(now), by, id), "store: delete response %d", id)
 }
 
 const responseColumns = `r.id, r.item_id, COALESCE(r.author_id, 0), COALESCE(m.display_name, r.remote_name), COALESCE(m.handle, r.remote_handle),

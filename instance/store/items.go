@@ -66,7 +66,7 @@ func (s *Store) CreateItem(ctx context.Context, it *instance.Item) (int64, error
 				return err
 			}
 		}
-		return fedEvent(ctx, tx, "item", id, it.CreatedAt)
+		return fedEvent(ctx, tx, instance.SubjectItem, id, it.CreatedAt)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: create item: %w", err)
@@ -75,17 +75,18 @@ func (s *Store) CreateItem(ctx context.Context, it *instance.Item) (int64, error
 }
 
 // UpdateItem implements instance.Store: the item, an action's roles, and
-// the waiting list's promotions in one transaction.
+// the waiting list's promotions in one transaction. it.Held holds the item
+// (false leaves it as it was: an edit never releases one).
 func (s *Store) UpdateItem(ctx context.Context, it *instance.Item) ([]int64, error) {
 	var promoted []int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE items SET title = ?, description = ?, category = ?, area = ?, visibility = ?, updated_at = ?,
 			needed_by = ?, address = ?, contact = ?, on_behalf_name = ?, on_behalf_phone = ?, available_until = ?,
-			starts_at = ?, ends_at = ?, place = ?, capacity = ?
+			starts_at = ?, ends_at = ?, place = ?, capacity = ?, held = held OR ?
 			WHERE id = ? AND deleted_at IS NULL`,
 			it.Title, it.Description, it.Category, it.Area, string(it.Visibility), ts(it.UpdatedAt),
 			nullTS(it.NeededBy), it.Address, it.Contact, it.OnBehalfName, it.OnBehalfPhone, nullTS(it.AvailableUntil),
-			nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, it.Capacity, it.ID)
+			nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, it.Capacity, it.Held, it.ID)
 		if err != nil {
 			return err
 		}
@@ -100,9 +101,9 @@ func (s *Store) UpdateItem(ctx context.Context, it *instance.Item) ([]int64, err
 				return err
 			}
 		}
-		return fedEvent(ctx, tx, "item", it.ID, it.UpdatedAt)
+		return fedEvent(ctx, tx, instance.SubjectItem, it.ID, it.UpdatedAt)
 	})
-	return promoted, err
+	return promoted, wrapf(err, "store: update item %d", it.ID)
 }
 
 // saveSlots makes an action's roles the given list, in its order. A role
@@ -278,9 +279,9 @@ func (s *Store) ListItems(ctx context.Context, f instance.ItemFilter) ([]*instan
 // DeleteItem implements instance.Store. The tombstone keeps the row (so
 // the URL can answer 410) but erases the text and the private details.
 func (s *Store) DeleteItem(ctx context.Context, id int64, now time.Time) error {
-	return s.execOneEvent(ctx, "item", id, now, `UPDATE items SET deleted_at = ?, updated_at = ?, description = '', address = '', contact = '',
+	return wrapf(s.execOneEvent(ctx, instance.SubjectItem, id, now, `UPDATE items SET deleted_at = ?, updated_at = ?, description = '', address = '', contact = '',
 		on_behalf_phone = '', on_behalf_name = CASE WHEN on_behalf_name <> '' THEN '-' ELSE '' END
-		WHERE id = ? AND deleted_at IS NULL`, ts(now), ts(now), id)
+		WHERE id = ? AND deleted_at IS NULL`, ts(now), ts(now), id), "store: delete item %d", id)
 }
 
 // TransitionItem implements instance.Store.
@@ -320,7 +321,7 @@ func (s *Store) TransitionItem(ctx context.Context, id int64, from []instance.It
 		query += ` AND claimed_by = ?`
 		args = append(args, ch.OnlyIfClaimedBy)
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
@@ -328,14 +329,14 @@ func (s *Store) TransitionItem(ctx context.Context, id int64, from []instance.It
 		if n, _ := res.RowsAffected(); n != 1 {
 			return instance.ErrConflict
 		}
-		if err := fedEvent(ctx, tx, "item", id, ch.Now); err != nil {
+		if err := fedEvent(ctx, tx, instance.SubjectItem, id, ch.Now); err != nil {
 			return err
 		}
 		if err := s.enqueue(ctx, tx, ch.Mail, ch.Now); err != nil {
 			return err
 		}
 		return notify(ctx, tx, ch.Notify, ch.Now)
-	})
+	}), "store: move item %d to %s", id, ch.State)
 }
 
 func notify(ctx context.Context, tx *sql.Tx, list []instance.Notification, now time.Time) error {
@@ -441,19 +442,19 @@ func (s *Store) ListNotifications(ctx context.Context, memberID int64, limit int
 // MarkNotificationsRead implements instance.Store.
 func (s *Store) MarkNotificationsRead(ctx context.Context, memberID int64, now time.Time) error {
 	_, err := s.wr.ExecContext(ctx, `UPDATE notifications SET read_at = ? WHERE member_id = ? AND read_at IS NULL`, ts(now), memberID)
-	return err
+	return wrapf(err, "store: mark notifications of member %d read", memberID)
 }
 
 // fedEvent records, in the caller's transaction, that something must be
 // federated: the transactional outbox that the federation worker reads.
-func fedEvent(ctx context.Context, tx *sql.Tx, subject string, id int64, now time.Time) error {
+func fedEvent(ctx context.Context, tx *sql.Tx, subject instance.EventSubject, id int64, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO fed_events (subject, subject_id, created_at) VALUES (?, ?, ?)`, subject, id, ts(now))
 	return err
 }
 
 // execOneEvent runs a statement that must change exactly one row and
 // records a federation event with it, in one transaction.
-func (s *Store) execOneEvent(ctx context.Context, subject string, id int64, now time.Time, query string, args ...any) error {
+func (s *Store) execOneEvent(ctx context.Context, subject instance.EventSubject, id int64, now time.Time, query string, args ...any) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {

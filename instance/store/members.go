@@ -154,8 +154,8 @@ func (s *Store) CountMembers(ctx context.Context, status instance.Status) (int, 
 
 // UpdateProfile implements instance.Store.
 func (s *Store) UpdateProfile(ctx context.Context, id int64, p instance.Profile) error {
-	return s.execOne(ctx, `UPDATE members SET display_name = ?, pronouns = ?, language = ?, contact_preference = ?, phone = ?
-		WHERE id = ?`, p.DisplayName, p.Pronouns, p.Language, p.ContactPreference, p.Phone, id)
+	return wrapf(s.execOne(ctx, `UPDATE members SET display_name = ?, pronouns = ?, language = ?, contact_preference = ?, phone = ?
+		WHERE id = ?`, p.DisplayName, p.Pronouns, p.Language, p.ContactPreference, p.Phone, id), "store: update profile of member %d", id)
 }
 
 // execOne runs a statement that must change exactly one row.
@@ -172,7 +172,7 @@ func (s *Store) execOne(ctx context.Context, query string, args ...any) error {
 
 // SetPassword implements instance.Store.
 func (s *Store) SetPassword(ctx context.Context, id int64, hash string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE members SET password_hash = ? WHERE id = ?`, hash, id)
 		if err != nil {
 			return err
@@ -182,12 +182,12 @@ func (s *Store) SetPassword(ctx context.Context, id int64, hash string) error {
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE member_id = ?`, id)
 		return err
-	})
+	}), "store: set password of member %d", id)
 }
 
 // SetRoles implements instance.Store.
 func (s *Store) SetRoles(ctx context.Context, id int64, roles []instance.Role) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		var exists int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM members WHERE id = ?`, id).Scan(&exists); err != nil {
 			return notFound(err)
@@ -202,12 +202,12 @@ func (s *Store) SetRoles(ctx context.Context, id int64, roles []instance.Role) e
 		// left logged in elsewhere cannot keep powers that were removed.
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE member_id = ?`, id)
 		return err
-	})
+	}), "store: set roles of member %d", id)
 }
 
 // SetStatus implements instance.Store.
 func (s *Store) SetStatus(ctx context.Context, id int64, from []instance.Status, to instance.Status, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		var current string
 		if err := tx.QueryRowContext(ctx, `SELECT status FROM members WHERE id = ?`, id).Scan(&current); err != nil {
 			return notFound(err)
@@ -227,14 +227,14 @@ func (s *Store) SetStatus(ctx context.Context, id int64, from []instance.Status,
 			return err
 		}
 		return joinMainGroup(ctx, tx, id, now)
-	})
+	}), "store: set status of member %d to %s", id, to)
 }
 
 // CreateSession implements instance.Store.
 func (s *Store) CreateSession(ctx context.Context, tokenHash string, memberID int64, now, expires time.Time) error {
 	_, err := s.wr.ExecContext(ctx, `INSERT INTO sessions (token_hash, member_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
 		tokenHash, memberID, ts(now), ts(expires))
-	return err
+	return wrapf(err, "store: create session for member %d", memberID)
 }
 
 // SessionMember implements instance.Store. Only active members have live
@@ -248,7 +248,7 @@ func (s *Store) SessionMember(ctx context.Context, tokenHash string, now time.Ti
 // DeleteSession implements instance.Store.
 func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
 	_, err := s.wr.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
-	return err
+	return wrapf(err, "store: delete session")
 }
 
 // DeleteExpiredSessions removes sessions past their expiry.
@@ -264,7 +264,7 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64
 func (s *Store) CreateInvite(ctx context.Context, inv *instance.Invite) error {
 	_, err := s.wr.ExecContext(ctx, `INSERT INTO invites (code, created_by, created_at, expires_at, note) VALUES (?, ?, ?, ?, ?)`,
 		inv.Code, inv.CreatedBy, ts(inv.CreatedAt), ts(inv.ExpiresAt), inv.Note)
-	return err
+	return wrapf(err, "store: create invite")
 }
 
 const inviteColumns = `code, created_by, created_at, expires_at, COALESCE(used_by, 0), COALESCE(used_at, ''), note`
@@ -296,7 +296,7 @@ func (s *Store) InviteByCode(ctx context.Context, code string) (*instance.Invite
 
 // SetHelperFriend implements instance.Store.
 func (s *Store) SetHelperFriend(ctx context.Context, memberID int64, on bool) error {
-	return s.execOne(ctx, `UPDATE members SET helper_friend = ? WHERE id = ?`, on, memberID)
+	return wrapf(s.execOne(ctx, `UPDATE members SET helper_friend = ? WHERE id = ?`, on, memberID), "store: set helper friend %d", memberID)
 }
 
 // querier is what queryAll needs: a *sql.DB or a *sql.Tx.

@@ -25,20 +25,27 @@ func writeLog(ctx context.Context, tx *sql.Tx, l *instance.ModLog) error {
 	return err
 }
 
-// AddReport implements instance.Store.
+// AddReport implements instance.Store: the report and, when it is to be
+// forwarded, its Flag's federation event, in one transaction.
 func (s *Store) AddReport(ctx context.Context, r *instance.Report) (int64, error) {
-	res, err := s.wr.ExecContext(ctx, `INSERT INTO reports (reporter_id, remote_reporter, subject, item_id, response_id, member_id, remote_actor,
-		category, details, forward, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
-		nullID(r.ReporterID), nullString(r.RemoteReporter), r.Subject, nullID(r.ItemID), nullID(r.ResponseID), nullID(r.MemberID),
-		nullString(r.RemoteActor), r.Category, r.Details, r.Forward, ts(r.CreatedAt))
-	if err != nil {
-		return 0, err
-	}
-	id, err := res.LastInsertId()
-	if err == nil && r.Forward {
-		_, err = s.wr.ExecContext(ctx, `INSERT INTO fed_events (subject, subject_id, created_at) VALUES ('flag', ?, ?)`, id, ts(r.CreatedAt))
-	}
-	return id, err
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO reports (reporter_id, remote_reporter, subject, item_id, response_id, member_id, remote_actor,
+			category, details, forward, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
+			nullID(r.ReporterID), nullString(r.RemoteReporter), r.Subject, nullID(r.ItemID), nullID(r.ResponseID), nullID(r.MemberID),
+			nullString(r.RemoteActor), r.Category, r.Details, r.Forward, ts(r.CreatedAt))
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if r.Forward {
+			return fedEvent(ctx, tx, instance.SubjectFlag, id, r.CreatedAt)
+		}
+		return nil
+	})
+	return id, wrapf(err, "store: add report on %s", r.Subject)
 }
 
 const reportColumns = `r.id, COALESCE(r.reporter_id, 0), COALESCE(m.display_name, ''), COALESCE(r.remote_reporter, ''), r.subject,
@@ -79,7 +86,7 @@ func (s *Store) ReportByID(ctx context.Context, id int64) (*instance.Report, err
 
 // ResolveReport implements instance.Store.
 func (s *Store) ResolveReport(ctx context.Context, id int64, status string, now time.Time, log *instance.ModLog) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE reports SET status = ?, resolved_at = ?, resolved_by = ? WHERE id = ? AND status = 'open'`,
 			status, ts(now), nullID(logActor(log)), id)
 		if err != nil {
@@ -89,7 +96,7 @@ func (s *Store) ResolveReport(ctx context.Context, id int64, status string, now 
 			return instance.ErrConflict
 		}
 		return writeLog(ctx, tx, log)
-	})
+	}), "store: resolve report %d", id)
 }
 
 func logActor(l *instance.ModLog) int64 {
@@ -101,7 +108,7 @@ func logActor(l *instance.ModLog) int64 {
 
 // HideItem implements instance.Store.
 func (s *Store) HideItem(ctx context.Context, id int64, reason string, now time.Time, log *instance.ModLog) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		var author int64
 		if err := tx.QueryRowContext(ctx, `SELECT author_id FROM items WHERE id = ? AND deleted_at IS NULL`, id).Scan(&author); err != nil {
 			return notFound(err)
@@ -109,7 +116,7 @@ func (s *Store) HideItem(ctx context.Context, id int64, reason string, now time.
 		if _, err := tx.ExecContext(ctx, `UPDATE items SET hidden_reason = ?, updated_at = ? WHERE id = ?`, reason, ts(now), id); err != nil {
 			return err
 		}
-		if err := fedEvent(ctx, tx, "item", id, now); err != nil {
+		if err := fedEvent(ctx, tx, instance.SubjectItem, id, now); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (member_id, item_id, code, detail, created_at) VALUES (?, ?, 'note.item_hidden', ?, ?)`,
@@ -117,12 +124,12 @@ func (s *Store) HideItem(ctx context.Context, id int64, reason string, now time.
 			return err
 		}
 		return writeLog(ctx, tx, log)
-	})
+	}), "store: hide item %d", id)
 }
 
 // ReleaseItem implements instance.Store.
 func (s *Store) ReleaseItem(ctx context.Context, id int64, now time.Time, log *instance.ModLog) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE items SET held = 0, hidden_reason = NULL WHERE id = ? AND (held = 1 OR hidden_reason IS NOT NULL)`, id)
 		if err != nil {
 			return err
@@ -130,16 +137,16 @@ func (s *Store) ReleaseItem(ctx context.Context, id int64, now time.Time, log *i
 		if n, _ := res.RowsAffected(); n == 0 {
 			return instance.ErrConflict
 		}
-		if err := fedEvent(ctx, tx, "item", id, now); err != nil {
+		if err := fedEvent(ctx, tx, instance.SubjectItem, id, now); err != nil {
 			return err
 		}
 		return writeLog(ctx, tx, log)
-	})
+	}), "store: release item %d", id)
 }
 
 // ReleaseResponse implements instance.Store.
 func (s *Store) ReleaseResponse(ctx context.Context, id int64, now time.Time, log *instance.ModLog) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE responses SET held = 0 WHERE id = ? AND held = 1`, id)
 		if err != nil {
 			return err
@@ -147,11 +154,11 @@ func (s *Store) ReleaseResponse(ctx context.Context, id int64, now time.Time, lo
 		if n, _ := res.RowsAffected(); n == 0 {
 			return instance.ErrConflict
 		}
-		if err := fedEvent(ctx, tx, "response", id, now); err != nil {
+		if err := fedEvent(ctx, tx, instance.SubjectResponse, id, now); err != nil {
 			return err
 		}
 		return writeLog(ctx, tx, log)
-	})
+	}), "store: release response %d", id)
 }
 
 // HeldItems implements instance.Store.
@@ -167,7 +174,7 @@ func (s *Store) HeldResponses(ctx context.Context) ([]*instance.Response, error)
 
 // ModerateResponse implements instance.Store.
 func (s *Store) ModerateResponse(ctx context.Context, id, by int64, now time.Time, log *instance.ModLog) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		var author sql.NullInt64
 		var itemID int64
 		if err := tx.QueryRowContext(ctx, `SELECT author_id, item_id FROM responses WHERE id = ? AND deleted_at IS NULL`, id).Scan(&author, &itemID); err != nil {
@@ -177,7 +184,7 @@ func (s *Store) ModerateResponse(ctx context.Context, id, by int64, now time.Tim
 			ts(now), by, id); err != nil {
 			return err
 		}
-		if err := fedEvent(ctx, tx, "response", id, now); err != nil {
+		if err := fedEvent(ctx, tx, instance.SubjectResponse, id, now); err != nil {
 			return err
 		}
 		if author.Valid {
@@ -187,23 +194,23 @@ func (s *Store) ModerateResponse(ctx context.Context, id, by int64, now time.Tim
 			}
 		}
 		return writeLog(ctx, tx, log)
-	})
+	}), "store: remove response %d", id)
 }
 
 // WarnMember implements instance.Store.
 func (s *Store) WarnMember(ctx context.Context, memberID int64, reason string, now time.Time, log *instance.ModLog) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (member_id, code, detail, created_at) VALUES (?, 'note.warning', ?, ?)`,
 			memberID, reason, ts(now)); err != nil {
 			return err
 		}
 		return writeLog(ctx, tx, log)
-	})
+	}), "store: warn member %d", memberID)
 }
 
 // SuspendMember implements instance.Store.
 func (s *Store) SuspendMember(ctx context.Context, memberID int64, now time.Time, log *instance.ModLog) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE members SET status = 'suspended' WHERE id = ? AND status = 'active'`, memberID)
 		if err != nil {
 			return err
@@ -218,7 +225,7 @@ func (s *Store) SuspendMember(ctx context.Context, memberID int64, now time.Time
 			return err
 		}
 		return writeLog(ctx, tx, log)
-	})
+	}), "store: suspend member %d", memberID)
 }
 
 // retractItems hides (or deletes) every live item of a member and queues
@@ -239,7 +246,7 @@ func retractItems(ctx context.Context, tx *sql.Tx, memberID int64, reason string
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return err
 		}
-		if err := fedEvent(ctx, tx, "item", id, now); err != nil {
+		if err := fedEvent(ctx, tx, instance.SubjectItem, id, now); err != nil {
 			return err
 		}
 	}
@@ -250,7 +257,7 @@ func retractItems(ctx context.Context, tx *sql.Tx, memberID int64, reason string
 // and pending deliveries to it stopped, in one transaction.
 func (s *Store) BlockDomain(ctx context.Context, domain, reason string, by int64, now time.Time, log *instance.ModLog) error {
 	defer s.blocks.Add(1)
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO blocked_domains (domain, reason, created_by, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (domain) DO UPDATE SET reason = excluded.reason`, domain, reason, nullID(by), ts(now)); err != nil {
 			return err
@@ -265,24 +272,24 @@ func (s *Store) BlockDomain(ctx context.Context, domain, reason string, by int64
 			}
 		}
 		return writeLog(ctx, tx, log)
-	})
+	}), "store: block domain %s", domain)
 }
 
 // UnblockDomain implements instance.Store.
 func (s *Store) UnblockDomain(ctx context.Context, domain string, log *instance.ModLog, now time.Time) error {
 	defer s.blocks.Add(1)
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM blocked_domains WHERE domain = ?`, domain); err != nil {
 			return err
 		}
 		return writeLog(ctx, tx, log)
-	})
+	}), "store: unblock domain %s", domain)
 }
 
 // BlockActor implements instance.Store.
 func (s *Store) BlockActor(ctx context.Context, actor, reason string, by int64, now time.Time, log *instance.ModLog) error {
 	defer s.blocks.Add(1)
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO blocked_actors (actor, reason, created_by, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (actor) DO UPDATE SET reason = excluded.reason`, actor, reason, nullID(by), ts(now)); err != nil {
 			return err
@@ -291,7 +298,7 @@ func (s *Store) BlockActor(ctx context.Context, actor, reason string, by int64, 
 			return err
 		}
 		return writeLog(ctx, tx, log)
-	})
+	}), "store: block actor %s", actor)
 }
 
 // BlockedDomains implements instance.Store.
@@ -368,7 +375,7 @@ func (s *Store) ActorBlocked(ctx context.Context, actor string) (bool, error) {
 
 // LogModeration implements instance.Store.
 func (s *Store) LogModeration(ctx context.Context, log *instance.ModLog) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return writeLog(ctx, tx, log) })
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error { return writeLog(ctx, tx, log) }), "store: log moderation")
 }
 
 // ModerationLog implements instance.Store.

@@ -12,7 +12,7 @@ import (
 // AddVerification implements instance.Store: the record, and the
 // verified-helper role it grants, in one transaction.
 func (s *Store) AddVerification(ctx context.Context, v *instance.Verification, now time.Time, log *instance.ModLog) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO verifications (member_id, check_type, verified_by, verified_on, expires_on) VALUES (?, ?, ?, ?, ?)`,
 			v.MemberID, v.CheckType, nullID(v.VerifiedBy), ts(v.VerifiedOn), ts(v.ExpiresOn)); err != nil {
 			return err
@@ -21,7 +21,7 @@ func (s *Store) AddVerification(ctx context.Context, v *instance.Verification, n
 			return err
 		}
 		return writeLog(ctx, tx, log)
-	})
+	}), "store: add verification for member %d", v.MemberID)
 }
 
 // dropVerifiedRole removes the role when no live verification remains.
@@ -33,7 +33,7 @@ func dropVerifiedRole(ctx context.Context, tx *sql.Tx, memberID int64, now time.
 
 // RevokeVerification implements instance.Store.
 func (s *Store) RevokeVerification(ctx context.Context, id int64, reason string, now time.Time, log *instance.ModLog) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		var memberID int64
 		if err := tx.QueryRowContext(ctx, `SELECT member_id FROM verifications WHERE id = ? AND revoked_at IS NULL`, id).Scan(&memberID); err != nil {
 			return notFound(err)
@@ -46,7 +46,7 @@ func (s *Store) RevokeVerification(ctx context.Context, id int64, reason string,
 			return err
 		}
 		return writeLog(ctx, tx, log)
-	})
+	}), "store: revoke verification %d", id)
 }
 
 // Verifications implements instance.Store.
@@ -90,7 +90,7 @@ func (s *Store) ExpireVerifications(ctx context.Context, now time.Time) (int, er
 		}
 		return nil
 	})
-	return n, err
+	return n, wrapf(err, "store: expire verifications")
 }
 
 // AddConcern implements instance.Store.
@@ -148,7 +148,7 @@ func (s *Store) ConcernByID(ctx context.Context, id int64) (*instance.Concern, e
 
 // LogConcern implements instance.Store.
 func (s *Store) LogConcern(ctx context.Context, id int64, log *instance.ModLog, close bool) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO concern_log (concern_id, actor_id, action, note, created_at) VALUES (?, ?, ?, ?, ?)`,
 			id, nullID(log.ActorID), log.Action, log.Reason, ts(log.CreatedAt)); err != nil {
 			return err
@@ -158,12 +158,12 @@ func (s *Store) LogConcern(ctx context.Context, id int64, log *instance.ModLog, 
 			return err
 		}
 		return nil
-	})
+	}), "store: log concern %d", id)
 }
 
 // SetOnBreak implements instance.Store.
 func (s *Store) SetOnBreak(ctx context.Context, memberID int64, on bool) error {
-	return s.execOne(ctx, `UPDATE members SET on_break = ? WHERE id = ?`, on, memberID)
+	return wrapf(s.execOne(ctx, `UPDATE members SET on_break = ? WHERE id = ?`, on, memberID), "store: set break of member %d", memberID)
 }
 
 // PurgeClosedNeeds implements instance.Store: needs closed or done before
@@ -182,8 +182,8 @@ func (s *Store) PurgeClosedNeeds(ctx context.Context, before, now time.Time) (in
 // DeleteAccount implements instance.Store: items and replies deleted (and
 // their retraction queued), personal details erased, sessions ended, the
 // handle kept so nobody else can take over the name.
-func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time, log *instance.ModLog) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		if err := retractItems(ctx, tx, memberID, "", now, true); err != nil {
 			return err
 		}
@@ -195,7 +195,7 @@ func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time
 			if _, err := tx.ExecContext(ctx, `UPDATE responses SET deleted_at = ?, body = '' WHERE id = ?`, ts(now), id); err != nil {
 				return err
 			}
-			if err := fedEvent(ctx, tx, "response", id, now); err != nil {
+			if err := fedEvent(ctx, tx, instance.SubjectResponse, id, now); err != nil {
 				return err
 			}
 		}
@@ -217,8 +217,8 @@ func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time
 				return err
 			}
 		}
-		return nil
-	})
+		return writeLog(ctx, tx, log)
+	}), "store: delete account %d", memberID)
 }
 
 // ExportMember implements instance.Store: everything stored about the
@@ -294,7 +294,7 @@ func (s *Store) SaveEmailToken(ctx context.Context, tokenHash string, memberID i
 
 // ConfirmEmail implements instance.Store.
 func (s *Store) ConfirmEmail(ctx context.Context, tokenHash string, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		var memberID int64
 		if err := tx.QueryRowContext(ctx, `SELECT member_id FROM email_tokens WHERE token_hash = ? AND expires_at > ?`, tokenHash, ts(now)).Scan(&memberID); err != nil {
 			return notFound(err)
@@ -308,7 +308,7 @@ func (s *Store) ConfirmEmail(ctx context.Context, tokenHash string, now time.Tim
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM email_tokens WHERE member_id = ?`, memberID)
 		return err
-	})
+	}), "store: confirm email")
 }
 
 // UnconfirmedEmails implements instance.Store.

@@ -360,6 +360,15 @@ func uniqueViolation(err error, column string) bool {
 	return err != nil && strings.Contains(err.Error(), "constraint failed: "+column)
 }
 
+// wrapf adds the operation and its ids to err (nil stays nil), keeping
+// errors.Is and errors.As working on what it wraps.
+func wrapf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
 func notFound(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return instance.ErrNotFound

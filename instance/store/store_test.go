@@ -337,10 +337,10 @@ func TestFedEventRetryWaitsAndGiveUpEnds(t *testing.T) {
 	if err != nil || len(due) != 2 || due[0].Attempts != 0 || !due[0].CreatedAt.Equal(t0) {
 		t.Fatalf("NextFedEvents = %+v, %v; want both, no attempts yet", due, err)
 	}
-	if err := s.RetryFedEvent(ctx, due[0].ID, "connection refused", t0.Add(time.Minute)); err != nil {
+	if err := s.RetryFedEvent(ctx, due[0].ID, "connection refused", t0.Add(time.Minute), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.GiveUpFedEvent(ctx, due[1].ID, "still down", t0); err != nil {
+	if err := s.GiveUpFedEvent(ctx, due[1].ID, "still down", t0, nil); err != nil {
 		t.Fatal(err)
 	}
 	if due, _ := s.NextFedEvents(ctx, t0.Add(59*time.Second), 10); len(due) != 0 {

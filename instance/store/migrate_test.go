@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"hearth/instance"
+)
+
+// buildAtVersion makes a database with only the first v migrations
+// applied, as an older Hearth left it.
+func buildAtVersion(t *testing.T, path string, v int) *sql.DB {
+	t.Helper()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v >= len(ms) {
+		t.Fatalf("test set-up: version %d is not older than this build's %d", v, len(ms))
+	}
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:v] {
+		if _, err := db.Exec(m.sql); err != nil {
+			t.Fatalf("%s: %v", m.name, err)
+		}
+		if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
+// A database written by the Hearth of schema 5, with members, a group,
+// items, local and remote replies, a neighbour's item, a follow, an event
+// and a report in it, is upgraded by this build: every row survives and
+// the new columns have their defaults.
+func TestUpgradeOfAPopulatedSchema5(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hearth.db")
+	db := buildAtVersion(t, path, 5)
+	now := ts(t0)
+	for _, q := range []string{
+		`INSERT INTO handles (handle, kind) VALUES ('village', 'group'), ('ann', 'member')`,
+		`INSERT INTO groups (id, handle, name, main, created_at) VALUES (1, 'village', 'Our village', 1, '` + now + `')`,
+		`INSERT INTO members (id, handle, display_name, email, password_hash, status, conduct_accepted_at, created_at)
+			VALUES (1, 'ann', 'Ann', 'ann@example.org', 'x', 'active', '` + now + `', '` + now + `')`,
+		`INSERT INTO member_roles (member_id, role) VALUES (1, 'member'), (1, 'coordinator')`,
+		`INSERT INTO group_members (group_id, member_id, joined_at) VALUES (1, 1, '` + now + `')`,
+		`INSERT INTO items (id, kind, group_id, author_id, title, category, area, visibility, state, created_at, updated_at, address, federated, held)
+			VALUES (1, 'need', 1, 1, 'A lift to the surgery', 'lifts', 'Mill Lane', 'public', 'open', '` + now + `', '` + now + `', '4 Mill Lane', 1, 0)`,
+		`INSERT INTO responses (id, item_id, author_id, body, created_at, updated_at) VALUES (1, 1, 1, 'I can drive', '` + now + `', '` + now + `')`,
+		`INSERT INTO responses (id, item_id, body, created_at, updated_at, remote_actor, remote_name, remote_handle, ap_id, content_html, held)
+			VALUES (2, 1, '', '` + now + `', '` + now + `', 'https://gts.example/users/alice', 'Alice', '@alice@gts.example',
+			'https://gts.example/statuses/1', '<p>Me too</p>', 1)`,
+		`INSERT INTO remote_items (id, ap_id, actor, actor_name, kind, title, content_html, published_at, updated_at)
+			VALUES (1, 'https://next.example/needs/4', 'https://next.example/groups/village', 'Next village', 'need', 'Dog walking',
+			'<p>Dog walking</p>', '` + now + `', '` + now + `')`,
+		`INSERT INTO following (id, group_id, address, actor_id, follow_id, state, created_at)
+			VALUES (1, 1, 'village@next.example', 'https://next.example/groups/village', 'https://here.example/activities/f', 'accepted', '` + now + `')`,
+		`INSERT INTO fed_events (subject, subject_id, created_at, attempts, next_attempt_at, last_error)
+			VALUES ('item', 1, '` + now + `', 2, '` + now + `', 'connection refused')`,
+		`INSERT INTO reports (id, reporter_id, subject, item_id, category, details, created_at) VALUES (1, 1, 'item', 1, 'spam', 'Selling', '` + now + `')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+	db.Close()
+
+	ctx := context.Background()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	defer s.Close()
+	var v int
+	s.db.QueryRow("PRAGMA user_version").Scan(&v)
+	if v != SchemaVersion() {
+		t.Fatalf("user_version = %d after the upgrade, want %d", v, SchemaVersion())
+	}
+	if problems, err := s.Check(ctx); err != nil || len(problems) != 0 {
+		t.Fatalf("after the upgrade: %v %v", problems, err)
+	}
+	m, err := s.MemberByHandle(ctx, "ann")
+	if err != nil || m.Email != "ann@example.org" || !m.IsCoordinator() {
+		t.Errorf("member: %+v %v", m, err)
+	}
+	if g, err := s.GroupByHandle(ctx, "village"); err != nil || !g.Main {
+		t.Errorf("group: %+v %v", g, err)
+	}
+	it, err := s.ItemByID(ctx, 1)
+	if err != nil || it.Title != "A lift to the surgery" || it.Address != "4 Mill Lane" || it.Held {
+		t.Errorf("item: %+v %v", it, err)
+	}
+	list, err := s.ListResponses(ctx, 1)
+	if err != nil || len(list) != 2 || list[0].Body != "I can drive" || !list[1].Held || list[1].ContentHTML != "<p>Me too</p>" {
+		t.Errorf("responses: %+v %v", list, err)
+	}
+	// remote_items.held (migration 6) defaults to not held: the item is
+	// still listed.
+	ri, err := s.RemoteItemByAPID(ctx, "https://next.example/needs/4")
+	if err != nil || ri.Held || ri.Title != "Dog walking" {
+		t.Errorf("neighbour item: %+v %v", ri, err)
+	}
+	if listed, _ := s.ListRemoteItems(ctx, 10); len(listed) != 1 {
+		t.Errorf("neighbours listed after the upgrade: %d", len(listed))
+	}
+	if fo, err := s.FollowingByID(ctx, 1); err != nil || fo.State != instance.FollowingAccepted {
+		t.Errorf("follow: %+v %v", fo, err)
+	}
+	if due, err := s.NextFedEvents(ctx, t0, 10); err != nil || len(due) != 1 || due[0].Attempts != 2 || due[0].Subject != instance.SubjectItem {
+		t.Errorf("events: %+v %v", due, err)
+	}
+	if r, err := s.ReportByID(ctx, 1); err != nil || r.Details != "Selling" {
+		t.Errorf("report: %+v %v", r, err)
+	}
+}
