@@ -706,7 +706,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 // SetHelperFriend lets a member post needs on behalf of neighbours.
 // Coordinators only.
 func (s *Service) SetHelperFriend(ctx context.Context, by *Member, memberID int64, on bool) error {
-	if by != nil && !by.IsCoordinator() {
+	if !by.IsCoordinator() {
 		return ErrForbidden
 	}
 	return s.store.SetHelperFriend(ctx, memberID, on)

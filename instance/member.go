@@ -82,7 +82,24 @@ type Member struct {
 	ConductVersion    string
 	CreatedAt         time.Time
 	PasswordHash      string
+
+	// operator marks the identity of whoever runs the instance at the
+	// command line. Only Operator sets it: a Member built anywhere else,
+	// or a nil one, is never the operator.
+	operator bool
 }
+
+// Operator is the identity of whoever runs the instance, for the admin
+// command line: it holds the coordinator's and the admin's powers (and no
+// member's: it cannot post, reply or read safeguarding concerns). Only
+// cmd/hearth asks for it; a missing member (nil) is a visitor and is
+// refused, never taken for the operator.
+func Operator() *Member {
+	return &Member{Handle: "operator", DisplayName: "Operator", Status: StatusActive, operator: true}
+}
+
+// IsOperator reports whether m is the Operator identity.
+func (m *Member) IsOperator() bool { return m != nil && m.operator }
 
 // Has reports whether the member holds a role. Higher roles include the
 // powers of lower ones where that is safe: admin includes coordinator;
@@ -90,6 +107,9 @@ type Member struct {
 func (m *Member) Has(r Role) bool {
 	if m == nil || m.Status != StatusActive {
 		return false
+	}
+	if m.operator {
+		return r == RoleCoordinator || r == RoleAdmin
 	}
 	if r == RoleMember {
 		return true

@@ -197,8 +197,8 @@ func (s *Service) FileReport(ctx context.Context, by *Member, in ReportInput) (*
 
 func (s *Service) modLog(by *Member, action, subject, reason string, report int64) *ModLog {
 	l := &ModLog{Action: action, Subject: subject, Reason: reason, ReportID: report, CreatedAt: s.now()}
-	if by != nil {
-		l.ActorID = by.ID
+	if by != nil && !by.IsOperator() {
+		l.ActorID = by.ID // the operator is no member: its lines have no actor
 	}
 	return l
 }
@@ -452,7 +452,7 @@ func (s *Service) RevokeVerification(ctx context.Context, by *Member, id int64, 
 
 // Verifications lists a member's checks (coordinators, and the member).
 func (s *Service) Verifications(ctx context.Context, by *Member, memberID int64) ([]*Verification, error) {
-	if !by.IsCoordinator() && (by == nil || by.ID != memberID) {
+	if !by.IsCoordinator() && (!by.Has(RoleMember) || by.ID != memberID) {
 		return nil, ErrForbidden
 	}
 	return s.store.Verifications(ctx, memberID)

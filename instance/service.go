@@ -541,10 +541,10 @@ func (s *Service) MemberByID(ctx context.Context, id int64) (*Member, error) {
 	return s.store.MemberByID(ctx, id)
 }
 
-// Members lists members in one status; coordinators only (by == nil is the
-// operator at the command line).
+// Members lists members in one status; coordinators (and the Operator)
+// only.
 func (s *Service) Members(ctx context.Context, by *Member, status Status) ([]*Member, error) {
-	if by != nil && !by.IsCoordinator() {
+	if !by.IsCoordinator() {
 		return nil, ErrForbidden
 	}
 	return s.store.ListMembers(ctx, status)
@@ -562,7 +562,10 @@ func (s *Service) Reject(ctx context.Context, by *Member, memberID int64) error 
 
 // Suspend stops a member from logging in and ends their sessions at once.
 func (s *Service) Suspend(ctx context.Context, by *Member, memberID int64) error {
-	if by != nil && by.ID == memberID {
+	if !by.IsCoordinator() {
+		return ErrForbidden
+	}
+	if !by.IsOperator() && by.ID == memberID {
 		return problem(ErrForbidden, "members.cannot_suspend_self")
 	}
 	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusActive}, StatusSuspended, "member suspended")
@@ -574,7 +577,7 @@ func (s *Service) Reinstate(ctx context.Context, by *Member, memberID int64) err
 }
 
 func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberID int64, from []Status, to Status, what string) error {
-	if by != nil && !by.Has(need) {
+	if !by.Has(need) {
 		return ErrForbidden
 	}
 	target, err := s.store.MemberByID(ctx, memberID)
@@ -582,7 +585,7 @@ func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberI
 		return err
 	}
 	// Only an admin may suspend an admin: coordinators serve admins' rules.
-	if by != nil && to == StatusSuspended && target.IsAdmin() && !by.IsAdmin() {
+	if to == StatusSuspended && target.IsAdmin() && !by.IsAdmin() {
 		return ErrForbidden
 	}
 	if err := s.store.SetStatus(ctx, memberID, from, to, s.now()); err != nil {
@@ -596,7 +599,7 @@ func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberI
 }
 
 func actorName(by *Member) string {
-	if by == nil {
+	if by.IsOperator() {
 		return "command line"
 	}
 	return by.Handle
@@ -606,11 +609,11 @@ func actorName(by *Member) string {
 // their own admin role (so an instance never loses its last admin by a
 // slip of the mouse).
 func (s *Service) SetRoles(ctx context.Context, by *Member, memberID int64, roles []Role) error {
-	if by != nil && !by.IsAdmin() {
+	if !by.IsAdmin() {
 		return ErrForbidden
 	}
 	roles = normaliseRoles(roles)
-	if by != nil && by.ID == memberID && !containsRole(roles, RoleAdmin) {
+	if !by.IsOperator() && by.ID == memberID && !containsRole(roles, RoleAdmin) {
 		return problem(ErrForbidden, "members.keep_own_admin")
 	}
 	target, err := s.store.MemberByID(ctx, memberID)
@@ -635,7 +638,7 @@ func containsRole(roles []Role, r Role) bool {
 
 // CreateInvite makes a single-use invite link code. Coordinators only.
 func (s *Service) CreateInvite(ctx context.Context, by *Member, note string) (*Invite, error) {
-	if by == nil || !by.IsCoordinator() {
+	if !by.IsCoordinator() {
 		return nil, ErrForbidden
 	}
 	note, fe := cleanText(note, textRule{field: "note", max: 200, name: true})
@@ -652,7 +655,7 @@ func (s *Service) CreateInvite(ctx context.Context, by *Member, note string) (*I
 
 // Invites lists invites that are unused and unexpired. Coordinators only.
 func (s *Service) Invites(ctx context.Context, by *Member) ([]*Invite, error) {
-	if by == nil || !by.IsCoordinator() {
+	if !by.IsCoordinator() {
 		return nil, ErrForbidden
 	}
 	return s.store.ListInvites(ctx, s.now())

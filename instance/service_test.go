@@ -347,7 +347,7 @@ func TestSessionsEnd(t *testing.T) {
 		f := newFixture(t, instance.RegistrationOpen)
 		m := f.member(t, "ann", instance.RoleCoordinator)
 		a := login(f, "ann", goodPassword)
-		if err := f.svc.SetRoles(ctx, nil, m.ID, nil); err != nil {
+		if err := f.svc.SetRoles(ctx, instance.Operator(), m.ID, nil); err != nil {
 			t.Fatal(err)
 		}
 		if alive(f, a) {
@@ -388,7 +388,7 @@ func TestRolePermissions(t *testing.T) {
 		"suspend": func(by *instance.Member) error {
 			err := f.svc.Suspend(ctx, by, target.ID)
 			if err == nil {
-				f.svc.Reinstate(ctx, nil, target.ID)
+				f.svc.Reinstate(ctx, instance.Operator(), target.ID)
 			}
 			return err
 		},
