@@ -536,6 +536,23 @@ func (s *Service) Member(ctx context.Context, handle string) (*Member, error) {
 	return s.store.MemberByHandle(ctx, handle)
 }
 
+// MemberProfile is a member's profile page, for other members only (a
+// village noticeboard does not publish its residents to the web); only
+// coordinators see members who are not active.
+func (s *Service) MemberProfile(ctx context.Context, by *Member, handle string) (*Member, error) {
+	if !by.Has(RoleMember) {
+		return nil, ErrForbidden
+	}
+	m, err := s.store.MemberByHandle(ctx, handle)
+	if err != nil {
+		return nil, err
+	}
+	if m.Status != StatusActive && !by.IsCoordinator() {
+		return nil, ErrNotFound
+	}
+	return m, nil
+}
+
 // MemberByID returns a member by id.
 func (s *Service) MemberByID(ctx context.Context, id int64) (*Member, error) {
 	return s.store.MemberByID(ctx, id)

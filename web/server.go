@@ -86,48 +86,6 @@ func New(o Options) (*Server, error) {
 	return s, nil
 }
 
-// Register adds the HTML routes to r. Federation registers its
-// content-negotiated routes on the same router first.
-func (s *Server) Register(r *mux.Router) {
-	h := func(fn handlerFunc) http.Handler { return s.handle(fn) }
-	r.PathPrefix("/static/").Handler(serveStatic()).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/", h(s.home)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/conduct", h(s.conduct)).Methods(http.MethodGet)
-	r.Handle("/setup", h(s.setup)).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/join", h(s.join)).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/login", h(s.login)).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/confirm-email", h(s.confirmEmail)).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/logout", h(s.logout)).Methods(http.MethodPost)
-	r.Handle("/settings/profile", h(s.member(s.profile))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/settings/password", h(s.member(s.password))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/groups", h(s.groupList)).Methods(http.MethodGet)
-	r.Handle("/groups/new", h(s.member(s.groupNew))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/groups/{handle}", h(s.groupShow)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/groups/{handle}/edit", h(s.member(s.groupEdit))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/groups/{handle}/join", h(s.member(s.groupJoin))).Methods(http.MethodPost)
-	r.Handle("/groups/{handle}/leave", h(s.member(s.groupLeave))).Methods(http.MethodPost)
-	r.Handle("/members/{handle}", h(s.member(s.memberShow))).Methods(http.MethodGet)
-	r.Handle("/groups/{handle}/follow", h(s.member(s.followGroup))).Methods(http.MethodPost)
-	r.Handle("/groups/{handle}/following/{id:[0-9]+}/remove", h(s.member(s.unfollowGroup))).Methods(http.MethodPost)
-	r.Handle("/neighbours", h(s.member(s.neighbours))).Methods(http.MethodGet)
-	r.Handle("/neighbours/{id:[0-9]+}", h(s.member(s.neighbour))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/admin/applications", h(s.member(s.applications))).Methods(http.MethodGet)
-	r.Handle("/admin/applications/{id:[0-9]+}/{decision:approve|reject}", h(s.member(s.decideApplication))).Methods(http.MethodPost)
-	r.Handle("/admin/invites", h(s.member(s.invites))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/admin/members", h(s.member(s.adminMembers))).Methods(http.MethodGet)
-	r.Handle("/admin/members/{id:[0-9]+}/roles", h(s.member(s.setRoles))).Methods(http.MethodPost)
-	r.Handle("/admin/members/{id:[0-9]+}/{action:suspend|reinstate}", h(s.member(s.suspend))).Methods(http.MethodPost)
-	r.Handle("/admin/members/{id:[0-9]+}/helper-friend", h(s.member(s.helperFriend))).Methods(http.MethodPost)
-	s.registerItems(r)
-	s.registerModeration(r)
-	r.NotFoundHandler = s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
-	}))
-	r.MethodNotAllowedHandler = s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.errorPage(w, r, http.StatusMethodNotAllowed, "error.method")
-	}))
-}
-
 // Handler returns a complete handler with only the HTML routes: the router
 // wrapped in the middleware. cmd uses Register and Middleware to share a
 // router with federation.
@@ -162,7 +120,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.errorPage(w, r, http.StatusGone, "error.gone")
 	case errors.Is(err, instance.ErrForbidden):
 		if viewerFrom(r) == nil {
-			http.Redirect(w, r, "/login?next="+safeNext(r.URL.RequestURI()), http.StatusSeeOther)
+			s.toLogin(w, r)
 			return
 		}
 		s.errorPage(w, r, http.StatusForbidden, "error.forbidden")
@@ -206,17 +164,6 @@ func (s *Server) problemPage(w http.ResponseWriter, r *http.Request, pr *instanc
 	if err := s.render(w, r, status, "error", p); err != nil {
 		s.log.Error("render problem page", "err", err)
 		http.Error(w, http.StatusText(status), status)
-	}
-}
-
-// member wraps a handler that needs a logged-in member.
-func (s *Server) member(fn handlerFunc) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		if viewerFrom(r) == nil {
-			http.Redirect(w, r, "/login?next="+safeNext(r.URL.RequestURI()), http.StatusSeeOther)
-			return nil
-		}
-		return fn(w, r)
 	}
 }
 
