@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
@@ -196,15 +199,41 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to, flashKey s
 	return nil
 }
 
-// safeNext keeps only local paths for ?next= (no //host, no \, no scheme),
-// against open redirects.
+// safeNext keeps only a path on this site for ?next=, against open
+// redirects; anything else becomes "/". Browsers forgive a lot in a
+// Location header: they drop tabs and newlines ("/\t/evil.example" becomes
+// "//evil.example"), read "\" as "/", and some decode before they look. So
+// it refuses every control character, any backslash, "//" anywhere, and
+// any scheme or host, in the text as given and after percent-decoding it
+// (repeatedly, so "%2509" is caught too).
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
-		strings.ContainsAny(next, "\\\r\n") || strings.Contains(strings.ToLower(next), "%2f%2f") ||
-		strings.Contains(strings.ToLower(next), "%5c") {
+	if !localPath(next) {
 		return "/"
 	}
 	return next
+}
+
+func localPath(next string) bool {
+	if !strings.HasPrefix(next, "/") {
+		return false
+	}
+	text := next
+	for round := 0; ; round++ {
+		if strings.Contains(text, "//") || strings.ContainsRune(text, '\\') || !utf8.ValidString(text) ||
+			strings.ContainsFunc(text, unicode.IsControl) {
+			return false
+		}
+		decoded, err := url.PathUnescape(text)
+		if err != nil || round == 3 && decoded != text {
+			return false // badly encoded, or still encoded after four rounds
+		}
+		if decoded == text {
+			break
+		}
+		text = decoded
+	}
+	u, err := url.Parse(next)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil && u.Opaque == ""
 }
 
 type ctxKey int
