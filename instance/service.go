@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -108,6 +109,10 @@ type Options struct {
 	// Translate writes a message from the interface's catalogue
 	// (web.Translator); without it, emails are in English.
 	Translate func(lang, key string, args ...any) string
+	// PasswordSlots bounds how many passwords are hashed or checked at
+	// once, for sign-in, joining, setup and password changes (default: one
+	// per core, runtime.GOMAXPROCS, each waiting at most 2 s for its turn).
+	PasswordSlots *PasswordSlots
 }
 
 // Mailer sends an email. instance/mail implements it with SMTP.
@@ -142,6 +147,7 @@ type Service struct {
 	baseURL  string
 	lang     string
 	tr       func(lang, key string, args ...any) string
+	hashing  *PasswordSlots
 	// dummyHash is checked against when a login names nobody, so that an
 	// unknown account costs the same time as a wrong password.
 	dummyHash string
@@ -200,6 +206,9 @@ func New(o Options) (*Service, error) {
 	if o.NewAccountAge <= 0 {
 		o.NewAccountAge = 3 * 24 * time.Hour
 	}
+	if o.PasswordSlots == nil {
+		o.PasswordSlots = NewPasswordSlots(runtime.GOMAXPROCS(0), 2*time.Second)
+	}
 	var hold *regexp.Regexp
 	if len(o.HoldWords) > 0 {
 		words := make([]string, 0, len(o.HoldWords))
@@ -219,10 +228,10 @@ func New(o Options) (*Service, error) {
 	return &Service{
 		store: o.Store, now: o.Clock, log: o.Logger, reg: o.Registration,
 		session: o.SessionLifetime, invite: o.InviteLifetime,
-		throttle: newThrottle(o.Clock), dummyHash: dummy,
+		throttle: newThrottle(o.Clock), dummyHash: dummy, hashing: o.PasswordSlots,
 		loc: o.Location, cats: o.Categories, expiry: o.NeedExpiry, lapse: o.ClaimLapse, remind: o.ReminderBefore,
 		defVis: o.DefaultVisibility, conduct: o.ConductVersion, purge: o.PurgeAfter, hold: hold,
-		limits: newWindow(o.Clock, time.Hour), newAge: o.NewAccountAge,
+		limits: newWindow(o.Clock, time.Hour, throttleMaxKeys), newAge: o.NewAccountAge,
 		confirm: o.RequireEmailConfirmation, mailer: o.Mailer, baseURL: o.BaseURL, lang: o.Language, tr: o.Translate,
 		lim: map[string][2]int{"post": {o.PostsPerHour, o.NewPostsPerHour}, "response": {o.RepliesPerHour, o.NewRepliesPerHour}},
 	}, nil
@@ -308,7 +317,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Member, error) {
 	now := s.now()
 	m.ConductAcceptedAt, m.ConductVersion = now, s.conduct
 	m.CreatedAt = now
-	hash, err := HashPassword(in.Password)
+	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +367,7 @@ func (s *Service) CreateMemberDirect(ctx context.Context, in NewMemberInput) (*M
 	m.Roles = normaliseRoles(in.Roles)
 	now := s.now()
 	m.CreatedAt, m.ConductAcceptedAt, m.ConductVersion = now, now, s.conduct
-	hash, err := HashPassword(in.Password)
+	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -412,30 +421,44 @@ func hashToken(token string) string {
 // suspended member gets a *Problem saying so (after a correct password, so
 // the state is not told to strangers). client identifies the caller's
 // network address for throttling.
+//
+// The attempt is counted before the password is checked, so a hundred
+// guesses sent at once are counted as a hundred, and only as many as the
+// limits allow ever reach Argon2. A right password takes its attempt back.
+// When too many passwords are being checked at once, the caller is asked
+// to try again (ErrBusy), and that attempt is not held against anyone.
 func (s *Service) Login(ctx context.Context, login, password, client string) (string, *Member, error) {
-	account := "acct:" + normaliseLogin(login)
-	if !s.throttle.allow(account, maxAccountFailures) || !s.throttle.allow("ip:"+client, maxClientFailures) {
+	account, ip := "acct:"+normaliseLogin(login), "ip:"+client
+	if !s.throttle.take(ip, maxClientFailures) {
+		s.log.Warn("login throttled", "client", client)
+		return "", nil, ErrThrottled
+	}
+	if !s.throttle.take(account, maxAccountFailures) {
+		s.throttle.refund(ip)
 		s.log.Warn("login throttled", "client", client)
 		return "", nil, ErrThrottled
 	}
 	m, err := s.store.MemberByLogin(ctx, login)
 	if err != nil && !errors.Is(err, ErrNotFound) {
+		s.throttle.refund(account)
+		s.throttle.refund(ip)
 		return "", nil, err
 	}
 	hash := s.dummyHash
 	if m != nil {
 		hash = m.PasswordHash
 	}
-	ok, err := CheckPassword(hash, password)
+	ok, err := s.checkPassword(ctx, hash, password)
 	if err != nil {
+		s.throttle.refund(account)
+		s.throttle.refund(ip)
 		return "", nil, err
 	}
 	if m == nil || !ok {
-		s.throttle.fail(account)
-		s.throttle.fail("ip:" + client)
 		return "", nil, ErrBadCredentials
 	}
 	s.throttle.reset(account)
+	s.throttle.refund(ip)
 	if s.confirm && !m.EmailConfirmed && m.Status == StatusActive && !m.IsAdmin() && m.Email != "" {
 		return "", m, problem(ErrForbidden, "login.email_unconfirmed", m.Email)
 	}
@@ -492,7 +515,7 @@ type PasswordChange struct {
 // every session of the member (on every device) and returns a fresh session
 // token for the browser that made the change.
 func (s *Service) ChangePassword(ctx context.Context, m *Member, in PasswordChange) (string, error) {
-	ok, err := CheckPassword(m.PasswordHash, in.Current)
+	ok, err := s.checkPassword(ctx, m.PasswordHash, in.Current)
 	if err != nil {
 		return "", err
 	}
@@ -512,7 +535,7 @@ func (s *Service) ChangePassword(ctx context.Context, m *Member, in PasswordChan
 }
 
 func (s *Service) setPassword(ctx context.Context, m *Member, pw string) (string, error) {
-	hash, err := HashPassword(pw)
+	hash, err := s.hashPassword(ctx, pw)
 	if err != nil {
 		return "", err
 	}

@@ -32,7 +32,7 @@ type fixture struct {
 	clock *clock
 }
 
-func newFixture(t *testing.T, reg instance.Registration) *fixture {
+func newFixture(t *testing.T, reg instance.Registration, opts ...func(*instance.Options)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
@@ -41,8 +41,12 @@ func newFixture(t *testing.T, reg instance.Registration) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	c := &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
-	svc, err := instance.New(instance.Options{Store: st, Clock: c.now, Registration: reg, ConductVersion: "2",
-		PostsPerHour: 1000, NewPostsPerHour: 1000, RepliesPerHour: 1000, NewRepliesPerHour: 1000})
+	o := instance.Options{Store: st, Clock: c.now, Registration: reg, ConductVersion: "2",
+		PostsPerHour: 1000, NewPostsPerHour: 1000, RepliesPerHour: 1000, NewRepliesPerHour: 1000}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	svc, err := instance.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,6 +135,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
+// retryBusy is the Retry-After, in seconds, of a "too many people are
+// signing in" answer.
+const retryBusy = "60"
+
 type errorPage struct {
 	page
 	Message   string
@@ -153,6 +157,9 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, k
 func (s *Server) problemPage(w http.ResponseWriter, r *http.Request, pr *instance.Problem) {
 	status := http.StatusConflict
 	switch {
+	case errors.Is(pr, instance.ErrBusy):
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", retryBusy)
 	case errors.Is(pr, instance.ErrThrottled):
 		status = http.StatusTooManyRequests
 	case errors.Is(pr, instance.ErrForbidden):
