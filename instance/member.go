@@ -1,8 +1,10 @@
 package instance
 
 import (
+	_ "embed" // the list of common passwords
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -143,7 +145,7 @@ const (
 	MaxPronouns    = 30
 	MaxAnswer      = 2000
 	MaxPhone       = 30
-	MinPassword    = 10
+	MinPassword    = 12
 	MaxPassword    = 256
 )
 
@@ -191,7 +193,10 @@ func (p *Profile) clean() error {
 	return v.err()
 }
 
-// checkPassword enforces the password length rules.
+// checkPassword enforces the rules for a new password: at least
+// MinPassword characters, and not one of the most common passwords (in
+// any case). Existing passwords are never re-checked, so a member whose
+// password met older rules still signs in.
 func checkPassword(field, pw string) *FieldError {
 	n := len([]rune(pw))
 	switch {
@@ -201,6 +206,22 @@ func checkPassword(field, pw string) *FieldError {
 		return &FieldError{Field: field, Code: "err.password_short", Args: []any{MinPassword}}
 	case n > MaxPassword:
 		return &FieldError{Field: field, Code: "err.too_long", Args: []any{MaxPassword, n}}
+	case commonPasswords()[strings.ToLower(pw)]:
+		return &FieldError{Field: field, Code: "err.password_common"}
 	}
 	return nil
 }
+
+//go:embed common-passwords.txt
+var commonPasswordsFile string
+
+// commonPasswords is the embedded list as a set, read once.
+var commonPasswords = sync.OnceValue(func() map[string]bool {
+	set := map[string]bool{}
+	for _, line := range strings.Split(commonPasswordsFile, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			set[strings.ToLower(line)] = true
+		}
+	}
+	return set
+})

@@ -212,6 +212,11 @@ func TestSignUpBadInput(t *testing.T) {
 		{"overlong handle", func(in *instance.SignUpInput) { in.Handle = strings.Repeat("a", 31) }, "handle", "err.too_long"},
 		{"bad email", func(in *instance.SignUpInput) { in.Email = "ann-at-example" }, "email", "err.email_format"},
 		{"short password", func(in *instance.SignUpInput) { in.Password, in.PasswordConfirm = "short", "short" }, "password", "err.password_short"},
+		{"eleven characters", func(in *instance.SignUpInput) { in.Password, in.PasswordConfirm = "elevenchars", "elevenchars" }, "password", "err.password_short"},
+		{"common password", func(in *instance.SignUpInput) { in.Password, in.PasswordConfirm = "qwertyuiop123", "qwertyuiop123" }, "password", "err.password_common"},
+		{"common password in capitals", func(in *instance.SignUpInput) {
+			in.Password, in.PasswordConfirm = "PasswordPassword", "PasswordPassword"
+		}, "password", "err.password_common"},
 		{"passwords differ", func(in *instance.SignUpInput) { in.PasswordConfirm = "something else!" }, "password_confirm", "err.password_mismatch"},
 		{"conduct not accepted", func(in *instance.SignUpInput) { in.AcceptConduct = false }, "conduct", "err.conduct"},
 	}

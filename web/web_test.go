@@ -360,6 +360,17 @@ func TestJoinErrorsBesideFields(t *testing.T) {
 	if n != 0 {
 		t.Errorf("a bad application was stored")
 	}
+	// A common password is refused beside the field, in plain words.
+	r = c.post("/join", url.Values{"handle": {"ann"}, "display_name": {"Ann"}, "email": {"ann@example.org"},
+		"password": {"QwertyQwerty"}, "password_confirm": {"QwertyQwerty"}, "answer": {"At the mill"}, "conduct": {"yes"}})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("common password: status %d", r.status)
+	}
+	mustContain(t, r.body, `<p class="error" id="f-password-error">This is one of the most common passwords`,
+		`<a href="#f-password">Password: This is one of the most common passwords`, `value="ann@example.org"`)
+	if n, _ := h.store.CountMembers(context.Background(), instance.StatusPending); n != 0 {
+		t.Errorf("an application with a common password was stored")
+	}
 }
 
 func TestApprovalFlow(t *testing.T) {

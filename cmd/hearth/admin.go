@@ -271,4 +271,5 @@ var adminMessages = map[string]string{
 	"err.email_format":    "is not an email address",
 	"err.email_taken":     "is already used by another member",
 	"err.password_short":  fmt.Sprintf("must be at least %d characters", instance.MinPassword),
+	"err.password_common": "is one of the most common passwords: choose another",
 }

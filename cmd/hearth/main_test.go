@@ -66,6 +66,15 @@ func TestAdminCommands(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "--handle: is already taken") || strings.Count(errs, "\n") != 1 {
 		t.Errorf("duplicate: %d %q", code, errs)
 	}
+	// A common (or short) password piped in is refused in plain words.
+	code, _, errs = hearth(t, dir, "Password1234\n", "admin", "create-member", "--handle", "cal", "--name", "Cal")
+	if code != 1 || !strings.Contains(errs, "--password: is one of the most common passwords") {
+		t.Errorf("common password: %d %q", code, errs)
+	}
+	code, _, errs = hearth(t, dir, "elevenchars\n", "admin", "create-member", "--handle", "cal", "--name", "Cal")
+	if code != 1 || !strings.Contains(errs, "--password: must be at least 12 characters") {
+		t.Errorf("short password: %d %q", code, errs)
+	}
 	code, _, errs = hearth(t, dir, "", "admin", "create-group", "--handle", "Lunch Club", "--name", "Lunch")
 	if code != 1 || !strings.Contains(errs, "--handle: use lowercase") {
 		t.Errorf("bad group handle: %d %q", code, errs)
