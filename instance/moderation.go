@@ -379,10 +379,7 @@ func (s *Service) Moderate(ctx context.Context, by *Member, a ModerationAction) 
 		if a.Action == "warn" {
 			err = s.store.WarnMember(ctx, m.ID, reason, now, s.modLog(by, "warn member", "@"+m.Handle, reason, a.ReportID))
 		} else {
-			if m.ID == by.ID || (m.IsAdmin() && !by.IsAdmin()) {
-				return ErrForbidden
-			}
-			err = s.store.SuspendMember(ctx, m.ID, now, s.modLog(by, "suspend member", "@"+m.Handle, reason, a.ReportID))
+			err = s.suspend(ctx, by, m.ID, reason, a.ReportID)
 		}
 	case "block_actor":
 		if !strings.HasPrefix(a.Target, "https://") && !strings.HasPrefix(a.Target, "http://") {

@@ -600,15 +600,40 @@ func (s *Service) Reject(ctx context.Context, by *Member, memberID int64) error 
 	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending}, StatusRejected, "application rejected")
 }
 
-// Suspend stops a member from logging in and ends their sessions at once.
+// Suspend stops a member from logging in, ends their sessions at once and
+// withdraws their posts (hidden here; other servers are told to delete
+// them), with a line in the moderation log, all in one transaction. The
+// Members page, `hearth admin suspend` and the moderation queue all
+// suspend through here, so a suspension means the same everywhere.
 func (s *Service) Suspend(ctx context.Context, by *Member, memberID int64) error {
+	return s.suspend(ctx, by, memberID, "", 0)
+}
+
+// suspend is Suspend with the reason and the report it answers, if any.
+func (s *Service) suspend(ctx context.Context, by *Member, memberID int64, reason string, report int64) error {
 	if !by.IsCoordinator() {
 		return ErrForbidden
 	}
 	if !by.IsOperator() && by.ID == memberID {
 		return problem(ErrForbidden, "members.cannot_suspend_self")
 	}
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusActive}, StatusSuspended, "member suspended")
+	target, err := s.store.MemberByID(ctx, memberID)
+	if err != nil {
+		return err
+	}
+	// Only an admin may suspend an admin: coordinators serve admins' rules.
+	if target.IsAdmin() && !by.IsAdmin() {
+		return ErrForbidden
+	}
+	err = s.store.SuspendMember(ctx, memberID, s.now(), s.modLog(by, "suspend member", "@"+target.Handle, reason, report))
+	if errors.Is(err, ErrConflict) {
+		return problem(ErrConflict, "members.state_changed")
+	}
+	if err != nil {
+		return fmt.Errorf("instance: suspend member %d: %w", memberID, err)
+	}
+	s.log.Info("member suspended", "member", target.Handle, "by", actorName(by))
+	return nil
 }
 
 // Reinstate lifts a suspension.
@@ -623,10 +648,6 @@ func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberI
 	target, err := s.store.MemberByID(ctx, memberID)
 	if err != nil {
 		return err
-	}
-	// Only an admin may suspend an admin: coordinators serve admins' rules.
-	if to == StatusSuspended && target.IsAdmin() && !by.IsAdmin() {
-		return ErrForbidden
 	}
 	if err := s.store.SetStatus(ctx, memberID, from, to, s.now()); err != nil {
 		if errors.Is(err, ErrConflict) {

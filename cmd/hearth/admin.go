@@ -24,7 +24,9 @@ Commands (they work whether or not the instance is running):
   set-role      --handle H --role R[,R…]   replace a member's roles
                  (roles: member, helper, verified_helper, coordinator,
                  safeguarding_lead, admin)
-  suspend       --handle H   suspend a member and end their sessions at once
+  suspend       --handle H   suspend a member: their sessions end at once and their
+                 posts are withdrawn (here and on other servers), as from the
+                 moderation queue
   reinstate     --handle H   lift a suspension
   list-members  [--status S] list members (pending, active, rejected, suspended)
   backup        FILE         write a consistent copy of the database (safe while running)
@@ -144,7 +146,8 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return describe(err, fmt.Sprintf("@%s is %s", m.Handle, m.Status))
 		}
-		fmt.Fprintf(stdout, "@%s: %sd\n", m.Handle, strings.TrimSuffix(cmd, "e"))
+		fmt.Fprintf(stdout, "@%s: %s\n", m.Handle, map[string]string{
+			"suspend": "suspended (their sessions ended and their posts were withdrawn)", "reinstate": "reinstated"}[cmd])
 	case "list-members":
 		list, err := a.svc.Members(ctx, op, instance.Status(*status))
 		if err != nil {

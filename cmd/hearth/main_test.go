@@ -231,3 +231,45 @@ func TestTestEmailNeedsSMTP(t *testing.T) {
 		t.Errorf("without --to: exit %d", code)
 	}
 }
+
+// `hearth admin suspend` withdraws the member's posts as the moderation
+// queue does (hidden, retracted from other servers) and logs it as the
+// command line's doing.
+func TestAdminSuspendWithdrawsPosts(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if code, _, errs := hearth(t, dir, "a piped passphrase\n", "admin", "create-member", "--handle", "dan", "--name", "Dan"); code != 0 {
+		t.Fatalf("create-member: %d %s", code, errs)
+	}
+	open := func() (*store.Store, *instance.Service) {
+		st, err := store.Open(ctx, filepath.Join(dir, "hearth.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, err := instance.New(instance.Options{Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, svc
+	}
+	st, svc := open()
+	dan, _ := svc.Member(ctx, "dan")
+	offer, err := svc.CreateItem(ctx, dan, instance.ItemInput{Kind: instance.KindOffer, Title: "Cheap watches", Category: "lending", Visibility: "public"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	if code, out, errs := hearth(t, dir, "", "admin", "suspend", "--handle", "dan"); code != 0 || !strings.Contains(out, "@dan: suspended (their sessions ended and their posts were withdrawn)") {
+		t.Fatalf("suspend: %d %q %s", code, out, errs)
+	}
+	st, svc = open()
+	defer st.Close()
+	if _, err := svc.Item(ctx, nil, instance.KindOffer, offer.ID); !errors.Is(err, instance.ErrNotFound) {
+		t.Errorf("the suspended member's offer is still public: %v", err)
+	}
+	log, err := svc.ModerationLog(ctx, instance.Operator())
+	if err != nil || len(log) == 0 || log[0].Action != "suspend member" || log[0].Subject != "@dan" || log[0].Actor != "command line" {
+		t.Errorf("log: %+v %v", log, err)
+	}
+}
