@@ -528,6 +528,9 @@ func (s *Service) RenewClaim(ctx context.Context, by *Member, needID int64) erro
 	if err != nil {
 		return err
 	}
+	if err := s.lapsedForHelper(by, it); err != nil {
+		return err
+	}
 	return s.transition(ctx, it, []ItemState{StateClaimed}, ItemChange{State: StateClaimed, SetClaim: true, ClaimedBy: it.ClaimedBy,
 		ClaimExpiresAt: s.now().Add(s.lapse), OnlyIfClaimedBy: it.ClaimedBy}, "need.state_changed")
 }
@@ -536,6 +539,9 @@ func (s *Service) RenewClaim(ctx context.Context, by *Member, needID int64) erro
 func (s *Service) MarkDone(ctx context.Context, by *Member, needID int64) error {
 	it, err := s.needFor(ctx, by, needID, true)
 	if err != nil {
+		return err
+	}
+	if err := s.lapsedForHelper(by, it); err != nil {
 		return err
 	}
 	return s.transition(ctx, it, []ItemState{StateClaimed}, ItemChange{State: StateDone, SetClaim: true, ClaimedBy: it.ClaimedBy,
@@ -623,6 +629,17 @@ func (s *Service) needFor(ctx context.Context, by *Member, id int64, helperMay b
 		return it, nil
 	}
 	return nil, ErrForbidden
+}
+
+// lapsedForHelper refuses the helper of a claim that has lapsed, whether or
+// not the sweeper has reopened the need yet: their part ended with the
+// claim, so they can no longer renew it or mark it done (they may still
+// withdraw). The requester and coordinators are not affected.
+func (s *Service) lapsedForHelper(by *Member, it *Item) error {
+	if !s.CanManage(by, it) && it.ClaimedBy == by.ID && !s.now().Before(it.ClaimExpiresAt) {
+		return problem(ErrConflict, "need.claim_lapsed")
+	}
+	return nil
 }
 
 // WantOffer records "I'd like this" on an open offer.
