@@ -24,6 +24,10 @@ func TestNilMemberIsRefusedNotTheOperator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	suspended := f.member(t, "sid")
+	if err := f.svc.Suspend(ctx, coord, suspended.ID); err != nil {
+		t.Fatal(err)
+	}
 	calls := map[string]func(by *instance.Member) error{
 		"Members": func(by *instance.Member) error {
 			_, err := f.svc.Members(ctx, by, instance.StatusActive)
@@ -36,9 +40,10 @@ func TestNilMemberIsRefusedNotTheOperator(t *testing.T) {
 		"UpdateGroup": func(by *instance.Member) error {
 			return f.svc.UpdateGroup(ctx, by, "village", instance.GroupInput{Name: "Taken over"})
 		},
-		"Approve": func(by *instance.Member) error { return f.svc.Approve(ctx, by, applicant.ID) },
-		"Reject":  func(by *instance.Member) error { return f.svc.Reject(ctx, by, applicant.ID) },
-		"Suspend": func(by *instance.Member) error { return f.svc.Suspend(ctx, by, target.ID) },
+		"Approve":   func(by *instance.Member) error { return f.svc.Approve(ctx, by, applicant.ID) },
+		"Reject":    func(by *instance.Member) error { return f.svc.Reject(ctx, by, applicant.ID) },
+		"Suspend":   func(by *instance.Member) error { return f.svc.Suspend(ctx, by, target.ID) },
+		"Reinstate": func(by *instance.Member) error { return f.svc.Reinstate(ctx, by, suspended.ID) },
 		"SetRoles": func(by *instance.Member) error {
 			return f.svc.SetRoles(ctx, by, target.ID, []instance.Role{instance.RoleAdmin})
 		},
@@ -72,6 +77,9 @@ func TestNilMemberIsRefusedNotTheOperator(t *testing.T) {
 	tess, _ := f.svc.MemberByID(ctx, target.ID)
 	if tess.Status != instance.StatusActive || tess.HelperFriend || tess.IsAdmin() {
 		t.Errorf("target changed: status %s, helper-friend %v, roles %v", tess.Status, tess.HelperFriend, tess.Roles)
+	}
+	if sid, _ := f.svc.MemberByID(ctx, suspended.ID); sid.Status != instance.StatusSuspended {
+		t.Errorf("suspended member is %s", sid.Status)
 	}
 	if appl, _ := f.svc.MemberByID(ctx, applicant.ID); appl.Status != instance.StatusPending {
 		t.Errorf("applicant is %s", appl.Status)
