@@ -15,6 +15,9 @@ var (
 	ErrInvalid   = errors.New("invalid input")
 	// ErrThrottled means too many attempts; the caller should wait.
 	ErrThrottled = errors.New("too many attempts")
+	// ErrBusy means the server has too much to do at once (too many
+	// passwords to check); the caller should try again in a minute.
+	ErrBusy = errors.New("busy")
 	// ErrBadCredentials is returned for a wrong handle/email or password,
 	// without saying which.
 	ErrBadCredentials = errors.New("bad credentials")

@@ -5,11 +5,20 @@ import (
 	"errors"
 )
 
-// CreateGroup adds a working group. Coordinators only (by == nil is the
-// operator at the command line). The creator joins it.
+// MayManageGroups says whether by may create and edit groups (the group
+// forms ask before they are shown): coordinators and the Operator only.
+func (s *Service) MayManageGroups(by *Member) error {
+	if !by.IsCoordinator() {
+		return ErrForbidden
+	}
+	return nil
+}
+
+// CreateGroup adds a working group. Coordinators (and the Operator) only.
+// A creating member joins it.
 func (s *Service) CreateGroup(ctx context.Context, by *Member, in GroupInput) (*Group, error) {
-	if by != nil && !by.IsCoordinator() {
-		return nil, ErrForbidden
+	if err := s.MayManageGroups(by); err != nil {
+		return nil, err
 	}
 	if err := in.clean(); err != nil {
 		return nil, err
@@ -20,7 +29,7 @@ func (s *Service) CreateGroup(ctx context.Context, by *Member, in GroupInput) (*
 		return nil, err
 	}
 	g.ID = id
-	if by != nil {
+	if !by.IsOperator() {
 		if err := s.store.JoinGroup(ctx, id, by.ID, s.now()); err != nil {
 			return nil, err
 		}
@@ -32,8 +41,8 @@ func (s *Service) CreateGroup(ctx context.Context, by *Member, in GroupInput) (*
 // UpdateGroup edits a group's name, description and rules (its handle is
 // fixed: it is the group's address on the fediverse).
 func (s *Service) UpdateGroup(ctx context.Context, by *Member, handle string, in GroupInput) error {
-	if by == nil || !by.IsCoordinator() {
-		return ErrForbidden
+	if err := s.MayManageGroups(by); err != nil {
+		return err
 	}
 	g, err := s.store.GroupByHandle(ctx, handle)
 	if err != nil {

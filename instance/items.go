@@ -531,6 +531,9 @@ func (s *Service) RenewClaim(ctx context.Context, by *Member, needID int64) erro
 	if err != nil {
 		return err
 	}
+	if err := s.lapsedForHelper(by, it); err != nil {
+		return err
+	}
 	return s.transition(ctx, it, []ItemState{StateClaimed}, ItemChange{State: StateClaimed, SetClaim: true, ClaimedBy: it.ClaimedBy,
 		ClaimExpiresAt: s.now().Add(s.lapse), OnlyIfClaimedBy: it.ClaimedBy}, "need.state_changed")
 }
@@ -539,6 +542,9 @@ func (s *Service) RenewClaim(ctx context.Context, by *Member, needID int64) erro
 func (s *Service) MarkDone(ctx context.Context, by *Member, needID int64) error {
 	it, err := s.needFor(ctx, by, needID, true)
 	if err != nil {
+		return err
+	}
+	if err := s.lapsedForHelper(by, it); err != nil {
 		return err
 	}
 	return s.transition(ctx, it, []ItemState{StateClaimed}, ItemChange{State: StateDone, SetClaim: true, ClaimedBy: it.ClaimedBy,
@@ -628,6 +634,17 @@ func (s *Service) needFor(ctx context.Context, by *Member, id int64, helperMay b
 	return nil, ErrForbidden
 }
 
+// lapsedForHelper refuses the helper of a claim that has lapsed, whether or
+// not the sweeper has reopened the need yet: their part ended with the
+// claim, so they can no longer renew it or mark it done (they may still
+// withdraw). The requester and coordinators are not affected.
+func (s *Service) lapsedForHelper(by *Member, it *Item) error {
+	if !s.CanManage(by, it) && it.ClaimedBy == by.ID && !s.now().Before(it.ClaimExpiresAt) {
+		return problem(ErrConflict, "need.claim_lapsed")
+	}
+	return nil
+}
+
 // WantOffer records "I'd like this" on an open offer.
 func (s *Service) WantOffer(ctx context.Context, by *Member, offerID int64, message string) error {
 	it, err := s.liveItem(ctx, offerID)
@@ -709,7 +726,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 // SetHelperFriend lets a member post needs on behalf of neighbours.
 // Coordinators only.
 func (s *Service) SetHelperFriend(ctx context.Context, by *Member, memberID int64, on bool) error {
-	if by != nil && !by.IsCoordinator() {
+	if !by.IsCoordinator() {
 		return ErrForbidden
 	}
 	return s.store.SetHelperFriend(ctx, memberID, on)

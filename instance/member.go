@@ -1,8 +1,10 @@
 package instance
 
 import (
+	_ "embed" // the list of common passwords
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -82,7 +84,24 @@ type Member struct {
 	ConductVersion    string
 	CreatedAt         time.Time
 	PasswordHash      string
+
+	// operator marks the identity of whoever runs the instance at the
+	// command line. Only Operator sets it: a Member built anywhere else,
+	// or a nil one, is never the operator.
+	operator bool
 }
+
+// Operator is the identity of whoever runs the instance, for the admin
+// command line: it holds the coordinator's and the admin's powers (and no
+// member's: it cannot post, reply or read safeguarding concerns). Only
+// cmd/hearth asks for it; a missing member (nil) is a visitor and is
+// refused, never taken for the operator.
+func Operator() *Member {
+	return &Member{Handle: "operator", DisplayName: "Operator", Status: StatusActive, operator: true}
+}
+
+// IsOperator reports whether m is the Operator identity.
+func (m *Member) IsOperator() bool { return m != nil && m.operator }
 
 // Has reports whether the member holds a role. Higher roles include the
 // powers of lower ones where that is safe: admin includes coordinator;
@@ -90,6 +109,9 @@ type Member struct {
 func (m *Member) Has(r Role) bool {
 	if m == nil || m.Status != StatusActive {
 		return false
+	}
+	if m.operator {
+		return r == RoleCoordinator || r == RoleAdmin
 	}
 	if r == RoleMember {
 		return true
@@ -123,7 +145,7 @@ const (
 	MaxPronouns    = 30
 	MaxAnswer      = 2000
 	MaxPhone       = 30
-	MinPassword    = 10
+	MinPassword    = 12
 	MaxPassword    = 256
 )
 
@@ -171,7 +193,10 @@ func (p *Profile) clean() error {
 	return v.err()
 }
 
-// checkPassword enforces the password length rules.
+// checkPassword enforces the rules for a new password: at least
+// MinPassword characters, and not one of the most common passwords (in
+// any case). Existing passwords are never re-checked, so a member whose
+// password met older rules still signs in.
 func checkPassword(field, pw string) *FieldError {
 	n := len([]rune(pw))
 	switch {
@@ -181,6 +206,22 @@ func checkPassword(field, pw string) *FieldError {
 		return &FieldError{Field: field, Code: "err.password_short", Args: []any{MinPassword}}
 	case n > MaxPassword:
 		return &FieldError{Field: field, Code: "err.too_long", Args: []any{MaxPassword, n}}
+	case commonPasswords()[strings.ToLower(pw)]:
+		return &FieldError{Field: field, Code: "err.password_common"}
 	}
 	return nil
 }
+
+//go:embed common-passwords.txt
+var commonPasswordsFile string
+
+// commonPasswords is the embedded list as a set, read once.
+var commonPasswords = sync.OnceValue(func() map[string]bool {
+	set := map[string]bool{}
+	for _, line := range strings.Split(commonPasswordsFile, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			set[strings.ToLower(line)] = true
+		}
+	}
+	return set
+})

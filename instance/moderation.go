@@ -204,8 +204,8 @@ func (s *Service) FileReport(ctx context.Context, by *Member, in ReportInput) (*
 
 func (s *Service) modLog(by *Member, action, subject, reason string, report int64) *ModLog {
 	l := &ModLog{Action: action, Subject: subject, Reason: reason, ReportID: report, CreatedAt: s.now()}
-	if by != nil {
-		l.ActorID = by.ID
+	if by != nil && !by.IsOperator() {
+		l.ActorID = by.ID // the operator is no member: its lines have no actor
 	}
 	return l
 }
@@ -392,10 +392,7 @@ func (s *Service) Moderate(ctx context.Context, by *Member, a ModerationAction) 
 		if a.Action == "warn" {
 			err = s.store.WarnMember(ctx, m.ID, reason, now, s.modLog(by, "warn member", "@"+m.Handle, reason, a.ReportID))
 		} else {
-			if m.ID == by.ID || (m.IsAdmin() && !by.IsAdmin()) {
-				return ErrForbidden
-			}
-			err = s.store.SuspendMember(ctx, m.ID, now, s.modLog(by, "suspend member", "@"+m.Handle, reason, a.ReportID))
+			err = s.suspend(ctx, by, m.ID, reason, a.ReportID)
 		}
 	case "block_actor":
 		if !strings.HasPrefix(a.Target, "https://") && !strings.HasPrefix(a.Target, "http://") {
@@ -465,7 +462,7 @@ func (s *Service) RevokeVerification(ctx context.Context, by *Member, id int64, 
 
 // Verifications lists a member's checks (coordinators, and the member).
 func (s *Service) Verifications(ctx context.Context, by *Member, memberID int64) ([]*Verification, error) {
-	if !by.IsCoordinator() && (by == nil || by.ID != memberID) {
+	if !by.IsCoordinator() && (!by.Has(RoleMember) || by.ID != memberID) {
 		return nil, ErrForbidden
 	}
 	return s.store.Verifications(ctx, memberID)
@@ -546,7 +543,7 @@ func (s *Service) Export(ctx context.Context, m *Member) (map[string]any, error)
 // their items and replies are deleted (and retracted from the fediverse),
 // their personal details erased, and they are signed out everywhere.
 func (s *Service) DeleteAccount(ctx context.Context, m *Member, password string) error {
-	ok, err := CheckPassword(m.PasswordHash, password)
+	ok, err := s.checkPassword(ctx, m.PasswordHash, password)
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ type resetLimits struct {
 }
 
 func newResetLimits(now Clock) *resetLimits {
-	return &resetLimits{requests: newWindow(now, time.Hour), codes: newWindow(now, time.Hour)}
+	return &resetLimits{requests: newWindow(now, time.Hour, throttleMaxKeys), codes: newWindow(now, time.Hour, throttleMaxKeys)}
 }
 
 // RequestPasswordReset is "Forgotten your password?": when login (an
@@ -216,18 +216,18 @@ type ResetCode struct {
 // email, to read out over the phone. Coordinators may make one for
 // members without coordinator, safeguarding or admin roles; for those,
 // only an admin may (a coordinator must not be able to take over a more
-// trusted account). Nobody makes one for themselves. by == nil is the
-// operator at the command line. The code is recorded in the moderation
-// log (never the code itself).
-func (s *Service) MakeResetCode(ctx context.Context, by *Member, memberID int64) (*ResetCode, error) {
-	if by != nil && !by.IsCoordinator() {
+// trusted account). Nobody makes one for themselves. The operator (at the
+// command line) may make one for anyone. The code is recorded in the
+// moderation log (never the code itself).
+func (s *Service) MakeResetCode(ctx context.Context, by *Member, handle string) (*ResetCode, error) {
+	if !by.IsCoordinator() {
 		return nil, ErrForbidden
 	}
-	m, err := s.store.MemberByID(ctx, memberID)
+	m, err := s.store.MemberByHandle(ctx, handle)
 	if err != nil {
 		return nil, err
 	}
-	if by != nil {
+	if !by.IsOperator() {
 		if by.ID == m.ID {
 			return nil, problem(ErrForbidden, "reset.code_self")
 		}
@@ -242,7 +242,7 @@ func (s *Service) MakeResetCode(ctx context.Context, by *Member, memberID int64)
 	code := newResetCode()
 	now := s.now()
 	r := &PasswordReset{TokenHash: hashCode(code), MemberID: m.ID, Kind: ResetKindCode, CreatedAt: now, ExpiresAt: now.Add(resetCodeLifetime)}
-	if by != nil {
+	if !by.IsOperator() {
 		r.CreatedBy = by.ID
 	}
 	log := s.modLog(by, "make password reset code", "@"+m.Handle, "valid until "+r.ExpiresAt.UTC().Format(time.RFC3339), 0)
@@ -312,7 +312,11 @@ func (s *Service) ResetWithCode(ctx context.Context, in CodeReset, client string
 
 // SetPasswordByOperator sets a member's password from the command line;
 // it ends all of their sessions and is recorded in the moderation log.
-func (s *Service) SetPasswordByOperator(ctx context.Context, handle, password string) (*Member, error) {
+// Only the operator identity may call it.
+func (s *Service) SetPasswordByOperator(ctx context.Context, by *Member, handle, password string) (*Member, error) {
+	if !by.IsOperator() {
+		return nil, ErrForbidden
+	}
 	m, err := s.store.MemberByHandle(ctx, handle)
 	if err != nil {
 		return nil, err
@@ -327,7 +331,7 @@ func (s *Service) SetPasswordByOperator(ctx context.Context, handle, password st
 	if err := s.store.SetPassword(ctx, m.ID, hash); err != nil {
 		return nil, fmt.Errorf("instance: set password of member %d: %w", m.ID, err)
 	}
-	if err := s.store.LogModeration(ctx, s.modLog(nil, "set password", "@"+m.Handle, "command line", 0)); err != nil {
+	if err := s.store.LogModeration(ctx, s.modLog(by, "set password", "@"+m.Handle, "command line", 0)); err != nil {
 		return nil, err
 	}
 	s.log.Info("password set from the command line; all sessions ended", "member", m.Handle)

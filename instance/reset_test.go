@@ -130,19 +130,19 @@ func TestPasswordResetCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.MakeResetCode(ctx, dan, bob.ID); !errors.Is(err, instance.ErrForbidden) {
+	if _, err := f.svc.MakeResetCode(ctx, dan, bob.Handle); !errors.Is(err, instance.ErrForbidden) {
 		t.Errorf("a member made a code: %v", err)
 	}
-	if _, err := f.svc.MakeResetCode(ctx, cora, cora.ID); !isProblem(err, "reset.code_self") {
+	if _, err := f.svc.MakeResetCode(ctx, cora, cora.Handle); !isProblem(err, "reset.code_self") {
 		t.Errorf("own code: %v", err)
 	}
-	if _, err := f.svc.MakeResetCode(ctx, cora, ada.ID); !isProblem(err, "reset.code_admin_only") {
+	if _, err := f.svc.MakeResetCode(ctx, cora, ada.Handle); !isProblem(err, "reset.code_admin_only") {
 		t.Errorf("a coordinator made a code for an admin: %v", err)
 	}
-	if _, err := f.svc.MakeResetCode(ctx, ada, cora.ID); err != nil {
+	if _, err := f.svc.MakeResetCode(ctx, ada, cora.Handle); err != nil {
 		t.Errorf("an admin for a coordinator: %v", err)
 	}
-	rc, err := f.svc.MakeResetCode(ctx, cora, bob.ID)
+	rc, err := f.svc.MakeResetCode(ctx, cora, bob.Handle)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestPasswordResetCode(t *testing.T) {
 	if err := f.svc.ResetWithCode(ctx, good("bob", rc.Code), "1.1.1.1"); instance.Fields(err)["code"] == nil {
 		t.Errorf("a code worked twice: %v", err)
 	}
-	late, err := f.svc.MakeResetCode(ctx, cora, bob.ID)
+	late, err := f.svc.MakeResetCode(ctx, cora, bob.Handle)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestPasswordResetCodeThrottled(t *testing.T) {
 	f := newMailFixture(t)
 	cora := f.member(t, "cora", instance.RoleCoordinator)
 	bob := f.member(t, "bob")
-	rc, err := f.svc.MakeResetCode(ctx, cora, bob.ID)
+	rc, err := f.svc.MakeResetCode(ctx, cora, bob.Handle)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -116,6 +117,10 @@ type Options struct {
 	Translate func(lang, key string, args ...any) string
 	// SiteName signs emails.
 	SiteName string
+	// PasswordSlots bounds how many passwords are hashed or checked at
+	// once, for sign-in, joining, setup and password changes (default: one
+	// per core, runtime.GOMAXPROCS, each waiting at most 2 s for its turn).
+	PasswordSlots *PasswordSlots
 }
 
 // Service holds the use cases. Web handlers and the admin command line call
@@ -150,6 +155,7 @@ type Service struct {
 	resets   *resetLimits
 	// blockedDomains is the operator's list, lower-cased.
 	blockedDomains []string
+	hashing        *PasswordSlots
 	// dummyHash is checked against when a login names nobody, so that an
 	// unknown account costs the same time as a wrong password.
 	dummyHash string
@@ -208,6 +214,9 @@ func New(o Options) (*Service, error) {
 	if o.NewAccountAge <= 0 {
 		o.NewAccountAge = 3 * 24 * time.Hour
 	}
+	if o.PasswordSlots == nil {
+		o.PasswordSlots = NewPasswordSlots(runtime.GOMAXPROCS(0), 2*time.Second)
+	}
 	var hold *regexp.Regexp
 	if len(o.HoldWords) > 0 {
 		words := make([]string, 0, len(o.HoldWords))
@@ -236,10 +245,10 @@ func New(o Options) (*Service, error) {
 	return &Service{blockedDomains: blocked,
 		store: o.Store, now: o.Clock, log: o.Logger, reg: o.Registration,
 		session: o.SessionLifetime, invite: o.InviteLifetime,
-		throttle: newThrottle(o.Clock), dummyHash: dummy,
+		throttle: newThrottle(o.Clock), dummyHash: dummy, hashing: o.PasswordSlots,
 		loc: o.Location, cats: o.Categories, expiry: o.NeedExpiry, lapse: o.ClaimLapse, remind: o.ReminderBefore,
 		defVis: o.DefaultVisibility, conduct: o.ConductVersion, purge: o.PurgeAfter, hold: hold,
-		limits: newWindow(o.Clock, time.Hour), newAge: o.NewAccountAge,
+		limits: newWindow(o.Clock, time.Hour, throttleMaxKeys), newAge: o.NewAccountAge,
 		confirm: o.RequireEmailConfirmation, mailer: o.Mailer, baseURL: o.BaseURL, lang: o.Language, tr: o.Translate,
 		site: o.SiteName, secrets: &secretCache{}, resets: newResetLimits(o.Clock),
 		lim: map[string][2]int{"post": {o.PostsPerHour, o.NewPostsPerHour}, "response": {o.RepliesPerHour, o.NewRepliesPerHour}},
@@ -326,7 +335,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Member, error) {
 	now := s.now()
 	m.ConductAcceptedAt, m.ConductVersion = now, s.conduct
 	m.CreatedAt = now
-	hash, err := HashPassword(in.Password)
+	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +385,7 @@ func (s *Service) CreateMemberDirect(ctx context.Context, in NewMemberInput) (*M
 	m.Roles = normaliseRoles(in.Roles)
 	now := s.now()
 	m.CreatedAt, m.ConductAcceptedAt, m.ConductVersion = now, now, s.conduct
-	hash, err := HashPassword(in.Password)
+	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -430,30 +439,44 @@ func hashToken(token string) string {
 // suspended member gets a *Problem saying so (after a correct password, so
 // the state is not told to strangers). client identifies the caller's
 // network address for throttling.
+//
+// The attempt is counted before the password is checked, so a hundred
+// guesses sent at once are counted as a hundred, and only as many as the
+// limits allow ever reach Argon2. A right password takes its attempt back.
+// When too many passwords are being checked at once, the caller is asked
+// to try again (ErrBusy), and that attempt is not held against anyone.
 func (s *Service) Login(ctx context.Context, login, password, client string) (string, *Member, error) {
-	account := "acct:" + normaliseLogin(login)
-	if !s.throttle.allow(account, maxAccountFailures) || !s.throttle.allow("ip:"+client, maxClientFailures) {
+	account, ip := "acct:"+normaliseLogin(login), "ip:"+client
+	if !s.throttle.take(ip, maxClientFailures) {
+		s.log.Warn("login throttled", "client", client)
+		return "", nil, ErrThrottled
+	}
+	if !s.throttle.take(account, maxAccountFailures) {
+		s.throttle.refund(ip)
 		s.log.Warn("login throttled", "client", client)
 		return "", nil, ErrThrottled
 	}
 	m, err := s.store.MemberByLogin(ctx, login)
 	if err != nil && !errors.Is(err, ErrNotFound) {
+		s.throttle.refund(account)
+		s.throttle.refund(ip)
 		return "", nil, err
 	}
 	hash := s.dummyHash
 	if m != nil {
 		hash = m.PasswordHash
 	}
-	ok, err := CheckPassword(hash, password)
+	ok, err := s.checkPassword(ctx, hash, password)
 	if err != nil {
+		s.throttle.refund(account)
+		s.throttle.refund(ip)
 		return "", nil, err
 	}
 	if m == nil || !ok {
-		s.throttle.fail(account)
-		s.throttle.fail("ip:" + client)
 		return "", nil, ErrBadCredentials
 	}
 	s.throttle.reset(account)
+	s.throttle.refund(ip)
 	if s.confirm && !m.EmailConfirmed && m.Status == StatusActive && !m.IsAdmin() && m.Email != "" {
 		return "", m, problem(ErrForbidden, "login.email_unconfirmed", m.Email)
 	}
@@ -510,7 +533,7 @@ type PasswordChange struct {
 // every session of the member (on every device) and returns a fresh session
 // token for the browser that made the change.
 func (s *Service) ChangePassword(ctx context.Context, m *Member, in PasswordChange) (string, error) {
-	ok, err := CheckPassword(m.PasswordHash, in.Current)
+	ok, err := s.checkPassword(ctx, m.PasswordHash, in.Current)
 	if err != nil {
 		return "", err
 	}
@@ -530,7 +553,7 @@ func (s *Service) ChangePassword(ctx context.Context, m *Member, in PasswordChan
 }
 
 func (s *Service) setPassword(ctx context.Context, m *Member, pw string) (string, error) {
-	hash, err := HashPassword(pw)
+	hash, err := s.hashPassword(ctx, pw)
 	if err != nil {
 		return "", err
 	}
@@ -554,15 +577,32 @@ func (s *Service) Member(ctx context.Context, handle string) (*Member, error) {
 	return s.store.MemberByHandle(ctx, handle)
 }
 
+// MemberProfile is a member's profile page, for other members only (a
+// village noticeboard does not publish its residents to the web); only
+// coordinators see members who are not active.
+func (s *Service) MemberProfile(ctx context.Context, by *Member, handle string) (*Member, error) {
+	if !by.Has(RoleMember) {
+		return nil, ErrForbidden
+	}
+	m, err := s.store.MemberByHandle(ctx, handle)
+	if err != nil {
+		return nil, err
+	}
+	if m.Status != StatusActive && !by.IsCoordinator() {
+		return nil, ErrNotFound
+	}
+	return m, nil
+}
+
 // MemberByID returns a member by id.
 func (s *Service) MemberByID(ctx context.Context, id int64) (*Member, error) {
 	return s.store.MemberByID(ctx, id)
 }
 
-// Members lists members in one status; coordinators only (by == nil is the
-// operator at the command line).
+// Members lists members in one status; coordinators (and the Operator)
+// only.
 func (s *Service) Members(ctx context.Context, by *Member, status Status) ([]*Member, error) {
-	if by != nil && !by.IsCoordinator() {
+	if !by.IsCoordinator() {
 		return nil, ErrForbidden
 	}
 	return s.store.ListMembers(ctx, status)
@@ -578,12 +618,40 @@ func (s *Service) Reject(ctx context.Context, by *Member, memberID int64) error 
 	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending}, StatusRejected, "application rejected")
 }
 
-// Suspend stops a member from logging in and ends their sessions at once.
+// Suspend stops a member from logging in, ends their sessions at once and
+// withdraws their posts (hidden here; other servers are told to delete
+// them), with a line in the moderation log, all in one transaction. The
+// Members page, `hearth admin suspend` and the moderation queue all
+// suspend through here, so a suspension means the same everywhere.
 func (s *Service) Suspend(ctx context.Context, by *Member, memberID int64) error {
-	if by != nil && by.ID == memberID {
+	return s.suspend(ctx, by, memberID, "", 0)
+}
+
+// suspend is Suspend with the reason and the report it answers, if any.
+func (s *Service) suspend(ctx context.Context, by *Member, memberID int64, reason string, report int64) error {
+	if !by.IsCoordinator() {
+		return ErrForbidden
+	}
+	if !by.IsOperator() && by.ID == memberID {
 		return problem(ErrForbidden, "members.cannot_suspend_self")
 	}
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusActive}, StatusSuspended, "member suspended")
+	target, err := s.store.MemberByID(ctx, memberID)
+	if err != nil {
+		return err
+	}
+	// Only an admin may suspend an admin: coordinators serve admins' rules.
+	if target.IsAdmin() && !by.IsAdmin() {
+		return ErrForbidden
+	}
+	err = s.store.SuspendMember(ctx, memberID, s.now(), s.modLog(by, "suspend member", "@"+target.Handle, reason, report))
+	if errors.Is(err, ErrConflict) {
+		return problem(ErrConflict, "members.state_changed")
+	}
+	if err != nil {
+		return fmt.Errorf("instance: suspend member %d: %w", memberID, err)
+	}
+	s.log.Info("member suspended", "member", target.Handle, "by", actorName(by))
+	return nil
 }
 
 // Reinstate lifts a suspension.
@@ -592,16 +660,12 @@ func (s *Service) Reinstate(ctx context.Context, by *Member, memberID int64) err
 }
 
 func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberID int64, from []Status, to Status, what string) error {
-	if by != nil && !by.Has(need) {
+	if !by.Has(need) {
 		return ErrForbidden
 	}
 	target, err := s.store.MemberByID(ctx, memberID)
 	if err != nil {
 		return err
-	}
-	// Only an admin may suspend an admin: coordinators serve admins' rules.
-	if by != nil && to == StatusSuspended && target.IsAdmin() && !by.IsAdmin() {
-		return ErrForbidden
 	}
 	if err := s.store.SetStatus(ctx, memberID, from, to, s.now()); err != nil {
 		if errors.Is(err, ErrConflict) {
@@ -614,7 +678,7 @@ func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberI
 }
 
 func actorName(by *Member) string {
-	if by == nil {
+	if by.IsOperator() {
 		return "command line"
 	}
 	return by.Handle
@@ -624,11 +688,11 @@ func actorName(by *Member) string {
 // their own admin role (so an instance never loses its last admin by a
 // slip of the mouse).
 func (s *Service) SetRoles(ctx context.Context, by *Member, memberID int64, roles []Role) error {
-	if by != nil && !by.IsAdmin() {
+	if !by.IsAdmin() {
 		return ErrForbidden
 	}
 	roles = normaliseRoles(roles)
-	if by != nil && by.ID == memberID && !containsRole(roles, RoleAdmin) {
+	if !by.IsOperator() && by.ID == memberID && !containsRole(roles, RoleAdmin) {
 		return problem(ErrForbidden, "members.keep_own_admin")
 	}
 	target, err := s.store.MemberByID(ctx, memberID)
@@ -653,7 +717,7 @@ func containsRole(roles []Role, r Role) bool {
 
 // CreateInvite makes a single-use invite link code. Coordinators only.
 func (s *Service) CreateInvite(ctx context.Context, by *Member, note string) (*Invite, error) {
-	if by == nil || !by.IsCoordinator() {
+	if !by.IsCoordinator() {
 		return nil, ErrForbidden
 	}
 	note, fe := cleanText(note, textRule{field: "note", max: 200, name: true})
@@ -670,7 +734,7 @@ func (s *Service) CreateInvite(ctx context.Context, by *Member, note string) (*I
 
 // Invites lists invites that are unused and unexpired. Coordinators only.
 func (s *Service) Invites(ctx context.Context, by *Member) ([]*Invite, error) {
-	if by == nil || !by.IsCoordinator() {
+	if !by.IsCoordinator() {
 		return nil, ErrForbidden
 	}
 	return s.store.ListInvites(ctx, s.now())

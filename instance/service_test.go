@@ -32,7 +32,7 @@ type fixture struct {
 	clock *clock
 }
 
-func newFixture(t *testing.T, reg instance.Registration) *fixture {
+func newFixture(t *testing.T, reg instance.Registration, opts ...func(*instance.Options)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
@@ -41,8 +41,12 @@ func newFixture(t *testing.T, reg instance.Registration) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	c := &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
-	svc, err := instance.New(instance.Options{Store: st, Clock: c.now, Registration: reg, ConductVersion: "2",
-		PostsPerHour: 1000, NewPostsPerHour: 1000, RepliesPerHour: 1000, NewRepliesPerHour: 1000})
+	o := instance.Options{Store: st, Clock: c.now, Registration: reg, ConductVersion: "2",
+		PostsPerHour: 1000, NewPostsPerHour: 1000, RepliesPerHour: 1000, NewRepliesPerHour: 1000}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	svc, err := instance.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,6 +212,11 @@ func TestSignUpBadInput(t *testing.T) {
 		{"overlong handle", func(in *instance.SignUpInput) { in.Handle = strings.Repeat("a", 31) }, "handle", "err.too_long"},
 		{"bad email", func(in *instance.SignUpInput) { in.Email = "ann-at-example" }, "email", "err.email_format"},
 		{"short password", func(in *instance.SignUpInput) { in.Password, in.PasswordConfirm = "short", "short" }, "password", "err.password_short"},
+		{"eleven characters", func(in *instance.SignUpInput) { in.Password, in.PasswordConfirm = "elevenchars", "elevenchars" }, "password", "err.password_short"},
+		{"common password", func(in *instance.SignUpInput) { in.Password, in.PasswordConfirm = "qwertyuiop123", "qwertyuiop123" }, "password", "err.password_common"},
+		{"common password in capitals", func(in *instance.SignUpInput) {
+			in.Password, in.PasswordConfirm = "PasswordPassword", "PasswordPassword"
+		}, "password", "err.password_common"},
 		{"passwords differ", func(in *instance.SignUpInput) { in.PasswordConfirm = "something else!" }, "password_confirm", "err.password_mismatch"},
 		{"conduct not accepted", func(in *instance.SignUpInput) { in.AcceptConduct = false }, "conduct", "err.conduct"},
 	}
@@ -347,7 +356,7 @@ func TestSessionsEnd(t *testing.T) {
 		f := newFixture(t, instance.RegistrationOpen)
 		m := f.member(t, "ann", instance.RoleCoordinator)
 		a := login(f, "ann", goodPassword)
-		if err := f.svc.SetRoles(ctx, nil, m.ID, nil); err != nil {
+		if err := f.svc.SetRoles(ctx, instance.Operator(), m.ID, nil); err != nil {
 			t.Fatal(err)
 		}
 		if alive(f, a) {
@@ -388,7 +397,7 @@ func TestRolePermissions(t *testing.T) {
 		"suspend": func(by *instance.Member) error {
 			err := f.svc.Suspend(ctx, by, target.ID)
 			if err == nil {
-				f.svc.Reinstate(ctx, nil, target.ID)
+				f.svc.Reinstate(ctx, instance.Operator(), target.ID)
 			}
 			return err
 		},

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -41,7 +42,16 @@ type option struct {
 type formPage struct {
 	page
 	Form form
+	busy bool
 }
+
+// Busy is true when the form comes back because too many passwords were
+// being checked at once: the page then answers 503 with Retry-After.
+func (p *formPage) Busy() bool { return p.busy }
+
+// passwordFields are the fields whose password could not be checked when
+// the server was busy; the message goes beside the first on the form.
+var passwordFields = map[string]bool{"password": true, "current": true, "new": true}
 
 // autocomplete values by field name (WCAG 1.3.5 Identify Input Purpose).
 var autocomplete = map[string]string{
@@ -108,6 +118,17 @@ func (p *formPage) Select(name, labelKey string, values []string, labelPrefix st
 // not a validation error (the caller then returns it).
 func (p *formPage) fail(err error, order ...string) bool {
 	fields := instance.Fields(err)
+	if errors.Is(err, instance.ErrBusy) {
+		// Nothing wrong with the form: it keeps what was typed, and says
+		// beside the password to send it again in a minute.
+		for _, name := range order {
+			if passwordFields[name] {
+				fields = map[string]*instance.FieldError{name: {Field: name, Code: "login.busy"}}
+				p.busy = true
+				break
+			}
+		}
+	}
 	if len(fields) == 0 {
 		return false
 	}

@@ -136,6 +136,9 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
 		}
 		if err == nil {
 			tok, _, err := s.svc.Login(r.Context(), m.Handle, in.Password, s.clientKey(r))
+			if errors.Is(err, instance.ErrBusy) {
+				return s.redirect(w, r, "/login", "flash.sign_in_now") // the account is made
+			}
 			if err != nil {
 				return err
 			}
@@ -187,6 +190,9 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) error {
 				return s.statusPage(w, r, m)
 			}
 			tok, _, err := s.svc.Login(r.Context(), m.Handle, f.Get("password"), s.clientKey(r))
+			if errors.Is(err, instance.ErrBusy) {
+				return s.redirect(w, r, "/login", "flash.sign_in_now") // the account is made
+			}
 			if err != nil {
 				return err
 			}
@@ -252,6 +258,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	case err == nil:
 		s.setSession(w, tok)
 		return s.redirect(w, r, next, "")
+	case errors.Is(err, instance.ErrBusy):
+		p.Message = p.T("login.busy")
+		p.Title = p.T("error.title_prefix") + " " + p.Title
+		p.Form.Values.Del("password")
+		w.Header().Set("Retry-After", retryBusy)
+		return s.render(w, r, http.StatusServiceUnavailable, "login", p)
 	case errors.As(err, &pr) && m != nil && (m.Status == instance.StatusPending || m.Status == instance.StatusRejected):
 		return s.statusPage(w, r, m)
 	case errors.As(err, &pr):

@@ -73,8 +73,8 @@ type groupFormPage struct {
 
 func (s *Server) groupNew(w http.ResponseWriter, r *http.Request) error {
 	m := viewerFrom(r)
-	if !m.IsCoordinator() {
-		return instance.ErrForbidden
+	if err := s.svc.MayManageGroups(m); err != nil {
+		return err
 	}
 	p := &groupFormPage{formPage: formPage{page: s.pageBase(r, "groupform.new_title"), Form: newForm(r)}}
 	if r.Method == http.MethodGet {
@@ -94,8 +94,8 @@ func (s *Server) groupNew(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) groupEdit(w http.ResponseWriter, r *http.Request) error {
 	m := viewerFrom(r)
-	if !m.IsCoordinator() {
-		return instance.ErrForbidden
+	if err := s.svc.MayManageGroups(m); err != nil {
+		return err
 	}
 	g, err := s.svc.Group(r.Context(), mux.Vars(r)["handle"])
 	if err != nil {
@@ -145,13 +145,9 @@ type memberPage struct {
 // memberShow is a member's profile, visible to other members only: a
 // village noticeboard does not publish its residents to the web.
 func (s *Server) memberShow(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.svc.Member(r.Context(), mux.Vars(r)["handle"])
+	m, err := s.svc.MemberProfile(r.Context(), viewerFrom(r), mux.Vars(r)["handle"])
 	if err != nil {
 		return err
-	}
-	viewer := viewerFrom(r)
-	if m.Status != instance.StatusActive && !viewer.IsCoordinator() {
-		return instance.ErrNotFound
 	}
 	groups, err := s.svc.MemberGroups(r.Context(), m)
 	if err != nil {

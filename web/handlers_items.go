@@ -31,23 +31,23 @@ func (s *Server) registerItems(r *mux.Router) {
 	h := func(fn handlerFunc) http.Handler { return s.handle(fn) }
 	kinds := "{kinds:needs|offers|actions}"
 	id := "{id:[0-9]+}"
-	r.Handle("/me", h(s.member(s.activity))).Methods(http.MethodGet)
-	r.Handle("/me/seen", h(s.member(s.markSeen))).Methods(http.MethodPost)
+	r.Handle("/me", h(s.activity)).Methods(http.MethodGet)
+	r.Handle("/me/seen", h(s.markSeen)).Methods(http.MethodPost)
 	r.Handle("/calendar.ics", h(s.calendarFeed)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/actions/"+id+".ics", h(s.actionICS)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/"+kinds+"/new", h(s.member(s.itemNew))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/"+kinds+"/new", h(s.itemNew)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/"+kinds+"/"+id, h(s.itemShow)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/"+kinds+"/"+id+"/edit", h(s.member(s.itemEdit))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/"+kinds+"/"+id+"/delete", h(s.member(s.itemDelete))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/"+kinds+"/"+id+"/responses", h(s.member(s.responseAdd))).Methods(http.MethodPost)
-	r.Handle("/responses/"+id+"/edit", h(s.member(s.responseEdit))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/responses/"+id+"/{op:delete|remove}", h(s.member(s.responseDelete))).Methods(http.MethodPost)
+	r.Handle("/"+kinds+"/"+id+"/edit", h(s.itemEdit)).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/"+kinds+"/"+id+"/delete", h(s.itemDelete)).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/"+kinds+"/"+id+"/responses", h(s.responseAdd)).Methods(http.MethodPost)
+	r.Handle("/responses/"+id+"/edit", h(s.responseEdit)).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/responses/"+id+"/{op:delete|remove}", h(s.responseDelete)).Methods(http.MethodPost)
 
 	// State changes: each is a POST that calls one service method and
 	// returns to the item page with a message.
 	type op func(r *http.Request, m *instance.Member, id int64) error
 	post := func(path string, kind instance.Kind, flash string, fn op) {
-		r.Handle(path, h(s.member(func(w http.ResponseWriter, r *http.Request) error {
+		r.Handle(path, h(func(w http.ResponseWriter, r *http.Request) error {
 			itemID, err := pathID(r)
 			if err != nil {
 				return err
@@ -62,7 +62,7 @@ func (s *Server) registerItems(r *mux.Router) {
 				return err
 			}
 			return s.redirect(w, r, (&instance.Item{Kind: kind, ID: itemID}).Path(), flash)
-		}))).Methods(http.MethodPost)
+		})).Methods(http.MethodPost)
 	}
 	need, offer, action := instance.KindNeed, instance.KindOffer, instance.KindAction
 	post("/needs/"+id+"/help", need, "flash.help_offered", func(r *http.Request, m *instance.Member, id int64) error {

@@ -13,7 +13,7 @@ import (
 )
 
 func (s *Server) registerModeration(r *mux.Router) {
-	h := func(fn handlerFunc) http.Handler { return s.handle(s.member(fn)) }
+	h := func(fn handlerFunc) http.Handler { return s.handle(fn) }
 	r.Handle("/report", h(s.report)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/admin/moderation", h(s.moderation)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/admin/log", h(s.modLog)).Methods(http.MethodGet)

@@ -147,6 +147,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	if b, ok := data.(interface{ Busy() bool }); ok && b.Busy() {
+		// A form sent back because its password could not be checked yet.
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", retryBusy)
+	}
 	w.WriteHeader(status)
 	_, err := buf.WriteTo(w)
 	return err

@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
@@ -78,55 +81,19 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{opt: o, svc: o.Service, log: o.Logger, tmpl: t, cat: cat, cssURL: css}
 	s.csrf = http.NewCrossOriginProtection()
+	// RFC 8058: mail programs POST "List-Unsubscribe=One-Click" to the
+	// link from their own servers, with no token and possibly with a
+	// cross-site Sec-Fetch-Site. The signed link is the authority, and
+	// unsubscribing is all it can do, so this one route is exempt from
+	// the cross-origin check. (Here, not in Register: a pattern may be
+	// added only once, and Register can run more than once.)
+	s.csrf.AddInsecureBypassPattern("POST /unsubscribe")
 	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path,
 			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
 		s.errorPage(w, r, http.StatusForbidden, "error.cross_origin")
 	}))
 	return s, nil
-}
-
-// Register adds the HTML routes to r. Federation registers its
-// content-negotiated routes on the same router first.
-func (s *Server) Register(r *mux.Router) {
-	h := func(fn handlerFunc) http.Handler { return s.handle(fn) }
-	r.PathPrefix("/static/").Handler(serveStatic()).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/", h(s.home)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/conduct", h(s.conduct)).Methods(http.MethodGet)
-	r.Handle("/setup", h(s.setup)).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/join", h(s.join)).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/login", h(s.login)).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/confirm-email", h(s.confirmEmail)).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/logout", h(s.logout)).Methods(http.MethodPost)
-	r.Handle("/settings/profile", h(s.member(s.profile))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/settings/password", h(s.member(s.password))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/groups", h(s.groupList)).Methods(http.MethodGet)
-	r.Handle("/groups/new", h(s.member(s.groupNew))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/groups/{handle}", h(s.groupShow)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/groups/{handle}/edit", h(s.member(s.groupEdit))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/groups/{handle}/join", h(s.member(s.groupJoin))).Methods(http.MethodPost)
-	r.Handle("/groups/{handle}/leave", h(s.member(s.groupLeave))).Methods(http.MethodPost)
-	r.Handle("/members/{handle}", h(s.member(s.memberShow))).Methods(http.MethodGet)
-	r.Handle("/groups/{handle}/follow", h(s.member(s.followGroup))).Methods(http.MethodPost)
-	r.Handle("/groups/{handle}/following/{id:[0-9]+}/remove", h(s.member(s.unfollowGroup))).Methods(http.MethodPost)
-	r.Handle("/neighbours", h(s.member(s.neighbours))).Methods(http.MethodGet)
-	r.Handle("/neighbours/{id:[0-9]+}", h(s.member(s.neighbour))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/admin/applications", h(s.member(s.applications))).Methods(http.MethodGet)
-	r.Handle("/admin/applications/{id:[0-9]+}/{decision:approve|reject}", h(s.member(s.decideApplication))).Methods(http.MethodPost)
-	r.Handle("/admin/invites", h(s.member(s.invites))).Methods(http.MethodGet, http.MethodPost)
-	r.Handle("/admin/members", h(s.member(s.adminMembers))).Methods(http.MethodGet)
-	r.Handle("/admin/members/{id:[0-9]+}/roles", h(s.member(s.setRoles))).Methods(http.MethodPost)
-	r.Handle("/admin/members/{id:[0-9]+}/{action:suspend|reinstate}", h(s.member(s.suspend))).Methods(http.MethodPost)
-	r.Handle("/admin/members/{id:[0-9]+}/helper-friend", h(s.member(s.helperFriend))).Methods(http.MethodPost)
-	s.registerItems(r)
-	s.registerModeration(r)
-	s.registerMail(r)
-	r.NotFoundHandler = s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
-	}))
-	r.MethodNotAllowedHandler = s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.errorPage(w, r, http.StatusMethodNotAllowed, "error.method")
-	}))
 }
 
 // Handler returns a complete handler with only the HTML routes: the router
@@ -163,7 +130,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.errorPage(w, r, http.StatusGone, "error.gone")
 	case errors.Is(err, instance.ErrForbidden):
 		if viewerFrom(r) == nil {
-			http.Redirect(w, r, "/login?next="+safeNext(r.URL.RequestURI()), http.StatusSeeOther)
+			s.toLogin(w, r)
 			return
 		}
 		s.errorPage(w, r, http.StatusForbidden, "error.forbidden")
@@ -174,6 +141,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.errorPage(w, r, http.StatusInternalServerError, "error.internal")
 	}
 }
+
+// retryBusy is the Retry-After, in seconds, of a "too many people are
+// signing in" answer.
+const retryBusy = "60"
 
 type errorPage struct {
 	page
@@ -193,6 +164,9 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, k
 func (s *Server) problemPage(w http.ResponseWriter, r *http.Request, pr *instance.Problem) {
 	status := http.StatusConflict
 	switch {
+	case errors.Is(pr, instance.ErrBusy):
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", retryBusy)
 	case errors.Is(pr, instance.ErrThrottled):
 		status = http.StatusTooManyRequests
 	case errors.Is(pr, instance.ErrForbidden):
@@ -207,17 +181,6 @@ func (s *Server) problemPage(w http.ResponseWriter, r *http.Request, pr *instanc
 	if err := s.render(w, r, status, "error", p); err != nil {
 		s.log.Error("render problem page", "err", err)
 		http.Error(w, http.StatusText(status), status)
-	}
-}
-
-// member wraps a handler that needs a logged-in member.
-func (s *Server) member(fn handlerFunc) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		if viewerFrom(r) == nil {
-			http.Redirect(w, r, "/login?next="+safeNext(r.URL.RequestURI()), http.StatusSeeOther)
-			return nil
-		}
-		return fn(w, r)
 	}
 }
 
@@ -250,15 +213,41 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to, flashKey s
 	return nil
 }
 
-// safeNext keeps only local paths for ?next= (no //host, no \, no scheme),
-// against open redirects.
+// safeNext keeps only a path on this site for ?next=, against open
+// redirects; anything else becomes "/". Browsers forgive a lot in a
+// Location header: they drop tabs and newlines ("/\t/evil.example" becomes
+// "//evil.example"), read "\" as "/", and some decode before they look. So
+// it refuses every control character, any backslash, "//" anywhere, and
+// any scheme or host, in the text as given and after percent-decoding it
+// (repeatedly, so "%2509" is caught too).
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
-		strings.ContainsAny(next, "\\\r\n") || strings.Contains(strings.ToLower(next), "%2f%2f") ||
-		strings.Contains(strings.ToLower(next), "%5c") {
+	if !localPath(next) {
 		return "/"
 	}
 	return next
+}
+
+func localPath(next string) bool {
+	if !strings.HasPrefix(next, "/") {
+		return false
+	}
+	text := next
+	for round := 0; ; round++ {
+		if strings.Contains(text, "//") || strings.ContainsRune(text, '\\') || !utf8.ValidString(text) ||
+			strings.ContainsFunc(text, unicode.IsControl) {
+			return false
+		}
+		decoded, err := url.PathUnescape(text)
+		if err != nil || round == 3 && decoded != text {
+			return false // badly encoded, or still encoded after four rounds
+		}
+		if decoded == text {
+			break
+		}
+		text = decoded
+	}
+	u, err := url.Parse(next)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil && u.Opaque == ""
 }
 
 type ctxKey int

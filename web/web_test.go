@@ -39,7 +39,7 @@ type harness struct {
 const setupToken = "test-setup-token"
 const pw = "correct horse battery"
 
-func newHarness(t *testing.T, reg instance.Registration) *harness {
+func newHarness(t *testing.T, reg instance.Registration, opts ...func(*instance.Options)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
@@ -48,8 +48,12 @@ func newHarness(t *testing.T, reg instance.Registration) *harness {
 	}
 	t.Cleanup(func() { st.Close() })
 	c := &testClock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
-	svc, err := instance.New(instance.Options{Store: st, Clock: c.now, Registration: reg,
-		PostsPerHour: 1000, NewPostsPerHour: 1000, RepliesPerHour: 1000, NewRepliesPerHour: 1000})
+	o := instance.Options{Store: st, Clock: c.now, Registration: reg,
+		PostsPerHour: 1000, NewPostsPerHour: 1000, RepliesPerHour: 1000, NewRepliesPerHour: 1000}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	svc, err := instance.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,6 +359,17 @@ func TestJoinErrorsBesideFields(t *testing.T) {
 	n, _ := h.store.CountMembers(context.Background(), instance.StatusPending)
 	if n != 0 {
 		t.Errorf("a bad application was stored")
+	}
+	// A common password is refused beside the field, in plain words.
+	r = c.post("/join", url.Values{"handle": {"ann"}, "display_name": {"Ann"}, "email": {"ann@example.org"},
+		"password": {"QwertyQwerty"}, "password_confirm": {"QwertyQwerty"}, "answer": {"At the mill"}, "conduct": {"yes"}})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("common password: status %d", r.status)
+	}
+	mustContain(t, r.body, `<p class="error" id="f-password-error">This is one of the most common passwords`,
+		`<a href="#f-password">Password: This is one of the most common passwords`, `value="ann@example.org"`)
+	if n, _ := h.store.CountMembers(context.Background(), instance.StatusPending); n != 0 {
+		t.Errorf("an application with a common password was stored")
 	}
 }
 

@@ -24,9 +24,8 @@ Commands (they work whether or not the instance is running):
   set-role      --handle H --role R[,R…]   replace a member's roles
                  (roles: member, helper, verified_helper, coordinator,
                  safeguarding_lead, admin)
-  reset-password --handle H  set the password read from standard input, or print
-                 a one-off reset code (24 hours); ends the member's sessions
-  suspend       --handle H   suspend a member and end their sessions at once
+  reset-password --handle H  password from stdin, or a one-off code (24 h)
+  suspend       --handle H   suspend a member: sessions end, posts are withdrawn
   reinstate     --handle H   lift a suspension
   list-members  [--status S] list members (pending, active, rejected, suspended)
   backup        FILE         write a consistent copy of the database (safe while running)
@@ -101,6 +100,9 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer a.close()
+	// The command line acts as the operator: whoever can run it can read
+	// the database anyway. This is the only place that identity is made.
+	op := instance.Operator()
 
 	switch cmd {
 	case "create-member":
@@ -117,7 +119,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "password: %s\n(shown once: give it to them and ask them to change it after signing in)\n", pw)
 		}
 	case "create-group":
-		g, err := a.svc.CreateGroup(ctx, nil, instance.GroupInput{Handle: *handle, Name: *name, Description: *desc})
+		g, err := a.svc.CreateGroup(ctx, op, instance.GroupInput{Handle: *handle, Name: *name, Description: *desc})
 		if err != nil {
 			return describe(err)
 		}
@@ -127,7 +129,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return describe(err, "member @"+*handle)
 		}
-		if err := a.svc.SetRoles(ctx, nil, m.ID, roles); err != nil {
+		if err := a.svc.SetRoles(ctx, op, m.ID, roles); err != nil {
 			return describe(err)
 		}
 		fmt.Fprintf(stdout, "@%s now has roles %s (their sessions were ended)\n", m.Handle, joinRoles(roles))
@@ -137,39 +139,37 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return describe(err, "member @"+*handle)
 		}
 		if cmd == "suspend" {
-			err = a.svc.Suspend(ctx, nil, m.ID)
+			err = a.svc.Suspend(ctx, op, m.ID)
 		} else {
-			err = a.svc.Reinstate(ctx, nil, m.ID)
+			err = a.svc.Reinstate(ctx, op, m.ID)
 		}
 		if err != nil {
 			return describe(err, fmt.Sprintf("@%s is %s", m.Handle, m.Status))
 		}
-		fmt.Fprintf(stdout, "@%s: %sd\n", m.Handle, strings.TrimSuffix(cmd, "e"))
+		fmt.Fprintf(stdout, "@%s: %s\n", m.Handle, map[string]string{
+			"suspend": "suspended (their sessions ended and their posts were withdrawn)", "reinstate": "reinstated"}[cmd])
 	case "reset-password":
 		pw, err := readLine(stdin)
 		if err != nil {
 			return err
 		}
 		if pw != "" {
-			m, err := a.svc.SetPasswordByOperator(ctx, *handle, pw)
+			m, err := a.svc.SetPasswordByOperator(ctx, op, *handle, pw)
 			if err != nil {
 				return describe(err, "member @"+*handle)
 			}
 			fmt.Fprintf(stdout, "password of @%s set; all of their sessions were ended\n", m.Handle)
 			return nil
 		}
-		m, err := a.svc.Member(ctx, *handle)
+		rc, err := a.svc.MakeResetCode(ctx, op, *handle)
 		if err != nil {
 			return describe(err, "member @"+*handle)
 		}
-		rc, err := a.svc.MakeResetCode(ctx, nil, m.ID)
-		if err != nil {
-			return describe(err, fmt.Sprintf("@%s is %s", m.Handle, m.Status))
-		}
+		m := rc.Member
 		fmt.Fprintf(stdout, "reset code for @%s: %s\nvalid once, until %s; they enter it with their username at %s/reset-code\n",
 			m.Handle, rc.Code, rc.ExpiresAt.In(cfg.Location()).Format("Mon 2 Jan 2006 15:04 MST"), cfg.BaseURL)
 	case "list-members":
-		list, err := a.svc.Members(ctx, nil, instance.Status(*status))
+		list, err := a.svc.Members(ctx, op, instance.Status(*status))
 		if err != nil {
 			return err
 		}
@@ -312,4 +312,5 @@ var adminMessages = map[string]string{
 	"err.email_format":    "is not an email address",
 	"err.email_taken":     "is already used by another member",
 	"err.password_short":  fmt.Sprintf("must be at least %d characters", instance.MinPassword),
+	"err.password_common": "is one of the most common passwords: choose another",
 }

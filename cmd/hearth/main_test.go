@@ -66,6 +66,15 @@ func TestAdminCommands(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "--handle: is already taken") || strings.Count(errs, "\n") != 1 {
 		t.Errorf("duplicate: %d %q", code, errs)
 	}
+	// A common (or short) password piped in is refused in plain words.
+	code, _, errs = hearth(t, dir, "Password1234\n", "admin", "create-member", "--handle", "cal", "--name", "Cal")
+	if code != 1 || !strings.Contains(errs, "--password: is one of the most common passwords") {
+		t.Errorf("common password: %d %q", code, errs)
+	}
+	code, _, errs = hearth(t, dir, "elevenchars\n", "admin", "create-member", "--handle", "cal", "--name", "Cal")
+	if code != 1 || !strings.Contains(errs, "--password: must be at least 12 characters") {
+		t.Errorf("short password: %d %q", code, errs)
+	}
 	code, _, errs = hearth(t, dir, "", "admin", "create-group", "--handle", "Lunch Club", "--name", "Lunch")
 	if code != 1 || !strings.Contains(errs, "--handle: use lowercase") {
 		t.Errorf("bad group handle: %d %q", code, errs)
@@ -220,5 +229,47 @@ func TestTestEmailNeedsSMTP(t *testing.T) {
 	}
 	if code, _, _ := hearth(t, t.TempDir(), "", "admin", "test-email"); code != 2 {
 		t.Errorf("without --to: exit %d", code)
+	}
+}
+
+// `hearth admin suspend` withdraws the member's posts as the moderation
+// queue does (hidden, retracted from other servers) and logs it as the
+// command line's doing.
+func TestAdminSuspendWithdrawsPosts(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if code, _, errs := hearth(t, dir, "a piped passphrase\n", "admin", "create-member", "--handle", "dan", "--name", "Dan"); code != 0 {
+		t.Fatalf("create-member: %d %s", code, errs)
+	}
+	open := func() (*store.Store, *instance.Service) {
+		st, err := store.Open(ctx, filepath.Join(dir, "hearth.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, err := instance.New(instance.Options{Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, svc
+	}
+	st, svc := open()
+	dan, _ := svc.Member(ctx, "dan")
+	offer, err := svc.CreateItem(ctx, dan, instance.ItemInput{Kind: instance.KindOffer, Title: "Cheap watches", Category: "lending", Visibility: "public"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	if code, out, errs := hearth(t, dir, "", "admin", "suspend", "--handle", "dan"); code != 0 || !strings.Contains(out, "@dan: suspended (their sessions ended and their posts were withdrawn)") {
+		t.Fatalf("suspend: %d %q %s", code, out, errs)
+	}
+	st, svc = open()
+	defer st.Close()
+	if _, err := svc.Item(ctx, nil, instance.KindOffer, offer.ID); !errors.Is(err, instance.ErrNotFound) {
+		t.Errorf("the suspended member's offer is still public: %v", err)
+	}
+	log, err := svc.ModerationLog(ctx, instance.Operator())
+	if err != nil || len(log) == 0 || log[0].Action != "suspend member" || log[0].Subject != "@dan" || log[0].Actor != "command line" {
+		t.Errorf("log: %+v %v", log, err)
 	}
 }

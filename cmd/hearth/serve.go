@@ -169,22 +169,27 @@ func (a *app) handler(setupToken string, fed *federation.Federation) (http.Handl
 		return nil, err
 	}
 	r := mux.NewRouter()
-	r.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+	w.Register(r)
+	html := w.Middleware(r)
+	// The health check sits outside the web router, whose routes all need
+	// a signed-in member unless the web package opens them.
+	top := http.NewServeMux()
+	top.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n") // nothing to do if the client went away
 	})
-	w.Register(r)
-	html := w.Middleware(r)
 	if fed == nil {
-		return html, nil
+		top.Handle("/", html)
+		return top, nil
 	}
-	return http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+	top.Handle("/", http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
 		if fed.Match(req) {
 			fed.ServeHTTP(rw, req)
 			return
 		}
 		html.ServeHTTP(rw, req)
-	}), nil
+	}))
+	return top, nil
 }
 
 // federation builds the ActivityPub side, or nil when it is turned off.
