@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -86,63 +85,53 @@ type sigCheck struct {
 	verifyFn func(*rsa.PublicKey) error
 }
 
-// errSignature is the one error a failed verification gives a remote
-// server (as a bare 401); the reason goes to our log only.
-type errSignature struct{ reason string }
-
-func (e *errSignature) Error() string { return "signature: " + e.reason }
-
-func sigErr(format string, args ...any) error {
-	return &errSignature{reason: fmt.Sprintf(format, args...)}
-}
-
 // checkSignatureHeaders does every check that needs no key: the
 // algorithm, which headers are signed, the Date window and the Digest of
 // the exact body (go-fed/httpsig checks none of these).
 func checkSignatureHeaders(r *http.Request, body []byte, window time.Duration, now time.Time) (*sigCheck, error) {
 	raw := r.Header.Get("Signature")
 	if raw == "" {
-		return nil, sigErr("no Signature header")
+		return nil, refused(refusedNoSignature, "no Signature header")
 	}
 	p := signatureParams(raw)
 	switch strings.ToLower(p["algorithm"]) {
 	case "", "rsa-sha256", "hs2019":
 	default:
-		return nil, sigErr("algorithm %q not accepted", p["algorithm"])
+		return nil, refused(refusedAlgorithm, "algorithm %q not accepted", p["algorithm"])
 	}
 	signed := strings.Fields(strings.ToLower(p["headers"]))
 	if len(signed) == 0 {
 		signed = []string{"date"} // the draft's default
 	}
 	if !slices.Contains(signed, "date") && !slices.Contains(signed, "(created)") {
-		return nil, sigErr("date not signed")
+		return nil, refused(refusedDateNotSigned, "date not signed")
 	}
 	if !slices.Contains(signed, "(request-target)") {
-		return nil, sigErr("(request-target) not signed")
+		return nil, refused(refusedTargetNotSigned, "(request-target) not signed")
 	}
 	date, err := http.ParseTime(r.Header.Get("Date"))
 	if err != nil {
-		return nil, sigErr("bad or missing Date")
+		return nil, refused(refusedDate, "bad or missing Date")
 	}
 	if d := now.Sub(date); d > window || d < -window {
-		return nil, sigErr("Date %s is outside the allowed window", r.Header.Get("Date"))
+		return nil, refused(refusedDate, "Date %s is outside the allowed window", r.Header.Get("Date"))
 	}
 	if r.Method == http.MethodPost {
 		if !slices.Contains(signed, "digest") {
-			return nil, sigErr("digest not signed on POST")
+			return nil, refused(refusedDigestNotSigned, "digest not signed on POST")
 		}
 		if err := checkDigest(r.Header.Get("Digest"), body); err != nil {
 			return nil, err
 		}
 	} else if !slices.Contains(signed, "host") {
-		return nil, sigErr("host not signed on GET")
+		return nil, refused(refusedHostNotSigned, "host not signed on GET")
 	}
 	v, err := httpsig.NewVerifier(r)
 	if err != nil {
-		return nil, sigErr("unparseable signature: %v", err)
+		return nil, refused(refusedSignatureSyntax, "unparseable signature: %v", err)
 	}
-	if v.KeyId() == "" {
-		return nil, sigErr("no keyId")
+	if strings.TrimSpace(v.KeyId()) == "" {
+		return nil, refused(refusedSignatureSyntax, "no keyId")
 	}
 	return &sigCheck{keyID: v.KeyId(), verifier: v}, nil
 }
@@ -158,9 +147,9 @@ func checkDigest(header string, body []byte) error {
 		}
 	}
 	if header == "" {
-		return sigErr("no Digest header")
+		return refused(refusedDigest, "no Digest header")
 	}
-	return sigErr("Digest does not match the body")
+	return refused(refusedDigest, "Digest does not match the body")
 }
 
 // verify checks the signature itself with a public key. The algorithm
@@ -170,7 +159,7 @@ func (c *sigCheck) verify(key *rsa.PublicKey) error {
 		return c.verifyFn(key)
 	}
 	if err := c.verifier.Verify(key, httpsig.RSA_SHA256); err != nil {
-		return sigErr("bad signature: %v", err)
+		return refused(refusedBadSignature, "bad signature: %v", err)
 	}
 	return nil
 }

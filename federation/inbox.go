@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -27,10 +28,10 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			f.refuse(w, r, http.StatusRequestEntityTooLarge, "body over 1 MiB")
+			f.refuse(w, r, http.StatusRequestEntityTooLarge, refusedBodyTooLarge, "body over 1 MiB")
 			return
 		}
-		f.refuse(w, r, http.StatusBadRequest, "unreadable body")
+		f.refuse(w, r, http.StatusBadRequest, refusedBodyUnreadable, err.Error())
 		return
 	}
 	// A blocked domain is refused before any key fetch (GoToSocial does so).
@@ -40,36 +41,36 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 	}
 	if keyID != "" {
 		if u, err := url.Parse(keyID); err == nil && f.blockedHost(u.Hostname()) {
-			f.refuse(w, r, http.StatusForbidden, "blocked domain "+u.Hostname())
+			f.refuse(w, r, http.StatusForbidden, refusedBlockedDomain, "keyId on "+u.Hostname())
 			return
 		}
 	}
 	check, err := f.checkSignature(r, body)
 	if err != nil {
-		f.refuse(w, r, http.StatusUnauthorized, err.Error())
+		f.refuse(w, r, http.StatusUnauthorized, reasonOf(err, refusedSignatureSyntax), err.Error())
 		return
 	}
 	var m map[string]any
 	if err := decodeJSON(body, &m); err != nil {
-		f.refuse(w, r, http.StatusBadRequest, "body is not JSON")
+		f.refuse(w, r, http.StatusBadRequest, refusedNotJSON, "body is not JSON")
 		return
 	}
 	id, typ, actor := str(m, "id"), typeOf(m), idOf(m["actor"])
 	if id == "" || typ == "" || actor == "" {
-		f.refuse(w, r, http.StatusBadRequest, "activity without id, type or actor")
+		f.refuse(w, r, http.StatusBadRequest, refusedIncomplete, "activity without id, type or actor")
 		return
 	}
 	if f.blockedHost(hostOf(actor)) {
-		f.refuse(w, r, http.StatusForbidden, "blocked domain "+hostOf(actor))
+		f.refuse(w, r, http.StatusForbidden, refusedBlockedDomain, "actor on "+hostOf(actor))
 		return
 	}
 	if _, actors := f.blocks(); actors[actor] {
-		f.refuse(w, r, http.StatusForbidden, "blocked actor "+actor)
+		f.refuse(w, r, http.StatusForbidden, refusedBlockedActor, actor)
 		return
 	}
 	if !f.perHost.allow(hostOf(actor)) {
 		w.Header().Set("Retry-After", "300")
-		f.refuse(w, r, http.StatusTooManyRequests, "too many activities from "+hostOf(actor))
+		f.refuse(w, r, http.StatusTooManyRequests, refusedRateHost, "too many activities from "+hostOf(actor))
 		return
 	}
 	owner, err := f.verifyKey(ctx, check)
@@ -81,15 +82,15 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusAccepted)
 			return
 		}
-		f.refuse(w, r, http.StatusUnauthorized, err.Error())
+		f.refuse(w, r, http.StatusUnauthorized, reasonOf(err, refusedKeyUnavailable), err.Error())
 		return
 	}
 	if owner.ID != actor {
-		f.refuse(w, r, http.StatusUnauthorized, "key owner "+owner.ID+" is not the actor "+actor)
+		f.refuse(w, r, http.StatusUnauthorized, refusedSignerNotActor, "key owner "+owner.ID+" is not the actor "+actor)
 		return
 	}
 	if !sameHost(id, actor) {
-		f.refuse(w, r, http.StatusUnauthorized, "activity id "+id+" is not on the actor's host")
+		f.refuse(w, r, http.StatusUnauthorized, refusedActivityOrigin, "activity id "+id+" is not on the actor's host")
 		return
 	}
 	if !handles(typ) {
@@ -140,26 +141,22 @@ func (f *Federation) verifyKey(ctx context.Context, check *sigCheck) (*instance.
 	return owner, nil
 }
 
-// refuse answers a remote server with a bare status and logs why.
-func (f *Federation) refuse(w http.ResponseWriter, r *http.Request, status int, reason string) {
-	f.log.Warn("inbound request refused", "status", status, "path", r.URL.Path, "reason", reason,
-		"remote", r.RemoteAddr, "user_agent", r.UserAgent())
-	http.Error(w, "", status)
-}
-
 // signedByFollower reports whether a GET carries a valid signature from a
 // follower of the group (for followers-only objects).
 func (f *Federation) signedByFollower(r *http.Request, groupID int64) bool {
 	check, err := f.checkSignature(r, nil)
 	if err != nil {
+		f.logRefusal(r, http.StatusNotFound, reasonOf(err, refusedSignatureSyntax), err.Error())
 		return false
 	}
 	owner, err := f.verifyKey(r.Context(), check)
 	if err != nil {
+		f.logRefusal(r, http.StatusNotFound, reasonOf(err, refusedKeyUnavailable), err.Error())
 		return false
 	}
 	list, err := f.store.ListFollowers(r.Context(), groupID, 0, 1<<30)
 	if err != nil {
+		f.log.Error("listing followers for a signed fetch", "group_id", groupID, "err", err)
 		return false
 	}
 	for _, fo := range list {
@@ -167,5 +164,6 @@ func (f *Federation) signedByFollower(r *http.Request, groupID int64) bool {
 			return true
 		}
 	}
+	f.logRefusal(r, http.StatusNotFound, refusedNotFollower, fmt.Sprintf("%s does not follow group %d", owner.ID, groupID))
 	return false
 }

@@ -80,22 +80,22 @@ func signatureValue(h, label string) ([]byte, bool) {
 func checkRFC9421(r *http.Request, body []byte, base string, window time.Duration, now time.Time) (*sigCheck, error) {
 	in, ok := parseSignatureInput(r.Header.Get("Signature-Input"))
 	if !ok {
-		return nil, sigErr("unparseable Signature-Input")
+		return nil, refused(refusedSignatureSyntax, "unparseable Signature-Input")
 	}
 	sig, ok := signatureValue(r.Header.Get("Signature"), in.label)
 	if !ok {
-		return nil, sigErr("no signature for %q", in.label)
+		return nil, refused(refusedSignatureSyntax, "no signature for %q", in.label)
 	}
 	if alg := in.params["alg"]; alg != "" && alg != "rsa-v1_5-sha256" {
-		return nil, sigErr("alg %q not accepted", alg)
+		return nil, refused(refusedAlgorithm, "alg %q not accepted", alg)
 	}
 	keyID := in.params["keyid"]
 	if keyID == "" {
-		return nil, sigErr("no keyid")
+		return nil, refused(refusedSignatureSyntax, "no keyid")
 	}
 	has := func(c string) bool { return slices.Contains(in.components, c) }
 	if !has("@method") || !(has("@target-uri") || (has("@authority") && (has("@path") || has("@request-target")))) {
-		return nil, sigErr("method and target not signed")
+		return nil, refused(refusedTargetNotSigned, "method and target not signed")
 	}
 	var signedAt time.Time
 	if c, err := strconv.ParseInt(in.params["created"], 10, 64); err == nil {
@@ -106,17 +106,17 @@ func checkRFC9421(r *http.Request, body []byte, base string, window time.Duratio
 		}
 	}
 	if signedAt.IsZero() {
-		return nil, sigErr("no creation time")
+		return nil, refused(refusedDateNotSigned, "no creation time")
 	}
 	if d := now.Sub(signedAt); d > window || d < -window {
-		return nil, sigErr("signature created outside the allowed window")
+		return nil, refused(refusedDate, "signature created outside the allowed window")
 	}
 	if exp, err := strconv.ParseInt(in.params["expires"], 10, 64); err == nil && now.After(time.Unix(exp, 0)) {
-		return nil, sigErr("signature expired")
+		return nil, refused(refusedExpired, "signature expired")
 	}
 	if r.Method == http.MethodPost {
 		if !has("content-digest") {
-			return nil, sigErr("content-digest not signed on POST")
+			return nil, refused(refusedDigestNotSigned, "content-digest not signed on POST")
 		}
 		if err := checkContentDigest(r.Header.Get("Content-Digest"), body); err != nil {
 			return nil, err
@@ -126,7 +126,7 @@ func checkRFC9421(r *http.Request, body []byte, base string, window time.Duratio
 	for _, c := range in.components {
 		v, ok := componentValue(r, c, base)
 		if !ok {
-			return nil, sigErr("component %q missing", c)
+			return nil, refused(refusedSignatureSyntax, "component %q missing", c)
 		}
 		lines = append(lines, `"`+c+`": `+v)
 	}
@@ -135,7 +135,7 @@ func checkRFC9421(r *http.Request, body []byte, base string, window time.Duratio
 	return &sigCheck{keyID: keyID, verifyFn: func(pub *rsa.PublicKey) error {
 		h := sha256.Sum256(signatureBase)
 		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, h[:], sig); err != nil {
-			return sigErr("bad RFC 9421 signature")
+			return refused(refusedBadSignature, "bad RFC 9421 signature")
 		}
 		return nil
 	}}, nil
@@ -186,8 +186,8 @@ func checkContentDigest(h string, body []byte) error {
 			if subtle.ConstantTimeCompare([]byte(v), []byte(want)) == 1 {
 				return nil
 			}
-			return sigErr("Content-Digest does not match the body")
+			return refused(refusedDigest, "Content-Digest does not match the body")
 		}
 	}
-	return sigErr("no sha-256 Content-Digest")
+	return refused(refusedDigest, "no sha-256 Content-Digest")
 }

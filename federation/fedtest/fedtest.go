@@ -280,6 +280,7 @@ type SendOptions struct {
 	BadDigest   bool      // send a Digest that does not match the body
 	TamperBody  bool      // change the body after signing
 	NoSignature bool
+	Algorithm   string // claim this algorithm= (not covered by the signature)
 }
 
 // Send POSTs a signed activity from one of the fake's users to inbox.
@@ -374,6 +375,9 @@ func (r *Remote) sign(req *http.Request, body []byte, user string, o SendOptions
 	}
 	if err := signer.SignRequest(r.keys[keyUser], keyID, req, signBody); err != nil {
 		r.t.Fatal(err)
+	}
+	if o.Algorithm != "" {
+		req.Header.Set("Signature", strings.Replace(req.Header.Get("Signature"), `algorithm="hs2019"`, `algorithm="`+o.Algorithm+`"`, 1))
 	}
 	if o.BadDigest {
 		req.Header.Set("Digest", "SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
