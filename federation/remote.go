@@ -122,6 +122,11 @@ func (f *Federation) fetch(ctx context.Context, iri string) (map[string]any, err
 		return nil, err
 	}
 	defer resp.Body.Close()
+	// A server speaks only for its own URLs: a redirect to another origin
+	// (an open redirect, say) would let that origin answer for this one.
+	if final := resp.Request.URL.String(); !sameOrigin(final, iri) {
+		return nil, refused(refusedCrossOrigin, "GET %s was answered from %s", iri, final)
+	}
 	switch {
 	case resp.StatusCode == http.StatusGone:
 		return nil, errRemoteGone
@@ -147,7 +152,7 @@ var actorTypes = map[string]bool{"Person": true, "Group": true, "Application": t
 func parseActor(iri string, m map[string]any, now time.Time) (*instance.RemoteActor, error) {
 	id := str(m, "id")
 	if id == "" || stripFragment(id) != stripFragment(iri) {
-		return nil, fmt.Errorf("federation: actor document id %q does not match %q", id, iri)
+		return nil, refused(refusedActorDocument, "actor document id %q does not match %q", id, iri)
 	}
 	a := &instance.RemoteActor{ID: id, Type: typeOf(m), Username: str(m, "preferredUsername"), Host: hostOf(id),
 		Inbox: idOf(m["inbox"]), FetchedAt: now}
@@ -169,12 +174,15 @@ func parseActor(iri string, m map[string]any, now time.Time) (*instance.RemoteAc
 	if k, ok := pk.(map[string]any); ok {
 		a.KeyID, a.PublicKeyPEM = str(k, "id"), str(k, "publicKeyPem")
 		if owner := idOf(k["owner"]); owner != "" && owner != id {
-			return nil, fmt.Errorf("federation: key %s of %s is owned by %s", a.KeyID, id, owner)
+			return nil, refused(refusedKeyOwner, "key %s of %s is owned by %s", a.KeyID, id, owner)
+		}
+		if a.KeyID != "" && !sameOrigin(a.KeyID, id) {
+			return nil, refused(refusedKeyOwner, "key %s of %s is on another origin", a.KeyID, id)
 		}
 	}
 	for _, u := range []string{a.Inbox, a.SharedInbox} {
-		if u != "" && !sameHost(u, id) {
-			return nil, fmt.Errorf("federation: actor %s has an inbox on another host", id)
+		if u != "" && !sameOrigin(u, id) {
+			return nil, refused(refusedActorDocument, "actor %s has an inbox on another origin", id)
 		}
 	}
 	return a, nil
@@ -192,14 +200,14 @@ func (f *Federation) actor(ctx context.Context, iri string, refresh bool) (*inst
 		return nil, err
 	}
 	if !actorTypes[typeOf(m)] {
-		return nil, fmt.Errorf("federation: %s is a %q, not an actor", iri, typeOf(m))
+		return nil, refused(refusedActorDocument, "%s is a %q, not an actor", iri, typeOf(m))
 	}
 	a, err := parseActor(iri, m, f.now())
 	if err != nil {
 		return nil, err
 	}
 	if a.Inbox == "" {
-		return nil, fmt.Errorf("federation: actor %s has no inbox", iri)
+		return nil, refused(refusedActorDocument, "actor %s has no inbox", iri)
 	}
 	if err := f.store.SaveRemoteActor(ctx, a); err != nil {
 		return nil, err
@@ -233,15 +241,15 @@ func (f *Federation) keyFor(ctx context.Context, keyID string, refresh bool) (*i
 	} else if o := idOf(m["owner"]); o != "" { // a bare key document
 		owner = o
 	}
-	if owner == "" || !sameHost(owner, keyID) {
-		return nil, nil, fmt.Errorf("federation: key %s has no owner on its own host", keyID)
+	if owner == "" || !sameOrigin(owner, keyID) {
+		return nil, nil, refused(refusedKeyOwner, "key %s has no owner on its own origin (owner %q)", keyID, owner)
 	}
 	a, err := f.actor(ctx, owner, true)
 	if err != nil {
 		return nil, nil, err
 	}
 	if a.KeyID != keyID {
-		return nil, nil, fmt.Errorf("federation: actor %s does not list key %s", owner, keyID)
+		return nil, nil, refused(refusedKeyOwner, "actor %s does not list key %s", owner, keyID)
 	}
 	pub, err := parsePublicKey(a.PublicKeyPEM)
 	if err == nil {

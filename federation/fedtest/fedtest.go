@@ -21,6 +21,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -52,12 +53,21 @@ type Remote struct {
 	// NoSharedInbox makes actors without endpoints.sharedInbox (like
 	// GoToSocial).
 	NoSharedInbox bool
+	// ContentType, when set, is the Content-Type actor documents are
+	// served with (instead of application/activity+json).
+	ContentType string
+	docs        map[string]servedDoc
+}
+
+type servedDoc struct {
+	contentType string
+	body        []byte
 }
 
 // New starts a fake server with the given users.
 func New(t testing.TB, users ...string) *Remote {
 	t.Helper()
-	r := &Remote{t: t, keys: map[string]*rsa.PrivateKey{}}
+	r := &Remote{t: t, keys: map[string]*rsa.PrivateKey{}, docs: map[string]servedDoc{}}
 	for _, u := range users {
 		k, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
@@ -112,9 +122,47 @@ func (r *Remote) fail(w http.ResponseWriter, format string, args ...any) {
 	http.Error(w, "", http.StatusUnauthorized)
 }
 
+// Serve makes the fake answer GET path with doc (JSON-encoded unless it
+// is a []byte), as contentType.
+func (r *Remote) Serve(path, contentType string, doc any) {
+	body, ok := doc.([]byte)
+	if !ok {
+		var err error
+		if body, err = json.Marshal(doc); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	r.mu.Lock()
+	r.docs[path] = servedDoc{contentType: contentType, body: body}
+	r.mu.Unlock()
+}
+
+// Redirect returns a URL on the fake that redirects (302) to target: an
+// open redirect, as many servers have one.
+func (r *Remote) Redirect(target string) string {
+	return r.URL + "/redirect?to=" + url.QueryEscape(target)
+}
+
+// PublicKeyPEM is a user's public key, for documents served with Serve.
+func (r *Remote) PublicKeyPEM(user string) string {
+	der, err := x509.MarshalPKIXPublicKey(&r.keys[user].PublicKey)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+}
+
 func (r *Remote) serve(w http.ResponseWriter, req *http.Request) {
 	p := req.URL.Path
+	r.mu.Lock()
+	doc, custom := r.docs[p]
+	r.mu.Unlock()
 	switch {
+	case custom && req.Method == http.MethodGet:
+		w.Header().Set("Content-Type", doc.contentType)
+		w.Write(doc.body)
+	case p == "/redirect":
+		http.Redirect(w, req, req.URL.Query().Get("to"), http.StatusFound)
 	case p == "/.well-known/webfinger":
 		user, _, _ := strings.Cut(strings.TrimPrefix(req.URL.Query().Get("resource"), "acct:"), "@")
 		if _, ok := r.keys[user]; !ok {
@@ -132,7 +180,7 @@ func (r *Remote) serve(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 		der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-		doc := map[string]any{
+		actor := map[string]any{
 			"@context":          []any{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
 			"id":                r.Actor(user),
 			"type":              "Person",
@@ -144,10 +192,14 @@ func (r *Remote) serve(w http.ResponseWriter, req *http.Request) {
 				"publicKeyPem": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))},
 		}
 		if !r.NoSharedInbox {
-			doc["endpoints"] = map[string]any{"sharedInbox": r.URL + "/inbox"}
+			actor["endpoints"] = map[string]any{"sharedInbox": r.URL + "/inbox"}
 		}
-		w.Header().Set("Content-Type", "application/activity+json")
-		json.NewEncoder(w).Encode(doc)
+		ct := "application/activity+json"
+		if r.ContentType != "" {
+			ct = r.ContentType
+		}
+		w.Header().Set("Content-Type", ct)
+		json.NewEncoder(w).Encode(actor)
 	case req.Method == http.MethodPost && (p == "/inbox" || strings.HasSuffix(p, "/inbox")):
 		r.inbox(w, req)
 	default:
