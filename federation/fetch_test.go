@@ -131,3 +131,44 @@ func TestSameOrigin(t *testing.T) {
 		}
 	}
 }
+
+// Fetched documents must be ActivityPub JSON (Mastodon's rule, and
+// CVE-2024-25623: an uploaded file served as application/json must not
+// become an actor).
+func TestFetchedDocumentsNeedTheActivityPubType(t *testing.T) {
+	log := &refusalLog{}
+	n := newNode(t, withRefusals(log))
+	for _, c := range []struct {
+		contentType string
+		ok          bool
+	}{
+		{"application/activity+json", true},
+		{"application/activity+json; charset=utf-8", true},
+		{`application/ld+json; profile="https://www.w3.org/ns/activitystreams"`, true},
+		{`application/ld+json;profile="https://www.w3.org/ns/activitystreams http://www.w3.org/ns/json-ld#compacted"`, true},
+		{"application/json", false},
+		{"text/html; charset=utf-8", false},
+		{"image/png", false},
+		{"application/ld+json", false},
+		{`application/ld+json; profile="https://example.org/other"`, false},
+		{"application/activity+jsonp", false},
+	} {
+		r := fedtest.New(t, "alice")
+		r.ContentType = c.contentType
+		_, err := n.fed.actor(ctx, r.Actor("alice"), true)
+		if c.ok && err != nil {
+			t.Errorf("%q refused: %v", c.contentType, err)
+		}
+		if !c.ok && reasonOf(err, "") != refusedContentType {
+			t.Errorf("%q: %v, want refused for its content type", c.contentType, err)
+		}
+	}
+	// Through the inbox: the key of a server answering application/json
+	// is not used.
+	r := fedtest.New(t, "alice")
+	r.ContentType = "application/json"
+	if resp := r.Send("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "1"), fedtest.SendOptions{}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("follow signed with a key served as application/json: %d", resp.StatusCode)
+	}
+	log.expect(t, "follow signed with a key served as application/json", refusedContentType)
+}

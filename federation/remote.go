@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,6 +135,9 @@ func (f *Federation) fetch(ctx context.Context, iri string) (map[string]any, err
 	case resp.StatusCode != http.StatusOK:
 		return nil, &statusError{what: "GET " + iri, code: resp.StatusCode, status: resp.Status}
 	}
+	if ct := resp.Header.Get("Content-Type"); !activityPubType(ct) {
+		return nil, refused(refusedContentType, "GET %s: Content-Type %q is not ActivityPub", iri, ct)
+	}
 	body, err := readBody(resp.Body)
 	if err != nil {
 		return nil, err
@@ -142,6 +147,24 @@ func (f *Federation) fetch(ctx context.Context, iri string) (map[string]any, err
 		return nil, fmt.Errorf("federation: GET %s: %w", iri, err)
 	}
 	return m, nil
+}
+
+// activityPubType reports whether a Content-Type is ActivityPub JSON:
+// application/activity+json, or application/ld+json with the
+// ActivityStreams profile (Mastodon ignores anything else, and a server
+// may serve uploaded files as application/json).
+func activityPubType(contentType string) bool {
+	mediaType, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	switch mediaType {
+	case activityJSON:
+		return true
+	case "application/ld+json":
+		return slices.Contains(strings.Fields(params["profile"]), "https://www.w3.org/ns/activitystreams")
+	}
+	return false
 }
 
 var actorTypes = map[string]bool{"Person": true, "Group": true, "Application": true, "Service": true, "Organization": true}
