@@ -86,8 +86,10 @@ type sigCheck struct {
 }
 
 // checkSignatureHeaders does every check that needs no key: the
-// algorithm, which headers are signed, the Date window and the Digest of
-// the exact body (go-fed/httpsig checks none of these).
+// algorithm, which headers are signed ((request-target), host, date and,
+// on POST, digest), the Date window and the Digest of the exact body
+// (go-fed/httpsig checks none of these). The caller has checked that the
+// Host is ours.
 func checkSignatureHeaders(r *http.Request, body []byte, window time.Duration, now time.Time) (*sigCheck, error) {
 	raw := r.Header.Get("Signature")
 	if raw == "" {
@@ -109,6 +111,9 @@ func checkSignatureHeaders(r *http.Request, body []byte, window time.Duration, n
 	if !slices.Contains(signed, "(request-target)") {
 		return nil, refused(refusedTargetNotSigned, "(request-target) not signed")
 	}
+	if !slices.Contains(signed, "host") {
+		return nil, refused(refusedHostNotSigned, "host not signed")
+	}
 	date, err := http.ParseTime(r.Header.Get("Date"))
 	if err != nil {
 		return nil, refused(refusedDate, "bad or missing Date")
@@ -123,8 +128,6 @@ func checkSignatureHeaders(r *http.Request, body []byte, window time.Duration, n
 		if err := checkDigest(r.Header.Get("Digest"), body); err != nil {
 			return nil, err
 		}
-	} else if !slices.Contains(signed, "host") {
-		return nil, refused(refusedHostNotSigned, "host not signed on GET")
 	}
 	v, err := httpsig.NewVerifier(r)
 	if err != nil {

@@ -113,7 +113,18 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 // checkSignature picks the scheme: RFC 9421 when Signature-Input is
 // present, draft-cavage otherwise.
 func (f *Federation) checkSignature(r *http.Request, body []byte) (*sigCheck, error) {
-	if r.Header.Get("Signature-Input") != "" {
+	rfc9421 := r.Header.Get("Signature-Input") != ""
+	if !rfc9421 && r.Header.Get("Signature") == "" {
+		return nil, refused(refusedNoSignature, "no Signature header")
+	}
+	// A signature binds a request to the server it was made for (the
+	// signed host, @authority or @target-uri): one made for another
+	// server and replayed to us must not count, so the Host it names has
+	// to be ours. Both schemes then require the host to be covered.
+	if !f.uris.addressedToUs(r.Host) {
+		return nil, refused(refusedHost, "addressed to %q, not to %s", r.Host, f.uris.base)
+	}
+	if rfc9421 {
 		return checkRFC9421(r, body, f.uris.base, f.window, f.now())
 	}
 	return checkSignatureHeaders(r, body, f.window, f.now())

@@ -17,8 +17,10 @@ import (
 // first: Signature-Input names the covered components and parameters,
 // Signature carries the value, Content-Digest the body's hash. We accept
 // rsa-v1_5-sha256 (the keys the fediverse uses) and require @method, the
-// target (@target-uri, or @authority with @path), content-digest on POST,
-// and a creation time (created, or a signed date) within the window.
+// target (@target-uri, or @authority with @path; both derived from our
+// base URL, so a signature made for another server does not verify),
+// content-digest on POST, and a creation time (created, or a signed date)
+// within the window.
 
 // sfInnerList is a parsed Signature-Input member.
 type sfInnerList struct {
@@ -149,7 +151,11 @@ func componentValue(r *http.Request, c, base string) (string, bool) {
 	case "@target-uri":
 		return base + r.URL.RequestURI(), true
 	case "@authority":
-		return strings.ToLower(r.Host), true
+		// The caller checked that the Host is ours: compare the
+		// signature with our authority, normalised as RFC 9421 §2.2.3
+		// says (lower case, no default port).
+		_, authority, _ := strings.Cut(origin(base), "://")
+		return authority, true
 	case "@path":
 		return r.URL.EscapedPath(), true
 	case "@query":

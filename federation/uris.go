@@ -113,3 +113,14 @@ func stripFragment(iri string) string {
 	}
 	return iri
 }
+
+// addressedToUs reports whether a request's Host names this instance: our
+// base URL's host, case-insensitively, with or without the scheme's
+// default port.
+func (u uris) addressedToUs(host string) bool {
+	if host == "" || strings.ContainsAny(host, "/@?#\\ ") {
+		return false
+	}
+	scheme, _, _ := strings.Cut(u.base, "://")
+	return origin(scheme+"://"+host) == origin(u.base)
+}

@@ -333,6 +333,9 @@ type SendOptions struct {
 	TamperBody  bool      // change the body after signing
 	NoSignature bool
 	Algorithm   string // claim this algorithm= (not covered by the signature)
+	// Host, when set, is sent and signed as the Host header instead of the
+	// URL's: a request signed for another server, replayed to ours.
+	Host string
 }
 
 // Send POSTs a signed activity from one of the fake's users to inbox.
@@ -416,7 +419,11 @@ func (r *Remote) sign(req *http.Request, body []byte, user string, o SendOptions
 		date = time.Now()
 	}
 	req.Header.Set("Date", date.UTC().Format(http.TimeFormat))
-	req.Header.Set("Host", req.URL.Host)
+	req.Host = req.URL.Host
+	if o.Host != "" {
+		req.Host = o.Host
+	}
+	req.Header.Set("Host", req.Host)
 	signer, _, err := httpsig.NewSigner([]httpsig.Algorithm{httpsig.RSA_SHA256}, httpsig.DigestSha256, headers, httpsig.Signature, 0)
 	if err != nil {
 		r.t.Fatal(err)
@@ -449,32 +456,115 @@ func (r *Remote) SignedRequest(user, inbox string, body []byte) *http.Request {
 	return req
 }
 
+// RFC9421Options change an RFC 9421 signature, for negative tests.
+type RFC9421Options struct {
+	Created   time.Time // the created parameter (default now)
+	NoCreated bool      // leave created out
+	Expires   time.Time // the expires parameter, when set
+	// RawExpires, when set, is written as the expires parameter as is.
+	RawExpires string
+	// Authority, when set, is sent and signed as the Host instead of the
+	// URL's: a request signed for another server, replayed to ours.
+	Authority string
+	// Components are the covered components (default "@method"
+	// "@target-uri" "@authority", and "content-digest" with a body).
+	Components []string
+	Tamper     bool // change the body after signing
+}
+
 // SendRFC9421 POSTs an activity signed with an RFC 9421 HTTP Message
 // Signature (rsa-v1_5-sha256, covering @method, @target-uri, @authority
 // and content-digest), as Fedify and Mastodon 4.5+ send them. created
 // shifts the creation time; tamper changes the body after signing.
 func (r *Remote) SendRFC9421(user, inbox string, activity any, created time.Time, tamper bool) *http.Response {
 	r.t.Helper()
+	return r.SendRFC9421With(user, inbox, activity, RFC9421Options{Created: created, Tamper: tamper})
+}
+
+// SendRFC9421With POSTs an activity signed with an RFC 9421 signature
+// made as o says.
+func (r *Remote) SendRFC9421With(user, inbox string, activity any, o RFC9421Options) *http.Response {
+	r.t.Helper()
 	body, _ := json.Marshal(activity)
 	req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/activity+json")
 	sum := sha256.Sum256(body)
 	req.Header.Set("Content-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum[:])+":")
-	params := fmt.Sprintf(`("@method" "@target-uri" "@authority" "content-digest");created=%d;keyid="%s";alg="rsa-v1_5-sha256"`,
-		created.Unix(), r.KeyID(user))
-	base := strings.Join([]string{
-		`"@method": POST`,
-		`"@target-uri": ` + inbox,
-		`"@authority": ` + req.URL.Host,
-		`"content-digest": ` + req.Header.Get("Content-Digest"),
-		`"@signature-params": ` + params,
-	}, "\n")
-	h := sha256.Sum256([]byte(base))
+	r.signRFC9421(req, user, o)
+	return r.do(req, body, o.Tamper)
+}
+
+// GetRFC9421 makes a GET signed with an RFC 9421 signature made as o says.
+func (r *Remote) GetRFC9421(user, iri, accept string, o RFC9421Options) *http.Response {
+	r.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, iri, nil)
+	req.Header.Set("Accept", accept)
+	r.signRFC9421(req, user, o)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return resp
+}
+
+func (r *Remote) signRFC9421(req *http.Request, user string, o RFC9421Options) {
+	r.t.Helper()
+	req.Host = req.URL.Host
+	if o.Authority != "" {
+		req.Host = o.Authority
+	}
+	components := o.Components
+	if components == nil {
+		components = []string{"@method", "@target-uri", "@authority"}
+		if req.Header.Get("Content-Digest") != "" {
+			components = append(components, "content-digest")
+		}
+	}
+	if req.Header.Get("Date") == "" {
+		req.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	}
+	quoted := make([]string, len(components))
+	var lines []string
+	for i, c := range components {
+		quoted[i] = `"` + c + `"`
+		var v string
+		switch c {
+		case "@method":
+			v = req.Method
+		case "@target-uri":
+			v = req.URL.Scheme + "://" + req.Host + req.URL.RequestURI()
+		case "@authority", "host":
+			v = req.Host
+		case "@path":
+			v = req.URL.EscapedPath()
+		case "@request-target":
+			v = req.URL.RequestURI()
+		default:
+			v = req.Header.Get(c)
+		}
+		lines = append(lines, `"`+c+`": `+v)
+	}
+	params := "(" + strings.Join(quoted, " ") + ")"
+	created := o.Created
+	if created.IsZero() {
+		created = time.Now()
+	}
+	if !o.NoCreated {
+		params += fmt.Sprintf(";created=%d", created.Unix())
+	}
+	if !o.Expires.IsZero() {
+		params += fmt.Sprintf(";expires=%d", o.Expires.Unix())
+	}
+	if o.RawExpires != "" {
+		params += ";expires=" + o.RawExpires
+	}
+	params += fmt.Sprintf(`;keyid="%s";alg="rsa-v1_5-sha256"`, r.KeyID(user))
+	lines = append(lines, `"@signature-params": `+params)
+	h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
 	sig, err := rsa.SignPKCS1v15(rand.Reader, r.keys[user], crypto.SHA256, h[:])
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	req.Header.Set("Signature-Input", "sig1="+params)
 	req.Header.Set("Signature", "sig1=:"+base64.StdEncoding.EncodeToString(sig)+":")
-	return r.do(req, body, tamper)
 }
