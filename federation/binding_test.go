@@ -1,9 +1,11 @@
 package federation
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"hearth/federation/fedtest"
 	"hearth/instance"
@@ -100,5 +102,79 @@ func TestAddressedToUs(t *testing.T) {
 	}
 	if !(uris{base: "http://127.0.0.1:8080"}).addressedToUs("127.0.0.1:8080") {
 		t.Error("a base URL with a port")
+	}
+}
+
+// A signature that signs (created) instead of date is held to the same
+// window by its created parameter, and one past its expires is refused,
+// with either scheme (an unsigned Date proves nothing).
+func TestCreatedAndExpiresAreChecked(t *testing.T) {
+	log := &refusalLog{}
+	n := newNode(t, withRefusals(log))
+	r := fedtest.New(t, "alice")
+	now := time.Now()
+	created := []string{"(request-target)", "host", "(created)", "digest"}
+	expiring := []string{"(request-target)", "host", "(created)", "(expires)", "digest"}
+	i := 0
+	follow := func() map[string]any { i++; return followOf(r, "alice", n.group(), fmt.Sprint("c", i)) }
+	for _, c := range []struct {
+		name   string
+		send   func() *http.Response
+		reason refusal // "" when accepted
+	}{
+		{"(created) now, no Date", func() *http.Response {
+			return r.Send("alice", n.url+"/inbox", follow(), fedtest.SendOptions{Headers: created, Created: now, NoDate: true})
+		}, ""},
+		{"(created) and (expires) in the future", func() *http.Response {
+			return r.Send("alice", n.url+"/inbox", follow(), fedtest.SendOptions{Headers: expiring, Created: now, Expires: now.Add(5 * time.Minute)})
+		}, ""},
+		{"(created) two hours old, with a fresh unsigned Date", func() *http.Response {
+			return r.Send("alice", n.url+"/inbox", follow(), fedtest.SendOptions{Headers: created, Created: now.Add(-2 * time.Hour)})
+		}, refusedDate},
+		{"(created) two hours ahead", func() *http.Response {
+			return r.Send("alice", n.url+"/inbox", follow(), fedtest.SendOptions{Headers: created, Created: now.Add(2 * time.Hour)})
+		}, refusedDate},
+		{"date signed, expires parameter in the future", func() *http.Response {
+			return r.Send("alice", n.url+"/inbox", follow(), fedtest.SendOptions{Headers: []string{"(request-target)", "host", "date", "digest"},
+				Expires: now.Add(time.Minute)})
+		}, ""},
+		{"(created) signed without a created parameter", func() *http.Response {
+			return r.Send("alice", n.url+"/inbox", follow(), fedtest.SendOptions{Headers: expiring, Expires: now.Add(time.Minute)})
+		}, refusedDate},
+		{"(expires) past", func() *http.Response {
+			return r.Send("alice", n.url+"/inbox", follow(), fedtest.SendOptions{Headers: expiring, Created: now.Add(-10 * time.Minute), Expires: now.Add(-5 * time.Minute)})
+		}, refusedExpired},
+		{"expires parameter past, not signed", func() *http.Response {
+			return r.Send("alice", n.url+"/inbox", follow(), fedtest.SendOptions{Headers: created, Created: now.Add(-10 * time.Minute), Expires: now.Add(-5 * time.Minute)})
+		}, refusedExpired},
+		{"RFC 9421 created two hours ahead", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", follow(), fedtest.RFC9421Options{Created: now.Add(2 * time.Hour)})
+		}, refusedDate},
+		{"RFC 9421 expires past", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", follow(), fedtest.RFC9421Options{Created: now.Add(-10 * time.Minute), Expires: now.Add(-time.Minute)})
+		}, refusedExpired},
+		{"RFC 9421 expires not a number", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", follow(), fedtest.RFC9421Options{RawExpires: `"tomorrow"`})
+		}, refusedExpired},
+		{"RFC 9421 no created, date covered", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", follow(), fedtest.RFC9421Options{NoCreated: true,
+				Components: []string{"@method", "@target-uri", "content-digest", "date"}})
+		}, ""},
+		{"RFC 9421 no created, date not covered", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", follow(), fedtest.RFC9421Options{NoCreated: true})
+		}, refusedDateNotSigned},
+	} {
+		want := http.StatusUnauthorized
+		if c.reason == "" {
+			want = http.StatusAccepted
+		}
+		if resp := c.send(); resp.StatusCode != want {
+			t.Errorf("%s: %d, want %d", c.name, resp.StatusCode, want)
+		}
+		if c.reason == "" {
+			log.expect(t, c.name)
+		} else {
+			log.expect(t, c.name, c.reason)
+		}
 	}
 }

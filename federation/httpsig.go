@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -105,8 +106,9 @@ func checkSignatureHeaders(r *http.Request, body []byte, window time.Duration, n
 	if len(signed) == 0 {
 		signed = []string{"date"} // the draft's default
 	}
-	if !slices.Contains(signed, "date") && !slices.Contains(signed, "(created)") {
-		return nil, refused(refusedDateNotSigned, "date not signed")
+	signsDate, signsCreated := slices.Contains(signed, "date"), slices.Contains(signed, "(created)")
+	if !signsDate && !signsCreated {
+		return nil, refused(refusedDateNotSigned, "neither date nor (created) signed")
 	}
 	if !slices.Contains(signed, "(request-target)") {
 		return nil, refused(refusedTargetNotSigned, "(request-target) not signed")
@@ -114,12 +116,36 @@ func checkSignatureHeaders(r *http.Request, body []byte, window time.Duration, n
 	if !slices.Contains(signed, "host") {
 		return nil, refused(refusedHostNotSigned, "host not signed")
 	}
-	date, err := http.ParseTime(r.Header.Get("Date"))
-	if err != nil {
-		return nil, refused(refusedDate, "bad or missing Date")
+	// The time that counts is the one signed: the Date header only when
+	// date is signed, the created parameter when (created) is (an
+	// unsigned Date proves nothing).
+	if signsDate {
+		date, err := http.ParseTime(r.Header.Get("Date"))
+		if err != nil {
+			return nil, refused(refusedDate, "bad or missing Date")
+		}
+		if d := now.Sub(date); d > window || d < -window {
+			return nil, refused(refusedDate, "Date %s is outside the allowed window", r.Header.Get("Date"))
+		}
 	}
-	if d := now.Sub(date); d > window || d < -window {
-		return nil, refused(refusedDate, "Date %s is outside the allowed window", r.Header.Get("Date"))
+	if signsCreated {
+		c, err := strconv.ParseInt(p["created"], 10, 64)
+		if err != nil {
+			return nil, refused(refusedDate, "(created) signed without a created parameter")
+		}
+		// go-fed/httpsig refuses a created more than 10 s ahead; say so here.
+		if d := now.Sub(time.Unix(c, 0)); d > window || d < -createdAhead {
+			return nil, refused(refusedDate, "created %d is outside the allowed window", c)
+		}
+	}
+	if e, ok := p["expires"]; ok || slices.Contains(signed, "(expires)") {
+		exp, err := strconv.ParseInt(e, 10, 64)
+		if err != nil {
+			return nil, refused(refusedExpired, "bad or missing expires %q", e)
+		}
+		if now.After(time.Unix(exp, 0)) {
+			return nil, refused(refusedExpired, "signature expired at %d", exp)
+		}
 	}
 	if r.Method == http.MethodPost {
 		if !slices.Contains(signed, "digest") {
@@ -168,3 +194,7 @@ func (c *sigCheck) verify(key *rsa.PublicKey) error {
 }
 
 var errNoKey = errors.New("federation: no usable public key")
+
+// createdAhead is how far in the future a draft-cavage created parameter
+// may be: go-fed/httpsig's own limit (GoToSocial's too).
+const createdAhead = 10 * time.Second

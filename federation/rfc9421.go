@@ -99,22 +99,38 @@ func checkRFC9421(r *http.Request, body []byte, base string, window time.Duratio
 	if !has("@method") || !(has("@target-uri") || (has("@authority") && (has("@path") || has("@request-target")))) {
 		return nil, refused(refusedTargetNotSigned, "method and target not signed")
 	}
-	var signedAt time.Time
-	if c, err := strconv.ParseInt(in.params["created"], 10, 64); err == nil {
-		signedAt = time.Unix(c, 0)
-	} else if has("date") {
-		if d, err := http.ParseTime(r.Header.Get("Date")); err == nil {
-			signedAt = d
-		}
-	}
-	if signedAt.IsZero() {
+	// created and expires are covered by @signature-params; a covered
+	// date may stand in for a missing created. Each one given is checked.
+	created, hasCreated := in.params["created"]
+	if !hasCreated && !has("date") {
 		return nil, refused(refusedDateNotSigned, "no creation time")
 	}
-	if d := now.Sub(signedAt); d > window || d < -window {
-		return nil, refused(refusedDate, "signature created outside the allowed window")
+	if hasCreated {
+		c, err := strconv.ParseInt(created, 10, 64)
+		if err != nil {
+			return nil, refused(refusedDate, "created %q is not a time", created)
+		}
+		if d := now.Sub(time.Unix(c, 0)); d > window || d < -window {
+			return nil, refused(refusedDate, "signature created outside the allowed window")
+		}
 	}
-	if exp, err := strconv.ParseInt(in.params["expires"], 10, 64); err == nil && now.After(time.Unix(exp, 0)) {
-		return nil, refused(refusedExpired, "signature expired")
+	if has("date") {
+		d, err := http.ParseTime(r.Header.Get("Date"))
+		if err != nil {
+			return nil, refused(refusedDate, "bad or missing Date")
+		}
+		if d := now.Sub(d); d > window || d < -window {
+			return nil, refused(refusedDate, "Date outside the allowed window")
+		}
+	}
+	if e, ok := in.params["expires"]; ok {
+		exp, err := strconv.ParseInt(e, 10, 64)
+		if err != nil {
+			return nil, refused(refusedExpired, "expires %q is not a time", e)
+		}
+		if now.After(time.Unix(exp, 0)) {
+			return nil, refused(refusedExpired, "signature expired")
+		}
 	}
 	if r.Method == http.MethodPost {
 		if !has("content-digest") {

@@ -336,6 +336,12 @@ type SendOptions struct {
 	// Host, when set, is sent and signed as the Host header instead of the
 	// URL's: a request signed for another server, replayed to ours.
 	Host string
+	// Created and Expires, when set, are the created and expires
+	// parameters (sign "(created)" and "(expires)" in Headers to cover
+	// them); the request is then signed by hand, since go-fed/httpsig
+	// only signs created as "now".
+	Created, Expires time.Time
+	NoDate           bool // send no Date header
 }
 
 // Send POSTs a signed activity from one of the fake's users to inbox.
@@ -418,12 +424,18 @@ func (r *Remote) sign(req *http.Request, body []byte, user string, o SendOptions
 	if date.IsZero() {
 		date = time.Now()
 	}
-	req.Header.Set("Date", date.UTC().Format(http.TimeFormat))
+	if !o.NoDate {
+		req.Header.Set("Date", date.UTC().Format(http.TimeFormat))
+	}
 	req.Host = req.URL.Host
 	if o.Host != "" {
 		req.Host = o.Host
 	}
 	req.Header.Set("Host", req.Host)
+	if !o.Created.IsZero() || !o.Expires.IsZero() {
+		r.signByHand(req, body, keyUser, keyID, headers, o)
+		return
+	}
 	signer, _, err := httpsig.NewSigner([]httpsig.Algorithm{httpsig.RSA_SHA256}, httpsig.DigestSha256, headers, httpsig.Signature, 0)
 	if err != nil {
 		r.t.Fatal(err)
@@ -441,6 +453,45 @@ func (r *Remote) sign(req *http.Request, body []byte, user string, o SendOptions
 	if o.BadDigest {
 		req.Header.Set("Digest", "SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
 	}
+}
+
+// signByHand writes a draft-cavage signature with the created and
+// expires parameters of o.
+func (r *Remote) signByHand(req *http.Request, body []byte, keyUser, keyID string, headers []string, o SendOptions) {
+	r.t.Helper()
+	if body != nil {
+		sum := sha256.Sum256(body)
+		req.Header.Set("Digest", "SHA-256="+base64.StdEncoding.EncodeToString(sum[:]))
+	}
+	var lines []string
+	for _, h := range headers {
+		switch h {
+		case httpsig.RequestTarget:
+			lines = append(lines, h+": "+strings.ToLower(req.Method)+" "+req.URL.RequestURI())
+		case "(created)":
+			lines = append(lines, fmt.Sprintf("%s: %d", h, o.Created.Unix()))
+		case "(expires)":
+			lines = append(lines, fmt.Sprintf("%s: %d", h, o.Expires.Unix()))
+		case "host":
+			lines = append(lines, "host: "+req.Host)
+		default:
+			lines = append(lines, h+": "+req.Header.Get(h))
+		}
+	}
+	sum := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, r.keys[keyUser], crypto.SHA256, sum[:])
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	v := fmt.Sprintf(`keyId="%s",algorithm="hs2019"`, keyID)
+	if !o.Created.IsZero() {
+		v += fmt.Sprintf(",created=%d", o.Created.Unix())
+	}
+	if !o.Expires.IsZero() {
+		v += fmt.Sprintf(",expires=%d", o.Expires.Unix())
+	}
+	v += fmt.Sprintf(`,headers="%s",signature="%s"`, strings.Join(headers, " "), base64.StdEncoding.EncodeToString(sig))
+	req.Header.Set("Signature", v)
 }
 
 // SignedRequest builds a signed POST without sending it (for benchmarks
