@@ -45,6 +45,21 @@ const (
 	refusedNotFollower     refusal = "not_follower"     // a signed GET of a followers-only object
 )
 
+// status is the bare status code a remote server gets for a refusal.
+func (r refusal) status() int {
+	switch r {
+	case refusedBodyTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case refusedBodyUnreadable, refusedNotJSON, refusedIncomplete:
+		return http.StatusBadRequest
+	case refusedBlockedDomain, refusedBlockedActor:
+		return http.StatusForbidden
+	case refusedRateHost, refusedRateClient:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusUnauthorized
+}
+
 // refusedError carries a refusal reason with the detail for our log, and
 // the underlying error (errRemoteGone, say) when there is one.
 type refusedError struct {

@@ -342,6 +342,8 @@ type SendOptions struct {
 	// only signs created as "now".
 	Created, Expires time.Time
 	NoDate           bool // send no Date header
+	// Header is added to the request (X-Forwarded-For, say).
+	Header http.Header
 }
 
 // Send POSTs a signed activity from one of the fake's users to inbox.
@@ -362,6 +364,9 @@ func (r *Remote) SendRaw(user, inbox string, body []byte, o SendOptions) *http.R
 		r.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/activity+json")
+	for k, v := range o.Header {
+		req.Header[k] = v
+	}
 	r.sign(req, body, user, o)
 	return r.do(req, body, o.TamperBody)
 }
