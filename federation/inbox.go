@@ -133,6 +133,11 @@ func (f *Federation) admit(ctx context.Context, w http.ResponseWriter, r *http.R
 	if err != nil {
 		return nil, err
 	}
+	for what, iri := range map[string]string{"keyId": check.keyID, "actor": env.actor, "activity id": env.id} {
+		if !f.allowedScheme(iri) {
+			return nil, refused(refusedScheme, "%s %q is not https", what, iri)
+		}
+	}
 	if f.blockedHost(hostOf(env.actor)) {
 		return nil, refused(refusedBlockedDomain, "actor on %s", hostOf(env.actor))
 	}
@@ -152,8 +157,8 @@ func (f *Federation) admit(ctx context.Context, w http.ResponseWriter, r *http.R
 	if owner.ID != env.actor {
 		return nil, refused(refusedSignerNotActor, "key owner %s is not the actor %s", owner.ID, env.actor)
 	}
-	if !sameHost(env.id, env.actor) {
-		return nil, refused(refusedActivityOrigin, "activity id %s is not on the actor's host", env.id)
+	if !sameOrigin(env.id, env.actor) {
+		return nil, refused(refusedActivityOrigin, "activity id %s is not on the actor's origin", env.id)
 	}
 	return &inbound{envelope: env, body: body}, nil
 }

@@ -222,8 +222,8 @@ func parseNote(ctx context.Context, actor string, raw map[string]any) (*note, er
 	switch {
 	case n.id == "":
 		return nil, errors.New("object without id")
-	case !sameHost(n.id, actor):
-		return nil, fmt.Errorf("object %s is not on the actor's host", n.id)
+	case !sameOrigin(n.id, actor):
+		return nil, fmt.Errorf("object %s is not on the actor's origin", n.id)
 	case n.attributedTo != "" && n.attributedTo != actor:
 		return nil, fmt.Errorf("object %s is attributed to %s, not to %s", n.id, n.attributedTo, actor)
 	}
@@ -316,7 +316,7 @@ func (f *Federation) saveNeighbourItem(ctx context.Context, actor string, n *not
 	if it.Published.IsZero() || it.Published.After(now) {
 		it.Published = now
 	}
-	if it.URL == "" || !sameHost(it.URL, actor) {
+	if it.URL == "" || !sameOrigin(it.URL, actor) {
 		it.URL = n.id
 	}
 	switch k := instance.Kind(str(n.raw, "kind")); k {

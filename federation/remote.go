@@ -40,7 +40,7 @@ func transient(err error) bool {
 	if errors.As(err, &se) {
 		return se.code >= 500 || se.code == http.StatusRequestTimeout || se.code == http.StatusTooManyRequests
 	}
-	if errors.Is(err, errPrivateAddress) || errors.Is(err, errRemoteGone) {
+	if errors.Is(err, errPrivateAddress) || errors.Is(err, errInsecureScheme) || errors.Is(err, errRemoteGone) {
 		return false
 	}
 	var ue *url.Error // what http.Client.Do returns: DNS, connection, TLS, timeout
@@ -97,10 +97,10 @@ func typeOf(m map[string]any) string {
 // fetch GETs an ActivityPub document, signed by our instance actor (so
 // servers in authorized-fetch mode, and GoToSocial, answer).
 func (f *Federation) fetch(ctx context.Context, iri string) (map[string]any, error) {
-	u, err := url.Parse(iri)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("federation: not an http(s) IRI: %q", iri)
+	if !f.allowedScheme(iri) {
+		return nil, refused(refusedScheme, "not an https IRI: %q", iri)
 	}
+	u, _ := url.Parse(iri)
 	if f.blockedHost(u.Hostname()) {
 		return nil, fmt.Errorf("federation: %s is blocked", u.Hostname())
 	}
@@ -167,6 +167,24 @@ func activityPubType(contentType string) bool {
 	return false
 }
 
+// allowedScheme reports whether an id or URL from another server may be
+// used or fetched: an absolute https URL, or http when private addresses
+// are allowed (tests and development on one machine). file:, gopher:,
+// data: and the rest never are.
+func (f *Federation) allowedScheme(iri string) bool {
+	u, err := url.Parse(iri)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		return f.opt.AllowPrivateAddresses
+	}
+	return false
+}
+
 var actorTypes = map[string]bool{"Person": true, "Group": true, "Application": true, "Service": true, "Organization": true}
 
 // parseActor reads the fields we keep from an actor document fetched
@@ -186,7 +204,9 @@ func parseActor(iri string, m map[string]any, now time.Time) (*instance.RemoteAc
 	if len([]rune(a.Name)) > 100 {
 		a.Name = string([]rune(a.Name)[:100])
 	}
-	a.URL = idOf(m["url"])
+	if u := idOf(m["url"]); strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") {
+		a.URL = u // a profile link, shown to people: never javascript: or the like
+	}
 	if ep, ok := m["endpoints"].(map[string]any); ok {
 		a.SharedInbox = str(ep, "sharedInbox")
 	}

@@ -74,13 +74,6 @@ func hostOf(iri string) string {
 	return strings.ToLower(u.Hostname())
 }
 
-// sameHost compares the host[:port] of two IRIs.
-func sameHost(a, b string) bool {
-	ua, err1 := url.Parse(a)
-	ub, err2 := url.Parse(b)
-	return err1 == nil && err2 == nil && ua.Host != "" && strings.EqualFold(ua.Host, ub.Host)
-}
-
 // origin returns an IRI's scheme://host[:port], lower-cased and without
 // the scheme's default port, or "" when it has no scheme or host. Two
 // IRIs are on one origin (FEP-fe34) when their origins are equal.
