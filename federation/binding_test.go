@@ -1,9 +1,13 @@
 package federation
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,5 +180,39 @@ func TestCreatedAndExpiresAreChecked(t *testing.T) {
 		} else {
 			log.expect(t, c.name, c.reason)
 		}
+	}
+}
+
+// We check the signed headers as go-fed/httpsig, which verifies the
+// signature, reads them: a header our parser would read differently
+// (a parameter name in capitals, a second Authorization signature) must
+// not make a signature over date alone pass for one over the body.
+func TestSignatureParametersAreReadAsTheVerifierReadsThem(t *testing.T) {
+	log := &refusalLog{}
+	n := newNode(t, withRefusals(log))
+	r := fedtest.New(t, "alice")
+	dateOnly := []string{"date"}
+	for _, c := range []struct {
+		name   string
+		opts   fedtest.SendOptions
+		reason refusal
+	}{
+		{"a second headers parameter in capitals", fedtest.SendOptions{Headers: dateOnly, EditSignature: func(s string) string {
+			return s + `,Headers="(request-target) host date digest"`
+		}}, refusedTargetNotSigned},
+		{"parameter names in capitals", fedtest.SendOptions{Headers: dateOnly, EditSignature: func(s string) string {
+			return strings.NewReplacer("keyId=", "KEYID=", "headers=", "HEADERS=", "signature=", "SIGNATURE=").Replace(s) +
+				`,HEADERS="(request-target) host date digest"`
+		}}, refusedTargetNotSigned},
+	} {
+		// The body's true Digest, though the signature does not cover it.
+		activity := followOf(r, "alice", n.group(), c.name)
+		body, _ := json.Marshal(activity)
+		sum := sha256.Sum256(body)
+		c.opts.Header = http.Header{"Digest": {"SHA-256=" + base64.StdEncoding.EncodeToString(sum[:])}}
+		if resp := r.Send("alice", n.url+"/inbox", activity, c.opts); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s: %d, want 401", c.name, resp.StatusCode)
+		}
+		log.expect(t, c.name, c.reason)
 	}
 }

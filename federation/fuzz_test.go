@@ -3,6 +3,7 @@ package federation
 import (
 	"bufio"
 	"bytes"
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -196,18 +197,23 @@ func FuzzInboxEnvelope(f *testing.F) {
 	})
 }
 
-// fuzzKey is a key no fuzzed signature can match.
-var fuzzKey = func() *rsa.PublicKey {
-	k, err := rsa.GenerateKey(rand.Reader, 1024) // speed over strength: it only has to fail
-	if err != nil {
-		panic(err)
-	}
-	return &k.PublicKey
-}()
+// fuzzKey signs nothing a fuzzer makes up; fuzzPub is its public half.
+var (
+	fuzzKey = func() *rsa.PrivateKey {
+		k, err := rsa.GenerateKey(rand.Reader, 1024) // speed over strength: tests only
+		if err != nil {
+			panic(err)
+		}
+		return k
+	}()
+	fuzzPub = &fuzzKey.PublicKey
+)
 
 // The draft-cavage Signature header parser (ours, then go-fed/httpsig's)
-// never panics; every refusal is typed; what passes signs every header
-// the rules require, and a made-up signature never verifies.
+// never panics, and every refusal is typed. What passes signs every
+// header the rules require, a made-up signature never verifies, and — so
+// that what we check is what is verified — a signature over the headers
+// as we read them verifies with go-fed/httpsig.
 func FuzzDraftCavageSignature(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(capturedDir, "*.headers.txt"))
 	for _, file := range files {
@@ -217,28 +223,32 @@ func FuzzDraftCavageSignature(f *testing.F) {
 	f.Add("POST", `keyId="https://x.example/a#k",algorithm="rsa-sha256",headers="(request-target) host (created) (expires) digest",created=1795504761,expires=1795504861,signature="AAAA"`, "")
 	f.Add("POST", `keyId="a",headers="",signature=""`, "")
 	f.Add("GET", `keyId=,,,=,"`, "Tue, 24 Nov 2026 07:19:21 GMT")
+	f.Add("POST", `keyId="a",headers="date",signature="x",Headers="(request-target) host date digest"`, "Tue, 24 Nov 2026 07:19:21 GMT")
 	fed := capturedFederation(f)
 	body := []byte(`{"id":"https://gts.test/x","type":"Follow","actor":"https://gts.test/users/alice"}`)
 	sum := sha256.Sum256(body)
 	digest := "SHA-256=" + base64.StdEncoding.EncodeToString(sum[:])
-	f.Fuzz(func(t *testing.T, method, signature, date string) {
-		if method != http.MethodGet {
-			method = http.MethodPost
-		}
-		params := signatureParams(signature)
+	request := func(method, signature, date string) *http.Request {
 		r := httptest.NewRequest(method, "/inbox", bytes.NewReader(body))
 		r.Host = "village.test"
 		r.Header.Set("Signature", signature)
 		r.Header.Set("Date", date)
 		r.Header.Set("Digest", digest)
-		check, err := fed.checkSignature(r, body)
+		return r
+	}
+	f.Fuzz(func(t *testing.T, method, signature, date string) {
+		if method != http.MethodGet {
+			method = http.MethodPost
+		}
+		check, err := fed.checkSignature(request(method, signature, date), body)
 		if err != nil {
 			if reasonOf(err, "") == "" {
 				t.Fatalf("untyped refusal: %v", err)
 			}
 			return
 		}
-		signed := strings.Fields(strings.ToLower(params["headers"]))
+		params, _ := signatureParams(signature)
+		signed := signedHeaders(params)
 		for _, h := range []string{"(request-target)", "host"} {
 			if !slices.Contains(signed, h) {
 				t.Fatalf("accepted without %s signed: %q", h, signature)
@@ -253,8 +263,36 @@ func FuzzDraftCavageSignature(f *testing.F) {
 		if strings.TrimSpace(check.keyID) == "" {
 			t.Fatalf("accepted without a keyId: %q", signature)
 		}
-		if err := check.verify(fuzzKey); reasonOf(err, "") != refusedBadSignature {
+		if err := check.verify(fuzzPub); reasonOf(err, "") != refusedBadSignature {
 			t.Fatalf("a made-up signature: %v", err)
+		}
+		// Sign the headers as we read them; go-fed/httpsig must agree.
+		r := request(method, "", date)
+		var lines []string
+		for _, h := range signed {
+			switch h {
+			case "(request-target)":
+				lines = append(lines, h+": "+strings.ToLower(method)+" /inbox")
+			case "(created)", "(expires)":
+				lines = append(lines, h+": "+params[strings.Trim(h, "()")])
+			case "host":
+				lines = append(lines, "host: village.test")
+			default:
+				lines = append(lines, h+": "+strings.TrimSpace(r.Header.Get(h)))
+			}
+		}
+		hash := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+		sig, err := rsa.SignPKCS1v15(rand.Reader, fuzzKey, crypto.SHA256, hash[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		resigned := signature + `,signature="` + base64.StdEncoding.EncodeToString(sig) + `"`
+		check, err = fed.checkSignature(request(method, resigned, date), body)
+		if err != nil {
+			t.Fatalf("re-signed %q refused: %v", resigned, err)
+		}
+		if err := check.verify(fuzzPub); err != nil {
+			t.Fatalf("go-fed/httpsig reads %q otherwise than we do: %v", resigned, err)
 		}
 	})
 }
@@ -294,7 +332,7 @@ func FuzzRFC9421Signature(f *testing.F) {
 		if check.keyID == "" {
 			t.Fatalf("accepted without a keyid: %q", input)
 		}
-		if err := check.verify(fuzzKey); reasonOf(err, "") != refusedBadSignature {
+		if err := check.verify(fuzzPub); reasonOf(err, "") != refusedBadSignature {
 			t.Fatalf("a made-up signature: %v", err)
 		}
 	})

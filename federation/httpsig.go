@@ -52,29 +52,33 @@ func signRequest(req *http.Request, body []byte, key crypto.PrivateKey, keyID st
 	return nil
 }
 
-// signatureParams parses the Signature header's parameters.
-func signatureParams(h string) map[string]string {
+// signatureParams parses the Signature header's parameters exactly as
+// go-fed/httpsig, which verifies the signature, does: split on commas,
+// then at the first "=", quotes trimmed, names case-sensitive. Reading
+// them any other way (names in any case, say) would let us check one
+// list of signed headers while it verifies another: a signature over
+// date alone, checked as one over the body. A part without "=" is
+// malformed there, and so here.
+func signatureParams(h string) (map[string]string, bool) {
 	out := map[string]string{}
-	for h != "" {
-		h = strings.TrimLeft(h, " ,")
-		k, rest, ok := strings.Cut(h, "=")
+	for _, p := range strings.Split(h, ",") {
+		k, v, ok := strings.Cut(p, "=")
 		if !ok {
-			break
+			return nil, false
 		}
-		k = strings.ToLower(strings.TrimSpace(k))
-		var v string
-		if strings.HasPrefix(rest, `"`) {
-			end := strings.Index(rest[1:], `"`)
-			if end < 0 {
-				break
-			}
-			v, h = rest[1:1+end], rest[2+end:]
-		} else {
-			v, h, _ = strings.Cut(rest, ",")
-		}
-		out[k] = v
+		out[k] = strings.Trim(v, `"`)
 	}
-	return out
+	return out, true
+}
+
+// signedHeaders is the list of headers= as go-fed/httpsig reads it:
+// split on single spaces, lower-cased, "date" when absent.
+func signedHeaders(p map[string]string) []string {
+	h, ok := p["headers"]
+	if !ok {
+		return []string{"date"} // the draft's default
+	}
+	return strings.Split(strings.ToLower(h), " ")
 }
 
 // sigCheck is a request whose signature headers have been checked, waiting
@@ -96,16 +100,16 @@ func checkSignatureHeaders(r *http.Request, body []byte, window time.Duration, n
 	if raw == "" {
 		return nil, refused(refusedNoSignature, "no Signature header")
 	}
-	p := signatureParams(raw)
+	p, ok := signatureParams(raw)
+	if !ok {
+		return nil, refused(refusedSignatureSyntax, "malformed Signature parameters")
+	}
 	switch strings.ToLower(p["algorithm"]) {
 	case "", "rsa-sha256", "hs2019":
 	default:
 		return nil, refused(refusedAlgorithm, "algorithm %q not accepted", p["algorithm"])
 	}
-	signed := strings.Fields(strings.ToLower(p["headers"]))
-	if len(signed) == 0 {
-		signed = []string{"date"} // the draft's default
-	}
+	signed := signedHeaders(p)
 	signsDate, signsCreated := slices.Contains(signed, "date"), slices.Contains(signed, "(created)")
 	if !signsDate && !signsCreated {
 		return nil, refused(refusedDateNotSigned, "neither date nor (created) signed")

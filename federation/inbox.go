@@ -116,7 +116,8 @@ func (f *Federation) admit(ctx context.Context, w http.ResponseWriter, r *http.R
 		return nil, refused(refusedBodyUnreadable, "%v", err)
 	}
 	// A blocked domain is refused before any key fetch (GoToSocial does so).
-	keyID := signatureParams(r.Header.Get("Signature"))["keyid"]
+	params, _ := signatureParams(r.Header.Get("Signature"))
+	keyID := params["keyId"]
 	if in, ok := parseSignatureInput(r.Header.Get("Signature-Input")); ok {
 		keyID = in.params["keyid"]
 	}

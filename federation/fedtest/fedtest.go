@@ -344,6 +344,9 @@ type SendOptions struct {
 	NoDate           bool // send no Date header
 	// Header is added to the request (X-Forwarded-For, say).
 	Header http.Header
+	// EditSignature, when set, rewrites the Signature header after
+	// signing (parameters the signature does not cover).
+	EditSignature func(string) string
 }
 
 // Send POSTs a signed activity from one of the fake's users to inbox.
@@ -451,6 +454,9 @@ func (r *Remote) sign(req *http.Request, body []byte, user string, o SendOptions
 	}
 	if err := signer.SignRequest(r.keys[keyUser], keyID, req, signBody); err != nil {
 		r.t.Fatal(err)
+	}
+	if o.EditSignature != nil {
+		req.Header.Set("Signature", o.EditSignature(req.Header.Get("Signature")))
 	}
 	if o.Algorithm != "" {
 		req.Header.Set("Signature", strings.Replace(req.Header.Get("Signature"), `algorithm="hs2019"`, `algorithm="`+o.Algorithm+`"`, 1))
