@@ -2,6 +2,7 @@ package federation
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"hearth/federation/fedtest"
@@ -171,4 +172,59 @@ func TestFetchedDocumentsNeedTheActivityPubType(t *testing.T) {
 		t.Errorf("follow signed with a key served as application/json: %d", resp.StatusCode)
 	}
 	log.expect(t, "follow signed with a key served as application/json", refusedContentType)
+}
+
+// An actor document speaks only for itself: its id is the URL we asked
+// for, it is an actor with an inbox, and its inboxes and key are on its
+// own origin and its own.
+func TestActorDocumentRules(t *testing.T) {
+	n := newNode(t)
+	r, other := fedtest.New(t, "alice"), fedtest.New(t, "bob")
+	pem := r.PublicKeyPEM("alice")
+	actor := func(path string, change func(m map[string]any)) string {
+		id := r.URL + path
+		m := map[string]any{"id": id, "type": "Person", "inbox": id + "/inbox", "endpoints": map[string]any{"sharedInbox": r.URL + "/inbox"},
+			"publicKey": map[string]any{"id": id + "#main-key", "owner": id, "publicKeyPem": pem}}
+		change(m)
+		r.Serve(path, activityJSON, m)
+		return id
+	}
+	for _, c := range []struct {
+		name   string
+		change func(m map[string]any)
+		reason refusal
+	}{
+		{"well formed", func(map[string]any) {}, ""},
+		{"id of another actor", func(m map[string]any) { m["id"] = r.Actor("alice") }, refusedActorDocument},
+		{"not an actor", func(m map[string]any) { m["type"] = "Note" }, refusedActorDocument},
+		{"no inbox", func(m map[string]any) { delete(m, "inbox") }, refusedActorDocument},
+		{"inbox on another origin", func(m map[string]any) { m["inbox"] = other.URL + "/inbox" }, refusedActorDocument},
+		{"shared inbox on another origin", func(m map[string]any) { m["endpoints"] = map[string]any{"sharedInbox": other.URL + "/inbox"} }, refusedActorDocument},
+		{"key owned by another actor", func(m map[string]any) { m["publicKey"].(map[string]any)["owner"] = r.Actor("alice") }, refusedKeyOwner},
+		{"key on another origin", func(m map[string]any) { m["publicKey"].(map[string]any)["id"] = other.KeyID("bob") }, refusedKeyOwner},
+	} {
+		id := actor("/actors/"+strings.ReplaceAll(c.name, " ", "-"), c.change)
+		_, err := n.fed.actor(ctx, id, true)
+		if c.reason == "" && err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if c.reason != "" && reasonOf(err, "") != c.reason {
+			t.Errorf("%s: %v, want refused for %s", c.name, err, c.reason)
+		}
+	}
+}
+
+// A key document naming an owner on another origin is refused without
+// fetching that owner (we do not fetch what a stranger points us at).
+func TestKeyOwnerOnAnotherOriginIsNotFetched(t *testing.T) {
+	n := newNode(t)
+	victim, evil := fedtest.New(t, "alice"), fedtest.New(t, "mallory")
+	evil.Serve("/keys/1", activityJSON, map[string]any{"id": evil.URL + "/keys/1", "type": "Key",
+		"owner": victim.Actor("alice"), "publicKeyPem": evil.PublicKeyPEM("mallory")})
+	if _, _, err := n.fed.keyFor(ctx, evil.URL+"/keys/1", true); reasonOf(err, "") != refusedKeyOwner {
+		t.Errorf("key owned on another origin: %v", err)
+	}
+	if gets := victim.Gets(); len(gets) != 0 {
+		t.Errorf("the named owner's server was fetched: %v", gets)
+	}
 }

@@ -134,9 +134,13 @@ func TestInboxRefusals(t *testing.T) {
 		{name: "request target not signed", body: follow("g2"), opts: fedtest.SendOptions{Headers: []string{"host", "date", "digest"}}, status: 401, reason: refusedTargetNotSigned},
 		{name: "algorithm not accepted", body: follow("g3"), opts: fedtest.SendOptions{Algorithm: "hmac-sha256"}, status: 401, reason: refusedAlgorithm},
 		{name: "no keyId", body: follow("g4"), opts: fedtest.SendOptions{KeyID: " "}, status: 401, reason: refusedSignatureSyntax},
+		{name: "malformed Signature", body: follow("g5"), opts: fedtest.SendOptions{EditSignature: func(s string) string { return s + ",junk" }},
+			status: 401, reason: refusedSignatureSyntax},
 		{name: "stale date", body: follow("h"), opts: fedtest.SendOptions{Date: time.Now().Add(-2 * time.Hour)}, status: 401, reason: refusedDate},
 		{name: "future date", body: follow("i"), opts: fedtest.SendOptions{Date: time.Now().Add(2 * time.Hour)}, status: 401, reason: refusedDate},
 		{name: "blocked domain", body: follow("j"), opts: fedtest.SendOptions{KeyID: "https://blocked.example/users/x#main-key"}, status: 403, reason: refusedBlockedDomain},
+		{name: "actor on a blocked domain", body: map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+			"id": "https://blocked.example/follow/1", "type": "Follow", "actor": "https://blocked.example/users/x", "object": n.group()}, status: 403, reason: refusedBlockedDomain},
 		{name: "blocked actor", user: "eve", body: followOf(r, "eve", n.group(), "k"), status: 403, reason: refusedBlockedActor},
 		{name: "activity id on another host", body: map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
 			"id": "https://elsewhere.example/follow/1", "type": "Follow", "actor": r.Actor("alice"), "object": n.group()}, status: 401, reason: refusedActivityOrigin},
@@ -295,10 +299,56 @@ func TestRFC9421Signatures(t *testing.T) {
 		{"wrong actor", func() *http.Response {
 			return r.SendRFC9421("bob", n.url+"/inbox", followOf(r, "alice", n.group(), "w"), now, false)
 		}, refusedSignerNotActor},
+		{"no signature for the label", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "l"), fedtest.RFC9421Options{Label: "sig2"})
+		}, refusedSignatureSyntax},
+		{"another algorithm", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "a"), fedtest.RFC9421Options{Alg: "ed25519"})
+		}, refusedAlgorithm},
+		{"no keyid", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "k"), fedtest.RFC9421Options{NoKeyID: true})
+		}, refusedSignatureSyntax},
+		{"method not covered", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "m"), fedtest.RFC9421Options{
+				Components: []string{"@target-uri", "@authority", "content-digest"}})
+		}, refusedTargetNotSigned},
+		{"target not covered", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "tg"), fedtest.RFC9421Options{
+				Components: []string{"@method", "@authority", "content-digest"}})
+		}, refusedTargetNotSigned},
+		{"content-digest not covered", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "d"), fedtest.RFC9421Options{
+				Components: []string{"@method", "@target-uri", "@authority"}})
+		}, refusedDigestNotSigned},
+		{"a covered header that is missing", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "x"), fedtest.RFC9421Options{
+				Components: []string{"@method", "@target-uri", "content-digest", "x-absent"}})
+		}, refusedSignatureSyntax},
+		{"a covered Date two hours old", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "dt"), fedtest.RFC9421Options{
+				NoCreated: true, Date: now.Add(-2 * time.Hour), Components: []string{"@method", "@target-uri", "content-digest", "date"}})
+		}, refusedDate},
 	} {
 		if resp := c.send(); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%s: %d, want 401", c.name, resp.StatusCode)
 		}
 		log.expect(t, c.name, c.reason)
 	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
+
+// A body that cannot be read is refused with 400, for that reason.
+func TestUnreadableBody(t *testing.T) {
+	log := &refusalLog{}
+	n := newNode(t, withRefusals(log))
+	req := httptest.NewRequest(http.MethodPost, "/inbox", failingReader{})
+	w := httptest.NewRecorder()
+	n.fed.ServeHTTP(w, req)
+	if w.Code != http.StatusBadRequest || w.Body.Len() > 1 {
+		t.Errorf("unreadable body: %d %q", w.Code, w.Body.String())
+	}
+	log.expect(t, "unreadable body", refusedBodyUnreadable)
 }

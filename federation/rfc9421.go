@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -106,30 +105,18 @@ func checkRFC9421(r *http.Request, body []byte, base string, window time.Duratio
 		return nil, refused(refusedDateNotSigned, "no creation time")
 	}
 	if hasCreated {
-		c, err := strconv.ParseInt(created, 10, 64)
-		if err != nil {
-			return nil, refused(refusedDate, "created %q is not a time", created)
-		}
-		if d := now.Sub(time.Unix(c, 0)); d > window || d < -window {
-			return nil, refused(refusedDate, "signature created outside the allowed window")
+		if c, ok := unixTime(created); !inWindow(c, ok, now, window, window) {
+			return nil, refused(refusedDate, "created %q unreadable or outside the window", created)
 		}
 	}
 	if has("date") {
-		d, err := http.ParseTime(r.Header.Get("Date"))
-		if err != nil {
-			return nil, refused(refusedDate, "bad or missing Date")
-		}
-		if d := now.Sub(d); d > window || d < -window {
-			return nil, refused(refusedDate, "Date outside the allowed window")
+		if d, ok := httpTime(r.Header.Get("Date")); !inWindow(d, ok, now, window, window) {
+			return nil, refused(refusedDate, "Date %q missing, unreadable or outside the window", r.Header.Get("Date"))
 		}
 	}
-	if e, ok := in.params["expires"]; ok {
-		exp, err := strconv.ParseInt(e, 10, 64)
-		if err != nil {
-			return nil, refused(refusedExpired, "expires %q is not a time", e)
-		}
-		if now.After(time.Unix(exp, 0)) {
-			return nil, refused(refusedExpired, "signature expired")
+	if e, given := in.params["expires"]; given {
+		if exp, ok := unixTime(e); !ok || now.After(exp) {
+			return nil, refused(refusedExpired, "expires %q unreadable or past", e)
 		}
 	}
 	if r.Method == http.MethodPost {
@@ -208,8 +195,7 @@ func checkContentDigest(h string, body []byte) error {
 			if subtle.ConstantTimeCompare([]byte(v), []byte(want)) == 1 {
 				return nil
 			}
-			return refused(refusedDigest, "Content-Digest does not match the body")
 		}
 	}
-	return refused(refusedDigest, "no sha-256 Content-Digest")
+	return refused(refusedDigest, "Content-Digest %q has no sha-256 of the body", h)
 }

@@ -57,6 +57,7 @@ type Remote struct {
 	// served with (instead of application/activity+json).
 	ContentType string
 	docs        map[string]servedDoc
+	gets        []string
 }
 
 type servedDoc struct {
@@ -152,10 +153,20 @@ func (r *Remote) PublicKeyPEM(user string) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }
 
+// Gets lists the paths of the GET requests the fake has answered.
+func (r *Remote) Gets() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.gets)
+}
+
 func (r *Remote) serve(w http.ResponseWriter, req *http.Request) {
 	p := req.URL.Path
 	r.mu.Lock()
 	doc, custom := r.docs[p]
+	if req.Method == http.MethodGet {
+		r.gets = append(r.gets, p)
+	}
 	r.mu.Unlock()
 	switch {
 	case custom && req.Method == http.MethodGet:
@@ -531,7 +542,11 @@ type RFC9421Options struct {
 	// Components are the covered components (default "@method"
 	// "@target-uri" "@authority", and "content-digest" with a body).
 	Components []string
-	Tamper     bool // change the body after signing
+	Tamper     bool      // change the body after signing
+	Label      string    // the label in Signature (default sig1, as in Signature-Input)
+	Alg        string    // the alg parameter (default rsa-v1_5-sha256)
+	NoKeyID    bool      // leave keyid out
+	Date       time.Time // the Date header (default now)
 }
 
 // SendRFC9421 POSTs an activity signed with an RFC 9421 HTTP Message
@@ -582,9 +597,11 @@ func (r *Remote) signRFC9421(req *http.Request, user string, o RFC9421Options) {
 			components = append(components, "content-digest")
 		}
 	}
-	if req.Header.Get("Date") == "" {
-		req.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	date := o.Date
+	if date.IsZero() {
+		date = time.Now()
 	}
+	req.Header.Set("Date", date.UTC().Format(http.TimeFormat))
 	quoted := make([]string, len(components))
 	var lines []string
 	for i, c := range components {
@@ -620,13 +637,24 @@ func (r *Remote) signRFC9421(req *http.Request, user string, o RFC9421Options) {
 	if o.RawExpires != "" {
 		params += ";expires=" + o.RawExpires
 	}
-	params += fmt.Sprintf(`;keyid="%s";alg="rsa-v1_5-sha256"`, r.KeyID(user))
+	if !o.NoKeyID {
+		params += fmt.Sprintf(`;keyid="%s"`, r.KeyID(user))
+	}
+	alg := o.Alg
+	if alg == "" {
+		alg = "rsa-v1_5-sha256"
+	}
+	params += `;alg="` + alg + `"`
 	lines = append(lines, `"@signature-params": `+params)
 	h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
 	sig, err := rsa.SignPKCS1v15(rand.Reader, r.keys[user], crypto.SHA256, h[:])
 	if err != nil {
 		r.t.Fatal(err)
 	}
+	label := o.Label
+	if label == "" {
+		label = "sig1"
+	}
 	req.Header.Set("Signature-Input", "sig1="+params)
-	req.Header.Set("Signature", "sig1=:"+base64.StdEncoding.EncodeToString(sig)+":")
+	req.Header.Set("Signature", label+"=:"+base64.StdEncoding.EncodeToString(sig)+":")
 }
