@@ -238,3 +238,78 @@ func (f *Federation) contacted(ctx context.Context, host string) {
 		_ = f.store.HostAnswered(ctx, host, now) // best effort, as in the inbox worker
 	}
 }
+
+// hostLimiter counts events per key (a remote host, a client address) in
+// a sliding window, in memory: a speed bump for one process.
+type hostLimiter struct {
+	mu     sync.Mutex
+	max    int
+	window time.Duration
+	now    instance.Clock
+	seen   map[string][]time.Time
+}
+
+func newHostLimiter(max int, window time.Duration, now instance.Clock) *hostLimiter {
+	if max <= 0 {
+		max = 300
+	}
+	return &hostLimiter{max: max, window: window, now: now, seen: map[string][]time.Time{}}
+}
+
+// allow records one event for key unless key is already at the limit.
+func (h *hostLimiter) allow(key string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	list := h.recent(key)
+	if len(list) >= h.max {
+		return false
+	}
+	h.record(key, list)
+	return true
+}
+
+// full reports whether key is at the limit, without recording anything.
+func (h *hostLimiter) full(key string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.recent(key)) >= h.max
+}
+
+// add records one event for key, even over the limit.
+func (h *hostLimiter) add(key string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.record(key, h.recent(key))
+}
+
+// recent drops key's events older than the window and returns the rest.
+func (h *hostLimiter) recent(key string) []time.Time {
+	now := h.now()
+	list := h.seen[key]
+	i := 0
+	for i < len(list) && now.Sub(list[i]) > h.window {
+		i++
+	}
+	list = list[i:]
+	if len(list) == 0 {
+		delete(h.seen, key) // a key only asked about takes no memory
+	} else {
+		h.seen[key] = list
+	}
+	return list
+}
+
+func (h *hostLimiter) record(key string, list []time.Time) {
+	now := h.now()
+	if len(h.seen) > 10000 { // bound memory: forget quiet keys
+		for k, v := range h.seen {
+			if len(v) == 0 || now.Sub(v[len(v)-1]) > h.window {
+				delete(h.seen, k)
+			}
+		}
+	}
+	if len(list) >= 2*h.max { // over the limit: keep the window's newest
+		list = list[1:]
+	}
+	h.seen[key] = append(list, now)
+}

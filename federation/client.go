@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -20,19 +21,39 @@ const maxResponseBytes = 1 << 20
 var errPrivateAddress = errors.New("federation: refusing to connect to a non-public address")
 
 // newClient builds the one HTTP client used for every fetch and delivery.
-// The address check runs in the dialer's Control hook, after DNS
-// resolution and for every connection (redirects included), so neither a
-// redirect nor DNS rebinding can reach an internal address.
+// The address check runs in the dialer's Control hook on the address
+// actually dialled, after DNS resolution and for every connection
+// (redirects included), so neither a redirect nor DNS rebinding can reach
+// an internal address. Unless private addresses are allowed it also
+// speaks https only, redirects included.
 func newClient(allowPrivate bool, timeout time.Duration) *http.Client {
 	if allowPrivate {
-		return newClientAllowing(nil, timeout)
+		return newClientAllowing(nil, false, timeout)
 	}
-	return newClientAllowing(func(ap netip.AddrPort) bool { return publicAddress(ap.Addr()) }, timeout)
+	return newClientAllowing(func(ap netip.AddrPort) bool { return publicAddress(ap.Addr()) }, true, timeout)
+}
+
+// errInsecureScheme is returned for a request (or a redirect) to a URL
+// that is not https, from a client that speaks https only.
+var errInsecureScheme = errors.New("federation: refusing a URL that is not https")
+
+// httpsOnly refuses every request that is not https before it is sent.
+type httpsOnly struct{ next *http.Transport }
+
+func (h *httpsOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !strings.EqualFold(req.URL.Scheme, "https") {
+		if req.Body != nil {
+			req.Body.Close() // a RoundTripper must close the body, even on error
+		}
+		return nil, fmt.Errorf("%w: %s", errInsecureScheme, req.URL.Redacted())
+	}
+	return h.next.RoundTrip(req)
 }
 
 // newClientAllowing builds the client with an address check (nil: allow
-// everything). Tests use it to allow exactly one loopback port.
-func newClientAllowing(allow func(netip.AddrPort) bool, timeout time.Duration) *http.Client {
+// everything), and https only when secure is set. Tests use it to allow
+// exactly one loopback port.
+func newClientAllowing(allow func(netip.AddrPort) bool, secure bool, timeout time.Duration) *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	if allow != nil {
 		dialer.Control = func(network, address string, _ syscall.RawConn) error {
@@ -53,8 +74,12 @@ func newClientAllowing(allow func(netip.AddrPort) bool, timeout time.Duration) *
 		ResponseHeaderTimeout: 20 * time.Second,
 		Proxy:                 nil, // never route through an environment proxy: it would bypass the check
 	}
+	var rt http.RoundTripper = transport
+	if secure {
+		rt = &httpsOnly{next: transport}
+	}
 	return &http.Client{
-		Transport: transport,
+		Transport: rt,
 		Timeout:   timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 3 {

@@ -49,7 +49,7 @@ func (l *logBuffer) find(msg string) []map[string]any {
 
 // loadCaptured reads a captured payload with its hosts rewritten to the
 // fake remote and to n (see TestCapturedPayloads).
-func loadCaptured(t *testing.T, n *node, r *fedtest.Remote, it *instance.Item, name string) []byte {
+func loadCapturedReply(t *testing.T, n *node, r *fedtest.Remote, it *instance.Item, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "remote", name))
 	if err != nil {
@@ -70,7 +70,7 @@ func TestCapturedReplyWithHoldWordIsHeld(t *testing.T) {
 	n := newNodeWith(t, func(o *instance.Options) { o.HoldWords = []string{"ladder"} })
 	r := fedtest.New(t, "alice")
 	it := n.postNeed("public")
-	resp := r.SendRaw("alice", n.url+"/inbox", loadCaptured(t, n, r, it, "gotosocial/create-reply.json"), fedtest.SendOptions{})
+	resp := r.SendRaw("alice", n.url+"/inbox", loadCapturedReply(t, n, r, it, "gotosocial/create-reply.json"), fedtest.SendOptions{})
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("create: %d", resp.StatusCode)
 	}
@@ -116,7 +116,7 @@ func TestCoordinatorActorBlock(t *testing.T) {
 		t.Errorf("after the block: %d, want 403", resp.StatusCode)
 	}
 	door := logs.find("inbound request refused")
-	if len(door) == 0 || !strings.Contains(door[len(door)-1]["reason"].(string), "blocked actor") {
+	if len(door) == 0 || door[len(door)-1]["reason"] != string(refusedBlockedActor) {
 		t.Errorf("door refusal log: %v", door)
 	}
 	r.Send("bob", n.url+"/inbox", replyTo(r, "bob", "3", n.url+it.Path(), "<p>bob here</p>"), fedtest.SendOptions{})

@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -35,8 +36,12 @@ type Options struct {
 	// Client, when set, replaces the outgoing HTTP client (tests).
 	Client *http.Client
 	// InboundPerHost caps activities accepted from one server in five
-	// minutes (default 300, as GoToSocial); more get 429.
+	// minutes (default 300, as GoToSocial); more get 429. The same number
+	// caps refused requests from one client address.
 	InboundPerHost int
+	// TrustedProxy says whether a peer address is a reverse proxy whose
+	// X-Forwarded-For header may be believed (nil: none is).
+	TrustedProxy func(net.IP) bool
 }
 
 // Federation serves and runs the ActivityPub side of an instance.
@@ -53,8 +58,10 @@ type Federation struct {
 	userAgent string
 	opt       Options
 	router    *mux.Router
-	// perHost limits inbound activities from one server.
+	// perHost limits verified activities from one server, perClient
+	// refused requests from one client address.
 	perHost   *hostLimiter
+	perClient *hostLimiter
 	docs      docCache
 	keyMemo   keyCache
 	blockList blockCache
@@ -84,6 +91,7 @@ func New(o Options) *Federation {
 	}
 	f.router = f.routes()
 	f.perHost = newHostLimiter(o.InboundPerHost, 5*time.Minute, o.Clock)
+	f.perClient = newHostLimiter(o.InboundPerHost, 5*time.Minute, o.Clock)
 	return f
 }
 

@@ -7,9 +7,9 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,29 +52,33 @@ func signRequest(req *http.Request, body []byte, key crypto.PrivateKey, keyID st
 	return nil
 }
 
-// signatureParams parses the Signature header's parameters.
-func signatureParams(h string) map[string]string {
+// signatureParams parses the Signature header's parameters exactly as
+// go-fed/httpsig, which verifies the signature, does: split on commas,
+// then at the first "=", quotes trimmed, names case-sensitive. Reading
+// them any other way (names in any case, say) would let us check one
+// list of signed headers while it verifies another: a signature over
+// date alone, checked as one over the body. A part without "=" is
+// malformed there, and so here.
+func signatureParams(h string) (map[string]string, bool) {
 	out := map[string]string{}
-	for h != "" {
-		h = strings.TrimLeft(h, " ,")
-		k, rest, ok := strings.Cut(h, "=")
+	for _, p := range strings.Split(h, ",") {
+		k, v, ok := strings.Cut(p, "=")
 		if !ok {
-			break
+			return nil, false
 		}
-		k = strings.ToLower(strings.TrimSpace(k))
-		var v string
-		if strings.HasPrefix(rest, `"`) {
-			end := strings.Index(rest[1:], `"`)
-			if end < 0 {
-				break
-			}
-			v, h = rest[1:1+end], rest[2+end:]
-		} else {
-			v, h, _ = strings.Cut(rest, ",")
-		}
-		out[k] = v
+		out[k] = strings.Trim(v, `"`)
 	}
-	return out
+	return out, true
+}
+
+// signedHeaders is the list of headers= as go-fed/httpsig reads it:
+// split on single spaces, lower-cased, "date" when absent.
+func signedHeaders(p map[string]string) []string {
+	h, ok := p["headers"]
+	if !ok {
+		return []string{"date"} // the draft's default
+	}
+	return strings.Split(strings.ToLower(h), " ")
 }
 
 // sigCheck is a request whose signature headers have been checked, waiting
@@ -86,63 +90,65 @@ type sigCheck struct {
 	verifyFn func(*rsa.PublicKey) error
 }
 
-// errSignature is the one error a failed verification gives a remote
-// server (as a bare 401); the reason goes to our log only.
-type errSignature struct{ reason string }
-
-func (e *errSignature) Error() string { return "signature: " + e.reason }
-
-func sigErr(format string, args ...any) error {
-	return &errSignature{reason: fmt.Sprintf(format, args...)}
-}
-
 // checkSignatureHeaders does every check that needs no key: the
-// algorithm, which headers are signed, the Date window and the Digest of
-// the exact body (go-fed/httpsig checks none of these).
+// algorithm, which headers are signed ((request-target), host, date and,
+// on POST, digest), the Date window and the Digest of the exact body
+// (go-fed/httpsig checks none of these). The caller has checked that the
+// Host is ours.
 func checkSignatureHeaders(r *http.Request, body []byte, window time.Duration, now time.Time) (*sigCheck, error) {
-	raw := r.Header.Get("Signature")
-	if raw == "" {
-		return nil, sigErr("no Signature header")
+	p, ok := signatureParams(r.Header.Get("Signature"))
+	if !ok {
+		return nil, refused(refusedSignatureSyntax, "malformed Signature parameters")
 	}
-	p := signatureParams(raw)
 	switch strings.ToLower(p["algorithm"]) {
 	case "", "rsa-sha256", "hs2019":
 	default:
-		return nil, sigErr("algorithm %q not accepted", p["algorithm"])
+		return nil, refused(refusedAlgorithm, "algorithm %q not accepted", p["algorithm"])
 	}
-	signed := strings.Fields(strings.ToLower(p["headers"]))
-	if len(signed) == 0 {
-		signed = []string{"date"} // the draft's default
-	}
-	if !slices.Contains(signed, "date") && !slices.Contains(signed, "(created)") {
-		return nil, sigErr("date not signed")
+	signed := signedHeaders(p)
+	signsDate, signsCreated := slices.Contains(signed, "date"), slices.Contains(signed, "(created)")
+	if !signsDate && !signsCreated {
+		return nil, refused(refusedDateNotSigned, "neither date nor (created) signed")
 	}
 	if !slices.Contains(signed, "(request-target)") {
-		return nil, sigErr("(request-target) not signed")
+		return nil, refused(refusedTargetNotSigned, "(request-target) not signed")
 	}
-	date, err := http.ParseTime(r.Header.Get("Date"))
-	if err != nil {
-		return nil, sigErr("bad or missing Date")
+	if !slices.Contains(signed, "host") {
+		return nil, refused(refusedHostNotSigned, "host not signed")
 	}
-	if d := now.Sub(date); d > window || d < -window {
-		return nil, sigErr("Date %s is outside the allowed window", r.Header.Get("Date"))
+	// The time that counts is the one signed: the Date header only when
+	// date is signed, the created parameter when (created) is (an
+	// unsigned Date proves nothing).
+	if signsDate {
+		if d, ok := httpTime(r.Header.Get("Date")); !inWindow(d, ok, now, window, window) {
+			return nil, refused(refusedDate, "Date %q missing, unreadable or outside the window", r.Header.Get("Date"))
+		}
+	}
+	if signsCreated {
+		// go-fed/httpsig refuses a created more than 10 s ahead; say so here.
+		if c, ok := unixTime(p["created"]); !inWindow(c, ok, now, window, createdAhead) {
+			return nil, refused(refusedDate, "created %q missing, unreadable or outside the window", p["created"])
+		}
+	}
+	if e, given := p["expires"]; given || slices.Contains(signed, "(expires)") {
+		if exp, ok := unixTime(e); !ok || now.After(exp) {
+			return nil, refused(refusedExpired, "expires %q missing, unreadable or past", e)
+		}
 	}
 	if r.Method == http.MethodPost {
 		if !slices.Contains(signed, "digest") {
-			return nil, sigErr("digest not signed on POST")
+			return nil, refused(refusedDigestNotSigned, "digest not signed on POST")
 		}
 		if err := checkDigest(r.Header.Get("Digest"), body); err != nil {
 			return nil, err
 		}
-	} else if !slices.Contains(signed, "host") {
-		return nil, sigErr("host not signed on GET")
 	}
 	v, err := httpsig.NewVerifier(r)
 	if err != nil {
-		return nil, sigErr("unparseable signature: %v", err)
+		return nil, refused(refusedSignatureSyntax, "unparseable signature: %v", err)
 	}
-	if v.KeyId() == "" {
-		return nil, sigErr("no keyId")
+	if strings.TrimSpace(v.KeyId()) == "" {
+		return nil, refused(refusedSignatureSyntax, "no keyId")
 	}
 	return &sigCheck{keyID: v.KeyId(), verifier: v}, nil
 }
@@ -157,10 +163,7 @@ func checkDigest(header string, body []byte) error {
 			return nil
 		}
 	}
-	if header == "" {
-		return sigErr("no Digest header")
-	}
-	return sigErr("Digest does not match the body")
+	return refused(refusedDigest, "Digest %q is not the body's SHA-256", header)
 }
 
 // verify checks the signature itself with a public key. The algorithm
@@ -170,9 +173,30 @@ func (c *sigCheck) verify(key *rsa.PublicKey) error {
 		return c.verifyFn(key)
 	}
 	if err := c.verifier.Verify(key, httpsig.RSA_SHA256); err != nil {
-		return sigErr("bad signature: %v", err)
+		return refused(refusedBadSignature, "bad signature: %v", err)
 	}
 	return nil
 }
 
 var errNoKey = errors.New("federation: no usable public key")
+
+// inWindow reports whether a signed time was given (ok) and lies at most
+// back in the past and ahead in the future of now.
+func inWindow(t time.Time, ok bool, now time.Time, back, ahead time.Duration) bool {
+	return ok && now.Sub(t) <= back && t.Sub(now) <= ahead
+}
+
+// httpTime reads an HTTP date; unixTime a time in seconds since 1970.
+func httpTime(s string) (time.Time, bool) {
+	t, err := http.ParseTime(s)
+	return t, err == nil
+}
+
+func unixTime(s string) (time.Time, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	return time.Unix(n, 0), err == nil
+}
+
+// createdAhead is how far in the future a draft-cavage created parameter
+// may be: go-fed/httpsig's own limit (GoToSocial's too).
+const createdAhead = 10 * time.Second

@@ -3,9 +3,12 @@ package federation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"hearth/instance"
 )
@@ -14,105 +17,200 @@ import (
 const maxInboxBytes = 1 << 20
 
 // inbox receives activities on every inbox (shared, groups', members',
-// the instance actor's). It caps the body, checks the domain block, the
-// signature (algorithm, signed headers, Date, Digest, the key itself with
-// one refetch on failure), that the key's owner is the activity's actor,
-// records the activity by id, and answers 202 at once; a worker processes
-// it. Failures get a bare status; the reason goes to the log only.
+// the instance actor's). admit verifies the request; a verified activity
+// is then charged to its server's limit, recorded by id, and answered 202
+// at once; a worker processes it. Failures get a bare status; the reason
+// goes to the log only.
 func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	f.batch.inFlight.Add(1)
 	defer f.batch.inFlight.Add(-1)
+	// Until a request is verified, it proves nothing about the server it
+	// names: a refused one is counted against the address it came from,
+	// so anonymous requests cannot spend a real server's limit.
+	client := f.clientKey(r)
+	if f.perClient.full(client) {
+		w.Header().Set("Retry-After", "300")
+		f.refuse(w, r, http.StatusTooManyRequests, refusedRateClient, "too many refused requests from "+client)
+		return
+	}
+	in, err := f.admit(ctx, w, r)
+	if err != nil {
+		f.perClient.add(client)
+		reason := reasonOf(err, refusedKeyUnavailable)
+		f.refuse(w, r, reason.status(), reason, err.Error())
+		return
+	}
+	if in.goneDelete {
+		// A deleted account signs its own Delete with a key that can no
+		// longer be fetched; there is nothing of theirs to trust, so
+		// accept and do nothing.
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	host := hostOf(in.actor)
+	if !f.perHost.allow(host) {
+		w.Header().Set("Retry-After", "300")
+		f.refuse(w, r, http.StatusTooManyRequests, refusedRateHost, "too many activities from "+host)
+		return
+	}
+	if !handles(in.typ) {
+		// Likes, Announces, emoji reactions…: verified like everything
+		// else, then answered without being stored, since Hearth shows
+		// none of them (and they are most of what a popular post brings).
+		f.contacted(ctx, host)
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	fresh, err := f.enqueue(ctx, instance.InboxRow{ActivityID: in.id, Actor: in.actor, Type: in.typ, Body: in.body})
+	if err != nil {
+		f.internal(w, r, err)
+		return
+	}
+	f.log.Info("activity received", "activity_id", in.id, "type", in.typ, "actor", in.actor, "result", map[bool]string{true: "queued", false: "duplicate"}[fresh])
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// envelope is what the inbox reads of an activity before queueing it.
+type envelope struct {
+	id, typ, actor string
+	object         string // the object's id, when it has one
+}
+
+// parseEnvelope reads an inbound body: a JSON object with an id, a type
+// and an actor.
+func parseEnvelope(body []byte) (*envelope, error) {
+	var m map[string]any
+	if err := decodeJSON(body, &m); err != nil {
+		return nil, refused(refusedNotJSON, "body is not a JSON object: %v", err)
+	}
+	e := &envelope{id: str(m, "id"), typ: typeOf(m), actor: idOf(m["actor"]), object: idOf(m["object"])}
+	if e.id == "" || e.typ == "" || e.actor == "" {
+		return nil, refused(refusedIncomplete, "activity without id, type or actor")
+	}
+	return e, nil
+}
+
+// inbound is a verified activity.
+type inbound struct {
+	*envelope
+	body []byte
+	// goneDelete is an actor's Delete of itself signed with a key that is
+	// gone: accepted, and nothing done.
+	goneDelete bool
+}
+
+// admit reads and verifies an inbound activity, in this order: the body
+// cap, the domain block, the signature (bound to our host; algorithm,
+// signed headers, time, digest), the envelope, the blocks, the key itself
+// (one refetch on failure), that the key's owner is the activity's actor
+// and that the activity is on the actor's origin. Every error is a
+// *refusedError.
+func (f *Federation) admit(ctx context.Context, w http.ResponseWriter, r *http.Request) (*inbound, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxInboxBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			f.refuse(w, r, http.StatusRequestEntityTooLarge, "body over 1 MiB")
-			return
+			return nil, refused(refusedBodyTooLarge, "body over 1 MiB")
 		}
-		f.refuse(w, r, http.StatusBadRequest, "unreadable body")
-		return
+		return nil, refused(refusedBodyUnreadable, "%v", err)
 	}
 	// A blocked domain is refused before any key fetch (GoToSocial does so).
-	keyID := signatureParams(r.Header.Get("Signature"))["keyid"]
+	params, _ := signatureParams(r.Header.Get("Signature"))
+	keyID := params["keyId"]
 	if in, ok := parseSignatureInput(r.Header.Get("Signature-Input")); ok {
 		keyID = in.params["keyid"]
 	}
 	if keyID != "" {
 		if u, err := url.Parse(keyID); err == nil && f.blockedHost(u.Hostname()) {
-			f.refuse(w, r, http.StatusForbidden, "blocked domain "+u.Hostname())
-			return
+			return nil, refused(refusedBlockedDomain, "keyId on %s", u.Hostname())
 		}
 	}
 	check, err := f.checkSignature(r, body)
 	if err != nil {
-		f.refuse(w, r, http.StatusUnauthorized, err.Error())
-		return
+		return nil, err
 	}
-	var m map[string]any
-	if err := decodeJSON(body, &m); err != nil {
-		f.refuse(w, r, http.StatusBadRequest, "body is not JSON")
-		return
+	env, err := parseEnvelope(body)
+	if err != nil {
+		return nil, err
 	}
-	id, typ, actor := str(m, "id"), typeOf(m), idOf(m["actor"])
-	if id == "" || typ == "" || actor == "" {
-		f.refuse(w, r, http.StatusBadRequest, "activity without id, type or actor")
-		return
+	for what, iri := range map[string]string{"keyId": check.keyID, "actor": env.actor, "activity id": env.id} {
+		if !f.allowedScheme(iri) {
+			return nil, refused(refusedScheme, "%s %q is not https", what, iri)
+		}
 	}
-	if f.blockedHost(hostOf(actor)) {
-		f.refuse(w, r, http.StatusForbidden, "blocked domain "+hostOf(actor))
-		return
+	if f.blockedHost(hostOf(env.actor)) {
+		return nil, refused(refusedBlockedDomain, "actor on %s", hostOf(env.actor))
 	}
-	if _, actors := f.blocks(); actors[actor] {
-		f.refuse(w, r, http.StatusForbidden, "blocked actor "+actor)
-		return
-	}
-	if !f.perHost.allow(hostOf(actor)) {
-		w.Header().Set("Retry-After", "300")
-		f.refuse(w, r, http.StatusTooManyRequests, "too many activities from "+hostOf(actor))
-		return
+	if _, actors := f.blocks(); actors[env.actor] {
+		return nil, refused(refusedBlockedActor, "%s", env.actor)
 	}
 	owner, err := f.verifyKey(ctx, check)
 	if err != nil {
-		// A deleted account signs its own Delete with a key that can no
-		// longer be fetched; there is nothing of theirs to trust, so
-		// accept and do nothing.
-		if errors.Is(err, errRemoteGone) && typ == "Delete" && idOf(m["object"]) == actor {
-			w.WriteHeader(http.StatusAccepted)
-			return
+		if errors.Is(err, errRemoteGone) && env.typ == "Delete" && env.object == env.actor {
+			return &inbound{envelope: env, body: body, goneDelete: true}, nil
 		}
-		f.refuse(w, r, http.StatusUnauthorized, err.Error())
-		return
+		if reasonOf(err, "") == "" {
+			return nil, &refusedError{reason: refusedKeyUnavailable, detail: err.Error(), err: err}
+		}
+		return nil, err
 	}
-	if owner.ID != actor {
-		f.refuse(w, r, http.StatusUnauthorized, "key owner "+owner.ID+" is not the actor "+actor)
-		return
+	if owner.ID != env.actor {
+		return nil, refused(refusedSignerNotActor, "key owner %s is not the actor %s", owner.ID, env.actor)
 	}
-	if !sameHost(id, actor) {
-		f.refuse(w, r, http.StatusUnauthorized, "activity id "+id+" is not on the actor's host")
-		return
+	if !sameOrigin(env.id, env.actor) {
+		return nil, refused(refusedActivityOrigin, "activity id %s is not on the actor's origin", env.id)
 	}
-	if !handles(typ) {
-		// Likes, Announces, emoji reactions…: verified like everything
-		// else, then answered without being stored, since Hearth shows
-		// none of them (and they are most of what a popular post brings).
-		f.contacted(ctx, hostOf(actor))
-		w.WriteHeader(http.StatusAccepted)
-		return
-	}
-	fresh, err := f.enqueue(ctx, instance.InboxRow{ActivityID: id, Actor: actor, Type: typ, Body: body})
+	return &inbound{envelope: env, body: body}, nil
+}
+
+// clientKey identifies the network a request comes from, for the limit on
+// refused requests: the peer address, or the nearest untrusted hop in
+// X-Forwarded-For when the peer is a trusted proxy; IPv6 addresses are
+// grouped by /64 (as web's sign-in throttle does).
+func (f *Federation) clientKey(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		f.internal(w, r, err)
-		return
+		host = r.RemoteAddr
 	}
-	f.log.Info("activity received", "activity_id", id, "type", typ, "actor", actor, "result", map[bool]string{true: "queued", false: "duplicate"}[fresh])
-	w.WriteHeader(http.StatusAccepted)
+	ip := net.ParseIP(host)
+	if ip != nil && f.opt.TrustedProxy != nil && f.opt.TrustedProxy(ip) {
+		hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop := net.ParseIP(strings.TrimSpace(hops[i]))
+			if hop == nil {
+				break
+			}
+			ip = hop
+			if !f.opt.TrustedProxy(hop) {
+				break
+			}
+		}
+	}
+	if ip == nil {
+		return host
+	}
+	if ip.To4() == nil {
+		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	}
+	return ip.String()
 }
 
 // checkSignature picks the scheme: RFC 9421 when Signature-Input is
 // present, draft-cavage otherwise.
 func (f *Federation) checkSignature(r *http.Request, body []byte) (*sigCheck, error) {
-	if r.Header.Get("Signature-Input") != "" {
+	rfc9421 := r.Header.Get("Signature-Input") != ""
+	if !rfc9421 && r.Header.Get("Signature") == "" {
+		return nil, refused(refusedNoSignature, "no Signature header")
+	}
+	// A signature binds a request to the server it was made for (the
+	// signed host, @authority or @target-uri): one made for another
+	// server and replayed to us must not count, so the Host it names has
+	// to be ours. Both schemes then require the host to be covered.
+	if !f.uris.addressedToUs(r.Host) {
+		return nil, refused(refusedHost, "addressed to %q, not to %s", r.Host, f.uris.base)
+	}
+	if rfc9421 {
 		return checkRFC9421(r, body, f.uris.base, f.window, f.now())
 	}
 	return checkSignatureHeaders(r, body, f.window, f.now())
@@ -140,26 +238,22 @@ func (f *Federation) verifyKey(ctx context.Context, check *sigCheck) (*instance.
 	return owner, nil
 }
 
-// refuse answers a remote server with a bare status and logs why.
-func (f *Federation) refuse(w http.ResponseWriter, r *http.Request, status int, reason string) {
-	f.log.Warn("inbound request refused", "status", status, "path", r.URL.Path, "reason", reason,
-		"remote", r.RemoteAddr, "user_agent", r.UserAgent())
-	http.Error(w, "", status)
-}
-
 // signedByFollower reports whether a GET carries a valid signature from a
 // follower of the group (for followers-only objects).
 func (f *Federation) signedByFollower(r *http.Request, groupID int64) bool {
 	check, err := f.checkSignature(r, nil)
 	if err != nil {
+		f.logRefusal(r, http.StatusNotFound, reasonOf(err, refusedSignatureSyntax), err.Error())
 		return false
 	}
 	owner, err := f.verifyKey(r.Context(), check)
 	if err != nil {
+		f.logRefusal(r, http.StatusNotFound, reasonOf(err, refusedKeyUnavailable), err.Error())
 		return false
 	}
 	list, err := f.store.ListFollowers(r.Context(), groupID, 0, 1<<30)
 	if err != nil {
+		f.log.Error("listing followers for a signed fetch", "group_id", groupID, "err", err)
 		return false
 	}
 	for _, fo := range list {
@@ -167,5 +261,6 @@ func (f *Federation) signedByFollower(r *http.Request, groupID int64) bool {
 			return true
 		}
 	}
+	f.logRefusal(r, http.StatusNotFound, refusedNotFollower, fmt.Sprintf("%s does not follow group %d", owner.ID, groupID))
 	return false
 }

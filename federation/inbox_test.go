@@ -2,6 +2,7 @@ package federation
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -105,10 +106,14 @@ func TestForeignObjectHostIgnored(t *testing.T) {
 }
 
 // Every rule of signature verification, each refused with a bare 401 (or
-// 403/413), and nothing stored.
+// 400/403/413) for the reason it exists, and nothing stored.
 func TestInboxRefusals(t *testing.T) {
-	n := newNode(t, func(o *Options) { o.BlockedDomains = []string{"blocked.example"} })
-	r := fedtest.New(t, "alice", "bob")
+	log := &refusalLog{}
+	n := newNode(t, withRefusals(log), func(o *Options) { o.BlockedDomains = []string{"blocked.example"} })
+	r := fedtest.New(t, "alice", "bob", "eve")
+	if err := n.st.BlockActor(ctx, r.Actor("eve"), "spam", n.admin.ID, n.fed.now(), &instance.ModLog{Action: "block actor", Subject: r.Actor("eve"), CreatedAt: n.fed.now()}); err != nil {
+		t.Fatal(err)
+	}
 	follow := func(id string) map[string]any { return followOf(r, "alice", n.group(), id) }
 	cases := []struct {
 		name   string
@@ -117,34 +122,48 @@ func TestInboxRefusals(t *testing.T) {
 		opts   fedtest.SendOptions
 		user   string
 		status int
+		reason refusal
 	}{
-		{name: "no signature", body: follow("a"), opts: fedtest.SendOptions{NoSignature: true}, status: 401},
-		{name: "signed by another key", body: follow("b"), opts: fedtest.SendOptions{KeyUser: "bob", KeyID: r.KeyID("alice")}, status: 401},
-		{name: "key owner is not the actor", body: follow("c"), opts: fedtest.SendOptions{KeyUser: "bob"}, status: 401},
-		{name: "wrong digest", body: follow("d"), opts: fedtest.SendOptions{BadDigest: true}, status: 401},
-		{name: "tampered body", body: follow("e"), opts: fedtest.SendOptions{TamperBody: true}, status: 401},
-		{name: "digest not signed", body: follow("f"), opts: fedtest.SendOptions{Headers: []string{"(request-target)", "host", "date"}}, status: 401},
-		{name: "date not signed", body: follow("g"), opts: fedtest.SendOptions{Headers: []string{"(request-target)", "host", "digest"}}, status: 401},
-		{name: "stale date", body: follow("h"), opts: fedtest.SendOptions{Date: time.Now().Add(-2 * time.Hour)}, status: 401},
-		{name: "future date", body: follow("i"), opts: fedtest.SendOptions{Date: time.Now().Add(2 * time.Hour)}, status: 401},
-		{name: "blocked domain", body: follow("j"), opts: fedtest.SendOptions{KeyID: "https://blocked.example/users/x#main-key"}, status: 403},
+		{name: "no signature", body: follow("a"), opts: fedtest.SendOptions{NoSignature: true}, status: 401, reason: refusedNoSignature},
+		{name: "signed by another key", body: follow("b"), opts: fedtest.SendOptions{KeyUser: "bob", KeyID: r.KeyID("alice")}, status: 401, reason: refusedBadSignature},
+		{name: "key owner is not the actor", body: follow("c"), opts: fedtest.SendOptions{KeyUser: "bob"}, status: 401, reason: refusedSignerNotActor},
+		{name: "wrong digest", body: follow("d"), opts: fedtest.SendOptions{BadDigest: true}, status: 401, reason: refusedDigest},
+		{name: "tampered body", body: follow("e"), opts: fedtest.SendOptions{TamperBody: true}, status: 401, reason: refusedDigest},
+		{name: "digest not signed", body: follow("f"), opts: fedtest.SendOptions{Headers: []string{"(request-target)", "host", "date"}}, status: 401, reason: refusedDigestNotSigned},
+		{name: "date not signed", body: follow("g"), opts: fedtest.SendOptions{Headers: []string{"(request-target)", "host", "digest"}}, status: 401, reason: refusedDateNotSigned},
+		{name: "request target not signed", body: follow("g2"), opts: fedtest.SendOptions{Headers: []string{"host", "date", "digest"}}, status: 401, reason: refusedTargetNotSigned},
+		{name: "algorithm not accepted", body: follow("g3"), opts: fedtest.SendOptions{Algorithm: "hmac-sha256"}, status: 401, reason: refusedAlgorithm},
+		{name: "no keyId", body: follow("g4"), opts: fedtest.SendOptions{KeyID: " "}, status: 401, reason: refusedSignatureSyntax},
+		{name: "malformed Signature", body: follow("g5"), opts: fedtest.SendOptions{EditSignature: func(s string) string { return s + ",junk" }},
+			status: 401, reason: refusedSignatureSyntax},
+		{name: "stale date", body: follow("h"), opts: fedtest.SendOptions{Date: time.Now().Add(-2 * time.Hour)}, status: 401, reason: refusedDate},
+		{name: "future date", body: follow("i"), opts: fedtest.SendOptions{Date: time.Now().Add(2 * time.Hour)}, status: 401, reason: refusedDate},
+		{name: "blocked domain", body: follow("j"), opts: fedtest.SendOptions{KeyID: "https://blocked.example/users/x#main-key"}, status: 403, reason: refusedBlockedDomain},
+		{name: "actor on a blocked domain", body: map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+			"id": "https://blocked.example/follow/1", "type": "Follow", "actor": "https://blocked.example/users/x", "object": n.group()}, status: 403, reason: refusedBlockedDomain},
+		{name: "blocked actor", user: "eve", body: followOf(r, "eve", n.group(), "k"), status: 403, reason: refusedBlockedActor},
 		{name: "activity id on another host", body: map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
-			"id": "https://elsewhere.example/follow/1", "type": "Follow", "actor": r.Actor("alice"), "object": n.group()}, status: 401},
-		{name: "not JSON", raw: []byte("hello"), status: 400},
-		{name: "no id", body: map[string]any{"type": "Follow", "actor": r.Actor("alice"), "object": n.group()}, status: 400},
-		{name: "oversized body", raw: bytes.Repeat([]byte("x"), maxInboxBytes+10), status: 413},
+			"id": "https://elsewhere.example/follow/1", "type": "Follow", "actor": r.Actor("alice"), "object": n.group()}, status: 401, reason: refusedActivityOrigin},
+		{name: "not JSON", raw: []byte("hello"), status: 400, reason: refusedNotJSON},
+		{name: "no id", body: map[string]any{"type": "Follow", "actor": r.Actor("alice"), "object": n.group()}, status: 400, reason: refusedIncomplete},
+		{name: "oversized body", raw: bytes.Repeat([]byte("x"), maxInboxBytes+10), status: 413, reason: refusedBodyTooLarge},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			user := c.user
+			if user == "" {
+				user = "alice"
+			}
 			var resp *http.Response
 			if c.raw != nil {
-				resp = r.SendRaw("alice", n.url+"/inbox", c.raw, c.opts)
+				resp = r.SendRaw(user, n.url+"/inbox", c.raw, c.opts)
 			} else {
-				resp = r.Send("alice", n.url+"/inbox", c.body, c.opts)
+				resp = r.Send(user, n.url+"/inbox", c.body, c.opts)
 			}
 			if resp.StatusCode != c.status {
 				t.Errorf("status %d, want %d", resp.StatusCode, c.status)
 			}
+			log.expect(t, c.name, c.reason)
 		})
 	}
 	n.settle()
@@ -158,6 +177,7 @@ func TestInboxRefusals(t *testing.T) {
 	if resp := r.Send("alice", n.url+"/inbox", follow("ok"), fedtest.SendOptions{}); resp.StatusCode != 202 {
 		t.Errorf("valid request: %d", resp.StatusCode)
 	}
+	log.expect(t, "valid request")
 }
 
 // A GET must sign host (Mastodon's rule for signed fetches).
@@ -165,7 +185,7 @@ func TestGetSignatureNeedsHost(t *testing.T) {
 	req := httptest.NewRequest(http.MethodGet, "/needs/1", nil)
 	req.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	req.Header.Set("Signature", `keyId="https://x.example/a#k",algorithm="rsa-sha256",headers="(request-target) date",signature="AAAA"`)
-	if _, err := checkSignatureHeaders(req, nil, time.Hour, time.Now()); err == nil || !strings.Contains(err.Error(), "host not signed") {
+	if _, err := checkSignatureHeaders(req, nil, time.Hour, time.Now()); reasonOf(err, "") != refusedHostNotSigned {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -228,7 +248,7 @@ func TestOutgoingClientRefusesPrivateAddresses(t *testing.T) {
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("secret")) }))
 	defer target.Close()
 	strict := newClient(false, 5*time.Second)
-	if _, err := strict.Get(target.URL); err == nil || !strings.Contains(err.Error(), "non-public") {
+	if _, err := strict.Get(strings.Replace(target.URL, "http:", "https:", 1)); !errors.Is(err, errPrivateAddress) {
 		t.Errorf("loopback fetch: %v", err)
 	}
 	// A redirect from an allowed server to a private one is refused at
@@ -236,7 +256,7 @@ func TestOutgoingClientRefusesPrivateAddresses(t *testing.T) {
 	redirector := httptest.NewServer(http.RedirectHandler(target.URL+"/x", http.StatusFound))
 	defer redirector.Close()
 	allowed := netip.MustParseAddrPort(strings.TrimPrefix(redirector.URL, "http://"))
-	c := newClientAllowing(func(ap netip.AddrPort) bool { return ap == allowed }, 5*time.Second)
+	c := newClientAllowing(func(ap netip.AddrPort) bool { return ap == allowed }, false, 5*time.Second)
 	if _, err := c.Get(redirector.URL); err == nil || !strings.Contains(err.Error(), "non-public") {
 		t.Errorf("redirect to a private address: %v", err)
 	}
@@ -253,23 +273,82 @@ func TestOutgoingClientRefusesPrivateAddresses(t *testing.T) {
 // fallback), with the same rules: digest of the exact body, a fresh
 // creation time, and the key owner as the actor.
 func TestRFC9421Signatures(t *testing.T) {
-	n := newNode(t)
+	log := &refusalLog{}
+	n := newNode(t, withRefusals(log))
 	r := fedtest.New(t, "alice", "bob")
 	now := time.Now()
 	if resp := r.SendRFC9421("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "9421"), now, false); resp.StatusCode != 202 {
 		t.Fatalf("RFC 9421 follow: %d", resp.StatusCode)
 	}
+	log.expect(t, "RFC 9421 follow")
 	n.settle()
 	if followers(t, n) != 1 || len(r.OfType("Accept")) != 1 {
 		t.Errorf("followers %d, accepts %d", followers(t, n), len(r.OfType("Accept")))
 	}
-	for name, resp := range map[string]*http.Response{
-		"tampered body": r.SendRFC9421("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "t"), now, true),
-		"stale":         r.SendRFC9421("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "s"), now.Add(-2*time.Hour), false),
-		"wrong actor":   r.SendRFC9421("bob", n.url+"/inbox", followOf(r, "alice", n.group(), "w"), now, false),
+	for _, c := range []struct {
+		name   string
+		send   func() *http.Response
+		reason refusal
+	}{
+		{"tampered body", func() *http.Response {
+			return r.SendRFC9421("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "t"), now, true)
+		}, refusedDigest},
+		{"stale", func() *http.Response {
+			return r.SendRFC9421("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "s"), now.Add(-2*time.Hour), false)
+		}, refusedDate},
+		{"wrong actor", func() *http.Response {
+			return r.SendRFC9421("bob", n.url+"/inbox", followOf(r, "alice", n.group(), "w"), now, false)
+		}, refusedSignerNotActor},
+		{"no signature for the label", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "l"), fedtest.RFC9421Options{Label: "sig2"})
+		}, refusedSignatureSyntax},
+		{"another algorithm", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "a"), fedtest.RFC9421Options{Alg: "ed25519"})
+		}, refusedAlgorithm},
+		{"no keyid", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "k"), fedtest.RFC9421Options{NoKeyID: true})
+		}, refusedSignatureSyntax},
+		{"method not covered", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "m"), fedtest.RFC9421Options{
+				Components: []string{"@target-uri", "@authority", "content-digest"}})
+		}, refusedTargetNotSigned},
+		{"target not covered", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "tg"), fedtest.RFC9421Options{
+				Components: []string{"@method", "@authority", "content-digest"}})
+		}, refusedTargetNotSigned},
+		{"content-digest not covered", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "d"), fedtest.RFC9421Options{
+				Components: []string{"@method", "@target-uri", "@authority"}})
+		}, refusedDigestNotSigned},
+		{"a covered header that is missing", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "x"), fedtest.RFC9421Options{
+				Components: []string{"@method", "@target-uri", "content-digest", "x-absent"}})
+		}, refusedSignatureSyntax},
+		{"a covered Date two hours old", func() *http.Response {
+			return r.SendRFC9421With("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "dt"), fedtest.RFC9421Options{
+				NoCreated: true, Date: now.Add(-2 * time.Hour), Components: []string{"@method", "@target-uri", "content-digest", "date"}})
+		}, refusedDate},
 	} {
-		if resp.StatusCode != http.StatusUnauthorized {
-			t.Errorf("%s: %d, want 401", name, resp.StatusCode)
+		if resp := c.send(); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s: %d, want 401", c.name, resp.StatusCode)
 		}
+		log.expect(t, c.name, c.reason)
 	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
+
+// A body that cannot be read is refused with 400, for that reason.
+func TestUnreadableBody(t *testing.T) {
+	log := &refusalLog{}
+	n := newNode(t, withRefusals(log))
+	req := httptest.NewRequest(http.MethodPost, "/inbox", failingReader{})
+	w := httptest.NewRecorder()
+	n.fed.ServeHTTP(w, req)
+	if w.Code != http.StatusBadRequest || w.Body.Len() > 1 {
+		t.Errorf("unreadable body: %d %q", w.Code, w.Body.String())
+	}
+	log.expect(t, "unreadable body", refusedBodyUnreadable)
 }

@@ -5,55 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/go-fed/activity/streams"
 
 	"hearth/instance"
 )
-
-// hostLimiter counts inbound activities per remote host in a sliding
-// window (in memory: a speed bump for one process).
-type hostLimiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	now    instance.Clock
-	seen   map[string][]time.Time
-}
-
-func newHostLimiter(max int, window time.Duration, now instance.Clock) *hostLimiter {
-	if max <= 0 {
-		max = 300
-	}
-	return &hostLimiter{max: max, window: window, now: now, seen: map[string][]time.Time{}}
-}
-
-func (h *hostLimiter) allow(host string) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	now := h.now()
-	list := h.seen[host]
-	i := 0
-	for i < len(list) && now.Sub(list[i]) > h.window {
-		i++
-	}
-	list = list[i:]
-	if len(list) >= h.max {
-		h.seen[host] = list
-		return false
-	}
-	if len(h.seen) > 10000 { // bound memory: forget quiet hosts
-		for k, v := range h.seen {
-			if len(v) == 0 || now.Sub(v[len(v)-1]) > h.window {
-				delete(h.seen, k)
-			}
-		}
-	}
-	h.seen[host] = append(list, now)
-	return true
-}
 
 // countMentions counts Mention tags on a Note (GoToSocial sends a lone
 // tag as an object, not a list).

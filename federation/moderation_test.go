@@ -133,7 +133,8 @@ func TestFlagsBothWays(t *testing.T) {
 // Too many activities from one server get 429; replies stuffed with links
 // or mentions are dropped.
 func TestInboundLimits(t *testing.T) {
-	n := newNode(t, func(o *Options) { o.InboundPerHost = 3 })
+	log := &refusalLog{}
+	n := newNode(t, withRefusals(log), func(o *Options) { o.InboundPerHost = 3 })
 	r := fedtest.New(t, "alice")
 	it := n.postNeed("public")
 	links := `<p>` + strings.Repeat(`<a href="https://spam.example/x">x</a> `, 6) + `</p>`
@@ -145,6 +146,7 @@ func TestInboundLimits(t *testing.T) {
 	if statuses[3] != http.StatusTooManyRequests || statuses[0] != 202 {
 		t.Errorf("statuses %v, want the fourth refused with 429", statuses)
 	}
+	log.expect(t, "the fourth activity", refusedRateHost)
 	n.settle()
 	list := responses(t, n, it)
 	if len(list) != 2 {

@@ -210,8 +210,8 @@ func parseNote(ctx context.Context, actor string, raw map[string]any) (*note, er
 	switch {
 	case n.id == "":
 		return nil, errors.New("object without id")
-	case !sameHost(n.id, actor):
-		return nil, fmt.Errorf("object %s is not on the actor's host", n.id)
+	case !sameOrigin(n.id, actor):
+		return nil, fmt.Errorf("object %s is not on the actor's origin", n.id)
 	case n.attributedTo != "" && n.attributedTo != actor:
 		return nil, fmt.Errorf("object %s is attributed to %s, not to %s", n.id, n.attributedTo, actor)
 	}
@@ -247,7 +247,7 @@ func (f *Federation) remoteNote(ctx context.Context, actor string, n *note) (*in
 	}
 	rn := &instance.RemoteNote{ID: n.id, Author: ra, HTML: n.content, Mentions: countMentions(n.raw), Published: n.published,
 		Kind: instance.Kind(str(n.raw, "kind")), Category: str(n.raw, "category"), Area: str(n.raw, "area"), State: str(n.raw, "state")}
-	if n.url != "" && sameHost(n.url, actor) {
+	if n.url != "" && sameOrigin(n.url, actor) {
 		rn.URL = n.url
 	}
 	if t, err := time.Parse(time.RFC3339, str(n.raw, "startTime")); err == nil {

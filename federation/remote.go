@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,7 +40,7 @@ func transient(err error) bool {
 	if errors.As(err, &se) {
 		return se.code >= 500 || se.code == http.StatusRequestTimeout || se.code == http.StatusTooManyRequests
 	}
-	if errors.Is(err, errPrivateAddress) || errors.Is(err, errRemoteGone) {
+	if errors.Is(err, errPrivateAddress) || errors.Is(err, errInsecureScheme) || errors.Is(err, errRemoteGone) {
 		return false
 	}
 	var ue *url.Error // what http.Client.Do returns: DNS, connection, TLS, timeout
@@ -95,10 +97,10 @@ func typeOf(m map[string]any) string {
 // fetch GETs an ActivityPub document, signed by our instance actor (so
 // servers in authorized-fetch mode, and GoToSocial, answer).
 func (f *Federation) fetch(ctx context.Context, iri string) (map[string]any, error) {
-	u, err := url.Parse(iri)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("federation: not an http(s) IRI: %q", iri)
+	if !f.allowedScheme(iri) {
+		return nil, refused(refusedScheme, "not an https IRI: %q", iri)
 	}
+	u, _ := url.Parse(iri)
 	if f.blockedHost(u.Hostname()) {
 		return nil, fmt.Errorf("federation: %s is blocked", u.Hostname())
 	}
@@ -122,11 +124,19 @@ func (f *Federation) fetch(ctx context.Context, iri string) (map[string]any, err
 		return nil, err
 	}
 	defer resp.Body.Close()
+	// A server speaks only for its own URLs: a redirect to another origin
+	// (an open redirect, say) would let that origin answer for this one.
+	if final := resp.Request.URL.String(); !sameOrigin(final, iri) {
+		return nil, refused(refusedCrossOrigin, "GET %s was answered from %s", iri, final)
+	}
 	switch {
 	case resp.StatusCode == http.StatusGone:
 		return nil, errRemoteGone
 	case resp.StatusCode != http.StatusOK:
 		return nil, &statusError{what: "GET " + iri, code: resp.StatusCode, status: resp.Status}
+	}
+	if ct := resp.Header.Get("Content-Type"); !activityPubType(ct) {
+		return nil, refused(refusedContentType, "GET %s: Content-Type %q is not ActivityPub", iri, ct)
 	}
 	body, err := readBody(resp.Body)
 	if err != nil {
@@ -139,6 +149,42 @@ func (f *Federation) fetch(ctx context.Context, iri string) (map[string]any, err
 	return m, nil
 }
 
+// activityPubType reports whether a Content-Type is ActivityPub JSON:
+// application/activity+json, or application/ld+json with the
+// ActivityStreams profile (Mastodon ignores anything else, and a server
+// may serve uploaded files as application/json).
+func activityPubType(contentType string) bool {
+	mediaType, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	switch mediaType {
+	case activityJSON:
+		return true
+	case "application/ld+json":
+		return slices.Contains(strings.Fields(params["profile"]), "https://www.w3.org/ns/activitystreams")
+	}
+	return false
+}
+
+// allowedScheme reports whether an id or URL from another server may be
+// used or fetched: an absolute https URL, or http when private addresses
+// are allowed (tests and development on one machine). file:, gopher:,
+// data: and the rest never are.
+func (f *Federation) allowedScheme(iri string) bool {
+	u, err := url.Parse(iri)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		return f.opt.AllowPrivateAddresses
+	}
+	return false
+}
+
 var actorTypes = map[string]bool{"Person": true, "Group": true, "Application": true, "Service": true, "Organization": true}
 
 // parseActor reads the fields we keep from an actor document fetched
@@ -147,7 +193,7 @@ var actorTypes = map[string]bool{"Person": true, "Group": true, "Application": t
 func parseActor(iri string, m map[string]any, now time.Time) (*instance.RemoteActor, error) {
 	id := str(m, "id")
 	if id == "" || stripFragment(id) != stripFragment(iri) {
-		return nil, fmt.Errorf("federation: actor document id %q does not match %q", id, iri)
+		return nil, refused(refusedActorDocument, "actor document id %q does not match %q", id, iri)
 	}
 	a := &instance.RemoteActor{ID: id, Type: typeOf(m), Username: str(m, "preferredUsername"), Host: hostOf(id),
 		Inbox: idOf(m["inbox"]), FetchedAt: now}
@@ -158,7 +204,9 @@ func parseActor(iri string, m map[string]any, now time.Time) (*instance.RemoteAc
 	if len([]rune(a.Name)) > 100 {
 		a.Name = string([]rune(a.Name)[:100])
 	}
-	a.URL = idOf(m["url"])
+	if u := idOf(m["url"]); strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") {
+		a.URL = u // a profile link, shown to people: never javascript: or the like
+	}
 	if ep, ok := m["endpoints"].(map[string]any); ok {
 		a.SharedInbox = str(ep, "sharedInbox")
 	}
@@ -169,12 +217,15 @@ func parseActor(iri string, m map[string]any, now time.Time) (*instance.RemoteAc
 	if k, ok := pk.(map[string]any); ok {
 		a.KeyID, a.PublicKeyPEM = str(k, "id"), str(k, "publicKeyPem")
 		if owner := idOf(k["owner"]); owner != "" && owner != id {
-			return nil, fmt.Errorf("federation: key %s of %s is owned by %s", a.KeyID, id, owner)
+			return nil, refused(refusedKeyOwner, "key %s of %s is owned by %s", a.KeyID, id, owner)
+		}
+		if a.KeyID != "" && !sameOrigin(a.KeyID, id) {
+			return nil, refused(refusedKeyOwner, "key %s of %s is on another origin", a.KeyID, id)
 		}
 	}
 	for _, u := range []string{a.Inbox, a.SharedInbox} {
-		if u != "" && !sameHost(u, id) {
-			return nil, fmt.Errorf("federation: actor %s has an inbox on another host", id)
+		if u != "" && !sameOrigin(u, id) {
+			return nil, refused(refusedActorDocument, "actor %s has an inbox on another origin", id)
 		}
 	}
 	return a, nil
@@ -192,14 +243,14 @@ func (f *Federation) actor(ctx context.Context, iri string, refresh bool) (*inst
 		return nil, err
 	}
 	if !actorTypes[typeOf(m)] {
-		return nil, fmt.Errorf("federation: %s is a %q, not an actor", iri, typeOf(m))
+		return nil, refused(refusedActorDocument, "%s is a %q, not an actor", iri, typeOf(m))
 	}
 	a, err := parseActor(iri, m, f.now())
 	if err != nil {
 		return nil, err
 	}
 	if a.Inbox == "" {
-		return nil, fmt.Errorf("federation: actor %s has no inbox", iri)
+		return nil, refused(refusedActorDocument, "actor %s has no inbox", iri)
 	}
 	if err := f.store.SaveRemoteActor(ctx, a); err != nil {
 		return nil, err
@@ -233,15 +284,15 @@ func (f *Federation) keyFor(ctx context.Context, keyID string, refresh bool) (*i
 	} else if o := idOf(m["owner"]); o != "" { // a bare key document
 		owner = o
 	}
-	if owner == "" || !sameHost(owner, keyID) {
-		return nil, nil, fmt.Errorf("federation: key %s has no owner on its own host", keyID)
+	if owner == "" || !sameOrigin(owner, keyID) {
+		return nil, nil, refused(refusedKeyOwner, "key %s has no owner on its own origin (owner %q)", keyID, owner)
 	}
 	a, err := f.actor(ctx, owner, true)
 	if err != nil {
 		return nil, nil, err
 	}
 	if a.KeyID != keyID {
-		return nil, nil, fmt.Errorf("federation: actor %s does not list key %s", owner, keyID)
+		return nil, nil, refused(refusedKeyOwner, "actor %s does not list key %s", owner, keyID)
 	}
 	pub, err := parsePublicKey(a.PublicKeyPEM)
 	if err == nil {

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -17,8 +16,10 @@ import (
 // first: Signature-Input names the covered components and parameters,
 // Signature carries the value, Content-Digest the body's hash. We accept
 // rsa-v1_5-sha256 (the keys the fediverse uses) and require @method, the
-// target (@target-uri, or @authority with @path), content-digest on POST,
-// and a creation time (created, or a signed date) within the window.
+// target (@target-uri, or @authority with @path; both derived from our
+// base URL, so a signature made for another server does not verify),
+// content-digest on POST, and a creation time (created, or a signed date)
+// within the window.
 
 // sfInnerList is a parsed Signature-Input member.
 type sfInnerList struct {
@@ -80,43 +81,47 @@ func signatureValue(h, label string) ([]byte, bool) {
 func checkRFC9421(r *http.Request, body []byte, base string, window time.Duration, now time.Time) (*sigCheck, error) {
 	in, ok := parseSignatureInput(r.Header.Get("Signature-Input"))
 	if !ok {
-		return nil, sigErr("unparseable Signature-Input")
+		return nil, refused(refusedSignatureSyntax, "unparseable Signature-Input")
 	}
 	sig, ok := signatureValue(r.Header.Get("Signature"), in.label)
 	if !ok {
-		return nil, sigErr("no signature for %q", in.label)
+		return nil, refused(refusedSignatureSyntax, "no signature for %q", in.label)
 	}
 	if alg := in.params["alg"]; alg != "" && alg != "rsa-v1_5-sha256" {
-		return nil, sigErr("alg %q not accepted", alg)
+		return nil, refused(refusedAlgorithm, "alg %q not accepted", alg)
 	}
 	keyID := in.params["keyid"]
 	if keyID == "" {
-		return nil, sigErr("no keyid")
+		return nil, refused(refusedSignatureSyntax, "no keyid")
 	}
 	has := func(c string) bool { return slices.Contains(in.components, c) }
 	if !has("@method") || !(has("@target-uri") || (has("@authority") && (has("@path") || has("@request-target")))) {
-		return nil, sigErr("method and target not signed")
+		return nil, refused(refusedTargetNotSigned, "method and target not signed")
 	}
-	var signedAt time.Time
-	if c, err := strconv.ParseInt(in.params["created"], 10, 64); err == nil {
-		signedAt = time.Unix(c, 0)
-	} else if has("date") {
-		if d, err := http.ParseTime(r.Header.Get("Date")); err == nil {
-			signedAt = d
+	// created and expires are covered by @signature-params; a covered
+	// date may stand in for a missing created. Each one given is checked.
+	created, hasCreated := in.params["created"]
+	if !hasCreated && !has("date") {
+		return nil, refused(refusedDateNotSigned, "no creation time")
+	}
+	if hasCreated {
+		if c, ok := unixTime(created); !inWindow(c, ok, now, window, window) {
+			return nil, refused(refusedDate, "created %q unreadable or outside the window", created)
 		}
 	}
-	if signedAt.IsZero() {
-		return nil, sigErr("no creation time")
+	if has("date") {
+		if d, ok := httpTime(r.Header.Get("Date")); !inWindow(d, ok, now, window, window) {
+			return nil, refused(refusedDate, "Date %q missing, unreadable or outside the window", r.Header.Get("Date"))
+		}
 	}
-	if d := now.Sub(signedAt); d > window || d < -window {
-		return nil, sigErr("signature created outside the allowed window")
-	}
-	if exp, err := strconv.ParseInt(in.params["expires"], 10, 64); err == nil && now.After(time.Unix(exp, 0)) {
-		return nil, sigErr("signature expired")
+	if e, given := in.params["expires"]; given {
+		if exp, ok := unixTime(e); !ok || now.After(exp) {
+			return nil, refused(refusedExpired, "expires %q unreadable or past", e)
+		}
 	}
 	if r.Method == http.MethodPost {
 		if !has("content-digest") {
-			return nil, sigErr("content-digest not signed on POST")
+			return nil, refused(refusedDigestNotSigned, "content-digest not signed on POST")
 		}
 		if err := checkContentDigest(r.Header.Get("Content-Digest"), body); err != nil {
 			return nil, err
@@ -126,7 +131,7 @@ func checkRFC9421(r *http.Request, body []byte, base string, window time.Duratio
 	for _, c := range in.components {
 		v, ok := componentValue(r, c, base)
 		if !ok {
-			return nil, sigErr("component %q missing", c)
+			return nil, refused(refusedSignatureSyntax, "component %q missing", c)
 		}
 		lines = append(lines, `"`+c+`": `+v)
 	}
@@ -135,7 +140,7 @@ func checkRFC9421(r *http.Request, body []byte, base string, window time.Duratio
 	return &sigCheck{keyID: keyID, verifyFn: func(pub *rsa.PublicKey) error {
 		h := sha256.Sum256(signatureBase)
 		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, h[:], sig); err != nil {
-			return sigErr("bad RFC 9421 signature")
+			return refused(refusedBadSignature, "bad RFC 9421 signature")
 		}
 		return nil
 	}}, nil
@@ -149,7 +154,11 @@ func componentValue(r *http.Request, c, base string) (string, bool) {
 	case "@target-uri":
 		return base + r.URL.RequestURI(), true
 	case "@authority":
-		return strings.ToLower(r.Host), true
+		// The caller checked that the Host is ours: compare the
+		// signature with our authority, normalised as RFC 9421 §2.2.3
+		// says (lower case, no default port).
+		_, authority, _ := strings.Cut(origin(base), "://")
+		return authority, true
 	case "@path":
 		return r.URL.EscapedPath(), true
 	case "@query":
@@ -186,8 +195,7 @@ func checkContentDigest(h string, body []byte) error {
 			if subtle.ConstantTimeCompare([]byte(v), []byte(want)) == 1 {
 				return nil
 			}
-			return sigErr("Content-Digest does not match the body")
 		}
 	}
-	return sigErr("no sha-256 Content-Digest")
+	return refused(refusedDigest, "Content-Digest %q has no sha-256 of the body", h)
 }

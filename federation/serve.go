@@ -20,28 +20,42 @@ func (f *Federation) webfinger(w http.ResponseWriter, r *http.Request) {
 	f.cached(w, r, "wf:"+strings.ToLower(r.URL.Query().Get("resource")), f.webfingerUncached)
 }
 
-func (f *Federation) webfingerUncached(w http.ResponseWriter, r *http.Request) {
-	resource := r.URL.Query().Get("resource")
-	host := f.uris.base[strings.Index(f.uris.base, "//")+2:]
+// webfingerHandle reads a WebFinger resource: acct:user@our-host (the
+// user part case-insensitive) or one of our actor URLs. It returns a
+// handle that could exist here (the instance actor's is our host name),
+// or false; no query is made for anything else.
+func (u uris) webfingerHandle(resource string) (string, bool) {
+	host := u.base[strings.Index(u.base, "//")+2:]
 	var handle string
 	switch {
 	case strings.HasPrefix(resource, "acct:"):
 		user, h, ok := strings.Cut(strings.TrimPrefix(resource, "acct:"), "@")
 		if !ok || !strings.EqualFold(h, host) {
-			http.Error(w, "", http.StatusNotFound)
-			return
+			return "", false
 		}
 		handle = strings.ToLower(user)
-	case f.uris.local(resource):
-		if g, ok := f.uris.localGroup(resource); ok {
+	case u.local(resource):
+		if g, ok := u.localGroup(resource); ok {
 			handle = g
-		} else if m, ok := strings.CutPrefix(resource, f.uris.base+"/members/"); ok {
+		} else if m, ok := strings.CutPrefix(resource, u.base+"/members/"); ok {
 			handle = m
-		} else if resource == f.uris.instanceActor() {
-			handle = hostOf(f.uris.base)
+		} else if resource == u.instanceActor() {
+			handle = hostOf(u.base)
 		}
 	}
-	if handle == "" {
+	if handle == hostOf(u.base) {
+		return handle, true
+	}
+	if h, err := instance.CheckHandle("resource", handle); err != nil || h != handle {
+		return "", false
+	}
+	return handle, true
+}
+
+func (f *Federation) webfingerUncached(w http.ResponseWriter, r *http.Request) {
+	host := f.uris.base[strings.Index(f.uris.base, "//")+2:]
+	handle, ok := f.uris.webfingerHandle(r.URL.Query().Get("resource"))
+	if !ok {
 		http.Error(w, "", http.StatusNotFound)
 		return
 	}

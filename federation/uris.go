@@ -2,6 +2,7 @@ package federation
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 
@@ -73,11 +74,29 @@ func hostOf(iri string) string {
 	return strings.ToLower(u.Hostname())
 }
 
-// sameHost compares the host[:port] of two IRIs.
-func sameHost(a, b string) bool {
-	ua, err1 := url.Parse(a)
-	ub, err2 := url.Parse(b)
-	return err1 == nil && err2 == nil && ua.Host != "" && strings.EqualFold(ua.Host, ub.Host)
+// origin returns an IRI's scheme://host[:port], lower-cased and without
+// the scheme's default port, or "" when it has no scheme or host. Two
+// IRIs are on one origin (FEP-fe34) when their origins are equal.
+func origin(iri string) string {
+	u, err := url.Parse(iri)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if port != "" || strings.Contains(host, ":") {
+		host = net.JoinHostPort(host, port)
+		host = strings.TrimSuffix(host, ":")
+	}
+	return scheme + "://" + host
+}
+
+// sameOrigin reports whether two IRIs have the same scheme, host and port.
+func sameOrigin(a, b string) bool {
+	o := origin(a)
+	return o != "" && o == origin(b)
 }
 
 // stripFragment removes #… from an IRI.
@@ -86,4 +105,15 @@ func stripFragment(iri string) string {
 		return iri[:i]
 	}
 	return iri
+}
+
+// addressedToUs reports whether a request's Host names this instance: our
+// base URL's host, case-insensitively, with or without the scheme's
+// default port.
+func (u uris) addressedToUs(host string) bool {
+	if host == "" || strings.ContainsAny(host, "/@?#\\ ") {
+		return false
+	}
+	scheme, _, _ := strings.Cut(u.base, "://")
+	return origin(scheme+"://"+host) == origin(u.base)
 }

@@ -201,7 +201,7 @@ func (a *app) federation() *federation.Federation {
 		Store: a.store, Service: a.svc, Logger: a.log, BaseURL: a.cfg.BaseURL, Version: versionString(),
 		SiteName: a.cfg.Instance.Name, OpenRegistration: a.cfg.Instance.Registration == "open",
 		AllowPrivateAddresses: a.cfg.Federation.AllowPrivateAddresses, BlockedDomains: a.cfg.Federation.BlockedDomains,
-		InboundPerHost: a.cfg.Moderation.InboundPerHost,
+		InboundPerHost: a.cfg.Moderation.InboundPerHost, TrustedProxy: a.cfg.TrustedProxy,
 	})
 }
 

@@ -21,6 +21,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -52,12 +53,22 @@ type Remote struct {
 	// NoSharedInbox makes actors without endpoints.sharedInbox (like
 	// GoToSocial).
 	NoSharedInbox bool
+	// ContentType, when set, is the Content-Type actor documents are
+	// served with (instead of application/activity+json).
+	ContentType string
+	docs        map[string]servedDoc
+	gets        []string
+}
+
+type servedDoc struct {
+	contentType string
+	body        []byte
 }
 
 // New starts a fake server with the given users.
 func New(t testing.TB, users ...string) *Remote {
 	t.Helper()
-	r := &Remote{t: t, keys: map[string]*rsa.PrivateKey{}}
+	r := &Remote{t: t, keys: map[string]*rsa.PrivateKey{}, docs: map[string]servedDoc{}}
 	for _, u := range users {
 		k, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
@@ -112,9 +123,57 @@ func (r *Remote) fail(w http.ResponseWriter, format string, args ...any) {
 	http.Error(w, "", http.StatusUnauthorized)
 }
 
+// Serve makes the fake answer GET path with doc (JSON-encoded unless it
+// is a []byte), as contentType.
+func (r *Remote) Serve(path, contentType string, doc any) {
+	body, ok := doc.([]byte)
+	if !ok {
+		var err error
+		if body, err = json.Marshal(doc); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	r.mu.Lock()
+	r.docs[path] = servedDoc{contentType: contentType, body: body}
+	r.mu.Unlock()
+}
+
+// Redirect returns a URL on the fake that redirects (302) to target: an
+// open redirect, as many servers have one.
+func (r *Remote) Redirect(target string) string {
+	return r.URL + "/redirect?to=" + url.QueryEscape(target)
+}
+
+// PublicKeyPEM is a user's public key, for documents served with Serve.
+func (r *Remote) PublicKeyPEM(user string) string {
+	der, err := x509.MarshalPKIXPublicKey(&r.keys[user].PublicKey)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+}
+
+// Gets lists the paths of the GET requests the fake has answered.
+func (r *Remote) Gets() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.gets)
+}
+
 func (r *Remote) serve(w http.ResponseWriter, req *http.Request) {
 	p := req.URL.Path
+	r.mu.Lock()
+	doc, custom := r.docs[p]
+	if req.Method == http.MethodGet {
+		r.gets = append(r.gets, p)
+	}
+	r.mu.Unlock()
 	switch {
+	case custom && req.Method == http.MethodGet:
+		w.Header().Set("Content-Type", doc.contentType)
+		w.Write(doc.body)
+	case p == "/redirect":
+		http.Redirect(w, req, req.URL.Query().Get("to"), http.StatusFound)
 	case p == "/.well-known/webfinger":
 		user, _, _ := strings.Cut(strings.TrimPrefix(req.URL.Query().Get("resource"), "acct:"), "@")
 		if _, ok := r.keys[user]; !ok {
@@ -132,7 +191,7 @@ func (r *Remote) serve(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 		der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-		doc := map[string]any{
+		actor := map[string]any{
 			"@context":          []any{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
 			"id":                r.Actor(user),
 			"type":              "Person",
@@ -144,10 +203,14 @@ func (r *Remote) serve(w http.ResponseWriter, req *http.Request) {
 				"publicKeyPem": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))},
 		}
 		if !r.NoSharedInbox {
-			doc["endpoints"] = map[string]any{"sharedInbox": r.URL + "/inbox"}
+			actor["endpoints"] = map[string]any{"sharedInbox": r.URL + "/inbox"}
 		}
-		w.Header().Set("Content-Type", "application/activity+json")
-		json.NewEncoder(w).Encode(doc)
+		ct := "application/activity+json"
+		if r.ContentType != "" {
+			ct = r.ContentType
+		}
+		w.Header().Set("Content-Type", ct)
+		json.NewEncoder(w).Encode(actor)
 	case req.Method == http.MethodPost && (p == "/inbox" || strings.HasSuffix(p, "/inbox")):
 		r.inbox(w, req)
 	default:
@@ -280,6 +343,21 @@ type SendOptions struct {
 	BadDigest   bool      // send a Digest that does not match the body
 	TamperBody  bool      // change the body after signing
 	NoSignature bool
+	Algorithm   string // claim this algorithm= (not covered by the signature)
+	// Host, when set, is sent and signed as the Host header instead of the
+	// URL's: a request signed for another server, replayed to ours.
+	Host string
+	// Created and Expires, when set, are the created and expires
+	// parameters (sign "(created)" and "(expires)" in Headers to cover
+	// them); the request is then signed by hand, since go-fed/httpsig
+	// only signs created as "now".
+	Created, Expires time.Time
+	NoDate           bool // send no Date header
+	// Header is added to the request (X-Forwarded-For, say).
+	Header http.Header
+	// EditSignature, when set, rewrites the Signature header after
+	// signing (parameters the signature does not cover).
+	EditSignature func(string) string
 }
 
 // Send POSTs a signed activity from one of the fake's users to inbox.
@@ -300,6 +378,9 @@ func (r *Remote) SendRaw(user, inbox string, body []byte, o SendOptions) *http.R
 		r.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/activity+json")
+	for k, v := range o.Header {
+		req.Header[k] = v
+	}
 	r.sign(req, body, user, o)
 	return r.do(req, body, o.TamperBody)
 }
@@ -362,8 +443,18 @@ func (r *Remote) sign(req *http.Request, body []byte, user string, o SendOptions
 	if date.IsZero() {
 		date = time.Now()
 	}
-	req.Header.Set("Date", date.UTC().Format(http.TimeFormat))
-	req.Header.Set("Host", req.URL.Host)
+	if !o.NoDate {
+		req.Header.Set("Date", date.UTC().Format(http.TimeFormat))
+	}
+	req.Host = req.URL.Host
+	if o.Host != "" {
+		req.Host = o.Host
+	}
+	req.Header.Set("Host", req.Host)
+	if !o.Created.IsZero() || !o.Expires.IsZero() {
+		r.signByHand(req, body, keyUser, keyID, headers, o)
+		return
+	}
 	signer, _, err := httpsig.NewSigner([]httpsig.Algorithm{httpsig.RSA_SHA256}, httpsig.DigestSha256, headers, httpsig.Signature, 0)
 	if err != nil {
 		r.t.Fatal(err)
@@ -375,9 +466,54 @@ func (r *Remote) sign(req *http.Request, body []byte, user string, o SendOptions
 	if err := signer.SignRequest(r.keys[keyUser], keyID, req, signBody); err != nil {
 		r.t.Fatal(err)
 	}
+	if o.EditSignature != nil {
+		req.Header.Set("Signature", o.EditSignature(req.Header.Get("Signature")))
+	}
+	if o.Algorithm != "" {
+		req.Header.Set("Signature", strings.Replace(req.Header.Get("Signature"), `algorithm="hs2019"`, `algorithm="`+o.Algorithm+`"`, 1))
+	}
 	if o.BadDigest {
 		req.Header.Set("Digest", "SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
 	}
+}
+
+// signByHand writes a draft-cavage signature with the created and
+// expires parameters of o.
+func (r *Remote) signByHand(req *http.Request, body []byte, keyUser, keyID string, headers []string, o SendOptions) {
+	r.t.Helper()
+	if body != nil {
+		sum := sha256.Sum256(body)
+		req.Header.Set("Digest", "SHA-256="+base64.StdEncoding.EncodeToString(sum[:]))
+	}
+	var lines []string
+	for _, h := range headers {
+		switch h {
+		case httpsig.RequestTarget:
+			lines = append(lines, h+": "+strings.ToLower(req.Method)+" "+req.URL.RequestURI())
+		case "(created)":
+			lines = append(lines, fmt.Sprintf("%s: %d", h, o.Created.Unix()))
+		case "(expires)":
+			lines = append(lines, fmt.Sprintf("%s: %d", h, o.Expires.Unix()))
+		case "host":
+			lines = append(lines, "host: "+req.Host)
+		default:
+			lines = append(lines, h+": "+req.Header.Get(h))
+		}
+	}
+	sum := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, r.keys[keyUser], crypto.SHA256, sum[:])
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	v := fmt.Sprintf(`keyId="%s",algorithm="hs2019"`, keyID)
+	if !o.Created.IsZero() {
+		v += fmt.Sprintf(",created=%d", o.Created.Unix())
+	}
+	if !o.Expires.IsZero() {
+		v += fmt.Sprintf(",expires=%d", o.Expires.Unix())
+	}
+	v += fmt.Sprintf(`,headers="%s",signature="%s"`, strings.Join(headers, " "), base64.StdEncoding.EncodeToString(sig))
+	req.Header.Set("Signature", v)
 }
 
 // SignedRequest builds a signed POST without sending it (for benchmarks
@@ -393,32 +529,132 @@ func (r *Remote) SignedRequest(user, inbox string, body []byte) *http.Request {
 	return req
 }
 
+// RFC9421Options change an RFC 9421 signature, for negative tests.
+type RFC9421Options struct {
+	Created   time.Time // the created parameter (default now)
+	NoCreated bool      // leave created out
+	Expires   time.Time // the expires parameter, when set
+	// RawExpires, when set, is written as the expires parameter as is.
+	RawExpires string
+	// Authority, when set, is sent and signed as the Host instead of the
+	// URL's: a request signed for another server, replayed to ours.
+	Authority string
+	// Components are the covered components (default "@method"
+	// "@target-uri" "@authority", and "content-digest" with a body).
+	Components []string
+	Tamper     bool      // change the body after signing
+	Label      string    // the label in Signature (default sig1, as in Signature-Input)
+	Alg        string    // the alg parameter (default rsa-v1_5-sha256)
+	NoKeyID    bool      // leave keyid out
+	Date       time.Time // the Date header (default now)
+}
+
 // SendRFC9421 POSTs an activity signed with an RFC 9421 HTTP Message
 // Signature (rsa-v1_5-sha256, covering @method, @target-uri, @authority
 // and content-digest), as Fedify and Mastodon 4.5+ send them. created
 // shifts the creation time; tamper changes the body after signing.
 func (r *Remote) SendRFC9421(user, inbox string, activity any, created time.Time, tamper bool) *http.Response {
 	r.t.Helper()
+	return r.SendRFC9421With(user, inbox, activity, RFC9421Options{Created: created, Tamper: tamper})
+}
+
+// SendRFC9421With POSTs an activity signed with an RFC 9421 signature
+// made as o says.
+func (r *Remote) SendRFC9421With(user, inbox string, activity any, o RFC9421Options) *http.Response {
+	r.t.Helper()
 	body, _ := json.Marshal(activity)
 	req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/activity+json")
 	sum := sha256.Sum256(body)
 	req.Header.Set("Content-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum[:])+":")
-	params := fmt.Sprintf(`("@method" "@target-uri" "@authority" "content-digest");created=%d;keyid="%s";alg="rsa-v1_5-sha256"`,
-		created.Unix(), r.KeyID(user))
-	base := strings.Join([]string{
-		`"@method": POST`,
-		`"@target-uri": ` + inbox,
-		`"@authority": ` + req.URL.Host,
-		`"content-digest": ` + req.Header.Get("Content-Digest"),
-		`"@signature-params": ` + params,
-	}, "\n")
-	h := sha256.Sum256([]byte(base))
+	r.signRFC9421(req, user, o)
+	return r.do(req, body, o.Tamper)
+}
+
+// GetRFC9421 makes a GET signed with an RFC 9421 signature made as o says.
+func (r *Remote) GetRFC9421(user, iri, accept string, o RFC9421Options) *http.Response {
+	r.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, iri, nil)
+	req.Header.Set("Accept", accept)
+	r.signRFC9421(req, user, o)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return resp
+}
+
+func (r *Remote) signRFC9421(req *http.Request, user string, o RFC9421Options) {
+	r.t.Helper()
+	req.Host = req.URL.Host
+	if o.Authority != "" {
+		req.Host = o.Authority
+	}
+	components := o.Components
+	if components == nil {
+		components = []string{"@method", "@target-uri", "@authority"}
+		if req.Header.Get("Content-Digest") != "" {
+			components = append(components, "content-digest")
+		}
+	}
+	date := o.Date
+	if date.IsZero() {
+		date = time.Now()
+	}
+	req.Header.Set("Date", date.UTC().Format(http.TimeFormat))
+	quoted := make([]string, len(components))
+	var lines []string
+	for i, c := range components {
+		quoted[i] = `"` + c + `"`
+		var v string
+		switch c {
+		case "@method":
+			v = req.Method
+		case "@target-uri":
+			v = req.URL.Scheme + "://" + req.Host + req.URL.RequestURI()
+		case "@authority", "host":
+			v = req.Host
+		case "@path":
+			v = req.URL.EscapedPath()
+		case "@request-target":
+			v = req.URL.RequestURI()
+		default:
+			v = req.Header.Get(c)
+		}
+		lines = append(lines, `"`+c+`": `+v)
+	}
+	params := "(" + strings.Join(quoted, " ") + ")"
+	created := o.Created
+	if created.IsZero() {
+		created = time.Now()
+	}
+	if !o.NoCreated {
+		params += fmt.Sprintf(";created=%d", created.Unix())
+	}
+	if !o.Expires.IsZero() {
+		params += fmt.Sprintf(";expires=%d", o.Expires.Unix())
+	}
+	if o.RawExpires != "" {
+		params += ";expires=" + o.RawExpires
+	}
+	if !o.NoKeyID {
+		params += fmt.Sprintf(`;keyid="%s"`, r.KeyID(user))
+	}
+	alg := o.Alg
+	if alg == "" {
+		alg = "rsa-v1_5-sha256"
+	}
+	params += `;alg="` + alg + `"`
+	lines = append(lines, `"@signature-params": `+params)
+	h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
 	sig, err := rsa.SignPKCS1v15(rand.Reader, r.keys[user], crypto.SHA256, h[:])
 	if err != nil {
 		r.t.Fatal(err)
 	}
+	label := o.Label
+	if label == "" {
+		label = "sig1"
+	}
 	req.Header.Set("Signature-Input", "sig1="+params)
-	req.Header.Set("Signature", "sig1=:"+base64.StdEncoding.EncodeToString(sig)+":")
-	return r.do(req, body, tamper)
+	req.Header.Set("Signature", label+"=:"+base64.StdEncoding.EncodeToString(sig)+":")
 }
