@@ -600,10 +600,10 @@ func RecordJSON(rec *DrawRecord) ([]byte, error) {
 func ParseRecord(data []byte) (*DrawRecord, error) {
 	var rec DrawRecord
 	if err := json.Unmarshal(data, &rec); err != nil {
-		return nil, problem(ErrInvalid, "verify.not_a_record")
+		return nil, problem(ErrInvalid, "drawcheck.not_a_record")
 	}
 	if rec.Format == "" {
-		return nil, problem(ErrInvalid, "verify.not_a_record")
+		return nil, problem(ErrInvalid, "drawcheck.not_a_record")
 	}
 	return &rec, nil
 }

@@ -629,7 +629,7 @@ func (c *DrawCheck) OK() bool { return len(c.Problems) == 0 }
 func VerifyDraw(rec *DrawRecord) *DrawCheck {
 	c := &DrawCheck{}
 	if rec.Format != DrawFormat || rec.Algorithm != DrawAlgorithm || rec.AlgorithmVersion != DrawAlgorithmVersion {
-		c.Problems = append(c.Problems, QuotaIssue{Code: "verify.unknown_algorithm", Args: []any{rec.Algorithm, rec.AlgorithmVersion}})
+		c.Problems = append(c.Problems, QuotaIssue{Code: "drawcheck.unknown_algorithm", Args: []any{rec.Algorithm, rec.AlgorithmVersion}})
 		return c
 	}
 	in := rec.Inputs()
@@ -639,11 +639,11 @@ func VerifyDraw(rec *DrawRecord) *DrawCheck {
 	}
 	c.ComputedHash = InputsHash(in)
 	if c.ComputedHash != rec.VolunteersSHA256 {
-		c.Problems = append(c.Problems, QuotaIssue{Code: "verify.hash_differs", Args: []any{c.ComputedHash, rec.VolunteersSHA256}})
+		c.Problems = append(c.Problems, QuotaIssue{Code: "drawcheck.hash_differs", Args: []any{c.ComputedHash, rec.VolunteersSHA256}})
 	}
 	if rec.Seed == "" {
 		if len(rec.Selected) > 0 {
-			c.Problems = append(c.Problems, QuotaIssue{Code: "verify.no_seed"})
+			c.Problems = append(c.Problems, QuotaIssue{Code: "drawcheck.no_seed"})
 		}
 		return c
 	}
@@ -651,14 +651,14 @@ func VerifyDraw(rec *DrawRecord) *DrawCheck {
 	switch rec.SeedMethod {
 	case SeedSecret:
 		if SeedCommitment(rec.Seed) != rec.SeedCommitment {
-			c.Problems = append(c.Problems, QuotaIssue{Code: "verify.commitment_differs"})
+			c.Problems = append(c.Problems, QuotaIssue{Code: "drawcheck.commitment_differs"})
 		}
 	case SeedPublic:
 		if NormaliseSeed(rec.Seed) != rec.Seed {
-			c.Problems = append(c.Problems, QuotaIssue{Code: "verify.seed_not_normal"})
+			c.Problems = append(c.Problems, QuotaIssue{Code: "drawcheck.seed_not_normal"})
 		}
 	default:
-		c.Problems = append(c.Problems, QuotaIssue{Code: "verify.unknown_seed_method"})
+		c.Problems = append(c.Problems, QuotaIssue{Code: "drawcheck.unknown_seed_method"})
 	}
 	// The key binds the seed to the inputs as given, so a changed list
 	// changes the order as well as the fingerprint.
@@ -671,7 +671,7 @@ func VerifyDraw(rec *DrawRecord) *DrawCheck {
 	got := slices.Clone(rec.Selected)
 	slices.Sort(got)
 	if !slices.Equal(got, rerun) {
-		c.Problems = append(c.Problems, QuotaIssue{Code: "verify.panel_differs"})
+		c.Problems = append(c.Problems, QuotaIssue{Code: "drawcheck.panel_differs"})
 	}
 	return c
 }

@@ -226,7 +226,7 @@ func TestVerifyDrawCatchesTampering(t *testing.T) {
 	v := tampered.Volunteers[7]
 	tampered.Volunteers[7] = instance.DrawVolunteer{Code: v.Code, Answers: []int{v.Answers[0]%4 + 1, v.Answers[1]}}
 	c := instance.VerifyDraw(&tampered)
-	if !slices.Contains(codes(c.Problems), "verify.hash_differs") || !slices.Contains(codes(c.Problems), "verify.panel_differs") {
+	if !slices.Contains(codes(c.Problems), "drawcheck.hash_differs") || !slices.Contains(codes(c.Problems), "drawcheck.panel_differs") {
 		t.Errorf("one volunteer changed: problems %v, want the fingerprint and the panel to differ", codes(c.Problems))
 	}
 	if slices.Equal(c.Rerun, rec.Selected) {
@@ -236,21 +236,21 @@ func TestVerifyDrawCatchesTampering(t *testing.T) {
 	reseeded := *rec
 	reseeded.Seed = "3f1c0ffef"
 	c = instance.VerifyDraw(&reseeded)
-	if !slices.Contains(codes(c.Problems), "verify.commitment_differs") || !slices.Contains(codes(c.Problems), "verify.panel_differs") {
+	if !slices.Contains(codes(c.Problems), "drawcheck.commitment_differs") || !slices.Contains(codes(c.Problems), "drawcheck.panel_differs") {
 		t.Errorf("seed changed: problems %v, want the commitment and the panel to differ", codes(c.Problems))
 	}
 
 	swapped := *rec
 	swapped.Selected = append(slices.Clone(rec.Selected[1:]), "V29")
 	if !slices.Contains(rec.Selected, "V29") {
-		if c := instance.VerifyDraw(&swapped); !slices.Equal(codes(c.Problems), []string{"verify.panel_differs"}) {
+		if c := instance.VerifyDraw(&swapped); !slices.Equal(codes(c.Problems), []string{"drawcheck.panel_differs"}) {
 			t.Errorf("a published panel with someone swapped in: problems %v", codes(c.Problems))
 		}
 	}
 
 	unknown := *rec
 	unknown.AlgorithmVersion = 2
-	if c := instance.VerifyDraw(&unknown); !slices.Equal(codes(c.Problems), []string{"verify.unknown_algorithm"}) {
+	if c := instance.VerifyDraw(&unknown); !slices.Equal(codes(c.Problems), []string{"drawcheck.unknown_algorithm"}) {
 		t.Errorf("unknown algorithm: %v", codes(c.Problems))
 	}
 }
