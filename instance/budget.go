@@ -497,6 +497,9 @@ func (s *Service) AdvanceRound(ctx context.Context, by *Member, roundID int64) e
 	case PhaseVoting:
 		results, action = now, "dlog.voting_closed_early"
 	default:
+		if r.ClosedAt.IsZero() { // its date has come; the sweep has not closed it yet
+			return s.closeRound(ctx, by, r)
+		}
 		return problem(ErrConflict, "budget.closed")
 	}
 	if err := s.store.SetRoundDates(ctx, r.ID, review, voting, results, s.decideLog(by, action, ""), notify); err != nil {
@@ -671,7 +674,7 @@ func (s *Service) resultsText(r *Round, ps []*Project) string {
 		if p.Rank == 0 {
 			continue
 		}
-		line := t("budget.post_line", mdEscape(p.Title), p.Votes, st.Format(r.Money(p.Cost)))
+		line := t("budget.post_line", mdEscape(p.Title), st.Format(r.Money(p.Cost)), p.Votes)
 		switch {
 		case p.Funded:
 			funded = append(funded, "1. "+line)

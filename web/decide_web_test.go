@@ -184,7 +184,7 @@ func TestBudgetRoundPages(t *testing.T) {
 	}
 	page = ann.get(path)
 	checkPage(t, "round (results)", page, css)
-	mustContain(t, page.body, "2 people voted. Projects funded: £250 of £500.",
+	mustContain(t, page.body, "Ballots cast: 2. Given to projects: £250 of £500.",
 		"When a project costs more than what is left, it is skipped",
 		"the cheaper one comes first", "Not funded: did not fit in what was left", "The results post in the group")
 	if r := ann.post(path+"/ballot", url.Values{"project": {"1"}}); r.status != http.StatusConflict || !strings.Contains(r.body, "Voting is not open") {
@@ -196,7 +196,7 @@ func TestBudgetRoundPages(t *testing.T) {
 	}
 	notice := h.client().get(post[1])
 	checkPage(t, "results post (visitor)", notice, css)
-	mustContain(t, notice.body, "Results: Village fund 2027", "Bulbs for the verges – 1 votes – £250", "(did not fit in what was left)")
+	mustContain(t, notice.body, "Results: Village fund 2027", "Bulbs for the verges – £250 – votes: 1", "(did not fit in what was left)")
 	if strings.Contains(cora.get(post[1]).body, post[1]+"/edit") {
 		t.Error("the results post offers an edit link that leads nowhere")
 	}
@@ -271,9 +271,9 @@ func TestPanelPages(t *testing.T) {
 	// page says why.
 	page := cora.get(path)
 	checkPage(t, "panel (coordinator, open)", page, css)
-	mustContain(t, page.body, "The panel needs 5 people, but only 4 have volunteered.", "Gwen (guest: 07700 900123)")
+	mustContain(t, page.body, "The panel needs 5 people. Volunteers so far: 4.", "Gwen (guest: 07700 900123)")
 	r = cora.post(path+"/commit", url.Values{"method": {"secret"}})
-	if got := errorBeside(r.body, "method"); got != "The panel needs 5 people, but only 4 have volunteered." {
+	if got := errorBeside(r.body, "method"); got != "The panel needs 5 people. Volunteers so far: 4." {
 		t.Errorf("closing a list too short: %d %q", r.status, got)
 	}
 	h.member("m3")
@@ -307,7 +307,7 @@ func TestPanelPages(t *testing.T) {
 	}
 	page = guest.get(path + "/verify")
 	checkPage(t, "check the draw", page, css)
-	mustContain(t, page.body, "Everything matches: running the draw again from the published record chooses the same 5 people.")
+	mustContain(t, page.body, "Everything matches: running the draw again from the published record chooses the same people (5).")
 	rec.Volunteers[0].Answers[0] = rec.Volunteers[0].Answers[0]%3 + 1
 	tampered, _ := json.Marshal(rec)
 	r = guest.post("/verify-draw", url.Values{"record": {string(tampered)}})

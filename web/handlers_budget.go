@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -151,17 +152,34 @@ type budgetPage struct {
 	Phases      []instance.Phase
 }
 
-// PhaseStart is when a phase starts (or started).
+// PhaseStart is when a phase starts (or started): a day's date when a
+// phase starts at midnight, as it does when it follows the round's dates
+// ("after the end of Monday 30 November"), else the moment a coordinator
+// started it.
 func (p *budgetPage) PhaseStart(ph instance.Phase) string {
 	switch ph {
 	case instance.PhaseIdeas:
 		return p.Date(p.Round.CreatedAt)
 	case instance.PhaseReview:
-		return p.DateTime(p.Round.ReviewFrom)
+		return p.Until(p.Round.ReviewFrom)
 	case instance.PhaseVoting:
+		if midnight(p.Round.VotingFrom.In(p.location)) {
+			return p.Date(p.Round.VotingFrom)
+		}
 		return p.DateTime(p.Round.VotingFrom)
 	}
-	return p.DateTime(p.Round.ResultsAt)
+	return p.Until(p.Round.ResultsAt)
+}
+
+func midnight(t time.Time) bool { return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 }
+
+// Until writes the end of a period: "the end of Monday 7 December 2026"
+// for a period ending at midnight, else the moment.
+func (p *budgetPage) Until(t time.Time) string {
+	if midnight(t.In(p.location)) {
+		return p.T("budget.end_of", p.Date(t.Add(-time.Second)))
+	}
+	return p.DateTime(t)
 }
 
 // Cost is a project's cost in the round's currency and the page's language.
@@ -271,7 +289,8 @@ func renameFields(err error, suffix string) error {
 
 type projectFormPage struct {
 	formPage
-	Round *instance.Round
+	Round  *instance.Round
+	Closed bool // the round no longer takes ideas
 }
 
 func (s *Server) projectNew(w http.ResponseWriter, r *http.Request) error {
@@ -285,6 +304,7 @@ func (s *Server) projectNew(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := &projectFormPage{formPage: formPage{page: s.pageBase(r, "projectform.title", round.Title), Form: newForm(r)}, Round: round}
+	p.Closed = round.Phase(p.now) != instance.PhaseIdeas
 	if r.Method == http.MethodGet {
 		return s.render(w, r, http.StatusOK, "project_form", p)
 	}
