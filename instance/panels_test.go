@@ -222,3 +222,23 @@ func TestPanelPublicSeed(t *testing.T) {
 		t.Errorf("drawing twice: %v", err)
 	}
 }
+
+// One network can add only so many guests an hour, so a script cannot
+// flood a panel with made-up volunteers.
+func TestGuestVolunteersLimitedPerNetwork(t *testing.T) {
+	f := newFixture(t, instance.RegistrationOpen)
+	cora := f.member(t, "cora", instance.RoleCoordinator)
+	p := f.panel(t, cora, "3")
+	for i := range instance.MaxGuestPerNet {
+		if _, err := f.svc.VolunteerGuest(ctx, p.ID, instance.GuestInput{Name: "G", Contact: fmt.Sprint("0770090", i), Consent: true}, "net1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := f.svc.VolunteerGuest(ctx, p.ID, instance.GuestInput{Name: "G", Contact: "one more", Consent: true}, "net1")
+	if problemCode(err) != "panel.guest_limit" {
+		t.Errorf("guest %d from one network: %v", instance.MaxGuestPerNet+1, err)
+	}
+	if _, err := f.svc.VolunteerGuest(ctx, p.ID, instance.GuestInput{Name: "G", Contact: "elsewhere", Consent: true}, "net2"); err != nil {
+		t.Errorf("a guest from another network: %v", err)
+	}
+}

@@ -290,9 +290,10 @@ func TestPanelPages(t *testing.T) {
 	page = cora.get(path)
 	checkPage(t, "panel (drawn)", page, css)
 	mustContain(t, page.body, "Who was drawn (5)", "Number used")
-	visitor := guest.get(path)
-	if strings.Contains(visitor.body, "07700 900123") || strings.Contains(visitor.body, "Gwen") {
-		t.Error("a visitor sees a guest's name or contact")
+	for who, c := range map[string]*client{"a visitor": guest, "a member": h.as("m0")} {
+		if body := c.get(path).body; strings.Contains(body, "07700 900123") || strings.Contains(body, "Gwen") {
+			t.Errorf("%s sees a guest's name or contact", who)
+		}
 	}
 
 	// The record downloads, and re-runs to the same panel, on its page

@@ -132,3 +132,33 @@ func TestRoundPhaseGuardsInTheStore(t *testing.T) {
 		t.Errorf("closing twice: %v", err)
 	}
 }
+
+// Closing a panel's list is refused when its record does not hold every
+// volunteer (someone volunteered while the coordinator pressed the button).
+func TestCommitPanelNeedsTheWholeList(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	gid, _ := s.CreateGroup(ctx, &instance.Group{Handle: "village", Name: "V", Main: true, CreatedAt: t0})
+	mid, err := s.CreateMember(ctx, &instance.Member{Handle: "ann", DisplayName: "Ann", Status: instance.StatusActive,
+		Roles: []instance.Role{instance.RoleMember}, ContactPreference: instance.ContactSite, Language: "en", CreatedAt: t0}, "", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &instance.Panel{GroupID: gid, CreatedBy: mid, Title: "P", Size: 1, EndsAt: t0.Add(time.Hour), State: instance.PanelOpen, CreatedAt: t0}
+	if p.ID, err = s.CreatePanel(ctx, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"a@example.org", "b@example.org"} {
+		if err := s.AddVolunteer(ctx, &instance.Volunteer{PanelID: p.ID, GuestName: "G", GuestContact: c, CreatedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Record = &instance.DrawRecord{Volunteers: []instance.DrawVolunteer{{Code: "X"}}}
+	p.CommittedAt = t0
+	if err := s.CommitPanel(ctx, p, nil); !errors.Is(err, instance.ErrConflict) {
+		t.Errorf("a record missing a volunteer: %v", err)
+	}
+	if got, _ := s.PanelByID(ctx, p.ID); got.State != instance.PanelOpen {
+		t.Errorf("the panel is %s", got.State)
+	}
+}
