@@ -23,6 +23,8 @@ var visitorRoutes = []string{
 	"/groups", "/groups/{handle}",
 	"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/{kinds:needs|offers|actions}/{id:[0-9]+}",
 	"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
+	"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
+	"/verify-draw", "/notices/{id:[0-9]+}",
 }
 
 // staffRoutes need more than a signed-in member (coordinator, admin or
@@ -35,12 +37,14 @@ var staffRoutes = []string{
 	"/admin/members/{id:[0-9]+}/helper-friend", "/admin/members/{id:[0-9]+}/verify", "/admin/verifications/{id:[0-9]+}/revoke",
 	"/admin/moderation", "/admin/log", "/safeguarding", "/safeguarding/{id:[0-9]+}",
 	"/admin/email", "/members/{handle}/reset-code",
+	"/budgets/new", "/budgets/{id:[0-9]+}/projects/{project:[0-9]+}/review", "/budgets/{id:[0-9]+}/advance",
+	"/panels/new", "/panels/{id:[0-9]+}/edit", "/panels/{id:[0-9]+}/commit", "/panels/{id:[0-9]+}/draw",
 }
 
 // choices are the values tried for each path variable.
 var choices = map[string][]string{
 	"kinds": {"needs", "offers", "actions"}, "decision": {"approve", "reject"}, "action": {"suspend", "reinstate"},
-	"op": {"delete", "remove"}, "handle": {"village"}, "interest": {"1"},
+	"op": {"delete", "remove"}, "handle": {"village"}, "interest": {"1"}, "project": {"1"},
 }
 
 var varRE = regexp.MustCompile(`\{([a-z]+)(?::[^}]*)?\}`)

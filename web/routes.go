@@ -48,6 +48,7 @@ func (s *Server) Register(r *mux.Router) {
 	s.registerItems(r)
 	s.registerModeration(r)
 	s.registerMail(r)
+	s.registerDecide(r)
 	r.NotFoundHandler = s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
 	}))
@@ -65,7 +66,9 @@ func publicRoute(template string) bool {
 	case "/static/", "/", "/conduct", "/setup", "/join", "/login", "/confirm-email", "/logout",
 		"/groups", "/groups/{handle}",
 		"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/{kinds:needs|offers|actions}/{id:[0-9]+}",
-		"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code":
+		"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
+		"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
+		"/verify-draw", "/notices/{id:[0-9]+}":
 		return true
 	}
 	return false

@@ -4,6 +4,7 @@
 //	hearth serve [-config FILE]    run the instance
 //	hearth version                 print the version
 //	hearth admin COMMAND [flags]   administer (works while the instance runs)
+//	hearth verify-draw FILE        check a panel's draw from its published record
 //
 // main only wires things together: flags → config → store → services →
 // HTTP server. The logic lives in instance, web and federation.
@@ -47,6 +48,7 @@ const usage = `Usage:
   hearth [serve] [-config FILE]   run the instance (default: http://127.0.0.1:8080, data in ./hearth-data)
   hearth version                  print the version
   hearth admin COMMAND [flags]    administer the instance; run "hearth admin help" for the commands
+  hearth verify-draw FILE         re-run a panel's draw from its published record and check it
 
 Configuration: -config FILE, or HEARTH_CONFIG; HEARTH_LISTEN, HEARTH_BASE_URL and
 HEARTH_DATA_DIR override the file. See config.example.toml.
@@ -66,6 +68,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "hearth", versionString())
 	case "admin":
 		err = admin(args, stdin, stdout, stderr)
+	case "verify-draw":
+		err = verifyDraw(args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:

@@ -352,6 +352,9 @@ func sweepItems(ctx context.Context, a *app, logger *slog.Logger) {
 		if err := a.svc.Sweep(ctx); err != nil && ctx.Err() == nil {
 			logger.Error("sweeping items", "err", err)
 		}
+		if err := a.svc.SweepDecide(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("sweeping budget rounds and panels", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return

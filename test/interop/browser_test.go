@@ -220,6 +220,7 @@ func TestAccessibilityWithAxe(t *testing.T) {
 			t.Fatal("seeding failed")
 		}
 	}
+	dp := seedDecide(t, cora)
 
 	browser := newBrowser(t, true)
 	anon := tab(t, browser)
@@ -260,6 +261,18 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		{anon, "forgotten password", "/forgot-password", ""}, {anon, "reset with a code", "/reset-code", ""},
 		{anon, "reset with a code with errors", "/reset-code", "main form button[type=submit]"},
 		{admin, "email choices", "/settings/notifications", ""}, {admin, "turning email on", "/admin/email", ""},
+		{admin, "decide together", "/decide", ""}, {admin, "start a budget round", "/budgets/new", ""},
+		{admin, "start a budget round with errors", "/budgets/new", "main form button[type=submit]"},
+		{admin, "budget round ideas", dp.ideas, ""},
+		{admin, "send an idea", dp.ideas + "/projects/new", ""}, {admin, "send an idea with errors", dp.ideas + "/projects/new", "main form button[type=submit]"},
+		{admin, "budget round voting", dp.voting, ""}, {admin, "ballot with error", dp.voting, "form[action$='/ballot'] button[type=submit]"},
+		{admin, "budget round results", dp.results, ""}, {anon, "results post (visitor)", dp.notice, ""},
+		{admin, "start a panel", "/panels/new", ""}, {admin, "start a panel with errors", "/panels/new", "main form button[type=submit]"},
+		{admin, "panel open (coordinator)", dp.openPanel, ""}, {admin, "panel quotas", dp.openPanel + "/edit", ""},
+		{anon, "panel (visitor)", dp.openPanel, ""}, {anon, "volunteer as a guest", dp.openPanel + "/guest", ""},
+		{anon, "volunteer as a guest with errors", dp.openPanel + "/guest", "main form button[type=submit]"},
+		{admin, "panel drawn (coordinator)", dp.drawnPanel, ""}, {anon, "panel drawn (visitor)", dp.drawnPanel, ""},
+		{anon, "check the draw", dp.drawnPanel + "/verify", ""}, {anon, "check a pasted record", "/verify-draw", "main form button[type=submit]"},
 	}
 	// First make sure axe finds problems at all: an unlabelled field and a
 	// missing lang must be reported.
@@ -298,7 +311,9 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		t.Fatalf("after choosing French the page's lang is %q", lang)
 	}
 	checkAll([]check{{admin, "fr home", "/", ""}, {admin, "fr edit action (roles)", actionPath + "/edit", ""},
-		{admin, "fr action (organiser)", actionPath, ""}, {admin, "fr moderation", "/admin/moderation", ""}})
+		{admin, "fr action (organiser)", actionPath, ""}, {admin, "fr moderation", "/admin/moderation", ""},
+		{admin, "fr budget round voting", dp.voting, ""}, {admin, "fr budget round results", dp.results, ""},
+		{admin, "fr panel drawn", dp.drawnPanel, ""}, {admin, "fr start a panel", "/panels/new", ""}})
 	t.Logf("axe-core violations per page (WCAG 2.0/2.1/2.2 A and AA): %v", report)
 	t.Logf("screenshots: %s", screenshotDir)
 }

@@ -1,0 +1,171 @@
+package interop
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// decidePaths are the pages of budget rounds taking ideas and voting, a closed round
+// with its results post, an open panel and a drawn panel.
+type decidePaths struct {
+	ideas, voting, results, notice, openPanel, drawnPanel string
+}
+
+func days(n int) string { return time.Now().UTC().AddDate(0, 0, n).Format("2006-01-02") }
+
+// seedDecide makes them through the forms, as a coordinator would, with
+// the "start the next step now" button instead of waiting for dates.
+func seedDecide(t *testing.T, cora *browser) decidePaths {
+	t.Helper()
+	var out decidePaths
+	must := func(code int, loc, body string) string {
+		t.Helper()
+		if code != 303 {
+			t.Fatalf("seeding: %d %s", code, tail(body, 800))
+		}
+		return loc
+	}
+	round := func(title string) string {
+		return must(cora.post("/budgets/new", url.Values{"title": {title}, "budget": {"500"}, "currency": {"GBP"}, "mode": {"knapsack"},
+			"visibility": {"public"}, "ideas_until": {days(1)}, "voting_from": {days(3)}, "voting_until": {days(6)}}))
+	}
+	idea := regexp.MustCompile(`action="(/budgets/\d+/projects/(\d+))/review"`)
+	toVoting := func(path string) []string {
+		for _, p := range []struct{ title, cost string }{{"Benches on the green", "300"}, {"Bulbs for the verges", "250"}} {
+			must(cora.post(path+"/projects/new", url.Values{"title": {p.title}, "description": {"For everyone"}, "cost": {p.cost}}))
+		}
+		_, page := cora.get(path)
+		var ids []string
+		for _, m := range idea.FindAllStringSubmatch(page, -1) {
+			must(cora.post(m[1]+"/review", url.Values{"review_" + m[2]: {"eligible"}}))
+			ids = append(ids, m[2])
+		}
+		must(cora.post(path+"/advance", nil)) // review
+		must(cora.post(path+"/advance", nil)) // voting
+		return ids
+	}
+	out.ideas = round("Allotment fund")
+	out.voting = round("Village fund 2027")
+	toVoting(out.voting)
+	out.results = round("Spring fund")
+	ids := toVoting(out.results)
+	must(cora.post(out.results+"/ballot", url.Values{"project": {ids[1]}}))
+	must(cora.post(out.results+"/advance", nil)) // close
+	_, page := cora.get(out.results)
+	if m := regexp.MustCompile(`href="(/notices/\d+)"`).FindStringSubmatch(page); m != nil {
+		out.notice = m[1]
+	} else {
+		t.Fatalf("no results post on %s", tail(page, 800))
+	}
+	panel := func(title string) string {
+		return must(cora.post("/panels/new", url.Values{"title": {title}, "size": {"2"}, "ends_on": {days(30)},
+			"stratum_1_name": {"Which part of the village?"}, "stratum_1": {"North end: 1\nSouth end: 1"}}))
+	}
+	out.openPanel = panel("Playground panel")
+	must(cora.post(out.openPanel+"/volunteer", url.Values{"answer_1": {"1"}}))
+	out.drawnPanel = panel("Bus shelter panel")
+	must(cora.post(out.drawnPanel+"/volunteer", url.Values{"answer_1": {"1"}}))
+	for i, name := range []string{"Gwen", "Huw", "Iris"} {
+		code, _, body := cora.post(out.drawnPanel+"/guest", url.Values{"name": {name}, "contact": {"0770090012" + string(rune('0'+i))},
+			"answer_1": {string(rune('1' + i%2))}, "consent": {"yes"}})
+		if code != 200 {
+			t.Fatalf("guest %s: %d %s", name, code, tail(body, 500))
+		}
+	}
+	must(cora.post(out.drawnPanel+"/commit", url.Values{"method": {"secret"}}))
+	must(cora.post(out.drawnPanel+"/draw", nil))
+	return out
+}
+
+// A budget round and a panel draw with JavaScript turned off: open a
+// round, send an idea, review it, vote, close, read the results; create
+// a panel, volunteer as a guest, close the list, draw, check the draw.
+func TestDecideWithoutJavaScript(t *testing.T) {
+	needNode(t)
+	h := startHearth(t, "open")
+	browser := newBrowser(t, false)
+	cora, guest := tab(t, browser), tab(t, browser)
+	run(t, cora, chromedp.Navigate(`data:text/html,<title>off</title><script>document.title="on"</script>`))
+	if title := get(t, cora, chromedp.Title()); title != "off" {
+		t.Fatalf("JavaScript is running in the no-JavaScript browser (title %q)", title)
+	}
+	login(t, cora, h, "cora", "correct horse battery")
+	run(t, cora, chromedp.Navigate(h.url+"/decide"))
+	click(t, cora, `a[href="/budgets/new"]`)
+	waitText(t, cora, "People send ideas")
+	fill(t, cora, map[string]string{"f-title": "Village fund 2027", "f-budget": "500"})
+	for id, v := range map[string]string{"f-ideas_until": days(1), "f-voting_from": days(3), "f-voting_until": days(6)} {
+		run(t, cora, chromedp.SetValue(chromedp.ID(id), v))
+	}
+	click(t, cora, "main form button[type=submit]")
+	waitText(t, cora, "The round has started.")
+	round := get(t, cora, chromedp.Location())
+
+	click(t, cora, `a[href$="/projects/new"]`)
+	waitText(t, cora, "Your idea, in a few words")
+	fill(t, cora, map[string]string{"f-title": "Skate ramp", "f-description": "For the older children", "f-cost": "600"})
+	click(t, cora, "main form button[type=submit]")
+	waitText(t, cora, "This costs more than the whole budget of £500.")
+	run(t, cora, chromedp.SetValue(chromedp.ID("f-cost"), "450"))
+	click(t, cora, "main form button[type=submit]")
+	waitText(t, cora, "Your idea has been sent.")
+	screenshot(t, cora, "nojs round ideas")
+
+	run(t, cora, chromedp.Click(chromedp.Search(`//summary[contains(., "Check")]`)))
+	click(t, cora, `input[value="eligible"]`)
+	click(t, cora, `form[action$="/review"] button[type=submit]`)
+	waitText(t, cora, "The review has been saved.")
+	click(t, cora, `form[action$="/advance"] button[type=submit]`)
+	waitText(t, cora, "The round has moved to its next step.")
+	click(t, cora, `form[action$="/advance"] button[type=submit]`)
+	waitText(t, cora, "Cast my ballot")
+	click(t, cora, `form[action$="/ballot"] button[type=submit]`)
+	waitText(t, cora, "Tick at least one project.")
+	click(t, cora, `input[name="project"]`)
+	click(t, cora, `form[action$="/ballot"] button[type=submit]`)
+	waitText(t, cora, "Your ballot has been saved.")
+	screenshot(t, cora, "nojs round voted")
+	click(t, cora, `form[action$="/advance"] button[type=submit]`)
+	waitText(t, cora, "Ballots cast: 1. Given to projects: £450 of £500.")
+	screenshot(t, cora, "nojs round results")
+	click(t, cora, `a[href^="/notices/"]`)
+	waitText(t, cora, "Results: Village fund 2027")
+
+	run(t, cora, chromedp.Navigate(h.url+"/panels/new"))
+	fill(t, cora, map[string]string{"f-title": "Playground panel", "f-size": "1", "f-stratum_1_name": "Which part of the village?",
+		"f-stratum_1": "North end\nSouth end"})
+	run(t, cora, chromedp.SetValue(chromedp.ID("f-ends_on"), days(30)))
+	click(t, cora, "main form button[type=submit]")
+	waitText(t, cora, "The panel has been created.")
+	panel := get(t, cora, chromedp.Location())
+
+	run(t, guest, chromedp.Navigate(panel+"/guest"))
+	fill(t, guest, map[string]string{"f-name": "Gwen Jones", "f-contact": "07700 900123"})
+	click(t, guest, "#f-answer_1")
+	click(t, guest, "main form button[type=submit]")
+	waitText(t, guest, "Tick this to agree")
+	click(t, guest, "#f-consent")
+	click(t, guest, "main form button[type=submit]")
+	waitText(t, guest, "Your number in the draw:")
+	screenshot(t, guest, "nojs guest volunteered")
+
+	run(t, cora, chromedp.Navigate(panel))
+	waitText(t, cora, "Gwen Jones")
+	click(t, cora, `input[value="secret"]`)
+	click(t, cora, `form[action$="/commit"] button[type=submit]`)
+	waitText(t, cora, "The list is closed and its fingerprint is published.")
+	click(t, cora, `form[action$="/draw"] button[type=submit]`)
+	waitText(t, cora, "Who was drawn (1)")
+	screenshot(t, cora, "nojs panel drawn")
+	click(t, cora, `a[href$="/verify"]`)
+	waitText(t, cora, "Everything matches")
+	if page := html(t, cora); !strings.Contains(page, "the same") {
+		t.Errorf("the check page does not say the re-run is the same: %s", tail(page, 2000))
+	}
+	_ = round
+}
