@@ -25,10 +25,11 @@ type Store interface {
 	DeleteRemoteActorContent(ctx context.Context, actor string, now time.Time) error
 	DeleteRemoteItem(ctx context.Context, apID, actor string, now time.Time) (bool, error)
 	DeleteRemoteResponse(ctx context.Context, apID, actor string, now time.Time) (bool, error)
-	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*instance.Delivery, error)
+	ClaimDeliveries(ctx context.Context, ids []int64, now, until time.Time) ([]*instance.Delivery, error)
+	DeliveryCandidates(ctx context.Context, now time.Time, perHost, limit int) ([]instance.DeliveryCandidate, error)
 	EnqueueDeliveries(ctx context.Context, list []*instance.Delivery, now time.Time) error
 	EnqueueInboxBatch(ctx context.Context, rows []*instance.InboxRow, now time.Time) ([]bool, error)
-	FinishDeliveries(ctx context.Context, results []instance.DeliveryResult, now time.Time) error
+	FinishDelivery(ctx context.Context, r instance.DeliveryResult, now time.Time) error
 	FinishInbox(ctx context.Context, results []instance.InboxResult, now time.Time) error
 	FollowerInboxes(ctx context.Context, groupID int64) ([]string, error)
 	FollowingByActor(ctx context.Context, actorID string) ([]*instance.Following, error)
@@ -38,6 +39,10 @@ type Store interface {
 	GroupByID(ctx context.Context, id int64) (*instance.Group, error)
 	HostAnswered(ctx context.Context, host string, now time.Time) error
 	HostFailingSince(ctx context.Context, host string) (time.Time, error)
+	HostState(ctx context.Context, host string) (instance.HostState, error)
+	InboxHosts(ctx context.Context, limit int) ([]string, error)
+	InboxLane(ctx context.Context, actor string, afterID int64, limit int) ([]*instance.InboxActivity, error)
+	InboxWindow(ctx context.Context, host string, limit int) ([]*instance.InboxHead, error)
 	ItemByID(ctx context.Context, id int64) (*instance.Item, error)
 	ItemFederated(ctx context.Context, id int64) (bool, error)
 	ListFollowers(ctx context.Context, groupID, afterID int64, limit int) ([]*instance.Follower, error)
@@ -48,9 +53,9 @@ type Store interface {
 	MemberHasPublicResponses(ctx context.Context, memberID int64) (bool, error)
 	NeighbourReplyByID(ctx context.Context, id int64) (*instance.NeighbourReply, error)
 	NextFedEvents(ctx context.Context, now time.Time, limit int) ([]*instance.FedEvent, error)
-	NextInbox(ctx context.Context, limit int) ([]*instance.InboxActivity, error)
 	OutboxActivity(ctx context.Context, activityID string) (*instance.OutboxEntry, error)
 	Publish(ctx context.Context, p *instance.Publication, now time.Time) error
+	ReleaseDeliveries(ctx context.Context, ids []int64) error
 	RemoteActor(ctx context.Context, id string) (*instance.RemoteActor, error)
 	RemoteActorByKeyID(ctx context.Context, keyID string) (*instance.RemoteActor, error)
 	RemoteItemByAPID(ctx context.Context, apID string) (*instance.RemoteItem, error)

@@ -159,7 +159,8 @@ func (a *app) federation() *federation.Federation {
 		Store: a.store, Service: a.svc, Logger: a.log, BaseURL: a.cfg.BaseURL, Version: versionString(),
 		SiteName: a.cfg.Instance.Name, OpenRegistration: a.cfg.Instance.Registration == "open",
 		AllowPrivateAddresses: a.cfg.Federation.AllowPrivateAddresses, BlockedDomains: a.cfg.Federation.BlockedDomains,
-		InboundPerHost: a.cfg.Moderation.InboundPerHost,
+		InboundPerHost:  a.cfg.Moderation.InboundPerHost,
+		DeliveryPerHost: a.cfg.Federation.DeliveryPerHost,
 	})
 }
 
@@ -232,7 +233,12 @@ func serveContext(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 	go sweepSessions(ctx, a, logger)
 	go sweepItems(ctx, a, logger)
 	if fed != nil {
-		fed.Run(ctx)
+		// The workers stop before the store closes (a.close above), with
+		// the attempts they have in flight recorded or given back.
+		fedCtx, stopFed := context.WithCancel(ctx)
+		fed.Run(fedCtx)
+		defer fed.Wait()
+		defer stopFed()
 	}
 	logger.Info("hearth is running", "version", versionString(), "url", cfg.BaseURL, "listen", ln.Addr().String(),
 		"data_dir", cfg.DataDir, "registration", cfg.Instance.Registration)

@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,7 +53,18 @@ type Remote struct {
 	// NoSharedInbox makes actors without endpoints.sharedInbox (like
 	// GoToSocial).
 	NoSharedInbox bool
+	// getStatus, when set (FailGets), is answered to every GET instead of
+	// the document; gets counts the GETs received.
+	getStatus atomic.Int32
+	gets      atomic.Int64
 }
+
+// FailGets makes every GET (actor documents, WebFinger) answer status
+// instead of the document, as a server that is down does; 0 restores them.
+func (r *Remote) FailGets(status int) { r.getStatus.Store(int32(status)) }
+
+// Gets counts the GET requests the fake received.
+func (r *Remote) Gets() int { return int(r.gets.Load()) }
 
 // New starts a fake server with the given users.
 func New(t testing.TB, users ...string) *Remote {
@@ -114,6 +126,13 @@ func (r *Remote) fail(w http.ResponseWriter, format string, args ...any) {
 
 func (r *Remote) serve(w http.ResponseWriter, req *http.Request) {
 	p := req.URL.Path
+	if req.Method == http.MethodGet {
+		r.gets.Add(1)
+		if st := r.getStatus.Load(); st != 0 {
+			http.Error(w, "", int(st))
+			return
+		}
+	}
 	switch {
 	case p == "/.well-known/webfinger":
 		user, _, _ := strings.Cut(strings.TrimPrefix(req.URL.Query().Get("resource"), "acct:"), "@")

@@ -61,6 +61,8 @@ type Federation struct {
 	Enabled               bool     `toml:"enabled"`
 	AllowPrivateAddresses bool     `toml:"allow_private_addresses"`
 	BlockedDomains        []string `toml:"blocked_domains"`
+	// DeliveryPerHost caps the deliveries in flight to one server.
+	DeliveryPerHost int `toml:"delivery_per_host"`
 }
 
 // TLS is the [tls] table.
@@ -150,7 +152,7 @@ func Default() Config {
 			Conduct:             DefaultConduct,
 			ConductVersion:      "1",
 		},
-		Federation: Federation{Enabled: true},
+		Federation: Federation{Enabled: true, DeliveryPerHost: 4},
 		Log:        Log{Level: "info", Format: "text"},
 		SMTP:       SMTP{Port: 587},
 		Items:      Items{NeedExpiryDays: 14, ClaimDays: 7, ReminderDays: 3, DefaultVisibility: "public", PurgeAfterDays: 30},
@@ -329,6 +331,10 @@ func (c *Config) Validate() error {
 		if !domainRE.MatchString(d) {
 			bad("federation.blocked_domains", "%q is not a domain name", d)
 		}
+	}
+
+	if n := c.Federation.DeliveryPerHost; n < 1 || n > 64 {
+		bad("federation.delivery_per_host", "must be between 1 and 64 (got %d)", n)
 	}
 
 	t := &c.TLS
