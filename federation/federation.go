@@ -44,6 +44,10 @@ type Options struct {
 	// InboxWorkers is how many actors' inbound activities are handled at
 	// once (default 8; at most half of them for one host).
 	InboxWorkers int
+	// Retention is how long processed inbound activities, finished
+	// deliveries, processed events and outbox rows that no collection
+	// serves are kept (default 14 days; negative keeps everything).
+	Retention time.Duration
 }
 
 // Federation serves and runs the ActivityPub side of an instance.
@@ -100,6 +104,9 @@ func New(o Options) *Federation {
 	}
 	if o.InboxWorkers <= 0 {
 		o.InboxWorkers = defaultInboxWorkers
+	}
+	if o.Retention == 0 {
+		o.Retention = defaultRetention
 	}
 	f := &Federation{store: o.Store, svc: o.Service, log: o.Logger, now: o.Clock, uris: uris{base: strings.TrimRight(o.BaseURL, "/")},
 		client: o.Client, keys: newKeyring(o.Store, o.Clock), window: o.SignatureWindow, opt: o,
@@ -200,16 +207,17 @@ func (f *Federation) blockedHost(host string) bool {
 	return false
 }
 
-// Run starts the workers (inbox, publishing, delivery) until ctx
+// Run starts the workers (inbox, publishing, delivery, pruning) until ctx
 // ends; Wait waits for them to stop.
 func (f *Federation) Run(ctx context.Context) {
 	// A quarter of a second keeps fan-out quick; each idle tick is one
 	// indexed query on a partial index of pending rows. The inbox and
 	// delivery workers also start work as soon as a slot frees up.
-	f.running.Add(3)
+	f.running.Add(4)
 	go func() { defer f.running.Done(); f.inboxLoop(ctx, 250*time.Millisecond) }()
 	go func() { defer f.running.Done(); f.loop(ctx, "publish", 250*time.Millisecond, f.PublishEvents) }()
 	go func() { defer f.running.Done(); f.deliverLoop(ctx, 250*time.Millisecond) }()
+	go func() { defer f.running.Done(); f.pruneLoop(ctx, pruneEvery) }()
 }
 
 // Wait returns when the workers Run started have stopped, attempts in

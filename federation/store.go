@@ -55,6 +55,7 @@ type Store interface {
 	NextFedEvents(ctx context.Context, now time.Time, limit int) ([]*instance.FedEvent, error)
 	OutboxActivity(ctx context.Context, activityID string) (*instance.OutboxEntry, error)
 	Publish(ctx context.Context, p *instance.Publication, now time.Time) error
+	PruneFederation(ctx context.Context, c instance.PruneCutoffs) (instance.PruneCounts, error)
 	ReleaseDeliveries(ctx context.Context, ids []int64) error
 	RemoteActor(ctx context.Context, id string) (*instance.RemoteActor, error)
 	RemoteActorByKeyID(ctx context.Context, keyID string) (*instance.RemoteActor, error)

@@ -4,7 +4,7 @@ import "time"
 
 // The records below let federation's workers schedule their queues:
 // which deliveries may start, how a remote host is doing, which inbound
-// activities head their actor's lane.
+// activities head their actor's lane, and what the pruning sweep removes.
 
 // DeliveryCandidate is a due delivery that nobody holds: its host and how
 // many times in a row that host has failed (a failing host gets one probe
@@ -30,4 +30,25 @@ type InboxHead struct {
 	Host          string
 	Attempts      int
 	NextAttemptAt time.Time
+}
+
+// PruneCutoffs says what the pruning sweep may remove: rows older than
+// each time (a zero time keeps everything of that kind).
+type PruneCutoffs struct {
+	InboxBodies time.Time // bodies of processed inbound activities
+	InboxIDs    time.Time // their ids too (kept longer: replays are refused by id)
+	Deliveries  time.Time // finished deliveries (done or failed)
+	FedEvents   time.Time // processed federation events
+	Outbox      time.Time // activities no collection serves (not public)
+	Batch       int       // rows per write transaction
+}
+
+// PruneCounts is what one sweep removed.
+type PruneCounts struct {
+	InboxBodies, InboxIDs, Deliveries, FedEvents, Outbox int
+}
+
+// Total is the number of rows changed.
+func (c PruneCounts) Total() int {
+	return c.InboxBodies + c.InboxIDs + c.Deliveries + c.FedEvents + c.Outbox
 }

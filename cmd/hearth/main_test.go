@@ -222,3 +222,11 @@ func TestTestEmailNeedsSMTP(t *testing.T) {
 		t.Errorf("without --to: exit %d", code)
 	}
 }
+
+func TestRetentionDays(t *testing.T) {
+	for days, want := range map[int]time.Duration{0: -1, 1: 24 * time.Hour, 14: 14 * 24 * time.Hour} {
+		if got := retention(days); got != want {
+			t.Errorf("retention(%d) = %v, want %v", days, got, want)
+		}
+	}
+}

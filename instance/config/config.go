@@ -61,6 +61,9 @@ type Federation struct {
 	Enabled               bool     `toml:"enabled"`
 	AllowPrivateAddresses bool     `toml:"allow_private_addresses"`
 	BlockedDomains        []string `toml:"blocked_domains"`
+	// RetentionDays is how long processed inbound activities, finished
+	// deliveries and other federation records are kept (0: for ever).
+	RetentionDays int `toml:"retention_days"`
 	// DeliveryPerHost caps the deliveries in flight to one server.
 	DeliveryPerHost int `toml:"delivery_per_host"`
 }
@@ -152,7 +155,7 @@ func Default() Config {
 			Conduct:             DefaultConduct,
 			ConductVersion:      "1",
 		},
-		Federation: Federation{Enabled: true, DeliveryPerHost: 4},
+		Federation: Federation{Enabled: true, RetentionDays: 14, DeliveryPerHost: 4},
 		Log:        Log{Level: "info", Format: "text"},
 		SMTP:       SMTP{Port: 587},
 		Items:      Items{NeedExpiryDays: 14, ClaimDays: 7, ReminderDays: 3, DefaultVisibility: "public", PurgeAfterDays: 30},
@@ -333,6 +336,9 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	if d := c.Federation.RetentionDays; d < 0 || d > 3650 {
+		bad("federation.retention_days", "must be between 0 (keep for ever) and 3650 days (got %d)", d)
+	}
 	if n := c.Federation.DeliveryPerHost; n < 1 || n > 64 {
 		bad("federation.delivery_per_host", "must be between 1 and 64 (got %d)", n)
 	}
