@@ -37,6 +37,9 @@ func TestDeliveryClaimLease(t *testing.T) {
 	}
 	due, _ := s.DueDeliveries(ctx, t0, 10)
 	ids := []int64{due[0].ID, due[1].ID}
+	if _, _, pending, err := s.FederationBacklog(ctx); err != nil || pending != 2 {
+		t.Errorf("backlog: %d deliveries pending (%v), want 2", pending, err)
+	}
 	got, err := s.ClaimDeliveries(ctx, ids, t0, t0.Add(time.Minute))
 	if err != nil || len(got) != 2 || got[0].Inbox == "" {
 		t.Fatalf("first claim: %v %v", got, err)
@@ -160,6 +163,9 @@ func TestInboxLanes(t *testing.T) {
 		Body: []byte(`{}`)})
 	if _, err := s.EnqueueInboxBatch(ctx, rows, t0); err != nil {
 		t.Fatal(err)
+	}
+	if inbox, events, deliveries, err := s.FederationBacklog(ctx); err != nil || inbox != 6 || events != 0 || deliveries != 0 {
+		t.Errorf("backlog = %d inbound, %d events, %d deliveries (%v); want 6, 0, 0", inbox, events, deliveries, err)
 	}
 	hosts, err := s.InboxHosts(ctx, 10)
 	if err != nil || len(hosts) != 2 || hosts[0] != "big.example" || hosts[1] != "small.example:8443" {
