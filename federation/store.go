@@ -17,6 +17,7 @@ type Store interface {
 	BlockedActors(ctx context.Context) ([]string, error)
 	BlockedDomains(ctx context.Context) ([]string, error)
 	BlocksVersion() uint64
+	ClaimDeliveries(ctx context.Context, ids []int64, now, until time.Time) ([]*instance.Delivery, error)
 	CountFollowers(ctx context.Context, groupID int64) (int, error)
 	CountLocalItems(ctx context.Context) (int, error)
 	CountMembers(ctx context.Context, status instance.Status) (int, error)
@@ -25,7 +26,6 @@ type Store interface {
 	DeleteRemoteActorContent(ctx context.Context, actor string, now time.Time) error
 	DeleteRemoteItem(ctx context.Context, apID, actor string, now time.Time) (bool, error)
 	DeleteRemoteResponse(ctx context.Context, apID, actor string, now time.Time) (bool, error)
-	ClaimDeliveries(ctx context.Context, ids []int64, now, until time.Time) ([]*instance.Delivery, error)
 	DeliveryCandidates(ctx context.Context, now time.Time, perHost, limit int) ([]instance.DeliveryCandidate, error)
 	EnqueueDeliveries(ctx context.Context, list []*instance.Delivery, now time.Time) error
 	EnqueueInboxBatch(ctx context.Context, rows []*instance.InboxRow, now time.Time) ([]bool, error)

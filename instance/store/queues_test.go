@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -186,5 +188,53 @@ func TestInboxLanes(t *testing.T) {
 	window, _ = s.InboxWindow(ctx, "big.example", 10)
 	if len(window) != 4 || window[0].Attempts != 1 || !window[0].NextAttemptAt.Equal(next) || !window[1].NextAttemptAt.IsZero() {
 		t.Errorf("after the results: %d left, first %+v", len(window), window[0])
+	}
+}
+
+// Upgrading a database with queued activities (schema 5) gives each its
+// actor's host, so the inbox worker finds them; processed rows keep
+// theirs empty (the worker never reads them again).
+func TestQueueMigrationFillsInboxHosts(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "hearth.db")
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:5] {
+		if _, err := db.ExecContext(ctx, m.sql); err != nil {
+			t.Fatalf("%s: %v", m.name, err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, `PRAGMA user_version = 5;
+		INSERT INTO inbox_queue (activity_id, actor, type, body, received_at) VALUES
+			('https://a.example/1', 'https://A.example:8443/users/x', 'Create', '{}', '2026-11-27T10:00:00.000Z'),
+			('https://b.example/1', 'https://b.example/users/y', 'Follow', '{}', '2026-11-27T10:00:00.000Z');
+		INSERT INTO inbox_queue (activity_id, actor, type, body, received_at, processed_at) VALUES
+			('https://c.example/1', 'https://c.example/users/z', 'Follow', '{}', '2026-11-27T10:00:00.000Z', '2026-11-27T10:00:01.000Z');
+		INSERT INTO deliveries (inbox, host, signer, activity_id, body, status, next_attempt_at, created_at) VALUES
+			('https://d.example/inbox', 'd.example', 'group:village', 'x', '{}', 'pending', '2026-11-27T10:00:00.000Z', '2026-11-27T10:00:00.000Z');
+		INSERT INTO hosts (host, failing_since) VALUES ('d.example', '2026-11-27T09:00:00.000Z')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	hosts, err := s.InboxHosts(ctx, 10)
+	if err != nil || fmt.Sprint(hosts) != "[a.example:8443 b.example]" {
+		t.Errorf("hosts after the upgrade = %v (%v), want the two with queued activities", hosts, err)
+	}
+	if c := candidateIDs(t, s, t0, 4); len(c) != 1 {
+		t.Errorf("the pending delivery is not a candidate after the upgrade: %v", c)
+	}
+	if st, err := s.HostState(ctx, "d.example"); err != nil || st.FailingSince.IsZero() || st.Failures != 0 || !st.RetryAt.IsZero() {
+		t.Errorf("host after the upgrade: %+v (%v)", st, err)
 	}
 }
