@@ -131,13 +131,13 @@ func BenchmarkDeliverBatch(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		var list []*instance.Delivery
-		for k := 0; k < deliveryBatch; k++ {
+		for k := 0; k < 64; k++ {
 			list = append(list, &instance.Delivery{Inbox: fmt.Sprintf("%s/inbox/%d", inbox.URL, k), Host: "127.0.0.1", Signer: "group:village",
 				ActivityID: fmt.Sprintf("a-%d-%d", i, k), Body: body})
 		}
 		n.st.EnqueueDeliveries(ctx, list, time.Now())
 		b.StartTimer()
-		if got, err := n.fed.Deliver(ctx); err != nil || got != deliveryBatch {
+		if got, err := n.fed.Deliver(ctx); err != nil || got != 64 {
 			b.Fatalf("%d %v", got, err)
 		}
 	}

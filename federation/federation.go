@@ -42,6 +42,17 @@ type Options struct {
 	// TrustedProxy says whether a peer address is a reverse proxy whose
 	// X-Forwarded-For header may be believed (nil: none is).
 	TrustedProxy func(net.IP) bool
+	// DeliveryPerHost caps the deliveries in flight to one host (default
+	// 4); DeliveryWorkers caps them in all (default 32).
+	DeliveryPerHost int
+	DeliveryWorkers int
+	// InboxWorkers is how many actors' inbound activities are handled at
+	// once (default 8; at most half of them for one host).
+	InboxWorkers int
+	// Retention is how long processed inbound activities, finished
+	// deliveries, processed events and outbox rows that no collection
+	// serves are kept (default 14 days; negative keeps everything).
+	Retention time.Duration
 }
 
 // Federation serves and runs the ActivityPub side of an instance.
@@ -67,6 +78,15 @@ type Federation struct {
 	blockList blockCache
 	batch     inboxBatcher
 	contacts  contactLog
+	// The workers: deliveries and inbound activities in flight, and the
+	// goroutines Run started.
+	deliveries      deliveryPool
+	inboxLanes      inboxPool
+	deliveryPerHost int
+	deliveryWorkers int
+	inboxWorkers    int
+	inboxTimeout    time.Duration
+	running         sync.WaitGroup
 }
 
 // New builds the federation side.
@@ -83,9 +103,24 @@ func New(o Options) *Federation {
 	if o.Client == nil {
 		o.Client = newClient(o.AllowPrivateAddresses, 30*time.Second)
 	}
+	if o.DeliveryPerHost <= 0 {
+		o.DeliveryPerHost = defaultDeliveryPerHost
+	}
+	if o.DeliveryWorkers <= 0 {
+		o.DeliveryWorkers = defaultDeliveryWorkers
+	}
+	if o.InboxWorkers <= 0 {
+		o.InboxWorkers = defaultInboxWorkers
+	}
+	if o.Retention == 0 {
+		o.Retention = defaultRetention
+	}
 	f := &Federation{store: o.Store, svc: o.Service, log: o.Logger, now: o.Clock, uris: uris{base: strings.TrimRight(o.BaseURL, "/")},
 		client: o.Client, keys: newKeyring(o.Store, o.Clock), window: o.SignatureWindow, opt: o,
-		userAgent: "hearth/" + o.Version + " (+" + o.BaseURL + ")"}
+		userAgent:       "hearth/" + o.Version + " (+" + o.BaseURL + ")",
+		deliveryPerHost: o.DeliveryPerHost, deliveryWorkers: o.DeliveryWorkers, inboxWorkers: o.InboxWorkers, inboxTimeout: inboxTimeout}
+	f.deliveries.freed = make(chan struct{}, 1)
+	f.inboxLanes.freed = make(chan struct{}, 1)
 	for _, d := range o.BlockedDomains {
 		f.blocked = append(f.blocked, strings.ToLower(strings.TrimPrefix(d, "*.")))
 	}
@@ -180,19 +215,27 @@ func (f *Federation) blockedHost(host string) bool {
 	return false
 }
 
-// Run runs the workers (inbox, publishing, delivery) until ctx ends, and
-// returns once every one of them has stopped, so that the caller closes
-// the store only after the last write.
+// Run runs the workers (inbox, publishing, delivery, pruning) until ctx
+// ends, and returns once every one of them has stopped (attempts in flight
+// included), so that the caller closes the store only after the last
+// write.
 func (f *Federation) Run(ctx context.Context) {
 	// A quarter of a second keeps fan-out quick; each idle tick is one
-	// indexed query on a partial index of pending rows.
-	var wg sync.WaitGroup
-	wg.Go(func() { f.loop(ctx, "inbox", 250*time.Millisecond, f.ProcessInbox) })
-	wg.Go(func() { f.loop(ctx, "publish", 250*time.Millisecond, f.PublishEvents) })
-	wg.Go(func() { f.loop(ctx, "deliver", 250*time.Millisecond, f.Deliver) })
-	wg.Wait()
+	// indexed query on a partial index of pending rows. The inbox and
+	// delivery workers also start work as soon as a slot frees up.
+	f.running.Add(4)
+	go func() { defer f.running.Done(); f.inboxLoop(ctx, 250*time.Millisecond) }()
+	go func() { defer f.running.Done(); f.loop(ctx, "publish", 250*time.Millisecond, f.PublishEvents) }()
+	go func() { defer f.running.Done(); f.deliverLoop(ctx, 250*time.Millisecond) }()
+	go func() { defer f.running.Done(); f.pruneLoop(ctx, pruneEvery) }()
+	f.running.Wait()
 	f.log.Info("federation workers stopped")
 }
+
+// Wait returns when the workers Run started have stopped, attempts in
+// flight included (call it after ending Run's context, before closing the
+// store).
+func (f *Federation) Wait() { f.running.Wait() }
 
 // loop runs step until it reports no more work, then waits for the tick.
 func (f *Federation) loop(ctx context.Context, name string, every time.Duration, step func(context.Context) (int, error)) {

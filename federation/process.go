@@ -12,40 +12,6 @@ import (
 	"hearth/instance"
 )
 
-// maxInboxAttempts is how often a failing inbound activity is retried.
-const maxInboxAttempts = 5
-
-// ProcessInbox handles queued inbound activities; it returns how many it
-// took. Tests call it directly instead of waiting for the worker.
-func (f *Federation) ProcessInbox(ctx context.Context) (int, error) {
-	list, err := f.store.NextInbox(ctx, 50)
-	if err != nil {
-		return 0, err
-	}
-	hosts := map[string]bool{}
-	results := make([]instance.InboxResult, 0, len(list))
-	for _, a := range list {
-		if h := hostOf(a.Actor); !hosts[h] {
-			hosts[h] = true
-			_ = f.store.HostAnswered(ctx, h, f.now()) // best effort: a host that sends us activities is up
-		}
-		err := f.handle(ctx, a)
-		r := instance.InboxResult{ID: a.ID, Done: err == nil || a.Attempts+1 >= maxInboxAttempts}
-		if err != nil {
-			r.Err = err.Error()
-			f.log.Warn("processing an activity failed", "activity_id", a.ActivityID, "type", a.Type, "attempt", a.Attempts+1, "err", err)
-		}
-		results = append(results, r)
-	}
-	// Handlers are idempotent (replies and items are keyed by their id,
-	// follows by actor), so if we stop before this commit, handling the
-	// batch again on restart is harmless.
-	if err := f.store.FinishInbox(ctx, results, f.now()); err != nil {
-		return 0, err
-	}
-	return len(list), nil
-}
-
 // inboxHandlers are what the worker does with each activity type it acts
 // on; the inbox answers any other type 202 without queueing it. Each
 // parses the activity and calls the domain, which applies the rules.

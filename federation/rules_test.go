@@ -170,14 +170,14 @@ type blockingStore struct {
 	once     atomic.Bool
 }
 
-func (b *blockingStore) NextInbox(ctx context.Context, limit int) ([]*instance.InboxActivity, error) {
+func (b *blockingStore) InboxHosts(ctx context.Context, limit int) ([]string, error) {
 	b.inFlight.Add(1)
 	defer b.inFlight.Add(-1)
 	if b.once.CompareAndSwap(false, true) {
 		close(b.entered)
 		<-b.release
 	}
-	return b.Store.NextInbox(ctx, limit)
+	return b.Store.InboxHosts(ctx, limit)
 }
 
 // Run returns only when ctx has ended and every worker has left the

@@ -35,9 +35,12 @@ type Store interface {
 	RemoteActorByKeyID(ctx context.Context, keyID string) (*instance.RemoteActor, error)
 	SaveRemoteActor(ctx context.Context, a *instance.RemoteActor) error
 
-	// The inbound queue.
+	// The inbound queue, handled in lanes (one actor's activities in
+	// order), a bounded window per host.
 	EnqueueInboxBatch(ctx context.Context, rows []*instance.InboxRow, now time.Time) ([]bool, error)
-	NextInbox(ctx context.Context, limit int) ([]*instance.InboxActivity, error)
+	InboxHosts(ctx context.Context, limit int) ([]string, error)
+	InboxWindow(ctx context.Context, host string, limit int) ([]*instance.InboxHead, error)
+	InboxLane(ctx context.Context, actor string, afterID int64, limit int) ([]*instance.InboxActivity, error)
 	FinishInbox(ctx context.Context, results []instance.InboxResult, now time.Time) error
 
 	// The transactional outbox: events, their publication, retries.
@@ -46,12 +49,19 @@ type Store interface {
 	RetryFedEvent(ctx context.Context, id int64, cause string, next time.Time, follow *instance.Following) error
 	GiveUpFedEvent(ctx context.Context, id int64, cause string, now time.Time, follow *instance.Following) error
 
-	// Deliveries and the health of the hosts they go to.
+	// Deliveries, claimed with a lease, and the health of the hosts they
+	// go to.
 	EnqueueDeliveries(ctx context.Context, list []*instance.Delivery, now time.Time) error
-	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*instance.Delivery, error)
-	FinishDeliveries(ctx context.Context, results []instance.DeliveryResult, now time.Time) error
+	DeliveryCandidates(ctx context.Context, now time.Time, perHost, limit int) ([]instance.DeliveryCandidate, error)
+	ClaimDeliveries(ctx context.Context, ids []int64, now, until time.Time) ([]*instance.Delivery, error)
+	FinishDelivery(ctx context.Context, r instance.DeliveryResult, now time.Time) error
+	ReleaseDeliveries(ctx context.Context, ids []int64) error
 	HostAnswered(ctx context.Context, host string, now time.Time) error
 	HostFailingSince(ctx context.Context, host string) (time.Time, error)
+	HostState(ctx context.Context, host string) (instance.HostState, error)
+
+	// Pruning after the retention.
+	PruneFederation(ctx context.Context, c instance.PruneCutoffs) (instance.PruneCounts, error)
 
 	// Published activities, for outbox collections and GET by id.
 	ListOutbox(ctx context.Context, actor string, beforeID int64, limit int) ([]*instance.OutboxEntry, error)

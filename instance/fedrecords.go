@@ -18,20 +18,24 @@ type InboxRow struct {
 
 // InboxActivity is one queued inbound activity.
 type InboxActivity struct {
-	ID         int64
-	ActivityID string
-	Actor      string
-	Type       string
-	Body       []byte
-	Attempts   int
+	ID            int64
+	ActivityID    string
+	Actor         string
+	Type          string
+	Body          []byte
+	Attempts      int // failed attempts so far
+	ReceivedAt    time.Time
+	NextAttemptAt time.Time // zero: due at once
 }
 
 // InboxResult is how handling one queued inbound activity went: Done
-// marks it processed, Err (empty on success) records why it failed.
+// marks it processed, Err (empty on success) records why it failed, and
+// Next, when it is not Done, is when to try again.
 type InboxResult struct {
 	ID   int64
 	Done bool
 	Err  string
+	Next time.Time
 }
 
 // EventSubject names what a federation event is about: the table its
@@ -130,6 +134,11 @@ type DeliveryResult struct {
 	Next    time.Time
 	Error   string
 	Success bool // the host answered (2xx, or a final 4xx): it is up
+	// HostDown: the host itself failed (timed out, refused, 429, 502,
+	// 503, 504), so its circuit opens until HostRetryAt and its other
+	// deliveries wait until then instead of each trying it.
+	HostDown    bool
+	HostRetryAt time.Time
 }
 
 // NeighbourReply is a member's answer to a neighbour's item.

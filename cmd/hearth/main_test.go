@@ -273,3 +273,11 @@ func TestAdminSuspendWithdrawsPosts(t *testing.T) {
 		t.Errorf("log: %+v %v", log, err)
 	}
 }
+
+func TestRetentionDays(t *testing.T) {
+	for days, want := range map[int]time.Duration{0: -1, 1: 24 * time.Hour, 14: 14 * 24 * time.Hour} {
+		if got := retention(days); got != want {
+			t.Errorf("retention(%d) = %v, want %v", days, got, want)
+		}
+	}
+}

@@ -202,7 +202,17 @@ func (a *app) federation() *federation.Federation {
 		SiteName: a.cfg.Instance.Name, OpenRegistration: a.cfg.Instance.Registration == "open",
 		AllowPrivateAddresses: a.cfg.Federation.AllowPrivateAddresses, BlockedDomains: a.cfg.Federation.BlockedDomains,
 		InboundPerHost: a.cfg.Moderation.InboundPerHost, TrustedProxy: a.cfg.TrustedProxy,
+		DeliveryPerHost: a.cfg.Federation.DeliveryPerHost, Retention: retention(a.cfg.Federation.RetentionDays),
 	})
+}
+
+// retention turns retention_days into federation's Retention (0 days:
+// keep everything).
+func retention(days int) time.Duration {
+	if days == 0 {
+		return -1
+	}
+	return time.Duration(days) * 24 * time.Hour
 }
 
 // serveContext runs the instance until ctx ends, then shuts down

@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,12 +59,19 @@ type Remote struct {
 	ContentType string
 	docs        map[string]servedDoc
 	gets        []string
+	// getStatus, when set (FailGets), is answered to every GET instead
+	// of the document.
+	getStatus atomic.Int32
 }
 
 type servedDoc struct {
 	contentType string
 	body        []byte
 }
+
+// FailGets makes every GET (actor documents, WebFinger) answer status
+// instead of the document, as a server that is down does; 0 restores them.
+func (r *Remote) FailGets(status int) { r.getStatus.Store(int32(status)) }
 
 // New starts a fake server with the given users.
 func New(t testing.TB, users ...string) *Remote {
@@ -168,6 +176,12 @@ func (r *Remote) serve(w http.ResponseWriter, req *http.Request) {
 		r.gets = append(r.gets, p)
 	}
 	r.mu.Unlock()
+	if req.Method == http.MethodGet {
+		if st := r.getStatus.Load(); st != 0 {
+			http.Error(w, "", int(st))
+			return
+		}
+	}
 	switch {
 	case custom && req.Method == http.MethodGet:
 		w.Header().Set("Content-Type", doc.contentType)

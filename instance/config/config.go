@@ -61,6 +61,11 @@ type Federation struct {
 	Enabled               bool     `toml:"enabled"`
 	AllowPrivateAddresses bool     `toml:"allow_private_addresses"`
 	BlockedDomains        []string `toml:"blocked_domains"`
+	// RetentionDays is how long processed inbound activities, finished
+	// deliveries and other federation records are kept (0: for ever).
+	RetentionDays int `toml:"retention_days"`
+	// DeliveryPerHost caps the deliveries in flight to one server.
+	DeliveryPerHost int `toml:"delivery_per_host"`
 }
 
 // TLS is the [tls] table.
@@ -156,7 +161,7 @@ func Default() Config {
 			Conduct:             DefaultConduct,
 			ConductVersion:      "1",
 		},
-		Federation: Federation{Enabled: true},
+		Federation: Federation{Enabled: true, RetentionDays: 14, DeliveryPerHost: 4},
 		Log:        Log{Level: "info", Format: "text"},
 		SMTP:       SMTP{Port: 587, TLS: "starttls", TimeoutSeconds: 30},
 		Items:      Items{NeedExpiryDays: 14, ClaimDays: 7, ReminderDays: 3, DefaultVisibility: "public", PurgeAfterDays: 30},
@@ -338,6 +343,13 @@ func (c *Config) Validate() error {
 		if !domainRE.MatchString(d) {
 			bad("federation.blocked_domains", "%q is not a domain name", d)
 		}
+	}
+
+	if d := c.Federation.RetentionDays; d < 0 || d > 3650 {
+		bad("federation.retention_days", "must be between 0 (keep for ever) and 3650 days (got %d)", d)
+	}
+	if n := c.Federation.DeliveryPerHost; n < 1 || n > 64 {
+		bad("federation.delivery_per_host", "must be between 1 and 64 (got %d)", n)
 	}
 
 	t := &c.TLS

@@ -127,6 +127,8 @@ func TestRefusals(t *testing.T) {
 		{"empty question in approval mode", "[instance]\nregistration = \"approval\"\napplication_question = \"\"", "instance.application_question"},
 		{"empty conduct", "[instance]\nconduct = \"  \"", "instance.conduct"},
 		{"bad blocked domain", "[federation]\nblocked_domains = [\"not a domain\"]", "federation.blocked_domains"},
+		{"negative retention", "[federation]\nretention_days = -1", "federation.retention_days: must be between 0 (keep for ever) and 3650 days (got -1)"},
+		{"no deliveries per host", "[federation]\ndelivery_per_host = 0", "federation.delivery_per_host: must be between 1 and 64 (got 0)"},
 		{"cert without key", "base_url = \"https://v.example\"\n[tls]\ncert_file = \"c.pem\"", "tls: cert_file and key_file must be given together"},
 		{"acme and cert", "base_url = \"https://v.example\"\n[tls]\nacme = true\nhttp_listen = \":80\"\ncert_file = \"c\"\nkey_file = \"k\"", "tls.acme: cannot be used together"},
 		{"acme on http", "[tls]\nacme = true\nhttp_listen = \":80\"", "base_url: must use https:// when TLS is configured"},

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,42 +16,29 @@ import (
 func TestDecideMigrationKeepsItems(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "hearth.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gid, _ := s.CreateGroup(ctx, &instance.Group{Handle: "village", Name: "V", Main: true, CreatedAt: t0})
-	mid, err := s.CreateMember(ctx, &instance.Member{Handle: "ann", DisplayName: "Ann", Status: instance.StatusActive,
-		Roles: []instance.Role{instance.RoleMember}, ContactPreference: instance.ContactSite, Language: "en", CreatedAt: t0}, "", t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	need, err := s.CreateItem(ctx, &instance.Item{Kind: instance.KindNeed, GroupID: gid, AuthorID: mid, Title: "Lift",
-		Visibility: instance.VisibilityPublic, State: instance.StateOpen, CreatedAt: t0, UpdatedAt: t0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Put the database back as the previous version left it: the old
-	// constraint, none of the new tables.
+	// The database as the version before the migration left it.
+	db := buildAtVersion(t, path, decideMigration-1)
+	now := ts(t0)
 	for _, q := range []string{
-		`PRAGMA writable_schema = ON`,
-		`UPDATE sqlite_schema SET sql = replace(sql, ', ''notice''', '') WHERE type = 'table' AND name = 'items'`,
-		`PRAGMA writable_schema = RESET`,
-		`DROP TABLE decide_log`, `DROP TABLE panel_volunteers`, `DROP TABLE panels`, `DROP TABLE budget_voters`,
-		`DROP TABLE budget_choices`, `DROP TABLE budget_ballots`, `DROP TABLE budget_projects`, `DROP TABLE budget_rounds`,
-		fmt.Sprintf(`PRAGMA user_version = %d`, decideMigration-1),
+		`INSERT INTO handles (handle, kind) VALUES ('village', 'group'), ('ann', 'member')`,
+		`INSERT INTO groups (id, handle, name, main, created_at) VALUES (1, 'village', 'V', 1, '` + now + `')`,
+		`INSERT INTO members (id, handle, display_name, email, password_hash, status, conduct_accepted_at, created_at)
+			VALUES (1, 'ann', 'Ann', 'ann@example.org', 'x', 'active', '` + now + `', '` + now + `')`,
+		`INSERT INTO items (id, kind, group_id, author_id, title, visibility, state, created_at, updated_at)
+			VALUES (1, 'need', 1, 1, 'Lift', 'public', 'open', '` + now + `', '` + now + `')`,
 	} {
-		if _, err := s.w.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
 		}
 	}
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, visibility, state, created_at, updated_at)
-		VALUES ('notice', ?, ?, 't', 'public', 'open', 'x', 'x')`, gid, mid); err == nil {
-		t.Fatal("the old constraint accepted a notice: the test did not restore it")
+	if _, err := db.Exec(`INSERT INTO items (kind, group_id, author_id, title, visibility, state, created_at, updated_at)
+		VALUES ('notice', 1, 1, 't', 'public', 'open', 'x', 'x')`); err == nil {
+		t.Fatal("the old constraint accepted a notice: the test did not build the old schema")
 	}
-	s.Close()
+	db.Close()
+	gid, mid, need := int64(1), int64(1), int64(1)
 
-	s, err = Open(ctx, path)
+	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -151,91 +150,6 @@ func (s *Store) FollowerInboxes(ctx context.Context, groupID int64) ([]string, e
 	return out, rows.Err()
 }
 
-// EnqueueInbox records a verified activity by id. It reports false when
-// the id was already recorded (a replay), so it is processed once.
-func (s *Store) EnqueueInbox(ctx context.Context, activityID, actor, typ string, body []byte, now time.Time) (bool, error) {
-	res, err := s.wr.ExecContext(ctx, `INSERT INTO inbox_queue (activity_id, actor, type, body, received_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (activity_id) DO NOTHING`, activityID, actor, typ, string(body), ts(now))
-	if err != nil {
-		return false, err
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
-}
-
-const enqueueInbox = `INSERT INTO inbox_queue (activity_id, actor, type, body, received_at) VALUES (?, ?, ?, ?, ?)
-	ON CONFLICT (activity_id) DO NOTHING`
-
-const finishInbox = `UPDATE inbox_queue SET processed_at = CASE WHEN ?1 THEN ?2 END,
-	error = ?3, attempts = attempts + 1 WHERE id = ?4`
-
-// EnqueueInboxBatch records many verified activities in one transaction
-// (group commit); for each it reports whether it was new.
-func (s *Store) EnqueueInboxBatch(ctx context.Context, rows []*instance.InboxRow, now time.Time) ([]bool, error) {
-	fresh := make([]bool, len(rows))
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := s.wr.inTx(ctx, tx, enqueueInbox)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for i, r := range rows {
-			res, err := stmt.ExecContext(ctx, r.ActivityID, r.Actor, r.Type, string(r.Body), ts(now))
-			if err != nil {
-				return err
-			}
-			n, _ := res.RowsAffected()
-			fresh[i] = n == 1
-		}
-		return nil
-	})
-	return fresh, err
-}
-
-// NextInbox returns unprocessed inbound activities, oldest first.
-func (s *Store) NextInbox(ctx context.Context, limit int) ([]*instance.InboxActivity, error) {
-	rows, err := s.rd.QueryContext(ctx, `SELECT id, activity_id, actor, type, body, attempts FROM inbox_queue
-		WHERE processed_at IS NULL ORDER BY id LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*instance.InboxActivity
-	for rows.Next() {
-		var a instance.InboxActivity
-		var body string
-		if err := rows.Scan(&a.ID, &a.ActivityID, &a.Actor, &a.Type, &body, &a.Attempts); err != nil {
-			return nil, err
-		}
-		a.Body = []byte(body)
-		out = append(out, &a)
-	}
-	return out, rows.Err()
-}
-
-// FinishInbox records the results of a batch of inbound activities in one
-// transaction: one write instead of one per activity, which matters when
-// a burst of activities is being ingested at the same time. Activities
-// that are not Done keep their place in the queue and are retried.
-func (s *Store) FinishInbox(ctx context.Context, results []instance.InboxResult, now time.Time) error {
-	if len(results) == 0 {
-		return nil
-	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := s.wr.inTx(ctx, tx, finishInbox)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, r := range results {
-			if _, err := stmt.ExecContext(ctx, r.Done, ts(now), r.Err, r.ID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 // NextFedEvents returns unprocessed federation events that are due at
 // now (not waiting to be retried), oldest first.
 func (s *Store) NextFedEvents(ctx context.Context, now time.Time, limit int) ([]*instance.FedEvent, error) {
@@ -321,103 +235,6 @@ func (s *Store) Publish(ctx context.Context, p *instance.Publication, now time.T
 		}
 		return nil
 	}), "store: publish event %d", p.EventID)
-}
-
-func insertDeliveries(ctx context.Context, tx *sql.Tx, list []*instance.Delivery, now time.Time) error {
-	for _, d := range list {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (inbox, host, signer, activity_id, body, status, next_attempt_at, created_at)
-			VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (inbox, activity_id) DO NOTHING`,
-			d.Inbox, d.Host, d.Signer, d.ActivityID, string(d.Body), ts(now), ts(now)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// EnqueueDeliveries queues deliveries outside an event (an Accept).
-func (s *Store) EnqueueDeliveries(ctx context.Context, list []*instance.Delivery, now time.Time) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error { return insertDeliveries(ctx, tx, list, now) }), "store: enqueue %d deliveries", len(list))
-}
-
-// DueDeliveries returns pending deliveries whose time has come.
-func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*instance.Delivery, error) {
-	rows, err := s.rd.QueryContext(ctx, `SELECT id, inbox, host, signer, activity_id, body, attempts, next_attempt_at, last_error, created_at
-		FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`, ts(now), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*instance.Delivery
-	for rows.Next() {
-		var d instance.Delivery
-		var body, next, created string
-		if err := rows.Scan(&d.ID, &d.Inbox, &d.Host, &d.Signer, &d.ActivityID, &body, &d.Attempts, &next, &d.LastError, &created); err != nil {
-			return nil, err
-		}
-		d.Body, d.NextAttemptAt, d.CreatedAt = []byte(body), parseTS(next), parseTS(created)
-		out = append(out, &d)
-	}
-	return out, rows.Err()
-}
-
-// FinishDeliveries records attempts in one transaction (the worker's batch
-// step), and keeps each host's failure record.
-func (s *Store) FinishDeliveries(ctx context.Context, results []instance.DeliveryResult, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		for _, r := range results {
-			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?
-				WHERE id = ?`, r.Status, ts(r.Next), r.Error, r.ID); err != nil {
-				return err
-			}
-			var err error
-			if r.Success {
-				_, err = tx.ExecContext(ctx, `INSERT INTO hosts (host, last_success_at) VALUES (?, ?)
-					ON CONFLICT (host) DO UPDATE SET failing_since = NULL, last_success_at = excluded.last_success_at`, r.Host, ts(now))
-			} else if r.Status != "done" {
-				_, err = tx.ExecContext(ctx, `INSERT INTO hosts (host, failing_since) VALUES (?, ?)
-					ON CONFLICT (host) DO UPDATE SET failing_since = COALESCE(hosts.failing_since, excluded.failing_since)`, r.Host, ts(now))
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// HostFailingSince returns when a host started failing (zero if it is fine).
-func (s *Store) HostFailingSince(ctx context.Context, host string) (time.Time, error) {
-	var since sql.NullString
-	err := s.rd.QueryRowContext(ctx, `SELECT failing_since FROM hosts WHERE host = ?`, host).Scan(&since)
-	if errors.Is(err, sql.ErrNoRows) || !since.Valid {
-		return time.Time{}, nil
-	}
-	return parseTS(since.String), err
-}
-
-// HostAnswered clears a host's failure record (it sent us something).
-func (s *Store) HostAnswered(ctx context.Context, host string, now time.Time) error {
-	_, err := s.wr.ExecContext(ctx, `UPDATE hosts SET failing_since = NULL, last_success_at = ? WHERE host = ? AND failing_since IS NOT NULL`, ts(now), host)
-	return err
-}
-
-// DeliveryStats counts deliveries by status (for tests and the operator).
-func (s *Store) DeliveryStats(ctx context.Context) (map[string]int, error) {
-	rows, err := s.rd.QueryContext(ctx, `SELECT status, count(*) FROM deliveries GROUP BY status`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, err
-		}
-		out[st] = n
-	}
-	return out, rows.Err()
 }
 
 // ListOutbox pages an actor's published activities, newest first.

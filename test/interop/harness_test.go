@@ -8,6 +8,7 @@ package interop
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +23,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hearth/instance/store"
 )
 
 var hearthBin string
@@ -142,6 +145,23 @@ level = "debug"
 		return err == nil && resp.StatusCode == 200
 	})
 	return h
+}
+
+// waitDrained waits until the instance's federation queues are empty: no
+// unprocessed inbound activity or event, no pending delivery. It reads
+// the database beside the running server (SQLite in WAL mode allows it).
+func (h *hearth) waitDrained(t *testing.T) {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(h.dir, "data", "hearth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var inbox, events, deliveries int
+	waitFor(t, 20*time.Second, "the federation queues to drain", func() bool {
+		inbox, events, deliveries, err = st.FederationBacklog(context.Background())
+		return err == nil && inbox+events+deliveries == 0
+	})
 }
 
 func tail(s string, n int) string {
@@ -293,6 +313,17 @@ func (p *peer) received() ([]activity, []string) {
 	}
 	json.NewDecoder(resp.Body).Decode(&out)
 	return out.Received, out.Errors
+}
+
+// gotCreate reports whether the peer received a Create containing text.
+func (p *peer) gotCreate(text string) bool {
+	for _, c := range p.ofType("Create") {
+		raw, _ := json.Marshal(c.JSON)
+		if strings.Contains(string(raw), text) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *peer) ofType(typ string) []activity {

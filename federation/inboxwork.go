@@ -1,0 +1,342 @@
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"hearth/instance"
+)
+
+// The inbox worker. Inbound activities are handled by up to InboxWorkers
+// (default 8) lanes at once; a lane is one actor's queue, handled in the
+// order it arrived, so a Create, Update and Delete of one object are never
+// reordered. Lanes are shared out host by host, at most half of the
+// workers to one host, so one server's backlog (or one slow server) cannot
+// hold the others. Each activity gets inboxTimeout for everything it does,
+// fetches included. A failure is retried with a backoff kept in the
+// database (30 s, 2 min, 10 min, 1 h, then every 6 h) and given up, with
+// an error in the log, two days after the activity arrived; an error that
+// retrying cannot fix (bad input, refused, gone) is final at once. Until
+// an activity has failed inboxOrderedFailures times (about twelve minutes
+// of retries), its actor's later activities wait behind it; after that it
+// is retried on its own, so one broken activity holds its actor's queue
+// for minutes, not two days.
+const (
+	defaultInboxWorkers  = 8
+	inboxTimeout         = 10 * time.Second
+	inboxGiveUpAfter     = 48 * time.Hour
+	inboxOrderedFailures = 4
+	// inboxChunk activities of a lane are read, handled and recorded
+	// together (one transaction); inboxWindow is how far into a host's
+	// queue the worker looks for actors to start.
+	inboxChunk  = 50
+	inboxWindow = 64
+	inboxHosts  = 1000
+)
+
+var inboxBackoff = []time.Duration{30 * time.Second, 2 * time.Minute, 10 * time.Minute, time.Hour, 6 * time.Hour}
+
+// inboxPool is the inbox worker's state: the lanes running, per actor and
+// per host.
+type inboxPool struct {
+	start  sync.Mutex // one dispatcher at a time
+	mu     sync.Mutex
+	actors map[string]bool
+	byHost map[string]int
+	total  int
+	wg     sync.WaitGroup
+	freed  chan struct{}
+}
+
+// lane is one actor's queue being handled; done is closed when it ends.
+type lane struct {
+	actor, host string
+	head        int64 // the first activity, due when the lane started
+	done        chan struct{}
+	handled     int
+	err         error
+}
+
+func (p *inboxPool) idle() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.total == 0
+}
+
+// blocks reports whether a waiting activity holds its actor's later ones.
+func blocks(h *instance.InboxHead, now time.Time) bool {
+	return h.NextAttemptAt.After(now) && h.Attempts < inboxOrderedFailures
+}
+
+// startLanes starts a lane for every actor whose next activity is due and
+// who has none running, within the limits; it does not wait for them.
+func (f *Federation) startLanes(ctx context.Context) ([]*lane, error) {
+	p := &f.inboxLanes
+	p.start.Lock()
+	defer p.start.Unlock()
+	now := f.now()
+	hosts, err := f.store.InboxHosts(ctx, inboxHosts)
+	if err != nil || len(hosts) == 0 {
+		return nil, err
+	}
+	p.mu.Lock()
+	free := f.inboxWorkers - p.total
+	perHost := max(1, f.inboxWorkers/2)
+	running := make(map[string]bool, len(p.actors))
+	for a := range p.actors {
+		running[a] = true
+	}
+	byHost := make(map[string]int, len(p.byHost))
+	for h, n := range p.byHost {
+		byHost[h] = n
+	}
+	p.mu.Unlock()
+	// Each host's startable actors, oldest first.
+	var queues [][]*instance.InboxHead
+	for _, h := range hosts {
+		room := min(free, perHost-byHost[h])
+		if room <= 0 {
+			continue
+		}
+		window, err := f.store.InboxWindow(ctx, h, inboxWindow)
+		if err != nil {
+			return nil, err
+		}
+		seen := map[string]bool{}
+		var q []*instance.InboxHead
+		for _, a := range window {
+			switch {
+			case seen[a.Actor]:
+			case running[a.Actor], blocks(a, now):
+				seen[a.Actor] = true
+			case a.NextAttemptAt.After(now):
+				// retried on its own: the actor's next one may start
+			default:
+				seen[a.Actor] = true
+				q = append(q, a)
+			}
+			if len(q) == room {
+				break
+			}
+		}
+		if len(q) > 0 {
+			queues = append(queues, q)
+		}
+	}
+	// The hosts in turn, until the workers are taken.
+	var out []*lane
+	for i := 0; free > 0; i++ {
+		took := false
+		for _, q := range queues {
+			if i < len(q) && free > 0 {
+				out = append(out, f.startLane(ctx, q[i]))
+				free--
+				took = true
+			}
+		}
+		if !took {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (f *Federation) startLane(ctx context.Context, head *instance.InboxHead) *lane {
+	p := &f.inboxLanes
+	l := &lane{actor: head.Actor, host: head.Host, head: head.ID, done: make(chan struct{})}
+	p.mu.Lock()
+	if p.actors == nil {
+		p.actors, p.byHost = map[string]bool{}, map[string]int{}
+	}
+	p.actors[l.actor] = true
+	p.byHost[l.host]++
+	p.total++
+	p.mu.Unlock()
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		l.err = f.runLane(ctx, l)
+		if l.err != nil && ctx.Err() == nil {
+			f.log.Error("federation worker", "worker", "inbox", "actor", l.actor, "err", l.err)
+		}
+		p.mu.Lock()
+		delete(p.actors, l.actor)
+		if p.byHost[l.host]--; p.byHost[l.host] <= 0 {
+			delete(p.byHost, l.host)
+		}
+		p.total--
+		p.mu.Unlock()
+		close(l.done)
+		select {
+		case p.freed <- struct{}{}:
+		default:
+		}
+	}()
+	return l
+}
+
+// runLane handles an actor's activities in order, a chunk at a time, until
+// none is left or one must wait for its retry.
+func (f *Federation) runLane(ctx context.Context, l *lane) error {
+	f.contacted(ctx, hostOf(l.actor)) // a host that sends us activities is up
+	after := l.head - 1
+	for {
+		list, err := f.store.InboxLane(ctx, l.actor, after, inboxChunk)
+		if err != nil || len(list) == 0 {
+			return err
+		}
+		now := f.now()
+		var results []instance.InboxResult
+		stop := false
+		for _, a := range list {
+			after = a.ID
+			if a.ID != l.head && a.NextAttemptAt.After(now) {
+				if a.Attempts < inboxOrderedFailures {
+					stop = true // the actor's later activities wait for this one
+					break
+				}
+				continue // retried on its own
+			}
+			r, ok := f.processActivity(ctx, a, now)
+			if !ok {
+				stop = true // stopping: leave it for next time
+				break
+			}
+			results = append(results, r)
+			l.handled++
+			if !r.Done && a.Attempts+1 < inboxOrderedFailures {
+				stop = true
+				break
+			}
+		}
+		// Handlers are idempotent (replies and items are keyed by their
+		// id, follows by actor), so if we stop before this commit, handling
+		// the chunk again is harmless.
+		if err := f.store.FinishInbox(context.WithoutCancel(ctx), results, f.now()); err != nil {
+			return err
+		}
+		if stop {
+			return nil
+		}
+	}
+}
+
+// processActivity handles one activity within inboxTimeout and says what
+// to record; ok is false when ctx ended (we are stopping), which says
+// nothing about the activity.
+func (f *Federation) processActivity(ctx context.Context, a *instance.InboxActivity, now time.Time) (r instance.InboxResult, ok bool) {
+	hctx, cancel := context.WithTimeout(ctx, f.inboxTimeout)
+	err := f.handle(hctx, a)
+	cancel()
+	r = instance.InboxResult{ID: a.ID, Done: true}
+	if err == nil {
+		return r, true
+	}
+	if ctx.Err() != nil {
+		return r, false
+	}
+	r.Err = err.Error()
+	attempt := a.Attempts + 1
+	switch {
+	case !retryable(err):
+		f.log.Warn("inbound activity failed; not retried", "activity_id", a.ActivityID, "type", a.Type, "actor", a.Actor, "err", err)
+	case now.Sub(a.ReceivedAt) > inboxGiveUpAfter:
+		f.log.Error("inbound activity given up", "activity_id", a.ActivityID, "type", a.Type, "actor", a.Actor,
+			"attempts", attempt, "received_at", a.ReceivedAt, "err", err)
+	default:
+		r.Done, r.Next = false, now.Add(inboxBackoff[min(a.Attempts, len(inboxBackoff)-1)])
+		f.log.Warn("processing an activity failed; will retry", "activity_id", a.ActivityID, "type", a.Type, "actor", a.Actor,
+			"attempt", attempt, "next_attempt_at", r.Next, "err", err)
+	}
+	return r, true
+}
+
+// retryable reports whether handling an activity again may succeed: not
+// for bad input, a refusal, something gone, or a remote answer that
+// retrying cannot change; yes for the rest (a server that did not answer
+// in time, a database that was busy, anything unforeseen).
+func retryable(err error) bool {
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	var se *statusError
+	switch {
+	case errors.Is(err, instance.ErrInvalid), errors.Is(err, instance.ErrForbidden), errors.Is(err, instance.ErrNotFound),
+		errors.Is(err, instance.ErrConflict), errors.Is(err, instance.ErrGone), errors.Is(err, errRemoteGone),
+		errors.Is(err, errPrivateAddress), errors.As(err, &syntax), errors.As(err, &typeErr):
+		return false
+	case errors.As(err, &se):
+		return transient(err)
+	}
+	return true
+}
+
+// ProcessInbox handles every due inbound activity, as many lanes at once
+// as the limits allow, and returns when none is running and none could
+// start; it returns how many activities it handled. Tests call it
+// directly; the running worker starts lanes as workers free up.
+func (f *Federation) ProcessInbox(ctx context.Context) (int, error) {
+	var lanes []*lane
+	var err error
+	for err == nil {
+		var started []*lane
+		started, err = f.startLanes(ctx)
+		lanes = append(lanes, started...)
+		if err != nil || len(started) > 0 {
+			continue
+		}
+		if f.inboxLanes.idle() {
+			// Lanes may have ended after startLanes counted them: with
+			// none running, what it finds now is all there is.
+			started, err = f.startLanes(ctx)
+			lanes = append(lanes, started...)
+			if err != nil || len(started) > 0 {
+				continue
+			}
+			break
+		}
+		select {
+		case <-f.inboxLanes.freed:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	f.inboxLanes.wg.Wait()
+	n := 0
+	for _, l := range lanes {
+		n += l.handled
+		if err == nil {
+			err = l.err
+		}
+	}
+	return n, err
+}
+
+// inboxLoop is the running inbox worker.
+func (f *Federation) inboxLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	defer f.inboxLanes.wg.Wait()
+	for {
+		for {
+			started, err := f.startLanes(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					f.log.Error("federation worker", "worker", "inbox", "err", err)
+				}
+				break
+			}
+			if len(started) == 0 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-f.inboxLanes.freed:
+		}
+	}
+}
