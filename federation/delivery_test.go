@@ -291,6 +291,9 @@ func TestCrashMidDeliveryResendsOnlyInFlight(t *testing.T) {
 					waitDone(t, s.done, "a healthy delivery")
 				}
 			}
+			// The crash comes only once the hung attempts are at their
+			// servers: an attempt still connecting would never be counted.
+			fl.waitArrivals(4, func(a arrival) bool { return hung[a.host] })
 			if vanish {
 				st1.Close() // from here on the old process writes nothing
 			}
