@@ -160,7 +160,7 @@ func TestActionPagesAndWaitlist(t *testing.T) {
 	orla, ann, bob := h.as("orla"), h.as("ann"), h.as("bob")
 	path := postItem(t, orla, "actions", h.actionForm("Lunch club", "1", "cooks", "1"))
 	page := ann.get(path).body
-	mustContain(t, page, "Lunch club", "The village hall", "10:00 GMT", "0 of 1 places taken", "Which role would you like?", "cooks")
+	mustContain(t, page, "Lunch club", "The village hall", "10:00 GMT", "0 of 1 place taken", "Which role would you like?", "cooks")
 	if r := ann.post(path+"/join", url.Values{"slot": {"0"}}); r.status != http.StatusSeeOther {
 		t.Fatalf("join: %d", r.status)
 	}
