@@ -116,6 +116,17 @@ type Options struct {
 	Translate func(lang, key string, args ...any) string
 	// SiteName signs emails.
 	SiteName string
+	// UnansweredAfter is how long a need may go without an offer of help
+	// before coordinators are told (default 48 hours).
+	UnansweredAfter time.Duration
+	// DigestHour (0–23, in Location) and DigestWeekday are when the daily
+	// and weekly summaries go out; cmd passes the configuration's (8,
+	// Monday), the zero values are midnight on Sunday.
+	DigestHour    int
+	DigestWeekday time.Weekday
+	// ConductWritten says the village wrote its own code of conduct (the
+	// admin's first-run checklist).
+	ConductWritten bool
 }
 
 // Service holds the use cases. Web handlers and the admin command line call
@@ -148,6 +159,12 @@ type Service struct {
 	site     string
 	secrets  *secretCache
 	resets   *resetLimits
+	// notify settings and the digests' progress (see Digests).
+	unanswered     time.Duration
+	digestHour     int
+	digestWeekday  time.Weekday
+	digests        *digestProgress
+	conductWritten bool
 	// blockedDomains is the operator's list, lower-cased.
 	blockedDomains []string
 	// dummyHash is checked against when a login names nobody, so that an
@@ -208,6 +225,12 @@ func New(o Options) (*Service, error) {
 	if o.NewAccountAge <= 0 {
 		o.NewAccountAge = 3 * 24 * time.Hour
 	}
+	if o.UnansweredAfter <= 0 {
+		o.UnansweredAfter = 48 * time.Hour
+	}
+	if o.DigestHour < 0 || o.DigestHour > 23 {
+		return nil, fmt.Errorf("instance: digest hour %d is not 0–23", o.DigestHour)
+	}
 	var hold *regexp.Regexp
 	if len(o.HoldWords) > 0 {
 		words := make([]string, 0, len(o.HoldWords))
@@ -242,7 +265,9 @@ func New(o Options) (*Service, error) {
 		limits: newWindow(o.Clock, time.Hour), newAge: o.NewAccountAge,
 		confirm: o.RequireEmailConfirmation, mailer: o.Mailer, baseURL: o.BaseURL, lang: o.Language, tr: o.Translate,
 		site: o.SiteName, secrets: &secretCache{}, resets: newResetLimits(o.Clock),
-		lim: map[string][2]int{"post": {o.PostsPerHour, o.NewPostsPerHour}, "response": {o.RepliesPerHour, o.NewRepliesPerHour}},
+		unanswered: o.UnansweredAfter, digestHour: o.DigestHour, digestWeekday: o.DigestWeekday, digests: &digestProgress{},
+		conductWritten: o.ConductWritten,
+		lim:            map[string][2]int{"post": {o.PostsPerHour, o.NewPostsPerHour}, "response": {o.RepliesPerHour, o.NewRepliesPerHour}},
 	}, nil
 }
 
@@ -335,7 +360,13 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Member, error) {
 	if s.reg == RegistrationInvite {
 		code = in.InviteCode
 	}
-	if m.ID, err = s.store.CreateMember(ctx, m, code, now); err != nil {
+	var told Notices
+	if m.Status == StatusPending {
+		if told, err = s.tellCoordinators(ctx, event{kind: NoteNewApplication, remote: m.DisplayName}); err != nil {
+			return nil, err
+		}
+	}
+	if m.ID, err = s.store.CreateMember(ctx, m, code, now, told); err != nil {
 		return nil, err
 	}
 	s.log.Info("member signed up", "member", m.Handle, "status", m.Status)
@@ -381,7 +412,7 @@ func (s *Service) CreateMemberDirect(ctx context.Context, in NewMemberInput) (*M
 		return nil, err
 	}
 	m.PasswordHash = hash
-	if m.ID, err = s.store.CreateMember(ctx, m, "", now); err != nil {
+	if m.ID, err = s.store.CreateMember(ctx, m, "", now, Notices{}); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -570,12 +601,12 @@ func (s *Service) Members(ctx context.Context, by *Member, status Status) ([]*Me
 
 // Approve lets a pending applicant in. Coordinators only.
 func (s *Service) Approve(ctx context.Context, by *Member, memberID int64) error {
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending, StatusRejected}, StatusActive, "application approved")
+	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending, StatusRejected}, StatusActive, "application approved", NoteApproved)
 }
 
 // Reject turns an application down; the applicant sees that it was.
 func (s *Service) Reject(ctx context.Context, by *Member, memberID int64) error {
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending}, StatusRejected, "application rejected")
+	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending}, StatusRejected, "application rejected", NoteRejected)
 }
 
 // Suspend stops a member from logging in and ends their sessions at once.
@@ -583,15 +614,17 @@ func (s *Service) Suspend(ctx context.Context, by *Member, memberID int64) error
 	if by != nil && by.ID == memberID {
 		return problem(ErrForbidden, "members.cannot_suspend_self")
 	}
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusActive}, StatusSuspended, "member suspended")
+	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusActive}, StatusSuspended, "member suspended", "")
 }
 
 // Reinstate lifts a suspension.
 func (s *Service) Reinstate(ctx context.Context, by *Member, memberID int64) error {
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusSuspended}, StatusActive, "member reinstated")
+	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusSuspended}, StatusActive, "member reinstated", "")
 }
 
-func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberID int64, from []Status, to Status, what string) error {
+// moveMember changes a member's status; tell, when set, is the kind of
+// notification they get.
+func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberID int64, from []Status, to Status, what string, tell NoteKind) error {
 	if by != nil && !by.Has(need) {
 		return ErrForbidden
 	}
@@ -603,7 +636,13 @@ func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberI
 	if by != nil && to == StatusSuspended && target.IsAdmin() && !by.IsAdmin() {
 		return ErrForbidden
 	}
-	if err := s.store.SetStatus(ctx, memberID, from, to, s.now()); err != nil {
+	var told Notices
+	if tell != "" {
+		if told, err = s.tell(ctx, event{kind: tell}, memberID); err != nil {
+			return err
+		}
+	}
+	if err := s.store.SetStatus(ctx, memberID, from, to, s.now(), told); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return problem(ErrConflict, "members.state_changed")
 		}
