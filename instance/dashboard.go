@@ -28,11 +28,11 @@ type Activity struct {
 	Expiring []*Item
 }
 
-// MyItem is one of the member's posts, with the interests waiting for
-// their choice.
+// MyItem is one of the member's posts, with the offers of help (or
+// requests) waiting for their choice.
 type MyItem struct {
 	*Item
-	Waiting int
+	Interests int
 }
 
 // MyInterest is the member's offer of help on a need, or "I'd like this"
@@ -86,7 +86,7 @@ func (s *Service) MyActivity(ctx context.Context, m *Member) (*Activity, error) 
 	for _, list := range [][]*MyItem{a.Asked, a.Offered} {
 		for _, it := range list {
 			if it.State == StateOpen {
-				it.Waiting = counts[it.ID]
+				it.Interests = counts[it.ID]
 			}
 		}
 	}

@@ -214,6 +214,10 @@ func (s *Service) digestTime(f Frequency, now time.Time) time.Time {
 	return at.UTC()
 }
 
+// DigestSchedule is when summaries go out: the local hour, and the day
+// of the weekly one.
+func (s *Service) DigestSchedule() (int, time.Weekday) { return s.digestHour, s.digestWeekday }
+
 // digestLimit caps each section of a digest.
 const digestLimit = 20
 

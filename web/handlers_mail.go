@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -72,6 +73,8 @@ type notificationsPage struct {
 	// about; CategoriesError is the problem with them, if any.
 	Categories      []option
 	CategoriesError string
+	// DigestWhen says when the summaries go out.
+	DigestWhen string
 }
 
 // Radios builds one kind's radio group.
@@ -96,6 +99,8 @@ func (s *Server) notificationSettings(w http.ResponseWriter, r *http.Request) er
 	}
 	p := &notificationsPage{formPage: formPage{page: s.pageBase(r, "prefs.title"), Form: newForm(r)}, Prefs: prefs,
 		MailOff: !s.svc.MailConfigured(), NoEmail: m.Email == ""}
+	hour, day := s.svc.DigestSchedule()
+	p.DigestWhen = p.T("prefs.digest_when", fmt.Sprintf("%02d", hour), p.T(fmt.Sprintf("date.weekday.%d", day)))
 	followed, err := s.svc.FollowedCategories(r.Context(), m)
 	if err != nil {
 		return err

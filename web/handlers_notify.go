@@ -101,8 +101,8 @@ func (s *Server) activity(w http.ResponseWriter, r *http.Request) error {
 	for _, it := range a.Asked {
 		row := dashRow{Item: it.Item, StepLink: it.Path()}
 		switch {
-		case it.State == instance.StateOpen && it.Waiting > 0:
-			row.Step, row.StepLink = p.T("step.choose_helper", it.Waiting), at(it.Item, "offers")
+		case it.State == instance.StateOpen && it.Interests > 0:
+			row.Step, row.StepLink = p.T("step.choose_helper", it.Interests), at(it.Item, "offers")
 		case it.State == instance.StateOpen && expiring[it.ID]:
 			row.Step, row.StepLink, row.Renew = p.T("step.still_needed"), at(it.Item, "manage"), true
 		case it.State == instance.StateOpen:
@@ -115,7 +115,7 @@ func (s *Server) activity(w http.ResponseWriter, r *http.Request) error {
 			row.Step = p.T("step.closed")
 		}
 		p.Asked = append(p.Asked, row)
-		if (it.State == instance.StateOpen && it.Waiting > 0) || row.Renew {
+		if (it.State == instance.StateOpen && it.Interests > 0) || row.Renew {
 			p.Waiting = append(p.Waiting, row)
 		}
 	}
@@ -143,8 +143,8 @@ func (s *Server) activity(w http.ResponseWriter, r *http.Request) error {
 	for _, it := range a.Offered {
 		row := dashRow{Item: it.Item, StepLink: it.Path()}
 		switch {
-		case it.State == instance.StateOpen && it.Waiting > 0:
-			row.Step, row.StepLink = p.T("step.choose_taker", it.Waiting), at(it.Item, "requests")
+		case it.State == instance.StateOpen && it.Interests > 0:
+			row.Step, row.StepLink = p.T("step.choose_taker", it.Interests), at(it.Item, "requests")
 			p.Waiting = append(p.Waiting, row)
 		case it.State == instance.StateOpen:
 			row.Step = p.T("step.no_requests")
