@@ -90,9 +90,26 @@ const announceBatch = 20
 // announced once, across crashes and restarts. Without email, posts are
 // only marked (so turning email on later sends no backlog).
 func (s *Service) Announce(ctx context.Context) (int, error) {
+	sent, posts := 0, 0
+	for ctx.Err() == nil {
+		n, done, err := s.announceBatch(ctx)
+		sent, posts = sent+n, posts+done
+		if err != nil || done < announceBatch {
+			if sent > 0 {
+				s.log.Info("new posts emailed at once", "posts", posts, "emails", sent)
+			}
+			return sent, err
+		}
+	}
+	return sent, ctx.Err()
+}
+
+// announceBatch announces up to announceBatch posts; it returns the
+// emails queued and the posts it looked at.
+func (s *Service) announceBatch(ctx context.Context) (int, int, error) {
 	items, err := s.store.Unannounced(ctx, announceBatch)
 	if err != nil {
-		return 0, fmt.Errorf("instance: new posts to announce: %w", err)
+		return 0, 0, fmt.Errorf("instance: new posts to announce: %w", err)
 	}
 	now, sent := s.now(), 0
 	for _, it := range items {
@@ -104,12 +121,12 @@ func (s *Service) Announce(ctx context.Context) (int, error) {
 		if s.mailer != nil && kind != "" && current {
 			members, err := s.store.Subscribers(ctx, it, kind, spec.Default)
 			if err != nil {
-				return sent, fmt.Errorf("instance: subscribers of item %d: %w", it.ID, err)
+				return sent, 0, fmt.Errorf("instance: subscribers of item %d: %w", it.ID, err)
 			}
 			for _, m := range members {
 				mail, err := s.writeMail(ctx, m, kind, s.announcement(m, it))
 				if err != nil {
-					return sent, err
+					return sent, 0, err
 				}
 				if mail != nil {
 					mails = append(mails, *mail)
@@ -118,16 +135,13 @@ func (s *Service) Announce(ctx context.Context) (int, error) {
 		}
 		ok, err := s.store.Announce(ctx, it.ID, mails, now)
 		if err != nil {
-			return sent, fmt.Errorf("instance: announce item %d: %w", it.ID, err)
+			return sent, 0, fmt.Errorf("instance: announce item %d: %w", it.ID, err)
 		}
 		if ok {
 			sent += len(mails)
 		}
 	}
-	if sent > 0 {
-		s.log.Info("new posts emailed at once", "posts", len(items), "emails", sent)
-	}
-	return sent, nil
+	return sent, len(items), nil
 }
 
 // announcement is the email of one new post: what, where (the rough

@@ -389,17 +389,12 @@ func (s *Service) replyNotices(ctx context.Context, it *Item, r *Response, by *M
 	if r.Held {
 		return s.tellCoordinators(ctx, event{kind: NotePostHeld, by: by, remote: e.remote})
 	}
-	thread, err := s.store.ListResponses(ctx, it.ID)
+	repliers, err := s.store.ThreadRepliers(ctx, it.ID)
 	if err != nil {
 		return Notices{}, fmt.Errorf("instance: thread of item %d: %w", it.ID, err)
 	}
-	to := []int64{it.AuthorID}
-	for _, x := range thread {
-		if x.AuthorID != 0 && !x.Deleted && !x.Removed && x.ID != r.ID {
-			to = append(to, x.AuthorID)
-		}
-	}
-	return s.tell(ctx, e, to...)
+	// A released reply's own author is "by", and tell leaves them out.
+	return s.tell(ctx, e, append([]int64{it.AuthorID}, repliers...)...)
 }
 
 // waitingNotices prepares, for everyone on an action's waiting list, what

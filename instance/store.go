@@ -264,6 +264,9 @@ type ItemStore interface {
 	DeleteResponse(ctx context.Context, id, removedBy int64, now time.Time) error
 	ResponseByID(ctx context.Context, id int64) (*Response, error)
 	ListResponses(ctx context.Context, itemID int64) ([]*Response, error)
+	// ThreadRepliers lists the members here who replied on an item (not
+	// deleted replies), without reading the whole thread.
+	ThreadRepliers(ctx context.Context, itemID int64) ([]int64, error)
 
 	// DueItems lists (at most limit) items a sweep change applies to.
 	DueItems(ctx context.Context, due Due, w DueWindow, limit int) ([]*Item, error)

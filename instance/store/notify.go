@@ -13,17 +13,29 @@ import (
 // tell writes a change's notices (notifications and their emails) in the
 // change's transaction.
 func (s *Store) tell(ctx context.Context, tx *sql.Tx, n instance.Notices, now time.Time) error {
-	if err := notify(ctx, tx, n.Notify, now); err != nil {
+	if err := s.notify(ctx, tx, n.Notify, now); err != nil {
 		return err
 	}
 	return s.enqueue(ctx, tx, n.Mail, now)
 }
 
-func notify(ctx context.Context, tx *sql.Tx, list []instance.Notification, now time.Time) error {
+// insertNotification is prepared at Open: every change that tells
+// someone runs it inside its transaction.
+const insertNotification = `INSERT INTO notifications (member_id, item_id, code, actor_id, actor_name, anchor, detail, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+
+func (s *Store) notify(ctx context.Context, tx *sql.Tx, list []instance.Notification, now time.Time) error {
+	if len(list) == 0 {
+		return nil
+	}
+	stmt, err := s.wr.inTx(ctx, tx, insertNotification)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
 	for _, n := range list {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (member_id, item_id, code, actor_id, actor_name, anchor, detail, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			n.MemberID, nullID(n.ItemID), string(n.Kind), nullID(n.ActorID), n.Actor, n.Anchor, n.Detail, ts(now)); err != nil {
+		if _, err := stmt.ExecContext(ctx, n.MemberID, nullID(n.ItemID), string(n.Kind), nullID(n.ActorID), n.Actor, n.Anchor, n.Detail,
+			ts(now)); err != nil {
 			return fmt.Errorf("notify member %d of %s: %w", n.MemberID, n.Kind, err)
 		}
 	}
@@ -119,6 +131,14 @@ func (s *Store) MarkNotificationsRead(ctx context.Context, memberID, itemID int6
 	}
 	_, err := s.wr.ExecContext(ctx, query, args...)
 	return wrapf(err, "store: mark notifications of member %d read", memberID)
+}
+
+// ThreadRepliers implements instance.Store, on the partial index of local
+// replies.
+func (s *Store) ThreadRepliers(ctx context.Context, itemID int64) ([]int64, error) {
+	ids, err := queryAll(ctx, s.rd, scanID, `SELECT DISTINCT author_id FROM responses INDEXED BY responses_local_authors
+		WHERE item_id = ? AND author_id IS NOT NULL AND deleted_at IS NULL`, itemID)
+	return ids, wrapf(err, "store: repliers on item %d", itemID)
 }
 
 // dueRules are the sweep's changes: which items each applies to (?1 is

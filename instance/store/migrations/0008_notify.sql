@@ -12,6 +12,9 @@ ALTER TABLE notifications ADD COLUMN anchor TEXT NOT NULL DEFAULT '';
 -- The header's unread count (every page) and "opening an item marks its
 -- notifications read" read only unread rows.
 CREATE INDEX notifications_unread ON notifications(member_id, item_id) WHERE read_at IS NULL;
+-- Who to tell of a reply: the members here who replied before. Remote
+-- replies (thousands, on a popular post) are not in this index.
+CREATE INDEX responses_local_authors ON responses(item_id, author_id) WHERE author_id IS NOT NULL AND deleted_at IS NULL;
 
 -- Where an offer of help stands: waiting for the requester's choice,
 -- accepted (the helper claimed the need), or released.
