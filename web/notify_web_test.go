@@ -56,8 +56,8 @@ func TestNotificationsPageGroupedByItem(t *testing.T) {
 	checkPage(t, "/notifications", r, cssSize(t))
 	body := r.body
 	mustContain(t, body,
-		`<h2 id="group-0"><a href="`+offer+`">Ladder to lend</a> <span class="badge">1 new</span></h2>`,
-		`<h2 id="group-1"><a href="`+need+`">A lift to the surgery</a> <span class="badge">2 new</span></h2>`,
+		`<h2 id="group-0"><a href="`+offer+`">Ladder to lend</a> <span class="count">1 new</span></h2>`,
+		`<h2 id="group-1"><a href="`+need+`">A lift to the surgery</a> <span class="count">2 new</span></h2>`,
 		`<a href="`+need+`#offers">Name bob offered to help with “A lift to the surgery” — Choose a helper</a>`,
 		`<a href="`+reply[strings.Index(reply, "/"):]+`">Name bob replied on “A lift to the surgery”</a>`,
 		`<a href="`+offer+`#requests">Name bob would like your offer “Ladder to lend” — Choose who gets it</a>`,
@@ -68,7 +68,7 @@ func TestNotificationsPageGroupedByItem(t *testing.T) {
 	// Opening the need reads its two; the offer's stays new.
 	ann.get(need)
 	body = ann.get("/notifications").body
-	mustContain(t, body, `<span class="count">1 new</span>`, `Ladder to lend</a> <span class="badge">1 new</span>`)
+	mustContain(t, body, `<span class="count">1 new</span>`, `Ladder to lend</a> <span class="count">1 new</span>`)
 	mustContain(t, body, `<a href="`+need+`#offers">Name bob offered to help with “A lift to the surgery”</a>`) // read: no next step
 	if r := ann.post("/notifications/read", nil); r.status != http.StatusSeeOther || r.location() != "/notifications" {
 		t.Fatalf("mark read: %d %s", r.status, r.location())
