@@ -168,10 +168,42 @@ type event struct {
 	detail string
 }
 
+// channel carries one notification beyond the member's page: it appends
+// what it would send (by the member's choice for the kind's NoticeKind)
+// to out, which the store writes in the change's transaction and a
+// worker sends later. Email is the first; to add one (Web Push, say):
+// a field in Notices for what it queues, its writing in the store's tell
+// (instance/store/notify.go), a channel here added in channelsOf, and
+// its worker in cmd. Every kind, and every place that tells, then uses
+// it.
+type channel func(ctx context.Context, m *Member, n *Notification, out *Notices) error
+
+// channelsOf lists the channels that are on (email, when a relay is
+// configured).
+func (s *Service) channelsOf() []channel {
+	var out []channel
+	if s.mailer != nil {
+		out = append(out, s.mailChannel)
+	}
+	return out
+}
+
+// mailChannel writes the email of a notification for a member who chose
+// "at once" for its kind (nothing when they have no address).
+func (s *Service) mailChannel(ctx context.Context, m *Member, n *Notification, out *Notices) error {
+	mail, err := s.composeMail(ctx, m, n.Kind.Spec().Notice, s.noteMail(m, n))
+	if err != nil {
+		return fmt.Errorf("instance: mail member %d of %s: %w", m.ID, n.Kind, err)
+	}
+	if mail != nil {
+		out.Mail = append(out.Mail, *mail)
+	}
+	return nil
+}
+
 // tell writes e's notification for each member in to (once each, never
-// for whoever did it) and, for those who chose "at once" for its kind,
-// the email. The caller hands the result to the store method that makes
-// the change.
+// for whoever did it) and what each channel sends them. The caller hands
+// the result to the store method that makes the change.
 func (s *Service) tell(ctx context.Context, e event, to ...int64) (Notices, error) {
 	var out Notices
 	seen := map[int64]bool{0: true}
@@ -191,7 +223,8 @@ func (s *Service) tell(ctx context.Context, e event, to ...int64) (Notices, erro
 			n.ItemID, n.ItemTitle, n.ItemPath = e.item.ID, e.item.Title, e.item.Path()
 		}
 		out.Notify = append(out.Notify, n)
-		if s.mailer == nil {
+		channels := s.channelsOf()
+		if len(channels) == 0 {
 			continue
 		}
 		m, err := s.store.MemberByID(ctx, id)
@@ -204,12 +237,10 @@ func (s *Service) tell(ctx context.Context, e event, to ...int64) (Notices, erro
 		if m.Status == StatusSuspended {
 			continue
 		}
-		mail, err := s.composeMail(ctx, m, e.kind.Spec().Notice, s.noteMail(m, &n))
-		if err != nil {
-			return Notices{}, fmt.Errorf("instance: mail member %d of %s: %w", id, e.kind, err)
-		}
-		if mail != nil {
-			out.Mail = append(out.Mail, *mail)
+		for _, ch := range channels {
+			if err := ch(ctx, m, &n, &out); err != nil {
+				return Notices{}, err
+			}
 		}
 	}
 	return out, nil

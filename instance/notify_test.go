@@ -448,3 +448,44 @@ func TestConcernsReachOnlyLeads(t *testing.T) {
 		}
 	}
 }
+
+// A notification's email is in the recipient's language, says what
+// happened and the next step, links to the exact place on the page and
+// can be stopped with one click; a member who chose a digest for the kind
+// gets no email at once (the notification is still on their page).
+func TestNotificationEmail(t *testing.T) {
+	f := newNoteFixture(t)
+	if err := f.svc.UpdateProfile(ctx, f.m["rita"], instance.Profile{DisplayName: "Rita", Language: "fr"}); err != nil {
+		t.Fatal(err)
+	}
+	need := f.post(t, "rita", needInput("A lift to the surgery"))
+	n, ml := f.mark(t)
+	if err := f.svc.OfferHelp(ctx, f.m["hal"], need.ID, "", false); err != nil {
+		t.Fatal(err)
+	}
+	got := f.mailOf(t, ml, "about_me")["rita"]
+	if len(got) != 1 {
+		t.Fatalf("mails to rita: %v", got)
+	}
+	m := got[0]
+	if m.subject != "Hal propose d'aider pour « A lift to the surgery »" {
+		t.Errorf("subject %q", m.subject)
+	}
+	for _, want := range []string{"Bonjour Rita,", "Choisissez qui vous aidera", "https://village.example" + need.Path() + "#offers",
+		"https://village.example/settings/notifications"} {
+		if !strings.Contains(m.text, want) {
+			t.Errorf("email lacks %q:\n%s", want, m.text)
+		}
+	}
+	if !strings.HasPrefix(m.unsubscribe, "https://village.example/unsubscribe?t=") {
+		t.Errorf("unsubscribe %q", m.unsubscribe)
+	}
+	// Chose the daily summary: told on the page, no email at once.
+	f.choose(t, "hal", map[string]string{"about_me": "daily"})
+	if err := f.svc.AcceptHelp(ctx, f.m["rita"], need.ID, f.interest(t, need, "hal")); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.since(t, n, ml); strings.Join(got.notes, " ") != "hal:help_accepted rita:help_offered" || strings.Join(got.mails, " ") != "rita:about_me" {
+		t.Errorf("told %v, emails %v", got.notes, got.mails)
+	}
+}
