@@ -519,11 +519,11 @@ func (s *Service) RaiseConcern(ctx context.Context, by *Member, about, details s
 	}
 	// The leads are told only that a concern needs them: nothing of who,
 	// about whom or what, on the page or by email.
-	leads, err := s.concernRecipients(ctx)
+	to, kind, err := s.concernRecipients(ctx)
 	if err != nil {
 		return err
 	}
-	n, err := s.tell(ctx, event{kind: NoteNewConcern}, without(leads, by.ID)...)
+	n, err := s.tell(ctx, event{kind: kind}, without(to, by.ID)...)
 	if err != nil {
 		return err
 	}

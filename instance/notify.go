@@ -59,6 +59,9 @@ const (
 	// raised it, about whom, or what it says (not on the page, not in
 	// email).
 	NoteNewConcern NoteKind = "new_concern"
+	// NoteConcernNoLead tells admins, while nobody is a safeguarding
+	// lead, that a concern waits for one (and nothing else about it).
+	NoteConcernNoLead NoteKind = "concern_no_lead"
 )
 
 // NoteSpec describes a kind of notification.
@@ -107,6 +110,7 @@ var NoteSpecs = []NoteSpec{
 	{Kind: NotePostHeld, Notice: NoticeCoordination, Path: "/admin/moderation#held", Next: true},
 	{Kind: NoteUnanswered, Notice: NoticeCoordination, Next: true},
 	{Kind: NoteNewConcern, Notice: NoticeSafeguarding, Path: "/safeguarding", Next: true},
+	{Kind: NoteConcernNoLead, Notice: NoticeSafeguarding, Path: "/admin/members", Next: true},
 }
 
 // Spec returns the kind's description (the zero NoteSpec for a kind this
@@ -299,15 +303,17 @@ func (s *Service) tellCoordinators(ctx context.Context, e event) (Notices, error
 	return s.tell(ctx, e, ids...)
 }
 
-// concernRecipients are the safeguarding leads; until there is one,
-// the admins (whose home page then says a lead is needed). Coordinators
-// who are neither never are.
-func (s *Service) concernRecipients(ctx context.Context) ([]int64, error) {
+// concernRecipients are the safeguarding leads, told a concern needs
+// them; until there is one, the admins, told to name one (they cannot
+// read concerns, and their home page says a lead is needed).
+// Coordinators who are neither never hear of it.
+func (s *Service) concernRecipients(ctx context.Context) ([]int64, NoteKind, error) {
 	leads, err := s.withRole(ctx, RoleSafeguardingLead)
 	if err != nil || len(leads) > 0 {
-		return leads, err
+		return leads, NoteNewConcern, err
 	}
-	return s.withRole(ctx, RoleAdmin)
+	admins, err := s.withRole(ctx, RoleAdmin)
+	return admins, NoteConcernNoLead, err
 }
 
 // NotificationStore keeps members' notifications.

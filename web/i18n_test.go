@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"hearth/instance"
 )
 
 // Counts read naturally in each language: the plural form follows the
@@ -102,5 +104,39 @@ func TestPluralFormsMatchEnglish(t *testing.T) {
 	}
 	if n < 10 {
 		t.Errorf("only %d plural messages: is the catalogue read?", n)
+	}
+}
+
+// Every kind of notification, and every email choice, has its texts in
+// every language: adding a kind without them fails here, not on a
+// member's page.
+func TestEveryNotificationKindHasTexts(t *testing.T) {
+	cat, err := loadCatalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, spec := range instance.NoteSpecs {
+		keys = append(keys, "note."+string(spec.Kind))
+		if spec.Next {
+			keys = append(keys, "note."+string(spec.Kind)+"_next")
+		}
+	}
+	for _, k := range instance.NoticeKinds {
+		keys = append(keys, "prefs.kind."+string(k.Kind), "prefs.kind."+string(k.Kind)+"_hint", "notes.group."+string(k.Kind))
+	}
+	keys = append(keys, "prefs.kind."+string(instance.NoticeDigestDaily), "prefs.kind."+string(instance.NoticeDigestWeekly))
+	for lang, msgs := range cat.langs {
+		for _, k := range keys {
+			if strings.HasPrefix(k, "notes.group.new_") {
+				continue // posts are never about no item
+			}
+			if _, ok := msgs[k]; !ok {
+				t.Errorf("messages/%s.json has no %q", lang, k)
+			}
+		}
+	}
+	if len(keys) < 40 {
+		t.Errorf("only %d keys: are the kinds listed?", len(keys))
 	}
 }
