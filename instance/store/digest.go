@@ -216,7 +216,7 @@ func (s *Store) InterestCounts(ctx context.Context, itemIDs []int64) (map[int64]
 		args[i] = id
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT item_id, count(*) FROM interests WHERE state = 'waiting' AND item_id IN (`+
-		notePlaceholders(len(itemIDs))+`) GROUP BY item_id`, args...)
+		placeholders(len(itemIDs))+`) GROUP BY item_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: interest counts: %w", err)
 	}

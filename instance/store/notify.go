@@ -226,7 +226,7 @@ func (s *Store) ApplyDue(ctx context.Context, due instance.Due, itemID int64, w 
 
 var errNotApplied = fmt.Errorf("store: change no longer applies")
 
-// notePlaceholders is "?, ?, …" for n values.
-func notePlaceholders(n int) string {
+// placeholders is "?, ?, …" for n values.
+func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
