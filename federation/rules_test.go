@@ -35,7 +35,7 @@ func TestFedEventGivenUpAfter72Hours(t *testing.T) {
 	gone.Close() // its address now refuses connections
 	remote := &instance.RemoteItem{APID: gone.URL + "/needs/1", Actor: gone.URL + "/groups/village", ActorName: "Gone village",
 		Kind: instance.KindNeed, Title: "A lift", ContentHTML: "<p>A lift</p>", URL: gone.URL + "/needs/1", Published: clock.now(), Updated: clock.now()}
-	if err := n.st.SaveRemoteItem(ctx, remote); err != nil {
+	if err := n.st.SaveRemoteItem(ctx, remote, instance.Notices{}); err != nil {
 		t.Fatal(err)
 	}
 	list, _ := n.svc.Neighbours(ctx, n.admin)

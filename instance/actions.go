@@ -32,7 +32,11 @@ func (s *Service) JoinAction(ctx context.Context, by *Member, actionID, slotID i
 			return "", problem(ErrInvalid, "action.no_such_slot")
 		}
 	}
-	st, err := s.store.JoinAction(ctx, it.ID, slotID, by.ID, s.now())
+	n, err := s.tell(ctx, event{kind: NoteActionJoined, item: it, by: by}, it.AuthorID)
+	if err != nil {
+		return "", err
+	}
+	st, err := s.store.JoinAction(ctx, it.ID, slotID, by.ID, s.now(), n)
 	if errors.Is(err, ErrConflict) {
 		return "", problem(ErrConflict, "action.already_joined")
 	}
@@ -52,7 +56,15 @@ func (s *Service) LeaveAction(ctx context.Context, by *Member, actionID int64) e
 	if !by.Has(RoleMember) {
 		return ErrForbidden
 	}
-	promoted, err := s.store.LeaveAction(ctx, it.ID, by.ID, s.now())
+	n, err := s.tell(ctx, event{kind: NoteActionLeft, item: it, by: by}, it.AuthorID)
+	if err != nil {
+		return err
+	}
+	waiting, err := s.waitingNotices(ctx, it)
+	if err != nil {
+		return err
+	}
+	promoted, err := s.store.LeaveAction(ctx, it.ID, by.ID, s.now(), n, waiting)
 	if errors.Is(err, ErrNotFound) {
 		return problem(ErrConflict, "action.not_joined")
 	}
@@ -80,11 +92,15 @@ func (s *Service) CancelAction(ctx context.Context, by *Member, actionID int64, 
 	if err != nil {
 		return err
 	}
-	var notify []Notification
+	var to []int64
 	for _, a := range people {
-		notify = append(notify, Notification{MemberID: a.MemberID, ItemID: it.ID, Code: "note.action_cancelled"})
+		to = append(to, a.MemberID)
 	}
-	return s.transition(ctx, it, []ItemState{StateScheduled}, ItemChange{State: StateCancelled, Reason: reason, Notify: notify},
+	n, err := s.tell(ctx, event{kind: NoteActionCancelled, item: it, by: by, detail: reason}, to...)
+	if err != nil {
+		return err
+	}
+	return s.transition(ctx, it, []ItemState{StateScheduled}, ItemChange{State: StateCancelled, Reason: reason, Notices: n},
 		"action.not_open")
 }
 
@@ -129,8 +145,12 @@ func (s *Service) AddResponse(ctx context.Context, by *Member, itemID int64, bod
 		return nil, err
 	}
 	now := s.now()
-	r := &Response{ItemID: it.ID, AuthorID: by.ID, Body: body, CreatedAt: now, UpdatedAt: now, Held: s.holdFor(body)}
-	if r.ID, err = s.store.AddResponse(ctx, r); err != nil {
+	r := &Response{ItemID: it.ID, AuthorID: by.ID, Author: by.DisplayName, Body: body, CreatedAt: now, UpdatedAt: now, Held: s.holdFor(body)}
+	n, err := s.replyNotices(ctx, it, r, by)
+	if err != nil {
+		return nil, err
+	}
+	if r.ID, err = s.store.AddResponse(ctx, r, n); err != nil {
 		return nil, err
 	}
 	count()
@@ -218,52 +238,4 @@ func (s *Service) RemoveResponse(ctx context.Context, by *Member, id int64) (*Re
 // placeholder so replies keep their context).
 func (s *Service) Responses(ctx context.Context, it *Item) ([]*Response, error) {
 	return s.store.ListResponses(ctx, it.ID)
-}
-
-// Activity is a member's "my activity" page.
-type Activity struct {
-	Asked, Offered, Claimed, Organised, Joined []*Item
-	Expiring                                   []*Item // open needs of theirs that will expire soon
-	Notifications                              []*Notification
-}
-
-// MyActivity gathers what a member asked, offered, claimed and joined, and
-// what they have been told.
-func (s *Service) MyActivity(ctx context.Context, m *Member) (*Activity, error) {
-	if !m.Has(RoleMember) {
-		return nil, ErrForbidden
-	}
-	a := &Activity{}
-	now := s.now()
-	var err error
-	lists := []struct {
-		dst *[]*Item
-		f   ItemFilter
-	}{
-		{&a.Asked, ItemFilter{Kind: KindNeed, AuthorID: m.ID}},
-		{&a.Offered, ItemFilter{Kind: KindOffer, AuthorID: m.ID}},
-		{&a.Claimed, ItemFilter{Kind: KindNeed, ClaimedBy: m.ID}},
-		{&a.Organised, ItemFilter{Kind: KindAction, AuthorID: m.ID}},
-		{&a.Joined, ItemFilter{Kind: KindAction, AttendeeID: m.ID}},
-	}
-	for _, l := range lists {
-		l.f.Now, l.f.Limit = now, 50
-		if *l.dst, err = s.store.ListItems(ctx, l.f); err != nil {
-			return nil, err
-		}
-	}
-	for _, it := range a.Asked {
-		if it.State == StateOpen && it.ExpiresAt.Sub(now) <= s.remind {
-			a.Expiring = append(a.Expiring, it)
-		}
-	}
-	if a.Notifications, err = s.store.ListNotifications(ctx, m.ID, 30); err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
-// MarkNotificationsRead clears the "new" marker on a member's notifications.
-func (s *Service) MarkNotificationsRead(ctx context.Context, m *Member) error {
-	return s.store.MarkNotificationsRead(ctx, m.ID, s.now())
 }

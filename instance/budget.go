@@ -493,7 +493,7 @@ func (s *Service) AdvanceRound(ctx context.Context, by *Member, roundID int64) e
 		if err != nil {
 			return err
 		}
-		notify = decideNotices(members, "note.budget_voting_open", 0)
+		notify = decideNotices(members, NoteBudgetVotingOpen, 0)
 	case PhaseVoting:
 		results, action = now, "dlog.voting_closed_early"
 	default:
@@ -646,7 +646,7 @@ func (s *Service) closeRound(ctx context.Context, by *Member, r *Round) error {
 		text := s.resultsText(r, ps)
 		it := &Item{Kind: KindNotice, GroupID: r.GroupID, AuthorID: author, Title: s.tr(s.lang, "budget.post_title", r.Title),
 			Description: text, Visibility: r.Visibility, State: StateOpen, CreatedAt: now, UpdatedAt: now}
-		return &RoundOutcome{Projects: ps, Spent: spent, Item: it, Notify: decideNotices(members, "note.budget_results", 0),
+		return &RoundOutcome{Projects: ps, Spent: spent, Item: it, Notify: decideNotices(members, NoteBudgetResults, 0),
 			Log: s.decideLog(by, "dlog.results_published", strconv.Itoa(ballots))}, nil
 	})
 	if errors.Is(err, ErrConflict) {

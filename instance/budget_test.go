@@ -345,7 +345,7 @@ func TestBallotSecrecyAfterClose(t *testing.T) {
 		t.Errorf("%d federation events for the results post, want 1", events)
 	}
 	notes, _ := f.store.ListNotifications(ctx, voters[1].ID, 10)
-	if !slices.ContainsFunc(notes, func(n *instance.Notification) bool { return n.Code == "note.budget_results" && n.ItemID == it.ID }) {
+	if !slices.ContainsFunc(notes, func(n *instance.Notification) bool { return n.Kind == instance.NoteBudgetResults && n.ItemID == it.ID }) {
 		t.Errorf("no results notification linked to the post: %+v", notes)
 	}
 	log, _ := f.svc.RoundLog(ctx, cora, r)
@@ -367,11 +367,11 @@ func TestBudgetNotifications(t *testing.T) {
 	r := f.round(t, cora, instance.BudgetApproval)
 	p := f.project(t, ann, r, "Benches", "100")
 	f.svc.ReviewProject(ctx, cora, r.ID, p.ID, "eligible", "")
-	count := func(m *instance.Member, code string) int {
+	count := func(m *instance.Member, kind instance.NoteKind) int {
 		notes, _ := f.store.ListNotifications(ctx, m.ID, 50)
 		n := 0
 		for _, x := range notes {
-			if x.Code == code {
+			if x.Kind == kind {
 				n++
 			}
 		}
@@ -380,16 +380,16 @@ func TestBudgetNotifications(t *testing.T) {
 	f.at("2026-12-02 00:01")
 	f.svc.SweepDecide(ctx)
 	f.svc.SweepDecide(ctx)
-	if count(ann, "note.budget_voting_open") != 1 || count(bob, "note.budget_voting_open") != 1 {
-		t.Errorf("voting opened told %d and %d times, want once each", count(ann, "note.budget_voting_open"), count(bob, "note.budget_voting_open"))
+	if count(ann, instance.NoteBudgetVotingOpen) != 1 || count(bob, instance.NoteBudgetVotingOpen) != 1 {
+		t.Errorf("voting opened told %d and %d times, want once each", count(ann, instance.NoteBudgetVotingOpen), count(bob, instance.NoteBudgetVotingOpen))
 	}
 	if err := f.svc.CastBallot(ctx, ann, r.ID, []int64{p.ID}); err != nil {
 		t.Fatal(err)
 	}
 	f.at("2026-12-06 01:00")
 	f.svc.SweepDecide(ctx)
-	if count(ann, "note.budget_closing") != 0 || count(bob, "note.budget_closing") != 1 {
-		t.Errorf("closing tomorrow: ann (voted) %d, bob (not) %d", count(ann, "note.budget_closing"), count(bob, "note.budget_closing"))
+	if count(ann, instance.NoteBudgetClosing) != 0 || count(bob, instance.NoteBudgetClosing) != 1 {
+		t.Errorf("closing tomorrow: ann (voted) %d, bob (not) %d", count(ann, instance.NoteBudgetClosing), count(bob, instance.NoteBudgetClosing))
 	}
 }
 

@@ -47,10 +47,10 @@ func (s *Service) decideLog(by *Member, action, detail string) *DecideLog {
 
 // decideNotices tells each member one thing (see the list above). itemID
 // links the notice to a post (the results), or is 0.
-func decideNotices(members []int64, code string, itemID int64) []Notification {
+func decideNotices(members []int64, kind NoteKind, itemID int64) []Notification {
 	out := make([]Notification, 0, len(members))
 	for _, id := range members {
-		out = append(out, Notification{MemberID: id, ItemID: itemID, Code: code})
+		out = append(out, Notification{MemberID: id, ItemID: itemID, Kind: kind})
 	}
 	return out
 }
@@ -124,7 +124,7 @@ func (s *Service) tellVotingOpen(ctx context.Context, r *Round) error {
 	if err != nil {
 		return err
 	}
-	return s.store.MarkRoundTold(ctx, r.ID, "voting", s.now(), decideNotices(members, "note.budget_voting_open", 0))
+	return s.store.MarkRoundTold(ctx, r.ID, "voting", s.now(), decideNotices(members, NoteBudgetVotingOpen, 0))
 }
 
 func (s *Service) tellClosing(ctx context.Context, r *Round) error {
@@ -142,7 +142,7 @@ func (s *Service) tellClosing(ctx context.Context, r *Round) error {
 			waiting = append(waiting, id)
 		}
 	}
-	return s.store.MarkRoundTold(ctx, r.ID, "closing", s.now(), decideNotices(waiting, "note.budget_closing", 0))
+	return s.store.MarkRoundTold(ctx, r.ID, "closing", s.now(), decideNotices(waiting, NoteBudgetClosing, 0))
 }
 
 // MayOrganiseDecisions says whether a member may open budget rounds and

@@ -277,7 +277,13 @@ func (s *Service) CreateItem(ctx context.Context, by *Member, in ItemInput) (*It
 		it.State = StateScheduled
 		it.StartsAt, it.EndsAt, it.Place, it.Capacity, it.Slots = f.startsAt, f.endsAt, f.place, f.capacity, f.slots
 	}
-	if it.ID, err = s.store.CreateItem(ctx, it); err != nil {
+	var n Notices
+	if it.Held {
+		if n, err = s.tellCoordinators(ctx, event{kind: NotePostHeld, by: by}); err != nil {
+			return nil, err
+		}
+	}
+	if it.ID, err = s.store.CreateItem(ctx, it, n); err != nil {
 		return nil, err
 	}
 	count()
@@ -327,9 +333,20 @@ func (s *Service) UpdateItem(ctx context.Context, by *Member, id int64, in ItemI
 	}
 	// An edit that adds a hold word holds the item (and takes it back from
 	// other servers) until a coordinator releases it.
+	wasHeld := it.Held
 	it.Held = it.Held || s.holdFor(f.title, f.description, f.area, f.place)
 	it.UpdatedAt = s.now()
-	promoted, err := s.store.UpdateItem(ctx, it)
+	var n Notices
+	if it.Held && !wasHeld {
+		if n, err = s.tellCoordinators(ctx, event{kind: NotePostHeld, by: by}); err != nil {
+			return err
+		}
+	}
+	waiting, err := s.waitingNotices(ctx, it)
+	if err != nil {
+		return err
+	}
+	promoted, err := s.store.UpdateItem(ctx, it, n, waiting)
 	if errors.Is(err, ErrConflict) {
 		// Someone joined while the organiser edited: say so on the form,
 		// beside the roles (or the places), keeping what they typed.
@@ -458,15 +475,34 @@ func (s *Service) OfferHelp(ctx context.Context, by *Member, needID int64, messa
 	if fe != nil {
 		return fe
 	}
-	return s.store.AddInterest(ctx, &Interest{ItemID: it.ID, MemberID: by.ID, Message: message, Buddy: buddy, CreatedAt: s.now()})
+	n, err := s.tell(ctx, event{kind: NoteHelpOffered, item: it, by: by}, it.AuthorID)
+	if err != nil {
+		return err
+	}
+	return s.store.AddInterest(ctx, &Interest{ItemID: it.ID, MemberID: by.ID, Message: message, Buddy: buddy, CreatedAt: s.now()}, n)
 }
 
-// WithdrawInterest takes back an "I can help" or "I'd like this".
+// WithdrawInterest takes back an "I can help" or "I'd like this"; the
+// requester (or offerer) is told while the item is open.
 func (s *Service) WithdrawInterest(ctx context.Context, by *Member, itemID int64) error {
 	if !by.Has(RoleMember) {
 		return ErrForbidden
 	}
-	return s.store.DeleteInterest(ctx, itemID, by.ID)
+	var n Notices
+	it, err := s.liveItem(ctx, itemID)
+	switch {
+	case err == nil && it.State == StateOpen:
+		kind := NoteHelpWithdrawn
+		if it.Kind == KindOffer {
+			kind = NoteOfferUnwanted
+		}
+		if n, err = s.tell(ctx, event{kind: kind, item: it, by: by}, it.AuthorID); err != nil {
+			return err
+		}
+	case err != nil && !errors.Is(err, ErrGone):
+		return err
+	}
+	return s.store.DeleteInterest(ctx, itemID, by.ID, s.now(), n)
 }
 
 // Interests lists the offers of help on a need (or requests for an
@@ -502,9 +538,12 @@ func (s *Service) AcceptHelp(ctx context.Context, by *Member, needID, interestID
 	if ok, code := s.CanClaim(helper, it); !ok {
 		return problem(ErrForbidden, code)
 	}
-	now := s.now()
+	n, err := s.tell(ctx, event{kind: NoteHelpAccepted, item: it, by: by}, helper.ID)
+	if err != nil {
+		return err
+	}
 	return s.transition(ctx, it, []ItemState{StateOpen}, ItemChange{State: StateClaimed, SetClaim: true, ClaimedBy: helper.ID,
-		ClaimExpiresAt: now.Add(s.lapse), Notify: []Notification{{MemberID: helper.ID, ItemID: it.ID, Code: "note.help_accepted"}}},
+		ClaimExpiresAt: s.now().Add(s.lapse), InterestOf: helper.ID, InterestState: InterestAccepted, Notices: n},
 		"need.taken")
 }
 
@@ -515,14 +554,16 @@ func (s *Service) Unclaim(ctx context.Context, by *Member, needID int64) error {
 	if err != nil {
 		return err
 	}
-	var notify []Notification
+	e, to := event{kind: NoteClaimReleased, item: it, by: by}, it.ClaimedBy
 	if by.ID == it.ClaimedBy {
-		notify = append(notify, Notification{MemberID: it.AuthorID, ItemID: it.ID, Code: "note.helper_withdrew"})
-	} else if it.ClaimedBy != 0 {
-		notify = append(notify, Notification{MemberID: it.ClaimedBy, ItemID: it.ID, Code: "note.claim_released"})
+		e.kind, to = NoteHelperWithdrew, it.AuthorID
 	}
-	return s.transition(ctx, it, []ItemState{StateClaimed}, ItemChange{State: StateOpen, SetClaim: true, Notify: notify,
-		OnlyIfClaimedBy: it.ClaimedBy}, "need.state_changed")
+	n, err := s.tell(ctx, e, to)
+	if err != nil {
+		return err
+	}
+	return s.transition(ctx, it, []ItemState{StateClaimed}, ItemChange{State: StateOpen, SetClaim: true, Notices: n,
+		OnlyIfClaimedBy: it.ClaimedBy, InterestOf: it.ClaimedBy, InterestState: InterestReleased}, "need.state_changed")
 }
 
 // RenewClaim extends a claim by the lapse period.
@@ -561,11 +602,11 @@ func (s *Service) CloseNeed(ctx context.Context, by *Member, needID int64, reaso
 	if fe != nil {
 		return fe
 	}
-	var notify []Notification
-	if it.ClaimedBy != 0 {
-		notify = append(notify, Notification{MemberID: it.ClaimedBy, ItemID: it.ID, Code: "note.need_closed"})
+	n, err := s.tell(ctx, event{kind: NoteNeedClosed, item: it, by: by}, it.ClaimedBy)
+	if err != nil {
+		return err
 	}
-	return s.transition(ctx, it, []ItemState{StateOpen, StateClaimed}, ItemChange{State: StateClosed, Reason: reason, Notify: notify},
+	return s.transition(ctx, it, []ItemState{StateOpen, StateClaimed}, ItemChange{State: StateClosed, Reason: reason, Notices: n},
 		"need.state_changed")
 }
 
@@ -667,7 +708,11 @@ func (s *Service) WantOffer(ctx context.Context, by *Member, offerID int64, mess
 	if fe != nil {
 		return fe
 	}
-	return s.store.AddInterest(ctx, &Interest{ItemID: it.ID, MemberID: by.ID, Message: message, CreatedAt: s.now()})
+	n, err := s.tell(ctx, event{kind: NoteOfferWanted, item: it, by: by}, it.AuthorID)
+	if err != nil {
+		return err
+	}
+	return s.store.AddInterest(ctx, &Interest{ItemID: it.ID, MemberID: by.ID, Message: message, CreatedAt: s.now()}, n)
 }
 
 // GiveOffer: the offerer chooses who gets it.
@@ -676,8 +721,12 @@ func (s *Service) GiveOffer(ctx context.Context, by *Member, offerID, interestID
 	if err != nil {
 		return err
 	}
-	return s.transition(ctx, it, []ItemState{StateOpen}, ItemChange{State: StateTaken, SetTaken: true, TakenBy: in.MemberID,
-		Notify: []Notification{{MemberID: in.MemberID, ItemID: it.ID, Code: "note.offer_given"}}}, "offer.not_open")
+	n, err := s.tell(ctx, event{kind: NoteOfferGiven, item: it, by: by}, in.MemberID)
+	if err != nil {
+		return err
+	}
+	return s.transition(ctx, it, []ItemState{StateOpen}, ItemChange{State: StateTaken, SetTaken: true, TakenBy: in.MemberID, Notices: n},
+		"offer.not_open")
 }
 
 // CloseOffer ends an offer (given, or withdrawn).
@@ -688,39 +737,6 @@ func (s *Service) CloseOffer(ctx context.Context, by *Member, offerID int64) err
 	}
 	return s.transition(ctx, it, []ItemState{StateOpen, StateTaken}, ItemChange{State: StateClosed, SetTaken: true, TakenBy: it.TakenBy},
 		"offer.state_changed")
-}
-
-// Sweep does the time-driven work: needs past expiry close, claims not
-// renewed lapse back to open, and requesters are asked a few days before
-// expiry whether the need is still needed. cmd runs it every minute; tests
-// call it with an injected clock.
-func (s *Service) Sweep(ctx context.Context) error {
-	now := s.now()
-	expired, err := s.store.ExpireNeeds(ctx, now)
-	if err != nil {
-		return fmt.Errorf("sweep: expire needs: %w", err)
-	}
-	lapsed, err := s.store.LapseClaims(ctx, now)
-	if err != nil {
-		return fmt.Errorf("sweep: lapse claims: %w", err)
-	}
-	reminded, err := s.store.RemindExpiring(ctx, now, now.Add(s.remind))
-	if err != nil {
-		return fmt.Errorf("sweep: reminders: %w", err)
-	}
-	purged, err := s.store.PurgeClosedNeeds(ctx, now.Add(-s.purge), now)
-	if err != nil {
-		return fmt.Errorf("sweep: purge: %w", err)
-	}
-	unverified, err := s.store.ExpireVerifications(ctx, now)
-	if err != nil {
-		return fmt.Errorf("sweep: verifications: %w", err)
-	}
-	if expired+lapsed+reminded+purged+unverified > 0 {
-		s.log.Info("sweep", "needs_expired", expired, "claims_lapsed", lapsed, "reminders", reminded,
-			"addresses_purged", purged, "verifications_expired", unverified)
-	}
-	return nil
 }
 
 // SetHelperFriend lets a member post needs on behalf of neighbours.

@@ -384,9 +384,8 @@ func TestActionWaitlist(t *testing.T) {
 	if s := status(); s["b"] != instance.AttendGoing {
 		t.Fatalf("after a left: %v", s)
 	}
-	a, _ := f.svc.MyActivity(ctx, m["b"])
-	if len(a.Notifications) == 0 || a.Notifications[0].Code != "note.promoted" {
-		t.Errorf("b was not told: %+v", a.Notifications)
+	if notes, _ := f.svc.Notifications(ctx, m["b"]); len(notes) == 0 || notes[0].Kind != instance.NotePromoted {
+		t.Errorf("b was not told: %+v", notes)
 	}
 	if err := f.svc.LeaveAction(ctx, m["a"], act.ID); err == nil {
 		t.Error("left twice")
@@ -502,26 +501,26 @@ func TestExpiryClaimLapseAndReminder(t *testing.T) {
 	if len(a.Expiring) != 2 {
 		t.Errorf("expiring = %d needs, want 2", len(a.Expiring))
 	}
-	codes := map[string]int{}
-	for _, n := range a.Notifications {
-		codes[n.Code]++
+	codes := map[instance.NoteKind]int{}
+	notes, _ := f.svc.Notifications(ctx, req)
+	for _, n := range notes {
+		codes[n.Kind]++
 	}
-	if codes["note.still_needed"] != 2 || codes["note.claim_lapsed"] != 1 {
+	if codes[instance.NoteStillNeeded] != 2 || codes[instance.NoteClaimLapsed] != 1 {
 		t.Errorf("notifications %v", codes)
 	}
-	h, _ := f.svc.MyActivity(ctx, helper)
-	if len(h.Notifications) == 0 || h.Notifications[0].Code != "note.claim_lapsed_helper" {
-		t.Errorf("helper not told of the lapse: %+v", h.Notifications)
+	if h, _ := f.svc.Notifications(ctx, helper); len(h) == 0 || h[0].Kind != instance.NoteClaimLapsedHelper {
+		t.Errorf("helper not told of the lapse: %+v", h)
 	}
 	if got := f.reload(t, req, claimed); got.State != instance.StateOpen || got.ClaimedBy != 0 {
 		t.Errorf("lapsed claim: %s by %d", got.State, got.ClaimedBy)
 	}
 	// A second sweep does not remind twice.
 	f.svc.Sweep(ctx)
-	a, _ = f.svc.MyActivity(ctx, req)
+	notes, _ = f.svc.Notifications(ctx, req)
 	n := 0
-	for _, x := range a.Notifications {
-		if x.Code == "note.still_needed" {
+	for _, x := range notes {
+		if x.Kind == instance.NoteStillNeeded {
 			n++
 		}
 	}
@@ -696,9 +695,8 @@ func TestEditActionRoles(t *testing.T) {
 	if got := roles(); got != "Drivers 2/2+0, Packing 1/2+0, Tea makers 0/3+0" {
 		t.Fatalf("after the edit: %s", got)
 	}
-	a, _ := f.svc.MyActivity(ctx, bob)
-	if len(a.Notifications) == 0 || a.Notifications[0].Code != "note.promoted" {
-		t.Errorf("Bob was not told he has a place: %+v", a.Notifications)
+	if notes, _ := f.svc.Notifications(ctx, bob); len(notes) == 0 || notes[0].Kind != instance.NotePromoted {
+		t.Errorf("Bob was not told he has a place: %+v", notes)
 	}
 	// Two drivers now have places: the role cannot go back to one.
 	err := edit("", instance.SlotInput{ID: drivers, Name: "Drivers", Capacity: "1"})
@@ -718,7 +716,7 @@ func TestEditActionRoles(t *testing.T) {
 	it := f.reload(t, org, act)
 	it.Title = "Changed"
 	it.Slots[1].Capacity = 0
-	if _, err := f.store.UpdateItem(ctx, it); !errors.Is(err, instance.ErrConflict) {
+	if _, err := f.store.UpdateItem(ctx, it, instance.Notices{}, nil); !errors.Is(err, instance.ErrConflict) {
 		t.Fatalf("store update below the places taken: %v, want ErrConflict", err)
 	}
 	if got := f.reload(t, org, act); got.Title != "Litter-pick" {

@@ -31,7 +31,22 @@ type MailContent struct {
 	// a link with the words of LinkText.
 	Link     string
 	LinkText MailText
+	// Sections are lists of links (a digest's new posts).
+	Sections []MailSection
 	After    []MailText
+}
+
+// MailSection is a titled list of links in an email.
+type MailSection struct {
+	Title MailText
+	Items []MailLink
+}
+
+// MailLink is one line of a section: its words and where it goes (a path
+// on this site).
+type MailLink struct {
+	Text MailText
+	Link string
 }
 
 // composeMail writes an email to a member in their language, or returns
@@ -44,10 +59,6 @@ func (s *Service) composeMail(ctx context.Context, m *Member, kind NoticeKind, c
 	if s.mailer == nil || m == nil || m.Email == "" {
 		return nil, nil
 	}
-	out := &Mail{MemberID: m.ID, To: m.Email, Kind: kind, Lang: m.Language, MessageID: "<" + RandomToken(16) + "@" + s.mailDomain() + ">"}
-	if out.Lang == "" {
-		out.Lang = s.lang
-	}
 	if kind != "" {
 		f, err := s.frequencyFor(ctx, m.ID, kind)
 		if err != nil {
@@ -56,6 +67,23 @@ func (s *Service) composeMail(ctx context.Context, m *Member, kind NoticeKind, c
 		if f != FreqNow {
 			return nil, nil
 		}
+	}
+	return s.writeMail(ctx, m, kind, c)
+}
+
+// writeMail writes an email to a member whatever their choices (the
+// caller checked them: a digest, an announcement), with the unsubscribe
+// link of kind ("" for transactional mail).
+func (s *Service) writeMail(ctx context.Context, m *Member, kind NoticeKind, c MailContent) (*Mail, error) {
+	if s.mailer == nil || m == nil || m.Email == "" {
+		return nil, nil
+	}
+	out := &Mail{MemberID: m.ID, To: m.Email, Kind: kind, Lang: m.Language, MessageID: "<" + RandomToken(16) + "@" + s.mailDomain() + ">"}
+	if out.Lang == "" {
+		out.Lang = s.lang
+	}
+	if kind != "" {
+		var err error
 		if out.Unsubscribe, err = s.unsubscribeURL(ctx, m.ID, kind); err != nil {
 			return nil, err
 		}
@@ -71,6 +99,17 @@ func (s *Service) composeMail(ctx context.Context, m *Member, kind NoticeKind, c
 			v.Link = s.baseURL + v.Link
 		}
 		v.LinkText = tr(c.LinkText)
+	}
+	for _, sec := range c.Sections {
+		vs := mailViewSection{Title: tr(sec.Title)}
+		for _, it := range sec.Items {
+			link := it.Link
+			if strings.HasPrefix(link, "/") {
+				link = s.baseURL + link
+			}
+			vs.Items = append(vs.Items, mailViewLink{Text: tr(it.Text), Link: link})
+		}
+		v.Sections = append(v.Sections, vs)
 	}
 	for _, p := range c.After {
 		v.After = append(v.After, tr(p))
@@ -106,11 +145,19 @@ type mailView struct {
 	Lang, Subject                   string
 	Before, After                   []string
 	Link, LinkText                  string
+	Sections                        []mailViewSection
 	Footer                          []string
 	PrefsURL                        string
 	UnsubscribeText, UnsubscribeURL string
 	Site                            string
 }
+
+type mailViewSection struct {
+	Title string
+	Items []mailViewLink
+}
+
+type mailViewLink struct{ Text, Link string }
 
 // text is the plain-text part: paragraphs, the link on a line of its own,
 // and the footer after the usual "-- " line.
@@ -121,6 +168,13 @@ func (v *mailView) text() string {
 	}
 	if v.Link != "" {
 		b.WriteString(v.LinkText + "\n" + v.Link + "\n\n")
+	}
+	for _, sec := range v.Sections {
+		b.WriteString(sec.Title + "\n\n")
+		for _, it := range sec.Items {
+			b.WriteString("- " + it.Text + "\n  " + it.Link + "\n")
+		}
+		b.WriteString("\n")
 	}
 	for _, p := range v.After {
 		b.WriteString(p + "\n\n")
@@ -151,6 +205,14 @@ var mailHTML = template.Must(template.New("mail").Parse(`<!doctype html>
 {{- if .Link}}
 <p><a href="{{.Link}}" style="color:#0b4f9c;font-weight:bold;text-decoration:underline">{{.LinkText}}</a></p>
 <p style="font-size:15px;color:#404040;word-break:break-all">{{.Link}}</p>
+{{- end}}
+{{- range .Sections}}
+<h2 style="font-size:20px;margin:24px 0 8px">{{.Title}}</h2>
+<ul style="padding-left:20px">
+{{- range .Items}}
+<li style="margin:0 0 8px"><a href="{{.Link}}" style="color:#0b4f9c;text-decoration:underline">{{.Text}}</a></li>
+{{- end}}
+</ul>
 {{- end}}
 {{- range .After}}
 <p>{{.}}</p>
@@ -211,6 +273,31 @@ func (s *Service) SweepMail(ctx context.Context) error {
 	}
 	_, err := s.store.PurgePasswordResets(ctx, now.Add(-24*time.Hour))
 	return err
+}
+
+// SendTestEmail queues a test email to an admin's own address, through
+// the queue every email takes (the first-run checklist ticks "email"
+// once the relay accepts one).
+func (s *Service) SendTestEmail(ctx context.Context, by *Member) error {
+	if !by.IsAdmin() {
+		return ErrForbidden
+	}
+	if s.mailer == nil {
+		return problem(ErrConflict, "email.off")
+	}
+	if by.Email == "" {
+		return problem(ErrConflict, "email.no_address")
+	}
+	mail, err := s.writeMail(ctx, by, "", MailContent{Subject: Say("mail.test_subject", s.site),
+		Before: []MailText{Say("mail.hello", by.DisplayName), Say("mail.test_body")}})
+	if err != nil {
+		return err
+	}
+	if err := s.store.EnqueueMail(ctx, []Mail{*mail}, s.now()); err != nil {
+		return fmt.Errorf("instance: test email to member %d: %w", by.ID, err)
+	}
+	s.log.Info("test email queued", "member", by.Handle)
+	return nil
 }
 
 // MailRelay names the relay mail goes through ("" when email is off), for

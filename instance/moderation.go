@@ -81,20 +81,20 @@ type Concern struct {
 // ModerationStore persists moderation and safeguarding. Every action
 // writes its log line in the same transaction.
 type ModerationStore interface {
-	AddReport(ctx context.Context, r *Report) (int64, error)
+	AddReport(ctx context.Context, r *Report, n Notices) (int64, error)
 	ListReports(ctx context.Context, status string) ([]*Report, error)
 	ReportByID(ctx context.Context, id int64) (*Report, error)
 	ResolveReport(ctx context.Context, id int64, status string, now time.Time, log *ModLog) error
 	// HideItem takes an item down (reason shown to its author, who is told);
 	// a hidden item is not listed and is Deleted from followers.
-	HideItem(ctx context.Context, id int64, reason string, now time.Time, log *ModLog) error
+	HideItem(ctx context.Context, id int64, reason string, now time.Time, log *ModLog, n Notices) error
 	// ReleaseItem publishes an item held for review.
 	ReleaseItem(ctx context.Context, id int64, now time.Time, log *ModLog) error
-	ReleaseResponse(ctx context.Context, id int64, now time.Time, log *ModLog) error
+	ReleaseResponse(ctx context.Context, id int64, now time.Time, log *ModLog, n Notices) error
 	HeldItems(ctx context.Context) ([]*Item, error)
 	HeldResponses(ctx context.Context) ([]*Response, error)
-	ModerateResponse(ctx context.Context, id, by int64, now time.Time, log *ModLog) error
-	WarnMember(ctx context.Context, memberID int64, reason string, now time.Time, log *ModLog) error
+	ModerateResponse(ctx context.Context, id, by int64, now time.Time, log *ModLog, n Notices) error
+	WarnMember(ctx context.Context, memberID int64, reason string, now time.Time, log *ModLog, n Notices) error
 	// SuspendMember suspends, ends sessions and retracts the member's items.
 	SuspendMember(ctx context.Context, memberID int64, now time.Time, log *ModLog) error
 	BlockDomain(ctx context.Context, domain, reason string, by int64, now time.Time, log *ModLog) error
@@ -109,7 +109,7 @@ type ModerationStore interface {
 	Verifications(ctx context.Context, memberID int64) ([]*Verification, error)
 	ExpireVerifications(ctx context.Context, now time.Time) (int, error)
 
-	AddConcern(ctx context.Context, c *Concern) (int64, error)
+	AddConcern(ctx context.Context, c *Concern, n Notices) (int64, error)
 	Concerns(ctx context.Context) ([]*Concern, error)
 	ConcernByID(ctx context.Context, id int64) (*Concern, error)
 	LogConcern(ctx context.Context, id int64, log *ModLog, close bool) error
@@ -193,7 +193,11 @@ func (s *Service) FileReport(ctx context.Context, by *Member, in ReportInput) (*
 	default:
 		return nil, problem(ErrInvalid, "report.unknown_subject")
 	}
-	id, err := s.store.AddReport(ctx, r)
+	n, err := s.reportNotices(ctx, by.ID)
+	if err != nil {
+		return nil, err
+	}
+	id, err := s.store.AddReport(ctx, r, n)
 	if err != nil {
 		return nil, err
 	}
@@ -358,17 +362,41 @@ func (s *Service) Moderate(ctx context.Context, by *Member, a ModerationAction) 
 		if reason == "" {
 			return &FieldError{Field: "reason", Code: "err.reason_needed"}
 		}
-		err = s.store.HideItem(ctx, a.ID, reason, now, s.modLog(by, "hide item", fmt.Sprintf("item %d", a.ID), reason, a.ReportID))
+		it, err2 := s.liveItem(ctx, a.ID)
+		if err2 != nil {
+			return err2
+		}
+		n, err2 := s.tell(ctx, event{kind: NoteItemHidden, item: it, detail: reason}, it.AuthorID)
+		if err2 != nil {
+			return err2
+		}
+		err = s.store.HideItem(ctx, a.ID, reason, now, s.modLog(by, "hide item", fmt.Sprintf("item %d", a.ID), reason, a.ReportID), n)
 	case "release":
 		err = s.store.ReleaseItem(ctx, a.ID, now, s.modLog(by, "release held item", fmt.Sprintf("item %d", a.ID), reason, a.ReportID))
 	case "release_response":
-		err = s.store.ReleaseResponse(ctx, a.ID, now, s.modLog(by, "release held reply", fmt.Sprintf("reply %d", a.ID), reason, a.ReportID))
+		n, err2 := s.releasedReplyNotices(ctx, a.ID)
+		if err2 != nil {
+			return err2
+		}
+		err = s.store.ReleaseResponse(ctx, a.ID, now, s.modLog(by, "release held reply", fmt.Sprintf("reply %d", a.ID), reason, a.ReportID), n)
 	case "release_neighbour":
 		err = s.store.ReleaseRemoteItem(ctx, a.ID, s.modLog(by, "release held neighbour post", fmt.Sprintf("neighbour post %d", a.ID), reason, a.ReportID))
 	case "remove_neighbour":
 		err = s.store.RemoveRemoteItem(ctx, a.ID, now, s.modLog(by, "remove neighbour post", fmt.Sprintf("neighbour post %d", a.ID), reason, a.ReportID))
 	case "remove_response":
-		err = s.store.ModerateResponse(ctx, a.ID, by.ID, now, s.modLog(by, "remove reply", fmt.Sprintf("reply %d", a.ID), reason, a.ReportID))
+		var n Notices
+		if r, err2 := s.store.ResponseByID(ctx, a.ID); err2 == nil && r.AuthorID != 0 {
+			it, err3 := s.store.ItemByID(ctx, r.ItemID)
+			if err3 != nil {
+				return err3
+			}
+			if n, err2 = s.tell(ctx, event{kind: NoteResponseRemoved, item: it, detail: reason}, r.AuthorID); err2 != nil {
+				return err2
+			}
+		} else if err2 != nil && !isNotFound(err2) {
+			return err2
+		}
+		err = s.store.ModerateResponse(ctx, a.ID, by.ID, now, s.modLog(by, "remove reply", fmt.Sprintf("reply %d", a.ID), reason, a.ReportID), n)
 	case "remove":
 		if reason == "" {
 			return &FieldError{Field: "reason", Code: "err.reason_needed"}
@@ -390,7 +418,11 @@ func (s *Service) Moderate(ctx context.Context, by *Member, a ModerationAction) 
 			return err2
 		}
 		if a.Action == "warn" {
-			err = s.store.WarnMember(ctx, m.ID, reason, now, s.modLog(by, "warn member", "@"+m.Handle, reason, a.ReportID))
+			n, err2 := s.tell(ctx, event{kind: NoteWarning, detail: reason}, m.ID)
+			if err2 != nil {
+				return err2
+			}
+			err = s.store.WarnMember(ctx, m.ID, reason, now, s.modLog(by, "warn member", "@"+m.Handle, reason, a.ReportID), n)
 		} else {
 			err = s.suspend(ctx, by, m.ID, reason, a.ReportID)
 		}
@@ -482,7 +514,17 @@ func (s *Service) RaiseConcern(ctx context.Context, by *Member, about, details s
 	if err := v.err(); err != nil {
 		return err
 	}
-	_, err := s.store.AddConcern(ctx, &Concern{ReporterID: by.ID, About: about, Details: details, Status: "open", CreatedAt: s.now()})
+	// The leads are told only that a concern needs them: nothing of who,
+	// about whom or what, on the page or by email.
+	to, kind, err := s.concernRecipients(ctx)
+	if err != nil {
+		return err
+	}
+	n, err := s.tell(ctx, event{kind: kind}, without(to, by.ID)...)
+	if err != nil {
+		return err
+	}
+	_, err = s.store.AddConcern(ctx, &Concern{ReporterID: by.ID, About: about, Details: details, Status: "open", CreatedAt: s.now()}, n)
 	if err == nil {
 		s.log.Info("safeguarding concern raised") // no details in the log
 	}

@@ -51,9 +51,8 @@ func TestReportsQueueAndLog(t *testing.T) {
 	if err != nil || own.HiddenReason != "Advertising" {
 		t.Errorf("the author cannot see why: %v %v", own, err)
 	}
-	a, _ := f.svc.MyActivity(ctx, bob)
-	if len(a.Notifications) == 0 || a.Notifications[0].Code != "note.item_hidden" || a.Notifications[0].Detail != "Advertising" {
-		t.Errorf("author not told: %+v", a.Notifications)
+	if notes, _ := f.svc.Notifications(ctx, bob); len(notes) == 0 || notes[0].Kind != instance.NoteItemHidden || notes[0].Detail != "Advertising" {
+		t.Errorf("author not told: %+v", notes)
 	}
 	if q, _ := f.svc.Queue(ctx, coord); len(q.Reports) != 0 {
 		t.Error("the report is still open")

@@ -26,8 +26,23 @@ const (
 	// NoticeAboutMe: things about me and what I posted or answered
 	// (someone offered to help, I was accepted, a reply…).
 	NoticeAboutMe NoticeKind = "about_me"
-	// NoticeNewNeeds: new needs in the categories and groups I follow.
-	NoticeNewNeeds NoticeKind = "new_needs"
+	// NoticeNewNeeds, NoticeNewOffers and NoticeNewActions: new posts
+	// in the categories and groups I follow.
+	NoticeNewNeeds   NoticeKind = "new_needs"
+	NoticeNewOffers  NoticeKind = "new_offers"
+	NoticeNewActions NoticeKind = "new_actions"
+	// NoticeCoordination: what waits for coordinators (applications,
+	// reports, held posts, needs nobody answered).
+	NoticeCoordination NoticeKind = "coordination"
+	// NoticeSafeguarding: a welfare concern needs a lead.
+	NoticeSafeguarding NoticeKind = "safeguarding"
+)
+
+// Digest kinds stand for "every kind I get in the daily (or weekly)
+// summary" in a digest's unsubscribe link.
+const (
+	NoticeDigestDaily  NoticeKind = "digest_daily"
+	NoticeDigestWeekly NoticeKind = "digest_weekly"
 )
 
 // NoticeAll stands for every kind in an unsubscribe link.
@@ -52,12 +67,44 @@ var Frequencies = []Frequency{FreqNow, FreqDaily, FreqWeekly, FreqNever}
 type NoticeKindSpec struct {
 	Kind    NoticeKind
 	Default Frequency
+	// Roles, when set, limit the kind to members holding one of them
+	// (the settings page shows it only to them).
+	Roles []Role
+	// Items is the kind of post whose new ones this kind announces.
+	Items Kind
 }
 
 // NoticeKinds lists every kind, in the order of the settings page.
 var NoticeKinds = []NoticeKindSpec{
 	{Kind: NoticeAboutMe, Default: FreqNow},
-	{Kind: NoticeNewNeeds, Default: FreqWeekly},
+	{Kind: NoticeNewNeeds, Default: FreqWeekly, Items: KindNeed},
+	{Kind: NoticeNewOffers, Default: FreqWeekly, Items: KindOffer},
+	{Kind: NoticeNewActions, Default: FreqWeekly, Items: KindAction},
+	{Kind: NoticeCoordination, Default: FreqNow, Roles: []Role{RoleCoordinator}},
+	{Kind: NoticeSafeguarding, Default: FreqNow, Roles: []Role{RoleSafeguardingLead, RoleAdmin}},
+}
+
+// For reports whether the kind concerns the member.
+func (k NoticeKindSpec) For(m *Member) bool {
+	if len(k.Roles) == 0 {
+		return m.Has(RoleMember)
+	}
+	for _, r := range k.Roles {
+		if m.Has(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// newsKind is the kind that announces new posts of an item kind.
+func newsKind(k Kind) NoticeKind {
+	for _, s := range NoticeKinds {
+		if s.Items == k && k != "" {
+			return s.Kind
+		}
+	}
+	return ""
 }
 
 func knownKind(k NoticeKind) (NoticeKindSpec, bool) {
@@ -96,14 +143,42 @@ func (s *Service) NoticePrefs(ctx context.Context, m *Member) ([]NoticePref, err
 	if err != nil {
 		return nil, fmt.Errorf("instance: notice prefs of member %d: %w", m.ID, err)
 	}
-	out := make([]NoticePref, len(NoticeKinds))
-	for i, k := range NoticeKinds {
-		out[i] = NoticePref{Kind: k.Kind, Frequency: k.Default, Default: k.Default}
+	var out []NoticePref
+	for _, k := range NoticeKinds {
+		if !k.For(m) {
+			continue
+		}
+		p := NoticePref{Kind: k.Kind, Frequency: k.Default, Default: k.Default}
 		if f, ok := chosen[k.Kind]; ok {
-			out[i].Frequency = f
+			p.Frequency = f
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// choices is a member's frequency for every kind, defaults filled in.
+func (s *Service) choices(ctx context.Context, memberID int64) (map[NoticeKind]Frequency, error) {
+	chosen, err := s.store.NoticePrefs(ctx, memberID)
+	if err != nil {
+		return nil, fmt.Errorf("instance: notice prefs of member %d: %w", memberID, err)
+	}
+	out := map[NoticeKind]Frequency{}
+	for _, k := range NoticeKinds {
+		out[k.Kind] = k.Default
+		if f, ok := chosen[k.Kind]; ok {
+			out[k.Kind] = f
 		}
 	}
 	return out, nil
+}
+
+// digestKind is the unsubscribe kind of a digest's frequency.
+func digestKind(f Frequency) NoticeKind {
+	if f == FreqDaily {
+		return NoticeDigestDaily
+	}
+	return NoticeDigestWeekly
 }
 
 // frequencyFor is the member's choice for one kind.
@@ -229,8 +304,12 @@ func (s *Service) CheckUnsubscribe(ctx context.Context, token string) (*Unsubscr
 	if err != nil {
 		return nil, bad
 	}
-	if _, known := knownKind(NoticeKind(kind)); !known && NoticeKind(kind) != NoticeAll {
-		return nil, bad
+	switch k := NoticeKind(kind); k {
+	case NoticeAll, NoticeDigestDaily, NoticeDigestWeekly:
+	default:
+		if _, known := knownKind(k); !known {
+			return nil, bad
+		}
 	}
 	return &Unsubscription{MemberID: id, Kind: NoticeKind(kind)}, nil
 }
@@ -249,9 +328,16 @@ func (s *Service) Unsubscribe(ctx context.Context, token string) (*Unsubscriptio
 		}
 		return nil, err
 	}
+	current, err := s.choices(ctx, u.MemberID)
+	if err != nil {
+		return nil, err
+	}
 	prefs := map[NoticeKind]Frequency{}
 	for _, k := range NoticeKinds {
-		if u.Kind == NoticeAll || u.Kind == k.Kind {
+		// A digest's link stops every kind that came in that digest.
+		inDigest := (u.Kind == NoticeDigestDaily && current[k.Kind] == FreqDaily) ||
+			(u.Kind == NoticeDigestWeekly && current[k.Kind] == FreqWeekly)
+		if u.Kind == NoticeAll || u.Kind == k.Kind || inDigest {
 			prefs[k.Kind] = FreqNever
 		}
 	}

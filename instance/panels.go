@@ -581,7 +581,7 @@ func (s *Service) DrawPanel(ctx context.Context, by *Member, id int64, publicVal
 		}
 	}
 	if err := s.store.DrawPanel(ctx, p, selected, s.decideLog(by, "dlog.panel_drawn", seed),
-		decideNotices(drawn, "note.panel_drawn", 0)); err != nil {
+		decideNotices(drawn, NotePanelDrawn, 0)); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return nil, problem(ErrConflict, "panel.not_committed")
 		}

@@ -153,7 +153,7 @@ func TestPanelDrawVerifiable(t *testing.T) {
 			continue
 		}
 		notes, _ := f.store.ListNotifications(ctx, v.MemberID, 10)
-		told := slices.ContainsFunc(notes, func(n *instance.Notification) bool { return n.Code == "note.panel_drawn" })
+		told := slices.ContainsFunc(notes, func(n *instance.Notification) bool { return n.Kind == instance.NotePanelDrawn })
 		if told != v.Selected || v.Selected != slices.Contains(selected, v.Code) {
 			t.Errorf("%s: selected %v, told %v", v.Member, v.Selected, told)
 		}

@@ -49,7 +49,7 @@ func TestShortOldPasswordStillSignsIn(t *testing.T) {
 	now := f.clock.now()
 	m := &instance.Member{Handle: "olga", DisplayName: "Olga", Status: instance.StatusActive, Roles: []instance.Role{instance.RoleMember},
 		Language: "en", ContactPreference: instance.ContactSite, PasswordHash: hash, CreatedAt: now, ConductAcceptedAt: now}
-	if _, err := f.store.CreateMember(ctx, m, "", now); err != nil {
+	if _, err := f.store.CreateMember(ctx, m, "", now, instance.Notices{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := f.svc.Login(ctx, "olga", "tenletters", "1.1.1.1"); err != nil {

@@ -35,7 +35,7 @@ type RemoteStore interface {
 	DomainBlocked(ctx context.Context, host string) (bool, error)
 	// SaveRemoteResponse stores a reply from another server (the same Note
 	// id again from its author updates it; held is then kept if set).
-	SaveRemoteResponse(ctx context.Context, r *Response) error
+	SaveRemoteResponse(ctx context.Context, r *Response, n Notices) error
 	RemoteResponseByAPID(ctx context.Context, apID string) (*Response, error)
 	// UpdateRemoteResponse changes a remote reply's text if actor wrote
 	// it; held holds it (it never releases one).
@@ -44,7 +44,7 @@ type RemoteStore interface {
 	RemoteItemByAPID(ctx context.Context, apID string) (*RemoteItem, error)
 	// SaveRemoteItem inserts or updates a neighbour's item (an update only
 	// by its own actor; held is then kept if set).
-	SaveRemoteItem(ctx context.Context, it *RemoteItem) error
+	SaveRemoteItem(ctx context.Context, it *RemoteItem, n Notices) error
 	DeleteRemoteItem(ctx context.Context, apID, actor string, now time.Time) (bool, error)
 	// DeleteRemoteActorContent removes a deleted actor's replies, items,
 	// follows of our groups and cached actor, in one transaction.
@@ -219,7 +219,11 @@ func (s *Service) ReceiveReply(ctx context.Context, itemID int64, n *RemoteNote)
 	}
 	r := &Response{ItemID: it.ID, RemoteActor: n.Author.ID, Author: n.Author.DisplayName(), AuthorHandle: n.Author.Handle(),
 		APID: n.ID, ContentHTML: html, CreatedAt: published, UpdatedAt: now, Held: s.holdFor(text)}
-	if err := s.store.SaveRemoteResponse(ctx, r); err != nil {
+	told, err := s.replyNotices(ctx, it, r, nil)
+	if err != nil {
+		return fmt.Errorf("instance: reply %s to item %d: %w", n.ID, itemID, err)
+	}
+	if err := s.store.SaveRemoteResponse(ctx, r, told); err != nil {
 		return fmt.Errorf("instance: reply %s to item %d: %w", n.ID, itemID, err)
 	}
 	if r.Held {
@@ -324,7 +328,13 @@ func (s *Service) saveNeighbourPost(ctx context.Context, n *RemoteNote) error {
 	it.Place = clipText(n.Place, MaxPlace)
 	it.Title = clipText(titleFrom(html), MaxTitle)
 	it.Held = s.holdFor(text, it.Category, it.Area, it.Place)
-	if err := s.store.SaveRemoteItem(ctx, it); err != nil {
+	var told Notices
+	if it.Held {
+		if told, err = s.tellCoordinators(ctx, event{kind: NotePostHeld, remote: it.ActorName}); err != nil {
+			return fmt.Errorf("instance: neighbour item %s: %w", it.APID, err)
+		}
+	}
+	if err := s.store.SaveRemoteItem(ctx, it, told); err != nil {
 		return fmt.Errorf("instance: neighbour item %s: %w", n.ID, err)
 	}
 	if it.Held {
@@ -426,7 +436,11 @@ func (s *Service) ReceiveFlag(ctx context.Context, in RemoteFlag) (*Report, erro
 	if r.Subject == "" {
 		return nil, refuse(RefusedNotFound, "the report names nothing of ours")
 	}
-	id, err := s.store.AddReport(ctx, r)
+	n, err := s.reportNotices(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	id, err := s.store.AddReport(ctx, r, n)
 	if err != nil {
 		return nil, fmt.Errorf("instance: report from %s: %w", in.Reporter, err)
 	}

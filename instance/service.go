@@ -121,6 +121,17 @@ type Options struct {
 	// once, for sign-in, joining, setup and password changes (default: one
 	// per core, runtime.GOMAXPROCS, each waiting at most 2 s for its turn).
 	PasswordSlots *PasswordSlots
+	// UnansweredAfter is how long a need may go without an offer of help
+	// before coordinators are told (default 48 hours).
+	UnansweredAfter time.Duration
+	// DigestHour (0–23, in Location) and DigestWeekday are when the daily
+	// and weekly summaries go out; cmd passes the configuration's (8,
+	// Monday), the zero values are midnight on Sunday.
+	DigestHour    int
+	DigestWeekday time.Weekday
+	// ConductWritten says the village wrote its own code of conduct (the
+	// admin's first-run checklist).
+	ConductWritten bool
 }
 
 // Service holds the use cases. Web handlers and the admin command line call
@@ -153,6 +164,12 @@ type Service struct {
 	site     string
 	secrets  *secretCache
 	resets   *resetLimits
+	// notify settings and the digests' progress (see Digests).
+	unanswered     time.Duration
+	digestHour     int
+	digestWeekday  time.Weekday
+	digests        *digestProgress
+	conductWritten bool
 	// blockedDomains is the operator's list, lower-cased.
 	blockedDomains []string
 	hashing        *PasswordSlots
@@ -217,6 +234,12 @@ func New(o Options) (*Service, error) {
 	if o.PasswordSlots == nil {
 		o.PasswordSlots = NewPasswordSlots(runtime.GOMAXPROCS(0), 2*time.Second)
 	}
+	if o.UnansweredAfter <= 0 {
+		o.UnansweredAfter = 48 * time.Hour
+	}
+	if o.DigestHour < 0 || o.DigestHour > 23 {
+		return nil, fmt.Errorf("instance: digest hour %d is not 0–23", o.DigestHour)
+	}
 	var hold *regexp.Regexp
 	if len(o.HoldWords) > 0 {
 		words := make([]string, 0, len(o.HoldWords))
@@ -251,7 +274,9 @@ func New(o Options) (*Service, error) {
 		limits: newWindow(o.Clock, time.Hour, throttleMaxKeys), newAge: o.NewAccountAge,
 		confirm: o.RequireEmailConfirmation, mailer: o.Mailer, baseURL: o.BaseURL, lang: o.Language, tr: o.Translate,
 		site: o.SiteName, secrets: &secretCache{}, resets: newResetLimits(o.Clock),
-		lim: map[string][2]int{"post": {o.PostsPerHour, o.NewPostsPerHour}, "response": {o.RepliesPerHour, o.NewRepliesPerHour}},
+		unanswered: o.UnansweredAfter, digestHour: o.DigestHour, digestWeekday: o.DigestWeekday, digests: &digestProgress{},
+		conductWritten: o.ConductWritten,
+		lim:            map[string][2]int{"post": {o.PostsPerHour, o.NewPostsPerHour}, "response": {o.RepliesPerHour, o.NewRepliesPerHour}},
 	}, nil
 }
 
@@ -344,7 +369,13 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Member, error) {
 	if s.reg == RegistrationInvite {
 		code = in.InviteCode
 	}
-	if m.ID, err = s.store.CreateMember(ctx, m, code, now); err != nil {
+	var told Notices
+	if m.Status == StatusPending {
+		if told, err = s.tellCoordinators(ctx, event{kind: NoteNewApplication, remote: m.DisplayName}); err != nil {
+			return nil, err
+		}
+	}
+	if m.ID, err = s.store.CreateMember(ctx, m, code, now, told); err != nil {
 		return nil, err
 	}
 	s.log.Info("member signed up", "member", m.Handle, "status", m.Status)
@@ -390,7 +421,7 @@ func (s *Service) CreateMemberDirect(ctx context.Context, in NewMemberInput) (*M
 		return nil, err
 	}
 	m.PasswordHash = hash
-	if m.ID, err = s.store.CreateMember(ctx, m, "", now); err != nil {
+	if m.ID, err = s.store.CreateMember(ctx, m, "", now, Notices{}); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -610,12 +641,12 @@ func (s *Service) Members(ctx context.Context, by *Member, status Status) ([]*Me
 
 // Approve lets a pending applicant in. Coordinators only.
 func (s *Service) Approve(ctx context.Context, by *Member, memberID int64) error {
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending, StatusRejected}, StatusActive, "application approved")
+	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending, StatusRejected}, StatusActive, "application approved", NoteApproved)
 }
 
 // Reject turns an application down; the applicant sees that it was.
 func (s *Service) Reject(ctx context.Context, by *Member, memberID int64) error {
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending}, StatusRejected, "application rejected")
+	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending}, StatusRejected, "application rejected", NoteRejected)
 }
 
 // Suspend stops a member from logging in, ends their sessions at once and
@@ -656,10 +687,12 @@ func (s *Service) suspend(ctx context.Context, by *Member, memberID int64, reaso
 
 // Reinstate lifts a suspension.
 func (s *Service) Reinstate(ctx context.Context, by *Member, memberID int64) error {
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusSuspended}, StatusActive, "member reinstated")
+	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusSuspended}, StatusActive, "member reinstated", "")
 }
 
-func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberID int64, from []Status, to Status, what string) error {
+// moveMember changes a member's status; tell, when set, is the kind of
+// notification they get.
+func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberID int64, from []Status, to Status, what string, tell NoteKind) error {
 	if !by.Has(need) {
 		return ErrForbidden
 	}
@@ -667,7 +700,13 @@ func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberI
 	if err != nil {
 		return err
 	}
-	if err := s.store.SetStatus(ctx, memberID, from, to, s.now()); err != nil {
+	var told Notices
+	if tell != "" {
+		if told, err = s.tell(ctx, event{kind: tell}, memberID); err != nil {
+			return err
+		}
+	}
+	if err := s.store.SetStatus(ctx, memberID, from, to, s.now(), told); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return problem(ErrConflict, "members.state_changed")
 		}

@@ -19,12 +19,16 @@ type Store interface {
 	RemoteStore
 	BudgetStore
 	PanelStore
+	NotificationStore
+	DigestStore
+	DeskStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed
 	// in the same transaction; an unknown, used or expired code gives a
-	// *Problem. A taken handle or email gives a *FieldError.
-	CreateMember(ctx context.Context, m *Member, inviteCode string, now time.Time) (int64, error)
+	// *Problem. A taken handle or email gives a *FieldError. n (telling
+	// coordinators of an application) is written with it.
+	CreateMember(ctx context.Context, m *Member, inviteCode string, now time.Time, n Notices) (int64, error)
 	MemberByID(ctx context.Context, id int64) (*Member, error)
 	MemberByHandle(ctx context.Context, handle string) (*Member, error)
 	// MemberByLogin finds a member by handle or email (case-insensitive).
@@ -37,8 +41,8 @@ type Store interface {
 	SetRoles(ctx context.Context, id int64, roles []Role) error
 	// SetStatus moves a member from one of the statuses in from to to; any
 	// other current status gives ErrConflict. Leaving StatusActive ends every
-	// session; becoming active joins the main group.
-	SetStatus(ctx context.Context, id int64, from []Status, to Status, now time.Time) error
+	// session; becoming active joins the main group. n is written with it.
+	SetStatus(ctx context.Context, id int64, from []Status, to Status, now time.Time, n Notices) error
 
 	CreateSession(ctx context.Context, tokenHash string, memberID int64, now, expires time.Time) error
 	// SessionMember returns the active member behind a live session.
@@ -117,11 +121,24 @@ type ItemChange struct {
 	TakenBy         int64
 	ClearReminder   bool
 	OnlyIfClaimedBy int64
-	// Notify is written in the same transaction.
-	Notify []Notification
-	// Mail is queued in the same transaction (see Service.composeMail).
-	Mail []Mail
+	// InterestOf, when set, moves that member's offer of help to
+	// InterestState (accepted, released) in the same transaction.
+	InterestOf    int64
+	InterestState InterestState
+	// Notices (Notify, Mail) are written in the same transaction.
+	Notices
 }
+
+// InterestState is where an offer of help stands.
+type InterestState string
+
+// Offers of help wait for the requester's choice, are accepted (the
+// helper claimed the need) or released (the claim ended).
+const (
+	InterestWaiting  InterestState = "waiting"
+	InterestAccepted InterestState = "accepted"
+	InterestReleased InterestState = "released"
+)
 
 // Interest is an "I can help" on a need or an "I'd like this" on an offer.
 type Interest struct {
@@ -133,6 +150,7 @@ type Interest struct {
 	Verified  bool // the member is a verified helper
 	Message   string
 	Buddy     bool // "I'll bring a buddy"
+	State     InterestState
 	CreatedAt time.Time
 }
 
@@ -175,30 +193,45 @@ type Response struct {
 	Held         bool // waiting for a coordinator (a filtered word)
 }
 
-// Notification is something a member is told on their page.
+// Notification is something a member is told on their page (and, by
+// their choice, by email).
 type Notification struct {
 	ID        int64
 	MemberID  int64
 	ItemID    int64
 	ItemTitle string
-	ItemPath  string
-	Code      string // catalogue key, e.g. "note.promoted"
+	ItemPath  string // "" when the item is gone
+	Kind      NoteKind
+	// ActorID is the member who did it; Actor their name (or a remote
+	// actor's), "" when nobody did (the sweep).
+	ActorID int64
+	Actor   string
+	// Anchor is the element of the item page it points at, when it is not
+	// the kind's own ("response-12").
+	Anchor    string
 	Detail    string // a coordinator's reason, shown with the message
 	CreatedAt time.Time
 	Read      bool
 }
 
-// ItemStore is the persistence of needs, offers and actions.
+// AnchorNewResponse is the anchor of a notification about a reply being
+// stored in the same transaction: the store completes it with the
+// reply's id ("response-12").
+const AnchorNewResponse = "response-"
+
+// ItemStore is the persistence of needs, offers and actions. Methods that
+// take Notices write them in the transaction of their change.
 type ItemStore interface {
-	CreateItem(ctx context.Context, it *Item) (int64, error)
+	CreateItem(ctx context.Context, it *Item, n Notices) (int64, error)
 	// UpdateItem saves the editable fields (not the state) of a live item,
 	// and an action's roles: it.Slots is the whole new list (ID 0 for a new
 	// role; roles left out are removed if nobody has signed up for them).
-	// Waiting members who now fit are given places and told; their IDs are
+	// Waiting members who now fit are given places and told (promoted
+	// holds, by member, what each would be told); their IDs are
 	// returned. ErrConflict: a role would end up smaller than the places
 	// taken in it (someone signed up meanwhile). it.Held true holds the
 	// item; false leaves it as it was.
-	UpdateItem(ctx context.Context, it *Item) (promoted []int64, err error)
+	UpdateItem(ctx context.Context, it *Item, n Notices, promoted map[int64]Notices) ([]int64, error)
 	// ItemByID returns an item, deleted or not, with its slots and counts.
 	ItemByID(ctx context.Context, id int64) (*Item, error)
 	ListItems(ctx context.Context, f ItemFilter) ([]*Item, error)
@@ -206,21 +239,25 @@ type ItemStore interface {
 	DeleteItem(ctx context.Context, id int64, now time.Time) error
 	TransitionItem(ctx context.Context, id int64, from []ItemState, ch ItemChange) error
 
-	// AddInterest records or updates a member's interest in an open item.
-	AddInterest(ctx context.Context, in *Interest) error
-	DeleteInterest(ctx context.Context, itemID, memberID int64) error
+	// AddInterest records or updates a member's interest in an open item;
+	// n is written only when the interest is new.
+	AddInterest(ctx context.Context, in *Interest, n Notices) error
+	DeleteInterest(ctx context.Context, itemID, memberID int64, now time.Time, n Notices) error
 	InterestByID(ctx context.Context, id int64) (*Interest, error)
 	ListInterests(ctx context.Context, itemID int64) ([]*Interest, error)
 
 	// JoinAction gives the member a place (or a waiting-list place) in one
 	// transaction, so the last place goes to exactly one member.
-	JoinAction(ctx context.Context, itemID, slotID, memberID int64, now time.Time) (AttendStatus, error)
+	JoinAction(ctx context.Context, itemID, slotID, memberID int64, now time.Time, n Notices) (AttendStatus, error)
 	// LeaveAction removes the member and promotes whoever waits first for a
-	// place that is now free; it returns the promoted members.
-	LeaveAction(ctx context.Context, itemID, memberID int64, now time.Time) ([]int64, error)
+	// place that is now free (telling each what promoted holds for them);
+	// it returns the promoted members.
+	LeaveAction(ctx context.Context, itemID, memberID int64, now time.Time, n Notices, promoted map[int64]Notices) ([]int64, error)
 	ListAttendees(ctx context.Context, itemID int64) ([]*Attendee, error)
 
-	AddResponse(ctx context.Context, r *Response) (int64, error)
+	// AddResponse stores a local reply; notifications in n anchored at
+	// AnchorNewResponse point at it.
+	AddResponse(ctx context.Context, r *Response, n Notices) (int64, error)
 	// UpdateResponse changes a response's text; held holds it for a
 	// coordinator (false leaves it as it was).
 	UpdateResponse(ctx context.Context, id int64, body string, held bool, now time.Time) error
@@ -229,18 +266,21 @@ type ItemStore interface {
 	DeleteResponse(ctx context.Context, id, removedBy int64, now time.Time) error
 	ResponseByID(ctx context.Context, id int64) (*Response, error)
 	ListResponses(ctx context.Context, itemID int64) ([]*Response, error)
+	// ThreadRepliers lists the members here who replied on an item (not
+	// deleted replies), without reading the whole thread.
+	ThreadRepliers(ctx context.Context, itemID int64) ([]int64, error)
 
-	ListNotifications(ctx context.Context, memberID int64, limit int) ([]*Notification, error)
-	MarkNotificationsRead(ctx context.Context, memberID int64, now time.Time) error
-
-	// ExpireNeeds closes needs whose expiry has passed.
-	ExpireNeeds(ctx context.Context, now time.Time) (int, error)
-	// LapseClaims returns to open the needs whose claim was not renewed,
-	// telling the helper and the requester.
-	LapseClaims(ctx context.Context, now time.Time) (int, error)
-	// RemindExpiring tells requesters of open needs expiring before
-	// `before` (once per need).
-	RemindExpiring(ctx context.Context, now, before time.Time) (int, error)
+	// DueItems lists (at most limit) items a sweep change applies to.
+	DueItems(ctx context.Context, due Due, w DueWindow, limit int) ([]*Item, error)
+	// ApplyDue makes a sweep change to one item, with its notices, if it
+	// still applies; it reports whether it did.
+	ApplyDue(ctx context.Context, due Due, itemID int64, w DueWindow, n Notices) (bool, error)
+	// MyInterests lists the member's offers of help and "I'd like this",
+	// with their items; MyPlaces their places on actions.
+	MyInterests(ctx context.Context, memberID int64) ([]*MyInterest, error)
+	MyPlaces(ctx context.Context, memberID int64) ([]*MyPlace, error)
+	// InterestCounts counts the waiting interests in each item.
+	InterestCounts(ctx context.Context, itemIDs []int64) (map[int64]int, error)
 
 	SetHelperFriend(ctx context.Context, memberID int64, on bool) error
 }

@@ -36,7 +36,7 @@ var staffRoutes = []string{
 	"/admin/members", "/admin/members/{id:[0-9]+}/roles", "/admin/members/{id:[0-9]+}/{action:suspend|reinstate}",
 	"/admin/members/{id:[0-9]+}/helper-friend", "/admin/members/{id:[0-9]+}/verify", "/admin/verifications/{id:[0-9]+}/revoke",
 	"/admin/moderation", "/admin/log", "/safeguarding", "/safeguarding/{id:[0-9]+}",
-	"/admin/email", "/members/{handle}/reset-code",
+	"/admin/email", "/members/{handle}/reset-code", "/admin/unanswered", "/admin/email/test",
 	"/budgets/new", "/budgets/{id:[0-9]+}/projects/{project:[0-9]+}/review", "/budgets/{id:[0-9]+}/advance",
 	"/panels/new", "/panels/{id:[0-9]+}/edit", "/panels/{id:[0-9]+}/commit", "/panels/{id:[0-9]+}/draw",
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,4 +42,25 @@ func BenchmarkHomePage(b *testing.B) {
 			}
 		})
 	}
+	// A signed-in member with unread notifications: the header's count
+	// is one more (indexed) query on every page.
+	ann := h.as("ann")
+	for i := 0; i < 20; i++ {
+		if _, err := db.Exec(`INSERT INTO notifications (member_id, item_id, code, created_at) VALUES (1, ?, 'reply', ?)`, i+1, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("member", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			for _, c := range ann.cookies {
+				req.AddCookie(c)
+			}
+			rec := httptest.NewRecorder()
+			h.h.ServeHTTP(rec, req)
+			if rec.Code != 200 || !strings.Contains(rec.Body.String(), "20 new") {
+				b.Fatal(rec.Code)
+			}
+		}
+	})
 }

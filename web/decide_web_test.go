@@ -204,7 +204,7 @@ func TestBudgetRoundPages(t *testing.T) {
 		t.Errorf("reply to the results post: %d", r.status)
 	}
 	mustContain(t, ann.get(post[1]).body, "Well done everyone")
-	mustContain(t, ann.get("/me").body, "The results of a budget round are out: Results: Village fund 2027")
+	mustContain(t, ann.get("/notifications").body, "The results of a budget round are out: “Results: Village fund 2027”")
 
 	// In French, amounts follow French style.
 	ann.post("/settings/profile", url.Values{"display_name": {"Ann"}, "language": {"fr"}, "contact_preference": {"site"}})

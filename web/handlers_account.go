@@ -14,7 +14,6 @@ type homePage struct {
 	page
 	Groups       []*instance.Group
 	Registration string
-	Pending      int
 	Items        []*instance.Item
 	Kind         string
 	Category     string
@@ -23,9 +22,11 @@ type homePage struct {
 	Categories   []instance.Category
 	Kinds        []instance.Kind
 	More         string // link to the next page of older items
-	Expiring     int
-	Unread       int
-	MailOff      bool // shown to admins: email is not set up
+	MailOff      bool   // shown to admins: email is not set up
+	// Desk is what waits for a coordinator or lead (nil for others);
+	// DeskRows its counts as links.
+	Desk     *instance.Desk
+	DeskRows []deskRow
 }
 
 // Filtered reports whether the list is narrowed by a filter or search.
@@ -74,25 +75,12 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 		next.Set("before", strconv.FormatInt(p.Items[len(p.Items)-1].ID, 10))
 		p.More = "/?" + next.Encode()
 	}
-	if p.Viewer != nil {
-		a, err := s.svc.MyActivity(r.Context(), p.Viewer)
-		if err != nil {
-			return err
-		}
-		p.Expiring = len(a.Expiring)
-		for _, n := range a.Notifications {
-			if !n.Read {
-				p.Unread++
-			}
-		}
-	}
 	p.MailOff = p.Viewer.IsAdmin() && !s.svc.MailConfigured()
-	if p.Viewer.IsCoordinator() {
-		pending, err := s.svc.Members(r.Context(), p.Viewer, instance.StatusPending)
-		if err != nil {
-			return err
-		}
-		p.Pending = len(pending)
+	if p.Desk, err = s.svc.Desk(r.Context(), p.Viewer); err != nil {
+		return err
+	}
+	if p.Desk != nil {
+		p.DeskRows = s.deskRows(&p.page, p.Desk)
 	}
 	return s.render(w, r, http.StatusOK, "home", p)
 }

@@ -31,8 +31,6 @@ func (s *Server) registerItems(r *mux.Router) {
 	h := func(fn handlerFunc) http.Handler { return s.handle(fn) }
 	kinds := "{kinds:needs|offers|actions}"
 	id := "{id:[0-9]+}"
-	r.Handle("/me", h(s.activity)).Methods(http.MethodGet)
-	r.Handle("/me/seen", h(s.markSeen)).Methods(http.MethodPost)
 	r.Handle("/calendar.ics", h(s.calendarFeed)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/actions/"+id+".ics", h(s.actionICS)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/"+kinds+"/new", h(s.itemNew)).Methods(http.MethodGet, http.MethodPost)
@@ -156,6 +154,11 @@ func (s *Server) renderItem(w http.ResponseWriter, r *http.Request, kind instanc
 	viewer := viewerFrom(r)
 	it, err := s.svc.Item(ctx, viewer, kind, id)
 	if err != nil {
+		return err
+	}
+	// Opening the page is reading what one was told about it (before the
+	// header counts what is still unread).
+	if err := s.svc.OpenedItem(ctx, viewer, it.ID); err != nil {
 		return err
 	}
 	p := &itemPage{formPage: formPage{page: s.pageBase(r, "item.title"), Form: newForm(r)}, Item: it,
@@ -502,31 +505,4 @@ func (s *Server) itemPathOf(r *http.Request, id int64) (string, error) {
 		}
 	}
 	return "", instance.ErrNotFound
-}
-
-type activityPage struct {
-	page
-	Activity *instance.Activity
-	Unread   int
-}
-
-func (s *Server) activity(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.svc.MyActivity(r.Context(), viewerFrom(r))
-	if err != nil {
-		return err
-	}
-	p := &activityPage{page: s.pageBase(r, "activity.title"), Activity: a}
-	for _, n := range a.Notifications {
-		if !n.Read {
-			p.Unread++
-		}
-	}
-	return s.render(w, r, http.StatusOK, "activity", p)
-}
-
-func (s *Server) markSeen(w http.ResponseWriter, r *http.Request) error {
-	if err := s.svc.MarkNotificationsRead(r.Context(), viewerFrom(r)); err != nil {
-		return err
-	}
-	return s.redirect(w, r, "/me", "")
 }

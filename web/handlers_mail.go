@@ -2,7 +2,9 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/gorilla/mux"
 
@@ -61,6 +63,12 @@ type notificationsPage struct {
 	Prefs   []instance.NoticePref
 	MailOff bool
 	NoEmail bool
+	// Categories are the checkboxes of the categories the member hears
+	// about; CategoriesError is the problem with them, if any.
+	Categories      []option
+	CategoriesError string
+	// DigestWhen says when the summaries go out.
+	DigestWhen string
 }
 
 // Radios builds one kind's radio group.
@@ -85,6 +93,18 @@ func (s *Server) notificationSettings(w http.ResponseWriter, r *http.Request) er
 	}
 	p := &notificationsPage{formPage: formPage{page: s.pageBase(r, "prefs.title"), Form: newForm(r)}, Prefs: prefs,
 		MailOff: !s.svc.MailConfigured(), NoEmail: m.Email == ""}
+	hour, day := s.svc.DigestSchedule()
+	p.DigestWhen = p.T("prefs.digest_when", fmt.Sprintf("%02d", hour), p.T(fmt.Sprintf("date.weekday.%d", day)))
+	followed, err := s.svc.FollowedCategories(r.Context(), m)
+	if err != nil {
+		return err
+	}
+	if r.Method == http.MethodPost {
+		followed = r.PostForm["categories"]
+	}
+	for _, c := range s.svc.Categories() {
+		p.Categories = append(p.Categories, option{Value: c.Name, Label: c.Name, Selected: slices.Contains(followed, c.Name)})
+	}
 	if r.Method == http.MethodGet {
 		for _, pr := range prefs {
 			p.Form.Values.Set(string(pr.Kind), string(pr.Frequency))
@@ -99,10 +119,16 @@ func (s *Server) notificationSettings(w http.ResponseWriter, r *http.Request) er
 	}
 	err = s.svc.SetNoticePrefs(r.Context(), m, in)
 	if err == nil {
+		err = s.svc.SetFollowedCategories(r.Context(), m, followed)
+	}
+	if err == nil {
 		return s.redirect(w, r, "/settings/notifications", "flash.prefs_saved")
 	}
 	if !p.fail(err) {
 		return err
+	}
+	if fe := p.Form.Errs["categories"]; fe != nil {
+		p.CategoriesError = p.T(fe.Code, fe.Args...)
 	}
 	return s.render(w, r, http.StatusUnprocessableEntity, "notifications", p)
 }

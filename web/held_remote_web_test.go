@@ -25,12 +25,12 @@ func TestHeldRemoteContentInTheQueue(t *testing.T) {
 	now := time.Now()
 	if err := h.store.SaveRemoteResponse(ctx, &instance.Response{ItemID: items[0].ID, RemoteActor: "https://gts.example/users/alice",
 		Author: "Alice", AuthorHandle: "@alice@gts.example", APID: "https://gts.example/statuses/1",
-		ContentHTML: `<p>Cheap pills<img src=x onerror=alert(1)></p>`, CreatedAt: now, UpdatedAt: now, Held: true}); err != nil {
+		ContentHTML: `<p>Cheap pills<img src=x onerror=alert(1)></p>`, CreatedAt: now, UpdatedAt: now, Held: true}, instance.Notices{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.store.SaveRemoteItem(ctx, &instance.RemoteItem{APID: "https://next.example/needs/4", Actor: "https://next.example/groups/village",
 		ActorName: "Next Village", Kind: instance.KindNeed, Title: "Pills for sale", ContentHTML: "<p>Pills for sale</p>",
-		URL: "https://next.example/needs/4", Published: now, Updated: now, Held: true}); err != nil {
+		URL: "https://next.example/needs/4", Published: now, Updated: now, Held: true}, instance.Notices{}); err != nil {
 		t.Fatal(err)
 	}
 	r := cora.get("/admin/moderation")

@@ -84,7 +84,7 @@ func TestNeedFlowInTheBrowser(t *testing.T) {
 		t.Fatalf("done: %d", r.status)
 	}
 	mustContain(t, rita.get(path).body, "<strong>Done</strong>")
-	mustContain(t, hal.get("/me").body, "Your offer of help was accepted: A lift to the surgery")
+	mustContain(t, hal.get("/notifications").body, "Name rita accepted your offer of help with “A lift to the surgery”")
 }
 
 func TestItemFormErrorsBesideFields(t *testing.T) {
@@ -160,7 +160,7 @@ func TestActionPagesAndWaitlist(t *testing.T) {
 	orla, ann, bob := h.as("orla"), h.as("ann"), h.as("bob")
 	path := postItem(t, orla, "actions", h.actionForm("Lunch club", "1", "cooks", "1"))
 	page := ann.get(path).body
-	mustContain(t, page, "Lunch club", "The village hall", "10:00 GMT", "0 of 1 places taken", "Which role would you like?", "cooks")
+	mustContain(t, page, "Lunch club", "The village hall", "10:00 GMT", "0 of 1 place taken", "Which role would you like?", "cooks")
 	if r := ann.post(path+"/join", url.Values{"slot": {"0"}}); r.status != http.StatusSeeOther {
 		t.Fatalf("join: %d", r.status)
 	}
@@ -170,7 +170,7 @@ func TestActionPagesAndWaitlist(t *testing.T) {
 	mustContain(t, orla.get(path).body, "Who is coming", "Name ann", "Name bob · waiting")
 	mustNotContain(t, ann.get(path).body, "Name bob")
 	ann.post(path+"/leave", nil)
-	mustContain(t, bob.get("/me").body, "A place came up, so you are now going: Lunch club")
+	mustContain(t, bob.get("/notifications").body, "A place came up, so you are now going: “Lunch club”")
 	mustContain(t, bob.get(path).body, "You are going.")
 	// Cancelling needs a reason, shown beside the field.
 	r := orla.post(path+"/cancel", url.Values{"reason": {""}})
@@ -180,7 +180,7 @@ func TestActionPagesAndWaitlist(t *testing.T) {
 	mustContain(t, r.body, `id="f-reason-error">Please fill this in.`)
 	orla.post(path+"/cancel", url.Values{"reason": {"The hall is flooded"}})
 	mustContain(t, ann.get(path).body, "Cancelled", "The hall is flooded")
-	mustContain(t, bob.get("/me").body, "An action you joined was cancelled: Lunch club")
+	mustContain(t, bob.get("/notifications").body, "An action you joined was cancelled: “Lunch club”")
 	if r := bob.post(path+"/join", nil); r.status != http.StatusConflict {
 		t.Errorf("join a cancelled action: %d", r.status)
 	}
@@ -311,9 +311,10 @@ func TestStillNeededReminderOnMyPage(t *testing.T) {
 	if err := h.svc.Sweep(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, rita.get("/").body, "1 of your requests will close soon")
+	mustContain(t, rita.get("/").body, "You have 1 new notification.")
+	mustContain(t, rita.get("/notifications").body, "Is this still needed? “A lift to the surgery”")
 	page := rita.get("/me").body
-	mustContain(t, page, "Is this still needed?", `action="`+path+`/renew"`, "Yes, keep")
+	mustContain(t, page, "Closes soon", `action="`+path+`/renew"`, "Yes, keep")
 	if r := rita.post(path+"/renew", nil); r.status != http.StatusSeeOther {
 		t.Fatalf("renew: %d", r.status)
 	}

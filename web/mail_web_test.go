@@ -129,9 +129,12 @@ func TestNotificationSettingsPage(t *testing.T) {
 	checkPage(t, "/settings/notifications", r, cssSize(t))
 	mustContain(t, r.body, "<legend>Things about me</legend>", "<legend>New needs in my categories</legend>",
 		`name="about_me" value="now" checked`, `name="new_needs" value="weekly" checked`, "In a weekly summary (the usual choice)")
-	if strings.Count(r.body, "<fieldset") != len(instance.NoticeKinds) {
-		t.Errorf("want one fieldset per kind")
+	// One per kind a member has (not the coordinators' or leads'), and
+	// the categories.
+	if n := strings.Count(r.body, "<fieldset"); n != 5 {
+		t.Errorf("%d fieldsets, want one per member kind and the categories", n)
 	}
+	mustNotContain(t, r.body, "Coordinating", "Safeguarding")
 	r = c.post("/settings/notifications", url.Values{"about_me": {"daily"}, "new_needs": {"never"}})
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("save: %d", r.status)

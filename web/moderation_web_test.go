@@ -66,7 +66,7 @@ func TestReportAndModerationPages(t *testing.T) {
 		t.Errorf("hidden item for others: %d", r.status)
 	}
 	mustContain(t, bob.get(path).body, "A coordinator has hidden this from others. The reason given: Advertising is not allowed")
-	mustContain(t, bob.get("/me").body, "A coordinator hid your post: Cheap watches. Reason: Advertising is not allowed")
+	mustContain(t, bob.get("/notifications").body, "A coordinator hid your post: “Cheap watches”. Reason: Advertising is not allowed")
 	r = cora.get("/admin/log")
 	mustContain(t, r.body, "hide item", "Advertising is not allowed", "Name cora")
 	checkPage(t, "/admin/log", r, cssSize(t))

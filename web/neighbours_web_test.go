@@ -23,7 +23,7 @@ func TestRemoteReplyAndNeighbourPages(t *testing.T) {
 	// again at render, with a bidi override in the name.
 	if err := h.store.SaveRemoteResponse(ctx, &instance.Response{ItemID: items[0].ID, RemoteActor: "https://gts.example/users/alice",
 		Author: "Alice \u202eevil", AuthorHandle: "@alice@gts.example", APID: "https://gts.example/statuses/1",
-		ContentHTML: `<p>I can help<img src=x onerror=alert(1)></p>`, CreatedAt: now, UpdatedAt: now}); err != nil {
+		ContentHTML: `<p>I can help<img src=x onerror=alert(1)></p>`, CreatedAt: now, UpdatedAt: now}, instance.Notices{}); err != nil {
 		t.Fatal(err)
 	}
 	page := ann.get(path).body
@@ -32,7 +32,7 @@ func TestRemoteReplyAndNeighbourPages(t *testing.T) {
 
 	if err := h.store.SaveRemoteItem(ctx, &instance.RemoteItem{APID: "https://next.example/needs/4", Actor: "https://next.example/groups/village",
 		ActorName: "Next Village", Kind: instance.KindNeed, Title: "Dog walking while I recover", Category: "dog walking",
-		Area: "High Street", ContentHTML: "<p>Twice a day</p>", URL: "https://next.example/needs/4", Published: now, Updated: now}); err != nil {
+		Area: "High Street", ContentHTML: "<p>Twice a day</p>", URL: "https://next.example/needs/4", Published: now, Updated: now}, instance.Notices{}); err != nil {
 		t.Fatal(err)
 	}
 	if r := h.client().get("/neighbours"); r.status != http.StatusSeeOther {

@@ -48,14 +48,17 @@ var funcs = template.FuncMap{
 // page is what every page struct embeds: the layout's data and the
 // translation method templates call as {{.T "key"}}.
 type page struct {
-	Title    string
-	Lang     string
-	Site     string
-	Viewer   *instance.Member
-	Flash    string
-	CSSURL   string
-	Errors   []summaryItem
-	Path     string
+	Title  string
+	Lang   string
+	Site   string
+	Viewer *instance.Member
+	Flash  string
+	CSSURL string
+	Errors []summaryItem
+	Path   string
+	// Unread is the viewer's count of unread notifications, shown in the
+	// header of every page.
+	Unread   int
 	cat      *catalogue
 	location *time.Location
 	now      time.Time
@@ -103,16 +106,26 @@ func (p *page) StateName(it *instance.Item) string {
 // VisName translates a visibility.
 func (p *page) VisName(v instance.Visibility) string { return p.T("visibility." + string(v)) }
 
-// Note translates a notification.
+// Note translates a notification: what happened (who did it, the item)
+// and a coordinator's reason.
 func (p *page) Note(n *instance.Notification) string {
-	msg := p.T(n.Code)
-	if strings.Contains(msg, "%") {
-		msg = p.T(n.Code, n.ItemTitle)
+	title := n.ItemTitle
+	if title == "" && n.ItemID != 0 {
+		title = p.T("notes.gone")
 	}
+	msg := p.T("note."+string(n.Kind), n.Actor, title)
 	if n.Detail != "" {
 		msg += " " + p.T("note.reason", n.Detail)
 	}
 	return msg
+}
+
+// NoteNext is a notification's next step ("Choose a helper"), or "".
+func (p *page) NoteNext(n *instance.Notification) string {
+	if !n.Kind.Spec().Next {
+		return ""
+	}
+	return p.T("note." + string(n.Kind) + "_next")
 }
 
 // RoleName translates a role.
@@ -129,6 +142,15 @@ func (s *Server) pageBase(r *http.Request, titleKey string, args ...any) page {
 		lang = "en"
 	}
 	p := page{Lang: lang, Site: s.opt.SiteName, Viewer: viewer, CSSURL: s.cssURL, Path: r.URL.Path, cat: s.cat, location: s.opt.Location, now: s.svc.Now()}
+	if viewer != nil {
+		// One indexed count per page; a failure shows no count rather
+		// than no page.
+		n, err := s.svc.UnreadCount(r.Context(), viewer)
+		if err != nil {
+			s.log.Error("counting unread notifications", "request_id", requestID(r), "member_id", viewer.ID, "err", err)
+		}
+		p.Unread = n
+	}
 	p.Title = p.T(titleKey, args...)
 	p.Flash = s.takeFlash(r, &p)
 	return p

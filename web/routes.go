@@ -49,6 +49,7 @@ func (s *Server) Register(r *mux.Router) {
 	s.registerModeration(r)
 	s.registerMail(r)
 	s.registerDecide(r)
+	s.registerNotify(r)
 	r.NotFoundHandler = s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
 	}))

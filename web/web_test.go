@@ -238,7 +238,7 @@ func TestEveryPage(t *testing.T) {
 		{anon, "/groups/village", 200, "@village@127.0.0.1:8080"},
 		{anon, "/nope", 404, "We could not find that page"},
 		{anon, "/groups/nope", 404, "We could not find that page"},
-		{admin, "/", 200, "1 people are waiting"},
+		{admin, "/", 200, "1 person is waiting"},
 		{admin, "/groups/village", 200, "Name ann"},
 		{admin, "/groups/new", 200, "Group username"},
 		{admin, "/groups/village/edit", 200, "Group rules"},

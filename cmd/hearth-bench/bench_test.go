@@ -2,15 +2,22 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"hearth/instance"
+	"hearth/instance/mail"
+	"hearth/instance/store"
 )
 
 // The benchmark's figures are only as good as its signing, its checks and
@@ -161,5 +168,46 @@ func TestCPUTimeCountsThisProcess(t *testing.T) {
 	}
 	if cpuTime(1<<30) != 0 {
 		t.Error("a process that does not exist has CPU time")
+	}
+}
+
+// The sink counts what the real mail code sends it, and subscribe makes
+// members the domain really finds subscribed.
+func TestSinkAndSubscribers(t *testing.T) {
+	sink, err := startSink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.close()
+	host, port, _ := strings.Cut(sink.addr, ":")
+	p, _ := strconv.Atoi(port)
+	relay := &mail.SMTP{Host: host, Port: p, From: "hearth@bench.example", TLS: mail.TLSNone, Timeout: 5 * time.Second}
+	if err := relay.Send(context.Background(), &instance.Email{To: "a@bench.example", Subject: "hi", Text: "hello", MessageID: "<1@bench>"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := sink.received.Load(); n != 1 {
+		t.Errorf("sink received %d", n)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc, _ := instance.New(instance.Options{Store: st})
+	if _, err := svc.EnsureMainGroup(ctx, "village", "Bench"); err != nil {
+		t.Fatal(err)
+	}
+	if err := subscribe(st.DB(), 3); err != nil {
+		t.Fatal(err)
+	}
+	author, _ := svc.CreateMemberDirect(ctx, instance.NewMemberInput{Handle: "bench", DisplayName: "Bench", Password: "bench password 123"})
+	author, _ = svc.MemberByID(ctx, author.ID)
+	it, err := svc.CreateItem(ctx, author, instance.ItemInput{Kind: instance.KindNeed, Title: "Bread", Category: "shopping", Area: "Mill Lane"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subs, err := st.Subscribers(ctx, it, instance.NoticeNewNeeds, instance.FreqWeekly); err != nil || len(subs) != 3 {
+		t.Errorf("subscribers %d %v", len(subs), err)
 	}
 }

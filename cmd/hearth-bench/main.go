@@ -30,6 +30,7 @@ type options struct {
 	inboxes     int
 	hearth      string
 	signed      int
+	subscribers int
 }
 
 func main() {
@@ -43,6 +44,7 @@ func main() {
 	flag.IntVar(&o.inboxes, "inboxes", 200, "shared inboxes the followers live on")
 	flag.StringVar(&o.hearth, "hearth", "", "hearth binary to run (default: build ./cmd/hearth)")
 	flag.IntVar(&o.signed, "signed", 30000, "signed activities for the inbox phase (signed before it starts)")
+	flag.IntVar(&o.subscribers, "subscribers", 1000, "members subscribed at once to the posted needs' category")
 	quick := flag.Bool("quick", false, "short phases and fewer items, for a smoke test")
 	flag.Parse()
 	if *bare != "" {

@@ -105,8 +105,17 @@ func run(o options) error {
 	base := "http://" + host
 	dataDir := filepath.Join(tmp, "data")
 	cfgPath := filepath.Join(tmp, "hearth.toml")
+	// The relay is the bench's own sink: members who chose "at once"
+	// get their emails through the real queue and worker.
+	sink, err := startSink()
+	if err != nil {
+		return err
+	}
+	defer sink.close()
+	sinkHost, sinkPort, _ := strings.Cut(sink.addr, ":")
 	cfg := fmt.Sprintf("listen = %q\nbase_url = %q\ndata_dir = %q\n[instance]\nregistration = \"open\"\n[federation]\nallow_private_addresses = true\n"+
-		"[moderation]\ninbound_per_host = 100000\n[log]\nlevel = \"warn\"\n", host, base, dataDir)
+		"[moderation]\ninbound_per_host = 100000\n[log]\nlevel = \"warn\"\n[smtp]\nhost = %q\nport = %s\ntls = \"none\"\nfrom = \"hearth@bench.example\"\n",
+		host, base, dataDir, sinkHost, sinkPort)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return err
 	}
@@ -207,6 +216,15 @@ func run(o options) error {
 		add(row{"deliveries refused by the fake inboxes", fmt.Sprint(n), "", "", "0"})
 	}
 
+	// Members subscribed to the need's category at once: posting must
+	// not wait for their emails (a worker queues them).
+	if err := setFollowers(st.DB(), 0, o.inboxes, rem.url); err != nil {
+		return err
+	}
+	if err := mailPhase(st.DB(), browser, base, sink, o.subscribers, 30, add); err != nil {
+		return err
+	}
+
 	// Signing costs about 1 ms per request (RSA-2048 private key), so the
 	// requests are signed before the clock starts: the phase then measures
 	// Hearth, not the load generator.
@@ -293,7 +311,8 @@ func seed(ctx context.Context, path string, n int) error {
 		return err
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, category, area, visibility, state,
-		created_at, updated_at, expires_at, starts_at, ends_at, federated) VALUES (?, ?, ?, ?, ?, ?, 'Mill Lane', 'public', ?, ?, ?, ?, ?, ?, 1)`)
+		created_at, updated_at, expires_at, starts_at, ends_at, federated, announced_at, unanswered_at)
+		VALUES (?, ?, ?, ?, ?, ?, 'Mill Lane', 'public', ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -303,7 +322,8 @@ func seed(ctx context.Context, path string, n int) error {
 		state := map[string]string{"need": "open", "offer": "open", "action": "scheduled"}[kind]
 		title := fmt.Sprintf("%s %s number %d", words[i%len(words)], words[(i/7)%len(words)], i)
 		if _, err := stmt.ExecContext(ctx, kind, g.ID, m.ID, title, "Some words about "+title, cats[i%len(cats)], state,
-			now.Format(f), now.Format(f), now.AddDate(0, 0, 14).Format(f), now.AddDate(0, 0, 3).Format(f), now.AddDate(0, 0, 3).Add(2*time.Hour).Format(f)); err != nil {
+			now.Format(f), now.Format(f), now.AddDate(0, 0, 14).Format(f), now.AddDate(0, 0, 3).Format(f), now.AddDate(0, 0, 3).Add(2*time.Hour).Format(f),
+			now.Format(f), now.Format(f)); err != nil {
 			tx.Rollback()
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"hearth/instance"
 	"hearth/instance/config"
@@ -190,6 +191,9 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		// the relay's answer.
 		if err := m.Send(ctx, &instance.Email{To: *to, Subject: "Hearth test message",
 			Text: "This is a test message from " + cfg.BaseURL + ". Email works.\n"}); err != nil {
+			return err
+		}
+		if err := a.store.RecordMailWorks(ctx, time.Now().UTC()); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "test message sent to %s\n", *to)

@@ -109,6 +109,16 @@ func TestTestEmailThroughRelay(t *testing.T) {
 	if got := srv.Next(t); got.To[0] != "me@example.org" || got.Subject() != "Hearth test message" {
 		t.Errorf("received %v %q", got.To, got.Subject())
 	}
+	// The admin's checklist now counts email as tested.
+	st, err := store.Open(context.Background(), filepath.Join(dir, "hearth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := st.DeskCounts(context.Background(), time.Now())
+	st.Close()
+	if err != nil || !c.MailSent {
+		t.Errorf("test-email did not record that email works: %+v %v", c, err)
+	}
 	srv.Answer(550)
 	if code, _, errs := hearth(t, dir, "", "admin", "test-email", "-config", cfg, "--to", "me@example.org"); code != 1 || !strings.Contains(errs, "550") {
 		t.Errorf("refused: %d %q", code, errs)

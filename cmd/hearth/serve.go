@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -116,6 +117,8 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 		NewAccountAge:            time.Duration(cfg.Moderation.NewAccountDays) * day,
 		RequireEmailConfirmation: cfg.Moderation.RequireEmailConfirmation, Mailer: mailer(cfg), BaseURL: cfg.BaseURL,
 		Language: cfg.Instance.Language, Translate: translate, SiteName: cfg.Instance.Name, BlockedDomains: cfg.Federation.BlockedDomains,
+		UnansweredAfter: time.Duration(cfg.Notify.UnansweredHours) * time.Hour, DigestHour: cfg.Notify.DigestHour,
+		DigestWeekday: cfg.Notify.Weekday(), ConductWritten: strings.TrimSpace(cfg.Instance.Conduct) != strings.TrimSpace(config.DefaultConduct),
 	})
 	if err != nil {
 		st.Close()
@@ -286,6 +289,7 @@ func serveContext(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 	workers := []func(context.Context){
 		func(ctx context.Context) { sweepSessions(ctx, a, logger) },
 		func(ctx context.Context) { sweepItems(ctx, a, logger) },
+		func(ctx context.Context) { announceItems(ctx, a, logger) },
 	}
 	if m := mailer(cfg); m != nil {
 		workers = append(workers, func(ctx context.Context) { runMail(ctx, a, m, logger) })
@@ -364,6 +368,23 @@ func sweepItems(ctx context.Context, a *app, logger *slog.Logger) {
 		}
 		if err := a.svc.SweepDecide(ctx); err != nil && ctx.Err() == nil {
 			logger.Error("sweeping budget rounds and panels", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// announceItems emails new posts at once to the members who chose that,
+// a few seconds after they are posted (never in the request that posts).
+func announceItems(ctx context.Context, a *app, logger *slog.Logger) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		if _, err := a.svc.Announce(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("emailing new posts", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -37,6 +37,7 @@ type Config struct {
 	Items          Items      `toml:"items"`
 	Moderation     Moderation `toml:"moderation"`
 	SMTP           SMTP       `toml:"smtp"`
+	Notify         Notify     `toml:"notify"`
 	Categories     []Category `toml:"categories"`
 
 	// trustedNets is TrustedProxies parsed.
@@ -113,6 +114,27 @@ type SMTP struct {
 	TimeoutSeconds int    `toml:"timeout_seconds"`
 }
 
+// Notify is the [notify] table: when people are told what.
+type Notify struct {
+	// UnansweredHours: coordinators are told of a need nobody offered to
+	// help with after this long.
+	UnansweredHours int `toml:"unanswered_hours"`
+	// DigestHour is the local hour (0–23) summaries are sent at, and
+	// DigestWeekday the day of the weekly one.
+	DigestHour    int    `toml:"digest_hour"`
+	DigestWeekday string `toml:"digest_weekday"`
+}
+
+// Weekday is DigestWeekday as a time.Weekday (Validate checked it).
+func (n Notify) Weekday() time.Weekday {
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if strings.EqualFold(n.DigestWeekday, d.String()) {
+			return d
+		}
+	}
+	return time.Monday
+}
+
 // Configured reports whether email is turned on.
 func (s SMTP) Configured() bool { return s.Host != "" }
 
@@ -164,6 +186,7 @@ func Default() Config {
 		Federation: Federation{Enabled: true, RetentionDays: 14, DeliveryPerHost: 4},
 		Log:        Log{Level: "info", Format: "text"},
 		SMTP:       SMTP{Port: 587, TLS: "starttls", TimeoutSeconds: 30},
+		Notify:     Notify{UnansweredHours: 48, DigestHour: 8, DigestWeekday: "monday"},
 		Items:      Items{NeedExpiryDays: 14, ClaimDays: 7, ReminderDays: 3, DefaultVisibility: "public", PurgeAfterDays: 30},
 		Moderation: Moderation{PostsPerHour: 20, NewPostsPerHour: 5, RepliesPerHour: 60, NewRepliesPerHour: 15, NewAccountDays: 3,
 			InboundPerHost: 300},
@@ -423,6 +446,16 @@ func (c *Config) Validate() error {
 		if sm.TimeoutSeconds < 1 || sm.TimeoutSeconds > 600 {
 			bad("smtp.timeout_seconds", "must be between 1 and 600 (got %d)", sm.TimeoutSeconds)
 		}
+	}
+	if n := c.Notify; n.UnansweredHours < 1 || n.UnansweredHours > 24*30 {
+		bad("notify.unanswered_hours", "must be between 1 and 720 (got %d)", n.UnansweredHours)
+	}
+	if n := c.Notify; n.DigestHour < 0 || n.DigestHour > 23 {
+		bad("notify.digest_hour", "must be an hour from 0 to 23 (got %d)", n.DigestHour)
+	}
+	if n := c.Notify; !slices.ContainsFunc([]string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"},
+		func(d string) bool { return strings.EqualFold(d, n.DigestWeekday) }) {
+		bad("notify.digest_weekday", `must be a day of the week in English, such as "monday" (got %q)`, n.DigestWeekday)
 	}
 	switch it.DefaultVisibility {
 	case "public", "followers", "village":

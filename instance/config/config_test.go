@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func noEnv(string) string { return "" }
@@ -49,6 +50,9 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	if cfg.Items != def.Items {
 		t.Errorf("example [items] %+v, default %+v", cfg.Items, def.Items)
+	}
+	if cfg.Notify != def.Notify || cfg.Notify.Weekday() != time.Monday {
+		t.Errorf("example [notify] %+v, default %+v", cfg.Notify, def.Notify)
 	}
 	if strings.TrimSpace(cfg.Instance.Conduct) != strings.TrimSpace(DefaultConduct) {
 		t.Errorf("example conduct differs from DefaultConduct")
@@ -152,6 +156,10 @@ func TestRefusals(t *testing.T) {
 		{"duplicate category", "[[categories]]\nname = \"Food\"\n[[categories]]\nname = \"food\"", "categories[1].name: \"food\" is listed twice"},
 		{"unknown category key", "[[categories]]\nname = \"food\"\nsensitiv = true", "unknown key categories.sensitiv"},
 		{"bad log format", "[log]\nformat = \"xml\"", "log.format"},
+		{"unanswered never", "[notify]\nunanswered_hours = 0", "notify.unanswered_hours"},
+		{"digest hour 24", "[notify]\ndigest_hour = 24", "notify.digest_hour: must be an hour from 0 to 23"},
+		{"digest weekday in French", "[notify]\ndigest_weekday = \"lundi\"", "notify.digest_weekday"},
+		{"unknown notify key", "[notify]\ndigest_minute = 5", "unknown key notify.digest_minute"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -177,6 +185,7 @@ func TestAccepted(t *testing.T) {
 		"proxies":             `trusted_proxies = ["127.0.0.1", "10.0.0.0/8", "::1"]`,
 		"invite no question":  "[instance]\nregistration = \"invite\"\napplication_question = \"\"",
 		"french, other zone":  "[instance]\nlanguage = \"fr\"\ntime_zone = \"Europe/Paris\"",
+		"digests at midnight": "[notify]\ndigest_hour = 0\ndigest_weekday = \"Sunday\"",
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {

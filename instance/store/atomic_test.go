@@ -34,7 +34,7 @@ func TestReportAndItsFlagInOneTransaction(t *testing.T) {
 	ctx := context.Background()
 	failInserts(t, s, "fed_events")
 	_, err := s.AddReport(ctx, &instance.Report{Subject: "remote_actor", RemoteActor: "https://gts.example/users/x", Category: "spam",
-		Forward: true, CreatedAt: t0})
+		Forward: true, CreatedAt: t0}, instance.Notices{})
 	if err == nil || !strings.Contains(err.Error(), "store: add report") {
 		t.Fatalf("err = %v, want the failure, wrapped with the operation", err)
 	}
@@ -51,7 +51,7 @@ func TestMemberRemovalAndItsLogInOneTransaction(t *testing.T) {
 	if _, err := s.CreateGroup(ctx, &instance.Group{Handle: "village", Name: "V", Main: true, CreatedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
-	id, err := s.CreateMember(ctx, member("eve", "", instance.StatusActive), "", t0)
+	id, err := s.CreateMember(ctx, member("eve", "", instance.StatusActive), "", t0, instance.Notices{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestWriteErrorsNameTheOperation(t *testing.T) {
 	}{
 		{s.DeleteItem(ctx, 999, t0), "store: delete item 999: not found"},
 		{s.SetRoles(ctx, 998, nil), "store: set roles of member 998: not found"},
-		{s.ReleaseResponse(ctx, 997, t0, nil), "store: release response 997: conflict"},
+		{s.ReleaseResponse(ctx, 997, t0, nil, instance.Notices{}), "store: release response 997: conflict"},
 		{s.RemoveFollowing(ctx, 996, t0), "store: remove follow 996: not found"},
 	} {
 		if c.err == nil || c.err.Error() != c.want {

@@ -23,7 +23,7 @@ func seedItems(b *testing.B, n int) *Store {
 	if err != nil {
 		b.Fatal(err)
 	}
-	mid, err := s.CreateMember(ctx, member("ann", "", instance.StatusActive), "", t0)
+	mid, err := s.CreateMember(ctx, member("ann", "", instance.StatusActive), "", t0, instance.Notices{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -199,7 +199,7 @@ func (s *Store) SetRoundDates(ctx context.Context, id int64, review, voting, res
 		if n, _ := res.RowsAffected(); n == 0 {
 			return instance.ErrConflict
 		}
-		if err := notify(ctx, tx, list, log.CreatedAt); err != nil {
+		if err := s.notify(ctx, tx, list, log.CreatedAt); err != nil {
 			return err
 		}
 		return decideLogLine(ctx, tx, "round", id, log)
@@ -221,7 +221,7 @@ func (s *Store) MarkRoundTold(ctx context.Context, id int64, what string, now ti
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil // told already
 		}
-		return notify(ctx, tx, list, now)
+		return s.notify(ctx, tx, list, now)
 	})
 }
 
@@ -347,7 +347,7 @@ func (s *Store) CloseRound(ctx context.Context, id int64, now time.Time, outcome
 		for i := range out.Notify {
 			out.Notify[i].ItemID = itemID
 		}
-		if err := notify(ctx, tx, out.Notify, now); err != nil {
+		if err := s.notify(ctx, tx, out.Notify, now); err != nil {
 			return err
 		}
 		return decideLogLine(ctx, tx, "round", id, out.Log)

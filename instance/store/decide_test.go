@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -68,7 +67,7 @@ func TestRoundPhaseGuardsInTheStore(t *testing.T) {
 	s := newStore(t)
 	gid, _ := s.CreateGroup(ctx, &instance.Group{Handle: "village", Name: "V", Main: true, CreatedAt: t0})
 	mid, err := s.CreateMember(ctx, &instance.Member{Handle: "ann", DisplayName: "Ann", Status: instance.StatusActive,
-		Roles: []instance.Role{instance.RoleMember}, ContactPreference: instance.ContactSite, Language: "en", CreatedAt: t0}, "", t0)
+		Roles: []instance.Role{instance.RoleMember}, ContactPreference: instance.ContactSite, Language: "en", CreatedAt: t0}, "", t0, instance.Notices{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +99,7 @@ func TestRoundPhaseGuardsInTheStore(t *testing.T) {
 	if err := s.CastBallot(ctx, rid, mid, []int64{pid}, t0.Add(2*day)); err != nil {
 		t.Fatal(err)
 	}
-	note := []instance.Notification{{MemberID: mid, Code: "note.budget_closing"}}
+	note := []instance.Notification{{MemberID: mid, Kind: instance.NoteBudgetClosing}}
 	s.MarkRoundTold(ctx, rid, "closing", t0.Add(2*day), note)
 	s.MarkRoundTold(ctx, rid, "closing", t0.Add(2*day), note)
 	if ns, _ := s.ListNotifications(ctx, mid, 10); len(ns) != 1 {
@@ -128,7 +127,7 @@ func TestCommitPanelNeedsTheWholeList(t *testing.T) {
 	s := newStore(t)
 	gid, _ := s.CreateGroup(ctx, &instance.Group{Handle: "village", Name: "V", Main: true, CreatedAt: t0})
 	mid, err := s.CreateMember(ctx, &instance.Member{Handle: "ann", DisplayName: "Ann", Status: instance.StatusActive,
-		Roles: []instance.Role{instance.RoleMember}, ContactPreference: instance.ContactSite, Language: "en", CreatedAt: t0}, "", t0)
+		Roles: []instance.Role{instance.RoleMember}, ContactPreference: instance.ContactSite, Language: "en", CreatedAt: t0}, "", t0, instance.Notices{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,16 +151,5 @@ func TestCommitPanelNeedsTheWholeList(t *testing.T) {
 }
 
 // decideMigration is the number of the migration that added deciding
-// together (its file is named NNNN_decide.sql).
-var decideMigration = func() int {
-	ms, err := migrations()
-	if err != nil {
-		panic(err)
-	}
-	for _, m := range ms {
-		if strings.HasSuffix(m.name, "_decide.sql") {
-			return m.version
-		}
-	}
-	panic("no _decide.sql migration")
-}()
+// together.
+var decideMigration = migrationNumber("_decide.sql")

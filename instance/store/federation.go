@@ -302,16 +302,39 @@ func (s *Store) GroupByID(ctx context.Context, id int64) (*instance.Group, error
 }
 
 // SaveRemoteResponse stores a reply from the fediverse to one of our items
-// (or, when the same Note id arrives again from its author, updates it).
-func (s *Store) SaveRemoteResponse(ctx context.Context, r *instance.Response) error {
-	_, err := s.wr.ExecContext(ctx, `INSERT INTO responses (item_id, remote_actor, remote_name, remote_handle, ap_id, content_html, body,
-		created_at, updated_at, federated, held) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, 1, ?)
-		ON CONFLICT (ap_id) WHERE ap_id IS NOT NULL DO UPDATE SET content_html = excluded.content_html, updated_at = excluded.updated_at,
-		remote_name = excluded.remote_name, held = responses.held OR excluded.held
-		WHERE responses.remote_actor = excluded.remote_actor AND responses.deleted_at IS NULL`,
-		r.ItemID, r.RemoteActor, r.Author, r.AuthorHandle, r.APID, r.ContentHTML, ts(r.CreatedAt), ts(r.UpdatedAt), r.Held)
-	return wrapf(err, "store: save remote reply %s on item %d", r.APID, r.ItemID)
+// (or, when the same Note id arrives again from its author, updates it);
+// n is written only with a new reply.
+func (s *Store) SaveRemoteResponse(ctx context.Context, r *instance.Response, n instance.Notices) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := s.wr.inTx(ctx, tx, insertRemoteReply)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		res, err := stmt.ExecContext(ctx, r.ItemID, r.RemoteActor, r.Author, r.AuthorHandle, r.APID, r.ContentHTML, ts(r.CreatedAt),
+			ts(r.UpdatedAt), r.Held)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			// The same Note again: an update by its author, telling nobody.
+			_, err := tx.ExecContext(ctx, `UPDATE responses SET content_html = ?, updated_at = ?, remote_name = ?, held = held OR ?
+				WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL`, r.ContentHTML, ts(r.UpdatedAt), r.Author, r.Held, r.APID, r.RemoteActor)
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, withAnchor(n, instance.AnchorNewResponse, id), r.UpdatedAt)
+	}), "store: save remote reply %s on item %d", r.APID, r.ItemID)
 }
+
+// insertRemoteReply stores a new remote reply (prepared at Open; an id
+// seen before changes nothing here).
+const insertRemoteReply = `INSERT INTO responses (item_id, remote_actor, remote_name, remote_handle, ap_id, content_html, body,
+	created_at, updated_at, federated, held) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, 1, ?)
+	ON CONFLICT (ap_id) WHERE ap_id IS NOT NULL DO NOTHING`
 
 // RemoteResponseByAPID implements instance.Store.
 func (s *Store) RemoteResponseByAPID(ctx context.Context, apID string) (*instance.Response, error) {

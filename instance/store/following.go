@@ -126,17 +126,26 @@ func (s *Store) RemoteItemByAPID(ctx context.Context, apID string) (*instance.Re
 
 // SaveRemoteItem inserts or updates a neighbour's item (only its own
 // author may update it: the caller checks, and the WHERE repeats it).
-func (s *Store) SaveRemoteItem(ctx context.Context, it *instance.RemoteItem) error {
-	_, err := s.wr.ExecContext(ctx, `INSERT INTO remote_items (ap_id, actor, actor_name, kind, title, content_html, category, area, state,
+func (s *Store) SaveRemoteItem(ctx context.Context, it *instance.RemoteItem, n instance.Notices) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+		var again bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM remote_items WHERE ap_id = ?)`, it.APID).Scan(&again); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO remote_items (ap_id, actor, actor_name, kind, title, content_html, category, area, state,
 		url, starts_at, ends_at, place, published_at, updated_at, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (ap_id) DO UPDATE SET actor_name = excluded.actor_name, kind = excluded.kind, title = excluded.title,
 		content_html = excluded.content_html, category = excluded.category, area = excluded.area, state = excluded.state,
 		url = excluded.url, starts_at = excluded.starts_at, ends_at = excluded.ends_at, place = excluded.place,
 		updated_at = excluded.updated_at, held = remote_items.held OR excluded.held
 		WHERE remote_items.actor = excluded.actor AND remote_items.deleted_at IS NULL`,
-		it.APID, it.Actor, it.ActorName, string(it.Kind), it.Title, it.ContentHTML, it.Category, it.Area, it.State, it.URL,
-		nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, ts(it.Published), ts(it.Updated), it.Held)
-	return wrapf(err, "store: save neighbour item %s", it.APID)
+			it.APID, it.Actor, it.ActorName, string(it.Kind), it.Title, it.ContentHTML, it.Category, it.Area, it.State, it.URL,
+			nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, ts(it.Published), ts(it.Updated), it.Held)
+		if err != nil || again {
+			return err
+		}
+		return s.tell(ctx, tx, n, it.Updated)
+	}), "store: save neighbour item %s", it.APID)
 }
 
 // HeldRemoteItems implements instance.Store.

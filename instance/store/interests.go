@@ -10,30 +10,52 @@ import (
 )
 
 // AddInterest implements instance.Store; a second "I can help" from the
-// same member updates the message.
-func (s *Store) AddInterest(ctx context.Context, in *instance.Interest) error {
-	_, err := s.wr.ExecContext(ctx, `INSERT INTO interests (item_id, member_id, message, buddy, created_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (item_id, member_id) DO UPDATE SET message = excluded.message, buddy = excluded.buddy`,
-		in.ItemID, in.MemberID, in.Message, in.Buddy, ts(in.CreatedAt))
-	return wrapf(err, "store: add interest of member %d in item %d", in.MemberID, in.ItemID)
+// same member updates the message (and waits again, if it was released),
+// and tells nobody again.
+func (s *Store) AddInterest(ctx context.Context, in *instance.Interest, n instance.Notices) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+		var again bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM interests WHERE item_id = ? AND member_id = ?)`,
+			in.ItemID, in.MemberID).Scan(&again); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO interests (item_id, member_id, message, buddy, created_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (item_id, member_id) DO UPDATE SET message = excluded.message, buddy = excluded.buddy, state = 'waiting'`,
+			in.ItemID, in.MemberID, in.Message, in.Buddy, ts(in.CreatedAt)); err != nil {
+			return err
+		}
+		if again {
+			return nil
+		}
+		return s.tell(ctx, tx, n, in.CreatedAt)
+	}), "store: add interest of member %d in item %d", in.MemberID, in.ItemID)
 }
 
 // DeleteInterest implements instance.Store.
-func (s *Store) DeleteInterest(ctx context.Context, itemID, memberID int64) error {
-	return wrapf(s.execOne(ctx, `DELETE FROM interests WHERE item_id = ? AND member_id = ?`, itemID, memberID), "store: delete interest of member %d in item %d", memberID, itemID)
+func (s *Store) DeleteInterest(ctx context.Context, itemID, memberID int64, now time.Time, n instance.Notices) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM interests WHERE item_id = ? AND member_id = ?`, itemID, memberID)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return instance.ErrNotFound
+		}
+		return s.tell(ctx, tx, n, now)
+	}), "store: delete interest of member %d in item %d", memberID, itemID)
 }
 
 const interestColumns = `n.id, n.item_id, n.member_id, m.display_name, m.handle,
 	EXISTS (SELECT 1 FROM member_roles r WHERE r.member_id = m.id AND r.role = 'verified_helper'),
-	n.message, n.buddy, n.created_at`
+	n.message, n.buddy, n.state, n.created_at`
 
 func scanInterest(row scanner) (*instance.Interest, error) {
 	var in instance.Interest
-	var created string
-	if err := row.Scan(&in.ID, &in.ItemID, &in.MemberID, &in.Member, &in.Handle, &in.Verified, &in.Message, &in.Buddy, &created); err != nil {
+	var state, created string
+	if err := row.Scan(&in.ID, &in.ItemID, &in.MemberID, &in.Member, &in.Handle, &in.Verified, &in.Message, &in.Buddy, &state, &created); err != nil {
 		return nil, err
 	}
-	in.CreatedAt = parseTS(created)
+	in.State, in.CreatedAt = instance.InterestState(state), parseTS(created)
 	return &in, nil
 }
 
@@ -52,7 +74,7 @@ func (s *Store) ListInterests(ctx context.Context, itemID int64) ([]*instance.In
 // JoinAction implements instance.Store. The immediate transaction holds the
 // write lock from the first count to the insert, so two members racing for
 // the last place cannot both get it.
-func (s *Store) JoinAction(ctx context.Context, itemID, slotID, memberID int64, now time.Time) (instance.AttendStatus, error) {
+func (s *Store) JoinAction(ctx context.Context, itemID, slotID, memberID int64, now time.Time, n instance.Notices) (instance.AttendStatus, error) {
 	var status instance.AttendStatus
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var exists int
@@ -75,9 +97,11 @@ func (s *Store) JoinAction(ctx context.Context, itemID, slotID, memberID int64, 
 		if slotID != 0 {
 			slot = slotID
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO attendees (item_id, slot_id, member_id, status, created_at) VALUES (?, ?, ?, ?, ?)`,
-			itemID, slot, memberID, string(status), ts(now))
-		return err
+		if _, err = tx.ExecContext(ctx, `INSERT INTO attendees (item_id, slot_id, member_id, status, created_at) VALUES (?, ?, ?, ?, ?)`,
+			itemID, slot, memberID, string(status), ts(now)); err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, n, now)
 	})
 	return status, wrapf(err, "store: join action %d (member %d)", itemID, memberID)
 }
@@ -105,7 +129,7 @@ func placeFree(ctx context.Context, tx *sql.Tx, itemID, slotID int64) (bool, err
 }
 
 // LeaveAction implements instance.Store.
-func (s *Store) LeaveAction(ctx context.Context, itemID, memberID int64, now time.Time) ([]int64, error) {
+func (s *Store) LeaveAction(ctx context.Context, itemID, memberID int64, now time.Time, n instance.Notices, promotedNotices map[int64]instance.Notices) ([]int64, error) {
 	var promoted []int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM attendees WHERE item_id = ? AND member_id = ?`, itemID, memberID)
@@ -115,16 +139,21 @@ func (s *Store) LeaveAction(ctx context.Context, itemID, memberID int64, now tim
 		if n, _ := res.RowsAffected(); n == 0 {
 			return instance.ErrNotFound
 		}
-		promoted, err = promoteWaiting(ctx, tx, itemID, now)
-		return err
+		if promoted, err = promoteWaiting(ctx, tx, itemID); err != nil {
+			return err
+		}
+		if err := s.tell(ctx, tx, n, now); err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, conditional(promotedNotices, promoted), now)
 	})
 	return promoted, wrapf(err, "store: leave action %d (member %d)", itemID, memberID)
 }
 
 // promoteWaiting gives free places to waiting members, first come first
 // served (each takes a place if one is free for them now: in their role,
-// and on the action), and tells them on their page.
-func promoteWaiting(ctx context.Context, tx *sql.Tx, itemID int64, now time.Time) ([]int64, error) {
+// and on the action); the caller tells them.
+func promoteWaiting(ctx context.Context, tx *sql.Tx, itemID int64) ([]int64, error) {
 	type waiter struct{ id, member, slot int64 }
 	waiting, err := queryAll(ctx, tx, func(row scanner) (waiter, error) {
 		var w waiter
@@ -134,7 +163,6 @@ func promoteWaiting(ctx context.Context, tx *sql.Tx, itemID int64, now time.Time
 		return nil, err
 	}
 	var promoted []int64
-	var notes []instance.Notification
 	for _, w := range waiting {
 		fits, err := placeFree(ctx, tx, itemID, w.slot)
 		if err != nil {
@@ -147,9 +175,8 @@ func promoteWaiting(ctx context.Context, tx *sql.Tx, itemID int64, now time.Time
 			return nil, err
 		}
 		promoted = append(promoted, w.member)
-		notes = append(notes, instance.Notification{MemberID: w.member, ItemID: itemID, Code: "note.promoted"})
 	}
-	return promoted, notify(ctx, tx, notes, now)
+	return promoted, nil
 }
 
 // ListAttendees implements instance.Store.
@@ -177,7 +204,7 @@ func (s *Store) ListAttendees(ctx context.Context, itemID int64) ([]*instance.At
 
 // AddResponse implements instance.Store (a local member's reply; it is
 // queued for federation in the same transaction).
-func (s *Store) AddResponse(ctx context.Context, r *instance.Response) (int64, error) {
+func (s *Store) AddResponse(ctx context.Context, r *instance.Response, n instance.Notices) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO responses (item_id, author_id, body, created_at, updated_at, held) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -186,6 +213,9 @@ func (s *Store) AddResponse(ctx context.Context, r *instance.Response) (int64, e
 			return err
 		}
 		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if err := s.tell(ctx, tx, withAnchor(n, instance.AnchorNewResponse, id), r.CreatedAt); err != nil {
 			return err
 		}
 		return fedEvent(ctx, tx, instance.SubjectResponse, id, r.CreatedAt)

@@ -43,7 +43,7 @@ func scanItem(row scanner) (*instance.Item, error) {
 
 // CreateItem implements instance.Store: the item and its role slots in one
 // transaction.
-func (s *Store) CreateItem(ctx context.Context, it *instance.Item) (int64, error) {
+func (s *Store) CreateItem(ctx context.Context, it *instance.Item, n instance.Notices) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, category, area,
@@ -66,6 +66,9 @@ func (s *Store) CreateItem(ctx context.Context, it *instance.Item) (int64, error
 				return err
 			}
 		}
+		if err := s.tell(ctx, tx, n, it.CreatedAt); err != nil {
+			return err
+		}
 		return fedEvent(ctx, tx, instance.SubjectItem, id, it.CreatedAt)
 	})
 	if err != nil {
@@ -75,9 +78,10 @@ func (s *Store) CreateItem(ctx context.Context, it *instance.Item) (int64, error
 }
 
 // UpdateItem implements instance.Store: the item, an action's roles, and
-// the waiting list's promotions in one transaction. it.Held holds the item
-// (false leaves it as it was: an edit never releases one).
-func (s *Store) UpdateItem(ctx context.Context, it *instance.Item) ([]int64, error) {
+// the waiting list's promotions (with what promoted holds for each) and
+// n in one transaction. it.Held holds the item (false leaves it as it
+// was: an edit never releases one).
+func (s *Store) UpdateItem(ctx context.Context, it *instance.Item, n instance.Notices, promotedNotices map[int64]instance.Notices) ([]int64, error) {
 	var promoted []int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE items SET title = ?, description = ?, category = ?, area = ?, visibility = ?, updated_at = ?,
@@ -97,9 +101,15 @@ func (s *Store) UpdateItem(ctx context.Context, it *instance.Item) ([]int64, err
 			if err := saveSlots(ctx, tx, it.ID, it.Slots); err != nil {
 				return err
 			}
-			if promoted, err = promoteWaiting(ctx, tx, it.ID, it.UpdatedAt); err != nil {
+			if promoted, err = promoteWaiting(ctx, tx, it.ID); err != nil {
 				return err
 			}
+		}
+		if err := s.tell(ctx, tx, n, it.UpdatedAt); err != nil {
+			return err
+		}
+		if err := s.tell(ctx, tx, conditional(promotedNotices, promoted), it.UpdatedAt); err != nil {
+			return err
 		}
 		return fedEvent(ctx, tx, instance.SubjectItem, it.ID, it.UpdatedAt)
 	})
@@ -332,117 +342,14 @@ func (s *Store) TransitionItem(ctx context.Context, id int64, from []instance.It
 		if err := fedEvent(ctx, tx, instance.SubjectItem, id, ch.Now); err != nil {
 			return err
 		}
-		if err := s.enqueue(ctx, tx, ch.Mail, ch.Now); err != nil {
-			return err
-		}
-		return notify(ctx, tx, ch.Notify, ch.Now)
-	}), "store: move item %d to %s", id, ch.State)
-}
-
-func notify(ctx context.Context, tx *sql.Tx, list []instance.Notification, now time.Time) error {
-	for _, n := range list {
-		var item any
-		if n.ItemID != 0 {
-			item = n.ItemID
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (member_id, item_id, code, created_at) VALUES (?, ?, ?, ?)`,
-			n.MemberID, item, n.Code, ts(now)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// ExpireNeeds implements instance.Store. Only open needs expire: a
-// claimed one is being dealt with (and returns to open if its claim lapses).
-func (s *Store) ExpireNeeds(ctx context.Context, now time.Time) (int, error) {
-	return s.sweep(ctx, now, time.Time{},
-		`kind = 'need' AND state = 'open' AND expires_at <= ?1 AND deleted_at IS NULL`,
-		`state = 'closed', state_reason = 'expired', updated_at = ?1`, "note.need_expired", "")
-}
-
-// LapseClaims implements instance.Store.
-func (s *Store) LapseClaims(ctx context.Context, now time.Time) (int, error) {
-	return s.sweep(ctx, now, time.Time{},
-		`kind = 'need' AND state = 'claimed' AND claim_expires_at <= ?1 AND deleted_at IS NULL`,
-		`state = 'open', claimed_by = NULL, claim_expires_at = NULL, updated_at = ?1`, "note.claim_lapsed", "note.claim_lapsed_helper")
-}
-
-// RemindExpiring implements instance.Store.
-func (s *Store) RemindExpiring(ctx context.Context, now, before time.Time) (int, error) {
-	return s.sweep(ctx, now, before,
-		`kind = 'need' AND state = 'open' AND reminded_at IS NULL AND expires_at <= ?2 AND expires_at > ?1 AND deleted_at IS NULL`,
-		`reminded_at = ?1`, "note.still_needed", "")
-}
-
-// sweep applies one time-driven change to the items matching where (?1 is
-// now, ?2 is before) and tells each author (and the claiming helper, when
-// helperCode is set), all in one transaction.
-func (s *Store) sweep(ctx context.Context, now, before time.Time, where, set, authorCode, helperCode string) (int, error) {
-	args := []any{ts(now), ts(before)}
-	count := 0
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, author_id, COALESCE(claimed_by, 0) FROM items WHERE `+where, args...)
-		if err != nil {
-			return err
-		}
-		var notes []instance.Notification
-		for rows.Next() {
-			var id, author, helper int64
-			if err := rows.Scan(&id, &author, &helper); err != nil {
-				rows.Close()
+		if ch.InterestOf != 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE interests SET state = ? WHERE item_id = ? AND member_id = ?`,
+				string(ch.InterestState), id, ch.InterestOf); err != nil {
 				return err
 			}
-			count++
-			notes = append(notes, instance.Notification{MemberID: author, ItemID: id, Code: authorCode})
-			if helperCode != "" && helper != 0 {
-				notes = append(notes, instance.Notification{MemberID: helper, ItemID: id, Code: helperCode})
-			}
 		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if count == 0 {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE items SET `+set+` WHERE `+where, args...); err != nil {
-			return err
-		}
-		return notify(ctx, tx, notes, now)
-	})
-	return count, err
-}
-
-// ListNotifications implements instance.Store.
-func (s *Store) ListNotifications(ctx context.Context, memberID int64, limit int) ([]*instance.Notification, error) {
-	rows, err := s.rd.QueryContext(ctx, `SELECT n.id, n.member_id, COALESCE(n.item_id, 0), COALESCE(i.title, ''), COALESCE(i.kind, ''),
-		n.code, n.detail, n.created_at, n.read_at IS NOT NULL
-		FROM notifications n LEFT JOIN items i ON i.id = n.item_id
-		WHERE n.member_id = ? ORDER BY n.id DESC LIMIT ?`, memberID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*instance.Notification
-	for rows.Next() {
-		var n instance.Notification
-		var kind, created string
-		if err := rows.Scan(&n.ID, &n.MemberID, &n.ItemID, &n.ItemTitle, &kind, &n.Code, &n.Detail, &created, &n.Read); err != nil {
-			return nil, err
-		}
-		n.CreatedAt = parseTS(created)
-		if n.ItemID != 0 {
-			n.ItemPath = (&instance.Item{Kind: instance.Kind(kind), ID: n.ItemID}).Path()
-		}
-		out = append(out, &n)
-	}
-	return out, rows.Err()
-}
-
-// MarkNotificationsRead implements instance.Store.
-func (s *Store) MarkNotificationsRead(ctx context.Context, memberID int64, now time.Time) error {
-	_, err := s.wr.ExecContext(ctx, `UPDATE notifications SET read_at = ? WHERE member_id = ? AND read_at IS NULL`, ts(now), memberID)
-	return wrapf(err, "store: mark notifications of member %d read", memberID)
+		return s.tell(ctx, tx, ch.Notices, ch.Now)
+	}), "store: move item %d to %s", id, ch.State)
 }
 
 // fedEvent records, in the caller's transaction, that something must be

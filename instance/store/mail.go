@@ -91,8 +91,21 @@ func (s *Store) finish(ctx context.Context, id int64, claim, set string, args ..
 }
 
 // MarkMailSent implements instance.Store.
+// The first email the relay accepts is kept as a fact (the admin's
+// checklist: email works).
 func (s *Store) MarkMailSent(ctx context.Context, id int64, claim string, now time.Time) error {
-	return s.finish(ctx, id, claim, `state = 'sent', attempts = attempts + 1, finished_at = ?, claim = NULL, claimed_until = NULL`, ts(now))
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.finishMail(ctx, tx, id, claim, `state = 'sent', attempts = attempts + 1, finished_at = ?, claim = NULL, claimed_until = NULL`,
+			ts(now)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO instance_facts (name, at) VALUES ('mail_sent', ?)`, ts(now))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: mail %d: %w", id, err)
+	}
+	return nil
 }
 
 // RetryMail implements instance.Store.

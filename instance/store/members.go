@@ -36,7 +36,7 @@ func scanMember(row scanner) (*instance.Member, error) {
 }
 
 // CreateMember implements instance.Store.
-func (s *Store) CreateMember(ctx context.Context, m *instance.Member, inviteCode string, now time.Time) (int64, error) {
+func (s *Store) CreateMember(ctx context.Context, m *instance.Member, inviteCode string, now time.Time, n instance.Notices) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO handles (handle, kind) VALUES (?, 'member')`, m.Handle); err != nil {
@@ -71,6 +71,9 @@ func (s *Store) CreateMember(ctx context.Context, m *instance.Member, inviteCode
 			if n, _ := res.RowsAffected(); n != 1 {
 				return &instance.FieldError{Field: "invite", Code: "err.invite_spent"}
 			}
+		}
+		if err := s.tell(ctx, tx, n, now); err != nil {
+			return err
 		}
 		if m.Status == instance.StatusActive {
 			return joinMainGroup(ctx, tx, id, now)
@@ -206,7 +209,7 @@ func (s *Store) SetRoles(ctx context.Context, id int64, roles []instance.Role) e
 }
 
 // SetStatus implements instance.Store.
-func (s *Store) SetStatus(ctx context.Context, id int64, from []instance.Status, to instance.Status, now time.Time) error {
+func (s *Store) SetStatus(ctx context.Context, id int64, from []instance.Status, to instance.Status, now time.Time, n instance.Notices) error {
 	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		var current string
 		if err := tx.QueryRowContext(ctx, `SELECT status FROM members WHERE id = ?`, id).Scan(&current); err != nil {
@@ -220,6 +223,9 @@ func (s *Store) SetStatus(ctx context.Context, id int64, from []instance.Status,
 			return instance.ErrConflict
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE members SET status = ? WHERE id = ?`, string(to), id); err != nil {
+			return err
+		}
+		if err := s.tell(ctx, tx, n, now); err != nil {
 			return err
 		}
 		if to != instance.StatusActive {

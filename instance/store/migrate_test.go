@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"hearth/instance"
@@ -119,4 +120,69 @@ func TestUpgradeOfAPopulatedSchema5(t *testing.T) {
 	if r, err := s.ReportByID(ctx, 1); err != nil || r.Details != "Selling" {
 		t.Errorf("report: %+v %v", r, err)
 	}
+}
+
+// A database of the schema before notifications (7 when it was written) with notifications in the old form ("note."
+// codes), a claimed need and its helper's offer is upgraded: the
+// notifications keep their kind and read state, the accepted offer is
+// marked accepted, and existing posts are not announced or reported
+// unanswered as if new.
+func TestUpgradeOfNotificationsFromSchema7(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hearth.db")
+	db := buildAtVersion(t, path, migrationNumber("_notify.sql")-1)
+	now := ts(t0)
+	for _, q := range []string{
+		`INSERT INTO handles (handle, kind) VALUES ('village', 'group'), ('ann', 'member'), ('hal', 'member')`,
+		`INSERT INTO groups (id, handle, name, main, created_at) VALUES (1, 'village', 'Our village', 1, '` + now + `')`,
+		`INSERT INTO members (id, handle, display_name, password_hash, status, conduct_accepted_at, created_at)
+			VALUES (1, 'ann', 'Ann', 'x', 'active', '` + now + `', '` + now + `'), (2, 'hal', 'Hal', 'x', 'active', '` + now + `', '` + now + `')`,
+		`INSERT INTO items (id, kind, group_id, author_id, title, category, area, visibility, state, created_at, updated_at, claimed_by)
+			VALUES (1, 'need', 1, 1, 'A lift', 'lifts', 'Mill Lane', 'public', 'claimed', '` + now + `', '` + now + `', 2)`,
+		`INSERT INTO interests (item_id, member_id, message, created_at) VALUES (1, 2, 'I can drive', '` + now + `')`,
+		`INSERT INTO notifications (member_id, item_id, code, created_at, read_at) VALUES (2, 1, 'note.help_accepted', '` + now + `', NULL),
+			(1, NULL, 'note.warning', '` + now + `', '` + now + `')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+	db.Close()
+	ctx := context.Background()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	defer s.Close()
+	hal, err := s.ListNotifications(ctx, 2, 10)
+	if err != nil || len(hal) != 1 || hal[0].Kind != instance.NoteHelpAccepted || hal[0].Read || hal[0].Link() != "/needs/1#helping" {
+		t.Errorf("hal's notifications: %+v %v", hal, err)
+	}
+	if ann, _ := s.ListNotifications(ctx, 1, 10); len(ann) != 1 || ann[0].Kind != instance.NoteWarning || !ann[0].Read {
+		t.Errorf("ann's notifications: %+v", ann)
+	}
+	if in, _ := s.ListInterests(ctx, 1); len(in) != 1 || in[0].State != instance.InterestAccepted {
+		t.Errorf("interest after the upgrade: %+v", in)
+	}
+	if n, _ := s.UnreadNotifications(ctx, 2); n != 1 {
+		t.Errorf("unread = %d", n)
+	}
+	if left, _ := s.Unannounced(ctx, 10); len(left) != 0 {
+		t.Errorf("old posts to announce: %d", len(left))
+	}
+}
+
+// migrationNumber is the number of the migration whose file name ends
+// with suffix ("_notify.sql"), so that tests of one migration build the
+// schema just before it, whatever was merged in between.
+func migrationNumber(suffix string) int {
+	ms, err := migrations()
+	if err != nil {
+		panic(err)
+	}
+	for _, m := range ms {
+		if strings.HasSuffix(m.name, suffix) {
+			return m.version
+		}
+	}
+	panic("no migration named *" + suffix)
 }

@@ -27,7 +27,7 @@ func writeLog(ctx context.Context, tx *sql.Tx, l *instance.ModLog) error {
 
 // AddReport implements instance.Store: the report and, when it is to be
 // forwarded, its Flag's federation event, in one transaction.
-func (s *Store) AddReport(ctx context.Context, r *instance.Report) (int64, error) {
+func (s *Store) AddReport(ctx context.Context, r *instance.Report, n instance.Notices) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO reports (reporter_id, remote_reporter, subject, item_id, response_id, member_id, remote_actor,
@@ -38,6 +38,9 @@ func (s *Store) AddReport(ctx context.Context, r *instance.Report) (int64, error
 			return err
 		}
 		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if err := s.tell(ctx, tx, n, r.CreatedAt); err != nil {
 			return err
 		}
 		if r.Forward {
@@ -107,20 +110,19 @@ func logActor(l *instance.ModLog) int64 {
 }
 
 // HideItem implements instance.Store.
-func (s *Store) HideItem(ctx context.Context, id int64, reason string, now time.Time, log *instance.ModLog) error {
+func (s *Store) HideItem(ctx context.Context, id int64, reason string, now time.Time, log *instance.ModLog, n instance.Notices) error {
 	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
-		var author int64
-		if err := tx.QueryRowContext(ctx, `SELECT author_id FROM items WHERE id = ? AND deleted_at IS NULL`, id).Scan(&author); err != nil {
-			return notFound(err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE items SET hidden_reason = ?, updated_at = ? WHERE id = ?`, reason, ts(now), id); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE items SET hidden_reason = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`, reason, ts(now), id)
+		if err != nil {
 			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return instance.ErrNotFound
 		}
 		if err := fedEvent(ctx, tx, instance.SubjectItem, id, now); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (member_id, item_id, code, detail, created_at) VALUES (?, ?, 'note.item_hidden', ?, ?)`,
-			author, id, reason, ts(now)); err != nil {
+		if err := s.tell(ctx, tx, n, now); err != nil {
 			return err
 		}
 		return writeLog(ctx, tx, log)
@@ -145,7 +147,7 @@ func (s *Store) ReleaseItem(ctx context.Context, id int64, now time.Time, log *i
 }
 
 // ReleaseResponse implements instance.Store.
-func (s *Store) ReleaseResponse(ctx context.Context, id int64, now time.Time, log *instance.ModLog) error {
+func (s *Store) ReleaseResponse(ctx context.Context, id int64, now time.Time, log *instance.ModLog, n instance.Notices) error {
 	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE responses SET held = 0 WHERE id = ? AND held = 1`, id)
 		if err != nil {
@@ -155,6 +157,9 @@ func (s *Store) ReleaseResponse(ctx context.Context, id int64, now time.Time, lo
 			return instance.ErrConflict
 		}
 		if err := fedEvent(ctx, tx, instance.SubjectResponse, id, now); err != nil {
+			return err
+		}
+		if err := s.tell(ctx, tx, n, now); err != nil {
 			return err
 		}
 		return writeLog(ctx, tx, log)
@@ -173,35 +178,30 @@ func (s *Store) HeldResponses(ctx context.Context) ([]*instance.Response, error)
 }
 
 // ModerateResponse implements instance.Store.
-func (s *Store) ModerateResponse(ctx context.Context, id, by int64, now time.Time, log *instance.ModLog) error {
+func (s *Store) ModerateResponse(ctx context.Context, id, by int64, now time.Time, log *instance.ModLog, n instance.Notices) error {
 	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
-		var author sql.NullInt64
-		var itemID int64
-		if err := tx.QueryRowContext(ctx, `SELECT author_id, item_id FROM responses WHERE id = ? AND deleted_at IS NULL`, id).Scan(&author, &itemID); err != nil {
-			return notFound(err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE responses SET deleted_at = ?, removed_by = ?, body = '', content_html = '' WHERE id = ?`,
-			ts(now), by, id); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE responses SET deleted_at = ?, removed_by = ?, body = '', content_html = ''
+			WHERE id = ? AND deleted_at IS NULL`, ts(now), by, id)
+		if err != nil {
 			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return instance.ErrNotFound
 		}
 		if err := fedEvent(ctx, tx, instance.SubjectResponse, id, now); err != nil {
 			return err
 		}
-		if author.Valid {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (member_id, item_id, code, detail, created_at) VALUES (?, ?, 'note.response_removed', ?, ?)`,
-				author.Int64, itemID, log.Reason, ts(now)); err != nil {
-				return err
-			}
+		if err := s.tell(ctx, tx, n, now); err != nil {
+			return err
 		}
 		return writeLog(ctx, tx, log)
 	}), "store: remove response %d", id)
 }
 
 // WarnMember implements instance.Store.
-func (s *Store) WarnMember(ctx context.Context, memberID int64, reason string, now time.Time, log *instance.ModLog) error {
+func (s *Store) WarnMember(ctx context.Context, memberID int64, reason string, now time.Time, log *instance.ModLog, n instance.Notices) error {
 	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (member_id, code, detail, created_at) VALUES (?, 'note.warning', ?, ?)`,
-			memberID, reason, ts(now)); err != nil {
+		if err := s.tell(ctx, tx, n, now); err != nil {
 			return err
 		}
 		return writeLog(ctx, tx, log)

@@ -94,13 +94,22 @@ func (s *Store) ExpireVerifications(ctx context.Context, now time.Time) (int, er
 }
 
 // AddConcern implements instance.Store.
-func (s *Store) AddConcern(ctx context.Context, c *instance.Concern) (int64, error) {
-	res, err := s.wr.ExecContext(ctx, `INSERT INTO concerns (reporter_id, about, details, status, created_at) VALUES (?, ?, ?, 'open', ?)`,
-		nullID(c.ReporterID), c.About, c.Details, ts(c.CreatedAt))
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
+// AddConcern implements instance.Store: the concern and the notices that
+// one needs a lead, in one transaction.
+func (s *Store) AddConcern(ctx context.Context, c *instance.Concern, n instance.Notices) (int64, error) {
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO concerns (reporter_id, about, details, status, created_at) VALUES (?, ?, ?, 'open', ?)`,
+			nullID(c.ReporterID), c.About, c.Details, ts(c.CreatedAt))
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, n, c.CreatedAt)
+	})
+	return id, wrapf(err, "store: add concern")
 }
 
 const concernColumns = `c.id, COALESCE(c.reporter_id, 0), COALESCE(m.display_name, ''), c.about, c.details, c.status, c.created_at`
@@ -208,6 +217,9 @@ func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time
 			`DELETE FROM notifications WHERE member_id = ?2`,
 			`DELETE FROM mail_queue WHERE member_id = ?2`,
 			`DELETE FROM notice_prefs WHERE member_id = ?2`,
+			`DELETE FROM member_categories WHERE member_id = ?2`,
+			`DELETE FROM digests WHERE member_id = ?2`,
+			`UPDATE notifications SET actor_name = '' WHERE actor_id = ?2`,
 			`DELETE FROM password_resets WHERE member_id = ?2`,
 			`DELETE FROM group_members WHERE member_id = ?2`,
 			`DELETE FROM neighbour_replies WHERE member_id = ?2`,
@@ -241,11 +253,13 @@ func (s *Store) ExportMember(ctx context.Context, memberID int64) (map[string]an
 		"responses":         `SELECT id, item_id, body, created_at, updated_at FROM responses WHERE author_id = ? AND deleted_at IS NULL ORDER BY id`,
 		"offers_of_help":    `SELECT item_id, message, buddy, created_at FROM interests WHERE member_id = ? ORDER BY id`,
 		"actions_joined":    `SELECT item_id, COALESCE(slot_id, 0), status, created_at FROM attendees WHERE member_id = ? ORDER BY id`,
-		"notifications":     `SELECT code, detail, COALESCE(item_id, 0), created_at FROM notifications WHERE member_id = ? ORDER BY id`,
+		"notifications":     `SELECT code, detail, COALESCE(item_id, 0), actor_name, created_at FROM notifications WHERE member_id = ? ORDER BY id`,
 		"groups":            `SELECT g.handle, gm.joined_at FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.member_id = ? ORDER BY g.handle`,
 		"reports_made":      `SELECT subject, category, details, status, created_at FROM reports WHERE reporter_id = ? ORDER BY id`,
 		"concerns_raised":   `SELECT about, details, created_at FROM concerns WHERE reporter_id = ? ORDER BY id`,
 		"verifications":     `SELECT check_type, verified_on, expires_on, revoked_at IS NOT NULL FROM verifications WHERE member_id = ? ORDER BY id`,
+		"email_choices":     `SELECT kind, frequency FROM notice_prefs WHERE member_id = ? ORDER BY kind`,
+		"categories":        `SELECT category FROM member_categories WHERE member_id = ? ORDER BY category`,
 		"neighbour_answers": `SELECT remote_item_id, body, created_at FROM neighbour_replies WHERE member_id = ? ORDER BY id`,
 	}
 	for name, q := range queries {

@@ -266,7 +266,7 @@ func (s *Store) DrawPanel(ctx context.Context, p *instance.Panel, selected []str
 				return err
 			}
 		}
-		if err := notify(ctx, tx, list, p.DrawnAt); err != nil {
+		if err := s.notify(ctx, tx, list, p.DrawnAt); err != nil {
 			return err
 		}
 		return decideLogLine(ctx, tx, "panel", p.ID, log)

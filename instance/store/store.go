@@ -168,7 +168,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	for _, q := range []string{enqueueInbox, finishInbox} { // used in transactions: see inTx
+	for _, q := range []string{enqueueInbox, finishInbox, insertNotification, insertRemoteReply} { // used in transactions: see inTx
 		s.wr.stmt(ctx, q)
 	}
 	return s, nil

@@ -134,18 +134,18 @@ func TestHandlesAreUniqueAcrossMembersAndGroups(t *testing.T) {
 	if _, err := s.CreateGroup(ctx, &instance.Group{Handle: "lunch", Name: "Lunch", CreatedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.CreateMember(ctx, member("lunch", "", instance.StatusActive), "", t0)
+	_, err := s.CreateMember(ctx, member("lunch", "", instance.StatusActive), "", t0, instance.Notices{})
 	if f := instance.Fields(err)["handle"]; f == nil || f.Code != "err.handle_taken" {
 		t.Fatalf("member with a group's handle: %v", err)
 	}
-	if _, err := s.CreateMember(ctx, member("ann", "ann@example.org", instance.StatusActive), "", t0); err != nil {
+	if _, err := s.CreateMember(ctx, member("ann", "ann@example.org", instance.StatusActive), "", t0, instance.Notices{}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.CreateGroup(ctx, &instance.Group{Handle: "ann", Name: "Ann's", CreatedAt: t0})
 	if f := instance.Fields(err)["handle"]; f == nil || f.Code != "err.handle_taken" {
 		t.Fatalf("group with a member's handle: %v", err)
 	}
-	_, err = s.CreateMember(ctx, member("ann2", "ann@example.org", instance.StatusActive), "", t0)
+	_, err = s.CreateMember(ctx, member("ann2", "ann@example.org", instance.StatusActive), "", t0, instance.Notices{})
 	if f := instance.Fields(err)["email"]; f == nil || f.Code != "err.email_taken" {
 		t.Fatalf("duplicate email: %v", err)
 	}
@@ -161,7 +161,7 @@ func TestHandlesAreUniqueAcrossMembersAndGroups(t *testing.T) {
 func TestInviteIsSingleUseUnderRace(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	admin, err := s.CreateMember(ctx, member("admin", "", instance.StatusActive), "", t0)
+	admin, err := s.CreateMember(ctx, member("admin", "", instance.StatusActive), "", t0, instance.Notices{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestInviteIsSingleUseUnderRace(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			_, errs[i] = s.CreateMember(ctx, member("m"+string(rune('a'+i)), "", instance.StatusActive), "abc", t0)
+			_, errs[i] = s.CreateMember(ctx, member("m"+string(rune('a'+i)), "", instance.StatusActive), "abc", t0, instance.Notices{})
 		}(i)
 	}
 	wg.Wait()
@@ -198,7 +198,7 @@ func TestInviteIsSingleUseUnderRace(t *testing.T) {
 	if err := s.CreateInvite(ctx, &instance.Invite{Code: "old", CreatedBy: admin, CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateMember(ctx, member("late", "", instance.StatusActive), "old", t0.Add(time.Hour)); instance.Fields(err)["invite"] == nil {
+	if _, err := s.CreateMember(ctx, member("late", "", instance.StatusActive), "old", t0.Add(time.Hour), instance.Notices{}); instance.Fields(err)["invite"] == nil {
 		t.Errorf("expired invite accepted: %v", err)
 	}
 }
@@ -229,7 +229,7 @@ func TestBackupWhileOpen(t *testing.T) {
 func TestStatusTransitionsEndSessions(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	id, err := s.CreateMember(ctx, member("ann", "", instance.StatusActive), "", t0)
+	id, err := s.CreateMember(ctx, member("ann", "", instance.StatusActive), "", t0, instance.Notices{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,10 +242,10 @@ func TestStatusTransitionsEndSessions(t *testing.T) {
 	if _, err := s.SessionMember(ctx, "h1", t0.Add(2*time.Hour)); !errors.Is(err, instance.ErrNotFound) {
 		t.Errorf("expired session still works: %v", err)
 	}
-	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusPending}, instance.StatusRejected, t0); !errors.Is(err, instance.ErrConflict) {
+	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusPending}, instance.StatusRejected, t0, instance.Notices{}); !errors.Is(err, instance.ErrConflict) {
 		t.Errorf("illegal transition active→rejected: %v", err)
 	}
-	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusActive}, instance.StatusSuspended, t0); err != nil {
+	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusActive}, instance.StatusSuspended, t0, instance.Notices{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.SessionMember(ctx, "h1", t0); !errors.Is(err, instance.ErrNotFound) {
@@ -308,12 +308,12 @@ func TestApprovalJoinsMainGroupAtGivenTime(t *testing.T) {
 	if _, err := s.CreateGroup(ctx, &instance.Group{Handle: "village", Name: "Village", Main: true, CreatedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
-	id, err := s.CreateMember(ctx, member("ann", "", instance.StatusPending), "", t0)
+	id, err := s.CreateMember(ctx, member("ann", "", instance.StatusPending), "", t0, instance.Notices{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	approved := t0.Add(48 * time.Hour)
-	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusPending}, instance.StatusActive, approved); err != nil {
+	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusPending}, instance.StatusActive, approved, instance.Notices{}); err != nil {
 		t.Fatal(err)
 	}
 	var joined string

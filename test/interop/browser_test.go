@@ -221,11 +221,27 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		}
 	}
 	dp := seedDecide(t, cora)
+	// A neighbour answers everything cora posted: her notifications page
+	// and dashboard have something in every group.
+	h.member(t, "bob", "Bob Jones")
+	bob := h.browser(t)
+	bob.login("bob", "correct horse battery")
+	for _, p := range []struct{ path, field string }{{needPath + "/help", "message"}, {offerPath + "/want", "message"},
+		{needPath + "/responses", "body"}} {
+		if code, _, body := bob.post(p.path, url.Values{p.field: {"I can do Tuesday morning"}}); code != 303 {
+			t.Fatalf("%s: %d %s", p.path, code, tail(body, 300))
+		}
+	}
+	if code, _, _ := bob.post(actionPath+"/join", url.Values{"slot": {"0"}}); code != 303 {
+		t.Fatalf("join: %d", code)
+	}
 
 	browser := newBrowser(t, true)
 	anon := tab(t, browser)
 	admin := tab(t, browser)
 	login(t, admin, h, "cora", "correct horse battery")
+	helper := tab(t, browser)
+	login(t, helper, h, "bob", "correct horse battery")
 
 	type check struct {
 		ctx    context.Context
@@ -239,7 +255,7 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		{anon, "sign in with error", "/login", "main form button[type=submit]"}, {anon, "groups", "/groups", ""},
 		{anon, "group (visitor)", "/groups/village", ""}, {anon, "need (visitor)", needPath, ""}, {anon, "action (visitor)", actionPath, ""},
 		{anon, "not found", "/no-such-page", ""},
-		{admin, "home (member)", "/", ""}, {admin, "my activity", "/me", ""}, {admin, "neighbours", "/neighbours", ""},
+		{admin, "home (member)", "/", ""}, {admin, "notifications", "/notifications", ""}, {admin, "my activity", "/me", ""}, {admin, "neighbours", "/neighbours", ""},
 		{admin, "ask for help", "/needs/new", ""}, {admin, "ask for help with errors", "/needs/new", "main form button[type=submit]"},
 		{admin, "offer", "/offers/new", ""}, {admin, "offer with errors", "/offers/new", "main form button[type=submit]"},
 		{admin, "organise an action", "/actions/new", ""}, {admin, "organise an action with errors", "/actions/new", "main form button[type=submit]"},
@@ -273,6 +289,9 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		{anon, "volunteer as a guest with errors", dp.openPanel + "/guest", "main form button[type=submit]"},
 		{admin, "panel drawn (coordinator)", dp.drawnPanel, ""}, {anon, "panel drawn (visitor)", dp.drawnPanel, ""},
 		{anon, "check the draw", dp.drawnPanel + "/verify", ""}, {anon, "check a pasted record", "/verify-draw", "main form button[type=submit]"},
+		{admin, "needs with no offer", "/admin/unanswered", ""},
+		{helper, "my activity (helper)", "/me", ""}, {helper, "notifications (none yet)", "/notifications", ""},
+		{helper, "home (member with notifications)", "/", ""},
 	}
 	// First make sure axe finds problems at all: an unlabelled field and a
 	// missing lang must be reported.
@@ -299,6 +318,18 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		}
 	}
 	checkAll(checks)
+	// The pages people are told on, again at a phone's width (390 px):
+	// axe, and screenshots to look at.
+	phone := []check{{admin, "phone home (admin)", "/", ""}, {admin, "phone notifications", "/notifications", ""},
+		{admin, "phone my activity", "/me", ""}, {helper, "phone my activity (helper)", "/me", ""},
+		{admin, "phone need (requester)", needPath, ""}}
+	for _, c := range []context.Context{admin, helper} {
+		run(t, c, chromedp.EmulateViewport(390, 844))
+	}
+	checkAll(phone)
+	for _, c := range []context.Context{admin, helper} {
+		run(t, c, chromedp.EmulateViewport(1024, 900))
+	}
 	// A few pages again in French (the coordinator switches language): a
 	// translation must not break the structure, and the page must say it
 	// is in French.
@@ -313,7 +344,8 @@ func TestAccessibilityWithAxe(t *testing.T) {
 	checkAll([]check{{admin, "fr home", "/", ""}, {admin, "fr edit action (roles)", actionPath + "/edit", ""},
 		{admin, "fr action (organiser)", actionPath, ""}, {admin, "fr moderation", "/admin/moderation", ""},
 		{admin, "fr budget round voting", dp.voting, ""}, {admin, "fr budget round results", dp.results, ""},
-		{admin, "fr panel drawn", dp.drawnPanel, ""}, {admin, "fr start a panel", "/panels/new", ""}})
+		{admin, "fr panel drawn", dp.drawnPanel, ""}, {admin, "fr start a panel", "/panels/new", ""},
+		{admin, "fr notifications", "/notifications", ""}, {admin, "fr my activity", "/me", ""}})
 	t.Logf("axe-core violations per page (WCAG 2.0/2.1/2.2 A and AA): %v", report)
 	t.Logf("screenshots: %s", screenshotDir)
 }
@@ -345,14 +377,27 @@ func TestFlowWithoutJavaScript(t *testing.T) {
 		waitText(t, who.ctx, "Your application is waiting for a coordinator")
 		screenshot(t, who.ctx, "nojs applied "+who.handle)
 	}
+	// The coordinator is told of both applications, in the header of
+	// every page and on the notifications page, which links to them.
 	login(t, coord, h, "cora", "correct horse battery")
+	waitText(t, coord, `aria-label="2 new notifications"`)
+	run(t, coord, chromedp.Navigate(h.url+"/notifications"))
+	waitText(t, coord, "Ann Smith applied to join — Look at the application")
+	waitText(t, coord, "Bob Jones applied to join")
+	screenshot(t, coord, "nojs coordinator told of applications")
+	run(t, coord, chromedp.Click(chromedp.Search(`//a[contains(., "Ann Smith applied to join")]`)))
+	waitText(t, coord, "Approve Ann Smith")
 	for _, name := range []string{"Ann Smith", "Bob Jones"} {
 		run(t, coord, chromedp.Navigate(h.url+"/admin/applications"))
 		waitText(t, coord, "Approve "+name)
 		run(t, coord, chromedp.Click(chromedp.Search(fmt.Sprintf(`//button[normalize-space()="Approve %s"]`, name))))
 		waitText(t, coord, "The application has been approved.")
 	}
+	// Ann is told she was approved.
 	login(t, ann, h, "ann", "a long password")
+	waitText(t, ann, `aria-label="1 new notification"`)
+	run(t, ann, chromedp.Navigate(h.url+"/notifications"))
+	waitText(t, ann, "Your application was approved. Welcome!")
 	run(t, ann, chromedp.Navigate(h.url+"/needs/new"))
 	fill(t, ann, map[string]string{"f-title": "Shopping from the village shop", "f-area": "Mill Lane", "f-address": "4 Mill Lane"})
 	run(t, ann, chromedp.SetValue(chromedp.ID("f-category"), "shopping"))
@@ -360,23 +405,52 @@ func TestFlowWithoutJavaScript(t *testing.T) {
 	waitText(t, ann, "Your request has been posted.")
 	needURL := get(t, ann, chromedp.Location())
 	screenshot(t, ann, "nojs need posted")
+	run(t, ann, chromedp.Navigate(h.url+"/notifications"))
+	click(t, ann, "form[action='/notifications/read'] button[type=submit]")
+	waitText(t, ann, "All your notifications are marked as read.")
 
+	// Bob offers help: Ann is told, with the next step, and the link
+	// takes her to the offers on the need's page.
 	login(t, bob, h, "bob", "a long password")
 	run(t, bob, chromedp.Navigate(needURL))
 	fill(t, bob, map[string]string{"f-message": "I'm going there on Thursday."})
 	click(t, bob, "form[action$='/help'] button[type=submit]")
 	waitText(t, bob, "Your offer of help has been sent.")
+	run(t, bob, chromedp.Navigate(h.url+"/me"))
+	waitText(t, bob, "Waiting for the requester to choose")
 
-	run(t, ann, chromedp.Navigate(needURL))
+	run(t, ann, chromedp.Navigate(h.url+"/"))
+	waitText(t, ann, `aria-label="1 new notification"`)
+	waitText(t, ann, "You have 1 new notification.")
+	run(t, ann, chromedp.Navigate(h.url+"/notifications"))
+	waitText(t, ann, "Bob Jones offered to help with “Shopping from the village shop” — Choose a helper")
+	screenshot(t, ann, "nojs requester told of an offer")
+	run(t, ann, chromedp.Click(chromedp.Search(`//a[contains(., "Choose a helper")]`)))
 	waitText(t, ann, "Accept help from Bob Jones")
+	if loc := get(t, ann, chromedp.Location()); !strings.HasSuffix(loc, "#offers") {
+		t.Errorf("the notification took Ann to %s, not the offers", loc)
+	}
+	if strings.Contains(html(t, ann), `class="unread"`) {
+		t.Error("opening the need did not mark its notification read")
+	}
 	click(t, ann, "form[action*='/accept/'] button[type=submit]")
 	waitText(t, ann, "You have accepted the offer of help.")
-	run(t, bob, chromedp.Navigate(needURL))
+
+	// Bob is told he was accepted; the link shows him the details.
+	run(t, bob, chromedp.Navigate(h.url+"/notifications"))
+	waitText(t, bob, "Ann Smith accepted your offer of help with “Shopping from the village shop” — See the details and get in touch")
+	screenshot(t, bob, "nojs helper told of acceptance")
+	run(t, bob, chromedp.Click(chromedp.Search(`//a[contains(., "See the details")]`)))
 	waitText(t, bob, "4 Mill Lane") // the helper now sees the address
+	run(t, bob, chromedp.Navigate(h.url+"/me"))
+	waitText(t, bob, "You are helping")
+	run(t, bob, chromedp.Navigate(needURL))
 	click(t, bob, "form[action$='/done'] button[type=submit]")
 	waitText(t, bob, "Marked as done.")
 	run(t, ann, chromedp.Navigate(needURL))
 	waitText(t, ann, "<strong>Done</strong>")
+	run(t, ann, chromedp.Navigate(h.url+"/me"))
+	waitText(t, ann, "Done")
 	screenshot(t, ann, "nojs need done")
 }
 

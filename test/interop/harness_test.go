@@ -164,6 +164,18 @@ func (h *hearth) waitDrained(t *testing.T) {
 	})
 }
 
+// member creates an active member from the command line (as an
+// operator would, with the instance running).
+func (h *hearth) member(t *testing.T, handle, name string) {
+	t.Helper()
+	cmd := exec.Command(hearthBin, "admin", "create-member", "-config", filepath.Join(h.dir, "hearth.toml"), "--handle", handle,
+		"--name", name, "--email", handle+"@example.org")
+	cmd.Stdin = strings.NewReader("correct horse battery\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("create member %s: %v\n%s", handle, err, out)
+	}
+}
+
 func tail(s string, n int) string {
 	if len(s) > n {
 		return s[len(s)-n:]
