@@ -543,7 +543,7 @@ func (s *Service) Export(ctx context.Context, m *Member) (map[string]any, error)
 // their items and replies are deleted (and retracted from the fediverse),
 // their personal details erased, and they are signed out everywhere.
 func (s *Service) DeleteAccount(ctx context.Context, m *Member, password string) error {
-	ok, err := s.checkPassword(ctx, m.PasswordHash, password)
+	ok, err := s.checkPassword(ctx, m.ID, m.PasswordHash, password)
 	if err != nil {
 		return err
 	}

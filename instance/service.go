@@ -462,11 +462,11 @@ func (s *Service) Login(ctx context.Context, login, password, client string) (st
 		s.throttle.refund(ip)
 		return "", nil, err
 	}
-	hash := s.dummyHash
+	hash, id := s.dummyHash, int64(0)
 	if m != nil {
-		hash = m.PasswordHash
+		hash, id = m.PasswordHash, m.ID
 	}
-	ok, err := s.checkPassword(ctx, hash, password)
+	ok, err := s.checkPassword(ctx, id, hash, password)
 	if err != nil {
 		s.throttle.refund(account)
 		s.throttle.refund(ip)
@@ -533,7 +533,7 @@ type PasswordChange struct {
 // every session of the member (on every device) and returns a fresh session
 // token for the browser that made the change.
 func (s *Service) ChangePassword(ctx context.Context, m *Member, in PasswordChange) (string, error) {
-	ok, err := s.checkPassword(ctx, m.PasswordHash, in.Current)
+	ok, err := s.checkPassword(ctx, m.ID, m.PasswordHash, in.Current)
 	if err != nil {
 		return "", err
 	}
