@@ -297,7 +297,7 @@ type SignUpInput struct {
 
 // SignUp registers a member according to the registration mode. In open and
 // invite modes the new member is active at once; in approval mode they wait
-// for a coordinator.
+// for a coordinator, unless they came with an invite.
 func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Member, error) {
 	var v ValidationErrors
 	m := &Member{Roles: []Role{RoleMember}, Language: s.lang, ContactPreference: ContactSite}
@@ -313,16 +313,18 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Member, error) {
 	} else if in.Password != in.PasswordConfirm {
 		v.add(&FieldError{Field: "password_confirm", Code: "err.password_mismatch"})
 	}
-	switch s.reg {
-	case RegistrationApproval:
+	// An invite means a coordinator already said yes: in every mode the
+	// invitee is active at once, answers no question, and the invite is
+	// spent in the transaction that creates them.
+	switch {
+	case in.InviteCode != "":
+		m.Status = StatusActive
+	case s.reg == RegistrationApproval:
 		m.ApplicationAnswer, fe = cleanText(in.Answer, textRule{field: "answer", required: true, max: MaxAnswer, multiline: true})
 		v.add(fe)
 		m.Status = StatusPending
-	case RegistrationInvite:
-		if in.InviteCode == "" {
-			v.add(&FieldError{Field: "invite", Code: "err.invite_needed"})
-		}
-		m.Status = StatusActive
+	case s.reg == RegistrationInvite:
+		v.add(&FieldError{Field: "invite", Code: "err.invite_needed"})
 	default:
 		m.Status = StatusActive
 	}
@@ -340,11 +342,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Member, error) {
 		return nil, err
 	}
 	m.PasswordHash = hash
-	code := ""
-	if s.reg == RegistrationInvite {
-		code = in.InviteCode
-	}
-	if m.ID, err = s.store.CreateMember(ctx, m, code, now); err != nil {
+	if m.ID, err = s.store.CreateMember(ctx, m, in.InviteCode, now); err != nil {
 		return nil, err
 	}
 	s.log.Info("member signed up", "member", m.Handle, "status", m.Status)

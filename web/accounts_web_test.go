@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -55,4 +56,62 @@ func TestSignInToDeletedOrDamagedAccount(t *testing.T) {
 	if m, _ := h.svc.MemberByID(context.Background(), bob.ID); m == nil || m.Status != instance.StatusActive {
 		t.Error("bob's account changed")
 	}
+}
+
+// An invite link means approved in every mode: in approval mode the
+// invitee is not asked the application question, is active at once, and
+// the invite is spent (it leaves the coordinator's list and works no more).
+func TestInviteInApprovalModeMeansApproved(t *testing.T) {
+	h := newHarness(t, instance.RegistrationApproval)
+	h.member("cora", instance.RoleCoordinator)
+	cora := h.as("cora")
+	r := cora.post("/admin/invites", url.Values{"note": {"For Priya at the mill"}})
+	link := regexpFind(t, `/join\?invite=[A-Za-z0-9_-]+`, r.body)
+	code := strings.TrimPrefix(link, "/join?invite=")
+
+	visitor := h.client()
+	r = visitor.get(link)
+	if r.status != http.StatusOK {
+		t.Fatalf("invite link: %d", r.status)
+	}
+	mustContain(t, r.body, h.says("join.intro_invited"), `name="invite" value="`+code+`"`)
+	mustNotContain(t, r.body, "How are you connected to Testham?", h.says("join.submit_approval"))
+	checkPage(t, "/join?invite (approval mode)", r, cssSize(t))
+
+	r = visitor.post("/join", url.Values{"invite": {code}, "handle": {"priya"}, "display_name": {"Priya Patel"},
+		"email": {"priya@example.org"}, "password": {pw}, "password_confirm": {pw}, "conduct": {"yes"}})
+	if r.status != http.StatusSeeOther || r.location() != "/" {
+		t.Fatalf("joining with an invite: %d %s, want a redirect home (signed in)", r.status, r.location())
+	}
+	m, err := h.svc.Member(context.Background(), "priya")
+	if err != nil || m.Status != instance.StatusActive {
+		t.Fatalf("invitee: %v %v, want active", m, err)
+	}
+	mustContain(t, visitor.get("/").body, h.says("home.hello", "Priya Patel"))
+	mustNotContain(t, cora.get("/admin/invites").body, "For Priya at the mill")
+
+	// Spent: a second person cannot use it.
+	if r := h.client().get(link); r.status != http.StatusConflict {
+		t.Errorf("spent invite link: %d, want 409", r.status)
+	} else {
+		mustContain(t, r.body, h.says("invite.spent"))
+	}
+	r = h.client().post("/join", url.Values{"invite": {code}, "handle": {"sam"}, "display_name": {"Sam"},
+		"email": {"sam@example.org"}, "password": {pw}, "password_confirm": {pw}, "conduct": {"yes"}})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("second use: %d", r.status)
+	}
+	mustContain(t, r.body, h.says("err.invite_spent"))
+	if _, err := h.svc.Member(context.Background(), "sam"); err == nil {
+		t.Error("a spent invite created an account")
+	}
+}
+
+func regexpFind(t *testing.T, pattern, body string) string {
+	t.Helper()
+	s := regexp.MustCompile(pattern).FindString(body)
+	if s == "" {
+		t.Fatalf("no %s in the page", pattern)
+	}
+	return s
 }

@@ -170,12 +170,17 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) error {
 	mode := s.svc.Registration()
 	p := &joinPage{formPage: formPage{page: s.pageBase(r, "join.title"), Form: newForm(r)}, Mode: string(mode),
 		Question: s.opt.Question, Invite: r.FormValue("invite"), Conduct: s.opt.Conduct}
-	if mode == instance.RegistrationInvite && r.Method == http.MethodGet {
-		if p.Invite == "" {
-			return s.render(w, r, http.StatusOK, "join_closed", p)
-		}
-		if err := s.svc.CheckInvite(r.Context(), p.Invite); err != nil {
-			return err
+	if mode == instance.RegistrationInvite && p.Invite == "" && r.Method == http.MethodGet {
+		return s.render(w, r, http.StatusOK, "join_closed", p)
+	}
+	if p.Invite != "" {
+		// An invite works the same in every mode: the invitee joins at
+		// once, without the application question.
+		p.Mode = string(instance.RegistrationInvite)
+		if r.Method == http.MethodGet {
+			if err := s.svc.CheckInvite(r.Context(), p.Invite); err != nil {
+				return err
+			}
 		}
 	}
 	if r.Method == http.MethodPost {
