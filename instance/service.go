@@ -411,18 +411,10 @@ func normaliseRoles(in []Role) []Role {
 }
 
 // HasAdmin reports whether any active admin exists (first-run setup is
-// offered only when none does).
+// offered only when none does, and until then visitors are told the site
+// is being set up rather than invited to join).
 func (s *Service) HasAdmin(ctx context.Context) (bool, error) {
-	members, err := s.store.ListMembers(ctx, StatusActive)
-	if err != nil {
-		return false, err
-	}
-	for _, m := range members {
-		if m.IsAdmin() {
-			return true, nil
-		}
-	}
-	return false, nil
+	return s.store.AdminExists(ctx)
 }
 
 // hashToken is what the sessions table stores, so that a copy of the
@@ -606,14 +598,29 @@ func (s *Service) Members(ctx context.Context, by *Member, status Status) ([]*Me
 	return s.store.ListMembers(ctx, status)
 }
 
-// Approve lets a pending applicant in. Coordinators only.
+// Approve lets a pending applicant in. Coordinators only. The applicant
+// is told on their page and, when email is on, by email, in the
+// transaction that lets them in.
 func (s *Service) Approve(ctx context.Context, by *Member, memberID int64) error {
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending, StatusRejected}, StatusActive, "application approved")
+	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending, StatusRejected}, StatusActive, "application approved",
+		func(target *Member) (StatusChange, error) {
+			with := StatusChange{Notify: []Notification{{MemberID: target.ID, Code: "note.application_approved"}}}
+			mail, err := s.composeMail(ctx, target, "", MailContent{
+				Subject: Say("mail.approved_subject", s.site),
+				Before:  []MailText{Say("mail.hello", target.DisplayName), Say("mail.approved_intro", s.site)},
+				Link:    "/login", LinkText: Say("mail.approved_link"),
+				After: []MailText{Say("mail.approved_username", target.Handle)},
+			})
+			if mail != nil {
+				with.Mail = []Mail{*mail}
+			}
+			return with, err
+		})
 }
 
 // Reject turns an application down; the applicant sees that it was.
 func (s *Service) Reject(ctx context.Context, by *Member, memberID int64) error {
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending}, StatusRejected, "application rejected")
+	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending}, StatusRejected, "application rejected", nil)
 }
 
 // Suspend stops a member from logging in, ends their sessions at once and
@@ -654,10 +661,13 @@ func (s *Service) suspend(ctx context.Context, by *Member, memberID int64, reaso
 
 // Reinstate lifts a suspension.
 func (s *Service) Reinstate(ctx context.Context, by *Member, memberID int64) error {
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusSuspended}, StatusActive, "member reinstated")
+	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusSuspended}, StatusActive, "member reinstated", nil)
 }
 
-func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberID int64, from []Status, to Status, what string) error {
+// moveMember changes a member's status; with, when not nil, says what is
+// written along with the change.
+func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberID int64, from []Status, to Status, what string,
+	with func(target *Member) (StatusChange, error)) error {
 	if !by.Has(need) {
 		return ErrForbidden
 	}
@@ -665,7 +675,13 @@ func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberI
 	if err != nil {
 		return err
 	}
-	if err := s.store.SetStatus(ctx, memberID, from, to, s.now()); err != nil {
+	var change StatusChange
+	if with != nil {
+		if change, err = with(target); err != nil {
+			return fmt.Errorf("instance: %s %d: %w", what, memberID, err)
+		}
+	}
+	if err := s.store.SetStatus(ctx, memberID, from, to, s.now(), change); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return problem(ErrConflict, "members.state_changed")
 		}

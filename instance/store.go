@@ -35,8 +35,12 @@ type Store interface {
 	SetRoles(ctx context.Context, id int64, roles []Role) error
 	// SetStatus moves a member from one of the statuses in from to to; any
 	// other current status gives ErrConflict. Leaving StatusActive ends every
-	// session; becoming active joins the main group.
-	SetStatus(ctx context.Context, id int64, from []Status, to Status, now time.Time) error
+	// session; becoming active joins the main group. What comes with the
+	// change (its log line, notifications, emails) is written in the same
+	// transaction.
+	SetStatus(ctx context.Context, id int64, from []Status, to Status, now time.Time, with StatusChange) error
+	// AdminExists reports whether any active member is an admin.
+	AdminExists(ctx context.Context) (bool, error)
 
 	CreateSession(ctx context.Context, tokenHash string, memberID int64, now, expires time.Time) error
 	// SessionMember returns the active member behind a live session.
@@ -57,6 +61,15 @@ type Store interface {
 	IsGroupMember(ctx context.Context, groupID, memberID int64) (bool, error)
 	GroupMembers(ctx context.Context, groupID int64) ([]*Member, error)
 	MemberGroups(ctx context.Context, memberID int64) ([]*Group, error)
+}
+
+// StatusChange is what is written with a member's change of status, in
+// its transaction: the moderation log line, the notifications and the
+// emails it causes. Zero fields write nothing.
+type StatusChange struct {
+	Log    *ModLog
+	Notify []Notification
+	Mail   []Mail
 }
 
 // Invite is a single-use link that lets one person join when registration

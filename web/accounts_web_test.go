@@ -115,3 +115,80 @@ func regexpFind(t *testing.T, pattern, body string) string {
 	}
 	return s
 }
+
+// An approved applicant is told: a message on their page and, with email
+// on, an email saying they can sign in (both written with the approval).
+func TestApprovedApplicantIsTold(t *testing.T) {
+	h := newMailHarness(t, func(o *instance.Options) { o.Registration = instance.RegistrationApproval })
+	h.withEmail("cora", instance.RoleCoordinator)
+	cora := h.as("cora")
+	r := h.client().post("/join", url.Values{"handle": {"ann"}, "display_name": {"Ann Smith"}, "email": {"ann@example.org"},
+		"password": {pw}, "password_confirm": {pw}, "answer": {"I live on Mill Lane"}, "conduct": {"yes"}})
+	if r.status != http.StatusOK {
+		t.Fatalf("apply: %d", r.status)
+	}
+	ann, err := h.svc.Member(context.Background(), "ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := cora.post("/admin/applications/"+fmtInt(ann.ID)+"/approve", nil); r.status != http.StatusSeeOther {
+		t.Fatalf("approve: %d", r.status)
+	}
+	h.send()
+	var got *mailtestMessage
+	for _, m := range h.smtp.Received() {
+		if len(m.To) == 1 && m.To[0] == "ann@example.org" {
+			got = &mailtestMessage{subject: m.Subject(), text: m.Text}
+		}
+	}
+	if got == nil {
+		t.Fatal("no email to the approved applicant")
+	}
+	if want := h.web.cat.text("en", "mail.approved_subject", "Testham"); got.subject != want {
+		t.Errorf("subject %q, want %q", got.subject, want)
+	}
+	for _, want := range []string{h.web.cat.text("en", "mail.approved_intro", "Testham"), "http://127.0.0.1:8080/login",
+		h.web.cat.text("en", "mail.approved_username", "ann")} {
+		if !strings.Contains(got.text, want) {
+			t.Errorf("email lacks %q:\n%s", want, got.text)
+		}
+	}
+	mustContain(t, h.as("ann").get("/me").body, h.says("note.application_approved"))
+}
+
+type mailtestMessage struct{ subject, text string }
+
+// The invite-only join page and every page's footer say how to reach a
+// coordinator ([instance] contact).
+func TestContactIsShown(t *testing.T) {
+	h := newHarness(t, instance.RegistrationInvite)
+	w, err := New(Options{Service: h.svc, SiteName: "Testham", BaseURL: "http://127.0.0.1:8080", Contact: "Ring Jo on 01234 567890"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.web, h.h = w, w.Handler()
+	r := h.client().get("/join")
+	mustContain(t, r.body, h.says("join.invite_only"), h.says("join.ask_contact", "Ring Jo on 01234 567890"))
+	mustNotContain(t, r.body, h.says("join.ask_coordinator"))
+	checkPage(t, "/join (invite only, with contact)", r, cssSize(t))
+	h.member("ann")
+	mustContain(t, h.as("ann").get("/").body, h.says("layout.contact", "Ring Jo on 01234 567890"))
+}
+
+// Before the first administrator exists, visitors are told the site is
+// being set up: no Join button or link, and /join says so too.
+func TestSiteBeingSetUp(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen).withoutAdmin()
+	r := h.client().get("/")
+	mustContain(t, r.body, h.says("setup.being_set_up"))
+	mustNotContain(t, r.body, `href="/join"`)
+	r = h.client().get("/join")
+	mustContain(t, r.body, h.says("setup.being_set_up_title"))
+	mustNotContain(t, r.body, `action="/join"`)
+	checkPage(t, "/join (being set up)", r, cssSize(t))
+	// Once the administrator exists, Join is back.
+	h.member("ada", instance.RoleAdmin)
+	r = h.client().get("/")
+	mustContain(t, r.body, `href="/join"`)
+	mustNotContain(t, r.body, h.says("setup.being_set_up"))
+}

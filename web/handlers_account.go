@@ -170,7 +170,9 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) error {
 	mode := s.svc.Registration()
 	p := &joinPage{formPage: formPage{page: s.pageBase(r, "join.title"), Form: newForm(r)}, Mode: string(mode),
 		Question: s.opt.Question, Invite: r.FormValue("invite"), Conduct: s.opt.Conduct}
-	if mode == instance.RegistrationInvite && p.Invite == "" && r.Method == http.MethodGet {
+	if p.SettingUp || (mode == instance.RegistrationInvite && p.Invite == "" && r.Method == http.MethodGet) {
+		// Until an administrator exists nobody could approve anyone, so
+		// nobody is asked to join yet.
 		return s.render(w, r, http.StatusOK, "join_closed", p)
 	}
 	if p.Invite != "" {

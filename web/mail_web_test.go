@@ -23,7 +23,7 @@ type mailHarness struct {
 	worker *instance.MailWorker
 }
 
-func newMailHarness(t *testing.T) *mailHarness {
+func newMailHarness(t *testing.T, opts ...func(*instance.Options)) *mailHarness {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
@@ -38,15 +38,20 @@ func newMailHarness(t *testing.T) *mailHarness {
 		t.Fatal(err)
 	}
 	c := &testClock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
-	svc, err := instance.New(instance.Options{Store: st, Clock: c.now, Registration: instance.RegistrationOpen, Mailer: relay,
-		BaseURL: "http://127.0.0.1:8080", Translate: tr, SiteName: "Testham"})
+	o := instance.Options{Store: st, Clock: c.now, Registration: instance.RegistrationOpen, Mailer: relay,
+		BaseURL: "http://127.0.0.1:8080", Translate: tr, SiteName: "Testham"}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	svc, err := instance.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.EnsureMainGroup(ctx, "village", "Our village"); err != nil {
 		t.Fatal(err)
 	}
-	w, err := New(Options{Service: svc, SiteName: "Testham", BaseURL: "http://127.0.0.1:8080"})
+	addOwner(t, st, c.now())
+	w, err := New(Options{Service: svc, SiteName: "Testham", BaseURL: "http://127.0.0.1:8080", Question: "Who are you?"})
 	if err != nil {
 		t.Fatal(err)
 	}

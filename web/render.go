@@ -48,17 +48,22 @@ var funcs = template.FuncMap{
 // page is what every page struct embeds: the layout's data and the
 // translation method templates call as {{.T "key"}}.
 type page struct {
-	Title    string
-	Lang     string
-	Site     string
-	Viewer   *instance.Member
-	Flash    string
-	CSSURL   string
-	Errors   []summaryItem
-	Path     string
-	cat      *catalogue
-	location *time.Location
-	now      time.Time
+	Title  string
+	Lang   string
+	Site   string
+	Viewer *instance.Member
+	Flash  string
+	CSSURL string
+	Errors []summaryItem
+	Path   string
+	// Contact is how to reach a coordinator ([instance] contact).
+	Contact string
+	// SettingUp is true for visitors while the site has no administrator:
+	// they are told it is being set up instead of being asked to join.
+	SettingUp bool
+	cat       *catalogue
+	location  *time.Location
+	now       time.Time
 }
 
 type summaryItem struct {
@@ -128,7 +133,15 @@ func (s *Server) pageBase(r *http.Request, titleKey string, args ...any) page {
 	if !s.cat.has(lang) {
 		lang = "en"
 	}
-	p := page{Lang: lang, Site: s.opt.SiteName, Viewer: viewer, CSSURL: s.cssURL, Path: r.URL.Path, cat: s.cat, location: s.opt.Location, now: s.svc.Now()}
+	p := page{Lang: lang, Site: s.opt.SiteName, Viewer: viewer, CSSURL: s.cssURL, Path: r.URL.Path, cat: s.cat, location: s.opt.Location, now: s.svc.Now(),
+		Contact: s.opt.Contact}
+	if viewer == nil {
+		has, err := s.svc.HasAdmin(r.Context())
+		if err != nil {
+			s.log.Error("is there an admin", "request_id", requestID(r), "err", err) // the page still shows; Join is offered
+		}
+		p.SettingUp = err == nil && !has
+	}
 	p.Title = p.T(titleKey, args...)
 	p.Flash = s.takeFlash(r, &p)
 	return p

@@ -31,6 +31,9 @@ type Options struct {
 	// Question is asked of applicants in approval mode.
 	Question string
 	Conduct  string
+	// Contact says how to reach a coordinator ([instance] contact), for
+	// the footer and the invite-only join page.
+	Contact string
 	// SetupToken, when non-empty, unlocks /setup to create the first admin.
 	SetupToken string
 	// TrustedProxy says whether a peer address is a reverse proxy whose

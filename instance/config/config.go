@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/BurntSushi/toml"
 
@@ -54,6 +55,10 @@ type Instance struct {
 	ApplicationQuestion string `toml:"application_question"`
 	Conduct             string `toml:"conduct"`
 	ConductVersion      string `toml:"conduct_version"`
+	// Contact says how to reach a coordinator, in the village's own words
+	// ("Ring Jo on 01234 567890"): shown in every page's footer and on the
+	// invite-only join page. Empty shows nothing.
+	Contact string `toml:"contact"`
 }
 
 // Federation is the [federation] table.
@@ -330,6 +335,10 @@ func (c *Config) Validate() error {
 	}
 	if strings.TrimSpace(in.ConductVersion) == "" {
 		bad("instance.conduct_version", "must not be empty")
+	}
+	in.Contact = strings.TrimSpace(in.Contact)
+	if len([]rune(in.Contact)) > 200 || strings.ContainsFunc(in.Contact, unicode.IsControl) {
+		bad("instance.contact", "must be one line of at most 200 characters, such as \"Ring Jo on 01234 567890\"")
 	}
 
 	for i, d := range c.Federation.BlockedDomains {

@@ -126,6 +126,8 @@ func TestRefusals(t *testing.T) {
 		{"empty name", "[instance]\nname = \"\"", "instance.name"},
 		{"empty question in approval mode", "[instance]\nregistration = \"approval\"\napplication_question = \"\"", "instance.application_question"},
 		{"empty conduct", "[instance]\nconduct = \"  \"", "instance.conduct"},
+		{"contact on two lines", "[instance]\ncontact = \"Ring Jo\\non 01234\"", "instance.contact: must be one line"},
+		{"contact too long", "[instance]\ncontact = \"" + strings.Repeat("x", 201) + "\"", "instance.contact"},
 		{"bad blocked domain", "[federation]\nblocked_domains = [\"not a domain\"]", "federation.blocked_domains"},
 		{"cert without key", "base_url = \"https://v.example\"\n[tls]\ncert_file = \"c.pem\"", "tls: cert_file and key_file must be given together"},
 		{"acme and cert", "base_url = \"https://v.example\"\n[tls]\nacme = true\nhttp_listen = \":80\"\ncert_file = \"c\"\nkey_file = \"k\"", "tls.acme: cannot be used together"},

@@ -206,7 +206,7 @@ func (s *Store) SetRoles(ctx context.Context, id int64, roles []instance.Role) e
 }
 
 // SetStatus implements instance.Store.
-func (s *Store) SetStatus(ctx context.Context, id int64, from []instance.Status, to instance.Status, now time.Time) error {
+func (s *Store) SetStatus(ctx context.Context, id int64, from []instance.Status, to instance.Status, now time.Time, with instance.StatusChange) error {
 	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		var current string
 		if err := tx.QueryRowContext(ctx, `SELECT status FROM members WHERE id = ?`, id).Scan(&current); err != nil {
@@ -223,11 +223,28 @@ func (s *Store) SetStatus(ctx context.Context, id int64, from []instance.Status,
 			return err
 		}
 		if to != instance.StatusActive {
-			_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE member_id = ?`, id)
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE member_id = ?`, id); err != nil {
+				return err
+			}
+		} else if err := joinMainGroup(ctx, tx, id, now); err != nil {
 			return err
 		}
-		return joinMainGroup(ctx, tx, id, now)
+		if err := writeLog(ctx, tx, with.Log); err != nil {
+			return err
+		}
+		if err := notify(ctx, tx, with.Notify, now); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, with.Mail, now)
 	}), "store: set status of member %d to %s", id, to)
+}
+
+// AdminExists implements instance.Store.
+func (s *Store) AdminExists(ctx context.Context) (bool, error) {
+	var ok bool
+	err := s.rd.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM members m JOIN member_roles r ON r.member_id = m.id
+		WHERE m.status = 'active' AND r.role = 'admin')`).Scan(&ok)
+	return ok, wrapf(err, "store: is there an admin")
 }
 
 // CreateSession implements instance.Store.
