@@ -380,6 +380,9 @@ func (s *Service) CreateMemberDirect(ctx context.Context, in NewMemberInput) (*M
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	if containsRole(in.Roles, RoleVerifiedHelper) {
+		return nil, problem(ErrForbidden, "members.verified_by_check") // only a recorded check grants it
+	}
 	m.Roles = normaliseRoles(in.Roles)
 	now := s.now()
 	m.CreatedAt, m.ConductAcceptedAt, m.ConductVersion = now, now, s.conduct
@@ -587,146 +590,6 @@ func (s *Service) MemberProfile(ctx context.Context, by *Member, handle string) 
 // MemberByID returns a member by id.
 func (s *Service) MemberByID(ctx context.Context, id int64) (*Member, error) {
 	return s.store.MemberByID(ctx, id)
-}
-
-// Members lists members in one status; coordinators (and the Operator)
-// only.
-func (s *Service) Members(ctx context.Context, by *Member, status Status) ([]*Member, error) {
-	if !by.IsCoordinator() {
-		return nil, ErrForbidden
-	}
-	return s.store.ListMembers(ctx, status)
-}
-
-// Approve lets a pending applicant in. Coordinators only. The applicant
-// is told on their page and, when email is on, by email, in the
-// transaction that lets them in.
-func (s *Service) Approve(ctx context.Context, by *Member, memberID int64) error {
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending, StatusRejected}, StatusActive, "application approved",
-		func(target *Member) (StatusChange, error) {
-			with := StatusChange{Notify: []Notification{{MemberID: target.ID, Code: "note.application_approved"}}}
-			mail, err := s.composeMail(ctx, target, "", MailContent{
-				Subject: Say("mail.approved_subject", s.site),
-				Before:  []MailText{Say("mail.hello", target.DisplayName), Say("mail.approved_intro", s.site)},
-				Link:    "/login", LinkText: Say("mail.approved_link"),
-				After: []MailText{Say("mail.approved_username", target.Handle)},
-			})
-			if mail != nil {
-				with.Mail = []Mail{*mail}
-			}
-			return with, err
-		})
-}
-
-// Reject turns an application down; the applicant sees that it was.
-func (s *Service) Reject(ctx context.Context, by *Member, memberID int64) error {
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending}, StatusRejected, "application rejected", nil)
-}
-
-// Suspend stops a member from logging in, ends their sessions at once and
-// withdraws their posts (hidden here; other servers are told to delete
-// them), with a line in the moderation log, all in one transaction. The
-// Members page, `hearth admin suspend` and the moderation queue all
-// suspend through here, so a suspension means the same everywhere.
-func (s *Service) Suspend(ctx context.Context, by *Member, memberID int64) error {
-	return s.suspend(ctx, by, memberID, "", 0)
-}
-
-// suspend is Suspend with the reason and the report it answers, if any.
-func (s *Service) suspend(ctx context.Context, by *Member, memberID int64, reason string, report int64) error {
-	if !by.IsCoordinator() {
-		return ErrForbidden
-	}
-	if !by.IsOperator() && by.ID == memberID {
-		return problem(ErrForbidden, "members.cannot_suspend_self")
-	}
-	target, err := s.store.MemberByID(ctx, memberID)
-	if err != nil {
-		return err
-	}
-	// Only an admin may suspend an admin: coordinators serve admins' rules.
-	if target.IsAdmin() && !by.IsAdmin() {
-		return ErrForbidden
-	}
-	err = s.store.SuspendMember(ctx, memberID, s.now(), s.modLog(by, "suspend member", "@"+target.Handle, reason, report))
-	if errors.Is(err, ErrConflict) {
-		return problem(ErrConflict, "members.state_changed")
-	}
-	if err != nil {
-		return fmt.Errorf("instance: suspend member %d: %w", memberID, err)
-	}
-	s.log.Info("member suspended", "member", target.Handle, "by", actorName(by))
-	return nil
-}
-
-// Reinstate lifts a suspension.
-func (s *Service) Reinstate(ctx context.Context, by *Member, memberID int64) error {
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusSuspended}, StatusActive, "member reinstated", nil)
-}
-
-// moveMember changes a member's status; with, when not nil, says what is
-// written along with the change.
-func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberID int64, from []Status, to Status, what string,
-	with func(target *Member) (StatusChange, error)) error {
-	if !by.Has(need) {
-		return ErrForbidden
-	}
-	target, err := s.store.MemberByID(ctx, memberID)
-	if err != nil {
-		return err
-	}
-	var change StatusChange
-	if with != nil {
-		if change, err = with(target); err != nil {
-			return fmt.Errorf("instance: %s %d: %w", what, memberID, err)
-		}
-	}
-	if err := s.store.SetStatus(ctx, memberID, from, to, s.now(), change); err != nil {
-		if errors.Is(err, ErrConflict) {
-			return problem(ErrConflict, "members.state_changed")
-		}
-		return err
-	}
-	s.log.Info(what, "member", target.Handle, "by", actorName(by))
-	return nil
-}
-
-func actorName(by *Member) string {
-	if by.IsOperator() {
-		return "command line"
-	}
-	return by.Handle
-}
-
-// SetRoles replaces a member's roles. Admins only; an admin cannot remove
-// their own admin role (so an instance never loses its last admin by a
-// slip of the mouse).
-func (s *Service) SetRoles(ctx context.Context, by *Member, memberID int64, roles []Role) error {
-	if !by.IsAdmin() {
-		return ErrForbidden
-	}
-	roles = normaliseRoles(roles)
-	if !by.IsOperator() && by.ID == memberID && !containsRole(roles, RoleAdmin) {
-		return problem(ErrForbidden, "members.keep_own_admin")
-	}
-	target, err := s.store.MemberByID(ctx, memberID)
-	if err != nil {
-		return err
-	}
-	if err := s.store.SetRoles(ctx, memberID, roles); err != nil {
-		return err
-	}
-	s.log.Info("roles changed", "member", target.Handle, "roles", roles, "by", actorName(by))
-	return nil
-}
-
-func containsRole(roles []Role, r Role) bool {
-	for _, x := range roles {
-		if x == r {
-			return true
-		}
-	}
-	return false
 }
 
 // CreateInvite makes a single-use invite link code. Coordinators only.

@@ -32,7 +32,9 @@ type Store interface {
 	UpdateProfile(ctx context.Context, id int64, p Profile) error
 	// SetPassword stores a new hash and ends every session of the member.
 	SetPassword(ctx context.Context, id int64, hash string) error
-	SetRoles(ctx context.Context, id int64, roles []Role) error
+	// SetRoles replaces a member's roles, ends their sessions and writes
+	// log, in one transaction.
+	SetRoles(ctx context.Context, id int64, roles []Role, log *ModLog) error
 	// SetStatus moves a member from one of the statuses in from to to; any
 	// other current status gives ErrConflict. Leaving StatusActive ends every
 	// session; becoming active joins the main group. What comes with the

@@ -86,6 +86,11 @@ func (s *Server) invites(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, status, "invites", p)
 }
 
+// settableRoles are the roles an admin sets by hand: not member (everyone
+// is one) and not verified helper, which only a recorded safety check
+// grants.
+var settableRoles = []instance.Role{instance.RoleHelper, instance.RoleCoordinator, instance.RoleSafeguardingLead, instance.RoleAdmin}
+
 type adminMembersPage struct {
 	page
 	Active        []*instance.Member
@@ -105,7 +110,7 @@ func (s *Server) adminMembers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := &adminMembersPage{page: s.pageBase(r, "adminmembers.title"), Active: active, Suspended: suspended, Roles: instance.AllRoles[1:],
+	p := &adminMembersPage{page: s.pageBase(r, "adminmembers.title"), Active: active, Suspended: suspended, Roles: settableRoles,
 		Verifications: map[int64][]*instance.Verification{}, CheckTypes: instance.CheckTypes}
 	for _, m := range active {
 		if p.Verifications[m.ID], err = s.svc.Verifications(r.Context(), by, m.ID); err != nil {
@@ -144,20 +149,53 @@ func (s *Server) setRoles(w http.ResponseWriter, r *http.Request) error {
 	return s.redirect(w, r, "/admin/members", "flash.roles_saved")
 }
 
+type suspendPage struct {
+	formPage
+	Member *instance.Member
+}
+
+// suspend asks first: a suspension signs the member out and withdraws
+// their posts, so it has its own page that says so and asks why (the
+// reason goes in the moderation log).
 func (s *Server) suspend(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	if mux.Vars(r)["action"] == "suspend" {
-		err = s.svc.Suspend(r.Context(), viewerFrom(r), id)
-	} else {
-		err = s.svc.Reinstate(r.Context(), viewerFrom(r), id)
+	by := viewerFrom(r)
+	if !by.IsCoordinator() {
+		return instance.ErrForbidden
 	}
+	m, err := s.svc.MemberByID(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	return s.redirect(w, r, "/admin/members", "flash.member_"+mux.Vars(r)["action"])
+	p := &suspendPage{formPage: formPage{page: s.pageBase(r, "suspend.title", m.DisplayName), Form: newForm(r)}, Member: m}
+	if r.Method == http.MethodGet {
+		if m.Status != instance.StatusActive {
+			return &instance.Problem{Kind: instance.ErrConflict, Code: "members.state_changed"}
+		}
+		return s.render(w, r, http.StatusOK, "suspend", p)
+	}
+	err = s.svc.Suspend(r.Context(), by, id, r.PostForm.Get("reason"))
+	if err == nil {
+		return s.redirect(w, r, "/admin/members", "flash.member_suspend")
+	}
+	if !p.fail(err, "reason") {
+		return err
+	}
+	return s.render(w, r, http.StatusUnprocessableEntity, "suspend", p)
+}
+
+func (s *Server) reinstate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.svc.Reinstate(r.Context(), viewerFrom(r), id); err != nil {
+		return err
+	}
+	return s.redirect(w, r, "/admin/members", "flash.member_reinstate")
 }
 
 func hostOf(base string) string {

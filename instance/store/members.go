@@ -186,7 +186,7 @@ func (s *Store) SetPassword(ctx context.Context, id int64, hash string) error {
 }
 
 // SetRoles implements instance.Store.
-func (s *Store) SetRoles(ctx context.Context, id int64, roles []instance.Role) error {
+func (s *Store) SetRoles(ctx context.Context, id int64, roles []instance.Role, log *instance.ModLog) error {
 	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		var exists int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM members WHERE id = ?`, id).Scan(&exists); err != nil {
@@ -200,8 +200,10 @@ func (s *Store) SetRoles(ctx context.Context, id int64, roles []instance.Role) e
 		}
 		// A change of privilege ends the member's sessions, so a browser
 		// left logged in elsewhere cannot keep powers that were removed.
-		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE member_id = ?`, id)
-		return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE member_id = ?`, id); err != nil {
+			return err
+		}
+		return writeLog(ctx, tx, log)
 	}), "store: set roles of member %d", id)
 }
 

@@ -1,0 +1,185 @@
+package instance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Members lists members in one status; coordinators (and the Operator)
+// only.
+func (s *Service) Members(ctx context.Context, by *Member, status Status) ([]*Member, error) {
+	if !by.IsCoordinator() {
+		return nil, ErrForbidden
+	}
+	return s.store.ListMembers(ctx, status)
+}
+
+// Approve lets a pending applicant in. Coordinators only. The applicant
+// is told on their page and, when email is on, by email, in the
+// transaction that lets them in, with the line in the moderation log.
+func (s *Service) Approve(ctx context.Context, by *Member, memberID int64) error {
+	return s.moveMember(ctx, by, memberID, []Status{StatusPending, StatusRejected}, StatusActive, "approve application",
+		func(target *Member) (StatusChange, error) {
+			with := StatusChange{Notify: []Notification{{MemberID: target.ID, Code: "note.application_approved"}}}
+			mail, err := s.composeMail(ctx, target, "", MailContent{
+				Subject: Say("mail.approved_subject", s.site),
+				Before:  []MailText{Say("mail.hello", target.DisplayName), Say("mail.approved_intro", s.site)},
+				Link:    "/login", LinkText: Say("mail.approved_link"),
+				After: []MailText{Say("mail.approved_username", target.Handle)},
+			})
+			if mail != nil {
+				with.Mail = []Mail{*mail}
+			}
+			return with, err
+		})
+}
+
+// Reject turns an application down; the applicant sees that it was.
+func (s *Service) Reject(ctx context.Context, by *Member, memberID int64) error {
+	return s.moveMember(ctx, by, memberID, []Status{StatusPending}, StatusRejected, "reject application", nil)
+}
+
+// Suspend stops a member from logging in, ends their sessions at once and
+// withdraws their posts (hidden here; other servers are told to delete
+// them), with a line in the moderation log, all in one transaction. The
+// Members page, `hearth admin suspend` and the moderation queue all
+// suspend through here, so a suspension means the same everywhere.
+// Coordinators must say why (it goes in the log); the command line may
+// leave the reason empty.
+func (s *Service) Suspend(ctx context.Context, by *Member, memberID int64, reason string) error {
+	if !by.IsCoordinator() {
+		return ErrForbidden
+	}
+	reason, fe := cleanText(reason, textRule{field: "reason", required: !by.IsOperator(), max: MaxReason, multiline: true})
+	if fe != nil {
+		if fe.Code == "err.required" {
+			fe.Code = "err.suspend_reason"
+		}
+		return fe
+	}
+	return s.suspend(ctx, by, memberID, reason, 0)
+}
+
+// suspend is Suspend with the reason and the report it answers, if any.
+func (s *Service) suspend(ctx context.Context, by *Member, memberID int64, reason string, report int64) error {
+	if !by.IsCoordinator() {
+		return ErrForbidden
+	}
+	if !by.IsOperator() && by.ID == memberID {
+		return problem(ErrForbidden, "members.cannot_suspend_self")
+	}
+	target, err := s.store.MemberByID(ctx, memberID)
+	if err != nil {
+		return err
+	}
+	// Only an admin may suspend an admin: coordinators serve admins' rules.
+	if target.IsAdmin() && !by.IsAdmin() {
+		return ErrForbidden
+	}
+	err = s.store.SuspendMember(ctx, memberID, s.now(), s.modLog(by, "suspend member", "@"+target.Handle, reason, report))
+	if errors.Is(err, ErrConflict) {
+		return problem(ErrConflict, "members.state_changed")
+	}
+	if err != nil {
+		return fmt.Errorf("instance: suspend member %d: %w", memberID, err)
+	}
+	s.log.Info("member suspended", "member", target.Handle, "by", actorName(by))
+	return nil
+}
+
+// Reinstate lifts a suspension, with a line in the moderation log.
+func (s *Service) Reinstate(ctx context.Context, by *Member, memberID int64) error {
+	return s.moveMember(ctx, by, memberID, []Status{StatusSuspended}, StatusActive, "reinstate member", nil)
+}
+
+// moveMember changes a member's status (coordinators only) and writes the
+// moderation log line named action; with, when not nil, adds what else is
+// written along with the change.
+func (s *Service) moveMember(ctx context.Context, by *Member, memberID int64, from []Status, to Status, action string,
+	with func(target *Member) (StatusChange, error)) error {
+	if !by.IsCoordinator() {
+		return ErrForbidden
+	}
+	target, err := s.store.MemberByID(ctx, memberID)
+	if err != nil {
+		return err
+	}
+	var change StatusChange
+	if with != nil {
+		if change, err = with(target); err != nil {
+			return fmt.Errorf("instance: %s %d: %w", action, memberID, err)
+		}
+	}
+	change.Log = s.modLog(by, action, "@"+target.Handle, "", 0)
+	if err := s.store.SetStatus(ctx, memberID, from, to, s.now(), change); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return problem(ErrConflict, "members.state_changed")
+		}
+		return err
+	}
+	s.log.Info(action, "member", target.Handle, "by", actorName(by))
+	return nil
+}
+
+func actorName(by *Member) string {
+	if by.IsOperator() {
+		return "command line"
+	}
+	return by.Handle
+}
+
+// SetRoles replaces a member's roles, with a line in the moderation log.
+// Admins only; an admin cannot remove their own admin role (so an
+// instance never loses its last admin by a slip of the mouse). Verified
+// helper is not among the roles anyone sets: only a recorded safety check
+// grants it (RecordVerification) and only withdrawing or expiry removes it,
+// so the member keeps it or goes without it whatever roles are given.
+func (s *Service) SetRoles(ctx context.Context, by *Member, memberID int64, roles []Role) error {
+	if !by.IsAdmin() {
+		return ErrForbidden
+	}
+	target, err := s.store.MemberByID(ctx, memberID)
+	if err != nil {
+		return err
+	}
+	verified := containsRole(target.Roles, RoleVerifiedHelper)
+	if containsRole(roles, RoleVerifiedHelper) && !verified {
+		return problem(ErrForbidden, "members.verified_by_check")
+	}
+	kept := roles[:0:0]
+	for _, r := range roles {
+		if r != RoleVerifiedHelper {
+			kept = append(kept, r)
+		}
+	}
+	if verified {
+		kept = append(kept, RoleVerifiedHelper)
+	}
+	roles = normaliseRoles(kept)
+	if !by.IsOperator() && by.ID == memberID && !containsRole(roles, RoleAdmin) {
+		return problem(ErrForbidden, "members.keep_own_admin")
+	}
+	names := make([]string, 0, len(roles))
+	for _, r := range roles {
+		if r != RoleMember {
+			names = append(names, string(r))
+		}
+	}
+	// The log keeps the roles as codes (the page writes them in words).
+	if err := s.store.SetRoles(ctx, memberID, roles, s.modLog(by, "set roles", "@"+target.Handle, strings.Join(names, ","), 0)); err != nil {
+		return err
+	}
+	s.log.Info("roles changed", "member", target.Handle, "roles", roles, "by", actorName(by))
+	return nil
+}
+
+func containsRole(roles []Role, r Role) bool {
+	for _, x := range roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
