@@ -183,3 +183,61 @@ func containsRole(roles []Role, r Role) bool {
 	}
 	return false
 }
+
+// MembersPerPage is the length of a page of the Members list.
+const MembersPerPage = 25
+
+// MemberSearch asks for one page of the Members list.
+type MemberSearch struct {
+	Status Status // StatusActive (the default) or StatusSuspended
+	Text   string // part of a name or username (for admins, also of an email address)
+	Page   int    // from 1
+}
+
+// MemberQuery is a MemberSearch as the store runs it.
+type MemberQuery struct {
+	Status Status
+	Text   string
+	// Email also matches Text against email addresses (admins only).
+	Email         bool
+	Limit, Offset int
+}
+
+// MemberPage is one page of the Members list.
+type MemberPage struct {
+	Members     []*Member
+	Total       int
+	Page, Pages int
+}
+
+// SearchMembers returns a page of members in a status, alphabetically,
+// whose name or username contains the text; admins also find members by
+// their email address, which coordinators do not see. Coordinators only.
+func (s *Service) SearchMembers(ctx context.Context, by *Member, q MemberSearch) (*MemberPage, error) {
+	if !by.IsCoordinator() {
+		return nil, ErrForbidden
+	}
+	if q.Status != StatusSuspended {
+		q.Status = StatusActive
+	}
+	text := strings.TrimPrefix(strings.TrimSpace(q.Text), "@")
+	if r := []rune(text); len(r) > 100 {
+		text = string(r[:100])
+	}
+	page := max(q.Page, 1)
+	list, total, err := s.store.SearchMembers(ctx, MemberQuery{Status: q.Status, Text: text, Email: by.IsAdmin(),
+		Limit: MembersPerPage, Offset: (page - 1) * MembersPerPage})
+	if err != nil {
+		return nil, fmt.Errorf("instance: search members: %w", err)
+	}
+	return &MemberPage{Members: list, Total: total, Page: page, Pages: max(1, (total+MembersPerPage-1)/MembersPerPage)}, nil
+}
+
+// MemberForStaff returns any member, whatever their status, for the
+// page coordinators manage them on. Coordinators only.
+func (s *Service) MemberForStaff(ctx context.Context, by *Member, id int64) (*Member, error) {
+	if !by.IsCoordinator() {
+		return nil, ErrForbidden
+	}
+	return s.store.MemberByID(ctx, id)
+}

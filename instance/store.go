@@ -28,6 +28,9 @@ type Store interface {
 	// MemberByLogin finds a member by handle or email (case-insensitive).
 	MemberByLogin(ctx context.Context, login string) (*Member, error)
 	ListMembers(ctx context.Context, status Status) ([]*Member, error)
+	// SearchMembers returns one page of the members matching q, sorted by
+	// name, and how many match in all.
+	SearchMembers(ctx context.Context, q MemberQuery) ([]*Member, int, error)
 	CountMembers(ctx context.Context, status Status) (int, error)
 	UpdateProfile(ctx context.Context, id int64, p Profile) error
 	// SetPassword stores a new hash and ends every session of the member.

@@ -31,7 +31,7 @@ var visitorRoutes = []string{
 var staffRoutes = []string{
 	"/groups/new", "/groups/{handle}/edit", "/groups/{handle}/follow", "/groups/{handle}/following/{id:[0-9]+}/remove",
 	"/admin/applications", "/admin/applications/{id:[0-9]+}/{decision:approve|reject}", "/admin/invites",
-	"/admin/members", "/admin/members/{id:[0-9]+}/roles", "/admin/members/{id:[0-9]+}/suspend", "/admin/members/{id:[0-9]+}/reinstate",
+	"/admin/members", "/admin/members/{id:[0-9]+}", "/admin/members/{id:[0-9]+}/roles", "/admin/members/{id:[0-9]+}/suspend", "/admin/members/{id:[0-9]+}/reinstate",
 	"/admin/members/{id:[0-9]+}/helper-friend", "/admin/members/{id:[0-9]+}/verify", "/admin/verifications/{id:[0-9]+}/revoke",
 	"/admin/moderation", "/admin/log", "/safeguarding", "/safeguarding/{id:[0-9]+}",
 	"/admin/email", "/members/{handle}/reset-code",

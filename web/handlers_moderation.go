@@ -175,12 +175,12 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
 	err = s.svc.RecordVerification(r.Context(), viewerFrom(r), id, f.Get("check"), f.Get("verified_on"), f.Get("expires_on"))
 	if fields := instance.Fields(err); len(fields) > 0 {
-		return &instance.Problem{Kind: instance.ErrInvalid, Code: "verify.invalid"}
+		return s.renderMemberAdmin(w, r, id, err) // the form again, with what was typed
 	}
 	if err != nil {
 		return err
 	}
-	return s.redirect(w, r, "/admin/members", "flash.verified")
+	return s.redirect(w, r, memberPath(id), "flash.verified")
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
@@ -194,6 +194,11 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		return err
+	}
+	// Back to the member's page (the form names them; the check's id is in
+	// the path).
+	if member, err := strconv.ParseInt(r.PostForm.Get("member"), 10, 64); err == nil && member > 0 {
+		return s.redirect(w, r, memberPath(member), "flash.revoked")
 	}
 	return s.redirect(w, r, "/admin/members", "flash.revoked")
 }

@@ -245,10 +245,11 @@ var codeRE = regexp.MustCompile(`<strong>([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})</
 func TestResetCodePages(t *testing.T) {
 	h := newHarness(t, instance.RegistrationOpen)
 	h.member("cora", instance.RoleCoordinator)
-	h.member("bob")
+	bob := h.member("bob")
 	bobsPhone := h.as("bob")
 	coord := h.as("cora")
-	r := coord.get("/members/bob")
+	mustContain(t, coord.get("/members/bob").body, `href="/admin/members/`+fmtInt(bob.ID)+`"`)
+	r := coord.get("/admin/members/" + fmtInt(bob.ID))
 	mustContain(t, r.body, `action="/members/bob/reset-code"`)
 	if strings.Contains(h.as("bob").get("/members/cora").body, "reset-code") {
 		t.Error("a member is offered to make codes")

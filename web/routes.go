@@ -42,6 +42,7 @@ func (s *Server) Register(r *mux.Router) {
 	r.Handle("/admin/applications/{id:[0-9]+}/{decision:approve|reject}", h(s.decideApplication)).Methods(http.MethodPost)
 	r.Handle("/admin/invites", h(s.invites)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/admin/members", h(s.adminMembers)).Methods(http.MethodGet)
+	r.Handle("/admin/members/{id:[0-9]+}", h(s.memberAdmin)).Methods(http.MethodGet)
 	r.Handle("/admin/members/{id:[0-9]+}/roles", h(s.setRoles)).Methods(http.MethodPost)
 	r.Handle("/admin/members/{id:[0-9]+}/suspend", h(s.suspend)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/admin/members/{id:[0-9]+}/reinstate", h(s.reinstate)).Methods(http.MethodPost)

@@ -245,7 +245,7 @@ func cssSize(t *testing.T) int {
 func TestEveryPage(t *testing.T) {
 	h := newHarness(t, instance.RegistrationApproval)
 	h.member("ada", instance.RoleAdmin)
-	h.member("ann")
+	ann := h.member("ann")
 	h.svc.SignUp(context.Background(), instance.SignUpInput{Handle: "appl", DisplayName: "Applicant", Email: "a@example.org",
 		Password: pw, PasswordConfirm: pw, Answer: "I live at the mill", AcceptConduct: true})
 	css := cssSize(t)
@@ -274,7 +274,8 @@ func TestEveryPage(t *testing.T) {
 		{admin, "/members/ann", 200, "@ann"},
 		{admin, "/admin/applications", 200, "I live at the mill"},
 		{admin, "/admin/invites", 200, "Create invite link"},
-		{admin, "/admin/members", 200, "Roles for Name ann"},
+		{admin, "/admin/members", 200, "Name ann"},
+		{admin, "/admin/members/" + fmtInt(ann.ID), 200, "Roles for Name ann"},
 	}
 	for _, p := range pages {
 		t.Run(p.path, func(t *testing.T) {

@@ -128,6 +128,27 @@ func (s *Store) ListMembers(ctx context.Context, status instance.Status) ([]*ins
 	return s.members(ctx, `SELECT `+memberColumns+` FROM members m WHERE m.status = ? ORDER BY m.created_at, m.id`, string(status))
 }
 
+// SearchMembers implements instance.Store.
+func (s *Store) SearchMembers(ctx context.Context, q instance.MemberQuery) ([]*instance.Member, int, error) {
+	where, args := `m.status = ? AND m.deleted_at IS NULL`, []any{string(q.Status)}
+	if q.Text != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q.Text) + "%"
+		cond := `m.display_name LIKE ?2 ESCAPE '\' OR m.handle LIKE ?2 ESCAPE '\'`
+		if q.Email {
+			cond += ` OR m.email LIKE ?2 ESCAPE '\'`
+		}
+		where += ` AND (` + cond + `)`
+		args = append(args, like)
+	}
+	var total int
+	if err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM members m WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("store: count members: %w", err)
+	}
+	list, err := s.members(ctx, `SELECT `+memberColumns+` FROM members m WHERE `+where+`
+		ORDER BY m.display_name COLLATE NOCASE, m.id LIMIT ? OFFSET ?`, append(args, q.Limit, q.Offset)...)
+	return list, total, err
+}
+
 func (s *Store) members(ctx context.Context, query string, args ...any) ([]*instance.Member, error) {
 	rows, err := s.rd.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -211,7 +232,9 @@ func (s *Store) SetRoles(ctx context.Context, id int64, roles []instance.Role, l
 func (s *Store) SetStatus(ctx context.Context, id int64, from []instance.Status, to instance.Status, now time.Time, with instance.StatusChange) error {
 	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		var current string
-		if err := tx.QueryRowContext(ctx, `SELECT status FROM members WHERE id = ?`, id).Scan(&current); err != nil {
+		// A deleted account keeps its row (as "suspended") but is never
+		// moved again.
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM members WHERE id = ? AND deleted_at IS NULL`, id).Scan(&current); err != nil {
 			return notFound(err)
 		}
 		allowed := false
