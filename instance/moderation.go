@@ -102,11 +102,15 @@ type ModerationStore interface {
 	BlockActor(ctx context.Context, actor, reason string, by int64, now time.Time, log *ModLog) error
 	BlockedDomains(ctx context.Context) ([]string, error)
 	ModerationLog(ctx context.Context, limit int) ([]*ModLog, error)
+	// ModerationLogBefore returns up to limit lines older than the line
+	// before (all of them when before is 0), newest first.
+	ModerationLogBefore(ctx context.Context, before int64, limit int) ([]*ModLog, error)
 	LogModeration(ctx context.Context, log *ModLog) error
 
 	AddVerification(ctx context.Context, v *Verification, now time.Time, log *ModLog) error
 	RevokeVerification(ctx context.Context, id int64, reason string, now time.Time, log *ModLog) error
 	Verifications(ctx context.Context, memberID int64) ([]*Verification, error)
+	VerificationByID(ctx context.Context, id int64) (*Verification, error)
 	ExpireVerifications(ctx context.Context, now time.Time) (int, error)
 
 	AddConcern(ctx context.Context, c *Concern) (int64, error)
@@ -457,7 +461,15 @@ func (s *Service) RevokeVerification(ctx context.Context, by *Member, id int64, 
 	if fe != nil {
 		return fe
 	}
-	return s.store.RevokeVerification(ctx, id, reason, s.now(), s.modLog(by, "revoke verification", fmt.Sprintf("verification %d", id), reason, 0))
+	v, err := s.store.VerificationByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	m, err := s.store.MemberByID(ctx, v.MemberID)
+	if err != nil {
+		return err
+	}
+	return s.store.RevokeVerification(ctx, id, reason, s.now(), s.modLog(by, "revoke verification ("+v.CheckType+")", "@"+m.Handle, reason, 0))
 }
 
 // Verifications lists a member's checks (coordinators, and the member).

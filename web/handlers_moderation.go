@@ -154,19 +154,6 @@ func (p *moderationPage) Chosen(report int64, action string) bool {
 	return report == p.FailedReport && action == p.ReportAction
 }
 
-type modLogPage struct {
-	page
-	Log []*instance.ModLog
-}
-
-func (s *Server) modLog(w http.ResponseWriter, r *http.Request) error {
-	log, err := s.svc.ModerationLog(r.Context(), viewerFrom(r))
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, "modlog", &modLogPage{page: s.pageBase(r, "modlog.title"), Log: log})
-}
-
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {

@@ -279,7 +279,7 @@ func TestResetCodePages(t *testing.T) {
 	if r := bobsPhone.get("/settings/profile"); r.status != http.StatusSeeOther {
 		t.Errorf("bob's old session survived: %d", r.status)
 	}
-	mustContain(t, coord.get("/admin/log").body, "make password reset code")
+	mustContain(t, coord.get("/admin/log").body, " made a one-off password reset code for ", "<bdi>Name bob</bdi>")
 }
 
 // A bouncing address shows on the profile with how to fix it, and "it

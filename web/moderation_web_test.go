@@ -68,7 +68,10 @@ func TestReportAndModerationPages(t *testing.T) {
 	mustContain(t, bob.get(path).body, "A coordinator has hidden this from others. The reason given: Advertising is not allowed")
 	mustContain(t, bob.get("/me").body, "A coordinator hid your post: Cheap watches. Reason: Advertising is not allowed")
 	r = cora.get("/admin/log")
-	mustContain(t, r.body, "hide item", "Advertising is not allowed", "Name cora")
+	// In a sentence, linking to the member who did it and to the post.
+	mustContain(t, r.body, `<a href="/admin/members/`, `<bdi>Name cora</bdi></a> hid <a href="`+path+`"><bdi>`+
+		h.says("modlog.item", "Cheap watches", "Name bob")+`</bdi></a>`+h.says("modlog.reason", "Advertising is not allowed"))
+	mustNotContain(t, r.body, "<table", "hide item")
 	checkPage(t, "/admin/log", r, cssSize(t))
 	// Blocking a server from the page.
 	r = cora.post("/admin/moderation", url.Values{"action": {"block_domain"}, "target": {"not a domain"}})

@@ -71,6 +71,20 @@ func (s *Store) Verifications(ctx context.Context, memberID int64) ([]*instance.
 	return out, rows.Err()
 }
 
+// VerificationByID implements instance.Store.
+func (s *Store) VerificationByID(ctx context.Context, id int64) (*instance.Verification, error) {
+	var v instance.Verification
+	var on, until string
+	err := s.rd.QueryRowContext(ctx, `SELECT id, member_id, check_type, COALESCE(verified_by, 0), verified_on, expires_on,
+		revoked_at IS NOT NULL, revoke_reason FROM verifications WHERE id = ?`, id).Scan(&v.ID, &v.MemberID, &v.CheckType, &v.VerifiedBy,
+		&on, &until, &v.Revoked, &v.RevokeReason)
+	if err != nil {
+		return nil, wrapf(notFound(err), "store: verification %d", id)
+	}
+	v.VerifiedOn, v.ExpiresOn = parseTS(on), parseTS(until)
+	return &v, nil
+}
+
 // ExpireVerifications implements instance.Store: helpers whose every
 // verification has expired lose the verified-helper role.
 func (s *Store) ExpireVerifications(ctx context.Context, now time.Time) (int, error) {
