@@ -127,7 +127,7 @@ type ModerationStore interface {
 	ConfirmEmail(ctx context.Context, tokenHash string, now time.Time) error
 	UnconfirmedEmails(ctx context.Context, now time.Time) ([]*UnconfirmedEmail, error)
 	PurgeClosedNeeds(ctx context.Context, before, now time.Time) (int, error)
-	ExportMember(ctx context.Context, memberID int64) (map[string]any, error)
+	ExportMember(ctx context.Context, memberID int64) (*MemberExport, error)
 	// DeleteAccount deletes a member's account; log, when not nil (a
 	// coordinator removed them), is written in the same transaction.
 	DeleteAccount(ctx context.Context, memberID int64, now time.Time, log *ModLog) error
@@ -541,14 +541,6 @@ func (s *Service) SetOnBreak(ctx context.Context, m *Member, on bool) error {
 		return ErrForbidden
 	}
 	return s.store.SetOnBreak(ctx, m.ID, on)
-}
-
-// Export returns everything stored about the member, for them to keep.
-func (s *Service) Export(ctx context.Context, m *Member) (map[string]any, error) {
-	if !m.Has(RoleMember) {
-		return nil, ErrForbidden
-	}
-	return s.store.ExportMember(ctx, m.ID)
 }
 
 // DeleteAccount deletes a member's account after checking their password:

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -24,6 +23,7 @@ func (s *Server) registerModeration(r *mux.Router) {
 	r.Handle("/safeguarding/{id:[0-9]+}", h(s.concern)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/settings/break", h(s.onBreak)).Methods(http.MethodPost)
 	r.Handle("/settings/export", h(s.export)).Methods(http.MethodGet)
+	r.Handle("/settings/export.json", h(s.exportJSON)).Methods(http.MethodGet)
 	r.Handle("/settings/delete", h(s.deleteAccount)).Methods(http.MethodGet, http.MethodPost)
 }
 
@@ -255,22 +255,6 @@ func (s *Server) onBreak(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.redirect(w, r, "/settings/profile", map[bool]string{true: "flash.break_on", false: "flash.break_off"}[on])
-}
-
-// export downloads everything stored about the member as JSON.
-func (s *Server) export(w http.ResponseWriter, r *http.Request) error {
-	data, err := s.svc.Export(r.Context(), viewerFrom(r))
-	if err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(data, "", "  ")
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="hearth-my-data.json"`)
-	_, err = w.Write(b)
-	return err
 }
 
 // deleteAccount asks for the password, then deletes the account.

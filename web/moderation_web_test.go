@@ -162,7 +162,7 @@ func TestLimitsBreakExportDeleteInTheBrowser(t *testing.T) {
 	mustContain(t, ann.get("/settings/profile").body, "Take a break")
 	// Export is JSON about ann.
 	postItem(t, ann, "offers", url.Values{"title": {"Jam jars"}, "category": {"food"}, "visibility": {"public"}})
-	r := ann.get("/settings/export")
+	r := ann.get("/settings/export.json")
 	var data map[string]any
 	if err := json.Unmarshal([]byte(r.body), &data); err != nil || !strings.Contains(r.body, "Jam jars") {
 		t.Fatalf("export: %v %s", err, r.body[:min(200, len(r.body))])

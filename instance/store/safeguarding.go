@@ -235,62 +235,6 @@ func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time
 	}), "store: delete account %d", memberID)
 }
 
-// ExportMember implements instance.Store: everything stored about the
-// member (and only about them), as plain data.
-func (s *Store) ExportMember(ctx context.Context, memberID int64) (map[string]any, error) {
-	m, err := s.MemberByID(ctx, memberID)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]any{
-		"profile": map[string]any{"handle": m.Handle, "display_name": m.DisplayName, "email": m.Email, "pronouns": m.Pronouns,
-			"language": m.Language, "contact_preference": m.ContactPreference, "phone": m.Phone, "roles": m.Roles, "status": m.Status,
-			"application_answer": m.ApplicationAnswer, "conduct_accepted_at": m.ConductAcceptedAt, "conduct_version": m.ConductVersion,
-			"created_at": m.CreatedAt, "helper_friend": m.HelperFriend, "on_break": m.OnBreak},
-	}
-	queries := map[string]string{
-		"items": `SELECT id, kind, title, description, category, area, visibility, state, created_at, updated_at, address, contact,
-			on_behalf_name, on_behalf_phone, COALESCE(needed_by, ''), COALESCE(starts_at, ''), COALESCE(ends_at, ''), place
-			FROM items WHERE author_id = ? AND deleted_at IS NULL ORDER BY id`,
-		"responses":         `SELECT id, item_id, body, created_at, updated_at FROM responses WHERE author_id = ? AND deleted_at IS NULL ORDER BY id`,
-		"offers_of_help":    `SELECT item_id, message, buddy, created_at FROM interests WHERE member_id = ? ORDER BY id`,
-		"actions_joined":    `SELECT item_id, COALESCE(slot_id, 0), status, created_at FROM attendees WHERE member_id = ? ORDER BY id`,
-		"notifications":     `SELECT code, detail, COALESCE(item_id, 0), created_at FROM notifications WHERE member_id = ? ORDER BY id`,
-		"groups":            `SELECT g.handle, gm.joined_at FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.member_id = ? ORDER BY g.handle`,
-		"reports_made":      `SELECT subject, category, details, status, created_at FROM reports WHERE reporter_id = ? ORDER BY id`,
-		"concerns_raised":   `SELECT about, details, created_at FROM concerns WHERE reporter_id = ? ORDER BY id`,
-		"verifications":     `SELECT check_type, verified_on, expires_on, revoked_at IS NOT NULL FROM verifications WHERE member_id = ? ORDER BY id`,
-		"neighbour_answers": `SELECT remote_item_id, body, created_at FROM neighbour_replies WHERE member_id = ? ORDER BY id`,
-	}
-	for name, q := range queries {
-		rows, err := s.rd.QueryContext(ctx, q, memberID)
-		if err != nil {
-			return nil, err
-		}
-		cols, _ := rows.Columns()
-		list := []map[string]any{}
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			row := map[string]any{}
-			for i, c := range cols {
-				row[c] = vals[i]
-			}
-			list = append(list, row)
-		}
-		rows.Close()
-		out[name] = list
-	}
-	return out, nil
-}
-
 // SaveEmailToken implements instance.Store.
 func (s *Store) SaveEmailToken(ctx context.Context, tokenHash string, memberID int64, link string, now, expires time.Time, mails []instance.Mail) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
