@@ -17,6 +17,7 @@ type Store interface {
 	NoticeStore
 	ResetStore
 	RemoteStore
+	CalendarStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed

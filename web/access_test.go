@@ -21,7 +21,7 @@ import (
 var visitorRoutes = []string{
 	"/static/", "/", "/conduct", "/setup", "/join", "/login", "/confirm-email", "/logout",
 	"/groups", "/groups/{handle}",
-	"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/{kinds:needs|offers|actions}/{id:[0-9]+}",
+	"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/calendar", "/calendar/{token:[A-Za-z0-9_-]{32}}.ics", "/{kinds:needs|offers|actions}/{id:[0-9]+}",
 	"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
 }
 
@@ -40,7 +40,7 @@ var staffRoutes = []string{
 // choices are the values tried for each path variable.
 var choices = map[string][]string{
 	"kinds": {"needs", "offers", "actions"}, "decision": {"approve", "reject"}, "action": {"suspend", "reinstate"},
-	"op": {"delete", "remove"}, "handle": {"village"}, "interest": {"1"},
+	"op": {"delete", "remove"}, "handle": {"village"}, "interest": {"1"}, "token": {"abcdefghijklmnopqrstuvwxyz012345"},
 }
 
 var varRE = regexp.MustCompile(`\{([a-z]+)(?::[^}]*)?\}`)

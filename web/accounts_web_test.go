@@ -17,7 +17,8 @@ import (
 // says is a catalogue message as a page shows it (escaped), so a test
 // asserts the message key rather than a copy of its wording.
 func (h *harness) says(key string, args ...any) string {
-	return html.EscapeString(h.web.cat.text("en", key, args...))
+	// html/template also escapes "+" in text.
+	return strings.ReplaceAll(html.EscapeString(h.web.cat.text("en", key, args...)), "+", "&#43;")
 }
 
 // Signing in to a deleted account gets the ordinary "not right" answer,

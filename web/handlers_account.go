@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/subtle"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -304,6 +305,10 @@ type profilePage struct {
 	Languages    []string
 	Contacts     []string
 	EmailProblem *instance.Bounce // mail to the member's address stopped
+	// CalendarURL is the member's own calendar feed ("" when they have
+	// none), CalendarWebcal the same for calendar apps.
+	CalendarURL    string
+	CalendarWebcal template.URL
 }
 
 func (s *Server) profile(w http.ResponseWriter, r *http.Request) error {
@@ -313,6 +318,14 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) error {
 	var err error
 	if p.EmailProblem, err = s.svc.EmailProblem(r.Context(), m); err != nil {
 		return err
+	}
+	tok, err := s.svc.CalendarToken(r.Context(), m)
+	if err != nil {
+		return err
+	}
+	if tok != "" {
+		p.CalendarURL = s.feedURL(tok)
+		p.CalendarWebcal = webcal(p.CalendarURL)
 	}
 	if r.Method == http.MethodGet {
 		v := p.Form.Values

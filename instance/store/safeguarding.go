@@ -222,6 +222,7 @@ func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time
 			`DELETE FROM notifications WHERE member_id = ?2`,
 			`DELETE FROM mail_queue WHERE member_id = ?2`,
 			`DELETE FROM notice_prefs WHERE member_id = ?2`,
+			`DELETE FROM calendar_feeds WHERE member_id = ?2`,
 			`DELETE FROM password_resets WHERE member_id = ?2`,
 			`DELETE FROM group_members WHERE member_id = ?2`,
 			`DELETE FROM neighbour_replies WHERE member_id = ?2`,
