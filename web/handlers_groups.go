@@ -157,3 +157,40 @@ func (s *Server) memberShow(w http.ResponseWriter, r *http.Request) error {
 	p.Title = m.DisplayName
 	return s.render(w, r, http.StatusOK, "member", p)
 }
+
+type aboutFollowingPage struct {
+	page
+	Example string
+}
+
+// aboutFollowing is "What's this?" for a group's address: following a
+// group from Mastodon and similar sites, in plain words.
+func (s *Server) aboutFollowing(w http.ResponseWriter, r *http.Request) error {
+	groups, err := s.svc.Groups(r.Context())
+	if err != nil {
+		return err
+	}
+	p := &aboutFollowingPage{page: s.pageBase(r, "following_help.title"), Example: "@village@" + hostOf(s.opt.BaseURL)}
+	for _, g := range groups {
+		if g.Main {
+			p.Example = "@" + g.Handle + "@" + hostOf(s.opt.BaseURL)
+		}
+	}
+	return s.render(w, r, http.StatusOK, "about_following", p)
+}
+
+type coordinatePage struct {
+	page
+	Summary *instance.StaffSummary
+}
+
+// coordinate gathers the pages of the people who look after the site
+// (applications, members, invites, moderation, the log, safeguarding,
+// email), with what waits on each, so the header keeps one link for them.
+func (s *Server) coordinate(w http.ResponseWriter, r *http.Request) error {
+	sum, err := s.svc.StaffSummary(r.Context(), viewerFrom(r))
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "coordinate", &coordinatePage{page: s.pageBase(r, "coordinate.title"), Summary: sum})
+}

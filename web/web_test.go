@@ -662,7 +662,7 @@ func TestSetupPage(t *testing.T) {
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("setup: %d %s", r.status, r.body)
 	}
-	mustContain(t, c.get("/").body, "Your administrator account is ready", "Members")
+	mustContain(t, c.get("/").body, "Your administrator account is ready", h.says("nav.coordinate"))
 	if r := h.client().get("/setup?token=" + setupToken); r.status != http.StatusNotFound {
 		t.Errorf("setup still open after an admin exists: %d", r.status)
 	}
