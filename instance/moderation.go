@@ -122,6 +122,9 @@ type ModerationStore interface {
 	// SaveEmailToken stores a confirmation link and queues its emails in
 	// one transaction.
 	SaveEmailToken(ctx context.Context, tokenHash string, memberID int64, link string, now, expires time.Time, mails []Mail) error
+	// EmailTokenValid reports whether a confirmation token is known and
+	// not yet run out (it is not spent).
+	EmailTokenValid(ctx context.Context, tokenHash string, now time.Time) (bool, error)
 	// ConfirmEmail marks the address of the token's member confirmed (and
 	// no longer bouncing) and spends the token.
 	ConfirmEmail(ctx context.Context, tokenHash string, now time.Time) error
@@ -247,6 +250,22 @@ func (s *Service) ConfirmEmail(ctx context.Context, token string) error {
 			return problem(ErrNotFound, "confirm.unknown")
 		}
 		return err
+	}
+	return nil
+}
+
+// CheckEmailToken tells whether a confirmation link is good, without
+// using it: the page says a bad link is bad before it shows a button.
+func (s *Service) CheckEmailToken(ctx context.Context, token string) error {
+	if token == "" {
+		return problem(ErrNotFound, "confirm.unknown")
+	}
+	ok, err := s.store.EmailTokenValid(ctx, hashToken(token), s.now())
+	if err != nil {
+		return fmt.Errorf("instance: check email token: %w", err)
+	}
+	if !ok {
+		return problem(ErrNotFound, "confirm.unknown")
 	}
 	return nil
 }
@@ -547,6 +566,9 @@ func (s *Service) SetOnBreak(ctx context.Context, m *Member, on bool) error {
 // their items and replies are deleted (and retracted from the fediverse),
 // their personal details erased, and they are signed out everywhere.
 func (s *Service) DeleteAccount(ctx context.Context, m *Member, password string) error {
+	if password == "" {
+		return &FieldError{Field: "password", Code: "err.password_enter"}
+	}
 	ok, err := s.checkPassword(ctx, m.ID, m.PasswordHash, password)
 	if err != nil {
 		return err

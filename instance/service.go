@@ -526,6 +526,9 @@ type PasswordChange struct {
 // every session of the member (on every device) and returns a fresh session
 // token for the browser that made the change.
 func (s *Service) ChangePassword(ctx context.Context, m *Member, in PasswordChange) (string, error) {
+	if in.Current == "" {
+		return "", &FieldError{Field: "current", Code: "err.password_enter"}
+	}
 	ok, err := s.checkPassword(ctx, m.ID, m.PasswordHash, in.Current)
 	if err != nil {
 		return "", err

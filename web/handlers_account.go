@@ -230,6 +230,9 @@ func (s *Server) confirmEmail(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.redirect(w, r, "/login", "flash.email_confirmed")
 	}
+	if err := s.svc.CheckEmailToken(r.Context(), token); err != nil {
+		return err // a bad link says so at once, before any button
+	}
 	return s.render(w, r, http.StatusOK, "confirm_email", &confirmEmailPage{page: s.pageBase(r, "confirm.title"), Token: token})
 }
 

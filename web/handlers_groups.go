@@ -21,8 +21,14 @@ func (s *Server) groupList(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "groups", &groupListPage{page: s.pageBase(r, "groups.title"), Groups: groups})
 }
 
+// groupItems is how many open posts a group's page shows; the home page
+// filtered by the group has the rest.
+const groupItems = 10
+
 type groupPage struct {
 	formPage
+	Items     []*instance.Item // the group's open posts, newest first
+	More      bool             // there are more than Items
 	Group     *instance.Group
 	IsMember  bool
 	Members   []*instance.Member
@@ -44,6 +50,12 @@ func (s *Server) renderGroup(w http.ResponseWriter, r *http.Request, handle stri
 	p := &groupPage{formPage: formPage{page: s.pageBase(r, "group.title", g.Name), Form: newForm(r)}, Group: g,
 		Address: "@" + g.Handle + "@" + hostOf(s.opt.BaseURL)}
 	p.Title = g.Name
+	if p.Items, err = s.svc.Items(r.Context(), p.Viewer, instance.ItemFilter{GroupID: g.ID, Current: true, Limit: groupItems + 1}); err != nil {
+		return err
+	}
+	if len(p.Items) > groupItems {
+		p.Items, p.More = p.Items[:groupItems], true
+	}
 	if p.Viewer.IsCoordinator() {
 		if p.Following, err = s.svc.Following(r.Context(), g); err != nil {
 			return err

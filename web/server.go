@@ -155,9 +155,23 @@ type errorPage struct {
 	RequestID string
 }
 
+// errorPage shows a plain page for a status. Only a fault of ours (5xx)
+// shows the request's reference, which the person can quote to whoever
+// runs the site; on "not found", "not allowed" or "removed" it means
+// nothing to them, so it stays in the log.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, key string) {
-	p := &errorPage{page: s.pageBase(r, key+"_title"), Message: s.cat.text("en", key), RequestID: requestID(r)}
+	p := &errorPage{page: s.pageBase(r, key+"_title")}
 	p.Message = p.T(key)
+	if status >= 500 {
+		p.RequestID = requestID(r)
+	} else {
+		level := slog.LevelInfo
+		if status == http.StatusNotFound || status == http.StatusMethodNotAllowed {
+			level = slog.LevelDebug // every crawler's guess would fill the log
+		}
+		s.log.Log(r.Context(), level, "page refused", "request_id", requestID(r), "status", status, "method", r.Method,
+			"path", r.URL.Path, "reason", key)
+	}
 	if err := s.render(w, r, status, "error", p); err != nil {
 		s.log.Error("render error page", "err", err)
 		http.Error(w, http.StatusText(status), status)
@@ -179,8 +193,11 @@ func (s *Server) problemPage(w http.ResponseWriter, r *http.Request, pr *instanc
 	case errors.Is(pr, instance.ErrInvalid):
 		status = http.StatusBadRequest
 	}
-	p := &errorPage{page: s.pageBase(r, "error.problem_title"), RequestID: requestID(r)}
+	p := &errorPage{page: s.pageBase(r, "error.problem_title")}
 	p.Message = p.T(pr.Code, pr.Args...)
+	if status >= 500 {
+		p.RequestID = requestID(r)
+	}
 	if err := s.render(w, r, status, "error", p); err != nil {
 		s.log.Error("render problem page", "err", err)
 		http.Error(w, http.StatusText(status), status)

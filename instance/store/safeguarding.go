@@ -251,6 +251,13 @@ func (s *Store) SaveEmailToken(ctx context.Context, tokenHash string, memberID i
 	return nil
 }
 
+// EmailTokenValid implements instance.Store.
+func (s *Store) EmailTokenValid(ctx context.Context, tokenHash string, now time.Time) (bool, error) {
+	var ok bool
+	err := s.rd.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM email_tokens WHERE token_hash = ? AND expires_at > ?)`, tokenHash, ts(now)).Scan(&ok)
+	return ok, wrapf(err, "store: email token")
+}
+
 // ConfirmEmail implements instance.Store.
 func (s *Store) ConfirmEmail(ctx context.Context, tokenHash string, now time.Time) error {
 	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
