@@ -21,6 +21,7 @@ type homePage struct {
 	Category     string
 	Group        string
 	Query        string
+	Finished     bool // include what is done, closed or past
 	Categories   []instance.Category
 	Kinds        []instance.Kind
 	More         string // link to the next page of older items
@@ -31,7 +32,7 @@ type homePage struct {
 
 // Filtered reports whether the list is narrowed by a filter or search.
 func (p *homePage) Filtered() bool {
-	return p.Kind != "" || p.Category != "" || p.Group != "" || p.Query != ""
+	return p.Kind != "" || p.Category != "" || p.Group != "" || p.Query != "" || p.Finished
 }
 
 // home lists open needs, current offers and upcoming actions, newest
@@ -39,14 +40,14 @@ func (p *homePage) Filtered() bool {
 func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	p := &homePage{page: s.pageBase(r, "home.title"), Registration: string(s.svc.Registration()),
-		Kind: q.Get("kind"), Category: q.Get("category"), Group: q.Get("group"), Query: q.Get("q"),
+		Kind: q.Get("kind"), Category: q.Get("category"), Group: q.Get("group"), Query: q.Get("q"), Finished: q.Get("finished") != "",
 		Categories: s.svc.Categories(), Kinds: instance.Kinds}
 	groups, err := s.svc.Groups(r.Context())
 	if err != nil {
 		return err
 	}
 	p.Groups = groups
-	f := instance.ItemFilter{Current: true, Category: p.Category, Query: p.Query, Limit: 30}
+	f := instance.ItemFilter{Current: !p.Finished, Category: p.Category, Query: p.Query, Limit: 30}
 	switch instance.Kind(p.Kind) {
 	case instance.KindNeed, instance.KindOffer, instance.KindAction:
 		f.Kind = instance.Kind(p.Kind)
@@ -71,6 +72,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 			if v != "" {
 				next.Set(k, v)
 			}
+		}
+		if p.Finished {
+			next.Set("finished", "yes")
 		}
 		next.Set("before", strconv.FormatInt(p.Items[len(p.Items)-1].ID, 10))
 		p.More = "/?" + next.Encode()

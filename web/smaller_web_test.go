@@ -96,3 +96,34 @@ func TestEmptyPasswordSaysEnterIt(t *testing.T) {
 	r = ann.post("/settings/password", url.Values{"current": {""}, "new": {"a brand new passphrase"}, "confirm": {"a brand new passphrase"}})
 	mustContain(t, r.body, `id="f-current-error"`, h.says("err.password_enter"))
 }
+
+// Search forgives a slip ("shoping" finds "shopping") without finding
+// what is merely alike, still needs every word, and can include what is
+// finished.
+func TestSearchForgivesSlipsAndFindsFinished(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen)
+	h.member("ann")
+	ann := h.as("ann")
+	postItem(t, ann, "needs", url.Values{"title": {"Shopping from the village shop"}, "category": {"shopping"}, "area": {"Mill Lane"},
+		"visibility": {"public"}})
+	postItem(t, ann, "offers", url.Values{"title": {"Shipping boxes to give away"}, "category": {"lending"}, "visibility": {"public"}})
+	done := postItem(t, ann, "offers", url.Values{"title": {"Prescription bags"}, "category": {"lending"}, "visibility": {"public"}})
+	ann.post(done+"/close", nil)
+	search := func(q string, finished bool) string {
+		v := url.Values{"q": {q}}
+		if finished {
+			v.Set("finished", "yes")
+		}
+		return h.client().get("/?" + v.Encode()).body
+	}
+	r := search("shoping", false)
+	mustContain(t, r, "Shopping from the village shop")
+	mustNotContain(t, r, "Shipping boxes")
+	mustContain(t, search("shop", false), "Shopping from the village shop")
+	mustNotContain(t, search("shoping boxes", false), "Shopping from the village shop", "Shipping boxes")
+	mustContain(t, search("villaeg shoping", false), "Shopping from the village shop")
+	mustNotContain(t, search("prescripton", false), "Prescription bags")
+	r = search("prescripton", true)
+	mustContain(t, r, "Prescription bags", `id="f-finished" name="finished" value="yes" checked`)
+	checkPage(t, "/?finished", h.client().get("/?finished=yes"), cssSize(t))
+}
