@@ -21,7 +21,7 @@ import (
 var visitorRoutes = []string{
 	"/static/", "/", "/conduct", "/setup", "/join", "/login", "/confirm-email", "/logout",
 	"/groups", "/groups/{handle}",
-	"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/calendar", "/calendar/{token:[A-Za-z0-9_-]{32}}.ics", "/about/following", "/{kinds:needs|offers|actions}/{id:[0-9]+}",
+	"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/calendar", "/calendar/{token:[A-Za-z0-9_-]{32}}.ics", "/about/following", "/language", "/{kinds:needs|offers|actions}/{id:[0-9]+}",
 	"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
 }
 

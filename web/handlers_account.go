@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"hearth/instance"
@@ -379,4 +380,22 @@ func (p *joinPage) AnswerField() field {
 	f := p.Field("answer", "textarea", "field.answer", "field.answer_hint")
 	f.Label = p.Question
 	return f
+}
+
+// langCookie holds a visitor's choice of language (members choose theirs
+// on their profile).
+const langCookie = "hearth_lang"
+
+// language is the footer's language buttons: it remembers a visitor's
+// choice for a year and goes back to the page they were on. A member's
+// language is on their profile, so for them it changes that.
+func (s *Server) language(w http.ResponseWriter, r *http.Request) error {
+	lang := r.PostForm.Get("lang")
+	if !slices.Contains(instance.Languages, lang) || !s.cat.has(lang) {
+		return &instance.Problem{Kind: instance.ErrInvalid, Code: "err.choice"}
+	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", HttpOnly: true, Secure: s.opt.Secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
+	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
+	return nil
 }

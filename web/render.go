@@ -58,6 +58,10 @@ type page struct {
 	Path   string
 	// Contact is how to reach a coordinator ([instance] contact).
 	Contact string
+	// Here is this page's address, for the footer's language buttons to
+	// come back to; Languages are the ones offered.
+	Here      string
+	Languages []string
 	// SettingUp is true for visitors while the site has no administrator:
 	// they are told it is being set up instead of being asked to join.
 	SettingUp bool
@@ -129,12 +133,14 @@ func (s *Server) pageBase(r *http.Request, titleKey string, args ...any) page {
 	lang := s.opt.Language
 	if viewer != nil && s.cat.has(viewer.Language) {
 		lang = viewer.Language
+	} else if c, err := r.Cookie(langCookie); viewer == nil && err == nil && s.cat.has(c.Value) {
+		lang = c.Value // a visitor's choice, from the footer
 	}
 	if !s.cat.has(lang) {
 		lang = "en"
 	}
 	p := page{Lang: lang, Site: s.opt.SiteName, Viewer: viewer, CSSURL: s.cssURL, Path: r.URL.Path, cat: s.cat, location: s.opt.Location, now: s.svc.Now(),
-		Contact: s.opt.Contact}
+		Contact: s.opt.Contact, Here: safeNext(r.URL.RequestURI()), Languages: instance.Languages}
 	if viewer == nil {
 		has, err := s.svc.HasAdmin(r.Context())
 		if err != nil {

@@ -48,6 +48,7 @@ func (s *Server) Register(r *mux.Router) {
 	r.Handle("/admin/members/{id:[0-9]+}/reinstate", h(s.reinstate)).Methods(http.MethodPost)
 	r.Handle("/admin/members/{id:[0-9]+}/helper-friend", h(s.helperFriend)).Methods(http.MethodPost)
 	r.Handle("/coordinate", h(s.coordinate)).Methods(http.MethodGet)
+	r.Handle("/language", h(s.language)).Methods(http.MethodPost)
 	r.Handle("/about/following", h(s.aboutFollowing)).Methods(http.MethodGet)
 	r.Handle("/calendar", h(s.calendarHelp)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/calendar/{token:[A-Za-z0-9_-]{32}}.ics", h(s.personalFeed)).Methods(http.MethodGet, http.MethodHead)
@@ -71,7 +72,7 @@ func publicRoute(template string) bool {
 	switch template {
 	case "/static/", "/", "/conduct", "/setup", "/join", "/login", "/confirm-email", "/logout",
 		"/groups", "/groups/{handle}",
-		"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/calendar", "/calendar/{token:[A-Za-z0-9_-]{32}}.ics", "/about/following", "/{kinds:needs|offers|actions}/{id:[0-9]+}",
+		"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/calendar", "/calendar/{token:[A-Za-z0-9_-]{32}}.ics", "/about/following", "/language", "/{kinds:needs|offers|actions}/{id:[0-9]+}",
 		"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code":
 		return true
 	}

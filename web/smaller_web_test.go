@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"html"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -126,4 +127,36 @@ func TestSearchForgivesSlipsAndFindsFinished(t *testing.T) {
 	r = search("prescripton", true)
 	mustContain(t, r, "Prescription bags", `id="f-finished" name="finished" value="yes" checked`)
 	checkPage(t, "/?finished", h.client().get("/?finished=yes"), cssSize(t))
+}
+
+// Visitors can switch language from any page's footer (a button per
+// language, no JavaScript); the choice is kept in a cookie and the page
+// they were on comes back in it.
+func TestVisitorsSwitchLanguage(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen)
+	v := h.client()
+	r := v.get("/groups/village")
+	mustContain(t, r.body, `<html lang="en">`, `action="/language"`, `name="next" value="/groups/village"`,
+		`name="lang" value="fr" lang="fr"`)
+	r = v.post("/language", url.Values{"lang": {"fr"}, "next": {"/groups/village"}})
+	if r.status != http.StatusSeeOther || r.location() != "/groups/village" {
+		t.Fatalf("switch: %d %q", r.status, r.location())
+	}
+	r = v.get("/groups/village")
+	mustContain(t, r.body, `<html lang="fr">`, html.EscapeString(h.web.cat.text("fr", "group.address")), `name="lang" value="en" lang="en"`)
+	checkPage(t, "/groups/village (fr)", r, cssSize(t))
+	if r := v.post("/language", url.Values{"lang": {"xx"}, "next": {"/"}}); r.status != http.StatusBadRequest {
+		t.Errorf("unknown language: %d", r.status)
+	}
+	if r := v.post("/language", url.Values{"lang": {"en"}, "next": {"//evil.example"}}); r.location() != "/" {
+		t.Errorf("next=//evil.example went to %q", r.location())
+	}
+	// Members choose on their profile: no footer buttons, and their
+	// profile's language wins over the cookie.
+	h.member("ann")
+	ann := h.as("ann")
+	ann.cookies[langCookie] = &http.Cookie{Name: langCookie, Value: "fr"}
+	r = ann.get("/")
+	mustContain(t, r.body, `<html lang="en">`)
+	mustNotContain(t, r.body, `action="/language"`)
 }
