@@ -123,7 +123,7 @@ func (s *Server) exportView(r *http.Request) (*exportPage, error) {
 	var items []exportEntry
 	for _, it := range ex.Items {
 		b := p.entry().add("kind", p.KindName(it.Kind)).add("title", it.Title).add("details", it.Description).
-			add("category", it.Category).add("area", it.Area).add("group", it.GroupName).
+			add("category", p.CategoryName(it.Category)).add("area", it.Area).add("group", it.GroupName).
 			add("who_can_see", p.VisName(it.Visibility)).add("status", p.StateName(it)).
 			add("posted", p.DateTime(it.CreatedAt)).add("needed_by", p.Date(it.NeededBy)).add("available_until", p.Date(it.AvailableUntil)).
 			add("starts", p.DateTime(it.StartsAt)).add("ends", p.DateTime(it.EndsAt)).add("place", it.Place).

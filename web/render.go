@@ -68,6 +68,7 @@ type page struct {
 	cat       *catalogue
 	location  *time.Location
 	now       time.Time
+	cats      []instance.Category
 }
 
 type summaryItem struct {
@@ -124,6 +125,17 @@ func (p *page) Note(n *instance.Notification) string {
 	return msg
 }
 
+// CategoryName is a category's name in the page's language
+// ([[categories]] names), or as posts store it.
+func (p *page) CategoryName(name string) string {
+	for _, c := range p.cats {
+		if c.Name == name {
+			return c.Label(p.Lang)
+		}
+	}
+	return name
+}
+
 // RoleName translates a role.
 func (p *page) RoleName(r instance.Role) string { return p.T("role." + string(r)) }
 
@@ -140,7 +152,7 @@ func (s *Server) pageBase(r *http.Request, titleKey string, args ...any) page {
 		lang = "en"
 	}
 	p := page{Lang: lang, Site: s.opt.SiteName, Viewer: viewer, CSSURL: s.cssURL, Path: r.URL.Path, cat: s.cat, location: s.opt.Location, now: s.svc.Now(),
-		Contact: s.opt.Contact, Here: safeNext(r.URL.RequestURI()), Languages: instance.Languages}
+		Contact: s.opt.Contact, Here: safeNext(r.URL.RequestURI()), Languages: instance.Languages, cats: s.svc.Categories()}
 	if viewer == nil {
 		has, err := s.svc.HasAdmin(r.Context())
 		if err != nil {

@@ -160,3 +160,27 @@ func TestVisitorsSwitchLanguage(t *testing.T) {
 	mustContain(t, r.body, `<html lang="en">`)
 	mustNotContain(t, r.body, `action="/language"`)
 }
+
+// Category names are translatable: [[categories]] names give a name per
+// language, shown to readers of that language wherever the category is
+// (cards, the filter, the post, the form); without one, the name as
+// posts store it.
+func TestCategoryNamesTranslated(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen, func(o *instance.Options) {
+		o.Categories = []instance.Category{{Name: "shopping", Names: map[string]string{"fr": "courses"}}, {Name: "logs"}}
+	})
+	h.member("ann")
+	ann := h.as("ann")
+	path := postItem(t, ann, "needs", url.Values{"title": {"Bread and milk"}, "category": {"shopping"}, "area": {"Mill Lane"},
+		"visibility": {"public"}})
+	en := h.client()
+	mustContain(t, en.get("/").body, `<option value="shopping">shopping</option>`, "</span> shopping · ")
+	fr := h.client()
+	fr.post("/language", url.Values{"lang": {"fr"}, "next": {"/"}})
+	r := fr.get("/")
+	mustContain(t, r.body, `<option value="shopping">courses</option>`, "</span> courses · ", `<option value="logs">logs</option>`)
+	mustNotContain(t, r.body, "</span> shopping")
+	mustContain(t, fr.get(path).body, "</span> courses")
+	ann.post("/settings/profile", url.Values{"display_name": {"Ann"}, "language": {"fr"}, "contact_preference": {"site"}})
+	mustContain(t, ann.get("/offers/new").body, `<option value="shopping">courses</option>`)
+}

@@ -97,7 +97,7 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 	}
 	cats := make([]instance.Category, len(cfg.Categories))
 	for i, c := range cfg.Categories {
-		cats[i] = instance.Category{Name: c.Name, Sensitive: c.Sensitive}
+		cats[i] = instance.Category{Name: c.Name, Sensitive: c.Sensitive, Names: c.Names}
 	}
 	day := 24 * time.Hour
 	translate, err := web.Translator()

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -39,7 +40,7 @@ func TestExampleConfigLoads(t *testing.T) {
 		t.Errorf("example lists %d categories, the defaults %d", len(cfg.Categories), len(want))
 	}
 	for i, c := range cfg.Categories {
-		if i >= len(want) || c != want[i] {
+		if i >= len(want) || !reflect.DeepEqual(c, want[i]) {
 			t.Errorf("example category %d = %+v, want %+v", i, c, want[i])
 		}
 	}
@@ -127,6 +128,8 @@ func TestRefusals(t *testing.T) {
 		{"empty question in approval mode", "[instance]\nregistration = \"approval\"\napplication_question = \"\"", "instance.application_question"},
 		{"empty conduct", "[instance]\nconduct = \"  \"", "instance.conduct"},
 		{"contact on two lines", "[instance]\ncontact = \"Ring Jo\\non 01234\"", "instance.contact: must be one line"},
+		{"category name in an unknown language", "[[categories]]\nname = \"food\"\nnames = { xx = \"nosh\" }", "categories[0].names.xx"},
+		{"empty category name in French", "[[categories]]\nname = \"food\"\nnames = { fr = \" \" }", "categories[0].names.fr: must be 1 to 40"},
 		{"contact too long", "[instance]\ncontact = \"" + strings.Repeat("x", 201) + "\"", "instance.contact"},
 		{"bad blocked domain", "[federation]\nblocked_domains = [\"not a domain\"]", "federation.blocked_domains"},
 		{"cert without key", "base_url = \"https://v.example\"\n[tls]\ncert_file = \"c.pem\"", "tls: cert_file and key_file must be given together"},
