@@ -54,8 +54,10 @@ type page struct {
 	Viewer *instance.Member
 	Flash  string
 	CSSURL string
-	Errors []summaryItem
-	Path   string
+	// IconURL is the site's icon (a favicon), with its hash.
+	IconURL string
+	Errors  []summaryItem
+	Path    string
 	// Contact is how to reach a coordinator ([instance] contact).
 	Contact string
 	// Here is this page's address, for the footer's language buttons to
@@ -152,7 +154,8 @@ func (s *Server) pageBase(r *http.Request, titleKey string, args ...any) page {
 		lang = "en"
 	}
 	p := page{Lang: lang, Site: s.opt.SiteName, Viewer: viewer, CSSURL: s.cssURL, Path: r.URL.Path, cat: s.cat, location: s.opt.Location, now: s.svc.Now(),
-		Contact: s.opt.Contact, Here: safeNext(r.URL.RequestURI()), Languages: instance.Languages, cats: s.svc.Categories()}
+		Contact: s.opt.Contact, Here: safeNext(r.URL.RequestURI()), Languages: instance.Languages, cats: s.svc.Categories(),
+		IconURL: s.static.url("icon.svg")}
 	if viewer == nil {
 		has, err := s.svc.HasAdmin(r.Context())
 		if err != nil {
@@ -188,22 +191,54 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	return err
 }
 
-// staticFiles serves the embedded CSS with a content-hash query string and
-// a long cache lifetime.
-func staticHash(name string) (string, error) {
-	data, err := assets.ReadFile("static/" + name)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(data)
-	return "/static/" + name + "?v=" + hex.EncodeToString(sum[:6]), nil
+// staticFiles are the embedded files under static/, each with a short
+// hash of its content. Pages link them as /static/NAME?v=HASH: a changed
+// file gets a new address, so the old one can be cached for ever.
+type staticFiles struct {
+	hash map[string]string
 }
 
-func serveStatic() http.Handler {
+func hashStatic() (*staticFiles, error) {
+	entries, err := fs.ReadDir(assets, "static")
+	if err != nil {
+		return nil, err
+	}
+	sf := &staticFiles{hash: map[string]string{}}
+	for _, e := range entries {
+		data, err := assets.ReadFile("static/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(data)
+		sf.hash[e.Name()] = hex.EncodeToString(sum[:6])
+	}
+	return sf, nil
+}
+
+// url is the cache-busting address of a static file.
+func (sf *staticFiles) url(name string) string {
+	return "/static/" + name + "?v=" + sf.hash[name]
+}
+
+// serveStatic serves the embedded files. With the current hash in ?v= a
+// file is cached for a year and never revalidated (immutable); any other
+// request for it (no hash, or an old one, from a page cached before an
+// upgrade) must revalidate, and its ETag (the hash) makes that a 304.
+func (s *Server) serveStatic() http.Handler {
 	sub, _ := fs.Sub(assets, "static") // "static" exists: it is embedded above
 	files := http.FileServerFS(sub)
 	return http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		hash, ok := s.static.hash[r.URL.Path]
+		if !ok || strings.Contains(r.URL.Path, "/") {
+			s.errorPage(w, r, http.StatusNotFound, "error.not_found")
+			return
+		}
+		if r.URL.Query().Get("v") == hash {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "public, no-cache")
+		}
+		w.Header().Set("ETag", `"`+hash+`"`)
 		files.ServeHTTP(w, r)
 	}))
 }

@@ -17,7 +17,7 @@ import (
 func (s *Server) Register(r *mux.Router) {
 	r.Use(s.requireMember)
 	h := func(fn handlerFunc) http.Handler { return s.handle(fn) }
-	r.PathPrefix("/static/").Handler(serveStatic()).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/static/").Handler(s.serveStatic()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/", h(s.home)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/conduct", h(s.conduct)).Methods(http.MethodGet)
 	r.Handle("/setup", h(s.setup)).Methods(http.MethodGet, http.MethodPost)

@@ -50,6 +50,8 @@ type Server struct {
 	cat    *catalogue
 	cssURL string
 	csrf   *http.CrossOriginProtection
+	gzip   *gzipPool
+	static *staticFiles
 }
 
 // New parses the templates and the message catalogue; it fails on any
@@ -78,11 +80,12 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	css, err := staticHash("style.css")
+	static, err := hashStatic()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opt: o, svc: o.Service, log: o.Logger, tmpl: t, cat: cat, cssURL: css}
+	s := &Server{opt: o, svc: o.Service, log: o.Logger, tmpl: t, cat: cat, cssURL: static.url("style.css"), gzip: newGzipPool(),
+		static: static}
 	s.csrf = http.NewCrossOriginProtection()
 	// RFC 8058: mail programs POST "List-Unsubscribe=One-Click" to the
 	// link from their own servers, with no token and possibly with a
