@@ -149,7 +149,7 @@ func (s *Server) exportView(r *http.Request) (*exportPage, error) {
 
 	var actions []exportEntry
 	for _, x := range ex.Actions {
-		actions = append(actions, p.entry().add("action", x.ItemTitle).add("role", x.Role).add("place", p.T("export.attend."+string(x.Status))).
+		actions = append(actions, p.entry().add("action", x.ItemTitle).add("role", x.Role).add("your_place", p.T("export.attend."+string(x.Status))).
 			add("when", p.DateTime(x.CreatedAt)).add("link", s.opt.BaseURL+x.ItemPath).e)
 	}
 	p.section("actions_joined", actions...)
