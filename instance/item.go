@@ -54,15 +54,30 @@ const (
 // (entering homes, personal care, money, children) can only be claimed by
 // verified helpers.
 type Category struct {
+	// Name is the category as posts store it, in the instance's language.
 	Name      string
 	Sensitive bool
+	// Names are its names in other languages, by language code ("fr").
+	Names map[string]string
+}
+
+// Label is the category's name in lang, or Name when it has none there.
+func (c Category) Label(lang string) string {
+	if n := c.Names[lang]; n != "" {
+		return n
+	}
+	return c.Name
 }
 
 // DefaultCategories is the starter list used when the config has none.
 var DefaultCategories = []Category{
-	{Name: "shopping"}, {Name: "prescriptions"}, {Name: "lifts"}, {Name: "befriending"}, {Name: "DIY"},
-	{Name: "lending"}, {Name: "food"}, {Name: "dog walking"},
-	{Name: "personal care", Sensitive: true}, {Name: "money", Sensitive: true}, {Name: "children", Sensitive: true},
+	{Name: "shopping", Names: map[string]string{"fr": "courses"}}, {Name: "prescriptions", Names: map[string]string{"fr": "ordonnances"}},
+	{Name: "lifts", Names: map[string]string{"fr": "trajets en voiture"}}, {Name: "befriending", Names: map[string]string{"fr": "compagnie"}},
+	{Name: "DIY", Names: map[string]string{"fr": "bricolage"}}, {Name: "lending", Names: map[string]string{"fr": "prêt"}},
+	{Name: "food", Names: map[string]string{"fr": "repas"}}, {Name: "dog walking", Names: map[string]string{"fr": "promenade de chiens"}},
+	{Name: "personal care", Sensitive: true, Names: map[string]string{"fr": "soins personnels"}},
+	{Name: "money", Sensitive: true, Names: map[string]string{"fr": "argent"}},
+	{Name: "children", Sensitive: true, Names: map[string]string{"fr": "enfants"}},
 }
 
 // Slot is a role within an action ("drivers", 2 places).

@@ -102,11 +102,15 @@ type ModerationStore interface {
 	BlockActor(ctx context.Context, actor, reason string, by int64, now time.Time, log *ModLog) error
 	BlockedDomains(ctx context.Context) ([]string, error)
 	ModerationLog(ctx context.Context, limit int) ([]*ModLog, error)
+	// ModerationLogBefore returns up to limit lines older than the line
+	// before (all of them when before is 0), newest first.
+	ModerationLogBefore(ctx context.Context, before int64, limit int) ([]*ModLog, error)
 	LogModeration(ctx context.Context, log *ModLog) error
 
 	AddVerification(ctx context.Context, v *Verification, now time.Time, log *ModLog) error
 	RevokeVerification(ctx context.Context, id int64, reason string, now time.Time, log *ModLog) error
 	Verifications(ctx context.Context, memberID int64) ([]*Verification, error)
+	VerificationByID(ctx context.Context, id int64) (*Verification, error)
 	ExpireVerifications(ctx context.Context, now time.Time) (int, error)
 
 	AddConcern(ctx context.Context, c *Concern, n Notices) (int64, error)
@@ -118,12 +122,15 @@ type ModerationStore interface {
 	// SaveEmailToken stores a confirmation link and queues its emails in
 	// one transaction.
 	SaveEmailToken(ctx context.Context, tokenHash string, memberID int64, link string, now, expires time.Time, mails []Mail) error
+	// EmailTokenValid reports whether a confirmation token is known and
+	// not yet run out (it is not spent).
+	EmailTokenValid(ctx context.Context, tokenHash string, now time.Time) (bool, error)
 	// ConfirmEmail marks the address of the token's member confirmed (and
 	// no longer bouncing) and spends the token.
 	ConfirmEmail(ctx context.Context, tokenHash string, now time.Time) error
 	UnconfirmedEmails(ctx context.Context, now time.Time) ([]*UnconfirmedEmail, error)
 	PurgeClosedNeeds(ctx context.Context, before, now time.Time) (int, error)
-	ExportMember(ctx context.Context, memberID int64) (map[string]any, error)
+	ExportMember(ctx context.Context, memberID int64) (*MemberExport, error)
 	// DeleteAccount deletes a member's account; log, when not nil (a
 	// coordinator removed them), is written in the same transaction.
 	DeleteAccount(ctx context.Context, memberID int64, now time.Time, log *ModLog) error
@@ -247,6 +254,22 @@ func (s *Service) ConfirmEmail(ctx context.Context, token string) error {
 			return problem(ErrNotFound, "confirm.unknown")
 		}
 		return err
+	}
+	return nil
+}
+
+// CheckEmailToken tells whether a confirmation link is good, without
+// using it: the page says a bad link is bad before it shows a button.
+func (s *Service) CheckEmailToken(ctx context.Context, token string) error {
+	if token == "" {
+		return problem(ErrNotFound, "confirm.unknown")
+	}
+	ok, err := s.store.EmailTokenValid(ctx, hashToken(token), s.now())
+	if err != nil {
+		return fmt.Errorf("instance: check email token: %w", err)
+	}
+	if !ok {
+		return problem(ErrNotFound, "confirm.unknown")
 	}
 	return nil
 }
@@ -489,7 +512,15 @@ func (s *Service) RevokeVerification(ctx context.Context, by *Member, id int64, 
 	if fe != nil {
 		return fe
 	}
-	return s.store.RevokeVerification(ctx, id, reason, s.now(), s.modLog(by, "revoke verification", fmt.Sprintf("verification %d", id), reason, 0))
+	v, err := s.store.VerificationByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	m, err := s.store.MemberByID(ctx, v.MemberID)
+	if err != nil {
+		return err
+	}
+	return s.store.RevokeVerification(ctx, id, reason, s.now(), s.modLog(by, "revoke verification ("+v.CheckType+")", "@"+m.Handle, reason, 0))
 }
 
 // Verifications lists a member's checks (coordinators, and the member).
@@ -573,19 +604,14 @@ func (s *Service) SetOnBreak(ctx context.Context, m *Member, on bool) error {
 	return s.store.SetOnBreak(ctx, m.ID, on)
 }
 
-// Export returns everything stored about the member, for them to keep.
-func (s *Service) Export(ctx context.Context, m *Member) (map[string]any, error) {
-	if !m.Has(RoleMember) {
-		return nil, ErrForbidden
-	}
-	return s.store.ExportMember(ctx, m.ID)
-}
-
 // DeleteAccount deletes a member's account after checking their password:
 // their items and replies are deleted (and retracted from the fediverse),
 // their personal details erased, and they are signed out everywhere.
 func (s *Service) DeleteAccount(ctx context.Context, m *Member, password string) error {
-	ok, err := s.checkPassword(ctx, m.PasswordHash, password)
+	if password == "" {
+		return &FieldError{Field: "password", Code: "err.password_enter"}
+	}
+	ok, err := s.checkPassword(ctx, m.ID, m.PasswordHash, password)
 	if err != nil {
 		return err
 	}

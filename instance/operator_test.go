@@ -25,7 +25,7 @@ func TestNilMemberIsRefusedNotTheOperator(t *testing.T) {
 		t.Fatal(err)
 	}
 	suspended := f.member(t, "sid")
-	if err := f.svc.Suspend(ctx, coord, suspended.ID); err != nil {
+	if err := f.svc.Suspend(ctx, coord, suspended.ID, "a reason"); err != nil {
 		t.Fatal(err)
 	}
 	calls := map[string]func(by *instance.Member) error{
@@ -42,7 +42,7 @@ func TestNilMemberIsRefusedNotTheOperator(t *testing.T) {
 		},
 		"Approve":   func(by *instance.Member) error { return f.svc.Approve(ctx, by, applicant.ID) },
 		"Reject":    func(by *instance.Member) error { return f.svc.Reject(ctx, by, applicant.ID) },
-		"Suspend":   func(by *instance.Member) error { return f.svc.Suspend(ctx, by, target.ID) },
+		"Suspend":   func(by *instance.Member) error { return f.svc.Suspend(ctx, by, target.ID, "a reason") },
 		"Reinstate": func(by *instance.Member) error { return f.svc.Reinstate(ctx, by, suspended.ID) },
 		"SetRoles": func(by *instance.Member) error {
 			return f.svc.SetRoles(ctx, by, target.ID, []instance.Role{instance.RoleAdmin})
@@ -140,7 +140,7 @@ func TestOperatorIdentity(t *testing.T) {
 	if err := f.svc.SetRoles(ctx, op, admin.ID, nil); err != nil {
 		t.Errorf("the operator could not take admin away: %v", err)
 	}
-	if err := f.svc.Suspend(ctx, op, target.ID); err != nil {
+	if err := f.svc.Suspend(ctx, op, target.ID, "a reason"); err != nil {
 		t.Errorf("Suspend: %v", err)
 	}
 	if err := f.svc.Reinstate(ctx, op, target.ID); err != nil {

@@ -38,30 +38,38 @@ func HashPassword(pw string) (string, error) {
 		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
+// ErrUnreadableHash means a stored password hash is not one CheckPassword
+// can read: damaged, or written by other software. No password matches it.
+var ErrUnreadableHash = errors.New("password: stored hash cannot be read")
+
+// NoPassword is the stored hash of an account that has none (a deleted
+// account): no password matches it.
+const NoPassword = "!"
+
 // CheckPassword reports whether pw matches the PHC-format hash. It compares
-// in constant time.
+// in constant time. A hash it cannot read gives ErrUnreadableHash.
 func CheckPassword(hash, pw string) (bool, error) {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false, errors.New("password: unknown hash format")
+		return false, fmt.Errorf("%w: unknown hash format", ErrUnreadableHash)
 	}
 	var version int
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false, errors.New("password: unsupported argon2 version")
+		return false, fmt.Errorf("%w: unsupported argon2 version", ErrUnreadableHash)
 	}
 	var mem, t uint32
 	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &p); err != nil {
-		return false, fmt.Errorf("password: parameters: %w", err)
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &p); err != nil || mem == 0 || t == 0 || p == 0 {
+		return false, fmt.Errorf("%w: parameters %q", ErrUnreadableHash, parts[3])
 	}
 	b64 := base64.RawStdEncoding
 	salt, err := b64.DecodeString(parts[4])
 	if err != nil {
-		return false, fmt.Errorf("password: salt: %w", err)
+		return false, fmt.Errorf("%w: salt: %v", ErrUnreadableHash, err)
 	}
 	want, err := b64.DecodeString(parts[5])
-	if err != nil {
-		return false, fmt.Errorf("password: key: %w", err)
+	if err != nil || len(want) == 0 {
+		return false, fmt.Errorf("%w: key", ErrUnreadableHash)
 	}
 	got := argon2.IDKey([]byte(pw), salt, t, mem, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
@@ -130,15 +138,31 @@ func (s *Service) hashPassword(ctx context.Context, pw string) (string, error) {
 	return HashPassword(pw)
 }
 
-// checkPassword is CheckPassword within the service's bound.
-func (s *Service) checkPassword(ctx context.Context, hash, pw string) (bool, error) {
+// checkPassword is CheckPassword within the service's bound. A deleted
+// account's NoPassword, and a stored hash it cannot read, are a wrong
+// password, never a failure: the person sees the ordinary "not right"
+// message, and the operator a warning naming the member. The dummy hash
+// is checked instead, so such an account answers as slowly as any other.
+func (s *Service) checkPassword(ctx context.Context, memberID int64, hash, pw string) (bool, error) {
 	release, err := s.hashing.Acquire(ctx)
 	if err != nil {
 		s.busy(err)
 		return false, err
 	}
 	defer release()
-	return CheckPassword(hash, pw)
+	if hash == NoPassword {
+		s.log.Info("sign-in to a deleted account", "member_id", memberID)
+		_, _ = CheckPassword(s.dummyHash, pw) // same cost as a real check; the answer is no either way
+		return false, nil
+	}
+	ok, err := CheckPassword(hash, pw)
+	if errors.Is(err, ErrUnreadableHash) {
+		s.log.Warn("stored password hash cannot be read; treated as a wrong password (reset it with hearth admin reset-password)",
+			"member_id", memberID, "err", err)
+		_, _ = CheckPassword(s.dummyHash, pw)
+		return false, nil
+	}
+	return ok, err
 }
 
 // busy logs a refusal for want of a slot, for the operator.

@@ -322,7 +322,7 @@ type SignUpInput struct {
 
 // SignUp registers a member according to the registration mode. In open and
 // invite modes the new member is active at once; in approval mode they wait
-// for a coordinator.
+// for a coordinator, unless they came with an invite.
 func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Member, error) {
 	var v ValidationErrors
 	m := &Member{Roles: []Role{RoleMember}, Language: s.lang, ContactPreference: ContactSite}
@@ -338,16 +338,18 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Member, error) {
 	} else if in.Password != in.PasswordConfirm {
 		v.add(&FieldError{Field: "password_confirm", Code: "err.password_mismatch"})
 	}
-	switch s.reg {
-	case RegistrationApproval:
+	// An invite means a coordinator already said yes: in every mode the
+	// invitee is active at once, answers no question, and the invite is
+	// spent in the transaction that creates them.
+	switch {
+	case in.InviteCode != "":
+		m.Status = StatusActive
+	case s.reg == RegistrationApproval:
 		m.ApplicationAnswer, fe = cleanText(in.Answer, textRule{field: "answer", required: true, max: MaxAnswer, multiline: true})
 		v.add(fe)
 		m.Status = StatusPending
-	case RegistrationInvite:
-		if in.InviteCode == "" {
-			v.add(&FieldError{Field: "invite", Code: "err.invite_needed"})
-		}
-		m.Status = StatusActive
+	case s.reg == RegistrationInvite:
+		v.add(&FieldError{Field: "invite", Code: "err.invite_needed"})
 	default:
 		m.Status = StatusActive
 	}
@@ -365,10 +367,9 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Member, error) {
 		return nil, err
 	}
 	m.PasswordHash = hash
-	code := ""
-	if s.reg == RegistrationInvite {
-		code = in.InviteCode
-	}
+	// An invite means approved, whatever the mode: the code is spent in
+	// the transaction that creates the member.
+	code := in.InviteCode
 	var told Notices
 	if m.Status == StatusPending {
 		if told, err = s.tellCoordinators(ctx, event{kind: NoteNewApplication, remote: m.DisplayName}); err != nil {
@@ -413,6 +414,9 @@ func (s *Service) CreateMemberDirect(ctx context.Context, in NewMemberInput) (*M
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	if containsRole(in.Roles, RoleVerifiedHelper) {
+		return nil, problem(ErrForbidden, "members.verified_by_check") // only a recorded check grants it
+	}
 	m.Roles = normaliseRoles(in.Roles)
 	now := s.now()
 	m.CreatedAt, m.ConductAcceptedAt, m.ConductVersion = now, now, s.conduct
@@ -444,18 +448,10 @@ func normaliseRoles(in []Role) []Role {
 }
 
 // HasAdmin reports whether any active admin exists (first-run setup is
-// offered only when none does).
+// offered only when none does, and until then visitors are told the site
+// is being set up rather than invited to join).
 func (s *Service) HasAdmin(ctx context.Context) (bool, error) {
-	members, err := s.store.ListMembers(ctx, StatusActive)
-	if err != nil {
-		return false, err
-	}
-	for _, m := range members {
-		if m.IsAdmin() {
-			return true, nil
-		}
-	}
-	return false, nil
+	return s.store.AdminExists(ctx)
 }
 
 // hashToken is what the sessions table stores, so that a copy of the
@@ -493,11 +489,11 @@ func (s *Service) Login(ctx context.Context, login, password, client string) (st
 		s.throttle.refund(ip)
 		return "", nil, err
 	}
-	hash := s.dummyHash
+	hash, id := s.dummyHash, int64(0)
 	if m != nil {
-		hash = m.PasswordHash
+		hash, id = m.PasswordHash, m.ID
 	}
-	ok, err := s.checkPassword(ctx, hash, password)
+	ok, err := s.checkPassword(ctx, id, hash, password)
 	if err != nil {
 		s.throttle.refund(account)
 		s.throttle.refund(ip)
@@ -564,7 +560,10 @@ type PasswordChange struct {
 // every session of the member (on every device) and returns a fresh session
 // token for the browser that made the change.
 func (s *Service) ChangePassword(ctx context.Context, m *Member, in PasswordChange) (string, error) {
-	ok, err := s.checkPassword(ctx, m.PasswordHash, in.Current)
+	if in.Current == "" {
+		return "", &FieldError{Field: "current", Code: "err.password_enter"}
+	}
+	ok, err := s.checkPassword(ctx, m.ID, m.PasswordHash, in.Current)
 	if err != nil {
 		return "", err
 	}
@@ -628,130 +627,6 @@ func (s *Service) MemberProfile(ctx context.Context, by *Member, handle string) 
 // MemberByID returns a member by id.
 func (s *Service) MemberByID(ctx context.Context, id int64) (*Member, error) {
 	return s.store.MemberByID(ctx, id)
-}
-
-// Members lists members in one status; coordinators (and the Operator)
-// only.
-func (s *Service) Members(ctx context.Context, by *Member, status Status) ([]*Member, error) {
-	if !by.IsCoordinator() {
-		return nil, ErrForbidden
-	}
-	return s.store.ListMembers(ctx, status)
-}
-
-// Approve lets a pending applicant in. Coordinators only.
-func (s *Service) Approve(ctx context.Context, by *Member, memberID int64) error {
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending, StatusRejected}, StatusActive, "application approved", NoteApproved)
-}
-
-// Reject turns an application down; the applicant sees that it was.
-func (s *Service) Reject(ctx context.Context, by *Member, memberID int64) error {
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusPending}, StatusRejected, "application rejected", NoteRejected)
-}
-
-// Suspend stops a member from logging in, ends their sessions at once and
-// withdraws their posts (hidden here; other servers are told to delete
-// them), with a line in the moderation log, all in one transaction. The
-// Members page, `hearth admin suspend` and the moderation queue all
-// suspend through here, so a suspension means the same everywhere.
-func (s *Service) Suspend(ctx context.Context, by *Member, memberID int64) error {
-	return s.suspend(ctx, by, memberID, "", 0)
-}
-
-// suspend is Suspend with the reason and the report it answers, if any.
-func (s *Service) suspend(ctx context.Context, by *Member, memberID int64, reason string, report int64) error {
-	if !by.IsCoordinator() {
-		return ErrForbidden
-	}
-	if !by.IsOperator() && by.ID == memberID {
-		return problem(ErrForbidden, "members.cannot_suspend_self")
-	}
-	target, err := s.store.MemberByID(ctx, memberID)
-	if err != nil {
-		return err
-	}
-	// Only an admin may suspend an admin: coordinators serve admins' rules.
-	if target.IsAdmin() && !by.IsAdmin() {
-		return ErrForbidden
-	}
-	err = s.store.SuspendMember(ctx, memberID, s.now(), s.modLog(by, "suspend member", "@"+target.Handle, reason, report))
-	if errors.Is(err, ErrConflict) {
-		return problem(ErrConflict, "members.state_changed")
-	}
-	if err != nil {
-		return fmt.Errorf("instance: suspend member %d: %w", memberID, err)
-	}
-	s.log.Info("member suspended", "member", target.Handle, "by", actorName(by))
-	return nil
-}
-
-// Reinstate lifts a suspension.
-func (s *Service) Reinstate(ctx context.Context, by *Member, memberID int64) error {
-	return s.moveMember(ctx, by, RoleCoordinator, memberID, []Status{StatusSuspended}, StatusActive, "member reinstated", "")
-}
-
-// moveMember changes a member's status; tell, when set, is the kind of
-// notification they get.
-func (s *Service) moveMember(ctx context.Context, by *Member, need Role, memberID int64, from []Status, to Status, what string, tell NoteKind) error {
-	if !by.Has(need) {
-		return ErrForbidden
-	}
-	target, err := s.store.MemberByID(ctx, memberID)
-	if err != nil {
-		return err
-	}
-	var told Notices
-	if tell != "" {
-		if told, err = s.tell(ctx, event{kind: tell}, memberID); err != nil {
-			return err
-		}
-	}
-	if err := s.store.SetStatus(ctx, memberID, from, to, s.now(), told); err != nil {
-		if errors.Is(err, ErrConflict) {
-			return problem(ErrConflict, "members.state_changed")
-		}
-		return err
-	}
-	s.log.Info(what, "member", target.Handle, "by", actorName(by))
-	return nil
-}
-
-func actorName(by *Member) string {
-	if by.IsOperator() {
-		return "command line"
-	}
-	return by.Handle
-}
-
-// SetRoles replaces a member's roles. Admins only; an admin cannot remove
-// their own admin role (so an instance never loses its last admin by a
-// slip of the mouse).
-func (s *Service) SetRoles(ctx context.Context, by *Member, memberID int64, roles []Role) error {
-	if !by.IsAdmin() {
-		return ErrForbidden
-	}
-	roles = normaliseRoles(roles)
-	if !by.IsOperator() && by.ID == memberID && !containsRole(roles, RoleAdmin) {
-		return problem(ErrForbidden, "members.keep_own_admin")
-	}
-	target, err := s.store.MemberByID(ctx, memberID)
-	if err != nil {
-		return err
-	}
-	if err := s.store.SetRoles(ctx, memberID, roles); err != nil {
-		return err
-	}
-	s.log.Info("roles changed", "member", target.Handle, "roles", roles, "by", actorName(by))
-	return nil
-}
-
-func containsRole(roles []Role, r Role) bool {
-	for _, x := range roles {
-		if x == r {
-			return true
-		}
-	}
-	return false
 }
 
 // CreateInvite makes a single-use invite link code. Coordinators only.

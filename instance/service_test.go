@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -58,12 +59,21 @@ func newFixture(t *testing.T, reg instance.Registration, opts ...func(*instance.
 
 const goodPassword = "correct horse battery"
 
+// member creates an active member. Verified helper is not a role anyone
+// sets: for it, a safety check is recorded, as a coordinator would.
 func (f *fixture) member(t *testing.T, handle string, roles ...instance.Role) *instance.Member {
 	t.Helper()
+	verified := slices.Contains(roles, instance.RoleVerifiedHelper)
+	roles = slices.DeleteFunc(slices.Clone(roles), func(r instance.Role) bool { return r == instance.RoleVerifiedHelper })
 	m, err := f.svc.CreateMemberDirect(context.Background(), instance.NewMemberInput{
 		Handle: handle, DisplayName: strings.ToUpper(handle[:1]) + handle[1:], Password: goodPassword, Roles: roles})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if verified {
+		if err := f.svc.RecordVerification(context.Background(), instance.Operator(), m.ID, "dbs", "2026-11-01", "2027-11-01"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	m, err = f.svc.MemberByID(context.Background(), m.ID)
 	if err != nil {
@@ -336,7 +346,7 @@ func TestSessionsEnd(t *testing.T) {
 		coord := f.member(t, "cora", instance.RoleCoordinator)
 		m := f.member(t, "ann")
 		a := login(f, "ann", goodPassword)
-		if err := f.svc.Suspend(ctx, coord, m.ID); err != nil {
+		if err := f.svc.Suspend(ctx, coord, m.ID, "a reason"); err != nil {
 			t.Fatal(err)
 		}
 		if alive(f, a) {
@@ -395,7 +405,7 @@ func TestRolePermissions(t *testing.T) {
 			return f.svc.Approve(ctx, by, m.ID)
 		},
 		"suspend": func(by *instance.Member) error {
-			err := f.svc.Suspend(ctx, by, target.ID)
+			err := f.svc.Suspend(ctx, by, target.ID, "a reason")
 			if err == nil {
 				f.svc.Reinstate(ctx, instance.Operator(), target.ID)
 			}
@@ -447,13 +457,13 @@ func TestRolePermissions(t *testing.T) {
 		t.Error("admin implications wrong: admin must not imply safeguarding lead")
 	}
 	// Coordinators cannot suspend admins; admins cannot drop their own admin role.
-	if err := f.svc.Suspend(ctx, coord, admin.ID); !errors.Is(err, instance.ErrForbidden) {
+	if err := f.svc.Suspend(ctx, coord, admin.ID, "a reason"); !errors.Is(err, instance.ErrForbidden) {
 		t.Errorf("coordinator suspended an admin: %v", err)
 	}
 	if err := f.svc.SetRoles(ctx, admin, admin.ID, nil); !errors.Is(err, instance.ErrForbidden) {
 		t.Errorf("admin removed own admin role: %v", err)
 	}
-	if err := f.svc.Suspend(ctx, coord, coord.ID); !errors.Is(err, instance.ErrForbidden) {
+	if err := f.svc.Suspend(ctx, coord, coord.ID, "a reason"); !errors.Is(err, instance.ErrForbidden) {
 		t.Errorf("coordinator suspended self: %v", err)
 	}
 }

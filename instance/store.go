@@ -22,6 +22,7 @@ type Store interface {
 	NotificationStore
 	DigestStore
 	DeskStore
+	CalendarStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed
@@ -34,15 +35,24 @@ type Store interface {
 	// MemberByLogin finds a member by handle or email (case-insensitive).
 	MemberByLogin(ctx context.Context, login string) (*Member, error)
 	ListMembers(ctx context.Context, status Status) ([]*Member, error)
+	// SearchMembers returns one page of the members matching q, sorted by
+	// name, and how many match in all.
+	SearchMembers(ctx context.Context, q MemberQuery) ([]*Member, int, error)
 	CountMembers(ctx context.Context, status Status) (int, error)
 	UpdateProfile(ctx context.Context, id int64, p Profile) error
 	// SetPassword stores a new hash and ends every session of the member.
 	SetPassword(ctx context.Context, id int64, hash string) error
-	SetRoles(ctx context.Context, id int64, roles []Role) error
+	// SetRoles replaces a member's roles, ends their sessions and writes
+	// log, in one transaction.
+	SetRoles(ctx context.Context, id int64, roles []Role, log *ModLog) error
 	// SetStatus moves a member from one of the statuses in from to to; any
 	// other current status gives ErrConflict. Leaving StatusActive ends every
-	// session; becoming active joins the main group. n is written with it.
-	SetStatus(ctx context.Context, id int64, from []Status, to Status, now time.Time, n Notices) error
+	// session; becoming active joins the main group. What comes with the
+	// change (its log line, notifications, emails) is written in the same
+	// transaction.
+	SetStatus(ctx context.Context, id int64, from []Status, to Status, now time.Time, with StatusChange) error
+	// AdminExists reports whether any active member is an admin.
+	AdminExists(ctx context.Context) (bool, error)
 
 	CreateSession(ctx context.Context, tokenHash string, memberID int64, now, expires time.Time) error
 	// SessionMember returns the active member behind a live session.
@@ -63,6 +73,14 @@ type Store interface {
 	IsGroupMember(ctx context.Context, groupID, memberID int64) (bool, error)
 	GroupMembers(ctx context.Context, groupID int64) ([]*Member, error)
 	MemberGroups(ctx context.Context, memberID int64) ([]*Group, error)
+}
+
+// StatusChange is what is written with a member's change of status, in
+// its transaction: the moderation log line, the notifications and the
+// emails it causes. Zero fields write nothing.
+type StatusChange struct {
+	Log *ModLog
+	Notices
 }
 
 // Invite is a single-use link that lets one person join when registration

@@ -19,9 +19,11 @@ func TestSuspensionIsTheSameEverywhere(t *testing.T) {
 		actor   string
 		reason  string
 	}{
-		"members page": {func(f *fixture, coord *instance.Member, id int64) error { return f.svc.Suspend(ctx, coord, id) }, "Cora", ""},
+		"members page": {func(f *fixture, coord *instance.Member, id int64) error {
+			return f.svc.Suspend(ctx, coord, id, "Selling watches")
+		}, "Cora", "Selling watches"},
 		"command line": {func(f *fixture, _ *instance.Member, id int64) error {
-			return f.svc.Suspend(ctx, instance.Operator(), id)
+			return f.svc.Suspend(ctx, instance.Operator(), id, "")
 		}, "command line", ""},
 		"moderation queue": {func(f *fixture, coord *instance.Member, id int64) error {
 			return f.svc.Moderate(ctx, coord, instance.ModerationAction{Action: "suspend", ID: id, Reason: "Spam"})

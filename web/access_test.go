@@ -21,7 +21,7 @@ import (
 var visitorRoutes = []string{
 	"/static/", "/", "/conduct", "/setup", "/join", "/login", "/confirm-email", "/logout",
 	"/groups", "/groups/{handle}",
-	"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/{kinds:needs|offers|actions}/{id:[0-9]+}",
+	"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/calendar", "/calendar/{token:[A-Za-z0-9_-]{32}}.ics", "/about/following", "/language", "/{kinds:needs|offers|actions}/{id:[0-9]+}",
 	"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
 	"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
 	"/verify-draw", "/notices/{id:[0-9]+}",
@@ -33,18 +33,19 @@ var visitorRoutes = []string{
 var staffRoutes = []string{
 	"/groups/new", "/groups/{handle}/edit", "/groups/{handle}/follow", "/groups/{handle}/following/{id:[0-9]+}/remove",
 	"/admin/applications", "/admin/applications/{id:[0-9]+}/{decision:approve|reject}", "/admin/invites",
-	"/admin/members", "/admin/members/{id:[0-9]+}/roles", "/admin/members/{id:[0-9]+}/{action:suspend|reinstate}",
+	"/admin/members", "/admin/members/{id:[0-9]+}", "/admin/members/{id:[0-9]+}/roles", "/admin/members/{id:[0-9]+}/suspend", "/admin/members/{id:[0-9]+}/reinstate",
 	"/admin/members/{id:[0-9]+}/helper-friend", "/admin/members/{id:[0-9]+}/verify", "/admin/verifications/{id:[0-9]+}/revoke",
 	"/admin/moderation", "/admin/log", "/safeguarding", "/safeguarding/{id:[0-9]+}",
 	"/admin/email", "/members/{handle}/reset-code", "/admin/unanswered", "/admin/email/test",
 	"/budgets/new", "/budgets/{id:[0-9]+}/projects/{project:[0-9]+}/review", "/budgets/{id:[0-9]+}/advance",
 	"/panels/new", "/panels/{id:[0-9]+}/edit", "/panels/{id:[0-9]+}/commit", "/panels/{id:[0-9]+}/draw",
+	"/coordinate",
 }
 
 // choices are the values tried for each path variable.
 var choices = map[string][]string{
 	"kinds": {"needs", "offers", "actions"}, "decision": {"approve", "reject"}, "action": {"suspend", "reinstate"},
-	"op": {"delete", "remove"}, "handle": {"village"}, "interest": {"1"}, "project": {"1"},
+	"op": {"delete", "remove"}, "handle": {"village"}, "interest": {"1"}, "project": {"1"}, "token": {"abcdefghijklmnopqrstuvwxyz012345"},
 }
 
 var varRE = regexp.MustCompile(`\{([a-z]+)(?::[^}]*)?\}`)

@@ -3,8 +3,10 @@ package web
 import (
 	"crypto/subtle"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"hearth/instance"
@@ -19,6 +21,7 @@ type homePage struct {
 	Category     string
 	Group        string
 	Query        string
+	Finished     bool // include what is done, closed or past
 	Categories   []instance.Category
 	Kinds        []instance.Kind
 	More         string // link to the next page of older items
@@ -31,7 +34,7 @@ type homePage struct {
 
 // Filtered reports whether the list is narrowed by a filter or search.
 func (p *homePage) Filtered() bool {
-	return p.Kind != "" || p.Category != "" || p.Group != "" || p.Query != ""
+	return p.Kind != "" || p.Category != "" || p.Group != "" || p.Query != "" || p.Finished
 }
 
 // home lists open needs, current offers and upcoming actions, newest
@@ -39,14 +42,14 @@ func (p *homePage) Filtered() bool {
 func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	p := &homePage{page: s.pageBase(r, "home.title"), Registration: string(s.svc.Registration()),
-		Kind: q.Get("kind"), Category: q.Get("category"), Group: q.Get("group"), Query: q.Get("q"),
+		Kind: q.Get("kind"), Category: q.Get("category"), Group: q.Get("group"), Query: q.Get("q"), Finished: q.Get("finished") != "",
 		Categories: s.svc.Categories(), Kinds: instance.Kinds}
 	groups, err := s.svc.Groups(r.Context())
 	if err != nil {
 		return err
 	}
 	p.Groups = groups
-	f := instance.ItemFilter{Current: true, Category: p.Category, Query: p.Query, Limit: 30}
+	f := instance.ItemFilter{Current: !p.Finished, Category: p.Category, Query: p.Query, Limit: 30}
 	switch instance.Kind(p.Kind) {
 	case instance.KindNeed, instance.KindOffer, instance.KindAction:
 		f.Kind = instance.Kind(p.Kind)
@@ -71,6 +74,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 			if v != "" {
 				next.Set(k, v)
 			}
+		}
+		if p.Finished {
+			next.Set("finished", "yes")
 		}
 		next.Set("before", strconv.FormatInt(p.Items[len(p.Items)-1].ID, 10))
 		p.More = "/?" + next.Encode()
@@ -158,12 +164,19 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) error {
 	mode := s.svc.Registration()
 	p := &joinPage{formPage: formPage{page: s.pageBase(r, "join.title"), Form: newForm(r)}, Mode: string(mode),
 		Question: s.opt.Question, Invite: r.FormValue("invite"), Conduct: s.opt.Conduct}
-	if mode == instance.RegistrationInvite && r.Method == http.MethodGet {
-		if p.Invite == "" {
-			return s.render(w, r, http.StatusOK, "join_closed", p)
-		}
-		if err := s.svc.CheckInvite(r.Context(), p.Invite); err != nil {
-			return err
+	if p.SettingUp || (mode == instance.RegistrationInvite && p.Invite == "" && r.Method == http.MethodGet) {
+		// Until an administrator exists nobody could approve anyone, so
+		// nobody is asked to join yet.
+		return s.render(w, r, http.StatusOK, "join_closed", p)
+	}
+	if p.Invite != "" {
+		// An invite works the same in every mode: the invitee joins at
+		// once, without the application question.
+		p.Mode = string(instance.RegistrationInvite)
+		if r.Method == http.MethodGet {
+			if err := s.svc.CheckInvite(r.Context(), p.Invite); err != nil {
+				return err
+			}
 		}
 	}
 	if r.Method == http.MethodPost {
@@ -209,6 +222,9 @@ func (s *Server) confirmEmail(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		return s.redirect(w, r, "/login", "flash.email_confirmed")
+	}
+	if err := s.svc.CheckEmailToken(r.Context(), token); err != nil {
+		return err // a bad link says so at once, before any button
 	}
 	return s.render(w, r, http.StatusOK, "confirm_email", &confirmEmailPage{page: s.pageBase(r, "confirm.title"), Token: token})
 }
@@ -285,6 +301,10 @@ type profilePage struct {
 	Languages    []string
 	Contacts     []string
 	EmailProblem *instance.Bounce // mail to the member's address stopped
+	// CalendarURL is the member's own calendar feed ("" when they have
+	// none), CalendarWebcal the same for calendar apps.
+	CalendarURL    string
+	CalendarWebcal template.URL
 }
 
 func (s *Server) profile(w http.ResponseWriter, r *http.Request) error {
@@ -294,6 +314,14 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) error {
 	var err error
 	if p.EmailProblem, err = s.svc.EmailProblem(r.Context(), m); err != nil {
 		return err
+	}
+	tok, err := s.svc.CalendarToken(r.Context(), m)
+	if err != nil {
+		return err
+	}
+	if tok != "" {
+		p.CalendarURL = s.feedURL(tok)
+		p.CalendarWebcal = webcal(p.CalendarURL)
 	}
 	if r.Method == http.MethodGet {
 		v := p.Form.Values
@@ -340,4 +368,22 @@ func (p *joinPage) AnswerField() field {
 	f := p.Field("answer", "textarea", "field.answer", "field.answer_hint")
 	f.Label = p.Question
 	return f
+}
+
+// langCookie holds a visitor's choice of language (members choose theirs
+// on their profile).
+const langCookie = "hearth_lang"
+
+// language is the footer's language buttons: it remembers a visitor's
+// choice for a year and goes back to the page they were on. A member's
+// language is on their profile, so for them it changes that.
+func (s *Server) language(w http.ResponseWriter, r *http.Request) error {
+	lang := r.PostForm.Get("lang")
+	if !slices.Contains(instance.Languages, lang) || !s.cat.has(lang) {
+		return &instance.Problem{Kind: instance.ErrInvalid, Code: "err.choice"}
+	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", HttpOnly: true, Secure: s.opt.Secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
+	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
+	return nil
 }

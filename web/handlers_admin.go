@@ -86,95 +86,10 @@ func (s *Server) invites(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, status, "invites", p)
 }
 
-type adminMembersPage struct {
-	page
-	Active        []*instance.Member
-	Suspended     []*instance.Member
-	Roles         []instance.Role
-	Verifications map[int64][]*instance.Verification
-	CheckTypes    []string
-}
-
-func (s *Server) adminMembers(w http.ResponseWriter, r *http.Request) error {
-	by := viewerFrom(r)
-	active, err := s.svc.Members(r.Context(), by, instance.StatusActive)
-	if err != nil {
-		return err
-	}
-	suspended, err := s.svc.Members(r.Context(), by, instance.StatusSuspended)
-	if err != nil {
-		return err
-	}
-	p := &adminMembersPage{page: s.pageBase(r, "adminmembers.title"), Active: active, Suspended: suspended, Roles: instance.AllRoles[1:],
-		Verifications: map[int64][]*instance.Verification{}, CheckTypes: instance.CheckTypes}
-	for _, m := range active {
-		if p.Verifications[m.ID], err = s.svc.Verifications(r.Context(), by, m.ID); err != nil {
-			return err
-		}
-	}
-	return s.render(w, r, http.StatusOK, "admin_members", p)
-}
-
-// HasRole is used by the roles form to tick the member's current roles.
-func (p *adminMembersPage) HasRole(m *instance.Member, r instance.Role) bool {
-	for _, x := range m.Roles {
-		if x == r {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *Server) setRoles(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	var roles []instance.Role
-	for _, v := range r.PostForm["role"] {
-		role, ok := instance.ParseRole(v)
-		if !ok {
-			return &instance.Problem{Kind: instance.ErrInvalid, Code: "members.unknown_role"}
-		}
-		roles = append(roles, role)
-	}
-	if err := s.svc.SetRoles(r.Context(), viewerFrom(r), id, roles); err != nil {
-		return err
-	}
-	return s.redirect(w, r, "/admin/members", "flash.roles_saved")
-}
-
-func (s *Server) suspend(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if mux.Vars(r)["action"] == "suspend" {
-		err = s.svc.Suspend(r.Context(), viewerFrom(r), id)
-	} else {
-		err = s.svc.Reinstate(r.Context(), viewerFrom(r), id)
-	}
-	if err != nil {
-		return err
-	}
-	return s.redirect(w, r, "/admin/members", "flash.member_"+mux.Vars(r)["action"])
-}
-
 func hostOf(base string) string {
 	u, err := url.Parse(base)
 	if err != nil {
 		return base
 	}
 	return u.Host
-}
-
-func (s *Server) helperFriend(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if err := s.svc.SetHelperFriend(r.Context(), viewerFrom(r), id, r.PostForm.Get("on") != ""); err != nil {
-		return err
-	}
-	return s.redirect(w, r, "/admin/members", "flash.saved")
 }

@@ -21,8 +21,14 @@ func (s *Server) groupList(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "groups", &groupListPage{page: s.pageBase(r, "groups.title"), Groups: groups})
 }
 
+// groupItems is how many open posts a group's page shows; the home page
+// filtered by the group has the rest.
+const groupItems = 10
+
 type groupPage struct {
 	formPage
+	Items     []*instance.Item // the group's open posts, newest first
+	More      bool             // there are more than Items
 	Group     *instance.Group
 	IsMember  bool
 	Members   []*instance.Member
@@ -44,6 +50,12 @@ func (s *Server) renderGroup(w http.ResponseWriter, r *http.Request, handle stri
 	p := &groupPage{formPage: formPage{page: s.pageBase(r, "group.title", g.Name), Form: newForm(r)}, Group: g,
 		Address: "@" + g.Handle + "@" + hostOf(s.opt.BaseURL)}
 	p.Title = g.Name
+	if p.Items, err = s.svc.Items(r.Context(), p.Viewer, instance.ItemFilter{GroupID: g.ID, Current: true, Limit: groupItems + 1}); err != nil {
+		return err
+	}
+	if len(p.Items) > groupItems {
+		p.Items, p.More = p.Items[:groupItems], true
+	}
 	if p.Viewer.IsCoordinator() {
 		if p.Following, err = s.svc.Following(r.Context(), g); err != nil {
 			return err
@@ -156,4 +168,41 @@ func (s *Server) memberShow(w http.ResponseWriter, r *http.Request) error {
 	p := &memberPage{page: s.pageBase(r, "member.title"), Member: m, Groups: groups}
 	p.Title = m.DisplayName
 	return s.render(w, r, http.StatusOK, "member", p)
+}
+
+type aboutFollowingPage struct {
+	page
+	Example string
+}
+
+// aboutFollowing is "What's this?" for a group's address: following a
+// group from Mastodon and similar sites, in plain words.
+func (s *Server) aboutFollowing(w http.ResponseWriter, r *http.Request) error {
+	groups, err := s.svc.Groups(r.Context())
+	if err != nil {
+		return err
+	}
+	p := &aboutFollowingPage{page: s.pageBase(r, "following_help.title"), Example: "@village@" + hostOf(s.opt.BaseURL)}
+	for _, g := range groups {
+		if g.Main {
+			p.Example = "@" + g.Handle + "@" + hostOf(s.opt.BaseURL)
+		}
+	}
+	return s.render(w, r, http.StatusOK, "about_following", p)
+}
+
+type coordinatePage struct {
+	page
+	Summary *instance.StaffSummary
+}
+
+// coordinate gathers the pages of the people who look after the site
+// (applications, members, invites, moderation, the log, safeguarding,
+// email), with what waits on each, so the header keeps one link for them.
+func (s *Server) coordinate(w http.ResponseWriter, r *http.Request) error {
+	sum, err := s.svc.StaffSummary(r.Context(), viewerFrom(r))
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "coordinate", &coordinatePage{page: s.pageBase(r, "coordinate.title"), Summary: sum})
 }

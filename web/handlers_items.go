@@ -233,9 +233,9 @@ func (s *Server) itemFormPage(r *http.Request, kind instance.Kind, editing *inst
 		p.Categories = append(p.Categories, option{Value: "", Label: p.T("itemform.no_category")})
 	}
 	for _, c := range s.svc.Categories() {
-		label := c.Name
+		label := c.Label(p.Lang)
 		if c.Sensitive {
-			label = p.T("itemform.sensitive_category", c.Name)
+			label = p.T("itemform.sensitive_category", label)
 		}
 		p.Categories = append(p.Categories, option{Value: c.Name, Label: label, Selected: v.Get("category") == c.Name})
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -24,6 +23,7 @@ func (s *Server) registerModeration(r *mux.Router) {
 	r.Handle("/safeguarding/{id:[0-9]+}", h(s.concern)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/settings/break", h(s.onBreak)).Methods(http.MethodPost)
 	r.Handle("/settings/export", h(s.export)).Methods(http.MethodGet)
+	r.Handle("/settings/export.json", h(s.exportJSON)).Methods(http.MethodGet)
 	r.Handle("/settings/delete", h(s.deleteAccount)).Methods(http.MethodGet, http.MethodPost)
 }
 
@@ -154,19 +154,6 @@ func (p *moderationPage) Chosen(report int64, action string) bool {
 	return report == p.FailedReport && action == p.ReportAction
 }
 
-type modLogPage struct {
-	page
-	Log []*instance.ModLog
-}
-
-func (s *Server) modLog(w http.ResponseWriter, r *http.Request) error {
-	log, err := s.svc.ModerationLog(r.Context(), viewerFrom(r))
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, "modlog", &modLogPage{page: s.pageBase(r, "modlog.title"), Log: log})
-}
-
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -175,12 +162,12 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
 	err = s.svc.RecordVerification(r.Context(), viewerFrom(r), id, f.Get("check"), f.Get("verified_on"), f.Get("expires_on"))
 	if fields := instance.Fields(err); len(fields) > 0 {
-		return &instance.Problem{Kind: instance.ErrInvalid, Code: "verify.invalid"}
+		return s.renderMemberAdmin(w, r, id, err) // the form again, with what was typed
 	}
 	if err != nil {
 		return err
 	}
-	return s.redirect(w, r, "/admin/members", "flash.verified")
+	return s.redirect(w, r, memberPath(id), "flash.verified")
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
@@ -194,6 +181,11 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		return err
+	}
+	// Back to the member's page (the form names them; the check's id is in
+	// the path).
+	if member, err := strconv.ParseInt(r.PostForm.Get("member"), 10, 64); err == nil && member > 0 {
+		return s.redirect(w, r, memberPath(member), "flash.revoked")
 	}
 	return s.redirect(w, r, "/admin/members", "flash.revoked")
 }
@@ -263,22 +255,6 @@ func (s *Server) onBreak(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.redirect(w, r, "/settings/profile", map[bool]string{true: "flash.break_on", false: "flash.break_off"}[on])
-}
-
-// export downloads everything stored about the member as JSON.
-func (s *Server) export(w http.ResponseWriter, r *http.Request) error {
-	data, err := s.svc.Export(r.Context(), viewerFrom(r))
-	if err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(data, "", "  ")
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="hearth-my-data.json"`)
-	_, err = w.Write(b)
-	return err
 }
 
 // deleteAccount asks for the password, then deletes the account.

@@ -34,8 +34,8 @@ func TestHeldRemoteContentInTheQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := cora.get("/admin/moderation")
-	mustContain(t, r.body, "<p>Cheap pills</p>", "@alice@gts.example", "Pills for sale", "a neighbouring group&#39;s post",
-		`value="release_neighbour"`, "Show “Pills for sale” in Neighbours")
+	mustContain(t, r.body, "<p>Cheap pills</p>", "@alice@gts.example", "Pills for sale", h.says("moderation.neighbour_post"),
+		`value="release_neighbour"`, h.says("moderation.release_neighbour", "Pills for sale"))
 	mustNotContain(t, r.body, "onerror", "Nothing is waiting.")
 	checkPage(t, "/admin/moderation (held remote content)", r, cssSize(t))
 	mustNotContain(t, ann.get("/neighbours").body, "Pills for sale")

@@ -23,7 +23,7 @@ type mailHarness struct {
 	worker *instance.MailWorker
 }
 
-func newMailHarness(t *testing.T) *mailHarness {
+func newMailHarness(t *testing.T, opts ...func(*instance.Options)) *mailHarness {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
@@ -38,15 +38,20 @@ func newMailHarness(t *testing.T) *mailHarness {
 		t.Fatal(err)
 	}
 	c := &testClock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
-	svc, err := instance.New(instance.Options{Store: st, Clock: c.now, Registration: instance.RegistrationOpen, Mailer: relay,
-		BaseURL: "http://127.0.0.1:8080", Translate: tr, SiteName: "Testham"})
+	o := instance.Options{Store: st, Clock: c.now, Registration: instance.RegistrationOpen, Mailer: relay,
+		BaseURL: "http://127.0.0.1:8080", Translate: tr, SiteName: "Testham"}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	svc, err := instance.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.EnsureMainGroup(ctx, "village", "Our village"); err != nil {
 		t.Fatal(err)
 	}
-	w, err := New(Options{Service: svc, SiteName: "Testham", BaseURL: "http://127.0.0.1:8080"})
+	addOwner(t, st, c.now())
+	w, err := New(Options{Service: svc, SiteName: "Testham", BaseURL: "http://127.0.0.1:8080", Question: "Who are you?"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,10 +248,11 @@ var codeRE = regexp.MustCompile(`<strong>([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})</
 func TestResetCodePages(t *testing.T) {
 	h := newHarness(t, instance.RegistrationOpen)
 	h.member("cora", instance.RoleCoordinator)
-	h.member("bob")
+	bob := h.member("bob")
 	bobsPhone := h.as("bob")
 	coord := h.as("cora")
-	r := coord.get("/members/bob")
+	mustContain(t, coord.get("/members/bob").body, `href="/admin/members/`+fmtInt(bob.ID)+`"`)
+	r := coord.get("/admin/members/" + fmtInt(bob.ID))
 	mustContain(t, r.body, `action="/members/bob/reset-code"`)
 	if strings.Contains(h.as("bob").get("/members/cora").body, "reset-code") {
 		t.Error("a member is offered to make codes")
@@ -276,7 +282,7 @@ func TestResetCodePages(t *testing.T) {
 	if r := bobsPhone.get("/settings/profile"); r.status != http.StatusSeeOther {
 		t.Errorf("bob's old session survived: %d", r.status)
 	}
-	mustContain(t, coord.get("/admin/log").body, "make password reset code")
+	mustContain(t, coord.get("/admin/log").body, " made a one-off password reset code for ", "<bdi>Name bob</bdi>")
 }
 
 // A bouncing address shows on the profile with how to fix it, and "it

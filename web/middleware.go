@@ -22,8 +22,9 @@ const sessionCookie = "hearth_session"
 const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; " +
 	"frame-ancestors 'none'; base-uri 'none'"
 
-// Middleware wraps the whole router: request id, security headers, panic
-// recovery, access log, body cap, cross-origin protection and the session.
+// Middleware wraps the whole router: compression, request id, security
+// headers, panic recovery, access log, body cap, cross-origin protection
+// and the session.
 func (s *Server) Middleware(next http.Handler) http.Handler {
 	return s.middleware(next)
 }
@@ -32,6 +33,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	inner := s.csrf.Handler(s.authenticate(next))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		// Compress text bodies (outermost, so it runs last: after a
+		// recovered panic's error page is written).
+		cw := s.compressWriter(w, r)
+		defer func() {
+			if err := cw.Close(); err != nil {
+				s.log.Debug("response not finished", "path", r.URL.Path, "err", err) // the client went away
+			}
+		}()
+		w = cw
 		r = withValue(r, requestIDKey, instance.RandomToken(6))
 		r = withValue(r, writerKey{}, http.ResponseWriter(w))
 		h := w.Header()

@@ -68,7 +68,10 @@ func TestReportAndModerationPages(t *testing.T) {
 	mustContain(t, bob.get(path).body, "A coordinator has hidden this from others. The reason given: Advertising is not allowed")
 	mustContain(t, bob.get("/notifications").body, "A coordinator hid your post: “Cheap watches”. Reason: Advertising is not allowed")
 	r = cora.get("/admin/log")
-	mustContain(t, r.body, "hide item", "Advertising is not allowed", "Name cora")
+	// In a sentence, linking to the member who did it and to the post.
+	mustContain(t, r.body, `<a href="/admin/members/`, `<bdi>Name cora</bdi></a> hid <a href="`+path+`"><bdi>`+
+		h.says("modlog.item", "Cheap watches", "Name bob")+`</bdi></a>`+h.says("modlog.reason", "Advertising is not allowed"))
+	mustNotContain(t, r.body, "<table", "hide item")
 	checkPage(t, "/admin/log", r, cssSize(t))
 	// Blocking a server from the page.
 	r = cora.post("/admin/moderation", url.Values{"action": {"block_domain"}, "target": {"not a domain"}})
@@ -159,7 +162,7 @@ func TestLimitsBreakExportDeleteInTheBrowser(t *testing.T) {
 	mustContain(t, ann.get("/settings/profile").body, "Take a break")
 	// Export is JSON about ann.
 	postItem(t, ann, "offers", url.Values{"title": {"Jam jars"}, "category": {"food"}, "visibility": {"public"}})
-	r := ann.get("/settings/export")
+	r := ann.get("/settings/export.json")
 	var data map[string]any
 	if err := json.Unmarshal([]byte(r.body), &data); err != nil || !strings.Contains(r.body, "Jam jars") {
 		t.Fatalf("export: %v %s", err, r.body[:min(200, len(r.body))])

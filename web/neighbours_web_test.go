@@ -27,7 +27,7 @@ func TestRemoteReplyAndNeighbourPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := ann.get(path).body
-	mustContain(t, page, "<bdi>Alice \u202eevil</bdi>", "@alice@gts.example", "from the fediverse", "<p>I can help</p>")
+	mustContain(t, page, "<bdi>Alice \u202eevil</bdi>", "@alice@gts.example", h.says("response.fediverse"), "<p>I can help</p>")
 	mustNotContain(t, page, "onerror", "<img")
 
 	if err := h.store.SaveRemoteItem(ctx, &instance.RemoteItem{APID: "https://next.example/needs/4", Actor: "https://next.example/groups/village",
@@ -81,7 +81,7 @@ func TestRemoteReplyAndNeighbourPages(t *testing.T) {
 	if err := h.store.UpdateFollowing(ctx, fo[0]); err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, cora.get("/groups/village").body, "their server is not answering at the moment; Hearth will keep trying")
+	mustContain(t, cora.get("/groups/village").body, h.says("following.resolving_unreachable"))
 	fo[0].State = "failed"
 	if err := h.store.UpdateFollowing(ctx, fo[0]); err != nil {
 		t.Fatal(err)

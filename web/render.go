@@ -54,14 +54,26 @@ type page struct {
 	Viewer *instance.Member
 	Flash  string
 	CSSURL string
-	Errors []summaryItem
-	Path   string
+	// IconURL is the site's icon (a favicon), with its hash.
+	IconURL string
+	Errors  []summaryItem
+	Path    string
 	// Unread is the viewer's count of unread notifications, shown in the
 	// header of every page.
-	Unread   int
-	cat      *catalogue
-	location *time.Location
-	now      time.Time
+	Unread int
+	// Contact is how to reach a coordinator ([instance] contact).
+	Contact string
+	// Here is this page's address, for the footer's language buttons to
+	// come back to; Languages are the ones offered.
+	Here      string
+	Languages []string
+	// SettingUp is true for visitors while the site has no administrator:
+	// they are told it is being set up instead of being asked to join.
+	SettingUp bool
+	cat       *catalogue
+	location  *time.Location
+	now       time.Time
+	cats      []instance.Category
 }
 
 type summaryItem struct {
@@ -128,6 +140,17 @@ func (p *page) NoteNext(n *instance.Notification) string {
 	return p.T("note." + string(n.Kind) + "_next")
 }
 
+// CategoryName is a category's name in the page's language
+// ([[categories]] names), or as posts store it.
+func (p *page) CategoryName(name string) string {
+	for _, c := range p.cats {
+		if c.Name == name {
+			return c.Label(p.Lang)
+		}
+	}
+	return name
+}
+
 // RoleName translates a role.
 func (p *page) RoleName(r instance.Role) string { return p.T("role." + string(r)) }
 
@@ -137,11 +160,15 @@ func (s *Server) pageBase(r *http.Request, titleKey string, args ...any) page {
 	lang := s.opt.Language
 	if viewer != nil && s.cat.has(viewer.Language) {
 		lang = viewer.Language
+	} else if c, err := r.Cookie(langCookie); viewer == nil && err == nil && s.cat.has(c.Value) {
+		lang = c.Value // a visitor's choice, from the footer
 	}
 	if !s.cat.has(lang) {
 		lang = "en"
 	}
-	p := page{Lang: lang, Site: s.opt.SiteName, Viewer: viewer, CSSURL: s.cssURL, Path: r.URL.Path, cat: s.cat, location: s.opt.Location, now: s.svc.Now()}
+	p := page{Lang: lang, Site: s.opt.SiteName, Viewer: viewer, CSSURL: s.cssURL, Path: r.URL.Path, cat: s.cat, location: s.opt.Location, now: s.svc.Now(),
+		Contact: s.opt.Contact, Here: safeNext(r.URL.RequestURI()), Languages: instance.Languages, cats: s.svc.Categories(),
+		IconURL: s.static.url("icon.svg")}
 	if viewer != nil {
 		// One indexed count per page; a failure shows no count rather
 		// than no page.
@@ -150,6 +177,13 @@ func (s *Server) pageBase(r *http.Request, titleKey string, args ...any) page {
 			s.log.Error("counting unread notifications", "request_id", requestID(r), "member_id", viewer.ID, "err", err)
 		}
 		p.Unread = n
+	}
+	if viewer == nil {
+		has, err := s.svc.HasAdmin(r.Context())
+		if err != nil {
+			s.log.Error("is there an admin", "request_id", requestID(r), "err", err) // the page still shows; Join is offered
+		}
+		p.SettingUp = err == nil && !has
 	}
 	p.Title = p.T(titleKey, args...)
 	p.Flash = s.takeFlash(r, &p)
@@ -179,22 +213,54 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	return err
 }
 
-// staticFiles serves the embedded CSS with a content-hash query string and
-// a long cache lifetime.
-func staticHash(name string) (string, error) {
-	data, err := assets.ReadFile("static/" + name)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(data)
-	return "/static/" + name + "?v=" + hex.EncodeToString(sum[:6]), nil
+// staticFiles are the embedded files under static/, each with a short
+// hash of its content. Pages link them as /static/NAME?v=HASH: a changed
+// file gets a new address, so the old one can be cached for ever.
+type staticFiles struct {
+	hash map[string]string
 }
 
-func serveStatic() http.Handler {
+func hashStatic() (*staticFiles, error) {
+	entries, err := fs.ReadDir(assets, "static")
+	if err != nil {
+		return nil, err
+	}
+	sf := &staticFiles{hash: map[string]string{}}
+	for _, e := range entries {
+		data, err := assets.ReadFile("static/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(data)
+		sf.hash[e.Name()] = hex.EncodeToString(sum[:6])
+	}
+	return sf, nil
+}
+
+// url is the cache-busting address of a static file.
+func (sf *staticFiles) url(name string) string {
+	return "/static/" + name + "?v=" + sf.hash[name]
+}
+
+// serveStatic serves the embedded files. With the current hash in ?v= a
+// file is cached for a year and never revalidated (immutable); any other
+// request for it (no hash, or an old one, from a page cached before an
+// upgrade) must revalidate, and its ETag (the hash) makes that a 304.
+func (s *Server) serveStatic() http.Handler {
 	sub, _ := fs.Sub(assets, "static") // "static" exists: it is embedded above
 	files := http.FileServerFS(sub)
 	return http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		hash, ok := s.static.hash[r.URL.Path]
+		if !ok || strings.Contains(r.URL.Path, "/") {
+			s.errorPage(w, r, http.StatusNotFound, "error.not_found")
+			return
+		}
+		if r.URL.Query().Get("v") == hash {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "public, no-cache")
+		}
+		w.Header().Set("ETag", `"`+hash+`"`)
 		files.ServeHTTP(w, r)
 	}))
 }

@@ -17,7 +17,7 @@ import (
 func (s *Server) Register(r *mux.Router) {
 	r.Use(s.requireMember)
 	h := func(fn handlerFunc) http.Handler { return s.handle(fn) }
-	r.PathPrefix("/static/").Handler(serveStatic()).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/static/").Handler(s.serveStatic()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/", h(s.home)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/conduct", h(s.conduct)).Methods(http.MethodGet)
 	r.Handle("/setup", h(s.setup)).Methods(http.MethodGet, http.MethodPost)
@@ -42,9 +42,17 @@ func (s *Server) Register(r *mux.Router) {
 	r.Handle("/admin/applications/{id:[0-9]+}/{decision:approve|reject}", h(s.decideApplication)).Methods(http.MethodPost)
 	r.Handle("/admin/invites", h(s.invites)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/admin/members", h(s.adminMembers)).Methods(http.MethodGet)
+	r.Handle("/admin/members/{id:[0-9]+}", h(s.memberAdmin)).Methods(http.MethodGet)
 	r.Handle("/admin/members/{id:[0-9]+}/roles", h(s.setRoles)).Methods(http.MethodPost)
-	r.Handle("/admin/members/{id:[0-9]+}/{action:suspend|reinstate}", h(s.suspend)).Methods(http.MethodPost)
+	r.Handle("/admin/members/{id:[0-9]+}/suspend", h(s.suspend)).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/admin/members/{id:[0-9]+}/reinstate", h(s.reinstate)).Methods(http.MethodPost)
 	r.Handle("/admin/members/{id:[0-9]+}/helper-friend", h(s.helperFriend)).Methods(http.MethodPost)
+	r.Handle("/coordinate", h(s.coordinate)).Methods(http.MethodGet)
+	r.Handle("/language", h(s.language)).Methods(http.MethodPost)
+	r.Handle("/about/following", h(s.aboutFollowing)).Methods(http.MethodGet)
+	r.Handle("/calendar", h(s.calendarHelp)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/calendar/{token:[A-Za-z0-9_-]{32}}.ics", h(s.personalFeed)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/settings/calendar", h(s.calendarLink)).Methods(http.MethodPost)
 	s.registerItems(r)
 	s.registerModeration(r)
 	s.registerMail(r)
@@ -66,7 +74,8 @@ func publicRoute(template string) bool {
 	switch template {
 	case "/static/", "/", "/conduct", "/setup", "/join", "/login", "/confirm-email", "/logout",
 		"/groups", "/groups/{handle}",
-		"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/{kinds:needs|offers|actions}/{id:[0-9]+}",
+		"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/calendar", "/calendar/{token:[A-Za-z0-9_-]{32}}.ics", "/about/following", "/language",
+		"/{kinds:needs|offers|actions}/{id:[0-9]+}",
 		"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
 		"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
 		"/verify-draw", "/notices/{id:[0-9]+}":

@@ -31,6 +31,9 @@ type Options struct {
 	// Question is asked of applicants in approval mode.
 	Question string
 	Conduct  string
+	// Contact says how to reach a coordinator ([instance] contact), for
+	// the footer and the invite-only join page.
+	Contact string
 	// SetupToken, when non-empty, unlocks /setup to create the first admin.
 	SetupToken string
 	// TrustedProxy says whether a peer address is a reverse proxy whose
@@ -47,6 +50,8 @@ type Server struct {
 	cat    *catalogue
 	cssURL string
 	csrf   *http.CrossOriginProtection
+	gzip   *gzipPool
+	static *staticFiles
 }
 
 // New parses the templates and the message catalogue; it fails on any
@@ -75,11 +80,12 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	css, err := staticHash("style.css")
+	static, err := hashStatic()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opt: o, svc: o.Service, log: o.Logger, tmpl: t, cat: cat, cssURL: css}
+	s := &Server{opt: o, svc: o.Service, log: o.Logger, tmpl: t, cat: cat, cssURL: static.url("style.css"), gzip: newGzipPool(),
+		static: static}
 	s.csrf = http.NewCrossOriginProtection()
 	// RFC 8058: mail programs POST "List-Unsubscribe=One-Click" to the
 	// link from their own servers, with no token and possibly with a
@@ -152,9 +158,23 @@ type errorPage struct {
 	RequestID string
 }
 
+// errorPage shows a plain page for a status. Only a fault of ours (5xx)
+// shows the request's reference, which the person can quote to whoever
+// runs the site; on "not found", "not allowed" or "removed" it means
+// nothing to them, so it stays in the log.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, key string) {
-	p := &errorPage{page: s.pageBase(r, key+"_title"), Message: s.cat.text("en", key), RequestID: requestID(r)}
+	p := &errorPage{page: s.pageBase(r, key+"_title")}
 	p.Message = p.T(key)
+	if status >= 500 {
+		p.RequestID = requestID(r)
+	} else {
+		level := slog.LevelInfo
+		if status == http.StatusNotFound || status == http.StatusMethodNotAllowed {
+			level = slog.LevelDebug // every crawler's guess would fill the log
+		}
+		s.log.Log(r.Context(), level, "page refused", "request_id", requestID(r), "status", status, "method", r.Method,
+			"path", r.URL.Path, "reason", key)
+	}
 	if err := s.render(w, r, status, "error", p); err != nil {
 		s.log.Error("render error page", "err", err)
 		http.Error(w, http.StatusText(status), status)
@@ -176,8 +196,11 @@ func (s *Server) problemPage(w http.ResponseWriter, r *http.Request, pr *instanc
 	case errors.Is(pr, instance.ErrInvalid):
 		status = http.StatusBadRequest
 	}
-	p := &errorPage{page: s.pageBase(r, "error.problem_title"), RequestID: requestID(r)}
+	p := &errorPage{page: s.pageBase(r, "error.problem_title")}
 	p.Message = p.T(pr.Code, pr.Args...)
+	if status >= 500 {
+		p.RequestID = requestID(r)
+	}
 	if err := s.render(w, r, status, "error", p); err != nil {
 		s.log.Error("render problem page", "err", err)
 		http.Error(w, http.StatusText(status), status)

@@ -60,6 +60,7 @@ func newHarness(t *testing.T, reg instance.Registration, opts ...func(*instance.
 	if _, err := svc.EnsureMainGroup(ctx, "village", "Our village"); err != nil {
 		t.Fatal(err)
 	}
+	addOwner(t, st, c.now())
 	loc, _ := time.LoadLocation("Europe/London")
 	w, err := New(Options{Service: svc, SiteName: "Testham", BaseURL: "http://127.0.0.1:8080", Location: loc,
 		Question: "How are you connected to Testham?", Conduct: "Be kind.\nKeep people safe.", SetupToken: setupToken})
@@ -67,6 +68,32 @@ func newHarness(t *testing.T, reg instance.Registration, opts ...func(*instance.
 		t.Fatal(err)
 	}
 	return &harness{t: t, web: w, h: w.Handler(), svc: svc, store: st, clock: c}
+}
+
+// addOwner sets the site up: it gets an administrator (who cannot sign
+// in, and is in no group), so visitors are asked to join. Tests of the
+// first run remove it (withoutAdmin).
+func addOwner(t *testing.T, st *store.Store, now time.Time) {
+	t.Helper()
+	owner, err := st.CreateMember(context.Background(), &instance.Member{Handle: "owner", DisplayName: "Site owner",
+		PasswordHash: instance.NoPassword, Status: instance.StatusActive, Roles: []instance.Role{instance.RoleMember, instance.RoleAdmin},
+		Language: "en", ContactPreference: instance.ContactSite, CreatedAt: now, ConductAcceptedAt: now}, "", now, instance.Notices{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB().Exec(`DELETE FROM group_members WHERE member_id = ?`, owner); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// withoutAdmin makes the harness a fresh instance, before its first
+// administrator: the site owner newHarness makes is no admin any more.
+func (h *harness) withoutAdmin() *harness {
+	h.t.Helper()
+	if _, err := h.store.DB().Exec(`DELETE FROM member_roles WHERE role = 'admin' AND member_id = (SELECT id FROM members WHERE handle = 'owner')`); err != nil {
+		h.t.Fatal(err)
+	}
+	return h
 }
 
 func (h *harness) member(handle string, roles ...instance.Role) *instance.Member {
@@ -218,7 +245,7 @@ func cssSize(t *testing.T) int {
 func TestEveryPage(t *testing.T) {
 	h := newHarness(t, instance.RegistrationApproval)
 	h.member("ada", instance.RoleAdmin)
-	h.member("ann")
+	ann := h.member("ann")
 	h.svc.SignUp(context.Background(), instance.SignUpInput{Handle: "appl", DisplayName: "Applicant", Email: "a@example.org",
 		Password: pw, PasswordConfirm: pw, Answer: "I live at the mill", AcceptConduct: true})
 	css := cssSize(t)
@@ -247,7 +274,8 @@ func TestEveryPage(t *testing.T) {
 		{admin, "/members/ann", 200, "@ann"},
 		{admin, "/admin/applications", 200, "I live at the mill"},
 		{admin, "/admin/invites", 200, "Create invite link"},
-		{admin, "/admin/members", 200, "Roles for Name ann"},
+		{admin, "/admin/members", 200, "Name ann"},
+		{admin, "/admin/members/" + fmtInt(ann.ID), 200, "Roles for Name ann"},
 	}
 	for _, p := range pages {
 		t.Run(p.path, func(t *testing.T) {
@@ -259,18 +287,18 @@ func TestEveryPage(t *testing.T) {
 			checkPage(t, p.path, r, css)
 		})
 	}
+	r := newHarness(t, instance.RegistrationOpen).client().get("/join")
+	checkPage(t, "/join (open)", r, css)
 	// The setup page, while no admin exists (a fresh instance).
-	fresh := newHarness(t, instance.RegistrationOpen)
-	r := fresh.client().get("/setup?token=" + setupToken)
+	fresh := newHarness(t, instance.RegistrationOpen).withoutAdmin()
+	r = fresh.client().get("/setup?token=" + setupToken)
 	if r.status != 200 {
 		t.Fatalf("/setup: %d", r.status)
 	}
 	checkPage(t, "/setup", r, css)
-	r = fresh.client().get("/join")
-	checkPage(t, "/join (open)", r, css)
 	inv := newHarness(t, instance.RegistrationInvite)
 	r = inv.client().get("/join")
-	mustContain(t, r.body, "only join this Hearth with an invitation")
+	mustContain(t, r.body, inv.says("join.invite_only"))
 	checkPage(t, "/join (invite, no code)", r, css)
 }
 
@@ -491,7 +519,7 @@ func TestSessionCookieAndInvalidation(t *testing.T) {
 		t.Fatalf("profile: %d", r.status)
 	}
 	// Suspension ends the session at once.
-	if r := h.as("cora").post("/admin/members/"+fmtInt(ann.ID)+"/suspend", nil); r.status != http.StatusSeeOther {
+	if r := h.as("cora").post("/admin/members/"+fmtInt(ann.ID)+"/suspend", url.Values{"reason": {"spam"}}); r.status != http.StatusSeeOther {
 		t.Fatalf("suspend: %d", r.status)
 	}
 	if r := c.get("/settings/profile"); r.status != http.StatusSeeOther || !strings.HasPrefix(r.location(), "/login") {
@@ -592,12 +620,12 @@ func TestRolesAndSuspensionPages(t *testing.T) {
 	h.member("cora", instance.RoleCoordinator)
 	ann := h.member("ann")
 	a := h.as("ada")
-	r := a.post("/admin/members/"+fmtInt(ann.ID)+"/roles", url.Values{"role": {"verified_helper", "coordinator"}})
+	r := a.post("/admin/members/"+fmtInt(ann.ID)+"/roles", url.Values{"role": {"helper", "coordinator"}})
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("set roles: %d", r.status)
 	}
 	m, _ := h.svc.Member(context.Background(), "ann")
-	if !m.Has(instance.RoleVerifiedHelper) || !m.IsCoordinator() {
+	if !m.Has(instance.RoleHelper) || !m.IsCoordinator() {
 		t.Errorf("roles = %v", m.Roles)
 	}
 	if r := a.post("/admin/members/"+fmtInt(ann.ID)+"/roles", url.Values{"role": {"emperor"}}); r.status != http.StatusBadRequest {
@@ -622,7 +650,7 @@ func TestOversizedBody(t *testing.T) {
 }
 
 func TestSetupPage(t *testing.T) {
-	h := newHarness(t, instance.RegistrationOpen)
+	h := newHarness(t, instance.RegistrationOpen).withoutAdmin()
 	if r := h.client().get("/setup"); r.status != http.StatusNotFound {
 		t.Errorf("setup without token: %d", r.status)
 	}
@@ -634,7 +662,7 @@ func TestSetupPage(t *testing.T) {
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("setup: %d %s", r.status, r.body)
 	}
-	mustContain(t, c.get("/").body, "Your administrator account is ready", "Members")
+	mustContain(t, c.get("/").body, "Your administrator account is ready", h.says("nav.coordinate"))
 	if r := h.client().get("/setup?token=" + setupToken); r.status != http.StatusNotFound {
 		t.Errorf("setup still open after an admin exists: %d", r.status)
 	}

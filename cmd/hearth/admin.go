@@ -23,10 +23,11 @@ Commands (they work whether or not the instance is running):
                  input, or generated and printed once when none is given
   create-group  --handle H --name N [--description D]
   set-role      --handle H --role R[,R…]   replace a member's roles
-                 (roles: member, helper, verified_helper, coordinator,
-                 safeguarding_lead, admin)
+                 (roles: member, helper, coordinator, safeguarding_lead,
+                 admin; verified_helper comes only from a recorded check)
   reset-password --handle H  password from stdin, or a one-off code (24 h)
-  suspend       --handle H   suspend a member: sessions end, posts are withdrawn
+  suspend       --handle H [--reason R]   suspend a member: sessions end,
+                 posts are withdrawn; the reason goes in the moderation log
   reinstate     --handle H   lift a suspension
   list-members  [--status S] list members (pending, active, rejected, suspended)
   backup        FILE         write a consistent copy of the database (safe while running)
@@ -52,6 +53,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		desc   = fs.String("description", "", "group description")
 		status = fs.String("status", "active", "member status to list")
 		to     = fs.String("to", "", "address for test-email")
+		reason = fs.String("reason", "", "why (for the moderation log)")
 	)
 	var positional []string
 	switch cmd {
@@ -140,7 +142,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return describe(err, "member @"+*handle)
 		}
 		if cmd == "suspend" {
-			err = a.svc.Suspend(ctx, op, m.ID)
+			err = a.svc.Suspend(ctx, op, m.ID, *reason)
 		} else {
 			err = a.svc.Reinstate(ctx, op, m.ID)
 		}
@@ -289,6 +291,8 @@ func describe(err error, what ...string) error {
 		return fmt.Errorf("%s: not found", subject)
 	case errors.As(err, &p) && errors.Is(err, instance.ErrConflict):
 		return fmt.Errorf("%s: that change does not apply", subject)
+	case errors.As(err, &p) && adminMessages[p.Code] != "":
+		return fmt.Errorf("refused: %s", adminMessages[p.Code])
 	case errors.As(err, &p):
 		return fmt.Errorf("refused (%s)", p.Code)
 	}
@@ -317,4 +321,7 @@ var adminMessages = map[string]string{
 	"err.email_taken":     "is already used by another member",
 	"err.password_short":  fmt.Sprintf("must be at least %d characters", instance.MinPassword),
 	"err.password_common": "is one of the most common passwords: choose another",
+
+	// Refusals.
+	"members.verified_by_check": "verified_helper comes only from a recorded safety check: record one on the member's page (Members)",
 }

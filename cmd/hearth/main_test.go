@@ -82,7 +82,11 @@ func TestAdminCommands(t *testing.T) {
 	if code, out, errs = hearth(t, dir, "", "admin", "create-group", "--handle", "lunch_club", "--name", "Lunch club"); code != 0 || !strings.Contains(out, "/groups/lunch_club") {
 		t.Errorf("create-group: %d %q %s", code, out, errs)
 	}
-	if code, _, errs = hearth(t, dir, "", "admin", "set-role", "--handle", "bob", "--role", "coordinator, verified helper"); code != 0 {
+	if code, _, errs = hearth(t, dir, "", "admin", "set-role", "--handle", "bob", "--role", "coordinator, verified helper"); code != 1 ||
+		!strings.Contains(errs, "only from a recorded safety check") {
+		t.Errorf("set-role verified helper: %d %s, want a refusal naming the safety check", code, errs)
+	}
+	if code, _, errs = hearth(t, dir, "", "admin", "set-role", "--handle", "bob", "--role", "coordinator, helper"); code != 0 {
 		t.Errorf("set-role: %d %s", code, errs)
 	}
 	if code, _, errs = hearth(t, dir, "", "admin", "set-role", "--handle", "nobody", "--role", "helper"); code != 1 || !strings.Contains(errs, "not found") {
@@ -95,7 +99,7 @@ func TestAdminCommands(t *testing.T) {
 		t.Errorf("suspend twice: %d %s", code, errs)
 	}
 	code, out, _ = hearth(t, dir, "", "admin", "list-members", "--status", "suspended")
-	if code != 0 || !strings.Contains(out, "@bob") || !strings.Contains(out, "coordinator") || !strings.Contains(out, "verified_helper") {
+	if code != 0 || !strings.Contains(out, "@bob") || !strings.Contains(out, "coordinator") || !strings.Contains(out, "helper") {
 		t.Errorf("list suspended: %d %q", code, out)
 	}
 	if code, _, _ = hearth(t, dir, "", "admin", "reinstate", "--handle", "bob"); code != 0 {

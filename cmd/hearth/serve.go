@@ -98,7 +98,7 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 	}
 	cats := make([]instance.Category, len(cfg.Categories))
 	for i, c := range cfg.Categories {
-		cats[i] = instance.Category{Name: c.Name, Sensitive: c.Sensitive}
+		cats[i] = instance.Category{Name: c.Name, Sensitive: c.Sensitive, Names: c.Names}
 	}
 	day := 24 * time.Hour
 	translate, err := web.Translator()
@@ -166,7 +166,7 @@ func (a *app) handler(setupToken string, fed *federation.Federation) (http.Handl
 	w, err := web.New(web.Options{
 		Service: a.svc, Logger: a.log, SiteName: a.cfg.Instance.Name, BaseURL: a.cfg.BaseURL, Secure: a.cfg.Secure(),
 		Language: a.cfg.Instance.Language, Location: a.cfg.Location(), Question: a.cfg.Instance.ApplicationQuestion,
-		Conduct: a.cfg.Instance.Conduct, SetupToken: setupToken, TrustedProxy: a.cfg.TrustedProxy,
+		Conduct: a.cfg.Instance.Conduct, Contact: a.cfg.Instance.Contact, SetupToken: setupToken, TrustedProxy: a.cfg.TrustedProxy,
 	})
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/BurntSushi/toml"
 
@@ -55,6 +57,10 @@ type Instance struct {
 	ApplicationQuestion string `toml:"application_question"`
 	Conduct             string `toml:"conduct"`
 	ConductVersion      string `toml:"conduct_version"`
+	// Contact says how to reach a coordinator, in the village's own words
+	// ("Ring Jo on 01234 567890"): shown in every page's footer and on the
+	// invite-only join page. Empty shows nothing.
+	Contact string `toml:"contact"`
 }
 
 // Federation is the [federation] table.
@@ -142,16 +148,20 @@ func (s SMTP) Configured() bool { return s.Host != "" }
 type Category struct {
 	Name      string `toml:"name"`
 	Sensitive bool   `toml:"sensitive"`
+	// Names are the category's names in other languages, by language
+	// code: names = { fr = "courses" }. Posts keep Name; each reader sees
+	// the name in their language, or Name when there is none.
+	Names map[string]string `toml:"names"`
 }
 
 // DefaultCategories is the starter list (the sensitive ones can only be
 // claimed by verified helpers).
 func DefaultCategories() []Category {
-	return []Category{
-		{Name: "shopping"}, {Name: "prescriptions"}, {Name: "lifts"}, {Name: "befriending"}, {Name: "DIY"},
-		{Name: "lending"}, {Name: "food"}, {Name: "dog walking"},
-		{Name: "personal care", Sensitive: true}, {Name: "money", Sensitive: true}, {Name: "children", Sensitive: true},
+	var out []Category
+	for _, c := range instance.DefaultCategories {
+		out = append(out, Category{Name: c.Name, Sensitive: c.Sensitive, Names: maps.Clone(c.Names)})
 	}
+	return out
 }
 
 // Log is the [log] table.
@@ -359,6 +369,10 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(in.ConductVersion) == "" {
 		bad("instance.conduct_version", "must not be empty")
 	}
+	in.Contact = strings.TrimSpace(in.Contact)
+	if len([]rune(in.Contact)) > 200 || strings.ContainsFunc(in.Contact, unicode.IsControl) {
+		bad("instance.contact", "must be one line of at most 200 characters, such as \"Ring Jo on 01234 567890\"")
+	}
 
 	for i, d := range c.Federation.BlockedDomains {
 		d = strings.ToLower(strings.TrimSpace(d))
@@ -474,6 +488,17 @@ func (c *Config) Validate() error {
 		}
 		seen[strings.ToLower(name)] = true
 		c.Categories[i].Name = name
+		for lang, n := range cat.Names {
+			key := fmt.Sprintf("categories[%d].names.%s", i, lang)
+			n = strings.TrimSpace(n)
+			switch {
+			case !slices.Contains(instance.Languages, lang):
+				bad(key, "%q is not a language Hearth has (%s)", lang, strings.Join(instance.Languages, ", "))
+			case n == "" || len([]rune(n)) > 40:
+				bad(key, "must be 1 to 40 characters (got %q)", n)
+			}
+			c.Categories[i].Names[lang] = n
+		}
 	}
 
 	switch c.Log.Level {

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func TestExampleConfigLoads(t *testing.T) {
 		t.Errorf("example lists %d categories, the defaults %d", len(cfg.Categories), len(want))
 	}
 	for i, c := range cfg.Categories {
-		if i >= len(want) || c != want[i] {
+		if i >= len(want) || !reflect.DeepEqual(c, want[i]) {
 			t.Errorf("example category %d = %+v, want %+v", i, c, want[i])
 		}
 	}
@@ -130,6 +131,10 @@ func TestRefusals(t *testing.T) {
 		{"empty name", "[instance]\nname = \"\"", "instance.name"},
 		{"empty question in approval mode", "[instance]\nregistration = \"approval\"\napplication_question = \"\"", "instance.application_question"},
 		{"empty conduct", "[instance]\nconduct = \"  \"", "instance.conduct"},
+		{"contact on two lines", "[instance]\ncontact = \"Ring Jo\\non 01234\"", "instance.contact: must be one line"},
+		{"category name in an unknown language", "[[categories]]\nname = \"food\"\nnames = { xx = \"nosh\" }", "categories[0].names.xx"},
+		{"empty category name in French", "[[categories]]\nname = \"food\"\nnames = { fr = \" \" }", "categories[0].names.fr: must be 1 to 40"},
+		{"contact too long", "[instance]\ncontact = \"" + strings.Repeat("x", 201) + "\"", "instance.contact"},
 		{"bad blocked domain", "[federation]\nblocked_domains = [\"not a domain\"]", "federation.blocked_domains"},
 		{"negative retention", "[federation]\nretention_days = -1", "federation.retention_days: must be between 0 (keep for ever) and 3650 days (got -1)"},
 		{"no deliveries per host", "[federation]\ndelivery_per_host = 0", "federation.delivery_per_host: must be between 1 and 64 (got 0)"},

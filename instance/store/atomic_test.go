@@ -116,7 +116,7 @@ func TestWriteErrorsNameTheOperation(t *testing.T) {
 		want string
 	}{
 		{s.DeleteItem(ctx, 999, t0), "store: delete item 999: not found"},
-		{s.SetRoles(ctx, 998, nil), "store: set roles of member 998: not found"},
+		{s.SetRoles(ctx, 998, nil, nil), "store: set roles of member 998: not found"},
 		{s.ReleaseResponse(ctx, 997, t0, nil, instance.Notices{}), "store: release response 997: conflict"},
 		{s.RemoveFollowing(ctx, 996, t0), "store: remove follow 996: not found"},
 	} {

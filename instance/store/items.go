@@ -193,24 +193,6 @@ func (s *Store) ItemByID(ctx context.Context, id int64) (*instance.Item, error) 
 	return it, nil
 }
 
-// ftsQuery turns what a person typed into a safe FTS5 query: every word
-// must appear (as a prefix), and FTS syntax characters are ignored.
-func ftsQuery(q string) string {
-	var terms []string
-	for _, w := range strings.FieldsFunc(q, func(r rune) bool {
-		return !(r == '-' || r == '_' || r == '\'' || (r >= '0' && r <= '9') || r > 127 || (r|0x20 >= 'a' && r|0x20 <= 'z'))
-	}) {
-		w = strings.Trim(w, "-_'")
-		if w != "" {
-			terms = append(terms, `"`+strings.ReplaceAll(w, `"`, ``)+`"*`)
-		}
-		if len(terms) == 10 {
-			break
-		}
-	}
-	return strings.Join(terms, " ")
-}
-
 // ListItems implements instance.Store.
 func (s *Store) ListItems(ctx context.Context, f instance.ItemFilter) ([]*instance.Item, error) {
 	where := []string{"i.deleted_at IS NULL"}
@@ -253,7 +235,9 @@ func (s *Store) ListItems(ctx context.Context, f instance.ItemFilter) ([]*instan
 	if f.AttendeeID != 0 {
 		add("i.id IN (SELECT item_id FROM attendees WHERE member_id = ?)", f.AttendeeID)
 	}
-	if q := ftsQuery(f.Query); q != "" {
+	if q, err := s.ftsQuery(ctx, f.Query); err != nil {
+		return nil, err
+	} else if q != "" {
 		add("i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)", q)
 	} else if strings.TrimSpace(f.Query) != "" {
 		return nil, nil // only punctuation: nothing can match

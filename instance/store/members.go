@@ -131,6 +131,27 @@ func (s *Store) ListMembers(ctx context.Context, status instance.Status) ([]*ins
 	return s.members(ctx, `SELECT `+memberColumns+` FROM members m WHERE m.status = ? ORDER BY m.created_at, m.id`, string(status))
 }
 
+// SearchMembers implements instance.Store.
+func (s *Store) SearchMembers(ctx context.Context, q instance.MemberQuery) ([]*instance.Member, int, error) {
+	where, args := `m.status = ? AND m.deleted_at IS NULL`, []any{string(q.Status)}
+	if q.Text != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q.Text) + "%"
+		cond := `m.display_name LIKE ?2 ESCAPE '\' OR m.handle LIKE ?2 ESCAPE '\'`
+		if q.Email {
+			cond += ` OR m.email LIKE ?2 ESCAPE '\'`
+		}
+		where += ` AND (` + cond + `)`
+		args = append(args, like)
+	}
+	var total int
+	if err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM members m WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("store: count members: %w", err)
+	}
+	list, err := s.members(ctx, `SELECT `+memberColumns+` FROM members m WHERE `+where+`
+		ORDER BY m.display_name COLLATE NOCASE, m.id LIMIT ? OFFSET ?`, append(args, q.Limit, q.Offset)...)
+	return list, total, err
+}
+
 func (s *Store) members(ctx context.Context, query string, args ...any) ([]*instance.Member, error) {
 	rows, err := s.rd.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -189,7 +210,7 @@ func (s *Store) SetPassword(ctx context.Context, id int64, hash string) error {
 }
 
 // SetRoles implements instance.Store.
-func (s *Store) SetRoles(ctx context.Context, id int64, roles []instance.Role) error {
+func (s *Store) SetRoles(ctx context.Context, id int64, roles []instance.Role, log *instance.ModLog) error {
 	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		var exists int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM members WHERE id = ?`, id).Scan(&exists); err != nil {
@@ -203,16 +224,20 @@ func (s *Store) SetRoles(ctx context.Context, id int64, roles []instance.Role) e
 		}
 		// A change of privilege ends the member's sessions, so a browser
 		// left logged in elsewhere cannot keep powers that were removed.
-		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE member_id = ?`, id)
-		return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE member_id = ?`, id); err != nil {
+			return err
+		}
+		return writeLog(ctx, tx, log)
 	}), "store: set roles of member %d", id)
 }
 
 // SetStatus implements instance.Store.
-func (s *Store) SetStatus(ctx context.Context, id int64, from []instance.Status, to instance.Status, now time.Time, n instance.Notices) error {
+func (s *Store) SetStatus(ctx context.Context, id int64, from []instance.Status, to instance.Status, now time.Time, with instance.StatusChange) error {
 	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		var current string
-		if err := tx.QueryRowContext(ctx, `SELECT status FROM members WHERE id = ?`, id).Scan(&current); err != nil {
+		// A deleted account keeps its row (as "suspended") but is never
+		// moved again.
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM members WHERE id = ? AND deleted_at IS NULL`, id).Scan(&current); err != nil {
 			return notFound(err)
 		}
 		allowed := false
@@ -225,15 +250,26 @@ func (s *Store) SetStatus(ctx context.Context, id int64, from []instance.Status,
 		if _, err := tx.ExecContext(ctx, `UPDATE members SET status = ? WHERE id = ?`, string(to), id); err != nil {
 			return err
 		}
-		if err := s.tell(ctx, tx, n, now); err != nil {
-			return err
-		}
 		if to != instance.StatusActive {
-			_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE member_id = ?`, id)
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE member_id = ?`, id); err != nil {
+				return err
+			}
+		} else if err := joinMainGroup(ctx, tx, id, now); err != nil {
 			return err
 		}
-		return joinMainGroup(ctx, tx, id, now)
+		if err := writeLog(ctx, tx, with.Log); err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, with.Notices, now)
 	}), "store: set status of member %d to %s", id, to)
+}
+
+// AdminExists implements instance.Store.
+func (s *Store) AdminExists(ctx context.Context) (bool, error) {
+	var ok bool
+	err := s.rd.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM members m JOIN member_roles r ON r.member_id = m.id
+		WHERE m.status = 'active' AND r.role = 'admin')`).Scan(&ok)
+	return ok, wrapf(err, "store: is there an admin")
 }
 
 // CreateSession implements instance.Store.

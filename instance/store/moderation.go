@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"math"
 	"time"
 
 	"hearth/instance"
@@ -380,9 +381,17 @@ func (s *Store) LogModeration(ctx context.Context, log *instance.ModLog) error {
 
 // ModerationLog implements instance.Store.
 func (s *Store) ModerationLog(ctx context.Context, limit int) ([]*instance.ModLog, error) {
+	return s.ModerationLogBefore(ctx, 0, limit)
+}
+
+// ModerationLogBefore implements instance.Store.
+func (s *Store) ModerationLogBefore(ctx context.Context, before int64, limit int) ([]*instance.ModLog, error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
 	rows, err := s.rd.QueryContext(ctx, `SELECT l.id, COALESCE(l.actor_id, 0), COALESCE(m.display_name, 'command line'), l.action, l.subject,
 		l.reason, COALESCE(l.report_id, 0), l.created_at FROM moderation_log l LEFT JOIN members m ON m.id = l.actor_id
-		ORDER BY l.id DESC LIMIT ?`, limit)
+		WHERE l.id < ? ORDER BY l.id DESC LIMIT ?`, before, limit)
 	if err != nil {
 		return nil, err
 	}

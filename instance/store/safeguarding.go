@@ -71,6 +71,20 @@ func (s *Store) Verifications(ctx context.Context, memberID int64) ([]*instance.
 	return out, rows.Err()
 }
 
+// VerificationByID implements instance.Store.
+func (s *Store) VerificationByID(ctx context.Context, id int64) (*instance.Verification, error) {
+	var v instance.Verification
+	var on, until string
+	err := s.rd.QueryRowContext(ctx, `SELECT id, member_id, check_type, COALESCE(verified_by, 0), verified_on, expires_on,
+		revoked_at IS NOT NULL, revoke_reason FROM verifications WHERE id = ?`, id).Scan(&v.ID, &v.MemberID, &v.CheckType, &v.VerifiedBy,
+		&on, &until, &v.Revoked, &v.RevokeReason)
+	if err != nil {
+		return nil, wrapf(notFound(err), "store: verification %d", id)
+	}
+	v.VerifiedOn, v.ExpiresOn = parseTS(on), parseTS(until)
+	return &v, nil
+}
+
 // ExpireVerifications implements instance.Store: helpers whose every
 // verification has expired lose the verified-helper role.
 func (s *Store) ExpireVerifications(ctx context.Context, now time.Time) (int, error) {
@@ -220,6 +234,7 @@ func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time
 			`DELETE FROM member_categories WHERE member_id = ?2`,
 			`DELETE FROM digests WHERE member_id = ?2`,
 			`UPDATE notifications SET actor_name = '' WHERE actor_id = ?2`,
+			`DELETE FROM calendar_feeds WHERE member_id = ?2`,
 			`DELETE FROM password_resets WHERE member_id = ?2`,
 			`DELETE FROM group_members WHERE member_id = ?2`,
 			`DELETE FROM neighbour_replies WHERE member_id = ?2`,
@@ -231,64 +246,6 @@ func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time
 		}
 		return writeLog(ctx, tx, log)
 	}), "store: delete account %d", memberID)
-}
-
-// ExportMember implements instance.Store: everything stored about the
-// member (and only about them), as plain data.
-func (s *Store) ExportMember(ctx context.Context, memberID int64) (map[string]any, error) {
-	m, err := s.MemberByID(ctx, memberID)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]any{
-		"profile": map[string]any{"handle": m.Handle, "display_name": m.DisplayName, "email": m.Email, "pronouns": m.Pronouns,
-			"language": m.Language, "contact_preference": m.ContactPreference, "phone": m.Phone, "roles": m.Roles, "status": m.Status,
-			"application_answer": m.ApplicationAnswer, "conduct_accepted_at": m.ConductAcceptedAt, "conduct_version": m.ConductVersion,
-			"created_at": m.CreatedAt, "helper_friend": m.HelperFriend, "on_break": m.OnBreak},
-	}
-	queries := map[string]string{
-		"items": `SELECT id, kind, title, description, category, area, visibility, state, created_at, updated_at, address, contact,
-			on_behalf_name, on_behalf_phone, COALESCE(needed_by, ''), COALESCE(starts_at, ''), COALESCE(ends_at, ''), place
-			FROM items WHERE author_id = ? AND deleted_at IS NULL ORDER BY id`,
-		"responses":         `SELECT id, item_id, body, created_at, updated_at FROM responses WHERE author_id = ? AND deleted_at IS NULL ORDER BY id`,
-		"offers_of_help":    `SELECT item_id, message, buddy, created_at FROM interests WHERE member_id = ? ORDER BY id`,
-		"actions_joined":    `SELECT item_id, COALESCE(slot_id, 0), status, created_at FROM attendees WHERE member_id = ? ORDER BY id`,
-		"notifications":     `SELECT code, detail, COALESCE(item_id, 0), actor_name, created_at FROM notifications WHERE member_id = ? ORDER BY id`,
-		"groups":            `SELECT g.handle, gm.joined_at FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.member_id = ? ORDER BY g.handle`,
-		"reports_made":      `SELECT subject, category, details, status, created_at FROM reports WHERE reporter_id = ? ORDER BY id`,
-		"concerns_raised":   `SELECT about, details, created_at FROM concerns WHERE reporter_id = ? ORDER BY id`,
-		"verifications":     `SELECT check_type, verified_on, expires_on, revoked_at IS NOT NULL FROM verifications WHERE member_id = ? ORDER BY id`,
-		"email_choices":     `SELECT kind, frequency FROM notice_prefs WHERE member_id = ? ORDER BY kind`,
-		"categories":        `SELECT category FROM member_categories WHERE member_id = ? ORDER BY category`,
-		"neighbour_answers": `SELECT remote_item_id, body, created_at FROM neighbour_replies WHERE member_id = ? ORDER BY id`,
-	}
-	for name, q := range queries {
-		rows, err := s.rd.QueryContext(ctx, q, memberID)
-		if err != nil {
-			return nil, err
-		}
-		cols, _ := rows.Columns()
-		list := []map[string]any{}
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			row := map[string]any{}
-			for i, c := range cols {
-				row[c] = vals[i]
-			}
-			list = append(list, row)
-		}
-		rows.Close()
-		out[name] = list
-	}
-	return out, nil
 }
 
 // SaveEmailToken implements instance.Store.
@@ -304,6 +261,13 @@ func (s *Store) SaveEmailToken(ctx context.Context, tokenHash string, memberID i
 		return fmt.Errorf("store: save email token of member %d: %w", memberID, err)
 	}
 	return nil
+}
+
+// EmailTokenValid implements instance.Store.
+func (s *Store) EmailTokenValid(ctx context.Context, tokenHash string, now time.Time) (bool, error) {
+	var ok bool
+	err := s.rd.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM email_tokens WHERE token_hash = ? AND expires_at > ?)`, tokenHash, ts(now)).Scan(&ok)
+	return ok, wrapf(err, "store: email token")
 }
 
 // ConfirmEmail implements instance.Store.

@@ -242,10 +242,10 @@ func TestStatusTransitionsEndSessions(t *testing.T) {
 	if _, err := s.SessionMember(ctx, "h1", t0.Add(2*time.Hour)); !errors.Is(err, instance.ErrNotFound) {
 		t.Errorf("expired session still works: %v", err)
 	}
-	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusPending}, instance.StatusRejected, t0, instance.Notices{}); !errors.Is(err, instance.ErrConflict) {
+	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusPending}, instance.StatusRejected, t0, instance.StatusChange{}); !errors.Is(err, instance.ErrConflict) {
 		t.Errorf("illegal transition active→rejected: %v", err)
 	}
-	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusActive}, instance.StatusSuspended, t0, instance.Notices{}); err != nil {
+	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusActive}, instance.StatusSuspended, t0, instance.StatusChange{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.SessionMember(ctx, "h1", t0); !errors.Is(err, instance.ErrNotFound) {
@@ -313,7 +313,7 @@ func TestApprovalJoinsMainGroupAtGivenTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	approved := t0.Add(48 * time.Hour)
-	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusPending}, instance.StatusActive, approved, instance.Notices{}); err != nil {
+	if err := s.SetStatus(ctx, id, []instance.Status{instance.StatusPending}, instance.StatusActive, approved, instance.StatusChange{}); err != nil {
 		t.Fatal(err)
 	}
 	var joined string

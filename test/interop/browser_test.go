@@ -313,6 +313,11 @@ func TestAccessibilityWithAxe(t *testing.T) {
 				for _, v := range vs {
 					t.Errorf("%s (%s): %s at %v", v.ID, v.Impact, v.Help, v.Nodes)
 				}
+				// Nothing makes the page scroll sideways, at any width.
+				if wide := get(t, c.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); wide {
+					t.Errorf("the page scrolls sideways (%s)", get(t, c.ctx, chromedp.Evaluate[string](
+						`document.documentElement.scrollWidth + "px wide in a " + window.innerWidth + "px window"`)))
+				}
 				screenshot(t, c.ctx, c.name)
 			})
 		}
@@ -330,6 +335,80 @@ func TestAccessibilityWithAxe(t *testing.T) {
 	for _, c := range []context.Context{admin, helper} {
 		run(t, c, chromedp.EmulateViewport(1024, 900))
 	}
+
+	// The pages of the first-time-user review (issue 19): members, the
+	// log in sentences, calendars, "everything held about you", the
+	// Coordinate page, joining with an invite; then those and the main
+	// pages again at a phone's width.
+	_, apps := cora.get("/admin/applications")
+	m := regexp.MustCompile(`/admin/applications/(\d+)/approve`).FindStringSubmatch(apps)
+	if m == nil {
+		t.Fatal("no application to approve")
+	}
+	dotID := m[1]
+	today, nextYear := time.Now().Format("2006-01-02"), time.Now().AddDate(1, 0, 0).Format("2006-01-02")
+	for _, step := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/admin/applications/" + dotID + "/approve", nil},
+		{"/admin/members/" + dotID + "/roles", url.Values{"role": {"helper"}}},
+		{"/admin/members/" + dotID + "/verify", url.Values{"check": {"dbs"}, "verified_on": {today}, "expires_on": {nextYear}}},
+		{"/settings/calendar", nil},
+		{actionPath + "/join", nil},
+	} {
+		if code, _, body := cora.post(step.path, step.form); code != 303 {
+			t.Fatalf("%s: %d %s", step.path, code, tail(body, 300))
+		}
+	}
+	_, _, inv := cora.post("/admin/invites", url.Values{"note": {"For Priya"}})
+	invite := regexp.MustCompile(`/join\?invite=[A-Za-z0-9_-]+`).FindString(inv)
+	inviteOnly, fresh := startHearth(t, "invite"), startHearthWith(t, "open", false)
+	anonInvite, anonFresh := tab(t, browser), tab(t, browser)
+	review := []check{
+		{anon, "join with an invite (approval mode)", invite, ""}, {anon, "calendar (visitor)", "/calendar", ""},
+		{anon, "what's this", "/about/following", ""}, {anon, "search with a slip and finished", "/?q=surgry&finished=yes", ""},
+		{anon, "bad confirmation link", "/confirm-email?token=nope", ""},
+		{admin, "coordinate", "/coordinate", ""}, {admin, "members (search)", "/admin/members?q=dot", ""},
+		{admin, "member's page", "/admin/members/" + dotID, ""},
+		{admin, "member's page with a check error", "/admin/members/" + dotID, "form[action$='/verify'] button[type=submit]"},
+		{admin, "suspend", "/admin/members/" + dotID + "/suspend", ""},
+		{admin, "suspend with error", "/admin/members/" + dotID + "/suspend", "main form button[type=submit]"},
+		{admin, "moderation log (sentences)", "/admin/log", ""}, {admin, "calendar (member)", "/calendar", ""},
+		{admin, "profile (calendar link)", "/settings/profile", ""}, {admin, "everything held about you", "/settings/export", ""},
+	}
+	elsewhere := []check{{anonInvite, "join (invite only, with contact)", "/join", ""},
+		{anonFresh, "home (being set up)", "/", ""}, {anonFresh, "join (being set up)", "/join", ""}}
+	hostOf := map[context.Context]*hearth{anonInvite: inviteOnly, anonFresh: fresh}
+	checkElsewhere := func(prefix string) {
+		for _, c := range elsewhere {
+			t.Run(prefix+c.name, func(t *testing.T) {
+				run(t, c.ctx, chromedp.Navigate(hostOf[c.ctx].url+c.path), chromedp.WaitReady(chromedp.CSS("main")))
+				vs := axe(t, c.ctx, source)
+				report[prefix+c.name] = len(vs)
+				for _, v := range vs {
+					t.Errorf("%s (%s): %s at %v", v.ID, v.Impact, v.Help, v.Nodes)
+				}
+				screenshot(t, c.ctx, prefix+c.name)
+			})
+		}
+	}
+	checkAll(review)
+	checkElsewhere("")
+	// At a phone's width (375 CSS pixels).
+	for _, ctx := range []context.Context{anon, admin, anonInvite, anonFresh} {
+		run(t, ctx, chromedp.EmulateViewport(375, 740, chromedp.EmulateScale(1), chromedp.EmulateMobile))
+	}
+	phone = []check{{anon, "home (visitor)", "/", ""}, {anon, "group (visitor)", "/groups/village", ""}, {anon, "need (visitor)", needPath, ""},
+		{admin, "home (member)", "/", ""}, {admin, "members", "/admin/members", ""}, {admin, "moderation", "/admin/moderation", ""}}
+	for _, c := range append(phone, review...) {
+		c.name = "phone " + c.name
+		checkAll([]check{c})
+	}
+	checkElsewhere("phone ")
+	for _, ctx := range []context.Context{anon, admin} {
+		run(t, ctx, chromedp.EmulateViewport(1024, 900))
+	}
 	// A few pages again in French (the coordinator switches language): a
 	// translation must not break the structure, and the page must say it
 	// is in French.
@@ -345,7 +424,19 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		{admin, "fr action (organiser)", actionPath, ""}, {admin, "fr moderation", "/admin/moderation", ""},
 		{admin, "fr budget round voting", dp.voting, ""}, {admin, "fr budget round results", dp.results, ""},
 		{admin, "fr panel drawn", dp.drawnPanel, ""}, {admin, "fr start a panel", "/panels/new", ""},
-		{admin, "fr notifications", "/notifications", ""}, {admin, "fr my activity", "/me", ""}})
+		{admin, "fr notifications", "/notifications", ""}, {admin, "fr my activity", "/me", ""},
+		{admin, "fr coordinate", "/coordinate", ""}, {admin, "fr moderation log", "/admin/log", ""},
+		{admin, "fr member's page", "/admin/members/" + dotID, ""}, {admin, "fr everything held about you", "/settings/export", ""},
+		{admin, "fr calendar", "/calendar", ""}})
+	// A visitor switches to French with the footer's button (no script
+	// needed: it is a form).
+	run(t, anon, chromedp.Navigate(h.url+"/groups/village"), chromedp.WaitReady(chromedp.CSS("main")))
+	click(t, anon, "form[action='/language'] button[value=fr]")
+	waitText(t, anon, `<html lang="fr">`)
+	if loc := get(t, anon, chromedp.Location()); !strings.HasSuffix(loc, "/groups/village") {
+		t.Errorf("after switching language the visitor is at %s", loc)
+	}
+	checkAll([]check{{anon, "fr group (visitor)", "/groups/village", ""}, {anon, "fr join", "/join", ""}})
 	t.Logf("axe-core violations per page (WCAG 2.0/2.1/2.2 A and AA): %v", report)
 	t.Logf("screenshots: %s", screenshotDir)
 }

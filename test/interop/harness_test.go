@@ -91,6 +91,13 @@ type hearth struct {
 // startHearth runs hearth with a fresh data dir and an admin "cora".
 func startHearth(t *testing.T, registration string) *hearth {
 	t.Helper()
+	return startHearthWith(t, registration, true)
+}
+
+// startHearthWith runs hearth with a fresh data dir and, when admin is
+// true, an admin "cora" (without, the site is still being set up).
+func startHearthWith(t *testing.T, registration string, admin bool) *hearth {
+	t.Helper()
 	port := freePort(t)
 	h := &hearth{host: fmt.Sprintf("127.0.0.1:%d", port), dir: t.TempDir()}
 	h.url = "http://" + h.host
@@ -101,16 +108,19 @@ data_dir = %q
 [instance]
 name = "Testham"
 registration = %q
+contact = "Ring Jo on 01234 567890"
 [federation]
 allow_private_addresses = true
 [log]
 level = "debug"
 `, h.host, h.url, filepath.Join(h.dir, "data"), registration)), 0o600)
-	admin := exec.Command(hearthBin, "admin", "create-member", "-config", cfg, "--handle", "cora", "--name", "Cora Coordinator",
-		"--email", "cora@example.org", "--role", "admin,safeguarding_lead")
-	admin.Stdin = strings.NewReader("correct horse battery\n")
-	if out, err := admin.CombinedOutput(); err != nil {
-		t.Fatalf("create admin: %v\n%s", err, out)
+	if admin {
+		cmd := exec.Command(hearthBin, "admin", "create-member", "-config", cfg, "--handle", "cora", "--name", "Cora Coordinator",
+			"--email", "cora@example.org", "--role", "admin,safeguarding_lead")
+		cmd.Stdin = strings.NewReader("correct horse battery\n")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("create admin: %v\n%s", err, out)
+		}
 	}
 	h.log = filepath.Join(h.dir, "hearth.log")
 	logf, err := os.Create(h.log)

@@ -1,0 +1,95 @@
+package instance
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// MemberExport is everything stored about one member (and only about
+// them), for them to keep: "Download everything". The interface words it
+// (a page to print, and the same as a file).
+type MemberExport struct {
+	Member *Member
+	// Items are what they posted and have not deleted, with the private
+	// details (which are theirs).
+	Items            []*Item
+	Replies          []ExportReply
+	HelpOffers       []ExportInterest
+	Actions          []ExportAttendance
+	Notifications    []*Notification
+	Groups           []ExportGroup
+	Reports          []ExportReport
+	Concerns         []ExportConcern
+	Verifications    []*Verification
+	NeighbourAnswers []ExportNeighbourAnswer
+	EmailChoices     []NoticePref
+}
+
+// ExportReply is a reply the member wrote.
+type ExportReply struct {
+	ItemTitle, ItemPath string
+	Body                string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// ExportInterest is an offer of help (on a need) or a request (for an
+// offer) the member made.
+type ExportInterest struct {
+	ItemKind            Kind
+	ItemTitle, ItemPath string
+	Message             string
+	Buddy               bool
+	CreatedAt           time.Time
+}
+
+// ExportAttendance is an action the member joined.
+type ExportAttendance struct {
+	ItemTitle, ItemPath string
+	Role                string // the role's name, or "" for none in particular
+	Status              AttendStatus
+	CreatedAt           time.Time
+}
+
+// ExportGroup is a group the member belongs to.
+type ExportGroup struct {
+	Name, Handle string
+	JoinedAt     time.Time
+}
+
+// ExportReport is a report the member made.
+type ExportReport struct {
+	Subject, Category, Details, Status string
+	CreatedAt                          time.Time
+}
+
+// ExportConcern is a welfare concern the member raised.
+type ExportConcern struct {
+	About, Details string
+	CreatedAt      time.Time
+}
+
+// ExportNeighbourAnswer is an answer the member sent to another village's
+// post.
+type ExportNeighbourAnswer struct {
+	PostTitle string
+	Body      string
+	CreatedAt time.Time
+}
+
+// Export returns everything stored about the member, for them to keep.
+func (s *Service) Export(ctx context.Context, m *Member) (*MemberExport, error) {
+	if !m.Has(RoleMember) {
+		return nil, ErrForbidden
+	}
+	ex, err := s.store.ExportMember(ctx, m.ID)
+	if err != nil {
+		return nil, fmt.Errorf("instance: export member %d: %w", m.ID, err)
+	}
+	ex.Member.PasswordHash = "" // not for anyone's eyes, not even theirs
+	if ex.EmailChoices, err = s.NoticePrefs(ctx, m); err != nil {
+		return nil, err
+	}
+	return ex, nil
+}
