@@ -128,15 +128,12 @@ func (s *Service) cleanItem(ctx context.Context, by *Member, in *ItemInput, edit
 		}
 		v.add(fe)
 	case KindAction:
-		var feStart, feEnd *FieldError
-		f.startsAt, feStart = parseDateTime("start_date", "start_time", in.StartDate, in.StartTime, s.loc)
-		v.add(feStart)
-		f.endsAt, feEnd = parseDateTime("end_date", "end_time", in.EndDate, in.EndTime, s.loc)
-		v.add(feEnd)
-		if feStart == nil && feEnd == nil && !f.endsAt.After(f.startsAt) {
+		var ok bool
+		f.startsAt, f.endsAt, ok = actionTimes(&v, in, s.loc)
+		if ok && !f.endsAt.After(f.startsAt) {
 			v.add(&FieldError{Field: "end_time", Code: "err.end_before_start"})
 		}
-		if feStart == nil && f.startsAt.Before(s.now()) && (editing == nil || !f.startsAt.Equal(editing.StartsAt)) {
+		if ok && f.startsAt.Before(s.now()) && (editing == nil || !f.startsAt.Equal(editing.StartsAt)) {
 			v.add(&FieldError{Field: "start_date", Code: "err.date_past"})
 		}
 		f.place, fe = cleanText(in.Place, textRule{field: "place", required: true, max: MaxPlace})
@@ -218,10 +215,6 @@ func cleanSlots(v *ValidationErrors, lines []SlotInput, editing *Item) []Slot {
 		added = added[:room]
 	}
 	return append(out, added...)
-}
-
-func startOfDay(t time.Time) time.Time {
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
 }
 
 // CreateItem posts a need, offer or action in a group the member belongs

@@ -152,6 +152,11 @@ func (s *Server) itemShow(w http.ResponseWriter, r *http.Request) error {
 // renderItem shows an item page; formErr, when set, is a validation error
 // from one of its forms, shown beside the field.
 func (s *Server) renderItem(w http.ResponseWriter, r *http.Request, kind instance.Kind, id int64, formErr error) error {
+	return s.renderItemStatus(w, r, kind, id, formErr, http.StatusUnprocessableEntity)
+}
+
+// renderItemStatus is renderItem answering failStatus when formErr is set.
+func (s *Server) renderItemStatus(w http.ResponseWriter, r *http.Request, kind instance.Kind, id int64, formErr error, failStatus int) error {
 	ctx := r.Context()
 	viewer := viewerFrom(r)
 	it, err := s.svc.Item(ctx, viewer, kind, id)
@@ -188,7 +193,7 @@ func (s *Server) renderItem(w http.ResponseWriter, r *http.Request, kind instanc
 	status := http.StatusOK
 	if formErr != nil {
 		p.fail(formErr, "message", "reason", "body")
-		status = http.StatusUnprocessableEntity
+		status = failStatus
 	}
 	return s.render(w, r, status, "item", p)
 }
@@ -226,9 +231,14 @@ func (s *Server) itemFormPage(r *http.Request, kind instance.Kind, editing *inst
 			p.OnBehalf = p.OnBehalf || editing.OnBehalf()
 		}
 	}
-	if kind != instance.KindNeed {
-		p.Categories = append(p.Categories, option{Value: "", Label: p.T("itemform.no_category")})
+	p.labels = itemLabels(kind)
+	// Needs and offers must have a category, so the list starts on a
+	// choice that is not one, and nothing is chosen for the member.
+	first := "itemform.choose_category"
+	if kind == instance.KindAction {
+		first = "itemform.no_category"
 	}
+	p.Categories = append(p.Categories, option{Value: "", Label: p.T(first)})
 	for _, c := range s.svc.Categories() {
 		label := c.Name
 		if c.Sensitive {
@@ -259,19 +269,13 @@ func fillItemForm(v url.Values, it *instance.Item, loc *time.Location) {
 	v.Set("address", it.Address)
 	v.Set("contact", it.Contact)
 	v.Set("place", it.Place)
-	day := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.In(loc).Format("2006-01-02")
-	}
-	v.Set("needed_by", day(it.NeededBy))
-	v.Set("available_until", day(it.AvailableUntil))
-	v.Set("start_date", day(it.StartsAt))
-	v.Set("end_date", day(it.EndsAt))
-	if !it.StartsAt.IsZero() {
-		v.Set("start_time", it.StartsAt.In(loc).Format("15:04"))
-		v.Set("end_time", it.EndsAt.In(loc).Format("15:04"))
+	setDate(v, "needed_by", instance.DateInputFor(it.NeededBy, loc))
+	setDate(v, "available_until", instance.DateInputFor(it.AvailableUntil, loc))
+	setDate(v, "start_date", instance.DateInputFor(it.StartsAt, loc))
+	setTime(v, "start_time", instance.TimeInputFor(it.StartsAt, loc))
+	setTime(v, "end_time", instance.TimeInputFor(it.EndsAt, loc))
+	if !it.EndsAt.IsZero() && startDay(it.EndsAt, loc) != startDay(it.StartsAt, loc) {
+		setDate(v, "end_date", instance.DateInputFor(it.EndsAt, loc))
 	}
 	if it.Capacity > 0 {
 		v.Set("capacity", strconv.Itoa(it.Capacity))
@@ -288,12 +292,35 @@ func fillItemForm(v url.Values, it *instance.Item, loc *time.Location) {
 	}
 }
 
+func startDay(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") }
+
+// A date is three boxes (NAME_day, NAME_month, NAME_year) and a time two
+// (NAME_hour, NAME_minute).
+func dateIn(f url.Values, name string) instance.DateInput {
+	return instance.DateInput{Day: f.Get(name + "_day"), Month: f.Get(name + "_month"), Year: f.Get(name + "_year")}
+}
+
+func timeIn(f url.Values, name string) instance.TimeInput {
+	return instance.TimeInput{Hour: f.Get(name + "_hour"), Minute: f.Get(name + "_minute")}
+}
+
+func setDate(v url.Values, name string, d instance.DateInput) {
+	v.Set(name+"_day", d.Day)
+	v.Set(name+"_month", d.Month)
+	v.Set(name+"_year", d.Year)
+}
+
+func setTime(v url.Values, name string, t instance.TimeInput) {
+	v.Set(name+"_hour", t.Hour)
+	v.Set(name+"_minute", t.Minute)
+}
+
 func itemInput(kind instance.Kind, f url.Values) instance.ItemInput {
 	in := instance.ItemInput{Kind: kind, Group: f.Get("group"), Title: f.Get("title"), Description: f.Get("description"),
-		Category: f.Get("category"), Area: f.Get("area"), Visibility: f.Get("visibility"), NeededBy: f.Get("needed_by"),
+		Category: f.Get("category"), Area: f.Get("area"), Visibility: f.Get("visibility"), NeededBy: dateIn(f, "needed_by"),
 		Address: f.Get("address"), Contact: f.Get("contact"), OnBehalf: f.Get("on_behalf") != "",
-		OnBehalfName: f.Get("on_behalf_name"), OnBehalfPhone: f.Get("on_behalf_phone"), AvailableUntil: f.Get("available_until"),
-		StartDate: f.Get("start_date"), StartTime: f.Get("start_time"), EndDate: f.Get("end_date"), EndTime: f.Get("end_time"),
+		OnBehalfName: f.Get("on_behalf_name"), OnBehalfPhone: f.Get("on_behalf_phone"), AvailableUntil: dateIn(f, "available_until"),
+		StartDate: dateIn(f, "start_date"), StartTime: timeIn(f, "start_time"), EndDate: dateIn(f, "end_date"), EndTime: timeIn(f, "end_time"),
 		Place: f.Get("place"), Capacity: f.Get("capacity")}
 	for i := 1; i <= instance.MaxSlots; i++ {
 		id, _ := strconv.ParseInt(f.Get(fmt.Sprintf("slot_id_%d", i)), 10, 64)
@@ -333,6 +360,24 @@ func (p *itemFormPage) SlotField(kind string, n int) field {
 	return f
 }
 
+// itemLabels names each field's label on the form for kind, so the error
+// summary uses the same words as the form.
+func itemLabels(kind instance.Kind) map[string]labelRef {
+	l := map[string]labelRef{"title": label("field.title_" + string(kind))}
+	for _, name := range []string{"description", "category", "area", "needed_by", "available_until", "start_date", "start_time",
+		"end_date", "end_time", "place", "capacity", "address", "contact", "on_behalf", "on_behalf_name", "on_behalf_phone",
+		"visibility", "group"} {
+		l[name] = label("field." + name)
+	}
+	for i := 1; i <= instance.MaxSlots; i++ {
+		l[fmt.Sprintf("slot_name_%d", i)] = label("field.slot_name_n", i)
+		l[fmt.Sprintf("slot_capacity_%d", i)] = label("field.slot_capacity_n", i)
+	}
+	return l
+}
+
+// itemFieldOrder is the order of the fields on the form, for the error
+// summary.
 var itemFieldOrder = []string{"title", "description", "category", "area", "needed_by", "available_until", "start_date", "start_time",
 	"end_date", "end_time", "place", "capacity", "slot_name_1", "slot_capacity_1", "slot_name_2", "slot_capacity_2",
 	"slot_name_3", "slot_capacity_3", "slot_name_4", "slot_capacity_4", "slot_name_5", "slot_capacity_5",
@@ -351,6 +396,9 @@ func (s *Server) itemNew(w http.ResponseWriter, r *http.Request) error {
 	it, err := s.svc.CreateItem(r.Context(), viewerFrom(r), itemInput(kind, r.PostForm))
 	if err == nil {
 		return s.redirect(w, r, it.Path(), "flash.posted_"+string(kind))
+	}
+	if p.refused(err) {
+		return s.render(w, r, http.StatusTooManyRequests, "item_form", p)
 	}
 	if !p.fail(err, itemFieldOrder...) {
 		return err
@@ -426,6 +474,12 @@ func (s *Server) responseAdd(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	resp, err := s.svc.AddResponse(r.Context(), viewerFrom(r), id, r.PostForm.Get("body"))
+	var pr *instance.Problem
+	if errors.As(err, &pr) && errors.Is(err, instance.ErrThrottled) {
+		// Too many replies this hour: the page comes back with the reply
+		// as typed, and the reason beside it.
+		return s.renderItemStatus(w, r, kind, id, &instance.FieldError{Field: "body", Code: pr.Code, Args: pr.Args}, http.StatusTooManyRequests)
+	}
 	if len(instance.Fields(err)) > 0 {
 		return s.renderItem(w, r, kind, id, err)
 	}

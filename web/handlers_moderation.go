@@ -17,7 +17,7 @@ func (s *Server) registerModeration(r *mux.Router) {
 	r.Handle("/report", h(s.report)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/admin/moderation", h(s.moderation)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/admin/log", h(s.modLog)).Methods(http.MethodGet)
-	r.Handle("/admin/members/{id:[0-9]+}/verify", h(s.verify)).Methods(http.MethodPost)
+	r.Handle("/admin/members/{id:[0-9]+}/verify", h(s.verify)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/admin/verifications/{id:[0-9]+}/revoke", h(s.revoke)).Methods(http.MethodPost)
 	r.Handle("/concerns/new", h(s.concernNew)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/safeguarding", h(s.safeguarding)).Methods(http.MethodGet)
@@ -165,22 +165,6 @@ func (s *Server) modLog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.render(w, r, http.StatusOK, "modlog", &modLogPage{page: s.pageBase(r, "modlog.title"), Log: log})
-}
-
-func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	f := r.PostForm
-	err = s.svc.RecordVerification(r.Context(), viewerFrom(r), id, f.Get("check"), f.Get("verified_on"), f.Get("expires_on"))
-	if fields := instance.Fields(err); len(fields) > 0 {
-		return &instance.Problem{Kind: instance.ErrInvalid, Code: "verify.invalid"}
-	}
-	if err != nil {
-		return err
-	}
-	return s.redirect(w, r, "/admin/members", "flash.verified")
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {

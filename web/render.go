@@ -48,7 +48,10 @@ var funcs = template.FuncMap{
 // page is what every page struct embeds: the layout's data and the
 // translation method templates call as {{.T "key"}}.
 type page struct {
-	Title    string
+	Title string
+	// Heading is the page's h1 when it is the title: it stays the same
+	// when the form comes back with errors ("Error:" is only in <title>).
+	Heading  string
 	Lang     string
 	Site     string
 	Viewer   *instance.Member
@@ -68,6 +71,15 @@ type summaryItem struct {
 
 // T translates a catalogue key in the page's language.
 func (p *page) T(key string, args ...any) string { return p.cat.text(p.Lang, key, args...) }
+
+// lookup translates a key that may not exist: ok is false when no
+// catalogue has it.
+func (p *page) lookup(key string, args ...any) (string, bool) {
+	if !p.cat.exists(key) {
+		return "", false
+	}
+	return p.T(key, args...), true
+}
 
 // Date shows a day in the instance's time zone, unambiguously
 // ("Friday 27 November 2026").
@@ -130,6 +142,7 @@ func (s *Server) pageBase(r *http.Request, titleKey string, args ...any) page {
 	}
 	p := page{Lang: lang, Site: s.opt.SiteName, Viewer: viewer, CSSURL: s.cssURL, Path: r.URL.Path, cat: s.cat, location: s.opt.Location, now: s.svc.Now()}
 	p.Title = p.T(titleKey, args...)
+	p.Heading = p.Title
 	p.Flash = s.takeFlash(r, &p)
 	return p
 }

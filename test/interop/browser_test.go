@@ -205,9 +205,11 @@ func TestAccessibilityWithAxe(t *testing.T) {
 	_, needPath, _ := cora.post("/needs/new", url.Values{"title": {"A lift to the surgery"}, "description": {"Tuesday *morning*"},
 		"category": {"lifts"}, "area": {"Mill Lane"}, "visibility": {"public"}, "address": {"4 Mill Lane"}})
 	_, offerPath, _ := cora.post("/offers/new", url.Values{"title": {"Ladder to lend"}, "category": {"lending"}, "visibility": {"public"}})
-	day := time.Now().Add(72 * time.Hour).Format("2006-01-02")
-	_, actionPath, _ := cora.post("/actions/new", url.Values{"title": {"Litter-pick"}, "place": {"The green"}, "start_date": {day},
-		"start_time": {"10:00"}, "end_date": {day}, "end_time": {"12:00"}, "slot_name_1": {"drivers"}, "slot_capacity_1": {"2"}, "visibility": {"public"}})
+	day := time.Now().Add(72 * time.Hour)
+	_, actionPath, _ := cora.post("/actions/new", url.Values{"title": {"Litter-pick"}, "place": {"The green"},
+		"start_date_day": {fmt.Sprint(day.Day())}, "start_date_month": {fmt.Sprint(int(day.Month()))}, "start_date_year": {fmt.Sprint(day.Year())},
+		"start_time_hour": {"10"}, "start_time_minute": {"00"}, "end_time_hour": {"12"}, "end_time_minute": {"00"},
+		"slot_name_1": {"drivers"}, "slot_capacity_1": {"2"}, "visibility": {"public"}})
 	cora.post(needPath+"/responses", url.Values{"body": {"I'll ask the neighbours."}})
 	itemID := needPath[strings.LastIndex(needPath, "/")+1:]
 	cora.post("/report", url.Values{"subject": {"item"}, "id": {itemID}, "category": {"spam"}, "details": {"A test report"}})
