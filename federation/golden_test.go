@@ -123,7 +123,7 @@ func TestGoldenDocuments(t *testing.T) {
 	g, _ := st.GroupByHandle(ctx, "village")
 	need, err := svc.CreateItem(ctx, ann, instance.ItemInput{Kind: instance.KindNeed, Title: "A lift to the surgery on Tuesday",
 		Description: "Appointment at *10:30*, back by noon.", Category: "lifts", Area: "Mill Lane", NeededBy: instance.DateOf("2026-12-01"),
-		Address: "4 Mill Lane", Contact: "01234 567890"})
+		Address: "4 Mill Lane", Contact: "01234 567890", Visibility: "public"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,8 +31,9 @@ const (
 	VisibilityVillage   Visibility = "village"
 )
 
-// Visibilities lists them in display order.
-var Visibilities = []Visibility{VisibilityPublic, VisibilityFollowers, VisibilityVillage}
+// Visibilities lists them in display order: from the fewest people to
+// everyone.
+var Visibilities = []Visibility{VisibilityVillage, VisibilityFollowers, VisibilityPublic}
 
 // ItemState is where an item is in its life cycle.
 type ItemState string

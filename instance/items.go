@@ -14,8 +14,16 @@ var ErrGone = errors.New("gone")
 // Categories returns the configured categories.
 func (s *Service) Categories() []Category { return s.cats }
 
-// DefaultVisibility is preselected on new items.
-func (s *Service) DefaultVisibility() Visibility { return s.defVis }
+// DefaultVisibility is preselected on new items of a kind. A need starts
+// as village only, whatever [items] default_visibility says: it is often
+// about someone's health or home, and only the requester should decide to
+// show it to the world. Offers and actions start as configured.
+func (s *Service) DefaultVisibility(k Kind) Visibility {
+	if k == KindNeed {
+		return VisibilityVillage
+	}
+	return s.defVis
+}
 
 // Location is the instance's time zone.
 func (s *Service) Location() *time.Location { return s.loc }
@@ -96,7 +104,11 @@ func (s *Service) cleanItem(ctx context.Context, by *Member, in *ItemInput, edit
 	case VisibilityPublic, VisibilityFollowers, VisibilityVillage:
 		f.visibility = Visibility(in.Visibility)
 	case "":
-		f.visibility = s.defVis
+		if editing != nil {
+			f.visibility = editing.Visibility // an edit that does not say keeps it
+		} else {
+			f.visibility = s.DefaultVisibility(in.Kind)
+		}
 	default:
 		v.add(&FieldError{Field: "visibility", Code: "err.choice"})
 	}

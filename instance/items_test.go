@@ -17,7 +17,8 @@ var ctx = context.Background()
 func (f *fixture) need(t *testing.T, by *instance.Member, category string) *instance.Item {
 	t.Helper()
 	it, err := f.svc.CreateItem(ctx, by, instance.ItemInput{Kind: instance.KindNeed, Title: "Lift to the surgery",
-		Description: "Tuesday morning", Category: category, Area: "Mill Lane", Address: "4 Mill Lane", Contact: "01234 567890"})
+		Description: "Tuesday morning", Category: category, Area: "Mill Lane", Address: "4 Mill Lane", Contact: "01234 567890",
+		Visibility: "public"})
 	if err != nil {
 		t.Fatal(err)
 	}

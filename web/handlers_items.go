@@ -224,7 +224,7 @@ func (s *Server) itemFormPage(r *http.Request, kind instance.Kind, editing *inst
 	v := p.Form.Values
 	if r.Method == http.MethodGet {
 		if editing == nil {
-			v.Set("visibility", string(s.svc.DefaultVisibility()))
+			v.Set("visibility", string(s.svc.DefaultVisibility(kind)))
 			v.Set("group", r.URL.Query().Get("group"))
 		} else {
 			fillItemForm(v, editing, s.opt.Location)
@@ -254,7 +254,7 @@ func (s *Server) itemFormPage(r *http.Request, kind instance.Kind, editing *inst
 		p.Groups = append(p.Groups, option{Value: g.Handle, Label: g.Name, Selected: v.Get("group") == g.Handle})
 	}
 	for _, vis := range instance.Visibilities {
-		p.Visibility = append(p.Visibility, option{Value: string(vis), Label: p.T("visibility." + string(vis) + "_long"),
+		p.Visibility = append(p.Visibility, option{Value: string(vis), Label: p.VisLong(vis),
 			Selected: v.Get("visibility") == string(vis)})
 	}
 	return p, nil

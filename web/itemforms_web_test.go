@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -255,4 +256,58 @@ func TestDateAndTimeFields(t *testing.T) {
 	}
 	edit := c.get(items[0].Path() + "/edit").body
 	mustContain(t, edit, `name="start_time_hour" value="01"`, `name="start_time_minute" value="30"`, `name="end_date_day" value=""`)
+}
+
+// A new need starts as seen by members only, whatever the configured
+// default (which still applies to offers and actions), and the choices
+// say in plain words who sees it.
+func TestNeedsStartVillageOnly(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen, func(o *instance.Options) { o.DefaultVisibility = instance.VisibilityFollowers })
+	h.member("rita")
+	c := h.as("rita")
+	radios := regexp.MustCompile(`<input type="radio" id="[^"]+" name="visibility" value="(\w+)"( checked)?><label for="[^"]+">([^<]*)</label>`)
+	choices := func(path string) (order []string, checked string) {
+		for _, m := range radios.FindAllStringSubmatch(c.get(path).body, -1) {
+			order = append(order, m[1]+"="+m[3])
+			if m[2] != "" {
+				checked = m[1]
+			}
+		}
+		return order, checked
+	}
+	want := []string{"village=" + esc(h.msg(t, "visibility.village_long", "Testham")), "followers=" + esc(h.msg(t, "visibility.followers_long")),
+		"public=" + esc(h.msg(t, "visibility.public_long"))}
+	order, checked := choices("/needs/new")
+	if strings.Join(order, "|") != strings.Join(want, "|") || checked != "village" {
+		t.Errorf("need form: %q, %q checked", order, checked)
+	}
+	if want[0] != "village=Only members of Testham" {
+		t.Errorf("the village choice reads %q", want[0])
+	}
+	for _, path := range []string{"/offers/new", "/actions/new"} {
+		if _, checked := choices(path); checked != "followers" {
+			t.Errorf("%s: %q checked, want the configured followers", path, checked)
+		}
+	}
+	// A need sent without a choice (an old form, a script) is village only.
+	f := needForm()
+	f.Del("visibility")
+	path := postItem(t, c, "needs", f)
+	it, err := h.svc.Item(context.Background(), nil, instance.KindNeed, itemID(t, path))
+	if err == nil {
+		t.Fatalf("a visitor sees a need posted without a choice: %+v", it)
+	}
+	mustContain(t, c.get(path).body, "<dd>Only members of Testham</dd>")
+	if r := h.client().get(path); r.status != http.StatusNotFound {
+		t.Errorf("a visitor opened a village-only need: %d", r.status)
+	}
+}
+
+func itemID(t *testing.T, path string) int64 {
+	t.Helper()
+	id, err := strconv.ParseInt(path[strings.LastIndex(path, "/")+1:], 10, 64)
+	if err != nil {
+		t.Fatalf("no id in %q", path)
+	}
+	return id
 }

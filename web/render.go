@@ -115,6 +115,15 @@ func (p *page) StateName(it *instance.Item) string {
 // VisName translates a visibility.
 func (p *page) VisName(v instance.Visibility) string { return p.T("visibility." + string(v)) }
 
+// VisLong says in plain words who sees a post ("Only members of Little
+// Wittering").
+func (p *page) VisLong(v instance.Visibility) string {
+	if v == instance.VisibilityVillage {
+		return p.T("visibility.village_long", p.Site)
+	}
+	return p.T("visibility." + string(v) + "_long")
+}
+
 // Note translates a notification.
 func (p *page) Note(n *instance.Notification) string {
 	msg := p.T(n.Code)
