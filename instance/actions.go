@@ -220,6 +220,25 @@ func (s *Service) Responses(ctx context.Context, it *Item) ([]*Response, error) 
 	return s.store.ListResponses(ctx, it.ID)
 }
 
+// Thread is an item's thread as a viewer may see it. On a need, a visitor
+// does not see which member wrote a reply (the requester's own reply would
+// say who asked); replies from other servers keep their author, who is
+// public there anyway.
+func (s *Service) Thread(ctx context.Context, viewer *Member, it *Item) ([]*Response, error) {
+	list, err := s.store.ListResponses(ctx, it.ID)
+	if err != nil {
+		return nil, err
+	}
+	if it.Kind == KindNeed && !viewer.Has(RoleMember) {
+		for _, r := range list {
+			if r.RemoteActor == "" {
+				r.Author, r.AuthorHandle = "", ""
+			}
+		}
+	}
+	return list, nil
+}
+
 // Activity is a member's "my activity" page.
 type Activity struct {
 	Asked, Offered, Claimed, Organised, Joined []*Item

@@ -398,7 +398,19 @@ func (s *Service) Item(ctx context.Context, viewer *Member, kind Kind, id int64)
 			it.OnBehalfName = "-" // still "on behalf of a neighbour", but not who
 		}
 	}
+	hideNames(viewer, it)
 	return it, nil
+}
+
+// hideNames keeps who asked for help, and who is helping, from visitors:
+// a need ("help getting dressed · Orchard Close") is often about a person's
+// health or home, and the web page is open to anyone. Members see the
+// names. (What is sent to other servers is decided in federation, not
+// here.)
+func hideNames(viewer *Member, it *Item) {
+	if it.Kind == KindNeed && !viewer.Has(RoleMember) {
+		it.Author, it.AuthorHandle, it.ClaimedByName = "", "", ""
+	}
 }
 
 // Items lists items for a viewer: visitors see public items only.
@@ -416,6 +428,7 @@ func (s *Service) Items(ctx context.Context, viewer *Member, f ItemFilter) ([]*I
 	}
 	for _, it := range items {
 		it.Address, it.Contact, it.OnBehalfPhone = "", "", ""
+		hideNames(viewer, it)
 	}
 	return items, nil
 }

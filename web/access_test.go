@@ -19,7 +19,7 @@ import (
 // of the allow-list, so that opening a route shows up here as well as in
 // publicRoute.
 var visitorRoutes = []string{
-	"/static/", "/", "/conduct", "/setup", "/join", "/login", "/confirm-email", "/logout",
+	"/static/", "/", "/conduct", "/robots.txt", "/setup", "/join", "/login", "/confirm-email", "/logout",
 	"/groups", "/groups/{handle}",
 	"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/{kinds:needs|offers|actions}/{id:[0-9]+}",
 	"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",

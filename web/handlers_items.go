@@ -187,8 +187,12 @@ func (s *Server) renderItemStatus(w http.ResponseWriter, r *http.Request, kind i
 			}
 		}
 	}
-	if p.Responses, err = s.svc.Responses(ctx, it); err != nil {
+	if p.Responses, err = s.svc.Thread(ctx, viewer, it); err != nil {
 		return err
+	}
+	if kind == instance.KindNeed {
+		// Needs are never for search engines (robots.txt says so too).
+		w.Header().Set("X-Robots-Tag", "noindex, nofollow")
 	}
 	status := http.StatusOK
 	if formErr != nil {

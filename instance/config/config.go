@@ -54,6 +54,9 @@ type Instance struct {
 	ApplicationQuestion string `toml:"application_question"`
 	Conduct             string `toml:"conduct"`
 	ConductVersion      string `toml:"conduct_version"`
+	// SearchEngines lets search engines list the public pages (never
+	// needs) in robots.txt.
+	SearchEngines bool `toml:"search_engines"`
 }
 
 // Federation is the [federation] table.
