@@ -68,6 +68,25 @@ func (s *Service) CanSeePrivate(m *Member, it *Item) bool {
 	return it.Kind == KindNeed && it.State == StateClaimed && it.ClaimedBy == m.ID && s.now().Before(it.ClaimExpiresAt)
 }
 
+// ExpiresSoon reports whether an open need is close enough to closing by
+// itself that its requester should be asked "is it still needed?" (the
+// reminder period before it expires): not a minute after posting it.
+func (s *Service) ExpiresSoon(it *Item) bool {
+	return it.Kind == KindNeed && it.State == StateOpen && it.ExpiresAt.Sub(s.now()) <= s.remind
+}
+
+// ClaimLapsed reports whether a need's claim has run out (before the
+// sweeper has reopened it): its helper can then only withdraw.
+func (s *Service) ClaimLapsed(it *Item) bool {
+	return it.State == StateClaimed && !s.now().Before(it.ClaimExpiresAt)
+}
+
+// ClaimPeriod is how long a claim lasts before it must be renewed.
+func (s *Service) ClaimPeriod() time.Duration { return s.lapse }
+
+// NeedPeriod is how long a need stays open before it must be renewed.
+func (s *Service) NeedPeriod() time.Duration { return s.expiry }
+
 // CanClaim says whether a member may offer to help with (and be accepted
 // for) a need, and if not, the catalogue code saying why.
 func (s *Service) CanClaim(m *Member, it *Item) (bool, string) {

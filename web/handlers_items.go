@@ -3,16 +3,15 @@ package web
 import (
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
 
 	"hearth/instance"
-	"hearth/instance/markup"
 )
 
 // kindOf maps the first path segment to a kind: /needs/…, /offers/…, /actions/….
@@ -38,15 +37,20 @@ func (s *Server) registerItems(r *mux.Router) {
 	r.Handle("/"+kinds+"/new", h(s.itemNew)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/"+kinds+"/"+id, h(s.itemShow)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/"+kinds+"/"+id+"/edit", h(s.itemEdit)).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/"+kinds+"/"+id+"/change", h(s.itemChange)).Methods(http.MethodGet)
+	r.Handle("/actions/"+id+"/cancel", h(s.actionCancel)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/"+kinds+"/"+id+"/delete", h(s.itemDelete)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/"+kinds+"/"+id+"/responses", h(s.responseAdd)).Methods(http.MethodPost)
 	r.Handle("/responses/"+id+"/edit", h(s.responseEdit)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/responses/"+id+"/{op:delete|remove}", h(s.responseDelete)).Methods(http.MethodPost)
 
 	// State changes: each is a POST that calls one service method and
-	// returns to the item page with a message.
+	// returns to the item page with a message. A form on the "Something
+	// changed?" page (closing a need, with its reason) comes back there
+	// when it has a mistake; the others come back on the item page.
 	type op func(r *http.Request, m *instance.Member, id int64) error
 	post := func(path string, kind instance.Kind, flash string, fn op) {
+		onChangePage := strings.HasSuffix(path, "/close")
 		r.Handle(path, h(func(w http.ResponseWriter, r *http.Request) error {
 			itemID, err := pathID(r)
 			if err != nil {
@@ -57,6 +61,9 @@ func (s *Server) registerItems(r *mux.Router) {
 					return s.redirect(w, r, (&instance.Item{Kind: kind, ID: itemID}).Path(), "flash.waitlisted")
 				}
 				if len(instance.Fields(err)) > 0 {
+					if onChangePage {
+						return s.renderChange(w, r, kind, itemID, err)
+					}
 					return s.renderItem(w, r, kind, itemID, err)
 				}
 				return err
@@ -114,93 +121,11 @@ func (s *Server) registerItems(r *mux.Router) {
 	post("/actions/"+id+"/leave", action, "flash.left", func(r *http.Request, m *instance.Member, id int64) error {
 		return s.svc.LeaveAction(r.Context(), m, id)
 	})
-	post("/actions/"+id+"/cancel", action, "flash.cancelled", func(r *http.Request, m *instance.Member, id int64) error {
-		return s.svc.CancelAction(r.Context(), m, id, r.PostForm.Get("reason"))
-	})
 }
 
 // errWaitlisted is not a failure: it tells the join handler to say the
 // member is on the waiting list.
 var errWaitlisted = errors.New("web: on the waiting list")
-
-type itemPage struct {
-	formPage
-	Item          *instance.Item
-	Description   template.HTML
-	CanManage     bool
-	CanSeePrivate bool
-	CanClaim      bool
-	ClaimReason   string
-	IsHelper      bool
-	Sensitive     bool
-	Happened      bool
-	Interests     []*instance.Interest
-	Mine          *instance.Interest
-	Attendees     []*instance.Attendee
-	MyPlace       *instance.Attendee
-	Responses     []*instance.Response
-}
-
-func (s *Server) itemShow(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	return s.renderItem(w, r, kindOf(r), id, nil)
-}
-
-// renderItem shows an item page; formErr, when set, is a validation error
-// from one of its forms, shown beside the field.
-func (s *Server) renderItem(w http.ResponseWriter, r *http.Request, kind instance.Kind, id int64, formErr error) error {
-	return s.renderItemStatus(w, r, kind, id, formErr, http.StatusUnprocessableEntity)
-}
-
-// renderItemStatus is renderItem answering failStatus when formErr is set.
-func (s *Server) renderItemStatus(w http.ResponseWriter, r *http.Request, kind instance.Kind, id int64, formErr error, failStatus int) error {
-	ctx := r.Context()
-	viewer := viewerFrom(r)
-	it, err := s.svc.Item(ctx, viewer, kind, id)
-	if err != nil {
-		return err
-	}
-	p := &itemPage{formPage: formPage{page: s.pageBase(r, "item.title"), Form: newForm(r)}, Item: it,
-		Description: markup.Markdown(it.Description), CanManage: s.svc.CanManage(viewer, it),
-		CanSeePrivate: s.svc.CanSeePrivate(viewer, it), Sensitive: s.svc.Sensitive(it), Happened: it.Happened(s.svc.Now())}
-	p.Title = it.Title
-	p.CanClaim, p.ClaimReason = s.svc.CanClaim(viewer, it)
-	p.IsHelper = viewer != nil && it.ClaimedBy == viewer.ID
-	if p.Interests, err = s.svc.Interests(ctx, viewer, it); err != nil {
-		return err
-	}
-	for _, in := range p.Interests {
-		if viewer != nil && in.MemberID == viewer.ID {
-			p.Mine = in
-		}
-	}
-	if kind == instance.KindAction {
-		if p.Attendees, err = s.svc.Attendees(ctx, viewer, it); err != nil {
-			return err
-		}
-		for _, a := range p.Attendees {
-			if viewer != nil && a.MemberID == viewer.ID {
-				p.MyPlace = a
-			}
-		}
-	}
-	if p.Responses, err = s.svc.Thread(ctx, viewer, it); err != nil {
-		return err
-	}
-	if kind == instance.KindNeed {
-		// Needs are never for search engines (robots.txt says so too).
-		w.Header().Set("X-Robots-Tag", "noindex, nofollow")
-	}
-	status := http.StatusOK
-	if formErr != nil {
-		p.fail(formErr, "message", "reason", "body")
-		status = failStatus
-	}
-	return s.render(w, r, status, "item", p)
-}
 
 type itemFormPage struct {
 	formPage

@@ -2,10 +2,13 @@ package web
 
 import (
 	"io/fs"
+	"net/http"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"hearth/instance"
 )
@@ -101,4 +104,138 @@ func TestVisitorsSeeNoNamesOnNeeds(t *testing.T) {
 	if r := open.client().get("/robots.txt"); r.body != "User-agent: *\nDisallow: /needs/\n" {
 		t.Errorf("robots.txt with search engines allowed: %q", r.body)
 	}
+}
+
+// controls lists what a page lets its viewer do to the item at path: the
+// forms it posts to (by their last part: "done", "accept") and the links
+// to the item's other pages ("change", "edit", "report", "login").
+func controls(body, path string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`action="`+regexp.QuoteMeta(path)+`/([a-z-]+)[^"]*"`).FindAllStringSubmatch(body, -1) {
+		out = append(out, "POST "+m[1])
+	}
+	for _, m := range regexp.MustCompile(`href="`+regexp.QuoteMeta(path)+`/([a-z-]+)"`).FindAllStringSubmatch(body, -1) {
+		out = append(out, m[1])
+	}
+	if strings.Contains(body, `href="/report?subject=item&amp;`) {
+		out = append(out, "report")
+	}
+	if strings.Contains(body, `href="/login?next=`) {
+		out = append(out, "login")
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sameControls(t *testing.T, who string, got []string, want ...string) {
+	t.Helper()
+	sort.Strings(want)
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("%s sees %q, want %q", who, got, want)
+	}
+}
+
+// Each viewer of a need sees their own next step as the main action and
+// nothing that is not theirs: the requester is not offered the helper's
+// "I need more time" nor "Report this" on her own post, nor "Still
+// needed?" a minute after posting; everything else is on the "Something
+// changed?" page, which shows each viewer only their own changes.
+func TestItemPageControlsPerViewer(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen)
+	h.member("rita")
+	h.member("hal", instance.RoleHelper)
+	h.member("olly")
+	h.member("cora", instance.RoleCoordinator)
+	rita, hal, olly, cora, visitor := h.as("rita"), h.as("hal"), h.as("olly"), h.as("cora"), h.client()
+	path := postItem(t, rita, "needs", needForm())
+	sameControls(t, "the requester of a new need", controls(rita.get(path).body, path), "POST responses", "change")
+	hal.post(path+"/help", url.Values{"message": {"I can drive"}})
+	open := map[string][]string{}
+	for who, c := range map[string]*client{"requester": rita, "helper who offered": hal, "other member": olly, "coordinator": cora, "visitor": visitor} {
+		open[who] = controls(c.get(path).body, path)
+	}
+	sameControls(t, "the requester", open["requester"], "POST accept", "POST responses", "change")
+	sameControls(t, "the member who offered", open["helper who offered"], "POST withdraw", "POST responses", "report")
+	sameControls(t, "another member", open["other member"], "POST help", "POST responses", "report")
+	sameControls(t, "a coordinator", open["coordinator"], "POST accept", "POST responses", "change", "report")
+	sameControls(t, "a visitor", open["visitor"], "login")
+	sameControls(t, "the requester's changes", controls(rita.get(path+"/change").body, path), "POST close", "edit", "delete")
+
+	accept := regexp.MustCompile(`action="(/needs/\d+/accept/\d+)"`).FindStringSubmatch(rita.get(path).body)
+	rita.post(accept[1], nil)
+	page := rita.get(path).body
+	mustContain(t, page, `<div class="next">`, esc(h.msg(t, "need.helping_you", "Name hal")))
+	sameControls(t, "the requester, helped", controls(page, path), "POST done", "POST responses", "change")
+	page = hal.get(path).body
+	mustContain(t, page, esc(h.msg(t, "need.you_are_helping", "Name rita")))
+	sameControls(t, "the helper", controls(page, path), "POST done", "POST responses", "change", "report")
+	sameControls(t, "another member, helped", controls(olly.get(path).body, path), "POST responses", "report")
+	mustContain(t, olly.get(path).body, h.msg(t, "need.someone_helping"))
+	sameControls(t, "a coordinator, helped", controls(cora.get(path).body, path), "POST done", "POST responses", "change", "report")
+	sameControls(t, "a visitor, helped", controls(visitor.get(path).body, path), "login")
+
+	sameControls(t, "the requester's changes, helped", controls(rita.get(path+"/change").body, path), "POST unclaim", "POST close", "edit", "delete")
+	// More time is offered once it would give more time.
+	page = hal.get(path + "/change").body
+	sameControls(t, "the helper's changes, just chosen", controls(page, path), "POST unclaim")
+	mustContain(t, page, esc(h.msg(t, "change.more_time_later", "Friday 4 December 2026")))
+	h.advance(2 * 24 * time.Hour)
+	sameControls(t, "the helper's changes", controls(hal.get(path+"/change").body, path), "POST renew-claim", "POST unclaim")
+	sameControls(t, "a coordinator's changes", controls(cora.get(path+"/change").body, path), "POST unclaim", "POST close", "edit", "delete")
+	if r := olly.get(path + "/change"); r.status != http.StatusForbidden {
+		t.Errorf("another member opened the changes page: %d", r.status)
+	}
+	if r := visitor.get(path + "/change"); r.status != http.StatusSeeOther || !strings.HasPrefix(r.location(), "/login") {
+		t.Errorf("a visitor opened the changes page: %d", r.status)
+	}
+	checkPage(t, path+"/change (helper)", hal.get(path+"/change"), cssSize(t))
+	checkPage(t, path+"/change (requester)", rita.get(path+"/change"), cssSize(t))
+
+	// "Still needed?" is asked only when the need is about to close.
+	fresh := postItem(t, rita, "needs", needForm())
+	mustNotContain(t, rita.get(fresh).body+rita.get(fresh+"/change").body, `action="`+fresh+`/renew"`)
+	h.advance(12 * 24 * time.Hour)
+	page = rita.get(fresh).body
+	mustContain(t, page, `action="`+fresh+`/renew"`, esc(h.msg(t, "need.closes_soon", "Sunday 13 December 2026")))
+	mustContain(t, rita.get(fresh+"/change").body, `action="`+fresh+`/renew"`)
+	mustNotContain(t, olly.get(fresh).body, `action="`+fresh+`/renew"`)
+	// Closing comes back on the changes page when the reason is too long.
+	r := rita.post(fresh+"/close", url.Values{"reason": {strings.Repeat("a", 301)}})
+	mustContain(t, r.body, "<h1>"+h.msg(t, "change.title")+"</h1>", `id="f-reason-error"`)
+}
+
+// Offers and actions: the owner's page has no "Report this" and keeps
+// closing, changing and deleting on the changes page; cancelling an action
+// asks first, with the reason everyone is told.
+func TestOfferAndActionControls(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen)
+	h.member("orla")
+	h.member("ann")
+	orla, ann := h.as("orla"), h.as("ann")
+	offer := postItem(t, orla, "offers", url.Values{"title": {"Ladder"}, "category": {"lending"}, "visibility": {"public"}})
+	sameControls(t, "the offerer", controls(orla.get(offer).body, offer), "POST responses", "change")
+	sameControls(t, "a neighbour", controls(ann.get(offer).body, offer), "POST want", "POST responses", "report")
+	sameControls(t, "the offerer's changes", controls(orla.get(offer+"/change").body, offer), "POST close", "edit", "delete")
+	action := postItem(t, orla, "actions", h.actionForm("Litter-pick", "10"))
+	sameControls(t, "the organiser", controls(orla.get(action).body, action), "POST join", "POST responses", "change")
+	sameControls(t, "a neighbour", controls(ann.get(action).body, action), "POST join", "POST responses", "report")
+	sameControls(t, "the organiser's changes", controls(orla.get(action+"/change").body, action), "cancel", "edit", "delete")
+	ann.post(action+"/join", url.Values{"slot": {"0"}})
+	r := orla.get(action + "/cancel")
+	mustContain(t, r.body, "<h1 class=\"ugc\">"+esc(h.msg(t, "cancel.title", "Litter-pick"))+"</h1>", `name="reason"`,
+		h.msg(t, "cancel.confirm"), `href="`+action+`">`+h.msg(t, "cancel.keep"))
+	checkPage(t, action+"/cancel", r, cssSize(t))
+	if r := ann.get(action + "/cancel"); r.status != http.StatusForbidden {
+		t.Errorf("a neighbour opened the cancel page: %d", r.status)
+	}
+	r = orla.post(action+"/cancel", url.Values{"reason": {""}})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("cancel without a reason: %d", r.status)
+	}
+	mustContain(t, r.body, `id="f-reason-error">`+esc(h.msg(t, "field.cancel_reason.required")), h.msg(t, "cancel.confirm"))
+	if r := orla.post(action+"/cancel", url.Values{"reason": {"Rain"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("cancel: %d", r.status)
+	}
+	mustContain(t, ann.get(action).body, "Rain")
+	mustContain(t, orla.get(offer+"/delete").body, h.msg(t, "delete.confirm"), h.msg(t, "delete.keep"))
 }

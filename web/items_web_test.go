@@ -67,7 +67,8 @@ func TestNeedFlowInTheBrowser(t *testing.T) {
 	if r := rita.post(accept[1], nil); r.status != http.StatusSeeOther {
 		t.Fatalf("accept: %d", r.status)
 	}
-	mustContain(t, hal.get(path).body, "4 Mill Lane", "01234 567890", "Mark as done", "I can no longer help")
+	mustContain(t, hal.get(path).body, "4 Mill Lane", "01234 567890", esc(h.msg(t, "need.you_are_helping", "Name rita")),
+		`action="`+path+`/done"`, `href="`+path+`/change"`)
 	if strings.Contains(olly.get(path).body, "4 Mill Lane") {
 		t.Error("another member sees the address")
 	}
