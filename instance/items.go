@@ -418,6 +418,7 @@ func (s *Service) Item(ctx context.Context, viewer *Member, kind Kind, id int64)
 		}
 	}
 	hideNames(viewer, it)
+	hideThanks(viewer, it)
 	return it, nil
 }
 
@@ -448,6 +449,7 @@ func (s *Service) Items(ctx context.Context, viewer *Member, f ItemFilter) ([]*I
 	for _, it := range items {
 		it.Address, it.Contact, it.OnBehalfPhone = "", "", ""
 		hideNames(viewer, it)
+		hideThanks(viewer, it)
 	}
 	return items, nil
 }

@@ -228,6 +228,13 @@ type ItemStore interface {
 	ResponseByID(ctx context.Context, id int64) (*Response, error)
 	ListResponses(ctx context.Context, itemID int64) ([]*Response, error)
 
+	// Thank records the requester's thank-you note on a done need (once:
+	// ErrConflict after that, or if it is not done) and tells the helper.
+	Thank(ctx context.Context, id int64, note string, now time.Time, tell []Notification) error
+	// CountHelped counts the needs done since a moment (public ones only
+	// when publicOnly).
+	CountHelped(ctx context.Context, since time.Time, publicOnly bool) (int, error)
+
 	ListNotifications(ctx context.Context, memberID int64, limit int) ([]*Notification, error)
 	MarkNotificationsRead(ctx context.Context, memberID int64, now time.Time) error
 

@@ -26,6 +26,7 @@ type homePage struct {
 	Expiring     int
 	Unread       int
 	MailOff      bool // shown to admins: email is not set up
+	Needs        *needsNote
 }
 
 // Filtered reports whether the list is narrowed by a filter or search.
@@ -73,6 +74,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 		}
 		next.Set("before", strconv.FormatInt(p.Items[len(p.Items)-1].ID, 10))
 		p.More = "/?" + next.Encode()
+	}
+	if p.Needs, err = s.noOpenNeeds(r, p); err != nil {
+		return err
 	}
 	if p.Viewer != nil {
 		a, err := s.svc.MyActivity(r.Context(), p.Viewer)

@@ -120,11 +120,12 @@ func (s *Server) renderItemStatus(w http.ResponseWriter, r *http.Request, kind i
 	}
 	status := http.StatusOK
 	if formErr != nil {
-		p.labels = map[string]labelRef{"message": label("field.help_message"), "body": label("field.response")}
+		p.labels = map[string]labelRef{"message": label("field.help_message"), "body": label("field.response"),
+			"thanks": label("field.thanks")}
 		if kind == instance.KindOffer {
 			p.labels["message"] = label("field.want_message")
 		}
-		p.fail(formErr, "message", "body")
+		p.fail(formErr, "message", "thanks", "body")
 		status = failStatus
 	}
 	return s.render(w, r, status, "item", p)

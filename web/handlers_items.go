@@ -94,6 +94,9 @@ func (s *Server) registerItems(r *mux.Router) {
 	post("/needs/"+id+"/renew", need, "flash.renewed", func(r *http.Request, m *instance.Member, id int64) error {
 		return s.svc.RenewNeed(r.Context(), m, id)
 	})
+	post("/needs/"+id+"/thanks", need, "flash.thanked", func(r *http.Request, m *instance.Member, id int64) error {
+		return s.svc.SayThanks(r.Context(), m, id, r.PostForm.Get("thanks"))
+	})
 	post("/needs/"+id+"/renew-claim", need, "flash.claim_renewed", func(r *http.Request, m *instance.Member, id int64) error {
 		return s.svc.RenewClaim(r.Context(), m, id)
 	})

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -238,4 +239,117 @@ func TestOfferAndActionControls(t *testing.T) {
 	}
 	mustContain(t, ann.get(action).body, "Rain")
 	mustContain(t, orla.get(offer+"/delete").body, h.msg(t, "delete.confirm"), h.msg(t, "delete.keep"))
+}
+
+// helpedNeed posts a public need by rita, has hal help and marks it done.
+func helpedNeed(t *testing.T, h *harness, rita, hal *client, vis string) string {
+	t.Helper()
+	f := needForm()
+	f.Set("visibility", vis)
+	path := postItem(t, rita, "needs", f)
+	hal.post(path+"/help", url.Values{"message": {"On my way"}})
+	accept := regexp.MustCompile(`action="(/needs/\d+/accept/\d+)"`).FindStringSubmatch(rita.get(path).body)
+	if accept == nil {
+		t.Fatal("no offer of help to accept")
+	}
+	rita.post(accept[1], nil)
+	if r := hal.post(path+"/done", nil); r.status != http.StatusSeeOther {
+		t.Fatalf("done: %d", r.status)
+	}
+	return path
+}
+
+// When the needs have been met, the home page says so ("No open needs
+// right now: 3 were helped this month") instead of "Nothing has been
+// posted yet", counting only what the viewer may see.
+func TestHomeSaysWhatIsTrue(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen)
+	h.member("rita")
+	h.member("hal", instance.RoleHelper)
+	rita, hal, visitor := h.as("rita"), h.as("hal"), h.client()
+	note := regexp.MustCompile(`<p class="notice">([^<]*)</p>`)
+	says := func(c *client) string {
+		m := note.FindStringSubmatch(c.get("/").body)
+		if m == nil {
+			return ""
+		}
+		return m[1]
+	}
+	if got := says(visitor); got != esc(h.msg(t, "home.nothing_yet")) {
+		t.Errorf("an empty instance says %q", got)
+	}
+	helpedNeed(t, h, rita, hal, "public")
+	if got := says(visitor); got != esc(h.msg(t, "home.no_open_needs_helped_one", 1)) {
+		t.Errorf("one need helped: %q", got)
+	}
+	helpedNeed(t, h, rita, hal, "village")
+	if got := says(rita); got != esc(h.msg(t, "home.no_open_needs_helped_other", 2)) {
+		t.Errorf("a member, two helped: %q", got)
+	}
+	if got := says(visitor); got != esc(h.msg(t, "home.no_open_needs_helped_one", 1)) {
+		t.Errorf("a visitor counts a village-only need: %q", got)
+	}
+	// A claimed need is not open either.
+	f := needForm()
+	path := postItem(t, rita, "needs", f)
+	if got := says(rita); got != "" {
+		t.Errorf("with an open need the page says %q", got)
+	}
+	hal.post(path+"/help", nil)
+	accept := regexp.MustCompile(`action="(/needs/\d+/accept/\d+)"`).FindStringSubmatch(rita.get(path).body)
+	rita.post(accept[1], nil)
+	if got := says(rita); got != esc(h.msg(t, "home.no_open_needs_helped_other", 2)) {
+		t.Errorf("with a claimed need: %q", got)
+	}
+	// A new month starts the count again (the village's month).
+	h.advance(5 * 24 * time.Hour)
+	if got := says(rita); got != esc(h.msg(t, "home.no_open_needs")) {
+		t.Errorf("in December: %q", got)
+	}
+	if !singular("fr", 0) || singular("en", 0) || !singular("en", 1) || singular("fr", 2) {
+		t.Error("plural rules")
+	}
+}
+
+// A finished need says who helped (to members), and lets the requester
+// say thank you once; the helper is told, with the note.
+func TestThankYouForHelp(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen)
+	h.member("rita")
+	h.member("hal", instance.RoleHelper)
+	ollyM := h.member("olly")
+	rita, hal, olly := h.as("rita"), h.as("hal"), h.as("olly")
+	path := helpedNeed(t, h, rita, hal, "public")
+	helped := "<dt>" + h.msg(t, "item.helped_by") + "</dt><dd>Name hal</dd>"
+	mustContain(t, olly.get(path).body, helped)
+	mustNotContain(t, h.client().get(path).body, helped, "Name hal")
+	page := rita.get(path).body
+	mustContain(t, page, helped, esc(h.msg(t, "need.say_thanks", "Name hal")))
+	sameControls(t, "the requester of a done need", controls(page, path), "POST thanks", "POST responses", "change")
+	for who, c := range map[string]*client{"the helper": hal, "another member": olly} {
+		mustNotContain(t, c.get(path).body, `action="`+path+`/thanks"`)
+		if r := c.post(path+"/thanks", url.Values{"thanks": {"x"}}); r.status != http.StatusForbidden {
+			t.Errorf("%s said thanks: %d", who, r.status)
+		}
+	}
+	r := rita.post(path+"/thanks", url.Values{"thanks": {strings.Repeat("a", 501)}})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("a long note: %d", r.status)
+	}
+	mustContain(t, r.body, `id="f-thanks-error"`, esc(h.msg(t, "field.thanks")+": "))
+	if r := rita.post(path+"/thanks", url.Values{"thanks": {"Thank you so much, Hal"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("thanks: %d", r.status)
+	}
+	mustContain(t, rita.get(path).body, esc(h.msg(t, "need.you_thanked", "Name hal")), "Thank you so much, Hal")
+	mustContain(t, hal.get(path).body, esc(h.msg(t, "need.thanked_you", "Name rita")), "Thank you so much, Hal")
+	mustNotContain(t, olly.get(path).body, "Thank you so much")
+	if it, err := h.svc.Item(context.Background(), ollyM, instance.KindNeed, itemID(t, path)); err != nil || it.Thanks != "" {
+		t.Errorf("the note reaches another member: %q %v", it.Thanks, err)
+	}
+	mustContain(t, hal.get("/me").body, esc(h.msg(t, "note.thanked_detail", "A lift to the surgery", "Thank you so much, Hal")))
+	r = rita.post(path+"/thanks", url.Values{"thanks": {"Again"}})
+	if r.status != http.StatusConflict {
+		t.Fatalf("thanks twice: %d", r.status)
+	}
+	mustContain(t, r.body, esc(h.msg(t, "need.already_thanked")))
 }

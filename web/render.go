@@ -72,6 +72,25 @@ type summaryItem struct {
 // T translates a catalogue key in the page's language.
 func (p *page) T(key string, args ...any) string { return p.cat.text(p.Lang, key, args...) }
 
+// Count translates a message about a number, in the form the number
+// takes in the page's language: KEY_one or KEY_other (the catalogue has no
+// plural rules of its own, so the two keys are chosen here).
+func (p *page) Count(key string, n int) string {
+	if singular(p.Lang, n) {
+		return p.T(key+"_one", n)
+	}
+	return p.T(key+"_other", n)
+}
+
+// singular reports whether n takes the singular in lang: 1 in English,
+// 0 and 1 in French.
+func singular(lang string, n int) bool {
+	if lang == "fr" {
+		return n == 0 || n == 1
+	}
+	return n == 1
+}
+
 // lookup translates a key that may not exist: ok is false when no
 // catalogue has it.
 func (p *page) lookup(key string, args ...any) (string, bool) {
@@ -131,6 +150,11 @@ func (p *page) Note(n *instance.Notification) string {
 		msg = p.T(n.Code, n.ItemTitle)
 	}
 	if n.Detail != "" {
+		// A notification may word its detail itself ("They wrote: …");
+		// otherwise it is a reason.
+		if with, ok := p.lookup(n.Code+"_detail", n.ItemTitle, n.Detail); ok {
+			return with
+		}
 		msg += " " + p.T("note.reason", n.Detail)
 	}
 	return msg
