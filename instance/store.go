@@ -227,6 +227,14 @@ type ItemStore interface {
 	DeleteResponse(ctx context.Context, id, removedBy int64, now time.Time) error
 	ResponseByID(ctx context.Context, id int64) (*Response, error)
 	ListResponses(ctx context.Context, itemID int64) ([]*Response, error)
+	// ResponsePage returns up to limit responses of an item, oldest first:
+	// the latest ones with ids below before (0: the very latest), or, when
+	// after is set, the first ones with ids above it. It must not cost more
+	// with more replies (keyset paging on an index).
+	ResponsePage(ctx context.Context, itemID, before, after int64, limit int) ([]*Response, error)
+	// CountResponses counts the replies anyone can see: not deleted,
+	// removed or held.
+	CountResponses(ctx context.Context, itemID int64) (int, error)
 
 	// Thank records the requester's thank-you note on a done need (once:
 	// ErrConflict after that, or if it is not done) and tells the helper.

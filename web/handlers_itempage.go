@@ -3,6 +3,8 @@ package web
 import (
 	"html/template"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"hearth/instance"
 	"hearth/instance/markup"
@@ -30,7 +32,8 @@ type itemPage struct {
 	Mine          *instance.Interest
 	Attendees     []*instance.Attendee
 	MyPlace       *instance.Attendee
-	Responses     []*instance.Response
+	Thread        *instance.Thread
+	Replies       []replyView
 	// NewExpiry and NewClaimExpiry are when a renewal would run to.
 	NewExpiry, NewClaimExpiry string
 }
@@ -111,9 +114,14 @@ func (s *Server) renderItemStatus(w http.ResponseWriter, r *http.Request, kind i
 		return err
 	}
 	p.Title = p.Item.Title
-	if p.Responses, err = s.svc.Thread(r.Context(), p.Viewer, p.Item); err != nil {
+	// ?before=ID and ?after=ID page through a long thread (the links on
+	// the page carry them); bad values are the latest page.
+	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
+	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	if p.Thread, err = s.svc.Thread(r.Context(), p.Viewer, p.Item, before, after); err != nil {
 		return err
 	}
+	p.Replies = p.replies()
 	if kind == instance.KindNeed {
 		// Needs are never for search engines (robots.txt says so too).
 		w.Header().Set("X-Robots-Tag", "noindex, nofollow")
@@ -190,4 +198,62 @@ func (s *Server) actionCancel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.render(w, r, http.StatusUnprocessableEntity, "cancel", p)
+}
+
+// replyView is one reply as its page shows it, worked out before the
+// template runs: a page of a long thread shows 50 of them, and each
+// decision made in the template costs several reflective calls.
+type replyView struct {
+	R                          *instance.Response
+	When                       string
+	Edited                     bool
+	Mine, CanRemove, CanReport bool
+	Remove                     string
+	Lines                      []string
+	HTML                       template.HTML
+}
+
+// replyLabels are the words every reply uses, translated once a page.
+type replyLabels struct {
+	Held, Removed, Deleted, Fediverse, Edited, AMember, Edit, Delete, Report string
+}
+
+// ReplyLabels translates the words of the replies once for the page.
+func (p *itemPage) ReplyLabels() replyLabels {
+	return replyLabels{Held: p.T("response.held"), Removed: p.T("response.removed"), Deleted: p.T("response.deleted"),
+		Fediverse: p.T("response.fediverse"), Edited: p.T("response.edited"), AMember: p.T("response.a_member"),
+		Edit: p.T("response.edit"), Delete: p.T("response.delete"), Report: p.T("response.report")}
+}
+
+// replies builds the views of the page's replies: a held reply only for
+// its author and coordinators, and each viewer's own controls.
+func (p *itemPage) replies() []replyView {
+	v := p.Viewer
+	var out []replyView
+	for _, r := range p.Thread.Replies {
+		mine := v != nil && r.AuthorID != 0 && r.AuthorID == v.ID
+		if r.Held && !mine && !v.IsCoordinator() {
+			continue
+		}
+		rv := replyView{R: r, When: p.DateTime(r.CreatedAt), Edited: r.UpdatedAt.After(r.CreatedAt)}
+		if !r.Removed && !r.Deleted {
+			rv.Mine = mine
+			rv.CanRemove = v.IsCoordinator() && !mine
+			rv.CanReport = v != nil && !mine
+			if rv.CanRemove {
+				rv.Remove = p.T("response.remove", r.Author)
+			}
+			if r.RemoteActor != "" {
+				rv.HTML = p.RemoteHTML(r.ContentHTML)
+			} else {
+				for _, l := range strings.Split(r.Body, "\n") {
+					if l != "" {
+						rv.Lines = append(rv.Lines, l)
+					}
+				}
+			}
+		}
+		out = append(out, rv)
+	}
+	return out
 }

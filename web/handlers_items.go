@@ -446,7 +446,9 @@ func (s *Server) responseEdit(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		return s.redirect(w, r, fmt.Sprintf("%s#response-%d", it, id), "flash.saved")
+		// The page of the thread that ends with this reply, which may be an
+		// earlier one in a long thread.
+		return s.redirect(w, r, fmt.Sprintf("%s?before=%d#response-%d", it, id+1, id), "flash.saved")
 	}
 	if !p.fail(err, "body") {
 		return err

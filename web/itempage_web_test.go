@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -352,4 +353,79 @@ func TestThankYouForHelp(t *testing.T) {
 		t.Fatalf("thanks twice: %d", r.status)
 	}
 	mustContain(t, r.body, esc(h.msg(t, "need.already_thanked")))
+}
+
+// addReplies writes n replies by a member straight into the database (n
+// posts through the form would only be slower), every tenth deleted.
+func (h *harness) addReplies(t testing.TB, item, author int64, n int, body string) {
+	db := h.store.DB()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmt, err := tx.Prepare(`INSERT INTO responses (item_id, author_id, body, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := h.clock.now().UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	for i := 1; i <= n; i++ {
+		var deleted any
+		if i%10 == 0 {
+			deleted = now
+		}
+		if _, err := stmt.Exec(item, author, fmt.Sprintf(body, i), now, now, deleted); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var articleRE = regexp.MustCompile(`<article class="response[^"]*" id="response-(\d+)">`)
+
+// A long thread is paged: 50 replies at most, newest last, with links to
+// the earlier and later ones; the count leaves out deleted replies; a
+// page of long replies stops early to stay within the page budget.
+func TestLongThreadsArePaged(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen)
+	rita := h.member("rita")
+	c := h.as("rita")
+	path := postItem(t, c, "needs", needForm())
+	h.addReplies(t, itemID(t, path), rita.ID, 120, "Reply number %d")
+	page := c.get(path)
+	ids := articleRE.FindAllStringSubmatch(page.body, -1)
+	if len(ids) != instance.RepliesPerPage {
+		t.Fatalf("the latest page shows %d replies", len(ids))
+	}
+	mustContain(t, page.body, esc(h.msg(t, "item.responses", 108)), "Reply number 119", "Reply number 71")
+	mustNotContain(t, page.body, "Reply number 70<", h.msg(t, "item.later_replies"))
+	if strings.Index(page.body, "Reply number 119") < strings.Index(page.body, "Reply number 71") {
+		t.Error("the newest reply is not last")
+	}
+	earlier := regexp.MustCompile(`href="(` + path + `\?before=\d+)#responses-h">` + h.msg(t, "item.earlier_replies")).FindStringSubmatch(page.body)
+	if earlier == nil {
+		t.Fatal("no link to earlier replies")
+	}
+	page = c.get(earlier[1])
+	mustContain(t, page.body, "Reply number 21<", "Reply number 69<", h.msg(t, "item.later_replies"), h.msg(t, "item.earlier_replies"))
+	mustNotContain(t, page.body, "Reply number 71<", "Reply number 20<")
+	first := regexp.MustCompile(`href="(` + path + `\?before=\d+)#`).FindStringSubmatch(page.body)
+	page = c.get(first[1])
+	mustContain(t, page.body, "Reply number 1<", "Reply number 19<", h.msg(t, "item.later_replies"))
+	mustNotContain(t, page.body, h.msg(t, "item.earlier_replies"))
+	later := regexp.MustCompile(`href="(` + path + `\?after=\d+)#`).FindStringSubmatch(page.body)
+	page = c.get(later[1])
+	mustContain(t, page.body, "Reply number 21<", "Reply number 69<")
+	checkPage(t, path+" (earlier replies)", page, cssSize(t))
+
+	// Long replies: the page stops before it is too big, and still links on.
+	long := postItem(t, c, "offers", url.Values{"title": {"Ladder"}, "category": {"lending"}, "visibility": {"public"}})
+	h.addReplies(t, itemID(t, long), rita.ID, 60, "Reply %d "+strings.Repeat("words and more words ", 140))
+	page = c.get(long)
+	if n := len(articleRE.FindAllString(page.body, -1)); n >= instance.RepliesPerPage || n == 0 {
+		t.Errorf("a page of long replies shows %d", n)
+	}
+	mustContain(t, page.body, h.msg(t, "item.earlier_replies"))
+	checkPage(t, long+" (long replies)", page, cssSize(t))
 }

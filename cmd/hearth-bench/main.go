@@ -30,6 +30,7 @@ type options struct {
 	inboxes     int
 	hearth      string
 	signed      int
+	replies     int
 }
 
 func main() {
@@ -43,6 +44,7 @@ func main() {
 	flag.IntVar(&o.inboxes, "inboxes", 200, "shared inboxes the followers live on")
 	flag.StringVar(&o.hearth, "hearth", "", "hearth binary to run (default: build ./cmd/hearth)")
 	flag.IntVar(&o.signed, "signed", 30000, "signed activities for the inbox phase (signed before it starts)")
+	flag.IntVar(&o.replies, "replies", 100000, "replies from other servers on one need, for the long-thread page")
 	quick := flag.Bool("quick", false, "short phases and fewer items, for a smoke test")
 	flag.Parse()
 	if *bare != "" {
@@ -60,6 +62,9 @@ func main() {
 		}
 		if !set["signed"] {
 			o.signed = 3000
+		}
+		if !set["replies"] {
+			o.replies = 10000
 		}
 	}
 	start := time.Now()
