@@ -247,7 +247,7 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		{admin, "need (requester)", needPath, ""}, {admin, "edit need", needPath + "/edit", ""}, {admin, "delete need", needPath + "/delete", ""},
 		{admin, "offer (offerer)", offerPath, ""}, {admin, "action (organiser)", actionPath, ""},
 		{admin, "edit action (roles)", actionPath + "/edit", ""},
-		{admin, "cancel action with error", actionPath, "form[action$='/cancel'] button[type=submit]"},
+		{admin, "cancel action with error", actionPath + "/cancel", "form[action$='/cancel'] button[type=submit]"},
 		{admin, "profile", "/settings/profile", ""}, {admin, "password", "/settings/password", ""},
 		{admin, "password with errors", "/settings/password", "main form button[type=submit]"},
 		{admin, "new group", "/groups/new", ""}, {admin, "new group with errors", "/groups/new", "main form button[type=submit]"},
@@ -365,6 +365,39 @@ func TestFlowWithoutJavaScript(t *testing.T) {
 	run(t, ann, chromedp.Navigate(needURL))
 	waitText(t, ann, "<strong>Done</strong>")
 	screenshot(t, ann, "nojs need done")
+	// The requester says thank you; the helper is told.
+	fill(t, ann, map[string]string{"f-thanks": "Thank you, Bob!"})
+	click(t, ann, "form[action$='/thanks'] button[type=submit]")
+	waitText(t, ann, "Your thanks have been sent.")
+	run(t, bob, chromedp.Navigate(h.url+"/me"))
+	waitText(t, bob, "Thank you, Bob!")
+
+	// The coordinator organises an action in the day, month, year and
+	// hour, minute boxes, then cancels it: "Something changed?", the
+	// confirmation page, a reason.
+	day := time.Now().AddDate(0, 0, 10)
+	run(t, coord, chromedp.Navigate(h.url+"/actions/new"))
+	fill(t, coord, map[string]string{"f-title": "Litter-pick", "f-place": "The green", "f-start_date": fmt.Sprint(day.Day()),
+		"f-start_date_month": fmt.Sprint(int(day.Month())), "f-start_date_year": fmt.Sprint(day.Year()), "f-start_time": "10",
+		"f-start_time_minute": "00", "f-end_time": "12", "f-end_time_minute": "30"})
+	click(t, coord, "main form button[type=submit]")
+	waitText(t, coord, "Your action has been posted.")
+	waitText(t, coord, "10:00")
+	click(t, coord, "a[href$='/change']")
+	waitText(t, coord, "It is not happening")
+	click(t, coord, "a[href$='/cancel']")
+	waitText(t, coord, "Yes, cancel it")
+	screenshot(t, coord, "nojs cancel an action")
+	fill(t, coord, map[string]string{"f-reason": "The green is flooded"})
+	click(t, coord, "form[action$='/cancel'] button[type=submit]")
+	waitText(t, coord, "The action has been cancelled and everyone has been told.")
+
+	// The requester deletes her need, after being asked to make sure.
+	run(t, ann, chromedp.Navigate(needURL+"/change"))
+	click(t, ann, "a[href$='/delete']")
+	waitText(t, ann, "This cannot be undone")
+	click(t, ann, "form[action$='/delete'] button[type=submit]")
+	waitText(t, ann, "It has been deleted.")
 }
 
 // Posting a need with the keyboard only: Tab to each field, type, Enter.
