@@ -114,7 +114,7 @@ func TestTwoInstances(t *testing.T) {
 		t.Fatalf("B has %d followers", followers(t, b))
 	}
 	need, err := b.svc.CreateItem(ctx, b.admin, instance.ItemInput{Kind: instance.KindNeed, Title: "Help moving a sofa",
-		Description: "Saturday morning", Category: "DIY", Area: "Church Road", Address: "9 Church Road PRIVATE"})
+		Description: "Saturday morning", Category: "DIY", Area: "Church Road", Address: "9 Church Road PRIVATE", Visibility: "public"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -477,7 +477,7 @@ func (s *Service) Moderate(ctx context.Context, by *Member, a ModerationAction) 
 
 // RecordVerification records a check on a helper and makes them a
 // verified helper. Coordinators only.
-func (s *Service) RecordVerification(ctx context.Context, by *Member, memberID int64, checkType, verifiedOn, expiresOn string) error {
+func (s *Service) RecordVerification(ctx context.Context, by *Member, memberID int64, checkType string, verifiedOn, expiresOn DateInput) error {
 	if !by.IsCoordinator() {
 		return ErrForbidden
 	}
@@ -486,12 +486,15 @@ func (s *Service) RecordVerification(ctx context.Context, by *Member, memberID i
 		v.add(&FieldError{Field: "check", Code: "err.choice"})
 	}
 	on, fe := parseDate("verified_on", verifiedOn, s.loc, true)
+	if fe == nil && on.After(s.now()) {
+		fe = &FieldError{Field: "verified_on", Code: "err.date_future"}
+	}
 	v.add(fe)
 	until, fe := parseDate("expires_on", expiresOn, s.loc, true)
-	v.add(fe)
 	if fe == nil && !until.After(s.now()) {
-		v.add(&FieldError{Field: "expires_on", Code: "err.date_past"})
+		fe = &FieldError{Field: "expires_on", Code: "err.date_after_today"}
 	}
+	v.add(fe)
 	if err := v.err(); err != nil {
 		return err
 	}

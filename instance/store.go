@@ -227,7 +227,7 @@ type Notification struct {
 	// Anchor is the element of the item page it points at, when it is not
 	// the kind's own ("response-12").
 	Anchor    string
-	Detail    string // a coordinator's reason, shown with the message
+	Detail    string // a coordinator's reason, or the words of a kind with Words
 	CreatedAt time.Time
 	Read      bool
 }
@@ -287,6 +287,21 @@ type ItemStore interface {
 	// ThreadRepliers lists the members here who replied on an item (not
 	// deleted replies), without reading the whole thread.
 	ThreadRepliers(ctx context.Context, itemID int64) ([]int64, error)
+	// ResponsePage returns up to limit responses of an item, oldest first:
+	// the latest ones with ids below before (0: the very latest), or, when
+	// after is set, the first ones with ids above it. It must not cost more
+	// with more replies (keyset paging on an index).
+	ResponsePage(ctx context.Context, itemID, before, after int64, limit int) ([]*Response, error)
+	// CountResponses counts the replies anyone can see: not deleted,
+	// removed or held.
+	CountResponses(ctx context.Context, itemID int64) (int, error)
+
+	// Thank records the requester's thank-you note on a done need (once:
+	// ErrConflict after that, or if it is not done) and tells the helper.
+	Thank(ctx context.Context, id int64, note string, now time.Time, n Notices) error
+	// CountHelped counts the needs done since a moment (public ones only
+	// when publicOnly).
+	CountHelped(ctx context.Context, since time.Time, publicOnly bool) (int, error)
 
 	// DueItems lists (at most limit) items a sweep change applies to.
 	DueItems(ctx context.Context, due Due, w DueWindow, limit int) ([]*Item, error)

@@ -19,7 +19,7 @@ import (
 // of the allow-list, so that opening a route shows up here as well as in
 // publicRoute.
 var visitorRoutes = []string{
-	"/static/", "/", "/conduct", "/setup", "/join", "/login", "/confirm-email", "/logout",
+	"/static/", "/", "/conduct", "/robots.txt", "/setup", "/join", "/login", "/confirm-email", "/logout",
 	"/groups", "/groups/{handle}",
 	"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/calendar", "/calendar/{token:[A-Za-z0-9_-]{32}}.ics", "/about/following", "/language", "/{kinds:needs|offers|actions}/{id:[0-9]+}",
 	"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
@@ -90,8 +90,9 @@ func expand(t *testing.T, template string, ids map[string]string) []string {
 func dangerous(target int64) url.Values {
 	return url.Values{"on": {"1"}, "role": {"admin"}, "reason": {"because"}, "note": {"a note"}, "handle": {"walked"},
 		"name": {"Walked"}, "description": {"d"}, "rules": {"r"}, "address": {"@g@example.org"}, "action": {"suspend"},
-		"id": {fmtInt(target)}, "target": {"example.org"}, "check": {"id_seen"}, "verified_on": {"2026-11-01"},
-		"expires_on": {"2027-11-01"}, "close": {"1"}, "body": {"hello"}, "title": {"Walked"}, "category": {"lifts"},
+		"id": {fmtInt(target)}, "target": {"example.org"}, "check": {"id_seen"},
+		"verified_on_day": {"1"}, "verified_on_month": {"11"}, "verified_on_year": {"2026"},
+		"expires_on_day": {"1"}, "expires_on_month": {"11"}, "expires_on_year": {"2027"}, "close": {"1"}, "body": {"hello"}, "title": {"Walked"}, "category": {"lifts"},
 		"area": {"Mill Lane"}, "visibility": {"public"}, "message": {"m"}, "slot": {"0"}, "about": {"x"}, "details": {"y"}}
 }
 
@@ -192,7 +193,7 @@ func TestEveryRouteDeniesByDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.svc.RecordVerification(ctx, admin, tess.ID, "id_seen", "2026-11-01", "2027-11-01"); err != nil {
+	if err := h.svc.RecordVerification(ctx, admin, tess.ID, "id_seen", instance.DateOf("2026-11-01"), instance.DateOf("2027-11-01")); err != nil {
 		t.Fatal(err)
 	}
 	vs, _ := h.svc.Verifications(ctx, admin, tess.ID)

@@ -20,6 +20,7 @@ func (s *Server) Register(r *mux.Router) {
 	r.PathPrefix("/static/").Handler(s.serveStatic()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/", h(s.home)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/conduct", h(s.conduct)).Methods(http.MethodGet)
+	r.Handle("/robots.txt", h(s.robots)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/setup", h(s.setup)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/join", h(s.join)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/login", h(s.login)).Methods(http.MethodGet, http.MethodPost)
@@ -72,7 +73,7 @@ func (s *Server) Register(r *mux.Router) {
 // reviewer sees it.
 func publicRoute(template string) bool {
 	switch template {
-	case "/static/", "/", "/conduct", "/setup", "/join", "/login", "/confirm-email", "/logout",
+	case "/static/", "/", "/conduct", "/robots.txt", "/setup", "/join", "/login", "/confirm-email", "/logout",
 		"/groups", "/groups/{handle}",
 		"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/calendar", "/calendar/{token:[A-Za-z0-9_-]{32}}.ics", "/about/following", "/language",
 		"/{kinds:needs|offers|actions}/{id:[0-9]+}",

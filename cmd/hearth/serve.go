@@ -167,6 +167,7 @@ func (a *app) handler(setupToken string, fed *federation.Federation) (http.Handl
 		Service: a.svc, Logger: a.log, SiteName: a.cfg.Instance.Name, BaseURL: a.cfg.BaseURL, Secure: a.cfg.Secure(),
 		Language: a.cfg.Instance.Language, Location: a.cfg.Location(), Question: a.cfg.Instance.ApplicationQuestion,
 		Conduct: a.cfg.Instance.Conduct, Contact: a.cfg.Instance.Contact, SetupToken: setupToken, TrustedProxy: a.cfg.TrustedProxy,
+		SearchEngines: a.cfg.Instance.SearchEngines,
 	})
 	if err != nil {
 		return nil, err
