@@ -129,7 +129,7 @@ func TestTwoInstances(t *testing.T) {
 		ni.APID != b.url+need.Path() || strings.Contains(ni.ContentHTML, "PRIVATE") {
 		t.Errorf("neighbour item: %+v", ni)
 	}
-	if err := a.svc.AnswerNeighbour(ctx, a.admin, ni.ID, "I can help on Saturday."); err != nil {
+	if _, err := a.svc.AnswerNeighbour(ctx, a.admin, ni.ID, "I can help on Saturday."); err != nil {
 		t.Fatal(err)
 	}
 	a.settle()

@@ -67,6 +67,8 @@ type Store interface {
 	ListOutbox(ctx context.Context, actor string, beforeID int64, limit int) ([]*instance.OutboxEntry, error)
 	CountOutbox(ctx context.Context, actor string) (int, error)
 	OutboxActivity(ctx context.Context, activityID string) (*instance.OutboxEntry, error)
+	// LastAnnounce is actor's latest Announce of an object (to undo it).
+	LastAnnounce(ctx context.Context, actor, objectID string) (*instance.OutboxEntry, error)
 	ItemFederated(ctx context.Context, id int64) (bool, error)
 	ResponseFederated(ctx context.Context, id int64) (bool, error)
 

@@ -26,6 +26,9 @@ func (u uris) response(id int64) string         { return fmt.Sprintf("%s/respons
 func (u uris) neighbourReply(id int64) string   { return fmt.Sprintf("%s/replies/%d", u.base, id) }
 func (u uris) activity(token string) string     { return u.base + "/activities/" + token }
 
+// authority is our host[:port], the domain part of our @handle@host.
+func (u uris) authority() string { return u.base[strings.Index(u.base, "//")+2:] }
+
 // actorIRI maps a signer to its actor IRI.
 func (u uris) actorIRI(signer instance.Signer) string {
 	kind, handle := signer.Parse()

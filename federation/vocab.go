@@ -154,11 +154,11 @@ func document(t vocab.Type, context []any, extra map[string]any) (map[string]any
 	return m, nil
 }
 
-// forceArrays makes single-valued addressing properties arrays (go-fed
+// forceArrays makes single-valued addressing properties and tags arrays (go-fed
 // writes one value as a scalar; some servers expect arrays), recursing into
 // embedded objects.
 func forceArrays(m map[string]any) {
-	for _, k := range []string{"to", "cc", "orderedItems"} {
+	for _, k := range []string{"to", "cc", "tag", "orderedItems"} {
 		if v, ok := m[k]; ok {
 			if _, isList := v.([]any); !isList {
 				m[k] = []any{v}

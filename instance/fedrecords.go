@@ -111,8 +111,12 @@ type OutboxEntry struct {
 // one transaction: the activity for the outbox, its deliveries, and the
 // "federated" flag on the item or response.
 type Publication struct {
-	EventID    int64
-	Outbox     *OutboxEntry
+	EventID int64
+	Outbox  *OutboxEntry
+	// Also are further activities published with Outbox, after it: the
+	// group's Announce of a member's reply with its Create, its Undo with
+	// the reply's Delete.
+	Also       []*OutboxEntry
 	Deliveries []*Delivery
 	// SetFederated, when SubjectItem or SubjectResponse, sets that row's
 	// federated flag to Federated.
@@ -143,9 +147,12 @@ type DeliveryResult struct {
 
 // NeighbourReply is a member's answer to a neighbour's item.
 type NeighbourReply struct {
-	ID        int64
-	Item      *RemoteItem
-	MemberID  int64
-	Body      string
-	CreatedAt time.Time
+	ID         int64
+	Item       *RemoteItem
+	MemberID   int64
+	MemberName string
+	Body       string
+	CreatedAt  time.Time
+	// Held answers (a hold word) wait for a coordinator and are not sent.
+	Held bool
 }

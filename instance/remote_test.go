@@ -305,7 +305,7 @@ func TestNeighbourPostsObeyHoldWords(t *testing.T) {
 	if _, err := f.svc.Neighbour(ctx, f.ann, held.ID); !errors.Is(err, instance.ErrNotFound) {
 		t.Errorf("a member opened a held neighbour post: %v", err)
 	}
-	if err := f.svc.AnswerNeighbour(ctx, f.ann, held.ID, "yes"); !errors.Is(err, instance.ErrNotFound) {
+	if _, err := f.svc.AnswerNeighbour(ctx, f.ann, held.ID, "yes"); !errors.Is(err, instance.ErrNotFound) {
 		t.Errorf("a member answered a held neighbour post: %v", err)
 	}
 	// Its author's edit cannot release it.
@@ -363,5 +363,78 @@ func TestItemEditWithHoldWordIsHeld(t *testing.T) {
 	}
 	if q, _ := f.svc.Queue(ctx, f.coord); len(q.HeldItems) != 1 {
 		t.Errorf("held items: %d", len(q.HeldItems))
+	}
+}
+
+// A member's answer to a neighbour's post with a hold word is held as a
+// local reply is: nothing is queued to leave until a coordinator releases
+// it from the queue; one they remove never leaves.
+func TestAnswerToNeighbourWithHoldWordIsHeld(t *testing.T) {
+	f := newRemoteFixture(t)
+	group := &instance.RemoteActor{ID: "https://next.example/groups/village", Host: "next.example", Username: "village", Name: "Next village"}
+	fo, err := f.svc.FollowGroup(ctx, f.coord, "village", "village@next.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo.ActorID, fo.State = group.ID, instance.FollowingAccepted
+	if err := f.store.UpdateFollowing(ctx, fo); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ReceiveNeighbourPost(ctx, &instance.RemoteNote{ID: "https://next.example/needs/1", Author: group, HTML: "<p>A lift</p>"}); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := f.svc.Neighbours(ctx, f.ann)
+	queued := func() int {
+		t.Helper()
+		events, err := f.store.NextFedEvents(ctx, f.clock.now().Add(time.Hour), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range events {
+			if e.Subject == instance.SubjectNeighbourReply {
+				n++
+			}
+		}
+		return n
+	}
+	ok, err := f.svc.AnswerNeighbour(ctx, f.ann, list[0].ID, "I can drive")
+	if err != nil || ok.Held || queued() != 1 {
+		t.Fatalf("a clean answer: %+v %v, %d queued", ok, err, queued())
+	}
+	held, err := f.svc.AnswerNeighbour(ctx, f.ann, list[0].ID, "Cheap VIAGRA")
+	if err != nil || !held.Held {
+		t.Fatalf("an answer with a hold word: %+v %v", held, err)
+	}
+	if queued() != 1 {
+		t.Fatal("a held answer was queued to be sent")
+	}
+	q, err := f.svc.Queue(ctx, f.coord)
+	if err != nil || len(q.HeldAnswers) != 1 || q.HeldAnswers[0].ID != held.ID || q.HeldAnswers[0].MemberName != f.ann.DisplayName ||
+		q.HeldAnswers[0].Item.Title != "A lift" {
+		t.Fatalf("held answers: %+v %v", q.HeldAnswers, err)
+	}
+	if err := f.svc.Moderate(ctx, f.ann, instance.ModerationAction{Action: "release_answer", ID: held.ID}); !errors.Is(err, instance.ErrForbidden) {
+		t.Errorf("a member released their own held answer: %v", err)
+	}
+	if err := f.svc.Moderate(ctx, f.coord, instance.ModerationAction{Action: "release_answer", ID: held.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if queued() != 2 {
+		t.Error("a released answer was not queued to be sent")
+	}
+	if log, _ := f.svc.ModerationLog(ctx, f.coord); len(log) == 0 || log[0].Subject != fmt.Sprintf("answer %d", held.ID) {
+		t.Errorf("log: %+v", log)
+	}
+	// Released already: it cannot be removed (it has left).
+	if err := f.svc.Moderate(ctx, f.coord, instance.ModerationAction{Action: "remove_answer", ID: held.ID}); !errors.Is(err, instance.ErrConflict) {
+		t.Errorf("removing a sent answer: %v", err)
+	}
+	again, _ := f.svc.AnswerNeighbour(ctx, f.ann, list[0].ID, "viagra again")
+	if err := f.svc.Moderate(ctx, f.coord, instance.ModerationAction{Action: "remove_answer", ID: again.ID, Reason: "spam"}); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := f.svc.Queue(ctx, f.coord); len(q.HeldAnswers) != 0 || queued() != 2 {
+		t.Errorf("after removal: %d held, %d queued", len(q.HeldAnswers), queued())
 	}
 }

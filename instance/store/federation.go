@@ -192,7 +192,10 @@ func (s *Store) GiveUpFedEvent(ctx context.Context, id int64, cause string, now 
 // in one transaction.
 func (s *Store) Publish(ctx context.Context, p *instance.Publication, now time.Time) error {
 	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
-		if o := p.Outbox; o != nil {
+		for _, o := range append([]*instance.OutboxEntry{p.Outbox}, p.Also...) {
+			if o == nil {
+				continue
+			}
 			// A Delete takes the object's earlier activities out of the
 			// public outbox; the Delete itself stays fetchable.
 			if o.Type == "Delete" && o.ObjectID != "" {
@@ -274,6 +277,21 @@ func (s *Store) OutboxActivity(ctx context.Context, activityID string) (*instanc
 	var body, created string
 	err := s.rd.QueryRowContext(ctx, `SELECT id, actor, activity_id, type, body, public, created_at FROM outbox WHERE activity_id = ?`, activityID).
 		Scan(&o.ID, &o.Actor, &o.ActivityID, &o.Type, &body, &o.Public, &created)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	o.Body, o.CreatedAt = []byte(body), parseTS(created)
+	return &o, nil
+}
+
+// LastAnnounce returns actor's latest Announce of an object, or
+// ErrNotFound.
+func (s *Store) LastAnnounce(ctx context.Context, actor, objectID string) (*instance.OutboxEntry, error) {
+	var o instance.OutboxEntry
+	var body, created string
+	err := s.rd.QueryRowContext(ctx, `SELECT id, actor, activity_id, object_id, type, body, public, created_at FROM outbox
+		WHERE actor = ? AND object_id = ? AND type = 'Announce' ORDER BY id DESC LIMIT 1`, actor, objectID).
+		Scan(&o.ID, &o.Actor, &o.ActivityID, &o.ObjectID, &o.Type, &body, &o.Public, &created)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -372,7 +390,7 @@ func (s *Store) MemberHasPublicResponses(ctx context.Context, memberID int64) (b
 	if n > 0 {
 		return true, nil
 	}
-	err = s.rd.QueryRowContext(ctx, `SELECT count(*) FROM neighbour_replies WHERE member_id = ?`, memberID).Scan(&n)
+	err = s.rd.QueryRowContext(ctx, `SELECT count(*) FROM neighbour_replies WHERE member_id = ? AND held = 0`, memberID).Scan(&n)
 	return n > 0, err
 }
 
