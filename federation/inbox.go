@@ -2,6 +2,9 @@ package federation
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"hearth/instance"
 )
@@ -62,12 +66,17 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	fresh, err := f.enqueue(ctx, instance.InboxRow{ActivityID: in.id, Actor: in.actor, Type: in.typ, Body: in.body})
+	row := instance.InboxRow{ActivityID: in.id, Actor: in.actor, Type: in.typ, Body: in.body}
+	if in.version != "" {
+		row.Key = in.id + " " + in.version
+	}
+	fresh, err := f.enqueue(ctx, row)
 	if err != nil {
 		f.internal(w, r, err)
 		return
 	}
-	f.log.Info("activity received", "activity_id", in.id, "type", in.typ, "actor", in.actor, "result", map[bool]string{true: "queued", false: "duplicate"}[fresh])
+	f.log.Info("activity received", "activity_id", in.id, "type", in.typ, "actor", in.actor, "object", in.object,
+		"result", map[bool]string{true: "queued", false: "duplicate"}[fresh])
 	w.WriteHeader(http.StatusAccepted)
 }
 
@@ -75,6 +84,10 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 type envelope struct {
 	id, typ, actor string
 	object         string // the object's id, when it has one
+	// version tells apart two Updates under one id (GoToSocial sends
+	// every edit of a status as …/activity#Update): the object's
+	// `updated`, or, without one, a hash of the object.
+	version string
 }
 
 // parseEnvelope reads an inbound body: a JSON object with an id, a type
@@ -88,7 +101,23 @@ func parseEnvelope(body []byte) (*envelope, error) {
 	if e.id == "" || e.typ == "" || e.actor == "" {
 		return nil, refused(refusedIncomplete, "activity without id, type or actor")
 	}
+	if obj, ok := m["object"].(map[string]any); ok && e.typ == "Update" {
+		e.version = objectVersion(obj)
+	}
 	return e, nil
+}
+
+// objectVersion names a version of an embedded object: "updated:" and
+// its `updated` time (in UTC, so one instant has one name), or "sha256:"
+// and the hash of the object (encoding/json writes map keys sorted, so
+// the same object has the same hash however its keys were ordered).
+func objectVersion(obj map[string]any) string {
+	if t, err := time.Parse(time.RFC3339Nano, str(obj, "updated")); err == nil {
+		return "updated:" + t.UTC().Format(time.RFC3339Nano)
+	}
+	b, _ := json.Marshal(obj)
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // inbound is a verified activity.

@@ -10,10 +10,21 @@ import (
 // RemoteActor, so that instance/store can implement federation's Store
 // interface without importing federation or go-fed.
 
-// InboxRow is one verified activity to queue.
+// InboxRow is one verified activity to queue. Key is what makes it a
+// duplicate (empty: its ActivityID): an Update's key adds its object's
+// version, since GoToSocial sends every edit of a post under one id.
 type InboxRow struct {
 	ActivityID, Actor, Type string
+	Key                     string
 	Body                    []byte
+}
+
+// DedupeKey is the key an inbound activity is recorded under.
+func (r *InboxRow) DedupeKey() string {
+	if r.Key == "" {
+		return r.ActivityID
+	}
+	return r.Key
 }
 
 // InboxActivity is one queued inbound activity.

@@ -34,16 +34,18 @@ type RemoteStore interface {
 	ActorBlocked(ctx context.Context, actor string) (bool, error)
 	DomainBlocked(ctx context.Context, host string) (bool, error)
 	// SaveRemoteResponse stores a reply from another server (the same Note
-	// id again from its author updates it; held is then kept if set).
+	// id again from its author updates it unless a newer version is kept;
+	// held is then kept if set).
 	SaveRemoteResponse(ctx context.Context, r *Response) error
 	RemoteResponseByAPID(ctx context.Context, apID string) (*Response, error)
-	// UpdateRemoteResponse changes a remote reply's text if actor wrote
-	// it; held holds it (it never releases one).
-	UpdateRemoteResponse(ctx context.Context, apID, actor, html string, held bool, now time.Time) (bool, error)
+	// UpdateRemoteResponse changes a remote reply's text, and its version
+	// to updated, if actor wrote it; held holds it (it never releases one).
+	UpdateRemoteResponse(ctx context.Context, apID, actor, html string, held bool, updated time.Time) (bool, error)
 	DeleteRemoteResponse(ctx context.Context, apID, actor string, now time.Time) (bool, error)
 	RemoteItemByAPID(ctx context.Context, apID string) (*RemoteItem, error)
 	// SaveRemoteItem inserts or updates a neighbour's item (an update only
-	// by its own actor; held is then kept if set).
+	// by its own actor, and never by an older version; held is then kept
+	// if set).
 	SaveRemoteItem(ctx context.Context, it *RemoteItem) error
 	DeleteRemoteItem(ctx context.Context, apID, actor string, now time.Time) (bool, error)
 	// DeleteRemoteActorContent removes a deleted actor's replies, items,
@@ -126,6 +128,9 @@ type RemoteNote struct {
 	Mentions  int    // Mention tags
 	URL       string // its page, when on its author's server
 	Published time.Time
+	// Updated is the object's `updated` (zero without one): an edit is
+	// applied only if it is newer than the version kept.
+	Updated time.Time
 	// Hearth's extension fields, on a neighbour group's item.
 	Kind                         Kind
 	Category, Area, State, Place string
@@ -212,13 +217,9 @@ func (s *Service) ReceiveReply(ctx context.Context, itemID int64, n *RemoteNote)
 	if err != nil {
 		return err
 	}
-	now := s.now()
-	published := n.Published
-	if published.IsZero() || published.After(now) {
-		published = now
-	}
+	published, version := s.createTimes(n)
 	r := &Response{ItemID: it.ID, RemoteActor: n.Author.ID, Author: n.Author.DisplayName(), AuthorHandle: n.Author.Handle(),
-		APID: n.ID, ContentHTML: html, CreatedAt: published, UpdatedAt: now, Held: s.holdFor(text)}
+		APID: n.ID, ContentHTML: html, CreatedAt: published, UpdatedAt: version, Held: s.holdFor(text)}
 	if err := s.store.SaveRemoteResponse(ctx, r); err != nil {
 		return fmt.Errorf("instance: reply %s to item %d: %w", n.ID, itemID, err)
 	}
@@ -243,12 +244,18 @@ func (s *Service) ReceiveReplyEdit(ctx context.Context, n *RemoteNote) (bool, er
 	if err := s.checkRemoteActor(ctx, n.Author.ID); err != nil {
 		return false, err
 	}
+	version := s.editVersion(n)
+	if !version.After(existing.UpdatedAt) {
+		s.log.Info("remote edit ignored: not newer than the version kept", "object", n.ID, "actor", n.Author.ID,
+			"updated", version, "kept", existing.UpdatedAt)
+		return true, nil
+	}
 	html, text, err := remoteText(n, MaxResponse, true)
 	if err != nil {
 		return false, err
 	}
 	held := s.holdFor(text)
-	ok, err := s.store.UpdateRemoteResponse(ctx, n.ID, n.Author.ID, html, held, s.now())
+	ok, err := s.store.UpdateRemoteResponse(ctx, n.ID, n.Author.ID, html, held, version)
 	if err != nil {
 		return false, fmt.Errorf("instance: edit of reply %s: %w", n.ID, err)
 	}
@@ -256,6 +263,35 @@ func (s *Service) ReceiveReplyEdit(ctx context.Context, n *RemoteNote) (bool, er
 		s.log.Info("edited remote reply held for review", "object", n.ID, "actor", n.Author.ID)
 	}
 	return ok, nil
+}
+
+// createTimes are a new remote object's times: when it was published
+// (its `published`, or now without one, never later than now) and the
+// version kept, which is its `updated` if it was edited before it reached
+// us, its publication otherwise. A reply or post is shown as edited only
+// when the two differ.
+func (s *Service) createTimes(n *RemoteNote) (published, version time.Time) {
+	now := s.now()
+	published = n.Published
+	if published.IsZero() || published.After(now) {
+		published = now
+	}
+	version = published
+	if n.Updated.After(published) && !n.Updated.After(now) {
+		version = n.Updated
+	}
+	return published, version
+}
+
+// editVersion is the time an edit was made: its object's `updated`, or,
+// without one, now; never later than now (a server whose clock is ahead
+// must not make its next edits look older than this one).
+func (s *Service) editVersion(n *RemoteNote) time.Time {
+	now := s.now()
+	if n.Updated.IsZero() || n.Updated.After(now) {
+		return now
+	}
+	return n.Updated
 }
 
 // maxNeighbourText caps the text of a neighbour's item: what a Note of a
@@ -281,7 +317,8 @@ func (s *Service) ReceiveNeighbourPost(ctx context.Context, n *RemoteNote) error
 	if !followed {
 		return refuse(RefusedNotFollowed, "%s", n.Author.ID)
 	}
-	return s.saveNeighbourPost(ctx, n)
+	_, version := s.createTimes(n)
+	return s.saveNeighbourPost(ctx, n, version)
 }
 
 // ReceiveNeighbourEdit applies an edit to a neighbour's item by its
@@ -297,20 +334,23 @@ func (s *Service) ReceiveNeighbourEdit(ctx context.Context, n *RemoteNote) (bool
 	if err := s.checkRemoteActor(ctx, n.Author.ID); err != nil {
 		return false, err
 	}
-	return true, s.saveNeighbourPost(ctx, n)
+	if version := s.editVersion(n); !version.After(existing.Updated) {
+		s.log.Info("remote edit ignored: not newer than the version kept", "object", n.ID, "actor", n.Author.ID,
+			"updated", version, "kept", existing.Updated)
+		return true, nil
+	}
+	return true, s.saveNeighbourPost(ctx, n, s.editVersion(n))
 }
 
-func (s *Service) saveNeighbourPost(ctx context.Context, n *RemoteNote) error {
+// saveNeighbourPost keeps a neighbour's post as the version given.
+func (s *Service) saveNeighbourPost(ctx context.Context, n *RemoteNote, version time.Time) error {
 	html, text, err := remoteText(n, maxNeighbourText, false)
 	if err != nil {
 		return err
 	}
-	now := s.now()
+	published, _ := s.createTimes(n)
 	it := &RemoteItem{APID: n.ID, Actor: n.Author.ID, ActorName: n.Author.DisplayName(), ContentHTML: html, URL: n.URL,
-		Published: n.Published, Updated: now, StartsAt: n.StartsAt, EndsAt: n.EndsAt}
-	if it.Published.IsZero() || it.Published.After(now) {
-		it.Published = now
-	}
+		Published: published, Updated: version, StartsAt: n.StartsAt, EndsAt: n.EndsAt}
 	if it.URL == "" {
 		it.URL = n.ID
 	}

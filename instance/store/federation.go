@@ -320,13 +320,14 @@ func (s *Store) GroupByID(ctx context.Context, id int64) (*instance.Group, error
 }
 
 // SaveRemoteResponse stores a reply from the fediverse to one of our items
-// (or, when the same Note id arrives again from its author, updates it).
+// (or, when the same Note id arrives again from its author, updates it,
+// unless what is kept is a newer version).
 func (s *Store) SaveRemoteResponse(ctx context.Context, r *instance.Response) error {
 	_, err := s.wr.ExecContext(ctx, `INSERT INTO responses (item_id, remote_actor, remote_name, remote_handle, ap_id, content_html, body,
 		created_at, updated_at, federated, held) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, 1, ?)
 		ON CONFLICT (ap_id) WHERE ap_id IS NOT NULL DO UPDATE SET content_html = excluded.content_html, updated_at = excluded.updated_at,
 		remote_name = excluded.remote_name, held = responses.held OR excluded.held
-		WHERE responses.remote_actor = excluded.remote_actor AND responses.deleted_at IS NULL`,
+		WHERE responses.remote_actor = excluded.remote_actor AND responses.deleted_at IS NULL AND responses.updated_at <= excluded.updated_at`,
 		r.ItemID, r.RemoteActor, r.Author, r.AuthorHandle, r.APID, r.ContentHTML, ts(r.CreatedAt), ts(r.UpdatedAt), r.Held)
 	return wrapf(err, "store: save remote reply %s on item %d", r.APID, r.ItemID)
 }
@@ -339,9 +340,9 @@ func (s *Store) RemoteResponseByAPID(ctx context.Context, apID string) (*instanc
 }
 
 // UpdateRemoteResponse implements instance.Store.
-func (s *Store) UpdateRemoteResponse(ctx context.Context, apID, actor, html string, held bool, now time.Time) (bool, error) {
+func (s *Store) UpdateRemoteResponse(ctx context.Context, apID, actor, html string, held bool, updated time.Time) (bool, error) {
 	res, err := s.wr.ExecContext(ctx, `UPDATE responses SET content_html = ?, updated_at = ?, held = held OR ?
-		WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL`, html, ts(now), held, apID, actor)
+		WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL`, html, ts(updated), held, apID, actor)
 	if err != nil {
 		return false, wrapf(err, "store: update remote reply %s", apID)
 	}

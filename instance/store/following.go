@@ -125,7 +125,8 @@ func (s *Store) RemoteItemByAPID(ctx context.Context, apID string) (*instance.Re
 }
 
 // SaveRemoteItem inserts or updates a neighbour's item (only its own
-// author may update it: the caller checks, and the WHERE repeats it).
+// author may update it: the caller checks, and the WHERE repeats it; an
+// older version never replaces a newer one).
 func (s *Store) SaveRemoteItem(ctx context.Context, it *instance.RemoteItem) error {
 	_, err := s.wr.ExecContext(ctx, `INSERT INTO remote_items (ap_id, actor, actor_name, kind, title, content_html, category, area, state,
 		url, starts_at, ends_at, place, published_at, updated_at, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -133,7 +134,7 @@ func (s *Store) SaveRemoteItem(ctx context.Context, it *instance.RemoteItem) err
 		content_html = excluded.content_html, category = excluded.category, area = excluded.area, state = excluded.state,
 		url = excluded.url, starts_at = excluded.starts_at, ends_at = excluded.ends_at, place = excluded.place,
 		updated_at = excluded.updated_at, held = remote_items.held OR excluded.held
-		WHERE remote_items.actor = excluded.actor AND remote_items.deleted_at IS NULL`,
+		WHERE remote_items.actor = excluded.actor AND remote_items.deleted_at IS NULL AND remote_items.updated_at <= excluded.updated_at`,
 		it.APID, it.Actor, it.ActorName, string(it.Kind), it.Title, it.ContentHTML, it.Category, it.Area, it.State, it.URL,
 		nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, ts(it.Published), ts(it.Updated), it.Held)
 	return wrapf(err, "store: save neighbour item %s", it.APID)
