@@ -291,6 +291,9 @@ func TestCrashMidDeliveryResendsOnlyInFlight(t *testing.T) {
 					waitDone(t, s.done, "a healthy delivery")
 				}
 			}
+			// The hung attempts must have reached their servers before the
+			// crash (else those servers count one request, not two).
+			fl.waitArrivals(len(hung), func(a arrival) bool { return hung[a.host] })
 			if vanish {
 				st1.Close() // from here on the old process writes nothing
 			}
