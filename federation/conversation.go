@@ -55,12 +55,17 @@ func (f *Federation) remoteMention(ctx context.Context, actor string) mention {
 }
 
 // responseNote is the Note of a member's reply on one of our public
-// items: to the group, cc the group's followers and Public.
-func (f *Federation) responseNote(r *instance.Response, it *instance.Item, g *instance.Group, m *instance.Member) (vocab.ActivityStreamsNote, []string, []string) {
+// items (the item's current revision): to the group, cc the group's
+// followers and Public.
+func (f *Federation) responseNote(ctx context.Context, r *instance.Response, it *instance.Item, g *instance.Group, m *instance.Member) (vocab.ActivityStreamsNote, []string, []string, error) {
+	fed, err := f.store.ItemFederation(ctx, it.ID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	groupIRI := f.uris.groupActor(g.Handle)
 	to, cc := []string{groupIRI}, []string{groupIRI + "/followers", publicCollection}
-	return f.replyNote(f.uris.response(r.ID), f.uris.memberActor(m.Handle), f.uris.item(it), to, cc, r.Body, r.CreatedAt, r.UpdatedAt,
-		f.groupMention(g)), to, cc
+	return f.replyNote(f.uris.response(r.ID), f.uris.memberActor(m.Handle), f.uris.itemObject(it, fed.Revision), to, cc, r.Body,
+		r.CreatedAt, r.UpdatedAt, f.groupMention(g)), to, cc, nil
 }
 
 // neighbourAnswerAddressing is to/cc of a member's answer to a

@@ -160,7 +160,7 @@ func (f *Federation) publishItem(ctx context.Context, id int64) (*instance.Publi
 	if err != nil {
 		return nil, err
 	}
-	federated, err := f.store.ItemFederated(ctx, id)
+	fed, err := f.store.ItemFederation(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -174,10 +174,14 @@ func (f *Federation) publishItem(ctx context.Context, id int64) (*instance.Publi
 		return nil, fmt.Errorf("followers of %s: %w", g.Handle, err)
 	}
 	if !it.Federates() {
-		if !federated {
+		if !fed.Federated {
 			return &instance.Publication{}, nil
 		}
-		p, err := f.activityFor("Delete", groupIRI, signer, tombstone(f.uris.item(it), f.now()), nil,
+		deleted := it.DeletedAt
+		if deleted.IsZero() {
+			deleted = f.now() // withdrawn (village-only, held, hidden), not deleted
+		}
+		p, err := f.activityFor("Delete", groupIRI, signer, tombstone(f.uris.itemObject(it, fed.Revision), deleted), nil,
 			[]string{publicCollection}, []string{groupIRI + "/followers"}, inboxes, true)
 		if err != nil {
 			return nil, err
@@ -185,17 +189,23 @@ func (f *Federation) publishItem(ctx context.Context, id int64) (*instance.Publi
 		p.SetFederated, p.SubjectID, p.Federated = instance.SubjectItem, id, false
 		return p, nil
 	}
-	note, extra := f.itemNote(it, g)
-	to, cc := f.addressing(it, g)
-	kind := "Update"
-	if !federated {
-		kind = "Create"
+	// A first publication (or one after a withdrawal: a new revision) is
+	// published now; an Update keeps its revision's time.
+	kind, published := "Update", itemPublished(it, fed)
+	if !fed.Federated {
+		kind, published = "Create", f.now().UTC().Truncate(time.Second)
 	}
+	note, extra := f.itemNote(it, g)
+	f.revise(note, it, fed.Revision, published)
+	to, cc := f.addressing(it, g)
 	p, err := f.activityFor(kind, groupIRI, signer, note, extra, to, cc, inboxes, it.Visibility == instance.VisibilityPublic)
 	if err != nil {
 		return nil, err
 	}
 	p.SetFederated, p.SubjectID, p.Federated = instance.SubjectItem, id, true
+	if kind == "Create" {
+		p.ItemPublishedAt = published
+	}
 	return p, nil
 }
 
@@ -212,8 +222,8 @@ func (f *Federation) responseObject(ctx context.Context, id int64) (vocab.Activi
 	if r.Held {
 		return nil, instance.ErrNotFound
 	}
-	note, _, _ := f.responseNote(r, it, g, m)
-	return note, nil
+	note, _, _, err := f.responseNote(ctx, r, it, g, m)
+	return note, err
 }
 
 func (f *Federation) responseParts(ctx context.Context, id int64) (*instance.Response, *instance.Item, *instance.Group, *instance.Member, error) {
@@ -261,7 +271,10 @@ func (f *Federation) publishResponse(ctx context.Context, id int64) (*instance.P
 		return nil, fmt.Errorf("followers of %s: %w", g.Handle, err)
 	}
 	author, signer := f.uris.memberActor(m.Handle), instance.MemberSigner(m.Handle)
-	note, to, cc := f.responseNote(r, it, g, m)
+	note, to, cc, err := f.responseNote(ctx, r, it, g, m)
+	if err != nil {
+		return nil, err
+	}
 	// A held reply is published when a coordinator releases it; one held
 	// after it went out (an edit with a hold word) is retracted meanwhile,
 	// and the group takes back its Announce of it.
@@ -269,7 +282,11 @@ func (f *Federation) publishResponse(ctx context.Context, id int64) (*instance.P
 		if !federated {
 			return &instance.Publication{}, nil
 		}
-		p, err := f.activityFor("Delete", author, signer, tombstone(f.uris.response(id), f.now()), nil, to, cc, inboxes, true)
+		deleted := r.DeletedAt
+		if deleted.IsZero() {
+			deleted = f.now() // held after it went out, not deleted
+		}
+		p, err := f.activityFor("Delete", author, signer, tombstone(f.uris.response(id), deleted), nil, to, cc, inboxes, true)
 		if err != nil {
 			return nil, err
 		}

@@ -69,7 +69,7 @@ type Store interface {
 	OutboxActivity(ctx context.Context, activityID string) (*instance.OutboxEntry, error)
 	// LastAnnounce is actor's latest Announce of an object (to undo it).
 	LastAnnounce(ctx context.Context, actor, objectID string) (*instance.OutboxEntry, error)
-	ItemFederated(ctx context.Context, id int64) (bool, error)
+	ItemFederation(ctx context.Context, id int64) (*instance.ItemFederation, error)
 	ResponseFederated(ctx context.Context, id int64) (bool, error)
 
 	// Followers (where to deliver, who may fetch followers-only objects)

@@ -55,8 +55,13 @@ func (u uris) localGroup(iri string) (string, bool) {
 	return rest, true
 }
 
-// localItemID returns the id of the item an IRI names (/needs/1…).
+// localItemID returns the id of the item an IRI names (/needs/1…, or a
+// later revision of it, /needs/1?r=2).
 func (u uris) localItemID(iri string) (int64, bool) {
+	iri, query, _ := strings.Cut(iri, "?")
+	if _, ok := itemRevision(query); !ok {
+		return 0, false
+	}
 	for _, k := range instance.Kinds {
 		if rest, ok := strings.CutPrefix(iri, u.base+"/"+string(k)+"s/"); ok {
 			var id int64

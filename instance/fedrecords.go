@@ -134,11 +134,29 @@ type Publication struct {
 	SetFederated EventSubject
 	SubjectID    int64
 	Federated    bool
+	// ItemPublishedAt is the `published` of an item's Create (kept as its
+	// revision's publication time).
+	ItemPublishedAt time.Time
 	// Following, when set, saves a follow's progress (resolved and sent,
 	// or failed for good); ForgetFollowing, when not 0, deletes the follow
 	// whose Undo this is.
 	Following       *Following
 	ForgetFollowing int64
+}
+
+// ItemFederation is where an item stands with other servers.
+type ItemFederation struct {
+	// Federated: a Create of its current revision went out, and no Delete
+	// since.
+	Federated bool
+	// Revision counts the Deletes that went out: the item is published
+	// again under a new id, since Mastodon refuses a Create for an id it
+	// has a Tombstone for.
+	Revision int
+	// PublishedAt is when the current revision's Create went out (zero for
+	// one published before this was kept); WithdrawnAt when the last
+	// Delete did.
+	PublishedAt, WithdrawnAt time.Time
 }
 
 // DeliveryResult is what happened to one attempt.

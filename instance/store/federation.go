@@ -213,7 +213,13 @@ func (s *Store) Publish(ctx context.Context, p *instance.Publication, now time.T
 		}
 		switch p.SetFederated {
 		case instance.SubjectItem:
-			if _, err := tx.ExecContext(ctx, `UPDATE items SET federated = ? WHERE id = ?`, p.Federated, p.SubjectID); err != nil {
+			// A Create records its revision's publication time; a Delete
+			// ends the revision (the next Create gets a new id).
+			q := `UPDATE items SET federated = 1, fed_published_at = CASE WHEN federated = 0 THEN ?2 ELSE fed_published_at END WHERE id = ?1`
+			if !p.Federated {
+				q = `UPDATE items SET federated = 0, fed_revision = fed_revision + federated, fed_withdrawn_at = ?3 WHERE id = ?1`
+			}
+			if _, err := tx.ExecContext(ctx, q, p.SubjectID, nullTS(p.ItemPublishedAt), ts(now)); err != nil {
 				return err
 			}
 		case instance.SubjectResponse:
@@ -299,11 +305,17 @@ func (s *Store) LastAnnounce(ctx context.Context, actor, objectID string) (*inst
 	return &o, nil
 }
 
-// ItemFederated reports whether a Create for an item has gone out.
-func (s *Store) ItemFederated(ctx context.Context, id int64) (bool, error) {
-	var f bool
-	err := s.rd.QueryRowContext(ctx, `SELECT federated FROM items WHERE id = ?`, id).Scan(&f)
-	return f, notFound(err)
+// ItemFederation returns where an item stands with other servers.
+func (s *Store) ItemFederation(ctx context.Context, id int64) (*instance.ItemFederation, error) {
+	var f instance.ItemFederation
+	var published, withdrawn string
+	err := s.rd.QueryRowContext(ctx, `SELECT federated, fed_revision, COALESCE(fed_published_at, ''), COALESCE(fed_withdrawn_at, '')
+		FROM items WHERE id = ?`, id).Scan(&f.Federated, &f.Revision, &published, &withdrawn)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	f.PublishedAt, f.WithdrawnAt = parseTS(published), parseTS(withdrawn)
+	return &f, nil
 }
 
 // ResponseFederated reports whether a Create for a response has gone out.

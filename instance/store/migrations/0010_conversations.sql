@@ -30,3 +30,12 @@ DROP TABLE inbox_queue;
 ALTER TABLE inbox_queue_new RENAME TO inbox_queue;
 CREATE INDEX inbox_queue_host ON inbox_queue(host, id) WHERE processed_at IS NULL;
 CREATE INDEX inbox_queue_actor ON inbox_queue(actor, id) WHERE processed_at IS NULL;
+
+-- An item's life on other servers. Mastodon ignores a Create of an object
+-- id it has seen, and refuses one it has a Tombstone for, so an item made
+-- public again after a Delete went out is published under a new id (its
+-- revision); fed_published_at is when its current revision's Create went
+-- out (its `published`), fed_withdrawn_at when the last Delete did.
+ALTER TABLE items ADD COLUMN fed_revision INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE items ADD COLUMN fed_published_at TEXT;
+ALTER TABLE items ADD COLUMN fed_withdrawn_at TEXT;
