@@ -75,9 +75,35 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 		f.internal(w, r, err)
 		return
 	}
-	f.log.Info("activity received", "activity_id", in.id, "type", in.typ, "actor", in.actor, "object", in.object,
-		"result", map[bool]string{true: "queued", false: "duplicate"}[fresh])
+	result := map[bool]string{true: "queued", false: "duplicate"}[fresh]
+	if !fresh && in.typ == "Follow" {
+		if result, err = f.followAgain(ctx, row); err != nil {
+			f.internal(w, r, err)
+			return
+		}
+	}
+	f.log.Info("activity received", "activity_id", in.id, "type", in.typ, "actor", in.actor, "object", in.object, "result", result)
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// followAgain handles a Follow whose id we have seen. Mastodon answers a
+// repeated Follow with a fresh Accept (follow.rb: "fast-forward repeat
+// follow requests"): the other server may have missed the first and
+// would show the follow as requested for ever. So while the follow it
+// made is current (its actor still follows us with that Follow id), it is
+// queued again, at most once a minute (the key names the minute), and
+// answered; one that was undone since is a replay, and stays refused.
+func (f *Federation) followAgain(ctx context.Context, row instance.InboxRow) (string, error) {
+	current, err := f.store.FollowIsCurrent(ctx, row.ActivityID, row.Actor)
+	if err != nil || !current {
+		return "duplicate", err
+	}
+	row.Key = row.ActivityID + " again " + f.now().UTC().Truncate(time.Minute).Format(time.RFC3339)
+	fresh, err := f.enqueue(ctx, row)
+	if err != nil || !fresh {
+		return "duplicate", err
+	}
+	return "repeated", nil
 }
 
 // envelope is what the inbox reads of an activity before queueing it.

@@ -75,6 +75,9 @@ type Store interface {
 	// Followers (where to deliver, who may fetch followers-only objects)
 	// and follows (the following collection, the follow worker).
 	FollowerInboxes(ctx context.Context, groupID int64) ([]string, error)
+	// FollowIsCurrent reports whether actorID follows one of our groups by
+	// the Follow followID (not undone, not replaced by a later Follow).
+	FollowIsCurrent(ctx context.Context, followID, actorID string) (bool, error)
 	ListFollowers(ctx context.Context, groupID, afterID int64, limit int) ([]*instance.Follower, error)
 	CountFollowers(ctx context.Context, groupID int64) (int, error)
 	ListFollowing(ctx context.Context, groupID int64) ([]*instance.Following, error)

@@ -123,6 +123,13 @@ func (s *Store) ListFollowers(ctx context.Context, groupID, afterID int64, limit
 	return out, rows.Err()
 }
 
+// FollowIsCurrent implements federation.Store.
+func (s *Store) FollowIsCurrent(ctx context.Context, followID, actorID string) (bool, error) {
+	var n int
+	err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM followers WHERE follow_id = ? AND actor_id = ?`, followID, actorID).Scan(&n)
+	return n > 0, wrapf(err, "store: follow %s by %s", followID, actorID)
+}
+
 // CountFollowers counts a group's followers.
 func (s *Store) CountFollowers(ctx context.Context, groupID int64) (int, error) {
 	var n int
