@@ -223,9 +223,7 @@ func (s *Service) ReceiveReply(ctx context.Context, itemID int64, n *RemoteNote)
 	if err := s.store.SaveRemoteResponse(ctx, r); err != nil {
 		return fmt.Errorf("instance: reply %s to item %d: %w", n.ID, itemID, err)
 	}
-	if r.Held {
-		s.log.Info("remote reply held for review", "item", itemID, "object", n.ID, "actor", n.Author.ID)
-	}
+	s.log.Info("remote reply kept", "item", itemID, "object", n.ID, "actor", n.Author.ID, "held", r.Held)
 	return nil
 }
 
@@ -259,8 +257,8 @@ func (s *Service) ReceiveReplyEdit(ctx context.Context, n *RemoteNote) (bool, er
 	if err != nil {
 		return false, fmt.Errorf("instance: edit of reply %s: %w", n.ID, err)
 	}
-	if ok && held {
-		s.log.Info("edited remote reply held for review", "object", n.ID, "actor", n.Author.ID)
+	if ok {
+		s.log.Info("remote reply edited", "object", n.ID, "actor", n.Author.ID, "updated", version, "held", held)
 	}
 	return ok, nil
 }
@@ -318,7 +316,7 @@ func (s *Service) ReceiveNeighbourPost(ctx context.Context, n *RemoteNote) error
 		return refuse(RefusedNotFollowed, "%s", n.Author.ID)
 	}
 	_, version := s.createTimes(n)
-	return s.saveNeighbourPost(ctx, n, version)
+	return s.saveNeighbourPost(ctx, n, version, "neighbour's post kept")
 }
 
 // ReceiveNeighbourEdit applies an edit to a neighbour's item by its
@@ -339,11 +337,12 @@ func (s *Service) ReceiveNeighbourEdit(ctx context.Context, n *RemoteNote) (bool
 			"updated", version, "kept", existing.Updated)
 		return true, nil
 	}
-	return true, s.saveNeighbourPost(ctx, n, s.editVersion(n))
+	return true, s.saveNeighbourPost(ctx, n, s.editVersion(n), "neighbour's post edited")
 }
 
-// saveNeighbourPost keeps a neighbour's post as the version given.
-func (s *Service) saveNeighbourPost(ctx context.Context, n *RemoteNote, version time.Time) error {
+// saveNeighbourPost keeps a neighbour's post as the version given, and
+// logs what was done (done).
+func (s *Service) saveNeighbourPost(ctx context.Context, n *RemoteNote, version time.Time, done string) error {
 	html, text, err := remoteText(n, maxNeighbourText, false)
 	if err != nil {
 		return err
@@ -367,9 +366,7 @@ func (s *Service) saveNeighbourPost(ctx context.Context, n *RemoteNote, version 
 	if err := s.store.SaveRemoteItem(ctx, it); err != nil {
 		return fmt.Errorf("instance: neighbour item %s: %w", n.ID, err)
 	}
-	if it.Held {
-		s.log.Info("neighbour's post held for review", "object", n.ID, "actor", n.Author.ID)
-	}
+	s.log.Info(done, "object", n.ID, "actor", n.Author.ID, "updated", version, "held", it.Held)
 	return nil
 }
 
@@ -409,11 +406,22 @@ func titleFrom(html string) string {
 // author's. A blocked actor may still delete what it wrote.
 func (s *Service) ReceiveDelete(ctx context.Context, actor, objectID string) error {
 	now := s.now()
-	if _, err := s.store.DeleteRemoteResponse(ctx, objectID, actor, now); err != nil {
+	reply, err := s.store.DeleteRemoteResponse(ctx, objectID, actor, now)
+	if err != nil {
 		return fmt.Errorf("instance: delete of reply %s by %s: %w", objectID, actor, err)
 	}
-	if _, err := s.store.DeleteRemoteItem(ctx, objectID, actor, now); err != nil {
+	item, err := s.store.DeleteRemoteItem(ctx, objectID, actor, now)
+	if err != nil {
 		return fmt.Errorf("instance: delete of neighbour item %s by %s: %w", objectID, actor, err)
+	}
+	switch {
+	case reply:
+		s.log.Info("remote reply deleted", "object", objectID, "actor", actor)
+	case item:
+		s.log.Info("neighbour's post deleted", "object", objectID, "actor", actor)
+	default:
+		// Servers send Deletes of everything to everyone they know.
+		s.log.Debug("remote delete of nothing we have", "object", objectID, "actor", actor)
 	}
 	return nil
 }

@@ -588,3 +588,62 @@ func TestRemoteEditsAreAppliedInOrder(t *testing.T) {
 		t.Errorf("a reply edited before it came: created %v, version %v", r.CreatedAt, r.UpdatedAt)
 	}
 }
+
+// What remote content did is in the log at info, with the object and the
+// actor: a kept reply or post says it was kept (never refused), an edit
+// or a deletion says so.
+func TestRemoteContentIsLogged(t *testing.T) {
+	f := newRemoteFixture(t)
+	group := &instance.RemoteActor{ID: "https://next.example/groups/village", Host: "next.example", Username: "village", Name: "Next village"}
+	fo, err := f.svc.FollowGroup(ctx, f.coord, "village", "village@next.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo.ActorID, fo.State = group.ID, instance.FollowingAccepted
+	if err := f.store.UpdateFollowing(ctx, fo); err != nil {
+		t.Fatal(err)
+	}
+	reply := noteFrom(alice, "1", "<p>I can help</p>")
+	post := &instance.RemoteNote{ID: "https://next.example/needs/1", Author: group, HTML: "<p>A lift</p>"}
+	if err := f.svc.ReceiveReply(ctx, f.item.ID, reply); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ReceiveNeighbourPost(ctx, post); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.advance(time.Minute)
+	reply.HTML, post.HTML = "<p>I can help on Tuesday</p>", "<p>A lift on Tuesday</p>"
+	if _, err := f.svc.ReceiveReplyEdit(ctx, reply); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ReceiveNeighbourEdit(ctx, post); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ReceiveDelete(ctx, alice.ID, reply.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ReceiveDelete(ctx, group.ID, post.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct{ msg, object, actor string }{
+		{"remote reply kept", reply.ID, alice.ID},
+		{"neighbour's post kept", post.ID, group.ID},
+		{"remote reply edited", reply.ID, alice.ID},
+		{"neighbour's post edited", post.ID, group.ID},
+		{"remote reply deleted", reply.ID, alice.ID},
+		{"neighbour's post deleted", post.ID, group.ID},
+	} {
+		got := f.logs.logged(want.msg)
+		if len(got) != 1 || got[0]["level"] != "INFO" || got[0]["object"] != want.object || got[0]["actor"] != want.actor {
+			t.Errorf("%q: %v", want.msg, got)
+		}
+	}
+	// A Delete of something we do not have is not worth an operator's
+	// attention: servers send their Deletes to everyone they know.
+	if err := f.svc.ReceiveDelete(ctx, alice.ID, alice.ID+"/statuses/99"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.logs.logged("remote reply deleted"); len(got) != 1 {
+		t.Errorf("a Delete of nothing we have was logged as a deletion: %v", got)
+	}
+}
