@@ -1,6 +1,9 @@
 package federation
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"hearth/instance"
@@ -31,6 +34,7 @@ func TestGoldenReplies(t *testing.T) {
 	}
 	golden(t, "create-reply", p.Outbox.Body)
 	golden(t, "announce-reply", p.Also[0].Body)
+	sameShapeAsCaptured(t, p.Also[0].Body)
 	if err := st.Publish(ctx, p, goldenTime); err != nil {
 		t.Fatal(err)
 	}
@@ -76,4 +80,46 @@ func TestGoldenReplies(t *testing.T) {
 		t.Fatalf("an answer to a neighbour: %+v", p)
 	}
 	golden(t, "create-answer", p.Outbox.Body)
+}
+
+// sameShapeAsCaptured checks our Announce against the one a capture
+// server sent GoToSocial 0.20, which showed it in a follower's home
+// timeline as the group boosting the post
+// (rendered-group-boost-in-bob-home.json: reblog set, account the group):
+// the same fields, the object as a bare id, to Public, cc the group's
+// followers and the author.
+func sameShapeAsCaptured(t *testing.T, ours []byte) {
+	t.Helper()
+	read := func(b []byte) map[string]any {
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "payloads", "gotosocial-0.20", "sent-announce.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	captured, got := read(raw), read(ours)
+	for k := range captured {
+		if _, ok := got[k]; !ok {
+			t.Errorf("our Announce has no %q", k)
+		}
+	}
+	if _, bare := got["object"].(string); !bare {
+		t.Errorf("object is not a bare id: %v", got["object"])
+	}
+	to, _ := got["to"].([]any)
+	cc, _ := got["cc"].([]any)
+	if len(to) != 1 || to[0] != publicCollection || len(cc) != 2 || cc[0] != got["actor"].(string)+"/followers" {
+		t.Errorf("addressing: to %v, cc %v", got["to"], got["cc"])
+	}
+	rendered, err := os.ReadFile(filepath.Join("testdata", "payloads", "gotosocial-0.20", "rendered-group-boost-in-bob-home.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if boost := read(rendered); boost["reblog"] == nil || boost["uri"] != captured["id"] {
+		t.Errorf("the captured rendering is not a boost of the captured Announce")
+	}
 }
