@@ -240,8 +240,26 @@ func (f *Federation) itemContent(it *instance.Item) string {
 	return b.String()
 }
 
-// replyNote builds the Note of a member's reply.
-func (f *Federation) replyNote(id, author, inReplyTo string, to, cc []string, body string, published, updated time.Time) vocab.ActivityStreamsNote {
+// mention is the account a member's reply answers: the reply carries it
+// as a Mention tag and, at the start of its text, as the h-card link
+// Mastodon writes. GoToSocial drops a post from an account its receiver
+// does not follow unless the receiver is mentioned
+// (internal/filter/spam/statusable.go), and Mastodon notifies only an
+// account that is both tagged and addressed.
+type mention struct {
+	href string // the actor's id
+	name string // @user@host
+	url  string // the profile page the h-card links to
+	user string
+}
+
+// hcard is the mention as Mastodon renders it in content.
+func (m mention) hcard() string {
+	return `<span class="h-card"><a href="` + html.EscapeString(m.url) + `" class="u-url mention">@<span>` + html.EscapeString(m.user) + `</span></a></span>`
+}
+
+// replyNote builds the Note of a member's reply, answering m.
+func (f *Federation) replyNote(id, author, inReplyTo string, to, cc []string, body string, published, updated time.Time, m mention) vocab.ActivityStreamsNote {
 	note := streams.NewActivityStreamsNote()
 	setID(note, id)
 	attr := streams.NewActivityStreamsAttributedToProperty()
@@ -257,9 +275,25 @@ func (f *Federation) replyNote(id, author, inReplyTo string, to, cc []string, bo
 		setUpdated(note, updated)
 	}
 	setURL(note, id)
+	text := markup.Text(body)
+	if rest, ok := strings.CutPrefix(text, "<p>"); ok {
+		text = "<p>" + m.hcard() + " " + rest
+	} else {
+		text = "<p>" + m.hcard() + "</p>" + text
+	}
 	content := streams.NewActivityStreamsContentProperty()
-	content.AppendXMLSchemaString(markup.Text(body))
+	content.AppendXMLSchemaString(text)
 	note.SetActivityStreamsContent(content)
+	mt := streams.NewActivityStreamsMention()
+	href := streams.NewActivityStreamsHrefProperty()
+	href.Set(mustIRI(m.href))
+	mt.SetActivityStreamsHref(href)
+	name := streams.NewActivityStreamsNameProperty()
+	name.AppendXMLSchemaString(m.name)
+	mt.SetActivityStreamsName(name)
+	tags := streams.NewActivityStreamsTagProperty()
+	tags.AppendActivityStreamsMention(mt)
+	note.SetActivityStreamsTag(tags)
 	return note
 }
 

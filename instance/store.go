@@ -208,6 +208,7 @@ type Response struct {
 	UpdatedAt    time.Time
 	Deleted      bool // by its author
 	Removed      bool // by a coordinator
+	DeletedAt    time.Time
 	Held         bool // waiting for a coordinator (a filtered word)
 }
 

@@ -53,9 +53,13 @@ func (s *Server) neighbour(w http.ResponseWriter, r *http.Request) error {
 		p.Title = it.Title
 	}
 	if r.Method == http.MethodPost {
-		err := s.svc.AnswerNeighbour(r.Context(), viewer, id, r.PostForm.Get("body"))
+		answer, err := s.svc.AnswerNeighbour(r.Context(), viewer, id, r.PostForm.Get("body"))
 		if err == nil {
-			return s.redirect(w, r, "/neighbours/"+mux.Vars(r)["id"], "flash.answer_sent")
+			flash := "flash.answer_sent"
+			if answer.Held {
+				flash = "flash.answer_held"
+			}
+			return s.redirect(w, r, "/neighbours/"+mux.Vars(r)["id"], flash)
 		}
 		if !p.fail(err, "body") {
 			return err
