@@ -31,6 +31,9 @@ type actorInfo struct {
 	name      string
 	summary   string // HTML
 	published time.Time
+	// A group's profile: its images and fields (profile.go).
+	icon, image *instance.GroupImage
+	fields      []instance.ProfileField
 }
 
 // actorDocument builds a Group, Person or Application actor: id equal to
@@ -106,12 +109,13 @@ func (f *Federation) actorDocument(ctx context.Context, a actorInfo) (map[string
 		"discoverable":              a.kind == kindGroup,
 		"indexable":                 false,
 	}
+	f.profileExtra(a, extra)
 	return document(t, actorContext, extra)
 }
 
 func (f *Federation) groupInfo(g *instance.Group) actorInfo {
 	return actorInfo{kind: kindGroup, keyName: instance.GroupSigner(g.Handle), iri: f.uris.groupActor(g.Handle), username: g.Handle,
-		name: g.Name, summary: markup.Text(g.Description), published: g.CreatedAt}
+		name: g.Name, summary: markup.Text(g.Description), published: g.CreatedAt, icon: g.Avatar, image: g.Header, fields: g.Fields}
 }
 
 func (f *Federation) memberInfo(m *instance.Member) actorInfo {

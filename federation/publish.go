@@ -103,6 +103,7 @@ func (f *Federation) publication(ctx context.Context, e *instance.FedEvent) (*in
 		instance.SubjectFollow:         f.startFollow,
 		instance.SubjectUnfollow:       f.stopFollow,
 		instance.SubjectFlag:           f.publishFlag,
+		instance.SubjectGroup:          f.publishGroup,
 	}[e.Subject]
 	if build == nil {
 		return nil, &unknownSubject{subject: e.Subject}
