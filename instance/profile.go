@@ -55,6 +55,9 @@ type ProfileStore interface {
 	FollowerHosts(ctx context.Context, groupID int64) ([]HostCount, error)
 }
 
+// MaxImageBytes is the largest image file accepted.
+const MaxImageBytes = media.MaxBytes
+
 // MaxAlt is the longest alt text of an image (Mastodon's media
 // descriptions go to 1500).
 const MaxAlt = 1500

@@ -62,10 +62,20 @@ func (c *catalogue) has(lang string) bool { _, ok := c.langs[lang]; return ok }
 // text returns the message for key in lang, falling back to English, and to
 // a visible marker when the key is missing everywhere (a test keeps that
 // from shipping).
+//
+// A message whose text depends on a count has plural forms instead:
+// key.one and key.other, chosen by the first integer argument and the
+// language's rule (pluralOne).
 func (c *catalogue) text(lang, key string, args ...any) string {
-	msg, ok := c.langs[lang][key]
+	msg, ok := c.lookup(lang, key)
 	if !ok {
-		msg, ok = c.langs["en"][key]
+		if n, isCount := firstInt(args); isCount {
+			form := ".other"
+			if pluralOne(lang, n) {
+				form = ".one"
+			}
+			msg, ok = c.lookup(lang, key+form)
+		}
 	}
 	if !ok {
 		return "[[" + key + "]]"
@@ -74,4 +84,35 @@ func (c *catalogue) text(lang, key string, args ...any) string {
 		return msg
 	}
 	return fmt.Sprintf(msg, args...)
+}
+
+// lookup finds a message in lang, falling back to English.
+func (c *catalogue) lookup(lang, key string) (string, bool) {
+	msg, ok := c.langs[lang][key]
+	if !ok {
+		msg, ok = c.langs["en"][key]
+	}
+	return msg, ok
+}
+
+// firstInt returns the first integer among args.
+func firstInt(args []any) (int, bool) {
+	for _, a := range args {
+		switch n := a.(type) {
+		case int:
+			return n, true
+		case int64:
+			return int(n), true
+		}
+	}
+	return 0, false
+}
+
+// pluralOne reports whether n takes a language's "one" form (CLDR plural
+// rules): 0 and 1 in French, only 1 in English and as the default.
+func pluralOne(lang string, n int) bool {
+	if lang == "fr" {
+		return n == 0 || n == 1
+	}
+	return n == 1
 }
