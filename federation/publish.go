@@ -214,8 +214,10 @@ func (f *Federation) responseObject(ctx context.Context, id int64) (vocab.Activi
 		return nil, instance.ErrNotFound
 	}
 	groupIRI := f.uris.groupActor(g.Handle)
-	return f.replyNote(f.uris.response(r.ID), f.uris.memberActor(m.Handle), f.uris.item(it), []string{publicCollection},
-		[]string{groupIRI, groupIRI + "/followers"}, r.Body, r.CreatedAt, r.UpdatedAt), nil
+	note := f.replyNote(f.uris.response(r.ID), f.uris.memberActor(m.Handle), f.uris.item(it), []string{publicCollection},
+		[]string{groupIRI, groupIRI + "/followers"}, r.Body, r.CreatedAt, r.UpdatedAt)
+	f.localise(note, m.Language)
+	return note, nil
 }
 
 func (f *Federation) responseParts(ctx context.Context, id int64) (*instance.Response, *instance.Item, *instance.Group, *instance.Member, error) {
@@ -279,6 +281,7 @@ func (f *Federation) publishResponse(ctx context.Context, id int64) (*instance.P
 		return p, nil
 	}
 	note := f.replyNote(f.uris.response(r.ID), author, f.uris.item(it), to, cc, r.Body, r.CreatedAt, r.UpdatedAt)
+	f.localise(note, m.Language)
 	kind := "Update"
 	if !federated {
 		kind = "Create"
@@ -304,6 +307,7 @@ func (f *Federation) neighbourReplyObject(ctx context.Context, id int64) (vocab.
 	}
 	note := f.replyNote(f.uris.neighbourReply(nr.ID), f.uris.memberActor(m.Handle), nr.Item.APID, []string{nr.Item.Actor},
 		[]string{publicCollection}, nr.Body, nr.CreatedAt, nr.CreatedAt)
+	f.localise(note, m.Language)
 	return note, nr, nil
 }
 

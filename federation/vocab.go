@@ -55,6 +55,7 @@ var objectContext = []any{
 		"expires":        "hearth:expires",
 		"availableUntil": "hearth:availableUntil",
 		"capacity":       "hearth:capacity",
+		"description":    "hearth:description",
 	},
 }
 
