@@ -84,8 +84,9 @@ func (f *Federation) helpText(it *instance.Item, lang string) string {
 // contentMap in the poster's language; sensitive and a plain-language
 // content warning (summary) for a sensitive category, which Mastodon and
 // GoToSocial show in place of the text until the reader opens it; and the
-// description alone, so that another Hearth shows it without repeating
-// the title and the facts it shows from the other fields.
+// description alone (empty when there is none), so that another Hearth
+// shows it without repeating the title and the facts it shows from the
+// other fields.
 func (f *Federation) readable(it *instance.Item, lang, text string, extra map[string]any) {
 	extra["contentMap"] = map[string]any{lang: text}
 	sensitive := f.svc.Sensitive(it)
@@ -93,6 +94,7 @@ func (f *Federation) readable(it *instance.Item, lang, text string, extra map[st
 	if sensitive {
 		extra["summary"] = f.tr(lang, "fed.content_warning", f.tr(lang, "kind."+string(it.Kind)), it.Category)
 	}
+	extra["description"] = ""
 	if it.Description != "" {
 		extra["description"] = string(markup.Markdown(it.Description))
 	}

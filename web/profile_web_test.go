@@ -257,3 +257,51 @@ func TestPluralForms(t *testing.T) {
 		}
 	}
 }
+
+// The Neighbours pages: a Hearth item shows its title once and its kind
+// badge; a plain Mastodon or GoToSocial post shows its author, its text
+// once, its time and a link, with no empty kind badge.
+func TestNeighbourPagesShowTextOnce(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen)
+	h.member("ann")
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+	for _, it := range []*instance.RemoteItem{
+		{APID: "https://gts.example/statuses/1", Actor: "https://gts.example/users/alice", ActorName: "Alice \u202eGTS",
+			Title: "Lovely day on the green", ContentHTML: "<p>Lovely day on the green</p>", URL: "https://gts.example/@alice/1",
+			Published: now, Updated: now},
+		{APID: "https://next.example/needs/4", Actor: "https://next.example/groups/village", ActorName: "Next Village",
+			Kind: instance.KindNeed, Title: "Dog walking while I recover", Category: "dog walking", Area: "High Street",
+			ContentHTML: "<p>Twice a day</p>", URL: "https://next.example/needs/4", Published: now, Updated: now},
+	} {
+		if err := h.store.SaveRemoteItem(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ann := h.as("ann")
+	list := ann.get("/neighbours").body
+	if n := strings.Count(list, "Lovely day on the green"); n != 1 {
+		t.Errorf("the plain post's text is on the list %d times", n)
+	}
+	mustContain(t, list, "Post by <bdi>Alice \u202eGTS</bdi>", "Thursday 26 November 2026", `<span class="tag">Need</span>`)
+	if strings.Contains(list, `<p class="kind"> · `) || strings.Contains(list, `<span class="tag"></span>`) {
+		t.Error("an empty kind badge on the list")
+	}
+	items, _ := h.svc.Neighbours(ctx, &instance.Member{Status: instance.StatusActive})
+	for _, it := range items {
+		page := ann.get("/neighbours/" + fmtInt(it.ID)).body
+		main := page[strings.Index(page, "<main"):]
+		if it.Kind == "" {
+			if n := strings.Count(main, "Lovely day on the green"); n != 1 {
+				t.Errorf("the plain post's text is on its page %d times", n)
+			}
+			mustContain(t, main, "<h1>Post by <bdi>Alice \u202eGTS</bdi></h1>", "Thursday 26 November 2026, 09:30 GMT",
+				`href="https://gts.example/@alice/1"`)
+			if strings.Contains(main, `class="kind"`) {
+				t.Error("a plain post has a kind line")
+			}
+		} else if n := strings.Count(main, "Dog walking while I recover"); n != 1 {
+			t.Errorf("the item's title is on its page %d times", n)
+		}
+	}
+}
