@@ -130,7 +130,12 @@ func (s *Service) imageChange(ctx context.Context, v *ValidationErrors, field st
 			ch.Media = &Media{Hash: img.Hash, ContentType: img.ContentType, Width: img.Width, Height: img.Height, Data: img.Data, CreatedAt: s.now()}
 		}
 	}
-	if (ch.Media != nil || (len(upload) == 0 && current != nil)) && alt == "" && fe == nil {
+	switch {
+	case alt != "" || fe != nil:
+	case ch.Media != nil:
+		// The browser forgets the chosen file when the form comes back.
+		v.add(&FieldError{Field: altField, Code: "err.alt_required_upload"})
+	case len(upload) == 0 && current != nil:
 		v.add(&FieldError{Field: altField, Code: "err.alt_required"})
 	}
 	ch.Alt = alt

@@ -101,7 +101,7 @@ func TestGroupImagesRules(t *testing.T) {
 	}
 	err := f.svc.UpdateGroupImages(ctx, cora, "village", instance.GroupImagesInput{Avatar: pngOf(t, 10, 10), Header: []byte("no")})
 	fields := instance.Fields(err)
-	if fields["avatar_alt"] == nil || fields["avatar_alt"].Code != "err.alt_required" || fields["header"] == nil || fields["header"].Code != "err.not_an_image" {
+	if fields["avatar_alt"] == nil || fields["avatar_alt"].Code != "err.alt_required_upload" || fields["header"] == nil || fields["header"].Code != "err.not_an_image" {
 		t.Fatalf("err = %v", err)
 	}
 	if n := pendingGroupEvents(t, f); n != 0 {

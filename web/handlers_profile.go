@@ -30,8 +30,14 @@ func (s *Server) groupEditPage(r *http.Request, g *instance.Group) *groupFormPag
 		Handle: g.Handle, Group: g}
 }
 
-// fillProfile puts a group's saved text and fields into the form.
+// fillProfile puts a group's saved text, fields and alt texts into the
+// form (the alt texts only when the form did not bring its own).
 func fillProfile(v url.Values, g *instance.Group) {
+	for name, img := range map[string]*instance.GroupImage{"avatar_alt": g.Avatar, "header_alt": g.Header} {
+		if _, posted := v[name]; !posted && img != nil {
+			v.Set(name, img.Alt)
+		}
+	}
 	v.Set("name", g.Name)
 	v.Set("description", g.Description)
 	v.Set("rules", g.Rules)
@@ -64,9 +70,6 @@ func (p *groupFormPage) FieldRows() []int {
 func (p *groupFormPage) ProfileField(kind string, n int) field {
 	f := p.Field(fmt.Sprintf("field_%s_%d", kind, n), "text", "field.profile_"+kind).Opt()
 	f.Label = p.T("field.profile_"+kind+"_n", n)
-	if kind == "value" && n == 1 {
-		f.Hint = p.T("field.profile_value_hint")
-	}
 	return f
 }
 
@@ -77,9 +80,14 @@ func (p *groupFormPage) ImageField(name string) field {
 	return f
 }
 
-// AltField builds the alt text of the avatar or the header.
+// AltField builds the alt text of the avatar or the header: required
+// while there is a picture, optional (until one is chosen, as its hint
+// says) when there is none.
 func (p *groupFormPage) AltField(name string) field {
-	f := p.Field(name+"_alt", "textarea", "field."+name+"_alt", "field.alt_hint").Opt()
+	f := p.Field(name+"_alt", "textarea", "field."+name+"_alt", "field.alt_hint")
+	if p.Group != nil && (name == "avatar" && p.Group.Avatar == nil || name == "header" && p.Group.Header == nil) {
+		f = f.Opt()
+	}
 	f.Rows = 2
 	return f
 }

@@ -147,6 +147,12 @@ func TestGroupImagesUpload(t *testing.T) {
 	if r := h.client().get(strings.Replace(m[1], ".jpg", ".png", 1)); r.status != http.StatusNotFound {
 		t.Errorf("the image under the wrong extension: %d", r.status)
 	}
+	// The edit page shows the saved description, so the pictures form can
+	// be saved again without retyping it.
+	mustContain(t, cora.get("/groups/village/edit").body, ">The village sign</textarea>")
+	if r := cora.postFiles("/groups/village/images", map[string]string{"avatar_alt": "The village sign"}, nil); r.status != http.StatusSeeOther {
+		t.Errorf("saving again unchanged: %d", r.status)
+	}
 	// Keeping the image needs its alt text too; removing it forgets both,
 	// and the old URL stops working.
 	if r := cora.postFiles("/groups/village/images", map[string]string{"avatar_alt": " "}, nil); r.status != http.StatusUnprocessableEntity {

@@ -221,6 +221,7 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		}
 	}
 	dp := seedDecide(t, cora)
+	seedProfile(t, cora) // the group pages with pictures and fields
 
 	browser := newBrowser(t, true)
 	anon := tab(t, browser)
