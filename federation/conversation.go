@@ -64,8 +64,10 @@ func (f *Federation) responseNote(ctx context.Context, r *instance.Response, it 
 	}
 	groupIRI := f.uris.groupActor(g.Handle)
 	to, cc := []string{groupIRI}, []string{groupIRI + "/followers", publicCollection}
-	return f.replyNote(f.uris.response(r.ID), f.uris.memberActor(m.Handle), f.uris.itemObject(it, fed.Revision), to, cc, r.Body,
-		r.CreatedAt, r.UpdatedAt, f.groupMention(g)), to, cc, nil
+	note := f.replyNote(f.uris.response(r.ID), f.uris.memberActor(m.Handle), f.uris.itemObject(it, fed.Revision), to, cc, r.Body,
+		r.CreatedAt, r.UpdatedAt, f.groupMention(g))
+	f.localise(note, m.Language)
+	return note, to, cc, nil
 }
 
 // neighbourAnswerAddressing is to/cc of a member's answer to a

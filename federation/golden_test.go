@@ -43,7 +43,8 @@ func goldenFed(t *testing.T) (*Federation, *instance.Service, *store.Store, *ins
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := New(Options{Store: st, Service: svc, BaseURL: "https://village.example", Clock: clock, Version: "1.0", SiteName: "Little Snoring"})
+	f := New(Options{Store: st, Service: svc, BaseURL: "https://village.example", Clock: clock, Version: "1.0", SiteName: "Little Snoring",
+		Translate: translator(t)})
 	return f, svc, st, m
 }
 

@@ -225,6 +225,7 @@ func (f *Federation) remoteNote(ctx context.Context, actor string, n *note) (*in
 	if loc, ok := n.raw["location"].(map[string]any); ok {
 		rn.Place = str(loc, "name")
 	}
+	rn.Description, rn.HasDescription = n.raw["description"].(string)
 	return rn, nil
 }
 

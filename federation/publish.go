@@ -103,6 +103,7 @@ func (f *Federation) publication(ctx context.Context, e *instance.FedEvent) (*in
 		instance.SubjectFollow:         f.startFollow,
 		instance.SubjectUnfollow:       f.stopFollow,
 		instance.SubjectFlag:           f.publishFlag,
+		instance.SubjectGroup:          f.publishGroup,
 	}[e.Subject]
 	if build == nil {
 		return nil, &unknownSubject{subject: e.Subject}
@@ -331,6 +332,7 @@ func (f *Federation) neighbourReplyObject(ctx context.Context, id int64) (vocab.
 	to, cc := f.neighbourAnswerAddressing(member, nr.Item.Actor)
 	note := f.replyNote(f.uris.neighbourReply(nr.ID), member, nr.Item.APID, to, cc, nr.Body, nr.CreatedAt, nr.CreatedAt,
 		f.remoteMention(ctx, nr.Item.Actor))
+	f.localise(note, m.Language)
 	return note, nr, nil
 }
 

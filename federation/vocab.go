@@ -28,6 +28,12 @@ var actorContext = []any{
 		"toot":                      "http://joinmastodon.org/ns#",
 		"discoverable":              "toot:discoverable",
 		"indexable":                 "toot:indexable",
+		// As Mastodon's context_helper.rb defines them.
+		"featured":      map[string]any{"@id": "toot:featured", "@type": "@id"},
+		"featuredTags":  map[string]any{"@id": "toot:featuredTags", "@type": "@id"},
+		"schema":        "http://schema.org#",
+		"PropertyValue": "schema:PropertyValue",
+		"value":         "schema:value",
 	},
 }
 
@@ -49,6 +55,7 @@ var objectContext = []any{
 		"expires":        "hearth:expires",
 		"availableUntil": "hearth:availableUntil",
 		"capacity":       "hearth:capacity",
+		"description":    "hearth:description",
 	},
 }
 

@@ -61,6 +61,7 @@ const (
 	SubjectFollow         EventSubject = "follow"          // a group follows a remote actor
 	SubjectUnfollow       EventSubject = "unfollow"        // … and stops
 	SubjectFlag           EventSubject = "flag"            // a report to forward
+	SubjectGroup          EventSubject = "group"           // a group's profile changed
 )
 
 // Signer names the local actor whose key signs an activity: a group

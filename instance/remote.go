@@ -135,6 +135,11 @@ type RemoteNote struct {
 	Kind                         Kind
 	Category, Area, State, Place string
 	StartsAt, EndsAt             time.Time
+	// Description is a Hearth item's description alone (HTML, as
+	// received); HasDescription says the Note had the field at all (an
+	// older Hearth sends only the content).
+	Description    string
+	HasDescription bool
 }
 
 // DisplayName is how a remote actor is named on our pages.
@@ -366,6 +371,9 @@ func (s *Service) saveNeighbourPost(ctx context.Context, n *RemoteNote, version 
 	it.State = clipText(n.State, 20)
 	it.Place = clipText(n.Place, MaxPlace)
 	it.Title = clipText(titleFrom(html), MaxTitle)
+	if it.Kind != "" {
+		it.ContentHTML = neighbourBody(n, html)
+	}
 	it.Held = s.holdFor(text, it.Category, it.Area, it.Place)
 	var told Notices
 	if it.Held {
@@ -410,6 +418,22 @@ func titleFrom(html string) string {
 		return line
 	}
 	return text
+}
+
+// neighbourBody is what a neighbour's Hearth item shows under its title
+// and facts: its description alone, or, from an older Hearth that sends
+// only the content, the content without its first two paragraphs (the
+// kind line and the title, which the page shows apart). So nothing is
+// shown twice.
+func neighbourBody(n *RemoteNote, html string) string {
+	if n.HasDescription {
+		return markup.Remote(n.Description)
+	}
+	paras := strings.SplitAfter(html, "</p>")
+	if len(paras) > 2 && strings.Contains(paras[0], "<strong>") {
+		return strings.Join(paras[2:], "")
+	}
+	return html
 }
 
 // ReceiveDelete removes a remote reply or neighbour's item, only its

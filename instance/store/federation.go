@@ -335,7 +335,7 @@ func (s *Store) ResponseFederated(ctx context.Context, id int64) (bool, error) {
 // GroupByID returns a group by id.
 func (s *Store) GroupByID(ctx context.Context, id int64) (*instance.Group, error) {
 	g, err := scanGroup(s.rd.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM groups g WHERE g.id = ?`, id))
-	return g, notFound(err)
+	return s.withFields(ctx, g, err)
 }
 
 // SaveRemoteResponse stores a reply from the fediverse to one of our items
