@@ -103,16 +103,19 @@ type Item struct {
 	AuthorID     int64
 	Author       string // display name
 	AuthorHandle string
-	Title        string
-	Description  string
-	Category     string
-	Area         string
-	Visibility   Visibility
-	State        ItemState
-	StateReason  string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	DeletedAt    time.Time
+	// AuthorLanguage is the author's language: federated text is
+	// written in it.
+	AuthorLanguage string
+	Title          string
+	Description    string
+	Category       string
+	Area           string
+	Visibility     Visibility
+	State          ItemState
+	StateReason    string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	DeletedAt      time.Time
 	// Held items wait for a coordinator (they contained a filtered word);
 	// hidden ones were taken down. Neither is listed or federated.
 	Held         bool

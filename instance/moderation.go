@@ -318,7 +318,9 @@ type ModerationQueue struct {
 	HeldResponses []*Response
 	// HeldNeighbourItems are posts from followed groups with a hold word.
 	HeldNeighbourItems []*RemoteItem
-	BlockedDomains     []string
+	// HeldAnswers are members' answers to neighbours' posts with one.
+	HeldAnswers    []*NeighbourReply
+	BlockedDomains []string
 }
 
 // Queue gathers open reports and held posts (coordinators only).
@@ -340,6 +342,9 @@ func (s *Service) Queue(ctx context.Context, by *Member) (*ModerationQueue, erro
 	if q.HeldNeighbourItems, err = s.store.HeldRemoteItems(ctx); err != nil {
 		return nil, err
 	}
+	if q.HeldAnswers, err = s.store.HeldNeighbourReplies(ctx); err != nil {
+		return nil, err
+	}
 	if q.BlockedDomains, err = s.store.BlockedDomains(ctx); err != nil {
 		return nil, err
 	}
@@ -356,7 +361,7 @@ func (s *Service) ModerationLog(ctx context.Context, by *Member) ([]*ModLog, err
 
 // ModerationAction is one decision on the queue.
 type ModerationAction struct {
-	Action   string // dismiss, resolve, hide, unhide, remove_response, warn, suspend, block_actor, block_domain, release, release_response, release_neighbour, remove_neighbour
+	Action   string // dismiss, resolve, hide, unhide, remove_response, warn, suspend, block_actor, block_domain, release, release_response, release_neighbour, remove_neighbour, release_answer, remove_answer
 	ReportID int64
 	ID       int64  // item, response or member id
 	Target   string // actor IRI or domain
@@ -406,6 +411,10 @@ func (s *Service) Moderate(ctx context.Context, by *Member, a ModerationAction) 
 		err = s.store.ReleaseRemoteItem(ctx, a.ID, s.modLog(by, "release held neighbour post", fmt.Sprintf("neighbour post %d", a.ID), reason, a.ReportID))
 	case "remove_neighbour":
 		err = s.store.RemoveRemoteItem(ctx, a.ID, now, s.modLog(by, "remove neighbour post", fmt.Sprintf("neighbour post %d", a.ID), reason, a.ReportID))
+	case "release_answer":
+		err = s.store.ReleaseNeighbourReply(ctx, a.ID, now, s.modLog(by, "release held answer to a neighbour", fmt.Sprintf("answer %d", a.ID), reason, a.ReportID))
+	case "remove_answer":
+		err = s.store.RemoveNeighbourReply(ctx, a.ID, s.modLog(by, "remove held answer to a neighbour", fmt.Sprintf("answer %d", a.ID), reason, a.ReportID))
 	case "remove_response":
 		var n Notices
 		if r, err2 := s.store.ResponseByID(ctx, a.ID); err2 == nil && r.AuthorID != 0 {

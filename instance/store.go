@@ -23,6 +23,7 @@ type Store interface {
 	DigestStore
 	DeskStore
 	CalendarStore
+	ProfileStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed
@@ -67,7 +68,9 @@ type Store interface {
 	CreateGroup(ctx context.Context, g *Group) (int64, error)
 	GroupByHandle(ctx context.Context, handle string) (*Group, error)
 	ListGroups(ctx context.Context) ([]*Group, error)
-	UpdateGroup(ctx context.Context, id int64, in GroupInput) error
+	// UpdateGroup saves a group's name, description, rules and fields,
+	// with a SubjectGroup federation event, in one transaction.
+	UpdateGroup(ctx context.Context, id int64, in GroupInput, now time.Time) error
 	JoinGroup(ctx context.Context, groupID, memberID int64, now time.Time) error
 	LeaveGroup(ctx context.Context, groupID, memberID int64) error
 	IsGroupMember(ctx context.Context, groupID, memberID int64) (bool, error)
@@ -208,6 +211,7 @@ type Response struct {
 	UpdatedAt    time.Time
 	Deleted      bool // by its author
 	Removed      bool // by a coordinator
+	DeletedAt    time.Time
 	Held         bool // waiting for a coordinator (a filtered word)
 }
 

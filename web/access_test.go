@@ -20,7 +20,7 @@ import (
 // publicRoute.
 var visitorRoutes = []string{
 	"/static/", "/", "/conduct", "/robots.txt", "/setup", "/join", "/login", "/confirm-email", "/logout",
-	"/groups", "/groups/{handle}",
+	"/groups", "/groups/{handle}", "/media/{hash:[0-9a-f]{64}}.{ext:png|jpg}",
 	"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/calendar", "/calendar/{token:[A-Za-z0-9_-]{32}}.ics", "/about/following", "/language", "/{kinds:needs|offers|actions}/{id:[0-9]+}",
 	"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
 	"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
@@ -31,7 +31,7 @@ var visitorRoutes = []string{
 // safeguarding lead): the domain refuses a plain member. Every route under
 // /admin/ and /safeguarding must be listed here, so a new one is checked.
 var staffRoutes = []string{
-	"/groups/new", "/groups/{handle}/edit", "/groups/{handle}/follow", "/groups/{handle}/following/{id:[0-9]+}/remove",
+	"/groups/new", "/groups/{handle}/edit", "/groups/{handle}/images", "/groups/{handle}/follow", "/groups/{handle}/following/{id:[0-9]+}/remove",
 	"/admin/applications", "/admin/applications/{id:[0-9]+}/{decision:approve|reject}", "/admin/invites",
 	"/admin/members", "/admin/members/{id:[0-9]+}", "/admin/members/{id:[0-9]+}/roles", "/admin/members/{id:[0-9]+}/suspend", "/admin/members/{id:[0-9]+}/reinstate",
 	"/admin/members/{id:[0-9]+}/helper-friend", "/admin/members/{id:[0-9]+}/verify", "/admin/verifications/{id:[0-9]+}/revoke",
@@ -46,6 +46,7 @@ var staffRoutes = []string{
 var choices = map[string][]string{
 	"kinds": {"needs", "offers", "actions"}, "decision": {"approve", "reject"}, "action": {"suspend", "reinstate"},
 	"op": {"delete", "remove"}, "handle": {"village"}, "interest": {"1"}, "project": {"1"}, "token": {"abcdefghijklmnopqrstuvwxyz012345"},
+	"hash": {strings.Repeat("0", 64)}, "ext": {"png", "jpg"},
 }
 
 var varRE = regexp.MustCompile(`\{([a-z]+)(?::[^}]*)?\}`)

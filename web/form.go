@@ -29,6 +29,7 @@ func newForm(r *http.Request) form {
 // field is what the input partials render.
 type field struct {
 	ID, Name, Type, Label, Hint, Value, Error, Autocomplete string
+	Accept                                                  string // a file input's types
 	OptionalText                                            string
 	Optional, Checked                                       bool
 	Options                                                 []option

@@ -32,6 +32,8 @@ func (s *Server) Register(r *mux.Router) {
 	r.Handle("/groups/new", h(s.groupNew)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/groups/{handle}", h(s.groupShow)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/groups/{handle}/edit", h(s.groupEdit)).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/groups/{handle}/images", h(s.groupImages)).Methods(http.MethodPost)
+	r.Handle(mediaRoute, h(s.media)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/groups/{handle}/join", h(s.groupJoin)).Methods(http.MethodPost)
 	r.Handle("/groups/{handle}/leave", h(s.groupLeave)).Methods(http.MethodPost)
 	r.Handle("/members/{handle}", h(s.memberShow)).Methods(http.MethodGet)
@@ -74,7 +76,7 @@ func (s *Server) Register(r *mux.Router) {
 func publicRoute(template string) bool {
 	switch template {
 	case "/static/", "/", "/conduct", "/robots.txt", "/setup", "/join", "/login", "/confirm-email", "/logout",
-		"/groups", "/groups/{handle}",
+		"/groups", "/groups/{handle}", mediaRoute,
 		"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/calendar", "/calendar/{token:[A-Za-z0-9_-]{32}}.ics", "/about/following", "/language",
 		"/{kinds:needs|offers|actions}/{id:[0-9]+}",
 		"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
@@ -84,6 +86,10 @@ func publicRoute(template string) bool {
 	}
 	return false
 }
+
+// mediaRoute serves group images (public, as the groups are: other
+// servers fetch them for the group's avatar and header).
+const mediaRoute = "/media/{hash:[0-9a-f]{64}}.{ext:png|jpg}"
 
 // requireMember sends a visitor to the sign-in page from every route that
 // publicRoute does not name. It runs on the whole router, after the route

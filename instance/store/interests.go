@@ -243,16 +243,16 @@ func (s *Store) DeleteResponse(ctx context.Context, id, removedBy int64, now tim
 
 const responseColumns = `r.id, r.item_id, COALESCE(r.author_id, 0), COALESCE(m.display_name, r.remote_name), COALESCE(m.handle, r.remote_handle),
 	COALESCE(r.remote_actor, ''), COALESCE(r.ap_id, ''), r.content_html,
-	r.body, r.created_at, r.updated_at, r.deleted_at IS NOT NULL AND r.removed_by IS NULL, r.removed_by IS NOT NULL, r.held`
+	r.body, r.created_at, r.updated_at, r.deleted_at IS NOT NULL AND r.removed_by IS NULL, r.removed_by IS NOT NULL, COALESCE(r.deleted_at, ''), r.held`
 
 func scanResponse(row scanner) (*instance.Response, error) {
 	var r instance.Response
-	var created, updated string
+	var created, updated, deleted string
 	if err := row.Scan(&r.ID, &r.ItemID, &r.AuthorID, &r.Author, &r.AuthorHandle, &r.RemoteActor, &r.APID, &r.ContentHTML,
-		&r.Body, &created, &updated, &r.Deleted, &r.Removed, &r.Held); err != nil {
+		&r.Body, &created, &updated, &r.Deleted, &r.Removed, &deleted, &r.Held); err != nil {
 		return nil, err
 	}
-	r.CreatedAt, r.UpdatedAt = parseTS(created), parseTS(updated)
+	r.CreatedAt, r.UpdatedAt, r.DeletedAt = parseTS(created), parseTS(updated), parseTS(deleted)
 	return &r, nil
 }
 

@@ -18,7 +18,7 @@ const itemColumns = `i.id, i.kind, i.group_id, g.handle, g.name, i.author_id, a.
 	COALESCE(i.starts_at, ''), COALESCE(i.ends_at, ''), i.place, i.capacity,
 	(SELECT count(*) FROM attendees x WHERE x.item_id = i.id AND x.status = 'going'),
 	(SELECT count(*) FROM attendees x WHERE x.item_id = i.id AND x.status = 'waiting'),
-	i.held, COALESCE(i.hidden_reason, ''), COALESCE(i.done_at, ''), i.thanks, COALESCE(i.thanked_at, '')`
+	i.held, COALESCE(i.hidden_reason, ''), COALESCE(i.done_at, ''), i.thanks, COALESCE(i.thanked_at, ''), a.language`
 
 const itemFrom = ` FROM items i JOIN groups g ON g.id = i.group_id JOIN members a ON a.id = i.author_id
 	LEFT JOIN members c ON c.id = i.claimed_by LEFT JOIN members t ON t.id = i.taken_by`
@@ -30,7 +30,7 @@ func scanItem(row scanner) (*instance.Item, error) {
 		&it.Title, &it.Description, &it.Category, &it.Area, &vis, &state, &it.StateReason, &created, &updated, &deleted,
 		&neededBy, &expires, &it.Address, &it.Contact, &it.OnBehalfName, &it.OnBehalfPhone,
 		&it.ClaimedBy, &it.ClaimedByName, &claimExp, &reminded, &avail, &it.TakenBy, &it.TakenByName,
-		&starts, &ends, &it.Place, &it.Capacity, &it.Going, &it.Waiting, &it.Held, &it.HiddenReason, &done, &it.Thanks, &thanked)
+		&starts, &ends, &it.Place, &it.Capacity, &it.Going, &it.Waiting, &it.Held, &it.HiddenReason, &done, &it.Thanks, &thanked, &it.AuthorLanguage)
 	if err != nil {
 		return nil, err
 	}

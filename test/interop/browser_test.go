@@ -237,6 +237,7 @@ func TestAccessibilityWithAxe(t *testing.T) {
 	if code, _, _ := bob.post(actionPath+"/join", url.Values{"slot": {"0"}}); code != 303 {
 		t.Fatalf("join: %d", code)
 	}
+	seedProfile(t, cora) // the group pages with pictures and fields
 
 	browser := newBrowser(t, true)
 	anon := tab(t, browser)
