@@ -739,7 +739,6 @@ func TestTemplateKeysExist(t *testing.T) {
 	}
 }
 
-
 var verbRE = regexp.MustCompile(`%(?:\[(\d+)\])?[-+# 0]*\d*(?:\.\d+)?([a-zA-Z%])`)
 
 // fmtVerbs lists a message's formatting verbs as "argument:verb", with
