@@ -160,16 +160,20 @@ func (n *Notification) Link() string {
 type Notices struct {
 	Notify []Notification
 	Mail   []Mail
+	// Push are the Web Push messages of members who turned notifications
+	// on for a device and chose "at once" for the kind.
+	Push []Push
 }
 
 // add appends o's notices to n.
 func (n *Notices) add(o Notices) {
 	n.Notify = append(n.Notify, o.Notify...)
 	n.Mail = append(n.Mail, o.Mail...)
+	n.Push = append(n.Push, o.Push...)
 }
 
 // Empty reports whether there is nothing to tell.
-func (n Notices) Empty() bool { return len(n.Notify) == 0 && len(n.Mail) == 0 }
+func (n Notices) Empty() bool { return len(n.Notify) == 0 && len(n.Mail) == 0 && len(n.Push) == 0 }
 
 // event is one thing that happened, to tell the people it concerns.
 type event struct {
@@ -187,17 +191,18 @@ type event struct {
 // channel carries one notification beyond the member's page: it appends
 // what it would send (by the member's choice for the kind's NoticeKind)
 // to out, which the store writes in the change's transaction and a
-// worker sends later. Email is the first; to add one (Web Push, say):
+// worker sends later. Email and Web Push are the two; to add one:
 // a field in Notices for what it queues, its writing in the store's tell
 // (instance/store/notify.go), a channel here added in channelsOf, and
 // its worker in cmd. Every kind, and every place that tells, then uses
 // it.
 type channel func(ctx context.Context, m *Member, n *Notification, out *Notices) error
 
-// channelsOf lists the channels that are on (email, when a relay is
-// configured).
+// channelsOf lists the channels that are on: email, when a relay is
+// configured, and Web Push (it queues nothing for members without a
+// device).
 func (s *Service) channelsOf() []channel {
-	var out []channel
+	out := []channel{s.pushChannel}
 	if s.mailer != nil {
 		out = append(out, s.mailChannel)
 	}

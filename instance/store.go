@@ -22,6 +22,7 @@ type Store interface {
 	NotificationStore
 	DigestStore
 	DeskStore
+	PushStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed

@@ -25,6 +25,7 @@ var visitorRoutes = []string{
 	"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
 	"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
 	"/verify-draw", "/notices/{id:[0-9]+}",
+	"/sw.js", "/manifest.webmanifest", "/icons/{size:192|512}.png",
 }
 
 // staffRoutes need more than a signed-in member (coordinator, admin or
@@ -44,7 +45,7 @@ var staffRoutes = []string{
 // choices are the values tried for each path variable.
 var choices = map[string][]string{
 	"kinds": {"needs", "offers", "actions"}, "decision": {"approve", "reject"}, "action": {"suspend", "reinstate"},
-	"op": {"delete", "remove"}, "handle": {"village"}, "interest": {"1"}, "project": {"1"},
+	"op": {"delete", "remove"}, "handle": {"village"}, "interest": {"1"}, "project": {"1"}, "size": {"192"},
 }
 
 var varRE = regexp.MustCompile(`\{([a-z]+)(?::[^}]*)?\}`)

@@ -46,6 +46,10 @@ type Server struct {
 	tmpl   templates
 	cat    *catalogue
 	cssURL string
+	// pushJS is the hashed URL of the notifications page's script; icons
+	// the home-screen icons by size, drawn at start.
+	pushJS string
+	icons  map[int][]byte
 	csrf   *http.CrossOriginProtection
 }
 
@@ -79,7 +83,15 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opt: o, svc: o.Service, log: o.Logger, tmpl: t, cat: cat, cssURL: css}
+	js, err := staticHash("push-toggle.js")
+	if err != nil {
+		return nil, err
+	}
+	icons, err := makeIcons(192, 512)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opt: o, svc: o.Service, log: o.Logger, tmpl: t, cat: cat, cssURL: css, pushJS: js, icons: icons}
 	s.csrf = http.NewCrossOriginProtection()
 	// RFC 8058: mail programs POST "List-Unsubscribe=One-Click" to the
 	// link from their own servers, with no token and possibly with a
