@@ -47,6 +47,9 @@ const (
 	NoteItemHidden        NoteKind = "item_hidden"      // with the coordinator's reason
 	NoteResponseRemoved   NoteKind = "response_removed" // with the coordinator's reason
 	NoteWarning           NoteKind = "warning"          // with the coordinator's reason
+	// NoteMessage tells the other party of a private message on a need
+	// (never its text: not on the page, not by email, not on a phone).
+	NoteMessage NoteKind = "message"
 )
 
 // Notification kinds for coordinators and safeguarding leads.
@@ -62,6 +65,9 @@ const (
 	// NoteConcernNoLead tells admins, while nobody is a safeguarding
 	// lead, that a concern waits for one (and nothing else about it).
 	NoteConcernNoLead NoteKind = "concern_no_lead"
+	// NoteMessageHeld tells coordinators a private message waits for them
+	// (it had a hold word): they release it from the need's page.
+	NoteMessageHeld NoteKind = "message_held"
 )
 
 // Notification kinds of deciding together (budget rounds and panels).
@@ -113,12 +119,14 @@ var NoteSpecs = []NoteSpec{
 	{Kind: NoteItemHidden, Notice: NoticeAboutMe},
 	{Kind: NoteResponseRemoved, Notice: NoticeAboutMe, Anchor: "responses"},
 	{Kind: NoteWarning, Notice: NoticeAboutMe, Path: "/conduct"},
+	{Kind: NoteMessage, Notice: NoticeAboutMe, Anchor: "messages", Next: true},
 	{Kind: NoteNewApplication, Notice: NoticeCoordination, Path: "/admin/applications", Next: true},
 	{Kind: NoteNewReport, Notice: NoticeCoordination, Path: "/admin/moderation#reports", Next: true},
 	{Kind: NotePostHeld, Notice: NoticeCoordination, Path: "/admin/moderation#held", Next: true},
 	{Kind: NoteUnanswered, Notice: NoticeCoordination, Next: true},
 	{Kind: NoteNewConcern, Notice: NoticeSafeguarding, Path: "/safeguarding", Next: true},
 	{Kind: NoteConcernNoLead, Notice: NoticeSafeguarding, Path: "/admin/members", Next: true},
+	{Kind: NoteMessageHeld, Notice: NoticeCoordination, Anchor: "messages", Next: true},
 	{Kind: NoteBudgetVotingOpen, Notice: NoticeAboutMe, Path: "/decide"},
 	{Kind: NoteBudgetClosing, Notice: NoticeAboutMe, Path: "/decide"},
 	{Kind: NoteBudgetResults, Notice: NoticeAboutMe, Path: "/decide"},

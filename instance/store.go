@@ -23,6 +23,7 @@ type Store interface {
 	DigestStore
 	DeskStore
 	PushStore
+	MessageStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed

@@ -39,6 +39,7 @@ var staffRoutes = []string{
 	"/admin/moderation", "/admin/log", "/safeguarding", "/safeguarding/{id:[0-9]+}",
 	"/admin/email", "/members/{handle}/reset-code", "/admin/unanswered", "/admin/email/test",
 	"/budgets/new", "/budgets/{id:[0-9]+}/projects/{project:[0-9]+}/review", "/budgets/{id:[0-9]+}/advance",
+	"/messages/{id:[0-9]+}/release",
 	"/panels/new", "/panels/{id:[0-9]+}/edit", "/panels/{id:[0-9]+}/commit", "/panels/{id:[0-9]+}/draw",
 }
 

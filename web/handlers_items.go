@@ -137,6 +137,7 @@ type itemPage struct {
 	Attendees     []*instance.Attendee
 	MyPlace       *instance.Attendee
 	Responses     []*instance.Response
+	contactParts
 }
 
 func (s *Server) itemShow(w http.ResponseWriter, r *http.Request) error {
@@ -188,9 +189,12 @@ func (s *Server) renderItem(w http.ResponseWriter, r *http.Request, kind instanc
 	if p.Responses, err = s.svc.Responses(ctx, it); err != nil {
 		return err
 	}
+	if err := s.fillContact(r, it, &p.contactParts); err != nil {
+		return err
+	}
 	status := http.StatusOK
 	if formErr != nil {
-		p.fail(formErr, "message", "reason", "body")
+		p.fail(formErr, "message", "reason", "body", "message_body")
 		status = http.StatusUnprocessableEntity
 	}
 	return s.render(w, r, status, "item", p)

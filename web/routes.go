@@ -51,6 +51,7 @@ func (s *Server) Register(r *mux.Router) {
 	s.registerDecide(r)
 	s.registerNotify(r)
 	s.registerPush(r)
+	s.registerContact(r)
 	r.NotFoundHandler = s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
 	}))

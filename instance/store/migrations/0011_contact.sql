@@ -35,3 +35,21 @@ CREATE TABLE push_queue (
 ) STRICT;
 CREATE INDEX push_queue_due ON push_queue(next_attempt_at) WHERE state = 'queued';
 CREATE INDEX push_queue_subscription ON push_queue(subscription_id);
+
+-- Private messages on a need, between its requester, the accepted helper
+-- and coordinators. Never federated; erased with the need's address
+-- ([items] purge_after_days after it is closed or done) and with their
+-- writer's account.
+CREATE TABLE need_messages (
+    id         INTEGER PRIMARY KEY,
+    item_id    INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    author_id  INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    -- the helper whose claim it was written in: the thread is between the
+    -- requester and that helper (coordinators read every one)
+    helper_id  INTEGER NOT NULL,
+    body       TEXT NOT NULL,
+    held       INTEGER NOT NULL DEFAULT 0 CHECK (held IN (0, 1)),
+    created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX need_messages_item ON need_messages(item_id, id);
+CREATE INDEX need_messages_author ON need_messages(author_id);
