@@ -26,6 +26,7 @@ var visitorRoutes = []string{
 	"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
 	"/verify-draw", "/notices/{id:[0-9]+}",
 	"/sw.js", "/manifest.webmanifest", "/icons/{size:192|512}.png",
+	"/actions/{id:[0-9]+}/guest", "/guest-places/{step:confirm|cancel}",
 }
 
 // staffRoutes need more than a signed-in member (coordinator, admin or
@@ -46,7 +47,7 @@ var staffRoutes = []string{
 // choices are the values tried for each path variable.
 var choices = map[string][]string{
 	"kinds": {"needs", "offers", "actions"}, "decision": {"approve", "reject"}, "action": {"suspend", "reinstate"},
-	"op": {"delete", "remove"}, "handle": {"village"}, "interest": {"1"}, "project": {"1"}, "size": {"192"},
+	"op": {"delete", "remove"}, "step": {"confirm", "cancel"}, "handle": {"village"}, "interest": {"1"}, "project": {"1"}, "size": {"192"},
 }
 
 var varRE = regexp.MustCompile(`\{([a-z]+)(?::[^}]*)?\}`)

@@ -18,6 +18,11 @@ import (
 type contactParts struct {
 	Helper *instance.HelperContact
 	Thread *instance.Thread
+	// GuestPlaces says people without an account can take a place (email
+	// is on); Guests are an action's confirmed guests, for its organiser
+	// and coordinators.
+	GuestPlaces bool
+	Guests      []*instance.GuestPlace
 }
 
 // Tel is a tel: link for a phone number as members type it ("01234
@@ -44,7 +49,11 @@ func (s *Server) fillContact(r *http.Request, it *instance.Item, c *contactParts
 	if c.Helper, err = s.svc.HelperContact(r.Context(), viewer, it); err != nil {
 		return err
 	}
-	c.Thread, err = s.svc.MessageThread(r.Context(), viewer, it)
+	if c.Thread, err = s.svc.MessageThread(r.Context(), viewer, it); err != nil {
+		return err
+	}
+	c.GuestPlaces = s.svc.GuestPlacesOn()
+	c.Guests, err = s.svc.Guests(r.Context(), viewer, it)
 	return err
 }
 

@@ -194,7 +194,7 @@ func (s *Server) renderItem(w http.ResponseWriter, r *http.Request, kind instanc
 	}
 	status := http.StatusOK
 	if formErr != nil {
-		p.fail(formErr, "message", "reason", "body", "message_body")
+		p.fail(formErr, "message", "reason", "body", "message_body", "guest_name", "guest_email", "guest_slot")
 		status = http.StatusUnprocessableEntity
 	}
 	return s.render(w, r, status, "item", p)

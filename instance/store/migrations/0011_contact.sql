@@ -53,3 +53,40 @@ CREATE TABLE need_messages (
 ) STRICT;
 CREATE INDEX need_messages_item ON need_messages(item_id, id);
 CREATE INDEX need_messages_author ON need_messages(author_id);
+
+-- Places on actions for people without an account: pending until the
+-- emailed link confirms them (within a day), then a row of attendees, so
+-- they count against the action's and the role's capacity like a
+-- member's. Names and addresses are erased [items] purge_after_days after
+-- the action.
+CREATE TABLE guest_places (
+    id         INTEGER PRIMARY KEY,
+    item_id    INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    slot_id    INTEGER REFERENCES action_slots(id) ON DELETE SET NULL,
+    name       TEXT NOT NULL,
+    email      TEXT NOT NULL,
+    status     TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'going', 'cancelled')),
+    created_at TEXT NOT NULL,
+    erased_at  TEXT
+) STRICT;
+CREATE INDEX guest_places_item ON guest_places(item_id, status);
+CREATE INDEX guest_places_pending ON guest_places(created_at) WHERE status = 'pending';
+
+-- A place on an action is a member's or a guest's.
+CREATE TABLE attendees_new (
+    id         INTEGER PRIMARY KEY,
+    item_id    INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    slot_id    INTEGER REFERENCES action_slots(id) ON DELETE CASCADE,
+    member_id  INTEGER REFERENCES members(id) ON DELETE CASCADE,
+    guest_id   INTEGER UNIQUE REFERENCES guest_places(id) ON DELETE CASCADE,
+    status     TEXT NOT NULL CHECK (status IN ('going', 'waiting')),
+    created_at TEXT NOT NULL,
+    UNIQUE (item_id, member_id),
+    CHECK ((member_id IS NULL) <> (guest_id IS NULL))
+) STRICT;
+INSERT INTO attendees_new (id, item_id, slot_id, member_id, status, created_at)
+    SELECT id, item_id, slot_id, member_id, status, created_at FROM attendees;
+DROP TABLE attendees;
+ALTER TABLE attendees_new RENAME TO attendees;
+CREATE INDEX attendees_item ON attendees(item_id, status, id);
+CREATE INDEX attendees_member ON attendees(member_id);
