@@ -89,7 +89,7 @@ type hearth struct {
 }
 
 // startHearth runs hearth with a fresh data dir and an admin "cora".
-func startHearth(t *testing.T, registration string) *hearth {
+func startHearth(t *testing.T, registration string, extra ...string) *hearth {
 	t.Helper()
 	port := freePort(t)
 	h := &hearth{host: fmt.Sprintf("127.0.0.1:%d", port), dir: t.TempDir()}
@@ -105,7 +105,7 @@ registration = %q
 allow_private_addresses = true
 [log]
 level = "debug"
-`, h.host, h.url, filepath.Join(h.dir, "data"), registration)), 0o600)
+`, h.host, h.url, filepath.Join(h.dir, "data"), registration)+strings.Join(extra, "\n")), 0o600)
 	admin := exec.Command(hearthBin, "admin", "create-member", "-config", cfg, "--handle", "cora", "--name", "Cora Coordinator",
 		"--email", "cora@example.org", "--role", "admin,safeguarding_lead")
 	admin.Stdin = strings.NewReader("correct horse battery\n")
