@@ -162,6 +162,12 @@ func (p *pushService) serve(w http.ResponseWriter, r *http.Request) {
 		fail("VAPID: %v", err)
 		return
 	}
+	// RFC 8292 carries the key in the Authorization's k=; the older
+	// drafts' Crypto-Key header, if sent at all, must name the same key.
+	if ck := r.Header.Get("Crypto-Key"); ck != "" && !strings.Contains(ck, "p256ecdsa="+p.vapid) {
+		fail("Crypto-Key %q names another key", ck)
+		return
+	}
 	if st := p.status[r.URL.Path]; st != 0 {
 		w.WriteHeader(st)
 		return
@@ -489,5 +495,17 @@ func TestPushNeverReachesPrivateAddresses(t *testing.T) {
 	var p *instance.Problem
 	if !errors.As(err, &p) || p.Code != "push.bad_subscription" {
 		t.Fatalf("an http endpoint: %v, want push.bad_subscription", err)
+	}
+}
+
+// A member's devices go with their account.
+func TestDevicesGoWithTheAccount(t *testing.T) {
+	f := newPushFixture(t)
+	f.subscribe(t, "rita", "/push/rita")
+	if err := f.fixture.svc.DeleteAccount(ctx, f.m["rita"], goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, f.fixture, "push_subscriptions"); n != 0 {
+		t.Fatalf("%d devices left after the account was deleted", n)
 	}
 }
