@@ -509,3 +509,30 @@ func TestDevicesGoWithTheAccount(t *testing.T) {
 		t.Fatalf("%d devices left after the account was deleted", n)
 	}
 }
+
+// A device belongs to the last member who turned notifications on with
+// it (a shared phone): the earlier member stops getting pushes there. A
+// member may have at most MaxPushDevices devices.
+func TestSharedDeviceAndDeviceLimit(t *testing.T) {
+	f := newPushFixture(t)
+	svc := f.fixture.svc
+	d := f.subscribe(t, "rita", "/push/shared")
+	if err := svc.SubscribePush(ctx, f.m["hal"], d.input(f.svc.srv.URL)); err != nil {
+		t.Fatal(err)
+	}
+	rita, _ := svc.PushDevices(ctx, f.m["rita"])
+	hal, _ := svc.PushDevices(ctx, f.m["hal"])
+	if len(rita) != 0 || len(hal) != 1 {
+		t.Fatalf("after hal turned on rita's phone: rita %d devices, hal %d; want 0 and 1", len(rita), len(hal))
+	}
+	for i := 1; i < instance.MaxPushDevices; i++ {
+		f.subscribe(t, "hal", "/push/hal-"+string(rune('a'+i)))
+	}
+	err := svc.SubscribePush(ctx, f.m["hal"], newDevice(t, "/push/one-too-many").input(f.svc.srv.URL))
+	if problemCode(err) != "push.too_many" {
+		t.Fatalf("device %d: %v, want push.too_many", instance.MaxPushDevices+1, err)
+	}
+	if err := svc.SubscribePush(ctx, f.m["hal"], d.input(f.svc.srv.URL)); err != nil {
+		t.Errorf("turning a known device on again at the limit: %v", err)
+	}
+}
