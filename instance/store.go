@@ -24,6 +24,9 @@ type Store interface {
 	DeskStore
 	CalendarStore
 	ProfileStore
+	PushStore
+	MessageStore
+	GuestStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed
