@@ -92,16 +92,28 @@ func (s *Service) Rota(ctx context.Context, viewer *Member, itemID int64) (*Rota
 			rd.Roles = append(rd.Roles, role)
 			rd.Gap = rd.Gap || role.Free > 0
 		}
+		if len(full.Slots) > 0 {
+			// Those coming in no particular role.
+			any := RotaRole{}
+			for _, a := range people {
+				if a.SlotID == 0 && a.Status == AttendGoing {
+					any.People = append(any.People, a.Member)
+				}
+			}
+			if len(any.People) > 0 {
+				rd.Roles = append(rd.Roles, any)
+			}
+		}
 		rota.Dates = append(rota.Dates, rd)
 	}
 	return rota, nil
 }
 
 // AssignRota is a rota change: the organiser puts a member (by handle) on
-// a role of one date. A member who is going somewhere else at that time
+// a role (by name; "" on an action without roles) of one date. A member who is going somewhere else at that time
 // is refused ("action.double_booked", with where), as is one already on
 // that date.
-func (s *Service) AssignRota(ctx context.Context, by *Member, itemID, slotID int64, handle string) error {
+func (s *Service) AssignRota(ctx context.Context, by *Member, itemID int64, role, handle string) error {
 	it, err := s.liveItem(ctx, itemID)
 	if err != nil {
 		return err
@@ -119,14 +131,14 @@ func (s *Service) AssignRota(ctx context.Context, by *Member, itemID, slotID int
 	if err != nil {
 		return err
 	}
-	if slotID != 0 {
-		found := false
-		for _, sl := range it.Slots {
-			found = found || sl.ID == slotID
+	var slotID int64
+	for _, sl := range it.Slots {
+		if sl.Name == role {
+			slotID = sl.ID
 		}
-		if !found {
-			return problem(ErrInvalid, "action.no_such_slot")
-		}
+	}
+	if slotID == 0 && (role != "" || len(it.Slots) > 0) {
+		return ValidationErrors{{Field: "role", Code: "err.choice"}}
 	}
 	n, err := s.tell(ctx, event{kind: NoteRotaAssigned, item: it, by: by}, m.ID)
 	if err != nil {

@@ -294,7 +294,7 @@ func TestDoubleBookingRefused(t *testing.T) {
 		t.Fatal("the refused standing place left bob on 1 December")
 	}
 	eighth := f.dates(t, club)[1]
-	if err := f.svc.AssignRota(ctx, org, eighth.ID, eighth.Slots[0].ID, "bob"); !hasCode(err, "action.double_booked") {
+	if err := f.svc.AssignRota(ctx, org, eighth.ID, "cooks", "bob"); !hasCode(err, "action.double_booked") {
 		t.Fatalf("rota change over the quiz: %v", err)
 	}
 	if _, err := f.svc.JoinAction(ctx, bob, eighth.ID, 0); !hasCode(err, "action.double_booked") {
@@ -302,10 +302,10 @@ func TestDoubleBookingRefused(t *testing.T) {
 	}
 	// Another date is fine, and the rota shows it.
 	first := f.dates(t, club)[0]
-	if err := f.svc.AssignRota(ctx, org, first.ID, first.Slots[0].ID, "bob"); err != nil {
+	if err := f.svc.AssignRota(ctx, org, first.ID, "cooks", "bob"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.AssignRota(ctx, bob, first.ID, first.Slots[0].ID, "orla"); !errors.Is(err, instance.ErrForbidden) {
+	if err := f.svc.AssignRota(ctx, bob, first.ID, "cooks", "orla"); !errors.Is(err, instance.ErrForbidden) {
 		t.Fatalf("a member changed the rota: %v", err)
 	}
 	rota, err := f.svc.Rota(ctx, org, club.ID)
