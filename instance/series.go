@@ -242,7 +242,9 @@ func (s *Service) createSeries(ctx context.Context, it *Item, rule *repeat.Rule,
 func (s *Service) makeSeriesDates(ctx context.Context) (made, rolled int, err error) {
 	now := s.now()
 	horizon := now.Add(SeriesWindow)
-	list, err := s.store.SeriesToMake(ctx, horizon, sweepBatch)
+	// A day's slack: the sweep runs every minute, and a series is made
+	// again once a day, not once a minute.
+	list, err := s.store.SeriesToMake(ctx, horizon.Add(-24*time.Hour), sweepBatch)
 	if err != nil {
 		return 0, 0, err
 	}
