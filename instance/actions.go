@@ -37,6 +37,9 @@ func (s *Service) JoinAction(ctx context.Context, by *Member, actionID, slotID i
 		return "", err
 	}
 	st, err := s.store.JoinAction(ctx, it.ID, slotID, by.ID, s.now(), n)
+	if errors.As(err, new(*Clash)) {
+		return "", clashProblem(err)
+	}
 	if errors.Is(err, ErrConflict) {
 		return "", problem(ErrConflict, "action.already_joined")
 	}

@@ -2,6 +2,8 @@ package instance
 
 import (
 	"strconv"
+
+	"hearth/instance/repeat"
 	"strings"
 	"time"
 )
@@ -152,6 +154,13 @@ type Item struct {
 	Going    int
 	Waiting  int
 	Slots    []Slot
+	// SeriesID is the series a repeating action's date belongs to (0: a
+	// one-off action); OccursOn is the rule's date for it (YYYY-MM-DD),
+	// kept when the date is moved. Quiet dates are not federated: other
+	// servers see only a series' next date.
+	SeriesID int64
+	OccursOn string
+	Quiet    bool
 }
 
 // OnBehalf reports whether the need was posted for a neighbour without an
@@ -166,7 +175,7 @@ func (i *Item) Deleted() bool { return !i.DeletedAt.IsZero() }
 // No other item is served to them, and one that was federated is
 // retracted (Delete) when it stops federating.
 func (i *Item) Federates() bool {
-	return !i.Deleted() && i.Visibility != VisibilityVillage && !i.Held && i.HiddenReason == ""
+	return !i.Deleted() && i.Visibility != VisibilityVillage && !i.Held && i.HiddenReason == "" && !i.Quiet
 }
 
 // Full reports whether an action has no free place overall.
@@ -226,6 +235,8 @@ type ItemInput struct {
 	Place              string
 	Capacity           string
 	Slots              []SlotInput
+	// Repeat makes a new action a series (editing, it is not read).
+	Repeat RepeatInput
 }
 
 // itemFields is the cleaned, typed form.
@@ -240,6 +251,7 @@ type itemFields struct {
 	place                              string
 	capacity                           int
 	slots                              []Slot
+	repeat                             *repeat.Rule
 }
 
 func parseCount(field, s string, min, max int, required bool) (int, *FieldError) {

@@ -183,6 +183,9 @@ func (s *Service) cleanItem(ctx context.Context, by *Member, in *ItemInput, edit
 		f.capacity, fe = parseCount("capacity", in.Capacity, 0, MaxCapacity, false)
 		v.add(fe)
 		f.slots = cleanSlots(&v, in.Slots, editing)
+		if editing == nil && ok {
+			f.repeat = cleanRepeat(&v, in.Repeat, f.startsAt, s.loc)
+		}
 		if editing != nil && f.capacity > 0 && f.capacity < editing.Going {
 			v.add(&FieldError{Field: "capacity", Code: "err.capacity_below_going", Args: []any{editing.Going}})
 		}
@@ -318,7 +321,11 @@ func (s *Service) CreateItem(ctx context.Context, by *Member, in ItemInput) (*It
 			return nil, err
 		}
 	}
-	if it.ID, err = s.store.CreateItem(ctx, it, n); err != nil {
+	if f.repeat != nil {
+		if err := s.createSeries(ctx, it, f.repeat, n); err != nil {
+			return nil, err
+		}
+	} else if it.ID, err = s.store.CreateItem(ctx, it, n); err != nil {
 		return nil, err
 	}
 	count()

@@ -54,6 +54,13 @@ const (
 	// NoteMessage tells the other party of a private message on a need
 	// (never its text: not on the page, not by email, not on a phone).
 	NoteMessage NoteKind = "message"
+	// Repeating actions: a standing place taken or given up (to the
+	// organiser), a member put on a date's role (to them), and a date to
+	// come with a free role (to the series' regulars not on it).
+	NoteSeriesJoined NoteKind = "series_joined"
+	NoteSeriesLeft   NoteKind = "series_left"
+	NoteRotaAssigned NoteKind = "rota_assigned"
+	NoteRotaGap      NoteKind = "rota_gap"
 )
 
 // Notification kinds for coordinators and safeguarding leads.
@@ -130,6 +137,10 @@ var NoteSpecs = []NoteSpec{
 	{Kind: NoteWarning, Notice: NoticeAboutMe, Path: "/conduct"},
 	{Kind: NoteThanked, Notice: NoticeAboutMe, Anchor: "thanks", Words: true},
 	{Kind: NoteMessage, Notice: NoticeAboutMe, Anchor: "messages", Next: true},
+	{Kind: NoteSeriesJoined, Notice: NoticeAboutMe, Anchor: "coming"},
+	{Kind: NoteSeriesLeft, Notice: NoticeAboutMe, Anchor: "coming"},
+	{Kind: NoteRotaAssigned, Notice: NoticeAboutMe, Anchor: "coming"},
+	{Kind: NoteRotaGap, Notice: NoticeAboutMe, Anchor: "coming", Next: true},
 	{Kind: NoteNewApplication, Notice: NoticeCoordination, Path: "/admin/applications", Next: true},
 	{Kind: NoteNewReport, Notice: NoticeCoordination, Path: "/admin/moderation#reports", Next: true},
 	{Kind: NotePostHeld, Notice: NoticeCoordination, Path: "/admin/moderation#held", Next: true},

@@ -27,6 +27,7 @@ type Store interface {
 	PushStore
 	MessageStore
 	GuestStore
+	SeriesStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed
@@ -127,6 +128,11 @@ type ItemFilter struct {
 	Upcoming bool
 	BeforeID int64 // for paging: items with a smaller id
 	Limit    int
+	// SeriesID lists one series' dates, soonest first. Otherwise a series
+	// is listed once, as its next date, unless EveryDate (or a people
+	// filter, for "my places") asks for each.
+	SeriesID  int64
+	EveryDate bool
 }
 
 // ItemChange is a state transition, applied only if the item is in one of
@@ -272,7 +278,9 @@ type ItemStore interface {
 	ListInterests(ctx context.Context, itemID int64) ([]*Interest, error)
 
 	// JoinAction gives the member a place (or a waiting-list place) in one
-	// transaction, so the last place goes to exactly one member.
+	// transaction, so the last place goes to exactly one member. A member
+	// going to another action at an overlapping time is refused with a
+	// *Clash (two places at once); one already on it with ErrConflict.
 	JoinAction(ctx context.Context, itemID, slotID, memberID int64, now time.Time, n Notices) (AttendStatus, error)
 	// LeaveAction removes the member and promotes whoever waits first for a
 	// place that is now free (telling each what promoted holds for them);

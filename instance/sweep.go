@@ -82,14 +82,23 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sweep: %w", err)
 	}
-	total := purged + unverified + guests
+	dates, rolled, err := s.makeSeriesDates(ctx)
+	if err != nil {
+		return fmt.Errorf("sweep: series dates: %w", err)
+	}
+	gaps, err := s.tellRotaGaps(ctx)
+	if err != nil {
+		return fmt.Errorf("sweep: rota gaps: %w", err)
+	}
+	total := purged + unverified + guests + dates + rolled + gaps
 	for _, n := range counts {
 		total += n
 	}
 	if total > 0 {
 		s.log.Info("sweep", "needs_expired", counts[DueExpire], "claims_lapsed", counts[DueLapse], "reminders", counts[DueStillNeeded],
 			"lapse_warnings", counts[DueLapsing], "tomorrow", counts[DueTomorrow], "unanswered", counts[DueUnanswered],
-			"addresses_purged", purged, "verifications_expired", unverified, "guest_places_expired_or_erased", guests)
+			"addresses_purged", purged, "verifications_expired", unverified, "guest_places_expired_or_erased", guests,
+			"series_dates_made", dates, "series_next_federated", rolled, "rota_gaps_told", gaps)
 	}
 	if err := s.Digests(ctx); err != nil {
 		return fmt.Errorf("sweep: digests: %w", err)

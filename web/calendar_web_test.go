@@ -13,8 +13,14 @@ import (
 
 func postAction(t *testing.T, c *client, title, visibility string) string {
 	t.Helper()
+	return postActionOn(t, c, title, visibility, "2026-12-05")
+}
+
+// postActionOn posts an action from 10:00 to 12:00 on day.
+func postActionOn(t *testing.T, c *client, title, visibility, day string) string {
+	t.Helper()
 	return postItem(t, c, "actions", when(url.Values{"title": {title}, "place": {"The green"}, "visibility": {visibility}},
-		"2026-12-05", "10:00", "12:00"))
+		day, "10:00", "12:00"))
 }
 
 // feed reads a calendar and returns its events' titles, failing on
@@ -46,8 +52,8 @@ func TestCalendarSubscriptions(t *testing.T) {
 	h.member("ann")
 	org, ann := h.as("org"), h.as("ann")
 	open := postAction(t, org, "Litter-pick", "public")
-	village := postAction(t, org, "Lunch club", "village")
-	postAction(t, org, "Quiz night", "village") // ann is not going
+	village := postActionOn(t, org, "Lunch club", "village", "2026-12-06") // not at the same time: nobody is in two places at once
+	postAction(t, org, "Quiz night", "village")                            // ann is not going
 	ann.post(open+"/join", nil)
 	ann.post(village+"/join", nil)
 

@@ -33,8 +33,10 @@ type itemPage struct {
 	Mine          *instance.Interest
 	Attendees     []*instance.Attendee
 	MyPlace       *instance.Attendee
-	Thread        *instance.Thread
-	Replies       []replyView
+	// Series is a repeating action's rule and dates to come.
+	Series  *instance.SeriesView
+	Thread  *instance.Thread
+	Replies []replyView
 	// NewExpiry and NewClaimExpiry are when a renewal would run to.
 	NewExpiry, NewClaimExpiry string
 	contactParts
@@ -98,6 +100,9 @@ func (s *Server) loadItemPage(r *http.Request, kind instance.Kind, id int64, tit
 		}
 	}
 	if kind == instance.KindAction {
+		if p.Series, err = s.svc.SeriesOf(ctx, viewer, it); err != nil {
+			return nil, err
+		}
 		if p.Attendees, err = s.svc.Attendees(ctx, viewer, it); err != nil {
 			return nil, err
 		}

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -122,6 +124,14 @@ func (s *Server) registerItems(r *mux.Router) {
 	post("/actions/"+id+"/leave", action, "flash.left", func(r *http.Request, m *instance.Member, id int64) error {
 		return s.svc.LeaveAction(r.Context(), m, id)
 	})
+	post("/actions/"+id+"/every", action, "flash.series_joined", func(r *http.Request, m *instance.Member, id int64) error {
+		slot, _ := strconv.ParseInt(r.PostForm.Get("slot"), 10, 64)
+		return s.svc.JoinSeries(r.Context(), m, id, slot)
+	})
+	post("/actions/"+id+"/every/stop", action, "flash.series_left", func(r *http.Request, m *instance.Member, id int64) error {
+		return s.svc.LeaveSeries(r.Context(), m, id)
+	})
+	r.Handle("/actions/"+id+"/rota", h(s.rota)).Methods(http.MethodGet, http.MethodPost)
 }
 
 // errWaitlisted is not a failure: it tells the join handler to say the
@@ -137,6 +147,8 @@ type itemFormPage struct {
 	Visibility []option
 	OnBehalf   bool
 	slotRows   int
+	// Repeat and Days are the repeat choices of a new action.
+	Repeat, Days []option
 }
 
 func (s *Server) itemFormPage(r *http.Request, kind instance.Kind, editing *instance.Item) (*itemFormPage, error) {
@@ -186,6 +198,15 @@ func (s *Server) itemFormPage(r *http.Request, kind instance.Kind, editing *inst
 	for _, vis := range instance.Visibilities {
 		p.Visibility = append(p.Visibility, option{Value: string(vis), Label: p.VisLong(vis),
 			Selected: v.Get("visibility") == string(vis)})
+	}
+	if kind == instance.KindAction && editing == nil {
+		for _, how := range []string{"", "weekly", "monthly_weekday", "monthly_day"} {
+			p.Repeat = append(p.Repeat, option{Value: how, Label: p.T("itemform.repeat_" + cmp.Or(how, "none")), Selected: v.Get("repeat") == how})
+		}
+		for _, d := range []int{1, 2, 3, 4, 5, 6, 0} {
+			n := strconv.Itoa(d)
+			p.Days = append(p.Days, option{Value: n, Label: p.T("date.weekday." + n), Selected: slices.Contains(v["repeat_days"], n)})
+		}
 	}
 	return p, nil
 }
@@ -251,7 +272,9 @@ func itemInput(kind instance.Kind, f url.Values) instance.ItemInput {
 		Address: f.Get("address"), Contact: f.Get("contact"), OnBehalf: f.Get("on_behalf") != "",
 		OnBehalfName: f.Get("on_behalf_name"), OnBehalfPhone: f.Get("on_behalf_phone"), AvailableUntil: dateIn(f, "available_until"),
 		StartDate: dateIn(f, "start_date"), StartTime: timeIn(f, "start_time"), EndDate: dateIn(f, "end_date"), EndTime: timeIn(f, "end_time"),
-		Place: f.Get("place"), Capacity: f.Get("capacity")}
+		Place: f.Get("place"), Capacity: f.Get("capacity"),
+		Repeat: instance.RepeatInput{How: f.Get("repeat"), Every: f.Get("repeat_every"), Days: f["repeat_days"],
+			Until: dateIn(f, "repeat_until"), Times: f.Get("repeat_times")}}
 	for i := 1; i <= instance.MaxSlots; i++ {
 		id, _ := strconv.ParseInt(f.Get(fmt.Sprintf("slot_id_%d", i)), 10, 64)
 		in.Slots = append(in.Slots, instance.SlotInput{ID: id, Name: f.Get(fmt.Sprintf("slot_name_%d", i)),
@@ -296,7 +319,7 @@ func itemLabels(kind instance.Kind) map[string]labelRef {
 	l := map[string]labelRef{"title": label("field.title_" + string(kind))}
 	for _, name := range []string{"description", "category", "area", "needed_by", "available_until", "start_date", "start_time",
 		"end_date", "end_time", "place", "capacity", "address", "contact", "on_behalf", "on_behalf_name", "on_behalf_phone",
-		"visibility", "group"} {
+		"visibility", "group", "repeat", "repeat_every", "repeat_days", "repeat_until", "repeat_times"} {
 		l[name] = label("field." + name)
 	}
 	for i := 1; i <= instance.MaxSlots; i++ {
@@ -311,7 +334,7 @@ func itemLabels(kind instance.Kind) map[string]labelRef {
 var itemFieldOrder = []string{"title", "description", "category", "area", "needed_by", "available_until", "start_date", "start_time",
 	"end_date", "end_time", "place", "capacity", "slot_name_1", "slot_capacity_1", "slot_name_2", "slot_capacity_2",
 	"slot_name_3", "slot_capacity_3", "slot_name_4", "slot_capacity_4", "slot_name_5", "slot_capacity_5",
-	"slot_name_6", "slot_capacity_6", "address", "contact", "on_behalf", "on_behalf_name",
+	"slot_name_6", "slot_capacity_6", "repeat", "repeat_every", "repeat_days", "repeat_until", "repeat_times", "address", "contact", "on_behalf", "on_behalf_name",
 	"on_behalf_phone", "visibility", "group"}
 
 func (s *Server) itemNew(w http.ResponseWriter, r *http.Request) error {

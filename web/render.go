@@ -85,7 +85,16 @@ type summaryItem struct {
 }
 
 // T translates a catalogue key in the page's language.
-func (p *page) T(key string, args ...any) string { return p.cat.text(p.Lang, key, args...) }
+func (p *page) T(key string, args ...any) string {
+	for i, a := range args {
+		if t, ok := a.(time.Time); ok {
+			// A moment in a refusal's arguments (where someone already
+			// is at that time) is said as the pages say it.
+			args = append(args[:i:i], append([]any{p.DateTime(t)}, args[i+1:]...)...)
+		}
+	}
+	return p.cat.text(p.Lang, key, args...)
+}
 
 // lookup translates a key that may not exist: ok is false when no
 // catalogue has it.

@@ -87,6 +87,9 @@ func (s *Store) JoinAction(ctx context.Context, itemID, slotID, memberID int64, 
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
+		if err := clash(ctx, tx, memberID, itemID); err != nil {
+			return err
+		}
 		fits, err := placeFree(ctx, tx, itemID, slotID)
 		if err != nil {
 			return err

@@ -18,7 +18,8 @@ const itemColumns = `i.id, i.kind, i.group_id, g.handle, g.name, i.author_id, a.
 	COALESCE(i.starts_at, ''), COALESCE(i.ends_at, ''), i.place, i.capacity,
 	(SELECT count(*) FROM attendees x WHERE x.item_id = i.id AND x.status = 'going'),
 	(SELECT count(*) FROM attendees x WHERE x.item_id = i.id AND x.status = 'waiting'),
-	i.held, COALESCE(i.hidden_reason, ''), COALESCE(i.done_at, ''), i.thanks, COALESCE(i.thanked_at, ''), a.language`
+	i.held, COALESCE(i.hidden_reason, ''), COALESCE(i.done_at, ''), i.thanks, COALESCE(i.thanked_at, ''), a.language,
+	COALESCE(i.series_id, 0), COALESCE(i.occurs_on, ''), i.quiet`
 
 const itemFrom = ` FROM items i JOIN groups g ON g.id = i.group_id JOIN members a ON a.id = i.author_id
 	LEFT JOIN members c ON c.id = i.claimed_by LEFT JOIN members t ON t.id = i.taken_by`
@@ -30,7 +31,8 @@ func scanItem(row scanner) (*instance.Item, error) {
 		&it.Title, &it.Description, &it.Category, &it.Area, &vis, &state, &it.StateReason, &created, &updated, &deleted,
 		&neededBy, &expires, &it.Address, &it.Contact, &it.OnBehalfName, &it.OnBehalfPhone,
 		&it.ClaimedBy, &it.ClaimedByName, &claimExp, &reminded, &avail, &it.TakenBy, &it.TakenByName,
-		&starts, &ends, &it.Place, &it.Capacity, &it.Going, &it.Waiting, &it.Held, &it.HiddenReason, &done, &it.Thanks, &thanked, &it.AuthorLanguage)
+		&starts, &ends, &it.Place, &it.Capacity, &it.Going, &it.Waiting, &it.Held, &it.HiddenReason, &done, &it.Thanks, &thanked, &it.AuthorLanguage,
+		&it.SeriesID, &it.OccursOn, &it.Quiet)
 	if err != nil {
 		return nil, err
 	}
@@ -246,8 +248,18 @@ func (s *Store) ListItems(ctx context.Context, f instance.ItemFilter) ([]*instan
 	if f.BeforeID != 0 {
 		add("i.id < ?", f.BeforeID)
 	}
+	if f.SeriesID != 0 {
+		add("i.series_id = ?", f.SeriesID)
+	} else if !f.EveryDate && f.AuthorID == 0 && f.AttendeeID == 0 {
+		// A series is listed once: its next date (its last when it has
+		// none to come).
+		add(`(i.series_id IS NULL OR i.id = COALESCE(
+			(SELECT j.id FROM items j WHERE j.series_id = i.series_id AND j.deleted_at IS NULL AND j.state = 'scheduled'
+				AND j.ends_at > ? ORDER BY j.starts_at LIMIT 1),
+			(SELECT j.id FROM items j WHERE j.series_id = i.series_id AND j.deleted_at IS NULL ORDER BY j.starts_at DESC LIMIT 1)))`, ts(f.Now))
+	}
 	order := "i.id DESC"
-	if f.Upcoming {
+	if f.Upcoming || f.SeriesID != 0 {
 		order = "i.starts_at, i.id"
 	}
 	limit := f.Limit

@@ -617,6 +617,29 @@ func TestFlowWithoutJavaScript(t *testing.T) {
 	click(t, coord, "form[action$='/cancel'] button[type=submit]")
 	waitText(t, coord, "The action has been cancelled and everyone has been told.")
 
+	// A weekly lunch club with a role; Bob comes every time (a second
+	// submit button with formaction, no script); the organiser's rota
+	// refuses an unknown username beside its box.
+	run(t, coord, chromedp.Navigate(h.url+"/actions/new"))
+	fill(t, coord, map[string]string{"f-title": "Lunch club", "f-place": "The hall", "f-start_date": fmt.Sprint(day.Day()),
+		"f-start_date_month": fmt.Sprint(int(day.Month())), "f-start_date_year": fmt.Sprint(day.Year()), "f-start_time": "12",
+		"f-end_time": "14", "f-slot_name_1": "cooks", "f-slot_capacity_1": "2", "f-repeat_times": "6"})
+	click(t, coord, "#f-repeat-1")
+	click(t, coord, "main form button[type=submit]")
+	waitText(t, coord, "Your action has been posted.")
+	waitText(t, coord, "Every week on")
+	club := get(t, coord, chromedp.Location())
+	run(t, bob, chromedp.Navigate(club))
+	click(t, bob, "button[formaction$='/every']")
+	waitText(t, bob, "You now come every time.")
+	screenshot(t, bob, "nojs every time")
+	run(t, coord, chromedp.Navigate(club+"/rota"))
+	waitText(t, coord, "Gap")
+	fill(t, coord, map[string]string{"f-member": "nobody"})
+	click(t, coord, "form[action$='/rota'] button[type=submit]")
+	waitText(t, coord, "There is no active member with that username")
+	screenshot(t, coord, "nojs rota refused")
+
 	// The requester deletes her need, after being asked to make sure.
 	run(t, ann, chromedp.Navigate(needURL+"/change"))
 	click(t, ann, "a[href$='/delete']")

@@ -61,6 +61,8 @@ func TestItemPagesWithAxe(t *testing.T) {
 	rita.login("rita", "correct horse battery")
 	hal.login("hal", "correct horse battery")
 	cora.login("cora", "correct horse battery")
+	olly := h.browser(t)
+	olly.login("olly", "correct horse battery")
 	post := func(b *browser, path string, form url.Values) string {
 		t.Helper()
 		code, loc, body := b.post(path, form)
@@ -98,6 +100,10 @@ func TestItemPagesWithAxe(t *testing.T) {
 	post(rita, thanked+"/thanks", url.Values{"thanks": {"Thank you so much, Hal"}})
 	action := post(cora, "/actions/new", url.Values{"title": {"Litter-pick"}, "place": {"The green"}, "start_date_day": {"23"},
 		"start_date_month": {"12"}, "start_date_year": {"2030"}, "start_time_hour": {"10"}, "end_time_hour": {"12"}, "visibility": {"public"}})
+	club := post(cora, "/actions/new", url.Values{"title": {"Lunch club"}, "place": {"The hall"}, "start_date_day": {"24"},
+		"start_date_month": {"12"}, "start_date_year": {"2030"}, "start_time_hour": {"12"}, "end_time_hour": {"14"}, "visibility": {"public"},
+		"repeat": {"weekly"}, "slot_name_1": {"cooks"}, "slot_capacity_1": {"2"}})
+	post(olly, club+"/every", nil)
 	thread := post(cora, "/offers/new", url.Values{"title": {"Ladder to lend"}, "category": {"lending"}, "visibility": {"public"}})
 	for i := 1; i <= 60; i++ {
 		post(cora, thread+"/responses", url.Values{"body": {fmt.Sprintf("Reply number %d: is it still free?", i)}})
@@ -154,6 +160,14 @@ func TestItemPagesWithAxe(t *testing.T) {
 			"f-start_date": "31", "f-start_date_month": "2", "f-start_date_year": "2030", "f-start_time": "25", "f-end_time": "12"},
 			"main form button[type=submit]"},
 		{"cora", "edit action (date boxes)", action + "/edit", nil, ""},
+		{"olly", "repeating action (every time)", club, nil, ""},
+		{"cora", "repeating action (organiser)", club, nil, ""},
+		{"cora", "rota", club + "/rota", nil, ""},
+		{"cora", "rota with a refused change", club + "/rota", map[string]string{"f-member": "nobody"},
+			"form[action$='/rota'] button[type=submit]"},
+		{"cora", "organise a repeating action with errors", "/actions/new", map[string]string{"f-title": "Lunch", "f-place": "Hall",
+			"f-start_date": "2", "f-start_date_month": "1", "f-start_date_year": "2031", "f-start_time": "12", "f-end_time": "14",
+			"f-repeat-1": " ", "f-repeat_times": "1", "f-repeat_every": "20"}, "main form button[type=submit]"},
 		{"cora", "safety check", verify[1], nil, ""},
 		{"cora", "safety check with errors", verify[1], map[string]string{"f-verified_on": "1", "f-verified_on_month": "11",
 			"f-verified_on_year": "2026"}, "form[action$='/verify'] button[type=submit]"},
