@@ -34,7 +34,7 @@ const (
 	// only runs out when its worker died.
 	deliveryLease  = 2 * time.Minute
 	giveUpAfter    = 72 * time.Hour
-	unavailableFor = 72 * time.Hour
+	unavailableFor = instance.UnavailableAfter
 )
 
 var backoff = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour}

@@ -24,6 +24,7 @@ type Store interface {
 	DeskStore
 	CalendarStore
 	ProfileStore
+	HealthStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed

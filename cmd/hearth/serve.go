@@ -178,13 +178,7 @@ func (a *app) handler(setupToken string, fed *federation.Federation) (http.Handl
 	r := mux.NewRouter()
 	w.Register(r)
 	html := w.Middleware(r)
-	// The health check sits outside the web router, whose routes all need
-	// a signed-in member unless the web package opens them.
 	top := http.NewServeMux()
-	top.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "ok\n") // nothing to do if the client went away
-	})
 	if fed == nil {
 		top.Handle("/", html)
 		return top, nil
