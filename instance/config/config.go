@@ -594,7 +594,7 @@ func (c *Config) validateMetrics(bad func(key, format string, args ...any)) {
 		bad("metrics_listen", "must be host:port, such as 127.0.0.1:9090 (got %q)", c.MetricsListen)
 		return
 	}
-	if c.MetricsListen == c.Listen || c.MetricsListen == c.TLS.HTTPListen {
+	if port != "0" && (c.MetricsListen == c.Listen || c.MetricsListen == c.TLS.HTTPListen) {
 		bad("metrics_listen", "must be another address than listen and tls.http_listen (got %q)", c.MetricsListen)
 	}
 	if (host == "" || host == "0.0.0.0" || host == "::") && c.MetricsToken == "" {
