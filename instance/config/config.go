@@ -217,7 +217,7 @@ type Env func(string) string
 
 // Load reads the file at path (or HEARTH_CONFIG when path is empty; no file
 // at all means the defaults), then applies HEARTH_LISTEN, HEARTH_BASE_URL
-// HEARTH_DATA_DIR and HEARTH_SMTP_PASSWORD, then validates.
+// HEARTH_DATA_DIR, HEARTH_SMTP_PASSWORD and HEARTH_METRICS_TOKEN, then validates.
 func Load(path string, env Env) (*Config, error) {
 	if env == nil {
 		env = os.Getenv

@@ -81,10 +81,14 @@ func TestEnvironmentOverrides(t *testing.T) {
 		"HEARTH_BASE_URL":      "https://village.example",
 		"HEARTH_DATA_DIR":      "/tmp/from-env",
 		"HEARTH_SMTP_PASSWORD": "from-env",
+		"HEARTH_METRICS_TOKEN": strings.Repeat("t", 32),
 	}
 	cfg, err := Load("", func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg.MetricsToken != env["HEARTH_METRICS_TOKEN"] || !cfg.MetricsOn() {
+		t.Errorf("metrics token %q from the environment not used", cfg.MetricsToken)
 	}
 	if cfg.SMTP.Password != "from-env" {
 		t.Errorf("smtp password %q: the environment keeps secrets out of the file", cfg.SMTP.Password)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"time"
 
 	"hearth/instance"
@@ -26,6 +27,10 @@ func (s *Store) Ready(ctx context.Context) error {
 	}
 	if want := SchemaVersion(); v != want {
 		return fmt.Errorf("store: ready: %w: database schema %d, this build expects %d", instance.ErrUnavailable, v, want)
+	}
+	if now, err := os.Stat(s.path); err != nil || !os.SameFile(now, s.file) {
+		return fmt.Errorf("store: ready: %w: the database file %s was removed or replaced while Hearth ran (restart Hearth): %v",
+			instance.ErrUnavailable, s.path, err)
 	}
 	return nil
 }

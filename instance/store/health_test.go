@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +32,19 @@ func TestReady(t *testing.T) {
 	s.Close()
 	if err := s.Ready(ctx); !errors.Is(err, instance.ErrUnavailable) {
 		t.Errorf("closed database: Ready = %v, want ErrUnavailable", err)
+	}
+}
+
+// A database file deleted (or replaced) under a running instance still
+// answers through its open connections; Ready says it is not the file
+// at the path any more.
+func TestReadyNoticesAFileRemoved(t *testing.T) {
+	s := newStore(t)
+	if err := os.Remove(s.path); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ready(context.Background()); !errors.Is(err, instance.ErrUnavailable) || !strings.Contains(err.Error(), "removed or replaced") {
+		t.Errorf("file removed: Ready = %v, want ErrUnavailable naming it", err)
 	}
 }
 
