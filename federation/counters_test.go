@@ -163,3 +163,36 @@ func TestInboxUnavailableWhileStoreFails(t *testing.T) {
 		}
 	}
 }
+
+func (s *failingStore) CountMembers(c context.Context, st instance.Status) (int, error) {
+	if s.down.Load() {
+		return 0, errIO
+	}
+	return s.Store.CountMembers(c, st)
+}
+
+// A document that needs the database answers 503 with Retry-After while
+// it is away (not 500), and 200 again once it is back.
+func TestDocumentsUnavailableWhileStoreFails(t *testing.T) {
+	var fs *failingStore
+	n := newNode(t, func(o *Options) {
+		fs = &failingStore{Store: o.Store}
+		o.Store = fs
+	})
+	get := func() *http.Response {
+		resp, err := http.Get(n.url + "/nodeinfo/2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	fs.down.Store(true)
+	if resp := get(); resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("nodeinfo with the database away: %d (Retry-After %q), want 503", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	fs.down.Store(false)
+	if resp := get(); resp.StatusCode != http.StatusOK {
+		t.Errorf("nodeinfo once the database is back: %d", resp.StatusCode)
+	}
+}
