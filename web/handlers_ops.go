@@ -76,12 +76,13 @@ type federationHealthPage struct {
 // QueueName is a queue's name in the page's words.
 func (p *federationHealthPage) QueueName(q string) string { return p.T("fedhealth.queue." + q) }
 
-// Waiting says since when a queue's oldest item waits ("—" when empty).
+// Waiting says how much waits in a queue and since when ("3 waiting,
+// the oldest since …"), or that nothing does.
 func (p *federationHealthPage) Waiting(q instance.QueueStat) string {
 	if q.Depth == 0 {
 		return p.T("fedhealth.none_waiting")
 	}
-	return p.T("fedhealth.waiting_since", p.DateTime(q.Oldest))
+	return p.T("fedhealth.depth", q.Depth) + p.T("fedhealth.waiting_since", p.DateTime(q.Oldest))
 }
 
 // NextTry says when a failing server is tried next.

@@ -131,7 +131,7 @@ func TestFederationHealthPage(t *testing.T) {
 	}
 	checkPage(t, "federation health", r, 0)
 	mustContain(t, r.body, "Federation health", "To send to other servers", "down.example", "<code>HTTP 503</code>",
-		"1 message", "Friday 27 November 2026, 10:01 GMT")
+		"1 message", "Friday 27 November 2026, 10:01 GMT", "1 waiting, the oldest since Friday 27 November 2026, 10:00 GMT", "nothing waiting")
 	if r := h.as("cora").get("/admin/federation"); r.status != http.StatusForbidden || !strings.Contains(r.body, "You do not have permission") {
 		t.Errorf("coordinator: %d, want 403", r.status)
 	}
