@@ -32,6 +32,7 @@ const (
 	QueueDeliveries = "deliveries" // outgoing activities not yet delivered (or given up)
 	QueueFedEvents  = "fed_events" // changes not yet turned into activities
 	QueueMail       = "mail"       // emails not yet sent
+	QueuePush       = "push"       // phone notifications not yet sent
 )
 
 // QueueStat is one queue's backlog.

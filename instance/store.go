@@ -24,6 +24,9 @@ type Store interface {
 	DeskStore
 	CalendarStore
 	ProfileStore
+	PushStore
+	MessageStore
+	GuestStore
 	HealthStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the

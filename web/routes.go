@@ -61,6 +61,9 @@ func (s *Server) Register(r *mux.Router) {
 	s.registerMail(r)
 	s.registerDecide(r)
 	s.registerNotify(r)
+	s.registerPush(r)
+	s.registerContact(r)
+	s.registerGuests(r)
 	s.registerOps(r)
 	r.NotFoundHandler = s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
@@ -82,7 +85,9 @@ func publicRoute(template string) bool {
 		"/{kinds:needs|offers|actions}/{id:[0-9]+}",
 		"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
 		"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
-		"/verify-draw", "/notices/{id:[0-9]+}", "/healthz", "/readyz":
+		"/verify-draw", "/notices/{id:[0-9]+}",
+		"/sw.js", "/manifest.webmanifest", "/icons/{size:192|512}.png",
+		"/actions/{id:[0-9]+}/guest", "/guest-places/{step:confirm|cancel}", "/healthz", "/readyz":
 		return true
 	}
 	return false

@@ -181,7 +181,7 @@ var (
 	descUp = prometheus.NewDesc("hearth_database_up",
 		"1 when the last scrape could read the queues from the database, 0 when it could not.", nil, nil)
 	descDepth = prometheus.NewDesc("hearth_queue_depth",
-		"Items waiting in each queue (inbox, deliveries, fed_events, mail).", []string{"queue"}, nil)
+		"Items waiting in each queue (inbox, deliveries, fed_events, mail, push).", []string{"queue"}, nil)
 	descAge = prometheus.NewDesc("hearth_queue_oldest_age_seconds",
 		"Age of the oldest item waiting in each queue (0 when it is empty).", []string{"queue"}, nil)
 	descFailing = prometheus.NewDesc("hearth_federation_hosts_failing",

@@ -52,7 +52,10 @@ SELECT 'fed_events', count(*), coalesce((SELECT created_at FROM fed_events WHERE
 	(SELECT min(id) FROM fed_events WHERE processed_at IS NULL)), '') FROM fed_events WHERE processed_at IS NULL
 UNION ALL
 SELECT 'mail', count(*), coalesce((SELECT created_at FROM mail_queue WHERE id =
-	(SELECT min(id) FROM mail_queue WHERE state = 'queued')), '') FROM mail_queue WHERE state = 'queued'`
+	(SELECT min(id) FROM mail_queue WHERE state = 'queued')), '') FROM mail_queue WHERE state = 'queued'
+UNION ALL
+SELECT 'push', count(*), coalesce((SELECT created_at FROM push_queue WHERE id =
+	(SELECT min(id) FROM push_queue WHERE state = 'queued')), '') FROM push_queue WHERE state = 'queued'`
 
 // QueueStats implements instance.HealthStore.
 func (s *Store) QueueStats(ctx context.Context) ([]instance.QueueStat, error) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -66,7 +67,7 @@ func TestQueueStats(t *testing.T) {
 		return out
 	}
 	empty := stats()
-	for _, q := range []string{instance.QueueInbox, instance.QueueDeliveries, instance.QueueFedEvents, instance.QueueMail} {
+	for _, q := range []string{instance.QueueInbox, instance.QueueDeliveries, instance.QueueFedEvents, instance.QueueMail, instance.QueuePush} {
 		if got, ok := empty[q]; !ok || got.Depth != 0 || !got.Oldest.IsZero() {
 			t.Errorf("empty %s queue: %+v (listed %v)", q, got, ok)
 		}
@@ -84,6 +85,20 @@ func TestQueueStats(t *testing.T) {
 	if err := s.EnqueueMail(ctx, []instance.Mail{{To: "a@example.org", Subject: "s", Text: "t"}}, t0.Add(3*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	memberID, err := s.CreateMember(ctx, member("pat", "pat@example.org", instance.StatusActive), "", t0, instance.Notices{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := s.SavePushSubscription(ctx, &instance.PushSubscription{MemberID: memberID, Endpoint: "https://push.example/1",
+		P256dh: "k", Auth: "a", CreatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.tx(ctx, func(tx *sql.Tx) error {
+		return s.enqueuePush(ctx, tx, []instance.Push{{SubscriptionID: sub, MemberID: memberID, Kind: "x", Payload: "{}"}}, t0.Add(4*time.Hour))
+	}); err != nil {
+		t.Fatal(err)
+	}
 	due, _ := s.DueDeliveries(ctx, t0.Add(time.Hour), 10)
 	if err := s.FinishDelivery(ctx, instance.DeliveryResult{ID: due[0].ID, Host: due[0].Host, Status: "done", Success: true}, t0); err != nil {
 		t.Fatal(err)
@@ -97,6 +112,9 @@ func TestQueueStats(t *testing.T) {
 	}
 	if d := got[instance.QueueMail]; d.Depth != 1 || !d.Oldest.Equal(t0.Add(3*time.Hour)) {
 		t.Errorf("mail: %+v", d)
+	}
+	if d := got[instance.QueuePush]; d.Depth != 1 || !d.Oldest.Equal(t0.Add(4*time.Hour)) {
+		t.Errorf("push: %+v", d)
 	}
 }
 
