@@ -34,7 +34,7 @@ const (
 	// only runs out when its worker died.
 	deliveryLease  = 2 * time.Minute
 	giveUpAfter    = 72 * time.Hour
-	unavailableFor = 72 * time.Hour
+	unavailableFor = instance.UnavailableAfter
 )
 
 var backoff = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour}
@@ -145,6 +145,7 @@ func (f *Federation) send(ctx context.Context, s *sending) {
 		f.log.Error("recording a delivery", "delivery", s.d.ID, "inbox", s.d.Inbox, "err", err)
 	}
 	s.res = res
+	f.countDelivery(res)
 	p.mu.Lock()
 	if p.byHost[s.d.Host]--; p.byHost[s.d.Host] <= 0 {
 		delete(p.byHost, s.d.Host)
@@ -304,4 +305,19 @@ func (f *Federation) attempt(ctx context.Context, d *instance.Delivery) instance
 		return retry(fmt.Sprintf("HTTP %d", code))
 	}
 	return res
+}
+
+// countDelivery counts a finished attempt (one cut short counts nothing).
+func (f *Federation) countDelivery(res instance.DeliveryResult) {
+	switch res.Status {
+	case "done":
+		f.count.Delivered("done")
+	case "pending":
+		f.count.Delivered("retry")
+	case "failed":
+		f.count.Delivered("failed")
+	}
+	if res.HostDown {
+		f.count.HostDown()
+	}
 }

@@ -55,6 +55,9 @@ type Options struct {
 	// themselves are sent.
 	Translate func(lang, key string, args ...any) string
 	Language  string
+	// Counters is told of requests, inbox answers and delivery outcomes
+	// (cmd wires the metrics; nil counts nothing).
+	Counters Counters
 	// Retention is how long processed inbound activities, finished
 	// deliveries, processed events and outbox rows that no collection
 	// serves are kept (default 14 days; negative keeps everything).
@@ -74,6 +77,7 @@ type Federation struct {
 	window    time.Duration
 	userAgent string
 	opt       Options
+	count     Counters
 	router    *mux.Router
 	// perHost limits verified activities from one server, perClient
 	// refused requests from one client address.
@@ -127,8 +131,11 @@ func New(o Options) *Federation {
 	if o.Language == "" {
 		o.Language = "en"
 	}
+	if o.Counters == nil {
+		o.Counters = noCounters{}
+	}
 	f := &Federation{store: o.Store, svc: o.Service, log: o.Logger, now: o.Clock, uris: uris{base: strings.TrimRight(o.BaseURL, "/")},
-		client: o.Client, keys: newKeyring(o.Store, o.Clock), window: o.SignatureWindow, opt: o,
+		client: o.Client, keys: newKeyring(o.Store, o.Clock), window: o.SignatureWindow, opt: o, count: o.Counters,
 		userAgent:       "hearth/" + o.Version + " (+" + o.BaseURL + ")",
 		deliveryPerHost: o.DeliveryPerHost, deliveryWorkers: o.DeliveryWorkers, inboxWorkers: o.InboxWorkers, inboxTimeout: inboxTimeout}
 	f.deliveries.freed = make(chan struct{}, 1)
@@ -176,11 +183,23 @@ func (f *Federation) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 	h.Set("Referrer-Policy", "same-origin")
-	f.router.ServeHTTP(w, r)
+	start := time.Now()
+	slot := &fedRoute{}
+	sw := &statusWriter{ResponseWriter: w}
+	f.router.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), fedRouteKey{}, slot)))
+	route := slot.template
+	if route == "" {
+		route = "unmatched"
+	}
+	if sw.status == 0 {
+		sw.status = http.StatusOK
+	}
+	f.count.Request(route, r.Method, sw.status, time.Since(start))
 }
 
 func (f *Federation) routes() *mux.Router {
 	r := mux.NewRouter()
+	r.Use(noteRoute)
 	get := func(path string, h http.HandlerFunc) { r.HandleFunc(path, h).Methods(http.MethodGet, http.MethodHead) }
 	get("/.well-known/webfinger", f.webfinger)
 	get("/.well-known/nodeinfo", f.nodeinfoLinks)

@@ -35,27 +35,33 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 	client := f.clientKey(r)
 	if f.perClient.full(client) {
 		w.Header().Set("Retry-After", "300")
-		f.refuse(w, r, http.StatusTooManyRequests, refusedRateClient, "too many refused requests from "+client)
+		f.refuseInbox(w, r, refusedRateClient, "too many refused requests from "+client)
 		return
 	}
 	in, err := f.admit(ctx, w, r)
 	if err != nil {
-		f.perClient.add(client)
 		reason := reasonOf(err, refusedKeyUnavailable)
-		f.refuse(w, r, reason.status(), reason, err.Error())
+		// A key we could not check may be our database's fault, not the
+		// sender's: then it is asked to send again, and not charged.
+		if reason == refusedKeyUnavailable && f.storeDown(ctx, err) {
+			f.unavailable(w, r, err)
+			return
+		}
+		f.perClient.add(client)
+		f.refuseInbox(w, r, reason, err.Error())
 		return
 	}
 	if in.goneDelete {
 		// A deleted account signs its own Delete with a key that can no
 		// longer be fetched; there is nothing of theirs to trust, so
 		// accept and do nothing.
-		w.WriteHeader(http.StatusAccepted)
+		f.accepted(w, "gone_delete")
 		return
 	}
 	host := hostOf(in.actor)
 	if !f.perHost.allow(host) {
 		w.Header().Set("Retry-After", "300")
-		f.refuse(w, r, http.StatusTooManyRequests, refusedRateHost, "too many activities from "+host)
+		f.refuseInbox(w, r, refusedRateHost, "too many activities from "+host)
 		return
 	}
 	if !handles(in.typ) {
@@ -63,27 +69,29 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 		// else, then answered without being stored, since Hearth shows
 		// none of them (and they are most of what a popular post brings).
 		f.contacted(ctx, host)
-		w.WriteHeader(http.StatusAccepted)
+		f.accepted(w, "ignored")
 		return
 	}
 	row := instance.InboxRow{ActivityID: in.id, Actor: in.actor, Type: in.typ, Body: in.body}
 	if in.version != "" {
 		row.Key = in.id + " " + in.version
 	}
+	// Nothing was stored when enqueue fails, whatever the cause: the
+	// sender is asked to try again (503), never told 202.
 	fresh, err := f.enqueue(ctx, row)
 	if err != nil {
-		f.internal(w, r, err)
+		f.unavailable(w, r, err)
 		return
 	}
 	result := map[bool]string{true: "queued", false: "duplicate"}[fresh]
 	if !fresh && in.typ == "Follow" {
 		if result, err = f.followAgain(ctx, row); err != nil {
-			f.internal(w, r, err)
+			f.unavailable(w, r, err)
 			return
 		}
 	}
 	f.log.Info("activity received", "activity_id", in.id, "type", in.typ, "actor", in.actor, "object", in.object, "result", result)
-	w.WriteHeader(http.StatusAccepted)
+	f.accepted(w, result)
 }
 
 // followAgain handles a Follow whose id we have seen. Mastodon answers a

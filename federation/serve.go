@@ -127,6 +127,12 @@ func (f *Federation) nodeinfo(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Federation) internal(w http.ResponseWriter, r *http.Request, err error) {
+	if f.storeDown(r.Context(), err) {
+		f.log.Error("database unavailable: answering 503", "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", retryUnavailable)
+		http.Error(w, "", http.StatusServiceUnavailable)
+		return
+	}
 	f.log.Error("federation request failed", "path", r.URL.Path, "err", err)
 	http.Error(w, "", http.StatusInternalServerError)
 }

@@ -26,6 +26,10 @@ import (
 // documents are built from the fields that may leave (itemNote never reads
 // an address or contact; the golden tests check every document).
 type Store interface {
+	// Ready reports whether the database answers (an error wraps
+	// instance.ErrUnavailable): asked after a failure, to answer 503.
+	Ready(ctx context.Context) error
+
 	// Keys of our actors.
 	ActorKey(ctx context.Context, signer instance.Signer) (privatePEM, publicPEM string, err error)
 	SaveActorKey(ctx context.Context, signer instance.Signer, privatePEM, publicPEM string, now time.Time) error

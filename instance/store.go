@@ -28,6 +28,7 @@ type Store interface {
 	MessageStore
 	GuestStore
 	SeriesStore
+	HealthStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed

@@ -26,7 +26,7 @@ var visitorRoutes = []string{
 	"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
 	"/verify-draw", "/notices/{id:[0-9]+}",
 	"/sw.js", "/manifest.webmanifest", "/icons/{size:192|512}.png",
-	"/actions/{id:[0-9]+}/guest", "/guest-places/{step:confirm|cancel}",
+	"/actions/{id:[0-9]+}/guest", "/guest-places/{step:confirm|cancel}", "/healthz", "/readyz",
 }
 
 // staffRoutes need more than a signed-in member (coordinator, admin or
@@ -42,7 +42,7 @@ var staffRoutes = []string{
 	"/budgets/new", "/budgets/{id:[0-9]+}/projects/{project:[0-9]+}/review", "/budgets/{id:[0-9]+}/advance",
 	"/messages/{id:[0-9]+}/release",
 	"/panels/new", "/panels/{id:[0-9]+}/edit", "/panels/{id:[0-9]+}/commit", "/panels/{id:[0-9]+}/draw",
-	"/coordinate",
+	"/coordinate", "/admin/federation",
 }
 
 // choices are the values tried for each path variable.

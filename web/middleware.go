@@ -56,6 +56,13 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 		}()
 		w = cw
+		// The outermost run observes the request; the router's own
+		// not-found handler runs this middleware again, inside.
+		slot, nested := r.Context().Value(routeSlotKey{}).(*routeSlot)
+		if !nested {
+			slot = &routeSlot{}
+			r = withValue(r, routeSlotKey{}, slot)
+		}
 		r = withValue(r, requestIDKey, instance.RandomToken(6))
 		r = withValue(r, writerKey{}, http.ResponseWriter(w))
 		h := w.Header()
@@ -75,8 +82,12 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					s.errorPage(rec, r, http.StatusInternalServerError, "error.internal")
 				}
 			}
+			elapsed := time.Since(start)
 			s.log.Debug("request", "request_id", requestID(r), "method", r.Method, "path", r.URL.Path,
-				"status", rec.status, "duration", time.Since(start))
+				"status", rec.status, "duration", elapsed)
+			if !nested {
+				s.observe(r, slot, rec.status, elapsed)
+			}
 		}()
 		if r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
 			limit := int64(maxFormBytes)

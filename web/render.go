@@ -190,19 +190,8 @@ func (p *page) RoleName(r instance.Role) string { return p.T("role." + string(r)
 
 // pageBase returns the common page data for a request.
 func (s *Server) pageBase(r *http.Request, titleKey string, args ...any) page {
-	viewer := viewerFrom(r)
-	lang := s.opt.Language
-	if viewer != nil && s.cat.has(viewer.Language) {
-		lang = viewer.Language
-	} else if c, err := r.Cookie(langCookie); viewer == nil && err == nil && s.cat.has(c.Value) {
-		lang = c.Value // a visitor's choice, from the footer
-	}
-	if !s.cat.has(lang) {
-		lang = "en"
-	}
-	p := page{Lang: lang, Site: s.opt.SiteName, Viewer: viewer, CSSURL: s.cssURL, Path: r.URL.Path, cat: s.cat, location: s.opt.Location, now: s.svc.Now(),
-		Contact: s.opt.Contact, Here: safeNext(r.URL.RequestURI()), Languages: instance.Languages, cats: s.svc.Categories(),
-		IconURL: s.static.url("icon.svg")}
+	p := s.plainPage(r, titleKey, args...)
+	viewer := p.Viewer
 	if viewer != nil {
 		// One indexed count per page; a failure shows no count rather
 		// than no page.
@@ -219,9 +208,29 @@ func (s *Server) pageBase(r *http.Request, titleKey string, args ...any) page {
 		}
 		p.SettingUp = err == nil && !has
 	}
+	p.Flash = s.takeFlash(r, &p)
+	return p
+}
+
+// plainPage is a page's frame without anything read from the database
+// (no unread count, no "being set up"): for the page that says the
+// database cannot be reached.
+func (s *Server) plainPage(r *http.Request, titleKey string, args ...any) page {
+	viewer := viewerFrom(r)
+	lang := s.opt.Language
+	if viewer != nil && s.cat.has(viewer.Language) {
+		lang = viewer.Language
+	} else if c, err := r.Cookie(langCookie); viewer == nil && err == nil && s.cat.has(c.Value) {
+		lang = c.Value // a visitor's choice, from the footer
+	}
+	if !s.cat.has(lang) {
+		lang = "en"
+	}
+	p := page{Lang: lang, Site: s.opt.SiteName, Viewer: viewer, CSSURL: s.cssURL, Path: r.URL.Path, cat: s.cat, location: s.opt.Location, now: s.svc.Now(),
+		Contact: s.opt.Contact, Here: safeNext(r.URL.RequestURI()), Languages: instance.Languages, cats: s.svc.Categories(),
+		IconURL: s.static.url("icon.svg")}
 	p.Title = p.T(titleKey, args...)
 	p.Heading = p.Title
-	p.Flash = s.takeFlash(r, &p)
 	return p
 }
 

@@ -64,6 +64,7 @@ func (s *Server) Register(r *mux.Router) {
 	s.registerPush(r)
 	s.registerContact(r)
 	s.registerGuests(r)
+	s.registerOps(r)
 	r.NotFoundHandler = s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
 	}))
@@ -86,7 +87,7 @@ func publicRoute(template string) bool {
 		"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
 		"/verify-draw", "/notices/{id:[0-9]+}",
 		"/sw.js", "/manifest.webmanifest", "/icons/{size:192|512}.png",
-		"/actions/{id:[0-9]+}/guest", "/guest-places/{step:confirm|cancel}":
+		"/actions/{id:[0-9]+}/guest", "/guest-places/{step:confirm|cancel}", "/healthz", "/readyz":
 		return true
 	}
 	return false
@@ -101,7 +102,11 @@ const mediaRoute = "/media/{hash:[0-9a-f]{64}}.{ext:png|jpg}"
 // matched, so it knows which route it guards.
 func (s *Server) requireMember(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if viewerFrom(r) == nil && !publicRoute(routeTemplate(r)) {
+		tpl := routeTemplate(r)
+		if slot, ok := r.Context().Value(routeSlotKey{}).(*routeSlot); ok {
+			slot.template = tpl
+		}
+		if viewerFrom(r) == nil && !publicRoute(tpl) {
 			s.toLogin(w, r)
 			return
 		}

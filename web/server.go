@@ -42,6 +42,10 @@ type Options struct {
 	// SearchEngines lets search engines crawl the public pages other than
 	// needs (robots.txt).
 	SearchEngines bool
+	// Observe, when set, is told of every finished request: its route
+	// template ("unmatched" for none), method, status and duration (cmd
+	// wires it to the metrics).
+	Observe func(route, method string, status int, elapsed time.Duration)
 }
 
 // Server is the HTML interface.
@@ -155,6 +159,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, errTooLarge):
 		s.errorPage(w, r, http.StatusRequestEntityTooLarge, "error.too_large")
 	default:
+		if s.unavailable(r, err) {
+			s.unavailablePage(w, r, err)
+			return
+		}
 		s.log.Error("request failed", "request_id", requestID(r), "method", r.Method, "path", r.URL.Path, "err", err)
 		s.errorPage(w, r, http.StatusInternalServerError, "error.internal")
 	}

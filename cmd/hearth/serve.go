@@ -25,6 +25,7 @@ import (
 	"hearth/instance"
 	"hearth/instance/config"
 	"hearth/instance/mail"
+	"hearth/instance/metrics"
 	"hearth/instance/netguard"
 	"hearth/instance/push"
 	"hearth/instance/store"
@@ -64,6 +65,8 @@ type app struct {
 	svc   *instance.Service
 	log   *slog.Logger
 	bg    background
+	// metrics is nil unless metrics_listen or metrics_token is set.
+	metrics *metrics.Metrics
 	// translate is the interface's catalogue, for text written outside
 	// it (emails, federated posts).
 	translate func(lang, key string, args ...any) string
@@ -178,21 +181,19 @@ func (a *app) handler(setupToken string, fed *federation.Federation) (http.Handl
 		Service: a.svc, Logger: a.log, SiteName: a.cfg.Instance.Name, BaseURL: a.cfg.BaseURL, Secure: a.cfg.Secure(),
 		Language: a.cfg.Instance.Language, Location: a.cfg.Location(), Question: a.cfg.Instance.ApplicationQuestion,
 		Conduct: a.cfg.Instance.Conduct, Contact: a.cfg.Instance.Contact, SetupToken: setupToken, TrustedProxy: a.cfg.TrustedProxy,
-		SearchEngines: a.cfg.Instance.SearchEngines,
+		SearchEngines: a.cfg.Instance.SearchEngines, Observe: a.observe(),
 	})
 	if err != nil {
 		return nil, err
 	}
+
 	r := mux.NewRouter()
 	w.Register(r)
 	html := w.Middleware(r)
-	// The health check sits outside the web router, whose routes all need
-	// a signed-in member unless the web package opens them.
 	top := http.NewServeMux()
-	top.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "ok\n") // nothing to do if the client went away
-	})
+	if h := a.metricsOnMain(); h != nil {
+		top.Handle("GET /metrics", h)
+	}
 	if fed == nil {
 		top.Handle("/", html)
 		return top, nil
@@ -218,8 +219,16 @@ func (a *app) federation() *federation.Federation {
 		AllowPrivateAddresses: a.cfg.Federation.AllowPrivateAddresses, BlockedDomains: a.cfg.Federation.BlockedDomains,
 		InboundPerHost: a.cfg.Moderation.InboundPerHost, TrustedProxy: a.cfg.TrustedProxy,
 		DeliveryPerHost: a.cfg.Federation.DeliveryPerHost, Retention: retention(a.cfg.Federation.RetentionDays),
-		Translate: a.translate, Language: a.cfg.Instance.Language,
+		Translate: a.translate, Language: a.cfg.Instance.Language, Counters: a.counters(),
 	})
+}
+
+// counters is what federation counts into: the metrics, or nothing.
+func (a *app) counters() federation.Counters {
+	if a.metrics == nil {
+		return nil
+	}
+	return a.metrics.Federation()
 }
 
 // retention turns retention_days into federation's Retention (0 days:
@@ -241,6 +250,7 @@ func serveContext(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 	}
 	defer a.close()
 
+	a.metrics = a.newMetrics()
 	setupToken := ""
 	if has, err := a.svc.HasAdmin(ctx); err != nil {
 		return err
@@ -265,6 +275,11 @@ func serveContext(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	msrv, mln, err := a.metricsServer()
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	var redirect *http.Server
 	switch {
@@ -296,6 +311,10 @@ func serveContext(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 	go func() { errc <- srv.Serve(ln) }()
 	if redirect != nil {
 		go func() { errc <- redirect.ListenAndServe() }()
+	}
+	if msrv != nil {
+		go func() { errc <- msrv.Serve(mln) }()
+		logger.Info("metrics are served", "url", "http://"+mln.Addr().String()+"/metrics", "token", a.cfg.MetricsToken != "")
 	}
 	// The background workers write to the database: a.close (deferred
 	// above) stops them and waits for them before closing it.
@@ -336,6 +355,9 @@ func serveContext(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 	defer cancel()
 	if redirect != nil {
 		_ = redirect.Shutdown(shutdownCtx) // best effort; the main server matters
+	}
+	if msrv != nil {
+		_ = msrv.Shutdown(shutdownCtx) // best effort too
 	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)

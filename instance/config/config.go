@@ -28,19 +28,25 @@ import (
 // Config is the whole configuration. Every key is documented in
 // config.example.toml, which a test parses.
 type Config struct {
-	Listen         string     `toml:"listen"`
-	BaseURL        string     `toml:"base_url"`
-	DataDir        string     `toml:"data_dir"`
-	TrustedProxies []string   `toml:"trusted_proxies"`
-	Instance       Instance   `toml:"instance"`
-	Federation     Federation `toml:"federation"`
-	TLS            TLS        `toml:"tls"`
-	Log            Log        `toml:"log"`
-	Items          Items      `toml:"items"`
-	Moderation     Moderation `toml:"moderation"`
-	SMTP           SMTP       `toml:"smtp"`
-	Notify         Notify     `toml:"notify"`
-	Categories     []Category `toml:"categories"`
+	Listen         string   `toml:"listen"`
+	BaseURL        string   `toml:"base_url"`
+	DataDir        string   `toml:"data_dir"`
+	TrustedProxies []string `toml:"trusted_proxies"`
+	// MetricsListen is a separate address serving only /metrics (for
+	// Prometheus); MetricsToken, when set, is the bearer token /metrics
+	// requires, on that address or, without one, on listen. Neither set:
+	// no metrics anywhere.
+	MetricsListen string     `toml:"metrics_listen"`
+	MetricsToken  string     `toml:"metrics_token"`
+	Instance      Instance   `toml:"instance"`
+	Federation    Federation `toml:"federation"`
+	TLS           TLS        `toml:"tls"`
+	Log           Log        `toml:"log"`
+	Items         Items      `toml:"items"`
+	Moderation    Moderation `toml:"moderation"`
+	SMTP          SMTP       `toml:"smtp"`
+	Notify        Notify     `toml:"notify"`
+	Categories    []Category `toml:"categories"`
 
 	// trustedNets is TrustedProxies parsed.
 	trustedNets []*net.IPNet
@@ -211,7 +217,7 @@ type Env func(string) string
 
 // Load reads the file at path (or HEARTH_CONFIG when path is empty; no file
 // at all means the defaults), then applies HEARTH_LISTEN, HEARTH_BASE_URL
-// HEARTH_DATA_DIR and HEARTH_SMTP_PASSWORD, then validates.
+// HEARTH_DATA_DIR, HEARTH_SMTP_PASSWORD and HEARTH_METRICS_TOKEN, then validates.
 func Load(path string, env Env) (*Config, error) {
 	if env == nil {
 		env = os.Getenv
@@ -245,6 +251,9 @@ func Load(path string, env Env) (*Config, error) {
 	}
 	if v := env("HEARTH_DATA_DIR"); v != "" {
 		cfg.DataDir = v
+	}
+	if v := env("HEARTH_METRICS_TOKEN"); v != "" {
+		cfg.MetricsToken = v
 	}
 	if err := cfg.Validate(); err != nil {
 		if path != "" {
@@ -338,6 +347,8 @@ func (c *Config) Validate() error {
 		}
 		c.trustedNets = append(c.trustedNets, n)
 	}
+
+	c.validateMetrics(bad)
 
 	in := &c.Instance
 	if strings.TrimSpace(in.Name) == "" || len([]rune(in.Name)) > 80 {
@@ -560,3 +571,36 @@ func (c *Config) TrustedProxy(ip net.IP) bool {
 	}
 	return false
 }
+
+// minMetricsToken is the shortest bearer token accepted for /metrics.
+const minMetricsToken = 32
+
+// tokenRE is what a bearer token may hold (RFC 6750's b64token).
+var tokenRE = regexp.MustCompile(`^[A-Za-z0-9._~+/-]+=*$`)
+
+// validateMetrics checks metrics_listen and metrics_token: metrics are
+// never public unless someone chose that, with a token.
+func (c *Config) validateMetrics(bad func(key, format string, args ...any)) {
+	if t := c.MetricsToken; t != "" {
+		if len(t) < minMetricsToken || !tokenRE.MatchString(t) {
+			bad("metrics_token", "must be at least %d characters of letters, digits and -._~+/ (for example the output of `openssl rand -hex 32`)", minMetricsToken)
+		}
+	}
+	if c.MetricsListen == "" {
+		return
+	}
+	host, port, err := net.SplitHostPort(c.MetricsListen)
+	if err != nil || port == "" {
+		bad("metrics_listen", "must be host:port, such as 127.0.0.1:9090 (got %q)", c.MetricsListen)
+		return
+	}
+	if port != "0" && (c.MetricsListen == c.Listen || c.MetricsListen == c.TLS.HTTPListen) {
+		bad("metrics_listen", "must be another address than listen and tls.http_listen (got %q)", c.MetricsListen)
+	}
+	if (host == "" || host == "0.0.0.0" || host == "::") && c.MetricsToken == "" {
+		bad("metrics_listen", "%q listens on every interface, which would make the metrics public: use 127.0.0.1 or a private address, or set metrics_token", c.MetricsListen)
+	}
+}
+
+// MetricsOn reports whether /metrics is served anywhere.
+func (c *Config) MetricsOn() bool { return c.MetricsListen != "" || c.MetricsToken != "" }

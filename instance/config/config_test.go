@@ -81,10 +81,14 @@ func TestEnvironmentOverrides(t *testing.T) {
 		"HEARTH_BASE_URL":      "https://village.example",
 		"HEARTH_DATA_DIR":      "/tmp/from-env",
 		"HEARTH_SMTP_PASSWORD": "from-env",
+		"HEARTH_METRICS_TOKEN": strings.Repeat("t", 32),
 	}
 	cfg, err := Load("", func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg.MetricsToken != env["HEARTH_METRICS_TOKEN"] || !cfg.MetricsOn() {
+		t.Errorf("metrics token %q from the environment not used", cfg.MetricsToken)
 	}
 	if cfg.SMTP.Password != "from-env" {
 		t.Errorf("smtp password %q: the environment keeps secrets out of the file", cfg.SMTP.Password)
@@ -165,6 +169,11 @@ func TestRefusals(t *testing.T) {
 		{"digest hour 24", "[notify]\ndigest_hour = 24", "notify.digest_hour: must be an hour from 0 to 23"},
 		{"digest weekday in French", "[notify]\ndigest_weekday = \"lundi\"", "notify.digest_weekday"},
 		{"unknown notify key", "[notify]\ndigest_minute = 5", "unknown key notify.digest_minute"},
+		{"bad metrics_listen", `metrics_listen = "9090"`, "metrics_listen: must be host:port"},
+		{"metrics on the main listener's address", "listen = \"127.0.0.1:8080\"\nmetrics_listen = \"127.0.0.1:8080\"", "metrics_listen: must be another address"},
+		{"public metrics without a token", `metrics_listen = ":9090"`, "metrics_listen: \":9090\" listens on every interface"},
+		{"short metrics token", `metrics_token = "secret"`, "metrics_token: must be at least 32 characters"},
+		{"metrics token with a space", `metrics_token = "` + strings.Repeat("a", 32) + ` b"`, "metrics_token: must be"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -181,16 +190,19 @@ func TestRefusals(t *testing.T) {
 
 func TestAccepted(t *testing.T) {
 	cases := map[string]string{
-		"http on loopback v4": `base_url = "http://127.0.0.1:8080"`,
-		"http on loopback v6": `base_url = "http://[::1]:8080"`,
-		"http on localhost":   `base_url = "http://localhost:8080"`,
-		"https public":        `base_url = "https://village.example/"`,
-		"acme":                "listen = \":443\"\nbase_url = \"https://village.example\"\n[tls]\nacme = true\nhttp_listen = \":80\"",
-		"blocked wildcard":    "[federation]\nblocked_domains = [\"*.spam.example\", \"Bad.Example\"]",
-		"proxies":             `trusted_proxies = ["127.0.0.1", "10.0.0.0/8", "::1"]`,
-		"invite no question":  "[instance]\nregistration = \"invite\"\napplication_question = \"\"",
-		"french, other zone":  "[instance]\nlanguage = \"fr\"\ntime_zone = \"Europe/Paris\"",
-		"digests at midnight": "[notify]\ndigest_hour = 0\ndigest_weekday = \"Sunday\"",
+		"http on loopback v4":         `base_url = "http://127.0.0.1:8080"`,
+		"http on loopback v6":         `base_url = "http://[::1]:8080"`,
+		"http on localhost":           `base_url = "http://localhost:8080"`,
+		"https public":                `base_url = "https://village.example/"`,
+		"acme":                        "listen = \":443\"\nbase_url = \"https://village.example\"\n[tls]\nacme = true\nhttp_listen = \":80\"",
+		"blocked wildcard":            "[federation]\nblocked_domains = [\"*.spam.example\", \"Bad.Example\"]",
+		"proxies":                     `trusted_proxies = ["127.0.0.1", "10.0.0.0/8", "::1"]`,
+		"invite no question":          "[instance]\nregistration = \"invite\"\napplication_question = \"\"",
+		"french, other zone":          "[instance]\nlanguage = \"fr\"\ntime_zone = \"Europe/Paris\"",
+		"digests at midnight":         "[notify]\ndigest_hour = 0\ndigest_weekday = \"Sunday\"",
+		"metrics on loopback":         `metrics_listen = "127.0.0.1:9090"`,
+		"public metrics with a token": "metrics_listen = \":9090\"\nmetrics_token = \"" + strings.Repeat("0123456789abcdef", 4) + "\"",
+		"metrics token only":          `metrics_token = "` + strings.Repeat("x", 32) + `"`,
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {

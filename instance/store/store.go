@@ -39,6 +39,11 @@ type Store struct {
 	// rd runs reads on db, and wr statements on w outside a transaction,
 	// through prepared statements kept for reuse.
 	rd, wr *prepared
+	// path and file are the database file as opened: Ready checks that
+	// the file at path is still that one (open connections keep using a
+	// file that was deleted or replaced, and nothing else would notice).
+	path string
+	file os.FileInfo
 }
 
 // prepared runs queries on a database through statements prepared once
@@ -163,10 +168,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// time; idle ones go after five minutes and give their memory back.
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, w: w, rd: &prepared{db: db}, wr: &prepared{db: w}}
+	s := &Store{db: db, w: w, rd: &prepared{db: db}, wr: &prepared{db: w}, path: path}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if s.file, err = os.Stat(path); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	for _, q := range []string{enqueueInbox, finishInbox, insertNotification, insertRemoteReply} { // used in transactions: see inTx
 		s.wr.stmt(ctx, q)

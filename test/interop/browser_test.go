@@ -366,6 +366,7 @@ func TestAccessibilityWithAxe(t *testing.T) {
 	}
 	_, _, inv := cora.post("/admin/invites", url.Values{"note": {"For Priya"}})
 	invite := regexp.MustCompile(`/join\?invite=[A-Za-z0-9_-]+`).FindString(inv)
+	h.failingHost(t, "down.example")
 	inviteOnly, fresh := startHearth(t, "invite"), startHearthWith(t, "open", false)
 	anonInvite, anonFresh := tab(t, browser), tab(t, browser)
 	review := []check{
@@ -379,6 +380,7 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		{admin, "suspend with error", "/admin/members/" + dotID + "/suspend", "main form button[type=submit]"},
 		{admin, "moderation log (sentences)", "/admin/log", ""}, {admin, "calendar (member)", "/calendar", ""},
 		{admin, "profile (calendar link)", "/settings/profile", ""}, {admin, "everything held about you", "/settings/export", ""},
+		{admin, "federation health", "/admin/federation", ""},
 	}
 	elsewhere := []check{{anonInvite, "join (invite only, with contact)", "/join", ""},
 		{anonFresh, "home (being set up)", "/", ""}, {anonFresh, "join (being set up)", "/join", ""}}
@@ -430,7 +432,7 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		{admin, "fr notifications", "/notifications", ""}, {admin, "fr my activity", "/me", ""},
 		{admin, "fr coordinate", "/coordinate", ""}, {admin, "fr moderation log", "/admin/log", ""},
 		{admin, "fr member's page", "/admin/members/" + dotID, ""}, {admin, "fr everything held about you", "/settings/export", ""},
-		{admin, "fr calendar", "/calendar", ""}})
+		{admin, "fr calendar", "/calendar", ""}, {admin, "fr federation health", "/admin/federation", ""}})
 	// A visitor switches to French with the footer's button (no script
 	// needed: it is a form).
 	run(t, anon, chromedp.Navigate(h.url+"/groups/village"), chromedp.WaitReady(chromedp.CSS("main")))

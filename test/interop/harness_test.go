@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"hearth/instance"
 	"hearth/instance/store"
 )
 
@@ -172,6 +173,37 @@ func (h *hearth) waitDrained(t *testing.T) {
 		inbox, events, deliveries, err = st.FederationBacklog(context.Background())
 		return err == nil && inbox+events+deliveries == 0
 	})
+}
+
+// failingHost records, beside the running server, a delivery to a server
+// that said it was down, so the federation health page has one to show
+// (its retry is an hour away: the running worker leaves it alone).
+func (h *hearth) failingHost(t *testing.T, host string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(h.dir, "data", "hearth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	if err := st.EnqueueDeliveries(ctx, []*instance.Delivery{{Inbox: "https://" + host + "/inbox", Host: host, Signer: "group:village",
+		ActivityID: h.url + "/activities/seed", Body: []byte(`{}`)}}, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	due, err := st.DueDeliveries(ctx, now.Add(time.Hour), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range due {
+		if d.Host != host {
+			continue
+		}
+		if err := st.FinishDelivery(ctx, instance.DeliveryResult{ID: d.ID, Host: host, Status: "pending", Next: now.Add(time.Hour),
+			Error: "HTTP 503", HostDown: true, HostRetryAt: now.Add(time.Hour)}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // member creates an active member from the command line (as an
