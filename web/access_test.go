@@ -25,6 +25,7 @@ var visitorRoutes = []string{
 	"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
 	"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
 	"/verify-draw", "/notices/{id:[0-9]+}",
+	"/noticeboard", "/groups/{handle}/noticeboard", "/qr/{kinds:needs|offers|actions}/{id:[0-9]+}.svg",
 }
 
 // staffRoutes need more than a signed-in member (coordinator, admin or

@@ -58,6 +58,7 @@ func (s *Server) Register(r *mux.Router) {
 	s.registerMail(r)
 	s.registerDecide(r)
 	s.registerNotify(r)
+	s.registerBoard(r)
 	r.NotFoundHandler = s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
 	}))
@@ -78,7 +79,8 @@ func publicRoute(template string) bool {
 		"/{kinds:needs|offers|actions}/{id:[0-9]+}",
 		"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
 		"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
-		"/verify-draw", "/notices/{id:[0-9]+}":
+		"/verify-draw", "/notices/{id:[0-9]+}",
+		"/noticeboard", "/groups/{handle}/noticeboard", "/qr/{kinds:needs|offers|actions}/{id:[0-9]+}.svg":
 		return true
 	}
 	return false
