@@ -16,12 +16,15 @@ import (
 	"hearth/instance/markup"
 )
 
-// registerBoard adds the printable noticeboards and the QR codes on them.
+// registerBoard adds what reaches beyond the site's pages: the printable
+// noticeboards, the QR codes on them and the Atom feeds.
 func (s *Server) registerBoard(r *mux.Router) {
 	h := func(fn handlerFunc) http.Handler { return s.handle(fn) }
 	r.Handle("/noticeboard", h(s.noticeboard)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/groups/{handle}/noticeboard", h(s.noticeboard)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/qr/{kinds:needs|offers|actions}/{id:[0-9]+}.svg", h(s.itemQR)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/feed.atom", h(s.publicFeed)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/groups/{handle}/feed.atom", h(s.publicFeed)).Methods(http.MethodGet, http.MethodHead)
 }
 
 // Paper sizes a noticeboard is laid out for (print CSS names a page for

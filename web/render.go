@@ -67,6 +67,8 @@ type page struct {
 	// come back to; Languages are the ones offered.
 	Here      string
 	Languages []string
+	// Feeds are the Atom feeds named in the page's head.
+	Feeds []feedLink
 	// SettingUp is true for visitors while the site has no administrator:
 	// they are told it is being set up instead of being asked to join.
 	SettingUp bool

@@ -80,7 +80,8 @@ func publicRoute(template string) bool {
 		"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
 		"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
 		"/verify-draw", "/notices/{id:[0-9]+}",
-		"/noticeboard", "/groups/{handle}/noticeboard", "/qr/{kinds:needs|offers|actions}/{id:[0-9]+}.svg":
+		"/noticeboard", "/groups/{handle}/noticeboard", "/qr/{kinds:needs|offers|actions}/{id:[0-9]+}.svg",
+		"/feed.atom", "/groups/{handle}/feed.atom":
 		return true
 	}
 	return false
