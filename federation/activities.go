@@ -53,6 +53,7 @@ func (f *Federation) wrap(kind, id, actor string, object vocab.Type, objectExtra
 		for k, v := range objectExtra {
 			inner[k] = v
 		}
+		preciseUpdated(object, inner)
 	}
 	return m, nil
 }

@@ -122,6 +122,9 @@ func TestHealthyDeliveryRecordedWhileHungHostsHang(t *testing.T) {
 			waitDone(t, s.done, "a healthy delivery to be recorded")
 		}
 	}
+	// The hung attempts have reached their servers (on a busy machine one
+	// may still be connecting when the healthy ones are done).
+	fl.waitArrivals(len(hung), func(a arrival) bool { return hung[a.host] })
 	for _, s := range started {
 		inFlight, _, _ := fl.inboxes[s.d.Host].stats()
 		switch got := deliveryStatus(t, n.st, s.d.ID); {

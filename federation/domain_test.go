@@ -183,8 +183,21 @@ func TestLocalReplyFederates(t *testing.T) {
 		!strings.Contains(obj["content"].(string), "I can drive on Tuesday.") {
 		t.Errorf("reply create: %v", c)
 	}
-	if cc := c["cc"].([]any); len(cc) != 2 || cc[1] != n.group()+"/followers" {
-		t.Errorf("cc = %v", c["cc"])
+	// It answers the group: tagged, named in its text and addressed to
+	// it, so a server whose user follows the group but not the member
+	// (GoToSocial) keeps it.
+	if to, cc := c["to"].([]any), c["cc"].([]any); len(to) != 1 || to[0] != n.group() || len(cc) != 2 ||
+		cc[0] != n.group()+"/followers" || cc[1] != "https://www.w3.org/ns/activitystreams#Public" {
+		t.Errorf("to = %v, cc = %v", c["to"], c["cc"])
+	}
+	if tags, _ := obj["tag"].([]any); len(tags) != 1 || tags[0].(map[string]any)["type"] != "Mention" ||
+		tags[0].(map[string]any)["href"] != n.group() || !strings.Contains(obj["content"].(string), `class="u-url mention">@<span>village</span>`) {
+		t.Errorf("the reply does not mention the group: tag %v, content %v", obj["tag"], obj["content"])
+	}
+	// The group announces it to its followers, who then see the thread.
+	announces := r.OfType("Announce")
+	if len(announces) != 1 || announces[0]["actor"] != n.group() || announces[0]["object"] != obj["id"] {
+		t.Fatalf("announces: %v", announces)
 	}
 	if f := r.Failures(); len(f) > 0 {
 		t.Errorf("the fake refused our requests (the member's signature): %v", f)
@@ -203,8 +216,8 @@ func TestLocalReplyFederates(t *testing.T) {
 		t.Fatal(err)
 	}
 	n.settle()
-	if len(r.OfType("Create")) != sent+1 {
-		t.Fatal("a released reply was not federated")
+	if len(r.OfType("Create")) != sent+1 || len(r.OfType("Announce")) != 2 {
+		t.Fatal("a released reply was not federated and announced")
 	}
 	// An edit that adds a hold word retracts the federated reply.
 	if _, err := n.svc.EditResponse(ctx, ann, reply.ID, "Or the casino"); err != nil {
@@ -217,6 +230,15 @@ func TestLocalReplyFederates(t *testing.T) {
 	}
 	if len(r.OfType("Update")) != 0 {
 		t.Error("the held edit went out as an Update")
+	}
+	// The group takes its Announce back, embedded (GoToSocial reads only
+	// an embedded one).
+	undos := r.OfType("Undo")
+	if len(undos) != 1 || undos[0]["actor"] != n.group() {
+		t.Fatalf("undos: %v", undos)
+	}
+	if undone, _ := undos[0]["object"].(map[string]any); undone["id"] != announces[0]["id"] || undone["type"] != "Announce" {
+		t.Errorf("the Undo does not embed the reply's Announce: %v", undos[0]["object"])
 	}
 }
 

@@ -93,10 +93,13 @@ func TestWebFingerAndActors(t *testing.T) {
 }
 
 // Two instances in one process: group A follows group B by its address,
-// B posts a need, A shows it in Neighbours with its fields rebuilt, a
-// member of A answers, and B shows the answer on the need.
+// B posts a need, A shows it in Neighbours with its fields rebuilt (and
+// says so in its log, refusing nothing), a member of A answers, and B
+// shows the answer on the need.
 func TestTwoInstances(t *testing.T) {
-	a, b := newNode(t), newNode(t)
+	logs := &logBuffer{}
+	a := newNodeWith(t, func(o *instance.Options) { o.Logger = newJSONLogger(logs) }, func(o *Options) { o.Logger = newJSONLogger(logs) })
+	b := newNode(t)
 	bHost := strings.TrimPrefix(b.url, "http://")
 	if _, err := a.svc.FollowGroup(ctx, a.admin, "village", "@village@"+bHost); err != nil {
 		t.Fatal(err)
@@ -114,7 +117,7 @@ func TestTwoInstances(t *testing.T) {
 		t.Fatalf("B has %d followers", followers(t, b))
 	}
 	need, err := b.svc.CreateItem(ctx, b.admin, instance.ItemInput{Kind: instance.KindNeed, Title: "Help moving a sofa",
-		Description: "Saturday morning", Category: "DIY", Area: "Church Road", Address: "9 Church Road PRIVATE"})
+		Description: "Saturday morning", Category: "DIY", Area: "Church Road", Address: "9 Church Road PRIVATE", Visibility: "public"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +132,13 @@ func TestTwoInstances(t *testing.T) {
 		ni.APID != b.url+need.Path() || strings.Contains(ni.ContentHTML, "PRIVATE") {
 		t.Errorf("neighbour item: %+v", ni)
 	}
-	if err := a.svc.AnswerNeighbour(ctx, a.admin, ni.ID, "I can help on Saturday."); err != nil {
+	if kept := logs.find("neighbour's post kept"); len(kept) != 1 || kept[0]["object"] != ni.APID || kept[0]["actor"] != b.group() {
+		t.Errorf("A's log of the kept post: %v", kept)
+	}
+	if refused := logs.find("remote activity refused"); len(refused) != 0 {
+		t.Errorf("A logged a refusal for what it kept: %v", refused)
+	}
+	if _, err := a.svc.AnswerNeighbour(ctx, a.admin, ni.ID, "I can help on Saturday."); err != nil {
 		t.Fatal(err)
 	}
 	a.settle()

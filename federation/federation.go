@@ -49,6 +49,12 @@ type Options struct {
 	// InboxWorkers is how many actors' inbound activities are handled at
 	// once (default 8; at most half of them for one host).
 	InboxWorkers int
+	// Translate writes the text of federated posts from the interface's
+	// catalogue (web.Translator, wired by cmd), in Language (the
+	// instance's) or the poster's language. Without it the catalogue keys
+	// themselves are sent.
+	Translate func(lang, key string, args ...any) string
+	Language  string
 	// Retention is how long processed inbound activities, finished
 	// deliveries, processed events and outbox rows that no collection
 	// serves are kept (default 14 days; negative keeps everything).
@@ -115,6 +121,12 @@ func New(o Options) *Federation {
 	if o.Retention == 0 {
 		o.Retention = defaultRetention
 	}
+	if o.Translate == nil {
+		o.Translate = func(_, key string, _ ...any) string { return key }
+	}
+	if o.Language == "" {
+		o.Language = "en"
+	}
 	f := &Federation{store: o.Store, svc: o.Service, log: o.Logger, now: o.Clock, uris: uris{base: strings.TrimRight(o.BaseURL, "/")},
 		client: o.Client, keys: newKeyring(o.Store, o.Clock), window: o.SignatureWindow, opt: o,
 		userAgent:       "hearth/" + o.Version + " (+" + o.BaseURL + ")",
@@ -147,7 +159,8 @@ func (f *Federation) Match(r *http.Request) bool {
 		return true
 	case r.Method == http.MethodPost && (p == "/inbox" || strings.HasSuffix(p, "/inbox")):
 		return true
-	case strings.HasSuffix(p, "/outbox") || strings.HasSuffix(p, "/followers") || strings.HasSuffix(p, "/following"):
+	case strings.HasSuffix(p, "/outbox") || strings.HasSuffix(p, "/followers") || strings.HasSuffix(p, "/following") ||
+		strings.HasSuffix(p, "/collections/featured") || strings.HasSuffix(p, "/collections/tags"):
 		return strings.HasPrefix(p, "/groups/") || strings.HasPrefix(p, "/members/")
 	case strings.HasPrefix(p, "/responses/") && !strings.HasSuffix(p, "/edit") && r.Method == http.MethodGet && wantsActivity(r):
 		return true
@@ -181,6 +194,9 @@ func (f *Federation) routes() *mux.Router {
 	get("/members/{handle}", f.memberDoc)
 	get("/members/{handle}/{coll:outbox|followers|following}", f.emptyCollection)
 	get("/actor/{coll:outbox|followers|following}", f.emptyCollection)
+	get("/groups/{handle}/collections/{coll:featured|tags}", f.groupFeatured)
+	get("/members/{handle}/collections/{coll:featured|tags}", f.featured)
+	get("/actor/collections/{coll:featured|tags}", f.featured)
 	get("/{kinds:needs|offers|actions}/{id:[0-9]+}", f.itemDoc)
 	get("/responses/{id:[0-9]+}", f.responseDoc)
 	get("/replies/{id:[0-9]+}", f.replyDoc)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"hearth/federation/fedtest"
 	"hearth/instance"
@@ -52,7 +53,7 @@ func TestFollowAcceptUndoBlock(t *testing.T) {
 	if followers(t, n) != 1 {
 		t.Fatalf("followers = %d", followers(t, n))
 	}
-	// The same Follow again: accepted again, still one row.
+	// A second Follow: accepted again, still one row.
 	follow2 := followOf(r, "alice", n.group(), "2")
 	r.Send("alice", n.url+"/inbox", follow2, fedtest.SendOptions{})
 	n.settle()
@@ -65,6 +66,12 @@ func TestFollowAcceptUndoBlock(t *testing.T) {
 	n.settle()
 	if followers(t, n) != 0 {
 		t.Fatal("embedded Undo did not remove the follower")
+	}
+	// That Follow again, after its Undo, is a replay: not accepted.
+	r.Send("alice", n.url+"/inbox", follow2, fedtest.SendOptions{})
+	n.settle()
+	if len(r.OfType("Accept")) != 2 || followers(t, n) != 0 {
+		t.Fatalf("an undone Follow replayed: %d accepts, %d followers", len(r.OfType("Accept")), followers(t, n))
 	}
 	// Undo by id (Mastodon sometimes sends only the id).
 	follow3 := followOf(r, "alice", n.group(), "3")
@@ -224,5 +231,66 @@ func TestUnfollowedGetNothing(t *testing.T) {
 	n.settle()
 	if len(r.OfType("Create")) != 0 {
 		t.Error("an unfollowed server still got a post")
+	}
+}
+
+// A Follow with an id we have seen, while its follow is current, is
+// answered with a fresh Accept, as Mastodon does (the other server may
+// have missed the first and would stay "requested"): the inbox does not
+// drop it as a duplicate. Repeats within a minute get one Accept.
+func TestRepeatedFollowIsAcceptedAgain(t *testing.T) {
+	logs := &logBuffer{}
+	clock := &testClock{t: time.Now().UTC().Truncate(time.Minute)}
+	n := newNode(t, func(o *Options) { o.Logger = newJSONLogger(logs); o.Clock = clock.now })
+	r := fedtest.New(t, "alice")
+	follow := followOf(r, "alice", n.group(), "1")
+	send := func() {
+		t.Helper()
+		if resp := r.Send("alice", n.group()+"/inbox", follow, fedtest.SendOptions{Date: clock.now()}); resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("follow: %d", resp.StatusCode)
+		}
+		n.settle()
+	}
+	send()
+	send() // the same Follow, the same id
+	accepts := r.OfType("Accept")
+	if len(accepts) != 2 || followers(t, n) != 1 {
+		t.Fatalf("a repeated Follow: %d accepts, %d followers", len(accepts), followers(t, n))
+	}
+	if accepts[0]["id"] == accepts[1]["id"] || accepts[1]["object"].(map[string]any)["id"] != follow["id"] {
+		t.Errorf("the second Accept: %v", accepts[1])
+	}
+	received := logs.find("activity received")
+	if len(received) != 2 || received[1]["result"] != "repeated" {
+		t.Errorf("the inbox's record of it: %v", received)
+	}
+	clock.advance(10 * time.Second)
+	send() // again within the minute: nothing more
+	if len(r.OfType("Accept")) != 2 {
+		t.Errorf("repeats within a minute: %d accepts", len(r.OfType("Accept")))
+	}
+	clock.advance(50 * time.Second)
+	send()
+	if len(r.OfType("Accept")) != 3 {
+		t.Errorf("a minute later: %d accepts", len(r.OfType("Accept")))
+	}
+}
+
+// Join and Leave of an action (Mobilizon's) are verified and answered 202
+// but not acted on or stored: a remote attendee does not fit the model
+// (FEDERATION.md, Known limitations).
+func TestJoinOfAnActionIsNotActedOn(t *testing.T) {
+	n := newNode(t)
+	r := fedtest.New(t, "alice")
+	it := n.postNeed("public")
+	for _, typ := range []string{"Join", "Leave"} {
+		resp := r.Send("alice", n.url+"/inbox", map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+			"id": r.Actor("alice") + "/" + typ, "type": typ, "actor": r.Actor("alice"), "object": n.url + it.Path()}, fedtest.SendOptions{})
+		if resp.StatusCode != http.StatusAccepted {
+			t.Errorf("%s: %d", typ, resp.StatusCode)
+		}
+	}
+	if q, _ := n.st.NextInbox(ctx, 10); len(q) != 0 {
+		t.Errorf("queued: %d", len(q))
 	}
 }

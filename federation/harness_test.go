@@ -67,7 +67,8 @@ func newNodeWith(t *testing.T, svcOpts func(*instance.Options), opts ...func(*Op
 	}))
 	t.Cleanup(n.srv.Close)
 	n.url = n.srv.URL
-	o := Options{Store: st, Service: svc, BaseURL: n.url, Version: "test", SiteName: "Testham", AllowPrivateAddresses: true}
+	o := Options{Store: st, Service: svc, BaseURL: n.url, Version: "test", SiteName: "Testham", AllowPrivateAddresses: true,
+		Translate: translator(t)}
 	for _, fn := range opts {
 		fn(&o)
 	}

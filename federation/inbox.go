@@ -2,6 +2,9 @@ package federation
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"hearth/instance"
 )
@@ -62,19 +66,54 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	fresh, err := f.enqueue(ctx, instance.InboxRow{ActivityID: in.id, Actor: in.actor, Type: in.typ, Body: in.body})
+	row := instance.InboxRow{ActivityID: in.id, Actor: in.actor, Type: in.typ, Body: in.body}
+	if in.version != "" {
+		row.Key = in.id + " " + in.version
+	}
+	fresh, err := f.enqueue(ctx, row)
 	if err != nil {
 		f.internal(w, r, err)
 		return
 	}
-	f.log.Info("activity received", "activity_id", in.id, "type", in.typ, "actor", in.actor, "result", map[bool]string{true: "queued", false: "duplicate"}[fresh])
+	result := map[bool]string{true: "queued", false: "duplicate"}[fresh]
+	if !fresh && in.typ == "Follow" {
+		if result, err = f.followAgain(ctx, row); err != nil {
+			f.internal(w, r, err)
+			return
+		}
+	}
+	f.log.Info("activity received", "activity_id", in.id, "type", in.typ, "actor", in.actor, "object", in.object, "result", result)
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// followAgain handles a Follow whose id we have seen. Mastodon answers a
+// repeated Follow with a fresh Accept (follow.rb: "fast-forward repeat
+// follow requests"): the other server may have missed the first and
+// would show the follow as requested for ever. So while the follow it
+// made is current (its actor still follows us with that Follow id), it is
+// queued again, at most once a minute (the key names the minute), and
+// answered; one that was undone since is a replay, and stays refused.
+func (f *Federation) followAgain(ctx context.Context, row instance.InboxRow) (string, error) {
+	current, err := f.store.FollowIsCurrent(ctx, row.ActivityID, row.Actor)
+	if err != nil || !current {
+		return "duplicate", err
+	}
+	row.Key = row.ActivityID + " again " + f.now().UTC().Truncate(time.Minute).Format(time.RFC3339)
+	fresh, err := f.enqueue(ctx, row)
+	if err != nil || !fresh {
+		return "duplicate", err
+	}
+	return "repeated", nil
 }
 
 // envelope is what the inbox reads of an activity before queueing it.
 type envelope struct {
 	id, typ, actor string
 	object         string // the object's id, when it has one
+	// version tells apart two Updates under one id (GoToSocial sends
+	// every edit of a status as …/activity#Update): the object's
+	// `updated`, or, without one, a hash of the object.
+	version string
 }
 
 // parseEnvelope reads an inbound body: a JSON object with an id, a type
@@ -88,7 +127,23 @@ func parseEnvelope(body []byte) (*envelope, error) {
 	if e.id == "" || e.typ == "" || e.actor == "" {
 		return nil, refused(refusedIncomplete, "activity without id, type or actor")
 	}
+	if obj, ok := m["object"].(map[string]any); ok && e.typ == "Update" {
+		e.version = objectVersion(obj)
+	}
 	return e, nil
+}
+
+// objectVersion names a version of an embedded object: "updated:" and
+// its `updated` time (in UTC, so one instant has one name), or "sha256:"
+// and the hash of the object (encoding/json writes map keys sorted, so
+// the same object has the same hash however its keys were ordered).
+func objectVersion(obj map[string]any) string {
+	if t, err := time.Parse(time.RFC3339Nano, str(obj, "updated")); err == nil {
+		return "updated:" + t.UTC().Format(time.RFC3339Nano)
+	}
+	b, _ := json.Marshal(obj)
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // inbound is a verified activity.

@@ -54,13 +54,15 @@ func TestRemoteReplies(t *testing.T) {
 		t.Errorf("content not sanitised: %s", got.ContentHTML)
 	}
 	note := create["object"].(map[string]any)
+	edits := 0
 	update := func(user string, text string) {
 		changed := map[string]any{}
 		for k, v := range note {
 			changed[k] = v
 		}
 		changed["content"] = text
-		changed["updated"] = time.Now().UTC().Format(time.RFC3339)
+		edits++
+		changed["updated"] = time.Now().Add(time.Duration(edits) * time.Second).UTC().Format(time.RFC3339)
 		r.Send(user, n.url+"/inbox", map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": r.Actor(user) + "#upd" + text,
 			"type": "Update", "actor": r.Actor(user), "object": changed}, fedtest.SendOptions{})
 		n.settle()

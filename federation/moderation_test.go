@@ -47,7 +47,7 @@ func TestCoordinatorDomainBlock(t *testing.T) {
 }
 
 // Hiding an item takes it off lists and the outbox and sends a Delete to
-// followers; its Note answers 404.
+// followers; its Note answers 410.
 func TestHiddenItemIsRetracted(t *testing.T) {
 	n := newNode(t)
 	r := fedtest.New(t, "alice")
@@ -75,9 +75,11 @@ func TestHiddenItemIsRetracted(t *testing.T) {
 	if d := r.OfType("Delete"); len(d) != 1 || d[0]["object"].(map[string]any)["id"] != n.url+it.Path() {
 		t.Fatalf("deletes: %v", d)
 	}
+	// The id its followers were sent a Delete for is gone (if the item is
+	// shown again, it is published under a new id).
 	resp := r.Get("", n.url+it.Path(), activityJSON, fedtest.SendOptions{})
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
+	if resp.StatusCode != http.StatusGone {
 		t.Errorf("hidden note: %d", resp.StatusCode)
 	}
 	if outbox() != 0 {

@@ -2,7 +2,6 @@ package federation
 
 import (
 	"context"
-	"fmt"
 	"html"
 	"strings"
 	"time"
@@ -31,6 +30,9 @@ type actorInfo struct {
 	name      string
 	summary   string // HTML
 	published time.Time
+	// A group's profile: its images and fields (profile.go).
+	icon, image *instance.GroupImage
+	fields      []instance.ProfileField
 }
 
 // actorDocument builds a Group, Person or Application actor: id equal to
@@ -106,12 +108,13 @@ func (f *Federation) actorDocument(ctx context.Context, a actorInfo) (map[string
 		"discoverable":              a.kind == kindGroup,
 		"indexable":                 false,
 	}
+	f.profileExtra(a, extra)
 	return document(t, actorContext, extra)
 }
 
 func (f *Federation) groupInfo(g *instance.Group) actorInfo {
 	return actorInfo{kind: kindGroup, keyName: instance.GroupSigner(g.Handle), iri: f.uris.groupActor(g.Handle), username: g.Handle,
-		name: g.Name, summary: markup.Text(g.Description), published: g.CreatedAt}
+		name: g.Name, summary: markup.Text(g.Description), published: g.CreatedAt, icon: g.Avatar, image: g.Header, fields: g.Fields}
 }
 
 func (f *Federation) memberInfo(m *instance.Member) actorInfo {
@@ -155,14 +158,17 @@ func (f *Federation) itemNote(it *instance.Item, g *instance.Group) (vocab.Activ
 		setUpdated(note, it.UpdatedAt)
 	}
 	setURL(note, iri)
+	lang := f.language(it.AuthorLanguage)
+	text := f.itemContent(it, lang)
 	content := streams.NewActivityStreamsContentProperty()
-	content.AppendXMLSchemaString(f.itemContent(it))
+	content.AppendXMLSchemaString(text)
 	note.SetActivityStreamsContent(content)
 	extra := map[string]any{
 		"kind":     string(it.Kind),
 		"state":    string(it.State),
 		"audience": f.uris.groupActor(g.Handle),
 	}
+	f.readable(it, lang, text, extra)
 	if it.Category != "" {
 		extra["category"] = it.Category
 	}
@@ -194,54 +200,83 @@ func (f *Federation) itemNote(it *instance.Item, g *instance.Group) (vocab.Activ
 	return note, extra
 }
 
-var kindWords = map[instance.Kind]string{instance.KindNeed: "Need", instance.KindOffer: "Offer", instance.KindAction: "Action"}
+// stateWords are the states a federated item names (open and coming-up
+// ones need no word).
+var stateWords = map[instance.ItemState]bool{instance.StateClaimed: true, instance.StateDone: true, instance.StateClosed: true,
+	instance.StateTaken: true, instance.StateCancelled: true}
 
-var stateWords = map[instance.ItemState]string{instance.StateClaimed: "someone is helping", instance.StateDone: "done",
-	instance.StateClosed: "closed", instance.StateTaken: "taken", instance.StateCancelled: "cancelled"}
-
-// itemContent is the readable HTML of a federated item.
-func (f *Federation) itemContent(it *instance.Item) string {
+// itemContent is the readable HTML of a federated item, in lang (the
+// poster's language): what it is, its details, when and where, places
+// left, a link, and how to help.
+func (f *Federation) itemContent(it *instance.Item, lang string) string {
 	loc := f.svc.Location()
 	var b strings.Builder
-	head := []string{"<strong>" + kindWords[it.Kind] + "</strong>"}
+	head := []string{"<strong>" + html.EscapeString(f.tr(lang, "kind."+string(it.Kind))) + "</strong>"}
 	if it.Category != "" {
 		head = append(head, html.EscapeString(it.Category))
 	}
 	if it.Area != "" {
 		head = append(head, html.EscapeString(it.Area))
 	}
-	if w, ok := stateWords[it.State]; ok {
-		head = append(head, "<em>"+w+"</em>")
+	if stateWords[it.State] {
+		head = append(head, "<em>"+html.EscapeString(f.tr(lang, "state."+string(it.State)))+"</em>")
 	}
 	b.WriteString("<p>" + strings.Join(head, " · ") + "</p>")
 	b.WriteString("<p>" + html.EscapeString(it.Title) + "</p>")
 	b.WriteString(string(markup.Markdown(it.Description)))
+	line := func(key string, args ...any) {
+		b.WriteString("<p>" + html.EscapeString(f.tr(lang, key, args...)) + "</p>")
+	}
 	switch it.Kind {
 	case instance.KindNeed:
 		if !it.NeededBy.IsZero() {
-			b.WriteString("<p>Needed by " + it.NeededBy.In(loc).Format("Monday 2 January 2006") + "</p>")
+			line("fed.needed_by", f.date(lang, it.NeededBy.In(loc)))
 		}
 		if it.OnBehalf() {
-			b.WriteString("<p>Posted on behalf of a neighbour.</p>")
+			line("fed.on_behalf")
 		}
 	case instance.KindOffer:
 		if !it.AvailableUntil.IsZero() {
-			b.WriteString("<p>Available until " + it.AvailableUntil.In(loc).Format("Monday 2 January 2006") + "</p>")
+			line("fed.available_until", f.date(lang, it.AvailableUntil.In(loc)))
 		}
 	case instance.KindAction:
-		b.WriteString(fmt.Sprintf("<p>%s to %s · %s</p>", it.StartsAt.In(loc).Format("Monday 2 January 2006, 15:04"),
-			it.EndsAt.In(loc).Format("15:04 MST"), html.EscapeString(it.Place)))
+		start, end := it.StartsAt.In(loc), it.EndsAt.In(loc)
+		line("fed.when", f.date(lang, start), start.Format("15:04"), end.Format("15:04"), end.Format("MST"), it.Place)
 		if it.State == instance.StateCancelled && it.StateReason != "" {
-			b.WriteString("<p>Cancelled: " + html.EscapeString(it.StateReason) + "</p>")
+			line("fed.cancelled", it.StateReason)
+		}
+		if places := f.places(it, lang); places != "" && it.State == instance.StateScheduled {
+			b.WriteString("<p>" + html.EscapeString(places) + "</p>")
 		}
 	}
 	link := html.EscapeString(f.uris.item(it))
 	b.WriteString(`<p><a href="` + link + `">` + link + `</a></p>`)
+	if help := f.helpText(it, lang); help != "" {
+		b.WriteString("<p>" + html.EscapeString(help) + "</p>")
+	}
 	return b.String()
 }
 
-// replyNote builds the Note of a member's reply.
-func (f *Federation) replyNote(id, author, inReplyTo string, to, cc []string, body string, published, updated time.Time) vocab.ActivityStreamsNote {
+// mention is the account a member's reply answers: the reply carries it
+// as a Mention tag and, at the start of its text, as the h-card link
+// Mastodon writes. GoToSocial drops a post from an account its receiver
+// does not follow unless the receiver is mentioned
+// (internal/filter/spam/statusable.go), and Mastodon notifies only an
+// account that is both tagged and addressed.
+type mention struct {
+	href string // the actor's id
+	name string // @user@host
+	url  string // the profile page the h-card links to
+	user string
+}
+
+// hcard is the mention as Mastodon renders it in content.
+func (m mention) hcard() string {
+	return `<span class="h-card"><a href="` + html.EscapeString(m.url) + `" class="u-url mention">@<span>` + html.EscapeString(m.user) + `</span></a></span>`
+}
+
+// replyNote builds the Note of a member's reply, answering m.
+func (f *Federation) replyNote(id, author, inReplyTo string, to, cc []string, body string, published, updated time.Time, m mention) vocab.ActivityStreamsNote {
 	note := streams.NewActivityStreamsNote()
 	setID(note, id)
 	attr := streams.NewActivityStreamsAttributedToProperty()
@@ -257,9 +292,25 @@ func (f *Federation) replyNote(id, author, inReplyTo string, to, cc []string, bo
 		setUpdated(note, updated)
 	}
 	setURL(note, id)
+	text := markup.Text(body)
+	if rest, ok := strings.CutPrefix(text, "<p>"); ok {
+		text = "<p>" + m.hcard() + " " + rest
+	} else {
+		text = "<p>" + m.hcard() + "</p>" + text
+	}
 	content := streams.NewActivityStreamsContentProperty()
-	content.AppendXMLSchemaString(markup.Text(body))
+	content.AppendXMLSchemaString(text)
 	note.SetActivityStreamsContent(content)
+	mt := streams.NewActivityStreamsMention()
+	href := streams.NewActivityStreamsHrefProperty()
+	href.Set(mustIRI(m.href))
+	mt.SetActivityStreamsHref(href)
+	name := streams.NewActivityStreamsNameProperty()
+	name.AppendXMLSchemaString(m.name)
+	mt.SetActivityStreamsName(name)
+	tags := streams.NewActivityStreamsTagProperty()
+	tags.AppendActivityStreamsMention(mt)
+	note.SetActivityStreamsTag(tags)
 	return note
 }
 

@@ -211,7 +211,7 @@ func (f *Federation) remoteNote(ctx context.Context, actor string, n *note) (*in
 	if err != nil {
 		return nil, err
 	}
-	rn := &instance.RemoteNote{ID: n.id, Author: ra, HTML: n.content, Mentions: countMentions(n.raw), Published: n.published,
+	rn := &instance.RemoteNote{ID: n.id, Author: ra, HTML: n.content, Mentions: countMentions(n.raw), Published: n.published, Updated: n.updated,
 		Kind: instance.Kind(str(n.raw, "kind")), Category: str(n.raw, "category"), Area: str(n.raw, "area"), State: str(n.raw, "state")}
 	if n.url != "" && sameOrigin(n.url, actor) {
 		rn.URL = n.url
@@ -225,6 +225,7 @@ func (f *Federation) remoteNote(ctx context.Context, actor string, n *note) (*in
 	if loc, ok := n.raw["location"].(map[string]any); ok {
 		rn.Place = str(loc, "name")
 	}
+	rn.Description, rn.HasDescription = n.raw["description"].(string)
 	return rn, nil
 }
 

@@ -103,6 +103,7 @@ func (f *Federation) publication(ctx context.Context, e *instance.FedEvent) (*in
 		instance.SubjectFollow:         f.startFollow,
 		instance.SubjectUnfollow:       f.stopFollow,
 		instance.SubjectFlag:           f.publishFlag,
+		instance.SubjectGroup:          f.publishGroup,
 	}[e.Subject]
 	if build == nil {
 		return nil, &unknownSubject{subject: e.Subject}
@@ -160,7 +161,7 @@ func (f *Federation) publishItem(ctx context.Context, id int64) (*instance.Publi
 	if err != nil {
 		return nil, err
 	}
-	federated, err := f.store.ItemFederated(ctx, id)
+	fed, err := f.store.ItemFederation(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -174,10 +175,14 @@ func (f *Federation) publishItem(ctx context.Context, id int64) (*instance.Publi
 		return nil, fmt.Errorf("followers of %s: %w", g.Handle, err)
 	}
 	if !it.Federates() {
-		if !federated {
+		if !fed.Federated {
 			return &instance.Publication{}, nil
 		}
-		p, err := f.activityFor("Delete", groupIRI, signer, tombstone(f.uris.item(it), f.now()), nil,
+		deleted := it.DeletedAt
+		if deleted.IsZero() {
+			deleted = f.now() // withdrawn (village-only, held, hidden), not deleted
+		}
+		p, err := f.activityFor("Delete", groupIRI, signer, tombstone(f.uris.itemObject(it, fed.Revision), deleted), nil,
 			[]string{publicCollection}, []string{groupIRI + "/followers"}, inboxes, true)
 		if err != nil {
 			return nil, err
@@ -185,17 +190,23 @@ func (f *Federation) publishItem(ctx context.Context, id int64) (*instance.Publi
 		p.SetFederated, p.SubjectID, p.Federated = instance.SubjectItem, id, false
 		return p, nil
 	}
-	note, extra := f.itemNote(it, g)
-	to, cc := f.addressing(it, g)
-	kind := "Update"
-	if !federated {
-		kind = "Create"
+	// A first publication (or one after a withdrawal: a new revision) is
+	// published now; an Update keeps its revision's time.
+	kind, published := "Update", itemPublished(it, fed)
+	if !fed.Federated {
+		kind, published = "Create", f.now().UTC().Truncate(time.Second)
 	}
+	note, extra := f.itemNote(it, g)
+	f.revise(note, it, fed.Revision, published)
+	to, cc := f.addressing(it, g)
 	p, err := f.activityFor(kind, groupIRI, signer, note, extra, to, cc, inboxes, it.Visibility == instance.VisibilityPublic)
 	if err != nil {
 		return nil, err
 	}
 	p.SetFederated, p.SubjectID, p.Federated = instance.SubjectItem, id, true
+	if kind == "Create" {
+		p.ItemPublishedAt = published
+	}
 	return p, nil
 }
 
@@ -212,9 +223,8 @@ func (f *Federation) responseObject(ctx context.Context, id int64) (vocab.Activi
 	if r.Held {
 		return nil, instance.ErrNotFound
 	}
-	groupIRI := f.uris.groupActor(g.Handle)
-	return f.replyNote(f.uris.response(r.ID), f.uris.memberActor(m.Handle), f.uris.item(it), []string{publicCollection},
-		[]string{groupIRI, groupIRI + "/followers"}, r.Body, r.CreatedAt, r.UpdatedAt), nil
+	note, _, _, err := f.responseNote(ctx, r, it, g, m)
+	return note, err
 }
 
 func (f *Federation) responseParts(ctx context.Context, id int64) (*instance.Response, *instance.Item, *instance.Group, *instance.Member, error) {
@@ -262,22 +272,31 @@ func (f *Federation) publishResponse(ctx context.Context, id int64) (*instance.P
 		return nil, fmt.Errorf("followers of %s: %w", g.Handle, err)
 	}
 	author, signer := f.uris.memberActor(m.Handle), instance.MemberSigner(m.Handle)
-	groupIRI := f.uris.groupActor(g.Handle)
-	to, cc := []string{publicCollection}, []string{groupIRI, groupIRI + "/followers"}
+	note, to, cc, err := f.responseNote(ctx, r, it, g, m)
+	if err != nil {
+		return nil, err
+	}
 	// A held reply is published when a coordinator releases it; one held
-	// after it went out (an edit with a hold word) is retracted meanwhile.
+	// after it went out (an edit with a hold word) is retracted meanwhile,
+	// and the group takes back its Announce of it.
 	if r.Deleted || r.Removed || r.Held {
 		if !federated {
 			return &instance.Publication{}, nil
 		}
-		p, err := f.activityFor("Delete", author, signer, tombstone(f.uris.response(id), f.now()), nil, to, cc, inboxes, true)
+		deleted := r.DeletedAt
+		if deleted.IsZero() {
+			deleted = f.now() // held after it went out, not deleted
+		}
+		p, err := f.activityFor("Delete", author, signer, tombstone(f.uris.response(id), deleted), nil, to, cc, inboxes, true)
 		if err != nil {
+			return nil, err
+		}
+		if err := f.undoAnnounce(ctx, p, g, f.uris.response(id), inboxes); err != nil {
 			return nil, err
 		}
 		p.SetFederated, p.SubjectID, p.Federated = instance.SubjectResponse, id, false
 		return p, nil
 	}
-	note := f.replyNote(f.uris.response(r.ID), author, f.uris.item(it), to, cc, r.Body, r.CreatedAt, r.UpdatedAt)
 	kind := "Update"
 	if !federated {
 		kind = "Create"
@@ -285,6 +304,11 @@ func (f *Federation) publishResponse(ctx context.Context, id int64) (*instance.P
 	p, err := f.activityFor(kind, author, signer, note, nil, to, cc, inboxes, true)
 	if err != nil {
 		return nil, err
+	}
+	if kind == "Create" {
+		if err := f.announceReply(p, g, f.uris.response(id), author, inboxes); err != nil {
+			return nil, err
+		}
 	}
 	p.SetFederated, p.SubjectID, p.Federated = instance.SubjectResponse, id, true
 	return p, nil
@@ -297,28 +321,39 @@ func (f *Federation) neighbourReplyObject(ctx context.Context, id int64) (vocab.
 	if err != nil {
 		return nil, nil, err
 	}
+	if nr.Held {
+		return nil, nil, instance.ErrNotFound // it has not left yet
+	}
 	m, err := f.store.MemberByID(ctx, nr.MemberID)
 	if err != nil {
 		return nil, nil, err
 	}
-	note := f.replyNote(f.uris.neighbourReply(nr.ID), f.uris.memberActor(m.Handle), nr.Item.APID, []string{nr.Item.Actor},
-		[]string{publicCollection}, nr.Body, nr.CreatedAt, nr.CreatedAt)
+	member := f.uris.memberActor(m.Handle)
+	to, cc := f.neighbourAnswerAddressing(member, nr.Item.Actor)
+	note := f.replyNote(f.uris.neighbourReply(nr.ID), member, nr.Item.APID, to, cc, nr.Body, nr.CreatedAt, nr.CreatedAt,
+		f.remoteMention(ctx, nr.Item.Actor))
+	f.localise(note, m.Language)
 	return note, nr, nil
 }
 
 func (f *Federation) publishNeighbourReply(ctx context.Context, id int64) (*instance.Publication, error) {
-	note, nr, err := f.neighbourReplyObject(ctx, id)
-	if errors.Is(err, instance.ErrNotFound) {
+	nr, err := f.store.NeighbourReplyByID(ctx, id)
+	if errors.Is(err, instance.ErrNotFound) || (err == nil && nr.Held) {
 		return &instance.Publication{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	m, err := f.store.MemberByID(ctx, nr.MemberID)
+	// The author's actor, fetched if need be, names the Mention too.
+	ra, err := f.actor(ctx, nr.Item.Actor, false)
 	if err != nil {
 		return nil, err
 	}
-	ra, err := f.actor(ctx, nr.Item.Actor, false)
+	note, _, err := f.neighbourReplyObject(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	m, err := f.store.MemberByID(ctx, nr.MemberID)
 	if err != nil {
 		return nil, err
 	}
@@ -326,8 +361,9 @@ func (f *Federation) publishNeighbourReply(ctx context.Context, id int64) (*inst
 	if ra.SharedInbox != "" {
 		inbox = ra.SharedInbox
 	}
-	return f.activityFor("Create", f.uris.memberActor(m.Handle), instance.MemberSigner(m.Handle), note, nil,
-		[]string{nr.Item.Actor}, []string{publicCollection}, []string{inbox}, true)
+	member := f.uris.memberActor(m.Handle)
+	to, cc := f.neighbourAnswerAddressing(member, nr.Item.Actor)
+	return f.activityFor("Create", member, instance.MemberSigner(m.Handle), note, nil, to, cc, []string{inbox}, true)
 }
 
 // startFollow resolves a coordinator's "follow @group@host" by WebFinger

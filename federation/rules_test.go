@@ -39,7 +39,7 @@ func TestFedEventGivenUpAfter72Hours(t *testing.T) {
 		t.Fatal(err)
 	}
 	list, _ := n.svc.Neighbours(ctx, n.admin)
-	if err := n.svc.AnswerNeighbour(ctx, n.admin, list[0].ID, "I can help"); err != nil {
+	if _, err := n.svc.AnswerNeighbour(ctx, n.admin, list[0].ID, "I can help"); err != nil {
 		t.Fatal(err)
 	}
 	start := clock.now()

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-fed/activity/streams"
 	"github.com/gorilla/mux"
@@ -350,11 +351,13 @@ func (f *Federation) emptyCollection(w http.ResponseWriter, r *http.Request) {
 }
 
 // itemDoc serves the Note of an item. Village-only items answer 404 (they
-// never leave the instance); deleted ones 410 with a Tombstone.
+// never leave the instance); deleted ones 410 with a Tombstone, and so do
+// the ids of its earlier revisions (see revision.go).
 func (f *Federation) itemDoc(w http.ResponseWriter, r *http.Request) {
 	id, _ := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
+	revision, ok := itemRevision(r.URL.RawQuery)
 	it, err := f.store.ItemByID(r.Context(), id)
-	if err != nil || "/"+string(it.Kind)+"s" != "/"+mux.Vars(r)["kinds"] || it.Visibility == instance.VisibilityVillage {
+	if err != nil || !ok || "/"+string(it.Kind)+"s" != "/"+mux.Vars(r)["kinds"] {
 		if err == nil || errors.Is(err, instance.ErrNotFound) {
 			http.Error(w, "", http.StatusNotFound)
 		} else {
@@ -362,8 +365,22 @@ func (f *Federation) itemDoc(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if it.Deleted() {
-		f.gone(w, f.uris.item(it), it.DeletedAt)
+	fed, err := f.store.ItemFederation(r.Context(), id)
+	if err != nil {
+		f.internal(w, r, err)
+		return
+	}
+	switch {
+	case revision < fed.Revision:
+		// Other servers were sent its Delete: it is gone, whatever the
+		// item is now.
+		f.gone(w, f.uris.itemObject(it, revision), fed.WithdrawnAt)
+		return
+	case revision > fed.Revision, it.Visibility == instance.VisibilityVillage:
+		http.Error(w, "", http.StatusNotFound)
+		return
+	case it.Deleted():
+		f.gone(w, f.uris.itemObject(it, revision), it.DeletedAt)
 		return
 	}
 	if !it.Federates() {
@@ -380,6 +397,7 @@ func (f *Federation) itemDoc(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	note, extra := f.itemNote(it, g)
+	f.revise(note, it, fed.Revision, itemPublished(it, fed))
 	m, err := document(note, objectContext, extra)
 	if err != nil {
 		f.internal(w, r, err)
@@ -388,8 +406,10 @@ func (f *Federation) itemDoc(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, activityJSON, m)
 }
 
-func (f *Federation) gone(w http.ResponseWriter, id string, at interface{ IsZero() bool }) {
-	m, err := document(tombstone(id, f.now()), objectContext, nil)
+// gone answers 410 with the Tombstone of an object deleted at a given
+// time (not the time of the request: it says when the object went).
+func (f *Federation) gone(w http.ResponseWriter, id string, deleted time.Time) {
+	m, err := document(tombstone(id, deleted), objectContext, nil)
 	if err != nil {
 		http.Error(w, "", http.StatusGone)
 		return
@@ -403,7 +423,11 @@ func (f *Federation) responseDoc(w http.ResponseWriter, r *http.Request) {
 	note, err := f.responseObject(r.Context(), id)
 	switch {
 	case errors.Is(err, instance.ErrGone):
-		f.gone(w, f.uris.response(id), nil)
+		var deleted time.Time
+		if resp, err := f.store.ResponseByID(r.Context(), id); err == nil {
+			deleted = resp.DeletedAt
+		}
+		f.gone(w, f.uris.response(id), deleted)
 	case err != nil:
 		f.notFoundOr(w, r, err)
 	default:

@@ -67,12 +67,17 @@ type Store interface {
 	ListOutbox(ctx context.Context, actor string, beforeID int64, limit int) ([]*instance.OutboxEntry, error)
 	CountOutbox(ctx context.Context, actor string) (int, error)
 	OutboxActivity(ctx context.Context, activityID string) (*instance.OutboxEntry, error)
-	ItemFederated(ctx context.Context, id int64) (bool, error)
+	// LastAnnounce is actor's latest Announce of an object (to undo it).
+	LastAnnounce(ctx context.Context, actor, objectID string) (*instance.OutboxEntry, error)
+	ItemFederation(ctx context.Context, id int64) (*instance.ItemFederation, error)
 	ResponseFederated(ctx context.Context, id int64) (bool, error)
 
 	// Followers (where to deliver, who may fetch followers-only objects)
 	// and follows (the following collection, the follow worker).
 	FollowerInboxes(ctx context.Context, groupID int64) ([]string, error)
+	// FollowIsCurrent reports whether actorID follows one of our groups by
+	// the Follow followID (not undone, not replaced by a later Follow).
+	FollowIsCurrent(ctx context.Context, followID, actorID string) (bool, error)
 	ListFollowers(ctx context.Context, groupID, afterID int64, limit int) ([]*instance.Follower, error)
 	CountFollowers(ctx context.Context, groupID int64) (int, error)
 	ListFollowing(ctx context.Context, groupID int64) ([]*instance.Following, error)

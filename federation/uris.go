@@ -26,6 +26,9 @@ func (u uris) response(id int64) string         { return fmt.Sprintf("%s/respons
 func (u uris) neighbourReply(id int64) string   { return fmt.Sprintf("%s/replies/%d", u.base, id) }
 func (u uris) activity(token string) string     { return u.base + "/activities/" + token }
 
+// authority is our host[:port], the domain part of our @handle@host.
+func (u uris) authority() string { return u.base[strings.Index(u.base, "//")+2:] }
+
 // actorIRI maps a signer to its actor IRI.
 func (u uris) actorIRI(signer instance.Signer) string {
 	kind, handle := signer.Parse()
@@ -52,8 +55,13 @@ func (u uris) localGroup(iri string) (string, bool) {
 	return rest, true
 }
 
-// localItemID returns the id of the item an IRI names (/needs/1…).
+// localItemID returns the id of the item an IRI names (/needs/1…, or a
+// later revision of it, /needs/1?r=2).
 func (u uris) localItemID(iri string) (int64, bool) {
+	iri, query, _ := strings.Cut(iri, "?")
+	if _, ok := itemRevision(query); !ok {
+		return 0, false
+	}
 	for _, k := range instance.Kinds {
 		if rest, ok := strings.CutPrefix(iri, u.base+"/"+string(k)+"s/"); ok {
 			var id int64

@@ -28,6 +28,12 @@ var actorContext = []any{
 		"toot":                      "http://joinmastodon.org/ns#",
 		"discoverable":              "toot:discoverable",
 		"indexable":                 "toot:indexable",
+		// As Mastodon's context_helper.rb defines them.
+		"featured":      map[string]any{"@id": "toot:featured", "@type": "@id"},
+		"featuredTags":  map[string]any{"@id": "toot:featuredTags", "@type": "@id"},
+		"schema":        "http://schema.org#",
+		"PropertyValue": "schema:PropertyValue",
+		"value":         "schema:value",
 	},
 }
 
@@ -49,6 +55,7 @@ var objectContext = []any{
 		"expires":        "hearth:expires",
 		"availableUntil": "hearth:availableUntil",
 		"capacity":       "hearth:capacity",
+		"description":    "hearth:description",
 	},
 }
 
@@ -150,15 +157,34 @@ func document(t vocab.Type, context []any, extra map[string]any) (map[string]any
 	for k, v := range extra {
 		m[k] = v
 	}
+	preciseUpdated(t, m)
 	forceArrays(m)
 	return m, nil
 }
 
-// forceArrays makes single-valued addressing properties arrays (go-fed
+// updatedFormat is xsd:dateTime to the millisecond (what the store
+// keeps), without a fraction when there is none.
+const updatedFormat = "2006-01-02T15:04:05.999Z07:00"
+
+// preciseUpdated writes t's `updated` to the millisecond into m. go-fed
+// writes whole seconds, and receivers (Mastodon, GoToSocial, Hearth) apply
+// an edit only if its `updated` is later than the last one's, so a second
+// edit within the same second would be dropped.
+func preciseUpdated(t vocab.Type, m map[string]any) {
+	u, ok := t.(interface {
+		GetActivityStreamsUpdated() vocab.ActivityStreamsUpdatedProperty
+	})
+	if !ok || u.GetActivityStreamsUpdated() == nil || !u.GetActivityStreamsUpdated().IsXMLSchemaDateTime() {
+		return
+	}
+	m["updated"] = u.GetActivityStreamsUpdated().Get().UTC().Truncate(time.Millisecond).Format(updatedFormat)
+}
+
+// forceArrays makes single-valued addressing properties and tags arrays (go-fed
 // writes one value as a scalar; some servers expect arrays), recursing into
 // embedded objects.
 func forceArrays(m map[string]any) {
-	for _, k := range []string{"to", "cc", "orderedItems"} {
+	for _, k := range []string{"to", "cc", "tag", "orderedItems"} {
 		if v, ok := m[k]; ok {
 			if _, isList := v.([]any); !isList {
 				m[k] = []any{v}

@@ -239,3 +239,91 @@ func (s *Service) RemoveResponse(ctx context.Context, by *Member, id int64) (*Re
 func (s *Service) Responses(ctx context.Context, it *Item) ([]*Response, error) {
 	return s.store.ListResponses(ctx, it.ID)
 }
+
+// RepliesPerPage is the most replies an item page shows at once.
+const RepliesPerPage = 50
+
+// replyPageBytes bounds the text of one page of replies, so that a page of
+// long replies still fits the page budget (30 KB with its CSS): a page
+// stops early rather than grow, and always shows at least one reply.
+const replyPageBytes = 12000
+
+// Thread is one page of an item's replies, oldest first.
+type Thread struct {
+	Replies []*Response
+	// Count is how many replies anyone can see (deleted, removed and held
+	// ones are not counted).
+	Count int
+	// Earlier and Later, when not 0, page on: the replies before Earlier,
+	// the replies after Later. The latest page has no Later.
+	Earlier, Later int64
+}
+
+// Thread returns one page of an item's replies for a viewer: the latest
+// (before and after 0), the ones before a reply's id, or the ones after
+// it. However many replies an item has, a page reads at most
+// RepliesPerPage+1 rows through an index. On a need, a visitor does not
+// see which member wrote a reply (the requester's own reply would say who
+// asked); replies from other servers keep their author, who is public
+// there anyway.
+func (s *Service) Thread(ctx context.Context, viewer *Member, it *Item, before, after int64) (*Thread, error) {
+	list, err := s.store.ResponsePage(ctx, it.ID, before, after, RepliesPerPage+1)
+	if err != nil {
+		return nil, err
+	}
+	th := &Thread{}
+	if th.Count, err = s.store.CountResponses(ctx, it.ID); err != nil {
+		return nil, err
+	}
+	size := func(r *Response) int { return len(r.Body) + len(r.ContentHTML) + 200 }
+	if after > 0 {
+		// From the oldest after the anchor, forwards.
+		more := len(list) > RepliesPerPage
+		if more {
+			list = list[:RepliesPerPage]
+		}
+		total := 0
+		for i, r := range list {
+			if total += size(r); total > replyPageBytes && i > 0 {
+				list, more = list[:i], true
+				break
+			}
+		}
+		if len(list) > 0 {
+			th.Earlier = list[0].ID
+			if more {
+				th.Later = list[len(list)-1].ID
+			}
+		}
+	} else {
+		// From the newest before the anchor, backwards.
+		more := len(list) > RepliesPerPage
+		if more {
+			list = list[1:]
+		}
+		total := 0
+		for i := len(list) - 1; i >= 0; i-- {
+			if total += size(list[i]); total > replyPageBytes && i < len(list)-1 {
+				list, more = list[i+1:], true
+				break
+			}
+		}
+		if len(list) > 0 {
+			if more {
+				th.Earlier = list[0].ID
+			}
+			if before > 0 {
+				th.Later = list[len(list)-1].ID
+			}
+		}
+	}
+	if it.Kind == KindNeed && !viewer.Has(RoleMember) {
+		for _, r := range list {
+			if r.RemoteActor == "" {
+				r.Author, r.AuthorHandle = "", ""
+			}
+		}
+	}
+	th.Replies = list
+	return th, nil
+}

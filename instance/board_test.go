@@ -19,7 +19,7 @@ func TestNoticeboardPrivacyAndLimits(t *testing.T) {
 	f.need(t, ann, "lifts")
 	behalf, err := f.svc.CreateItem(ctx, cora, instance.ItemInput{Kind: instance.KindNeed, Title: "Shopping", Category: "shopping",
 		Area: "Church Row", Address: "2 Church Row", Contact: "after 10", OnBehalf: true, OnBehalfName: "Edith Crane",
-		OnBehalfPhone: "01234 999888"})
+		OnBehalfPhone: "01234 999888", Visibility: "public"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -180,9 +180,9 @@ type RoundInput struct {
 	Group       string // handle; empty means everyone on the instance
 	Mode        string
 	Visibility  string
-	IdeasUntil  string // ideas can be sent until the end of this day
-	VotingFrom  string // voting opens at the start of this day
-	VotingUntil string // and closes at the end of this one
+	IdeasUntil  DateInput // ideas can be sent until the end of this day
+	VotingFrom  DateInput // voting opens at the start of this day
+	VotingUntil DateInput // and closes at the end of this one
 }
 
 // CreateRound opens a round. Coordinators only.

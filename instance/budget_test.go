@@ -15,7 +15,7 @@ import (
 func (f *fixture) round(t *testing.T, by *instance.Member, mode instance.BudgetMode) *instance.Round {
 	t.Helper()
 	r, err := f.svc.CreateRound(ctx, by, instance.RoundInput{Title: "Village fund 2027", Budget: "500", Currency: "GBP",
-		Mode: string(mode), Visibility: "public", IdeasUntil: "2026-11-30", VotingFrom: "2026-12-02", VotingUntil: "2026-12-06"})
+		Mode: string(mode), Visibility: "public", IdeasUntil: instance.DateOf("2026-11-30"), VotingFrom: instance.DateOf("2026-12-02"), VotingUntil: instance.DateOf("2026-12-06")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,14 +403,14 @@ func TestRoundRules(t *testing.T) {
 		t.Errorf("a member opening a round: %v", err)
 	}
 	_, err := f.svc.CreateRound(ctx, cora, instance.RoundInput{Title: "X", Budget: "-5", Currency: "GBP", Mode: "knapsack",
-		IdeasUntil: "2026-11-26", VotingFrom: "2026-11-20", VotingUntil: "2026-11-19"})
+		IdeasUntil: instance.DateOf("2026-11-26"), VotingFrom: instance.DateOf("2026-11-20"), VotingUntil: instance.DateOf("2026-11-19")})
 	for field, code := range map[string]string{"budget": "err.money_format", "ideas_until": "err.date_past"} {
 		if got := fieldCode(err, field); got != code {
 			t.Errorf("%s: %q, want %s", field, got, code)
 		}
 	}
 	_, err = f.svc.CreateRound(ctx, cora, instance.RoundInput{Title: "X", Budget: "5", Currency: "XXX", Mode: "ranked",
-		IdeasUntil: "2026-11-30", VotingFrom: "2026-11-30", VotingUntil: "2026-12-05"})
+		IdeasUntil: instance.DateOf("2026-11-30"), VotingFrom: instance.DateOf("2026-11-30"), VotingUntil: instance.DateOf("2026-12-05")})
 	for field, code := range map[string]string{"currency": "err.choice", "mode": "err.choice", "voting_from": "err.voting_after_ideas"} {
 		if got := fieldCode(err, field); got != code {
 			t.Errorf("%s: %q, want %s", field, got, code)
@@ -427,7 +427,7 @@ func TestRoundRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err := f.svc.CreateRound(ctx, cora, instance.RoundInput{Title: "Allotment fund", Budget: "200", Currency: "EUR", Mode: "approval",
-		Group: g.Handle, IdeasUntil: "2026-11-30", VotingFrom: "2026-12-02", VotingUntil: "2026-12-06"})
+		Group: g.Handle, IdeasUntil: instance.DateOf("2026-11-30"), VotingFrom: instance.DateOf("2026-12-02"), VotingUntil: instance.DateOf("2026-12-06")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,8 +116,15 @@ type FollowingStore interface {
 	RemoveFollowing(ctx context.Context, id int64, now time.Time) error
 	ListRemoteItems(ctx context.Context, limit int) ([]*RemoteItem, error)
 	RemoteItemByID(ctx context.Context, id int64) (*RemoteItem, error)
-	// AddNeighbourReply stores a member's answer and queues its delivery.
-	AddNeighbourReply(ctx context.Context, remoteItemID, memberID int64, body string, now time.Time) error
+	// AddNeighbourReply stores a member's answer and, unless it is held,
+	// queues its delivery, in one transaction; it returns the answer's id.
+	AddNeighbourReply(ctx context.Context, r *NeighbourReply) (int64, error)
+	// HeldNeighbourReplies lists answers waiting for a coordinator.
+	HeldNeighbourReplies(ctx context.Context) ([]*NeighbourReply, error)
+	// ReleaseNeighbourReply sends a held answer; RemoveNeighbourReply
+	// deletes one that never left. Both write log in the same transaction.
+	ReleaseNeighbourReply(ctx context.Context, id int64, now time.Time, log *ModLog) error
+	RemoveNeighbourReply(ctx context.Context, id int64, log *ModLog) error
 }
 
 // FollowGroup makes a local group follow a remote group given as
@@ -187,17 +194,27 @@ func (s *Service) Neighbour(ctx context.Context, viewer *Member, id int64) (*Rem
 }
 
 // AnswerNeighbour sends a member's "I can help" (or any answer) to a
-// neighbour's item as a reply.
-func (s *Service) AnswerNeighbour(ctx context.Context, by *Member, id int64, body string) error {
-	if _, err := s.Neighbour(ctx, by, id); err != nil {
-		return err
+// neighbour's item as a reply. Like a local reply, an answer with a hold
+// word waits for a coordinator (Held is then true) and leaves only when
+// released.
+func (s *Service) AnswerNeighbour(ctx context.Context, by *Member, id int64, body string) (*NeighbourReply, error) {
+	it, err := s.Neighbour(ctx, by, id)
+	if err != nil {
+		return nil, err
 	}
 	body, fe := cleanText(body, textRule{field: "body", required: true, max: MaxResponse, multiline: true})
 	if fe == nil {
 		fe = replyLimits("body", body)
 	}
 	if fe != nil {
-		return fe
+		return nil, fe
 	}
-	return s.store.AddNeighbourReply(ctx, id, by.ID, body, s.now())
+	r := &NeighbourReply{Item: it, MemberID: by.ID, MemberName: by.DisplayName, Body: body, CreatedAt: s.now(), Held: s.holdFor(body)}
+	if r.ID, err = s.store.AddNeighbourReply(ctx, r); err != nil {
+		return nil, err
+	}
+	if r.Held {
+		s.log.Info("answer to a neighbour held for review", "answer", r.ID, "neighbour_item", it.ID, "member", by.Handle)
+	}
+	return r, nil
 }

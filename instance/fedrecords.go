@@ -10,10 +10,21 @@ import (
 // RemoteActor, so that instance/store can implement federation's Store
 // interface without importing federation or go-fed.
 
-// InboxRow is one verified activity to queue.
+// InboxRow is one verified activity to queue. Key is what makes it a
+// duplicate (empty: its ActivityID): an Update's key adds its object's
+// version, since GoToSocial sends every edit of a post under one id.
 type InboxRow struct {
 	ActivityID, Actor, Type string
+	Key                     string
 	Body                    []byte
+}
+
+// DedupeKey is the key an inbound activity is recorded under.
+func (r *InboxRow) DedupeKey() string {
+	if r.Key == "" {
+		return r.ActivityID
+	}
+	return r.Key
 }
 
 // InboxActivity is one queued inbound activity.
@@ -50,6 +61,7 @@ const (
 	SubjectFollow         EventSubject = "follow"          // a group follows a remote actor
 	SubjectUnfollow       EventSubject = "unfollow"        // … and stops
 	SubjectFlag           EventSubject = "flag"            // a report to forward
+	SubjectGroup          EventSubject = "group"           // a group's profile changed
 )
 
 // Signer names the local actor whose key signs an activity: a group
@@ -111,19 +123,41 @@ type OutboxEntry struct {
 // one transaction: the activity for the outbox, its deliveries, and the
 // "federated" flag on the item or response.
 type Publication struct {
-	EventID    int64
-	Outbox     *OutboxEntry
+	EventID int64
+	Outbox  *OutboxEntry
+	// Also are further activities published with Outbox, after it: the
+	// group's Announce of a member's reply with its Create, its Undo with
+	// the reply's Delete.
+	Also       []*OutboxEntry
 	Deliveries []*Delivery
 	// SetFederated, when SubjectItem or SubjectResponse, sets that row's
 	// federated flag to Federated.
 	SetFederated EventSubject
 	SubjectID    int64
 	Federated    bool
+	// ItemPublishedAt is the `published` of an item's Create (kept as its
+	// revision's publication time).
+	ItemPublishedAt time.Time
 	// Following, when set, saves a follow's progress (resolved and sent,
 	// or failed for good); ForgetFollowing, when not 0, deletes the follow
 	// whose Undo this is.
 	Following       *Following
 	ForgetFollowing int64
+}
+
+// ItemFederation is where an item stands with other servers.
+type ItemFederation struct {
+	// Federated: a Create of its current revision went out, and no Delete
+	// since.
+	Federated bool
+	// Revision counts the Deletes that went out: the item is published
+	// again under a new id, since Mastodon refuses a Create for an id it
+	// has a Tombstone for.
+	Revision int
+	// PublishedAt is when the current revision's Create went out (zero for
+	// one published before this was kept); WithdrawnAt when the last
+	// Delete did.
+	PublishedAt, WithdrawnAt time.Time
 }
 
 // DeliveryResult is what happened to one attempt.
@@ -143,9 +177,12 @@ type DeliveryResult struct {
 
 // NeighbourReply is a member's answer to a neighbour's item.
 type NeighbourReply struct {
-	ID        int64
-	Item      *RemoteItem
-	MemberID  int64
-	Body      string
-	CreatedAt time.Time
+	ID         int64
+	Item       *RemoteItem
+	MemberID   int64
+	MemberName string
+	Body       string
+	CreatedAt  time.Time
+	// Held answers (a hold word) wait for a coordinator and are not sent.
+	Held bool
 }

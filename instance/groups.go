@@ -38,8 +38,10 @@ func (s *Service) CreateGroup(ctx context.Context, by *Member, in GroupInput) (*
 	return g, nil
 }
 
-// UpdateGroup edits a group's name, description and rules (its handle is
-// fixed: it is the group's address on the fediverse).
+// UpdateGroup edits a group's name, description, rules and profile
+// fields (its handle is fixed: it is the group's address on the
+// fediverse). The group's followers are sent the new profile
+// (Update{Group}).
 func (s *Service) UpdateGroup(ctx context.Context, by *Member, handle string, in GroupInput) error {
 	if err := s.MayManageGroups(by); err != nil {
 		return err
@@ -52,7 +54,14 @@ func (s *Service) UpdateGroup(ctx context.Context, by *Member, handle string, in
 	if err := in.clean(); err != nil {
 		return err
 	}
-	return s.store.UpdateGroup(ctx, g.ID, in)
+	if sameProfile(g, in) {
+		return nil // nothing to save, and no Update to send
+	}
+	if err := s.store.UpdateGroup(ctx, g.ID, in, s.now()); err != nil {
+		return err
+	}
+	s.log.Info("group profile changed", "group", g.Handle, "by", actorName(by))
+	return nil
 }
 
 // Group returns a group by handle.

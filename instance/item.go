@@ -31,8 +31,9 @@ const (
 	VisibilityVillage   Visibility = "village"
 )
 
-// Visibilities lists them in display order.
-var Visibilities = []Visibility{VisibilityPublic, VisibilityFollowers, VisibilityVillage}
+// Visibilities lists them in display order: from the fewest people to
+// everyone.
+var Visibilities = []Visibility{VisibilityVillage, VisibilityFollowers, VisibilityPublic}
 
 // ItemState is where an item is in its life cycle.
 type ItemState string
@@ -102,16 +103,19 @@ type Item struct {
 	AuthorID     int64
 	Author       string // display name
 	AuthorHandle string
-	Title        string
-	Description  string
-	Category     string
-	Area         string
-	Visibility   Visibility
-	State        ItemState
-	StateReason  string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	DeletedAt    time.Time
+	// AuthorLanguage is the author's language: federated text is
+	// written in it.
+	AuthorLanguage string
+	Title          string
+	Description    string
+	Category       string
+	Area           string
+	Visibility     Visibility
+	State          ItemState
+	StateReason    string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	DeletedAt      time.Time
 	// Held items wait for a coordinator (they contained a filtered word);
 	// hidden ones were taken down. Neither is listed or federated.
 	Held         bool
@@ -129,6 +133,11 @@ type Item struct {
 	ClaimedByName  string
 	ClaimExpiresAt time.Time
 	RemindedAt     time.Time
+	// DoneAt is when a need was done; Thanks is the requester's note to
+	// the helper (ThankedAt zero until they said thank you).
+	DoneAt    time.Time
+	Thanks    string
+	ThankedAt time.Time
 
 	// Offers.
 	AvailableUntil time.Time
@@ -192,7 +201,7 @@ type SlotInput struct {
 }
 
 // ItemInput is the form for posting or editing an item. Dates and times
-// are as typed (YYYY-MM-DD and HH:MM) in the instance's time zone.
+// are as typed into their boxes, in the instance's time zone.
 type ItemInput struct {
 	Kind        Kind
 	Group       string // handle; empty means the main group
@@ -202,20 +211,21 @@ type ItemInput struct {
 	Area        string
 	Visibility  string
 
-	NeededBy      string
+	NeededBy      DateInput
 	Address       string
 	Contact       string
 	OnBehalf      bool
 	OnBehalfName  string
 	OnBehalfPhone string
 
-	AvailableUntil string
+	AvailableUntil DateInput
 
-	StartDate, StartTime string
-	EndDate, EndTime     string
-	Place                string
-	Capacity             string
-	Slots                []SlotInput
+	// EndDate may be left empty: the action ends the day it starts.
+	StartDate, EndDate DateInput
+	StartTime, EndTime TimeInput
+	Place              string
+	Capacity           string
+	Slots              []SlotInput
 }
 
 // itemFields is the cleaned, typed form.
@@ -230,39 +240,6 @@ type itemFields struct {
 	place                              string
 	capacity                           int
 	slots                              []Slot
-}
-
-// parseDate reads YYYY-MM-DD as the start of that day in loc.
-func parseDate(field, s string, loc *time.Location, required bool) (time.Time, *FieldError) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		if required {
-			return time.Time{}, &FieldError{Field: field, Code: "err.required"}
-		}
-		return time.Time{}, nil
-	}
-	t, err := time.ParseInLocation("2006-01-02", s, loc)
-	if err != nil {
-		return time.Time{}, &FieldError{Field: field, Code: "err.date_format"}
-	}
-	return t, nil
-}
-
-// parseDateTime reads a date and an HH:MM time in loc.
-func parseDateTime(dateField, timeField, d, hm string, loc *time.Location) (time.Time, *FieldError) {
-	day, fe := parseDate(dateField, d, loc, true)
-	if fe != nil {
-		return time.Time{}, fe
-	}
-	hm = strings.TrimSpace(hm)
-	if hm == "" {
-		return time.Time{}, &FieldError{Field: timeField, Code: "err.required"}
-	}
-	clock, err := time.Parse("15:04", hm)
-	if err != nil {
-		return time.Time{}, &FieldError{Field: timeField, Code: "err.time_format"}
-	}
-	return time.Date(day.Year(), day.Month(), day.Day(), clock.Hour(), clock.Minute(), 0, 0, loc), nil
 }
 
 func parseCount(field, s string, min, max int, required bool) (int, *FieldError) {

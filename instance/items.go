@@ -14,8 +14,16 @@ var ErrGone = errors.New("gone")
 // Categories returns the configured categories.
 func (s *Service) Categories() []Category { return s.cats }
 
-// DefaultVisibility is preselected on new items.
-func (s *Service) DefaultVisibility() Visibility { return s.defVis }
+// DefaultVisibility is preselected on new items of a kind. A need starts
+// as village only, whatever [items] default_visibility says: it is often
+// about someone's health or home, and only the requester should decide to
+// show it to the world. Offers and actions start as configured.
+func (s *Service) DefaultVisibility(k Kind) Visibility {
+	if k == KindNeed {
+		return VisibilityVillage
+	}
+	return s.defVis
+}
 
 // Location is the instance's time zone.
 func (s *Service) Location() *time.Location { return s.loc }
@@ -60,6 +68,36 @@ func (s *Service) CanSeePrivate(m *Member, it *Item) bool {
 	return it.Kind == KindNeed && it.State == StateClaimed && it.ClaimedBy == m.ID && s.now().Before(it.ClaimExpiresAt)
 }
 
+// ExpiresSoon reports whether an open need is close enough to closing by
+// itself that its requester should be asked "is it still needed?" (the
+// reminder period before it expires): not a minute after posting it.
+func (s *Service) ExpiresSoon(it *Item) bool {
+	return it.Kind == KindNeed && it.State == StateOpen && it.ExpiresAt.Sub(s.now()) <= s.remind
+}
+
+// ClaimLapsed reports whether a need's claim has run out (before the
+// sweeper has reopened it): its helper can then only withdraw.
+func (s *Service) ClaimLapsed(it *Item) bool {
+	return it.State == StateClaimed && !s.now().Before(it.ClaimExpiresAt)
+}
+
+// claimWarning is how long before a claim lapses its helper is warned
+// (NoteClaimLapsing).
+const claimWarning = 24 * time.Hour
+
+// ClaimLapsing reports whether a need's claim runs out within
+// claimWarning (its helper has been told): their page then offers more
+// time beside their next step, where the warning links.
+func (s *Service) ClaimLapsing(it *Item) bool {
+	return it.Kind == KindNeed && it.State == StateClaimed && !s.ClaimLapsed(it) && it.ClaimExpiresAt.Sub(s.now()) <= claimWarning
+}
+
+// ClaimPeriod is how long a claim lasts before it must be renewed.
+func (s *Service) ClaimPeriod() time.Duration { return s.lapse }
+
+// NeedPeriod is how long a need stays open before it must be renewed.
+func (s *Service) NeedPeriod() time.Duration { return s.expiry }
+
 // CanClaim says whether a member may offer to help with (and be accepted
 // for) a need, and if not, the catalogue code saying why.
 func (s *Service) CanClaim(m *Member, it *Item) (bool, string) {
@@ -96,7 +134,11 @@ func (s *Service) cleanItem(ctx context.Context, by *Member, in *ItemInput, edit
 	case VisibilityPublic, VisibilityFollowers, VisibilityVillage:
 		f.visibility = Visibility(in.Visibility)
 	case "":
-		f.visibility = s.defVis
+		if editing != nil {
+			f.visibility = editing.Visibility // an edit that does not say keeps it
+		} else {
+			f.visibility = s.DefaultVisibility(in.Kind)
+		}
 	default:
 		v.add(&FieldError{Field: "visibility", Code: "err.choice"})
 	}
@@ -128,15 +170,12 @@ func (s *Service) cleanItem(ctx context.Context, by *Member, in *ItemInput, edit
 		}
 		v.add(fe)
 	case KindAction:
-		var feStart, feEnd *FieldError
-		f.startsAt, feStart = parseDateTime("start_date", "start_time", in.StartDate, in.StartTime, s.loc)
-		v.add(feStart)
-		f.endsAt, feEnd = parseDateTime("end_date", "end_time", in.EndDate, in.EndTime, s.loc)
-		v.add(feEnd)
-		if feStart == nil && feEnd == nil && !f.endsAt.After(f.startsAt) {
+		var ok bool
+		f.startsAt, f.endsAt, ok = actionTimes(&v, in, s.loc)
+		if ok && !f.endsAt.After(f.startsAt) {
 			v.add(&FieldError{Field: "end_time", Code: "err.end_before_start"})
 		}
-		if feStart == nil && f.startsAt.Before(s.now()) && (editing == nil || !f.startsAt.Equal(editing.StartsAt)) {
+		if ok && f.startsAt.Before(s.now()) && (editing == nil || !f.startsAt.Equal(editing.StartsAt)) {
 			v.add(&FieldError{Field: "start_date", Code: "err.date_past"})
 		}
 		f.place, fe = cleanText(in.Place, textRule{field: "place", required: true, max: MaxPlace})
@@ -218,10 +257,6 @@ func cleanSlots(v *ValidationErrors, lines []SlotInput, editing *Item) []Slot {
 		added = added[:room]
 	}
 	return append(out, added...)
-}
-
-func startOfDay(t time.Time) time.Time {
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
 }
 
 // CreateItem posts a need, offer or action in a group the member belongs
@@ -410,7 +445,20 @@ func (s *Service) Item(ctx context.Context, viewer *Member, kind Kind, id int64)
 			it.OnBehalfName = "-" // still "on behalf of a neighbour", but not who
 		}
 	}
+	hideNames(viewer, it)
+	hideThanks(viewer, it)
 	return it, nil
+}
+
+// hideNames keeps who asked for help, and who is helping, from visitors:
+// a need ("help getting dressed · Orchard Close") is often about a person's
+// health or home, and the web page is open to anyone. Members see the
+// names. (What is sent to other servers is decided in federation, not
+// here.)
+func hideNames(viewer *Member, it *Item) {
+	if it.Kind == KindNeed && !viewer.Has(RoleMember) {
+		it.Author, it.AuthorHandle, it.ClaimedByName = "", "", ""
+	}
 }
 
 // Items lists items for a viewer: visitors see public items only.
@@ -428,6 +476,8 @@ func (s *Service) Items(ctx context.Context, viewer *Member, f ItemFilter) ([]*I
 	}
 	for _, it := range items {
 		it.Address, it.Contact, it.OnBehalfPhone = "", "", ""
+		hideNames(viewer, it)
+		hideThanks(viewer, it)
 	}
 	return items, nil
 }

@@ -17,7 +17,8 @@ var ctx = context.Background()
 func (f *fixture) need(t *testing.T, by *instance.Member, category string) *instance.Item {
 	t.Helper()
 	it, err := f.svc.CreateItem(ctx, by, instance.ItemInput{Kind: instance.KindNeed, Title: "Lift to the surgery",
-		Description: "Tuesday morning", Category: category, Area: "Mill Lane", Address: "4 Mill Lane", Contact: "01234 567890"})
+		Description: "Tuesday morning", Category: category, Area: "Mill Lane", Address: "4 Mill Lane", Contact: "01234 567890",
+		Visibility: "public"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +328,7 @@ func (f *fixture) action(t *testing.T, by *instance.Member, capacity string, slo
 	t.Helper()
 	day := f.clock.now().Add(72 * time.Hour).Format("2006-01-02")
 	it, err := f.svc.CreateItem(ctx, by, instance.ItemInput{Kind: instance.KindAction, Title: "Litter-pick", Place: "The green",
-		StartDate: day, StartTime: "10:00", EndDate: day, EndTime: "12:00", Capacity: capacity, Slots: slots})
+		StartDate: instance.DateOf(day), StartTime: instance.TimeOf("10:00"), EndDate: instance.DateOf(day), EndTime: instance.TimeOf("12:00"), Capacity: capacity, Slots: slots})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -561,13 +562,13 @@ func TestItemValidationAndVisibility(t *testing.T) {
 		{"long title", instance.ItemInput{Kind: instance.KindNeed, Title: string(make([]byte, 121)), Category: "food", Area: "x"}, "title"},
 		{"unknown category", instance.ItemInput{Kind: instance.KindNeed, Title: "t", Category: "weapons", Area: "x"}, "category"},
 		{"no area", instance.ItemInput{Kind: instance.KindNeed, Title: "t", Category: "food"}, "area"},
-		{"bad date", instance.ItemInput{Kind: instance.KindNeed, Title: "t", Category: "food", Area: "x", NeededBy: "31/12/2026"}, "needed_by"},
-		{"past date", instance.ItemInput{Kind: instance.KindNeed, Title: "t", Category: "food", Area: "x", NeededBy: "2020-01-01"}, "needed_by"},
+		{"bad date", instance.ItemInput{Kind: instance.KindNeed, Title: "t", Category: "food", Area: "x", NeededBy: instance.DateInput{Day: "31", Month: "12", Year: "26"}}, "needed_by"},
+		{"past date", instance.ItemInput{Kind: instance.KindNeed, Title: "t", Category: "food", Area: "x", NeededBy: instance.DateOf("2020-01-01")}, "needed_by"},
 		{"bad visibility", instance.ItemInput{Kind: instance.KindNeed, Title: "t", Category: "food", Area: "x", Visibility: "secret"}, "visibility"},
-		{"end before start", instance.ItemInput{Kind: instance.KindAction, Title: "t", Place: "p", StartDate: "2026-12-01", StartTime: "10:00", EndDate: "2026-12-01", EndTime: "09:00"}, "end_time"},
-		{"bad time", instance.ItemInput{Kind: instance.KindAction, Title: "t", Place: "p", StartDate: "2026-12-01", StartTime: "25:00", EndDate: "2026-12-01", EndTime: "11:00"}, "start_time"},
-		{"slot without capacity", instance.ItemInput{Kind: instance.KindAction, Title: "t", Place: "p", StartDate: "2026-12-01", StartTime: "10:00", EndDate: "2026-12-01", EndTime: "11:00", Slots: []instance.SlotInput{{Name: "drivers"}}}, "slot_capacity_1"},
-		{"negative capacity", instance.ItemInput{Kind: instance.KindAction, Title: "t", Place: "p", StartDate: "2026-12-01", StartTime: "10:00", EndDate: "2026-12-01", EndTime: "11:00", Capacity: "-1"}, "capacity"},
+		{"end before start", instance.ItemInput{Kind: instance.KindAction, Title: "t", Place: "p", StartDate: instance.DateOf("2026-12-01"), StartTime: instance.TimeOf("10:00"), EndDate: instance.DateOf("2026-12-01"), EndTime: instance.TimeOf("09:00")}, "end_time"},
+		{"bad time", instance.ItemInput{Kind: instance.KindAction, Title: "t", Place: "p", StartDate: instance.DateOf("2026-12-01"), StartTime: instance.TimeOf("25:00"), EndDate: instance.DateOf("2026-12-01"), EndTime: instance.TimeOf("11:00")}, "start_time"},
+		{"slot without capacity", instance.ItemInput{Kind: instance.KindAction, Title: "t", Place: "p", StartDate: instance.DateOf("2026-12-01"), StartTime: instance.TimeOf("10:00"), EndDate: instance.DateOf("2026-12-01"), EndTime: instance.TimeOf("11:00"), Slots: []instance.SlotInput{{Name: "drivers"}}}, "slot_capacity_1"},
+		{"negative capacity", instance.ItemInput{Kind: instance.KindAction, Title: "t", Place: "p", StartDate: instance.DateOf("2026-12-01"), StartTime: instance.TimeOf("10:00"), EndDate: instance.DateOf("2026-12-01"), EndTime: instance.TimeOf("11:00"), Capacity: "-1"}, "capacity"},
 		{"group not joined", instance.ItemInput{Kind: instance.KindOffer, Title: "t", Category: "food", Group: "nope"}, "group"},
 	}
 	for _, c := range cases {
@@ -648,8 +649,8 @@ func TestEditActionRoles(t *testing.T) {
 	day := act.StartsAt.In(time.UTC).Format("2006-01-02")
 	edit := func(capacity string, slots ...instance.SlotInput) error {
 		return f.svc.UpdateItem(ctx, org, act.ID, instance.ItemInput{Title: "Litter-pick", Place: "The green",
-			StartDate: day, StartTime: act.StartsAt.In(time.UTC).Format("15:04"), EndDate: day,
-			EndTime: act.EndsAt.In(time.UTC).Format("15:04"), Capacity: capacity, Slots: slots})
+			StartDate: instance.DateOf(day), StartTime: instance.TimeOf(act.StartsAt.In(time.UTC).Format("15:04")), EndDate: instance.DateOf(day),
+			EndTime: instance.TimeOf(act.EndsAt.In(time.UTC).Format("15:04")), Capacity: capacity, Slots: slots})
 	}
 	roles := func() string {
 		var out []string
@@ -755,8 +756,8 @@ func TestShrinkingARoleWhileMembersJoin(t *testing.T) {
 			defer wg.Done()
 			for j := 0; j < 6; j++ { // the organiser changes their mind: 3 places, 6, 3…
 				err := f.svc.UpdateItem(ctx, org, act.ID, instance.ItemInput{Title: "Litter-pick", Place: "The green",
-					StartDate: day, StartTime: act.StartsAt.In(time.UTC).Format("15:04"), EndDate: day,
-					EndTime: act.EndsAt.In(time.UTC).Format("15:04"), Slots: []instance.SlotInput{{ID: drivers, Name: "Drivers", Capacity: []string{"3", "6"}[(i+j)%2]}}})
+					StartDate: instance.DateOf(day), StartTime: instance.TimeOf(act.StartsAt.In(time.UTC).Format("15:04")), EndDate: instance.DateOf(day),
+					EndTime: instance.TimeOf(act.EndsAt.In(time.UTC).Format("15:04")), Slots: []instance.SlotInput{{ID: drivers, Name: "Drivers", Capacity: []string{"3", "6"}[(i+j)%2]}}})
 				mu.Lock()
 				if err == nil {
 					codes["saved"]++

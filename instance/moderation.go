@@ -318,7 +318,9 @@ type ModerationQueue struct {
 	HeldResponses []*Response
 	// HeldNeighbourItems are posts from followed groups with a hold word.
 	HeldNeighbourItems []*RemoteItem
-	BlockedDomains     []string
+	// HeldAnswers are members' answers to neighbours' posts with one.
+	HeldAnswers    []*NeighbourReply
+	BlockedDomains []string
 }
 
 // Queue gathers open reports and held posts (coordinators only).
@@ -340,6 +342,9 @@ func (s *Service) Queue(ctx context.Context, by *Member) (*ModerationQueue, erro
 	if q.HeldNeighbourItems, err = s.store.HeldRemoteItems(ctx); err != nil {
 		return nil, err
 	}
+	if q.HeldAnswers, err = s.store.HeldNeighbourReplies(ctx); err != nil {
+		return nil, err
+	}
 	if q.BlockedDomains, err = s.store.BlockedDomains(ctx); err != nil {
 		return nil, err
 	}
@@ -356,7 +361,7 @@ func (s *Service) ModerationLog(ctx context.Context, by *Member) ([]*ModLog, err
 
 // ModerationAction is one decision on the queue.
 type ModerationAction struct {
-	Action   string // dismiss, resolve, hide, unhide, remove_response, warn, suspend, block_actor, block_domain, release, release_response, release_neighbour, remove_neighbour
+	Action   string // dismiss, resolve, hide, unhide, remove_response, warn, suspend, block_actor, block_domain, release, release_response, release_neighbour, remove_neighbour, release_answer, remove_answer
 	ReportID int64
 	ID       int64  // item, response or member id
 	Target   string // actor IRI or domain
@@ -406,6 +411,10 @@ func (s *Service) Moderate(ctx context.Context, by *Member, a ModerationAction) 
 		err = s.store.ReleaseRemoteItem(ctx, a.ID, s.modLog(by, "release held neighbour post", fmt.Sprintf("neighbour post %d", a.ID), reason, a.ReportID))
 	case "remove_neighbour":
 		err = s.store.RemoveRemoteItem(ctx, a.ID, now, s.modLog(by, "remove neighbour post", fmt.Sprintf("neighbour post %d", a.ID), reason, a.ReportID))
+	case "release_answer":
+		err = s.store.ReleaseNeighbourReply(ctx, a.ID, now, s.modLog(by, "release held answer to a neighbour", fmt.Sprintf("answer %d", a.ID), reason, a.ReportID))
+	case "remove_answer":
+		err = s.store.RemoveNeighbourReply(ctx, a.ID, s.modLog(by, "remove held answer to a neighbour", fmt.Sprintf("answer %d", a.ID), reason, a.ReportID))
 	case "remove_response":
 		var n Notices
 		if r, err2 := s.store.ResponseByID(ctx, a.ID); err2 == nil && r.AuthorID != 0 {
@@ -477,7 +486,7 @@ func (s *Service) Moderate(ctx context.Context, by *Member, a ModerationAction) 
 
 // RecordVerification records a check on a helper and makes them a
 // verified helper. Coordinators only.
-func (s *Service) RecordVerification(ctx context.Context, by *Member, memberID int64, checkType, verifiedOn, expiresOn string) error {
+func (s *Service) RecordVerification(ctx context.Context, by *Member, memberID int64, checkType string, verifiedOn, expiresOn DateInput) error {
 	if !by.IsCoordinator() {
 		return ErrForbidden
 	}
@@ -486,12 +495,15 @@ func (s *Service) RecordVerification(ctx context.Context, by *Member, memberID i
 		v.add(&FieldError{Field: "check", Code: "err.choice"})
 	}
 	on, fe := parseDate("verified_on", verifiedOn, s.loc, true)
+	if fe == nil && on.After(s.now()) {
+		fe = &FieldError{Field: "verified_on", Code: "err.date_future"}
+	}
 	v.add(fe)
 	until, fe := parseDate("expires_on", expiresOn, s.loc, true)
-	v.add(fe)
 	if fe == nil && !until.After(s.now()) {
-		v.add(&FieldError{Field: "expires_on", Code: "err.date_past"})
+		fe = &FieldError{Field: "expires_on", Code: "err.date_after_today"}
 	}
+	v.add(fe)
 	if err := v.err(); err != nil {
 		return err
 	}

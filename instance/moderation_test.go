@@ -201,13 +201,13 @@ func TestVerificationsAndSensitiveNeeds(t *testing.T) {
 	if err := f.svc.OfferHelp(ctx, helper, sens.ID, "", false); !errors.Is(err, instance.ErrForbidden) {
 		t.Fatalf("unverified: %v", err)
 	}
-	if err := f.svc.RecordVerification(ctx, helper, helper.ID, "dbs", "2026-11-01", "2027-11-01"); !errors.Is(err, instance.ErrForbidden) {
+	if err := f.svc.RecordVerification(ctx, helper, helper.ID, "dbs", instance.DateOf("2026-11-01"), instance.DateOf("2027-11-01")); !errors.Is(err, instance.ErrForbidden) {
 		t.Errorf("a helper verified themselves: %v", err)
 	}
-	if err := f.svc.RecordVerification(ctx, coord, helper.ID, "dbs", "2026-11-01", "2026-01-01"); instance.Fields(err)["expires_on"] == nil {
+	if err := f.svc.RecordVerification(ctx, coord, helper.ID, "dbs", instance.DateOf("2026-11-01"), instance.DateOf("2026-01-01")); instance.Fields(err)["expires_on"] == nil {
 		t.Errorf("expired verification accepted: %v", err)
 	}
-	if err := f.svc.RecordVerification(ctx, coord, helper.ID, "dbs", "2026-11-01", "2027-11-01"); err != nil {
+	if err := f.svc.RecordVerification(ctx, coord, helper.ID, "dbs", instance.DateOf("2026-11-01"), instance.DateOf("2027-11-01")); err != nil {
 		t.Fatal(err)
 	}
 	helper, _ = f.svc.MemberByID(ctx, helper.ID)
@@ -232,7 +232,7 @@ func TestVerificationsAndSensitiveNeeds(t *testing.T) {
 		t.Error("revocation kept the role")
 	}
 	// Expiry: a check that runs out removes the role at the next sweep.
-	f.svc.RecordVerification(ctx, coord, helper.ID, "id_seen", "2026-11-20", "2026-12-01")
+	f.svc.RecordVerification(ctx, coord, helper.ID, "id_seen", instance.DateOf("2026-11-20"), instance.DateOf("2026-12-01"))
 	f.clock.advance(10 * 24 * time.Hour)
 	f.svc.Sweep(ctx)
 	helper, _ = f.svc.MemberByID(ctx, helper.ID)

@@ -3,6 +3,7 @@ package instance
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -47,6 +48,9 @@ const (
 	NoteItemHidden        NoteKind = "item_hidden"      // with the coordinator's reason
 	NoteResponseRemoved   NoteKind = "response_removed" // with the coordinator's reason
 	NoteWarning           NoteKind = "warning"          // with the coordinator's reason
+	// NoteThanked tells the helper of a done need that its requester said
+	// thank you, with their note, if they wrote one.
+	NoteThanked NoteKind = "thanked"
 )
 
 // Notification kinds for coordinators and safeguarding leads.
@@ -83,6 +87,11 @@ type NoteSpec struct {
 	Path string
 	// Next says the catalogue has "note.<kind>_next", the next step.
 	Next bool
+	// Words says the detail is what someone wrote to the reader (a
+	// thank-you note), not a coordinator's reason: the page words it with
+	// "note.<kind>_detail" (%[1]s the actor, %[2]s the item, %[3]s the
+	// words), and email never carries it, like every message's text.
+	Words bool
 }
 
 // NoteSpecs lists every kind.
@@ -113,6 +122,7 @@ var NoteSpecs = []NoteSpec{
 	{Kind: NoteItemHidden, Notice: NoticeAboutMe},
 	{Kind: NoteResponseRemoved, Notice: NoticeAboutMe, Anchor: "responses"},
 	{Kind: NoteWarning, Notice: NoticeAboutMe, Path: "/conduct"},
+	{Kind: NoteThanked, Notice: NoticeAboutMe, Anchor: "thanks", Words: true},
 	{Kind: NoteNewApplication, Notice: NoticeCoordination, Path: "/admin/applications", Next: true},
 	{Kind: NoteNewReport, Notice: NoticeCoordination, Path: "/admin/moderation#reports", Next: true},
 	{Kind: NotePostHeld, Notice: NoticeCoordination, Path: "/admin/moderation#held", Next: true},
@@ -137,7 +147,9 @@ func (k NoteKind) Spec() NoteSpec {
 }
 
 // Link is where a notification takes its reader: the exact place on the
-// item's page, or the page of a kind about no item.
+// item's page, or the page of a kind about no item. A reply's place is on
+// the page of the thread that holds it (?reply=ID: a long thread is paged,
+// and an old reply is not on the latest page).
 func (n *Notification) Link() string {
 	spec := n.Kind.Spec()
 	if n.ItemID == 0 || n.ItemPath == "" {
@@ -149,6 +161,9 @@ func (n *Notification) Link() string {
 	}
 	if anchor == "" {
 		return n.ItemPath
+	}
+	if id, ok := strings.CutPrefix(anchor, AnchorNewResponse); ok && id != "" && strings.Trim(id, "0123456789") == "" {
+		return n.ItemPath + "?reply=" + id + "#" + anchor
 	}
 	return n.ItemPath + "#" + anchor
 }
@@ -270,7 +285,7 @@ func (s *Service) noteMail(m *Member, n *Notification) MailContent {
 	spec := n.Kind.Spec()
 	text := Say("note."+string(n.Kind), n.Actor, n.ItemTitle)
 	c := MailContent{Subject: text, Before: []MailText{Say("mail.hello", m.DisplayName), text}, LinkText: Say("mail.note_link")}
-	if n.Detail != "" {
+	if n.Detail != "" && !spec.Words {
 		c.Before = append(c.Before, Say("note.reason", n.Detail))
 	}
 	if spec.Next {

@@ -3,6 +3,7 @@ package instance_test
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -268,11 +269,13 @@ func (f *noteFixture) interest(t *testing.T, it *instance.Item, handle string) i
 func TestEveryKindTellsTheRightPeople(t *testing.T) {
 	f := newNoteFixture(t)
 	m := f.m
-	need := f.post(t, "rita", needInput("A lift to the surgery"))
+	in := needInput("A lift to the surgery")
+	in.Visibility = string(instance.VisibilityPublic) // other servers may reply
+	need := f.post(t, "rita", in)
 	offer := f.post(t, "rita", instance.ItemInput{Kind: instance.KindOffer, Title: "Ladder to lend", Category: "lending"})
 	day := f.clock.now().Add(72 * time.Hour).Format("2006-01-02")
 	action := f.post(t, "rita", instance.ItemInput{Kind: instance.KindAction, Title: "Litter-pick", Place: "The green",
-		StartDate: day, StartTime: "10:00", EndDate: day, EndTime: "12:00", Capacity: "1"})
+		StartDate: instance.DateOf(day), StartTime: instance.TimeOf("10:00"), EndDate: instance.DateOf(day), EndTime: instance.TimeOf("12:00"), Capacity: "1"})
 	alice := &instance.RemoteActor{ID: "https://gts.example/users/alice", Host: "gts.example", Username: "alice", Name: "Alice"}
 	var held *instance.Response
 	for _, s := range []step{
@@ -339,8 +342,45 @@ func TestEveryKindTellsTheRightPeople(t *testing.T) {
 			reply = n
 		}
 	}
-	if reply == nil || !strings.HasPrefix(reply.Link(), need.Path()+"#response-") || reply.Link() == need.Path()+"#response-" {
+	var link []string
+	if reply != nil {
+		link = regexp.MustCompile(`^` + need.Path() + `\?reply=(\d+)#response-(\d+)$`).FindStringSubmatch(reply.Link())
+	}
+	if link == nil || link[1] != link[2] {
 		t.Errorf("remote reply notification: %+v (link %q)", reply, reply.Link())
+	}
+}
+
+// A thank-you tells the helper, in its transaction (a failed notification
+// keeps no thanks), with the requester's words on the page and never in
+// the email, and links to where the thanks are shown.
+func TestThanksTellTheHelper(t *testing.T) {
+	f := newNoteFixture(t)
+	m := f.m
+	need := f.post(t, "rita", needInput("Help with the shopping"))
+	for _, s := range []step{
+		{"an offer", func() error { return f.svc.OfferHelp(ctx, m["hal"], need.ID, "", false) }, []string{"rita:help_offered"}},
+		{"accepted", func() error { return f.svc.AcceptHelp(ctx, m["rita"], need.ID, f.interest(t, need, "hal")) },
+			[]string{"hal:help_accepted"}},
+		{"done", func() error { return f.svc.MarkDone(ctx, m["hal"], need.ID) }, nil},
+	} {
+		f.check(t, s)
+	}
+	const words = "You were a star, thank you"
+	before, mails := f.mark(t)
+	f.check(t, step{"the requester says thank you", func() error { return f.svc.SayThanks(ctx, m["rita"], need.ID, words) },
+		[]string{"hal:thanked"}})
+	got := f.since(t, before, mails)
+	if len(got.bodies) != 1 {
+		t.Fatalf("emails: %v", got.mails)
+	}
+	if strings.Contains(got.bodies[0], words) || strings.Contains(got.subjects[0], words) || strings.Contains(got.bodies[0], "Reason") {
+		t.Errorf("the thank-you email carries the note: %q %q", got.subjects[0], got.bodies[0])
+	}
+	notes, _ := f.svc.Notifications(ctx, m["hal"])
+	if len(notes) == 0 || notes[0].Kind != instance.NoteThanked || notes[0].Detail != words || notes[0].Actor == "" ||
+		notes[0].Link() != need.Path()+"#thanks" {
+		t.Errorf("the helper's notification: %+v", notes[0])
 	}
 }
 

@@ -125,7 +125,7 @@ type PanelInput struct {
 	Title, Description string
 	Group              string
 	Size               string
-	EndsOn             string // YYYY-MM-DD: the panel's last day
+	EndsOn             DateInput // the panel's last day
 	Strata             []StratumInput
 }
 
@@ -257,7 +257,7 @@ func (s *Service) UpdatePanel(ctx context.Context, by *Member, id int64, in Pane
 	if p.State != PanelOpen {
 		return problem(ErrConflict, "panel.not_open")
 	}
-	in.Title, in.Description, in.EndsOn = p.Title, p.Description, p.EndsAt.AddDate(0, 0, -1).In(s.loc).Format("2006-01-02")
+	in.Title, in.Description, in.EndsOn = p.Title, p.Description, DateInputFor(p.EndsAt.AddDate(0, 0, -1), s.loc)
 	_, _, size, _, strata, err := s.cleanPanel(in)
 	if err != nil {
 		return err

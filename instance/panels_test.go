@@ -12,7 +12,7 @@ import (
 func (f *fixture) panel(t *testing.T, by *instance.Member, size string, strata ...instance.StratumInput) *instance.Panel {
 	t.Helper()
 	p, err := f.svc.CreatePanel(ctx, by, instance.PanelInput{Title: "Playground panel", Description: "Decide the playground",
-		Size: size, EndsOn: "2027-01-31", Strata: strata})
+		Size: size, EndsOn: instance.DateOf("2027-01-31"), Strata: strata})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestPanelRefusals(t *testing.T) {
 		"answers, no question":   {"6", instance.StratumInput{Answers: "Young\nOld"}, "stratum_1_name", "err.required"},
 		"no size":                {"", parts, "size", "err.required"},
 	} {
-		_, err := f.svc.CreatePanel(ctx, cora, instance.PanelInput{Title: "P", Size: c.size, EndsOn: "2027-01-31", Strata: []instance.StratumInput{c.strata}})
+		_, err := f.svc.CreatePanel(ctx, cora, instance.PanelInput{Title: "P", Size: c.size, EndsOn: instance.DateOf("2027-01-31"), Strata: []instance.StratumInput{c.strata}})
 		if got := fieldCode(err, c.field); got != c.code {
 			t.Errorf("%s: %s is %q (%v), want %s", name, c.field, got, err, c.code)
 		}

@@ -34,16 +34,18 @@ type RemoteStore interface {
 	ActorBlocked(ctx context.Context, actor string) (bool, error)
 	DomainBlocked(ctx context.Context, host string) (bool, error)
 	// SaveRemoteResponse stores a reply from another server (the same Note
-	// id again from its author updates it; held is then kept if set).
+	// id again from its author updates it unless a newer version is kept;
+	// held is then kept if set). n is written only with a new reply.
 	SaveRemoteResponse(ctx context.Context, r *Response, n Notices) error
 	RemoteResponseByAPID(ctx context.Context, apID string) (*Response, error)
-	// UpdateRemoteResponse changes a remote reply's text if actor wrote
-	// it; held holds it (it never releases one).
-	UpdateRemoteResponse(ctx context.Context, apID, actor, html string, held bool, now time.Time) (bool, error)
+	// UpdateRemoteResponse changes a remote reply's text, and its version
+	// to updated, if actor wrote it; held holds it (it never releases one).
+	UpdateRemoteResponse(ctx context.Context, apID, actor, html string, held bool, updated time.Time) (bool, error)
 	DeleteRemoteResponse(ctx context.Context, apID, actor string, now time.Time) (bool, error)
 	RemoteItemByAPID(ctx context.Context, apID string) (*RemoteItem, error)
 	// SaveRemoteItem inserts or updates a neighbour's item (an update only
-	// by its own actor; held is then kept if set).
+	// by its own actor, and never by an older version; held is then kept
+	// if set). n is written only with a new item.
 	SaveRemoteItem(ctx context.Context, it *RemoteItem, n Notices) error
 	DeleteRemoteItem(ctx context.Context, apID, actor string, now time.Time) (bool, error)
 	// DeleteRemoteActorContent removes a deleted actor's replies, items,
@@ -126,10 +128,18 @@ type RemoteNote struct {
 	Mentions  int    // Mention tags
 	URL       string // its page, when on its author's server
 	Published time.Time
+	// Updated is the object's `updated` (zero without one): an edit is
+	// applied only if it is newer than the version kept.
+	Updated time.Time
 	// Hearth's extension fields, on a neighbour group's item.
 	Kind                         Kind
 	Category, Area, State, Place string
 	StartsAt, EndsAt             time.Time
+	// Description is a Hearth item's description alone (HTML, as
+	// received); HasDescription says the Note had the field at all (an
+	// older Hearth sends only the content).
+	Description    string
+	HasDescription bool
 }
 
 // DisplayName is how a remote actor is named on our pages.
@@ -212,13 +222,9 @@ func (s *Service) ReceiveReply(ctx context.Context, itemID int64, n *RemoteNote)
 	if err != nil {
 		return err
 	}
-	now := s.now()
-	published := n.Published
-	if published.IsZero() || published.After(now) {
-		published = now
-	}
+	published, version := s.createTimes(n)
 	r := &Response{ItemID: it.ID, RemoteActor: n.Author.ID, Author: n.Author.DisplayName(), AuthorHandle: n.Author.Handle(),
-		APID: n.ID, ContentHTML: html, CreatedAt: published, UpdatedAt: now, Held: s.holdFor(text)}
+		APID: n.ID, ContentHTML: html, CreatedAt: published, UpdatedAt: version, Held: s.holdFor(text)}
 	told, err := s.replyNotices(ctx, it, r, nil)
 	if err != nil {
 		return fmt.Errorf("instance: reply %s to item %d: %w", n.ID, itemID, err)
@@ -226,9 +232,7 @@ func (s *Service) ReceiveReply(ctx context.Context, itemID int64, n *RemoteNote)
 	if err := s.store.SaveRemoteResponse(ctx, r, told); err != nil {
 		return fmt.Errorf("instance: reply %s to item %d: %w", n.ID, itemID, err)
 	}
-	if r.Held {
-		s.log.Info("remote reply held for review", "item", itemID, "object", n.ID, "actor", n.Author.ID)
-	}
+	s.log.Info("remote reply kept", "item", itemID, "object", n.ID, "actor", n.Author.ID, "held", r.Held)
 	return nil
 }
 
@@ -247,19 +251,54 @@ func (s *Service) ReceiveReplyEdit(ctx context.Context, n *RemoteNote) (bool, er
 	if err := s.checkRemoteActor(ctx, n.Author.ID); err != nil {
 		return false, err
 	}
+	version := s.editVersion(n)
+	if !version.After(existing.UpdatedAt) {
+		s.log.Info("remote edit ignored: not newer than the version kept", "object", n.ID, "actor", n.Author.ID,
+			"updated", version, "kept", existing.UpdatedAt)
+		return true, nil
+	}
 	html, text, err := remoteText(n, MaxResponse, true)
 	if err != nil {
 		return false, err
 	}
 	held := s.holdFor(text)
-	ok, err := s.store.UpdateRemoteResponse(ctx, n.ID, n.Author.ID, html, held, s.now())
+	ok, err := s.store.UpdateRemoteResponse(ctx, n.ID, n.Author.ID, html, held, version)
 	if err != nil {
 		return false, fmt.Errorf("instance: edit of reply %s: %w", n.ID, err)
 	}
-	if ok && held {
-		s.log.Info("edited remote reply held for review", "object", n.ID, "actor", n.Author.ID)
+	if ok {
+		s.log.Info("remote reply edited", "object", n.ID, "actor", n.Author.ID, "updated", version, "held", held)
 	}
 	return ok, nil
+}
+
+// createTimes are a new remote object's times: when it was published
+// (its `published`, or now without one, never later than now) and the
+// version kept, which is its `updated` if it was edited before it reached
+// us, its publication otherwise. A reply or post is shown as edited only
+// when the two differ.
+func (s *Service) createTimes(n *RemoteNote) (published, version time.Time) {
+	now := s.now()
+	published = n.Published
+	if published.IsZero() || published.After(now) {
+		published = now
+	}
+	version = published
+	if n.Updated.After(published) && !n.Updated.After(now) {
+		version = n.Updated
+	}
+	return published, version
+}
+
+// editVersion is the time an edit was made: its object's `updated`, or,
+// without one, now; never later than now (a server whose clock is ahead
+// must not make its next edits look older than this one).
+func (s *Service) editVersion(n *RemoteNote) time.Time {
+	now := s.now()
+	if n.Updated.IsZero() || n.Updated.After(now) {
+		return now
+	}
+	return n.Updated
 }
 
 // maxNeighbourText caps the text of a neighbour's item: what a Note of a
@@ -285,7 +324,8 @@ func (s *Service) ReceiveNeighbourPost(ctx context.Context, n *RemoteNote) error
 	if !followed {
 		return refuse(RefusedNotFollowed, "%s", n.Author.ID)
 	}
-	return s.saveNeighbourPost(ctx, n)
+	_, version := s.createTimes(n)
+	return s.saveNeighbourPost(ctx, n, version, "neighbour's post kept")
 }
 
 // ReceiveNeighbourEdit applies an edit to a neighbour's item by its
@@ -301,20 +341,24 @@ func (s *Service) ReceiveNeighbourEdit(ctx context.Context, n *RemoteNote) (bool
 	if err := s.checkRemoteActor(ctx, n.Author.ID); err != nil {
 		return false, err
 	}
-	return true, s.saveNeighbourPost(ctx, n)
+	if version := s.editVersion(n); !version.After(existing.Updated) {
+		s.log.Info("remote edit ignored: not newer than the version kept", "object", n.ID, "actor", n.Author.ID,
+			"updated", version, "kept", existing.Updated)
+		return true, nil
+	}
+	return true, s.saveNeighbourPost(ctx, n, s.editVersion(n), "neighbour's post edited")
 }
 
-func (s *Service) saveNeighbourPost(ctx context.Context, n *RemoteNote) error {
+// saveNeighbourPost keeps a neighbour's post as the version given, and
+// logs what was done (done).
+func (s *Service) saveNeighbourPost(ctx context.Context, n *RemoteNote, version time.Time, done string) error {
 	html, text, err := remoteText(n, maxNeighbourText, false)
 	if err != nil {
 		return err
 	}
-	now := s.now()
+	published, _ := s.createTimes(n)
 	it := &RemoteItem{APID: n.ID, Actor: n.Author.ID, ActorName: n.Author.DisplayName(), ContentHTML: html, URL: n.URL,
-		Published: n.Published, Updated: now, StartsAt: n.StartsAt, EndsAt: n.EndsAt}
-	if it.Published.IsZero() || it.Published.After(now) {
-		it.Published = now
-	}
+		Published: published, Updated: version, StartsAt: n.StartsAt, EndsAt: n.EndsAt}
 	if it.URL == "" {
 		it.URL = n.ID
 	}
@@ -327,6 +371,9 @@ func (s *Service) saveNeighbourPost(ctx context.Context, n *RemoteNote) error {
 	it.State = clipText(n.State, 20)
 	it.Place = clipText(n.Place, MaxPlace)
 	it.Title = clipText(titleFrom(html), MaxTitle)
+	if it.Kind != "" {
+		it.ContentHTML = neighbourBody(n, html)
+	}
 	it.Held = s.holdFor(text, it.Category, it.Area, it.Place)
 	var told Notices
 	if it.Held {
@@ -337,9 +384,7 @@ func (s *Service) saveNeighbourPost(ctx context.Context, n *RemoteNote) error {
 	if err := s.store.SaveRemoteItem(ctx, it, told); err != nil {
 		return fmt.Errorf("instance: neighbour item %s: %w", n.ID, err)
 	}
-	if it.Held {
-		s.log.Info("neighbour's post held for review", "object", n.ID, "actor", n.Author.ID)
-	}
+	s.log.Info(done, "object", n.ID, "actor", n.Author.ID, "updated", version, "held", it.Held)
 	return nil
 }
 
@@ -375,15 +420,42 @@ func titleFrom(html string) string {
 	return text
 }
 
+// neighbourBody is what a neighbour's Hearth item shows under its title
+// and facts: its description alone, or, from an older Hearth that sends
+// only the content, the content without its first two paragraphs (the
+// kind line and the title, which the page shows apart). So nothing is
+// shown twice.
+func neighbourBody(n *RemoteNote, html string) string {
+	if n.HasDescription {
+		return markup.Remote(n.Description)
+	}
+	paras := strings.SplitAfter(html, "</p>")
+	if len(paras) > 2 && strings.Contains(paras[0], "<strong>") {
+		return strings.Join(paras[2:], "")
+	}
+	return html
+}
+
 // ReceiveDelete removes a remote reply or neighbour's item, only its
 // author's. A blocked actor may still delete what it wrote.
 func (s *Service) ReceiveDelete(ctx context.Context, actor, objectID string) error {
 	now := s.now()
-	if _, err := s.store.DeleteRemoteResponse(ctx, objectID, actor, now); err != nil {
+	reply, err := s.store.DeleteRemoteResponse(ctx, objectID, actor, now)
+	if err != nil {
 		return fmt.Errorf("instance: delete of reply %s by %s: %w", objectID, actor, err)
 	}
-	if _, err := s.store.DeleteRemoteItem(ctx, objectID, actor, now); err != nil {
+	item, err := s.store.DeleteRemoteItem(ctx, objectID, actor, now)
+	if err != nil {
 		return fmt.Errorf("instance: delete of neighbour item %s by %s: %w", objectID, actor, err)
+	}
+	switch {
+	case reply:
+		s.log.Info("remote reply deleted", "object", objectID, "actor", actor)
+	case item:
+		s.log.Info("neighbour's post deleted", "object", objectID, "actor", actor)
+	default:
+		// Servers send Deletes of everything to everyone they know.
+		s.log.Debug("remote delete of nothing we have", "object", objectID, "actor", actor)
 	}
 	return nil
 }

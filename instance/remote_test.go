@@ -1,10 +1,14 @@
 package instance_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +23,33 @@ type remoteFixture struct {
 	*fixture
 	coord, ann *instance.Member
 	item       *instance.Item
+	logs       *syncBuffer // the service's log, as JSON lines
+}
+
+// syncBuffer is a log sink the service may write to from any goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// logged returns the log records with message msg.
+func (b *syncBuffer) logged(msg string) []map[string]any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for _, line := range bytes.Split(b.buf.Bytes(), []byte("\n")) {
+		var rec map[string]any
+		if json.Unmarshal(line, &rec) == nil && rec["msg"] == msg {
+			out = append(out, rec)
+		}
+	}
+	return out
 }
 
 func newRemoteFixture(t *testing.T) *remoteFixture {
@@ -29,7 +60,9 @@ func newRemoteFixture(t *testing.T) *remoteFixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	c := &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
+	logs := &syncBuffer{}
 	svc, err := instance.New(instance.Options{Store: st, Clock: c.now, Registration: instance.RegistrationOpen,
+		Logger:    slog.New(slog.NewJSONHandler(logs, nil)),
 		HoldWords: []string{"viagra"}, BlockedDomains: []string{"*.spam.example"},
 		PostsPerHour: 1000, NewPostsPerHour: 1000, RepliesPerHour: 1000, NewRepliesPerHour: 1000})
 	if err != nil {
@@ -38,7 +71,7 @@ func newRemoteFixture(t *testing.T) *remoteFixture {
 	if _, err := svc.EnsureMainGroup(ctx, "village", "Our village"); err != nil {
 		t.Fatal(err)
 	}
-	f := &remoteFixture{fixture: &fixture{svc: svc, store: st, clock: c}}
+	f := &remoteFixture{fixture: &fixture{svc: svc, store: st, clock: c}, logs: logs}
 	f.coord = f.member(t, "cora", instance.RoleCoordinator)
 	f.ann = f.member(t, "ann")
 	f.item = f.need(t, f.ann, "food")
@@ -196,6 +229,7 @@ func TestOverlongRemoteReplyIsRefused(t *testing.T) {
 	}
 	refusedFor(t, f.svc.ReceiveReply(ctx, f.item.ID, noteFrom(alice, "3", "<p> </p>")), instance.RefusedEmpty)
 	// An edit over the cap is refused and the reply keeps its text.
+	f.clock.advance(time.Minute)
 	_, err = f.svc.ReceiveReplyEdit(ctx, noteFrom(alice, "1", over))
 	refusedFor(t, err, instance.RefusedTooLong)
 	if list := f.responses(t, f.item); len(list) != 1 || !strings.Contains(list[0].ContentHTML, "<em>") {
@@ -246,6 +280,7 @@ func TestReplyEditsAreHeldToo(t *testing.T) {
 	if ok, err := f.svc.ReceiveReplyEdit(ctx, spoof); ok || err != nil {
 		t.Fatalf("someone else's edit: %v %v", ok, err)
 	}
+	f.clock.advance(time.Minute)
 	if ok, err := f.svc.ReceiveReplyEdit(ctx, noteFrom(alice, "1", "<p>buy viagra</p>")); !ok || err != nil {
 		t.Fatalf("the author's edit: %v %v", ok, err)
 	}
@@ -305,7 +340,7 @@ func TestNeighbourPostsObeyHoldWords(t *testing.T) {
 	if _, err := f.svc.Neighbour(ctx, f.ann, held.ID); !errors.Is(err, instance.ErrNotFound) {
 		t.Errorf("a member opened a held neighbour post: %v", err)
 	}
-	if err := f.svc.AnswerNeighbour(ctx, f.ann, held.ID, "yes"); !errors.Is(err, instance.ErrNotFound) {
+	if _, err := f.svc.AnswerNeighbour(ctx, f.ann, held.ID, "yes"); !errors.Is(err, instance.ErrNotFound) {
 		t.Errorf("a member answered a held neighbour post: %v", err)
 	}
 	// Its author's edit cannot release it.
@@ -363,5 +398,252 @@ func TestItemEditWithHoldWordIsHeld(t *testing.T) {
 	}
 	if q, _ := f.svc.Queue(ctx, f.coord); len(q.HeldItems) != 1 {
 		t.Errorf("held items: %d", len(q.HeldItems))
+	}
+}
+
+// A member's answer to a neighbour's post with a hold word is held as a
+// local reply is: nothing is queued to leave until a coordinator releases
+// it from the queue; one they remove never leaves.
+func TestAnswerToNeighbourWithHoldWordIsHeld(t *testing.T) {
+	f := newRemoteFixture(t)
+	group := &instance.RemoteActor{ID: "https://next.example/groups/village", Host: "next.example", Username: "village", Name: "Next village"}
+	fo, err := f.svc.FollowGroup(ctx, f.coord, "village", "village@next.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo.ActorID, fo.State = group.ID, instance.FollowingAccepted
+	if err := f.store.UpdateFollowing(ctx, fo); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ReceiveNeighbourPost(ctx, &instance.RemoteNote{ID: "https://next.example/needs/1", Author: group, HTML: "<p>A lift</p>"}); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := f.svc.Neighbours(ctx, f.ann)
+	queued := func() int {
+		t.Helper()
+		events, err := f.store.NextFedEvents(ctx, f.clock.now().Add(time.Hour), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range events {
+			if e.Subject == instance.SubjectNeighbourReply {
+				n++
+			}
+		}
+		return n
+	}
+	ok, err := f.svc.AnswerNeighbour(ctx, f.ann, list[0].ID, "I can drive")
+	if err != nil || ok.Held || queued() != 1 {
+		t.Fatalf("a clean answer: %+v %v, %d queued", ok, err, queued())
+	}
+	held, err := f.svc.AnswerNeighbour(ctx, f.ann, list[0].ID, "Cheap VIAGRA")
+	if err != nil || !held.Held {
+		t.Fatalf("an answer with a hold word: %+v %v", held, err)
+	}
+	if queued() != 1 {
+		t.Fatal("a held answer was queued to be sent")
+	}
+	q, err := f.svc.Queue(ctx, f.coord)
+	if err != nil || len(q.HeldAnswers) != 1 || q.HeldAnswers[0].ID != held.ID || q.HeldAnswers[0].MemberName != f.ann.DisplayName ||
+		q.HeldAnswers[0].Item.Title != "A lift" {
+		t.Fatalf("held answers: %+v %v", q.HeldAnswers, err)
+	}
+	if err := f.svc.Moderate(ctx, f.ann, instance.ModerationAction{Action: "release_answer", ID: held.ID}); !errors.Is(err, instance.ErrForbidden) {
+		t.Errorf("a member released their own held answer: %v", err)
+	}
+	if err := f.svc.Moderate(ctx, f.coord, instance.ModerationAction{Action: "release_answer", ID: held.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if queued() != 2 {
+		t.Error("a released answer was not queued to be sent")
+	}
+	if log, _ := f.svc.ModerationLog(ctx, f.coord); len(log) == 0 || log[0].Subject != fmt.Sprintf("answer %d", held.ID) {
+		t.Errorf("log: %+v", log)
+	}
+	// Released already: it cannot be removed (it has left).
+	if err := f.svc.Moderate(ctx, f.coord, instance.ModerationAction{Action: "remove_answer", ID: held.ID}); !errors.Is(err, instance.ErrConflict) {
+		t.Errorf("removing a sent answer: %v", err)
+	}
+	again, _ := f.svc.AnswerNeighbour(ctx, f.ann, list[0].ID, "viagra again")
+	if err := f.svc.Moderate(ctx, f.coord, instance.ModerationAction{Action: "remove_answer", ID: again.ID, Reason: "spam"}); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := f.svc.Queue(ctx, f.coord); len(q.HeldAnswers) != 0 || queued() != 2 {
+		t.Errorf("after removal: %d held, %d queued", len(q.HeldAnswers), queued())
+	}
+}
+
+// Edits of remote content are applied in order: one whose `updated` is
+// not later than the version kept (an older edit delivered late, or the
+// same edit again) changes nothing, for replies and neighbours' posts
+// alike, and a Create arriving again never undoes a newer edit.
+func TestRemoteEditsAreAppliedInOrder(t *testing.T) {
+	f := newRemoteFixture(t)
+	at := func(minutes int) time.Time { return time.Date(2026, 11, 27, 9, minutes, 0, 0, time.UTC) }
+	version := func(n *instance.RemoteNote, published, updated int) *instance.RemoteNote {
+		n.Published = at(published)
+		if updated >= 0 {
+			n.Updated = at(updated)
+		}
+		return n
+	}
+	if err := f.svc.ReceiveReply(ctx, f.item.ID, version(noteFrom(alice, "1", "<p>v0</p>"), 0, -1)); err != nil {
+		t.Fatal(err)
+	}
+	reply := func() *instance.Response { t.Helper(); return f.responses(t, f.item)[0] }
+	for _, step := range []struct {
+		html    string
+		updated int
+		want    string
+	}{
+		{"<p>v2</p>", 2, "<p>v2</p>"},
+		{"<p>v1</p>", 1, "<p>v2</p>"}, // older: ignored
+		{"<p>v2 again</p>", 2, "<p>v2</p>"},
+		{"<p>v3</p>", 3, "<p>v3</p>"},
+	} {
+		if ok, err := f.svc.ReceiveReplyEdit(ctx, version(noteFrom(alice, "1", step.html), 0, step.updated)); !ok || err != nil {
+			t.Fatalf("edit %s: %v %v", step.html, ok, err)
+		}
+		if got := reply().ContentHTML; got != step.want {
+			t.Errorf("after the edit to %s of %d: %q, want %q", step.html, step.updated, got, step.want)
+		}
+	}
+	if r := reply(); !r.UpdatedAt.Equal(at(3)) {
+		t.Errorf("version kept: %v", r.UpdatedAt)
+	}
+	if err := f.svc.ReceiveReply(ctx, f.item.ID, version(noteFrom(alice, "1", "<p>v0 again</p>"), 0, -1)); err != nil {
+		t.Fatal(err)
+	}
+	if got := reply().ContentHTML; got != "<p>v3</p>" {
+		t.Errorf("a repeated Create undid an edit: %q", got)
+	}
+
+	group := &instance.RemoteActor{ID: "https://next.example/groups/village", Host: "next.example", Username: "village", Name: "Next village"}
+	fo, err := f.svc.FollowGroup(ctx, f.coord, "village", "village@next.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo.ActorID, fo.State = group.ID, instance.FollowingAccepted
+	if err := f.store.UpdateFollowing(ctx, fo); err != nil {
+		t.Fatal(err)
+	}
+	post := func(html string, updated int) *instance.RemoteNote {
+		return version(&instance.RemoteNote{ID: "https://next.example/needs/1", Author: group, HTML: html}, 0, updated)
+	}
+	if err := f.svc.ReceiveNeighbourPost(ctx, post("<p>A lift</p>", -1)); err != nil {
+		t.Fatal(err)
+	}
+	title := func() string {
+		t.Helper()
+		list, _ := f.svc.Neighbours(ctx, f.ann)
+		return list[0].Title
+	}
+	for _, step := range []struct {
+		html    string
+		updated int
+		want    string
+	}{
+		{"<p>A lift, Tuesday</p>", 5, "A lift, Tuesday"},
+		{"<p>A lift, Monday</p>", 4, "A lift, Tuesday"},
+		{"<p>A lift, Wednesday</p>", 6, "A lift, Wednesday"},
+	} {
+		if ok, err := f.svc.ReceiveNeighbourEdit(ctx, post(step.html, step.updated)); !ok || err != nil {
+			t.Fatalf("edit %s: %v %v", step.html, ok, err)
+		}
+		if got := title(); got != step.want {
+			t.Errorf("after the edit to %s of %d: %q, want %q", step.html, step.updated, got, step.want)
+		}
+	}
+	if err := f.svc.ReceiveNeighbourPost(ctx, post("<p>A lift</p>", -1)); err != nil {
+		t.Fatal(err)
+	}
+	if got := title(); got != "A lift, Wednesday" {
+		t.Errorf("a repeated Create undid an edit: %q", got)
+	}
+	ignored := f.logs.logged("remote edit ignored: not newer than the version kept")
+	if len(ignored) != 3 || ignored[0]["object"] != alice.ID+"/statuses/1" || ignored[2]["object"] != "https://next.example/needs/1" ||
+		ignored[2]["actor"] != group.ID || ignored[2]["level"] != "INFO" {
+		t.Errorf("ignored edits logged: %v", ignored)
+	}
+	// An edit dated in the future (a server whose clock is ahead) is kept
+	// as of now, so that server's next edit still counts.
+	ahead := noteFrom(alice, "1", "<p>from the future</p>")
+	ahead.Updated = f.clock.now().AddDate(1, 0, 0)
+	if ok, err := f.svc.ReceiveReplyEdit(ctx, ahead); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	f.clock.advance(time.Minute)
+	next := noteFrom(alice, "1", "<p>a minute later</p>")
+	next.Updated = f.clock.now()
+	if _, err := f.svc.ReceiveReplyEdit(ctx, next); err != nil || reply().ContentHTML != "<p>a minute later</p>" {
+		t.Errorf("the edit after one dated in the future: %q %v", reply().ContentHTML, err)
+	}
+	// A reply edited before it reached us is kept as that version.
+	edited := version(noteFrom(alice, "2", "<p>edited first</p>"), 10, 12)
+	if err := f.svc.ReceiveReply(ctx, f.item.ID, edited); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.responses(t, f.item)[1]; !r.CreatedAt.Equal(at(10)) || !r.UpdatedAt.Equal(at(12)) {
+		t.Errorf("a reply edited before it came: created %v, version %v", r.CreatedAt, r.UpdatedAt)
+	}
+}
+
+// What remote content did is in the log at info, with the object and the
+// actor: a kept reply or post says it was kept (never refused), an edit
+// or a deletion says so.
+func TestRemoteContentIsLogged(t *testing.T) {
+	f := newRemoteFixture(t)
+	group := &instance.RemoteActor{ID: "https://next.example/groups/village", Host: "next.example", Username: "village", Name: "Next village"}
+	fo, err := f.svc.FollowGroup(ctx, f.coord, "village", "village@next.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo.ActorID, fo.State = group.ID, instance.FollowingAccepted
+	if err := f.store.UpdateFollowing(ctx, fo); err != nil {
+		t.Fatal(err)
+	}
+	reply := noteFrom(alice, "1", "<p>I can help</p>")
+	post := &instance.RemoteNote{ID: "https://next.example/needs/1", Author: group, HTML: "<p>A lift</p>"}
+	if err := f.svc.ReceiveReply(ctx, f.item.ID, reply); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ReceiveNeighbourPost(ctx, post); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.advance(time.Minute)
+	reply.HTML, post.HTML = "<p>I can help on Tuesday</p>", "<p>A lift on Tuesday</p>"
+	if _, err := f.svc.ReceiveReplyEdit(ctx, reply); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ReceiveNeighbourEdit(ctx, post); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ReceiveDelete(ctx, alice.ID, reply.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ReceiveDelete(ctx, group.ID, post.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct{ msg, object, actor string }{
+		{"remote reply kept", reply.ID, alice.ID},
+		{"neighbour's post kept", post.ID, group.ID},
+		{"remote reply edited", reply.ID, alice.ID},
+		{"neighbour's post edited", post.ID, group.ID},
+		{"remote reply deleted", reply.ID, alice.ID},
+		{"neighbour's post deleted", post.ID, group.ID},
+	} {
+		got := f.logs.logged(want.msg)
+		if len(got) != 1 || got[0]["level"] != "INFO" || got[0]["object"] != want.object || got[0]["actor"] != want.actor {
+			t.Errorf("%q: %v", want.msg, got)
+		}
+	}
+	// A Delete of something we do not have is not worth an operator's
+	// attention: servers send their Deletes to everyone they know.
+	if err := f.svc.ReceiveDelete(ctx, alice.ID, alice.ID+"/statuses/99"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.logs.logged("remote reply deleted"); len(got) != 1 {
+		t.Errorf("a Delete of nothing we have was logged as a deletion: %v", got)
 	}
 }

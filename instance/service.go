@@ -173,6 +173,8 @@ type Service struct {
 	// blockedDomains is the operator's list, lower-cased.
 	blockedDomains []string
 	hashing        *PasswordSlots
+	// images bounds the uploads decoded at once (imageSlots).
+	images chan struct{}
 	// dummyHash is checked against when a login names nobody, so that an
 	// unknown account costs the same time as a wrong password.
 	dummyHash string
@@ -265,7 +267,7 @@ func New(o Options) (*Service, error) {
 			blocked = append(blocked, d)
 		}
 	}
-	return &Service{blockedDomains: blocked,
+	return &Service{blockedDomains: blocked, images: make(chan struct{}, imageSlots),
 		store: o.Store, now: o.Clock, log: o.Logger, reg: o.Registration,
 		session: o.SessionLifetime, invite: o.InviteLifetime,
 		throttle: newThrottle(o.Clock), dummyHash: dummy, hashing: o.PasswordSlots,

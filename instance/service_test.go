@@ -71,7 +71,7 @@ func (f *fixture) member(t *testing.T, handle string, roles ...instance.Role) *i
 		t.Fatal(err)
 	}
 	if verified {
-		if err := f.svc.RecordVerification(context.Background(), instance.Operator(), m.ID, "dbs", "2026-11-01", "2027-11-01"); err != nil {
+		if err := f.svc.RecordVerification(context.Background(), instance.Operator(), m.ID, "dbs", instance.DateOf("2026-11-01"), instance.DateOf("2027-11-01")); err != nil {
 			t.Fatal(err)
 		}
 	}

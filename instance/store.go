@@ -23,6 +23,7 @@ type Store interface {
 	DigestStore
 	DeskStore
 	CalendarStore
+	ProfileStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed
@@ -67,7 +68,9 @@ type Store interface {
 	CreateGroup(ctx context.Context, g *Group) (int64, error)
 	GroupByHandle(ctx context.Context, handle string) (*Group, error)
 	ListGroups(ctx context.Context) ([]*Group, error)
-	UpdateGroup(ctx context.Context, id int64, in GroupInput) error
+	// UpdateGroup saves a group's name, description, rules and fields,
+	// with a SubjectGroup federation event, in one transaction.
+	UpdateGroup(ctx context.Context, id int64, in GroupInput, now time.Time) error
 	JoinGroup(ctx context.Context, groupID, memberID int64, now time.Time) error
 	LeaveGroup(ctx context.Context, groupID, memberID int64) error
 	IsGroupMember(ctx context.Context, groupID, memberID int64) (bool, error)
@@ -208,6 +211,7 @@ type Response struct {
 	UpdatedAt    time.Time
 	Deleted      bool // by its author
 	Removed      bool // by a coordinator
+	DeletedAt    time.Time
 	Held         bool // waiting for a coordinator (a filtered word)
 }
 
@@ -227,7 +231,7 @@ type Notification struct {
 	// Anchor is the element of the item page it points at, when it is not
 	// the kind's own ("response-12").
 	Anchor    string
-	Detail    string // a coordinator's reason, shown with the message
+	Detail    string // a coordinator's reason, or the words of a kind with Words
 	CreatedAt time.Time
 	Read      bool
 }
@@ -287,6 +291,21 @@ type ItemStore interface {
 	// ThreadRepliers lists the members here who replied on an item (not
 	// deleted replies), without reading the whole thread.
 	ThreadRepliers(ctx context.Context, itemID int64) ([]int64, error)
+	// ResponsePage returns up to limit responses of an item, oldest first:
+	// the latest ones with ids below before (0: the very latest), or, when
+	// after is set, the first ones with ids above it. It must not cost more
+	// with more replies (keyset paging on an index).
+	ResponsePage(ctx context.Context, itemID, before, after int64, limit int) ([]*Response, error)
+	// CountResponses counts the replies anyone can see: not deleted,
+	// removed or held.
+	CountResponses(ctx context.Context, itemID int64) (int, error)
+
+	// Thank records the requester's thank-you note on a done need (once:
+	// ErrConflict after that, or if it is not done) and tells the helper.
+	Thank(ctx context.Context, id int64, note string, now time.Time, n Notices) error
+	// CountHelped counts the needs done since a moment (public ones only
+	// when publicOnly).
+	CountHelped(ctx context.Context, since time.Time, publicOnly bool) (int, error)
 
 	// DueItems lists (at most limit) items a sweep change applies to.
 	DueItems(ctx context.Context, due Due, w DueWindow, limit int) ([]*Item, error)

@@ -58,7 +58,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 		{DueExpire, DueWindow{Now: now}},
 		{DueLapse, DueWindow{Now: now}},
 		{DueStillNeeded, DueWindow{Now: now, To: now.Add(s.remind)}},
-		{DueLapsing, DueWindow{Now: now, To: now.Add(24 * time.Hour)}},
+		{DueLapsing, DueWindow{Now: now, To: now.Add(claimWarning)}},
 		{DueTomorrow, DueWindow{Now: now, From: tomorrow, To: tomorrow.AddDate(0, 0, 1)}},
 		{DueUnanswered, DueWindow{Now: now, From: now.Add(-s.unanswered)}},
 	}

@@ -15,7 +15,7 @@ func TestSweepTellsOnceAtTheRightTime(t *testing.T) {
 	m := f.m
 	open := f.post(t, "rita", needInput("A lift to the surgery"))
 	in := needInput("Prescription from the chemist")
-	in.NeededBy = "2026-11-28" // tomorrow
+	in.NeededBy = instance.DateOf("2026-11-28") // tomorrow
 	claimed := f.post(t, "rita", in)
 	if err := f.svc.OfferHelp(ctx, m["hal"], claimed.ID, "", false); err != nil {
 		t.Fatal(err)
@@ -24,9 +24,9 @@ func TestSweepTellsOnceAtTheRightTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	action := f.post(t, "rita", instance.ItemInput{Kind: instance.KindAction, Title: "Litter-pick", Place: "The green",
-		StartDate: "2026-11-28", StartTime: "10:00", EndDate: "2026-11-28", EndTime: "12:00"})
+		StartDate: instance.DateOf("2026-11-28"), StartTime: instance.TimeOf("10:00"), EndDate: instance.DateOf("2026-11-28"), EndTime: instance.TimeOf("12:00")})
 	f.post(t, "rita", instance.ItemInput{Kind: instance.KindAction, Title: "Lunch club", Place: "The hall",
-		StartDate: "2026-11-30", StartTime: "12:00", EndDate: "2026-11-30", EndTime: "14:00"})
+		StartDate: instance.DateOf("2026-11-30"), StartTime: instance.TimeOf("12:00"), EndDate: instance.DateOf("2026-11-30"), EndTime: instance.TimeOf("14:00")})
 	for _, who := range []string{"hal", "olly"} {
 		if _, err := f.svc.JoinAction(ctx, m[who], action.ID, 0); err != nil {
 			t.Fatal(err)
@@ -67,11 +67,11 @@ func TestSweepTellsOnceAtTheRightTime(t *testing.T) {
 func TestTomorrowAgainAfterTheDateMoves(t *testing.T) {
 	f := newNoteFixture(t)
 	in := instance.ItemInput{Kind: instance.KindAction, Title: "Litter-pick", Place: "The green",
-		StartDate: "2026-11-28", StartTime: "10:00", EndDate: "2026-11-28", EndTime: "12:00"}
+		StartDate: instance.DateOf("2026-11-28"), StartTime: instance.TimeOf("10:00"), EndDate: instance.DateOf("2026-11-28"), EndTime: instance.TimeOf("12:00")}
 	action := f.post(t, "rita", in)
 	sweep := func() error { return f.svc.Sweep(ctx) }
 	f.check(t, step{"tomorrow", sweep, []string{"rita:action_tomorrow"}})
-	in.StartDate, in.EndDate = "2026-11-29", "2026-11-29"
+	in.StartDate, in.EndDate = instance.DateOf("2026-11-29"), instance.DateOf("2026-11-29")
 	if err := f.svc.UpdateItem(ctx, f.m["rita"], action.ID, in); err != nil {
 		t.Fatal(err)
 	}

@@ -19,8 +19,8 @@ import (
 // of the allow-list, so that opening a route shows up here as well as in
 // publicRoute.
 var visitorRoutes = []string{
-	"/static/", "/", "/conduct", "/setup", "/join", "/login", "/confirm-email", "/logout",
-	"/groups", "/groups/{handle}",
+	"/static/", "/", "/conduct", "/robots.txt", "/setup", "/join", "/login", "/confirm-email", "/logout",
+	"/groups", "/groups/{handle}", "/media/{hash:[0-9a-f]{64}}.{ext:png|jpg}",
 	"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/calendar", "/calendar/{token:[A-Za-z0-9_-]{32}}.ics", "/about/following", "/language", "/{kinds:needs|offers|actions}/{id:[0-9]+}",
 	"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
 	"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
@@ -33,7 +33,7 @@ var visitorRoutes = []string{
 // safeguarding lead): the domain refuses a plain member. Every route under
 // /admin/ and /safeguarding must be listed here, so a new one is checked.
 var staffRoutes = []string{
-	"/groups/new", "/groups/{handle}/edit", "/groups/{handle}/follow", "/groups/{handle}/following/{id:[0-9]+}/remove",
+	"/groups/new", "/groups/{handle}/edit", "/groups/{handle}/images", "/groups/{handle}/follow", "/groups/{handle}/following/{id:[0-9]+}/remove",
 	"/admin/applications", "/admin/applications/{id:[0-9]+}/{decision:approve|reject}", "/admin/invites",
 	"/admin/members", "/admin/members/{id:[0-9]+}", "/admin/members/{id:[0-9]+}/roles", "/admin/members/{id:[0-9]+}/suspend", "/admin/members/{id:[0-9]+}/reinstate",
 	"/admin/members/{id:[0-9]+}/helper-friend", "/admin/members/{id:[0-9]+}/verify", "/admin/verifications/{id:[0-9]+}/revoke",
@@ -48,6 +48,7 @@ var staffRoutes = []string{
 var choices = map[string][]string{
 	"kinds": {"needs", "offers", "actions"}, "decision": {"approve", "reject"}, "action": {"suspend", "reinstate"},
 	"op": {"delete", "remove"}, "handle": {"village"}, "interest": {"1"}, "project": {"1"}, "token": {"abcdefghijklmnopqrstuvwxyz012345"},
+	"hash": {strings.Repeat("0", 64)}, "ext": {"png", "jpg"},
 }
 
 var varRE = regexp.MustCompile(`\{([a-z]+)(?::[^}]*)?\}`)
@@ -92,8 +93,9 @@ func expand(t *testing.T, template string, ids map[string]string) []string {
 func dangerous(target int64) url.Values {
 	return url.Values{"on": {"1"}, "role": {"admin"}, "reason": {"because"}, "note": {"a note"}, "handle": {"walked"},
 		"name": {"Walked"}, "description": {"d"}, "rules": {"r"}, "address": {"@g@example.org"}, "action": {"suspend"},
-		"id": {fmtInt(target)}, "target": {"example.org"}, "check": {"id_seen"}, "verified_on": {"2026-11-01"},
-		"expires_on": {"2027-11-01"}, "close": {"1"}, "body": {"hello"}, "title": {"Walked"}, "category": {"lifts"},
+		"id": {fmtInt(target)}, "target": {"example.org"}, "check": {"id_seen"},
+		"verified_on_day": {"1"}, "verified_on_month": {"11"}, "verified_on_year": {"2026"},
+		"expires_on_day": {"1"}, "expires_on_month": {"11"}, "expires_on_year": {"2027"}, "close": {"1"}, "body": {"hello"}, "title": {"Walked"}, "category": {"lifts"},
 		"area": {"Mill Lane"}, "visibility": {"public"}, "message": {"m"}, "slot": {"0"}, "about": {"x"}, "details": {"y"}}
 }
 
@@ -194,7 +196,7 @@ func TestEveryRouteDeniesByDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.svc.RecordVerification(ctx, admin, tess.ID, "id_seen", "2026-11-01", "2027-11-01"); err != nil {
+	if err := h.svc.RecordVerification(ctx, admin, tess.ID, "id_seen", instance.DateOf("2026-11-01"), instance.DateOf("2027-11-01")); err != nil {
 		t.Fatal(err)
 	}
 	vs, _ := h.svc.Verifications(ctx, admin, tess.ID)

@@ -64,3 +64,33 @@ func BenchmarkHomePage(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkItemPageLongThread renders a need with 100,000 replies (the
+// latest page, and a page from the middle) for a member and a visitor,
+// and reports the page's size.
+func BenchmarkItemPageLongThread(b *testing.B) {
+	h := newHarness(&testing.T{}, instance.RegistrationOpen)
+	ann := h.member("ann")
+	c := h.as("ann")
+	path := postItem(&testing.T{}, c, "needs", needForm())
+	h.addReplies(b, itemID(&testing.T{}, path), ann.ID, 100000, "I can help on Tuesday, reply %d")
+	cookie := c.cookies[sessionCookie]
+	for _, tc := range []struct{ name, path string }{{"latest", path}, {"middle", path + "?before=50000"}, {"visitor", path}} {
+		b.Run(tc.name, func(b *testing.B) {
+			size := 0
+			for i := 0; i < b.N; i++ {
+				req := httptest.NewRequest(http.MethodGet, tc.path, nil)
+				if tc.name != "visitor" {
+					req.AddCookie(cookie)
+				}
+				rec := httptest.NewRecorder()
+				h.h.ServeHTTP(rec, req)
+				if rec.Code != 200 {
+					b.Fatal(rec.Code)
+				}
+				size = rec.Body.Len()
+			}
+			b.ReportMetric(float64(size), "B/page")
+		})
+	}
+}

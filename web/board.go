@@ -91,6 +91,7 @@ func (s *Server) noticeboard(w http.ResponseWriter, r *http.Request) error {
 	p := &boardPage{formPage: formPage{page: s.pageBase(r, "board.title_village", s.opt.SiteName), Form: newForm(r)}, Board: b,
 		Paper: "a4", Action: "/noticeboard", SiteURL: strings.TrimPrefix(strings.TrimPrefix(s.opt.BaseURL, "https://"), "http://"),
 		SetContact: s.opt.Contact == "" && viewer.IsCoordinator(), Printed: s.svc.Now()}
+	p.Sheets = []string{s.static.url("noticeboard.css")}
 	if b.Group != nil && !b.Group.Main {
 		p.Title, p.Action = p.T("board.title_group", b.Group.Name), "/groups/"+b.Group.Handle+"/noticeboard"
 	}

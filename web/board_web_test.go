@@ -64,7 +64,7 @@ func TestNoticeboardHasNothingPrivate(t *testing.T) {
 	cora := h.as("cora")
 	mustContain(t, cora.get(paths["behalf"]).body, "2 Church Row", "Edith Crane", "01234 999888") // the fixture is real
 	visitor, bob := h.client(), h.as("bob")
-	css := cssSize(t)
+	css := cssSize(t) + sheetSize(t, "noticeboard.css")
 	for _, c := range []struct {
 		name string
 		who  *client
@@ -78,7 +78,7 @@ func TestNoticeboardHasNothingPrivate(t *testing.T) {
 		mustNotContain(t, page, private...)
 		mustContain(t, page, "A lift to the surgery", "Shopping for Edith", "Ladder to lend", "Litter-pick", "Lunch club Tuesday",
 			"Tuesday morning, back by noon.", `src="/qr`+paths["need"]+`.svg"`, `src="/qr`+paths["offer"]+`.svg"`,
-			"127.0.0.1:8080"+paths["action"], h.says("board.places_left", 4), h.says("board.all_welcome"), `class="board a4"`)
+			"127.0.0.1:8080"+paths["action"], `href="/static/noticeboard.css?v=`, h.says("board.places_left", 4), h.says("board.all_welcome"), `class="board a4"`)
 		if c.who == visitor {
 			mustNotContain(t, page, "Help with the hedge", h.says("board.members_only"), `name="public"`)
 		} else {

@@ -13,8 +13,8 @@ import (
 
 func postAction(t *testing.T, c *client, title, visibility string) string {
 	t.Helper()
-	return postItem(t, c, "actions", url.Values{"title": {title}, "place": {"The green"}, "start_date": {"2026-12-05"},
-		"start_time": {"10:00"}, "end_date": {"2026-12-05"}, "end_time": {"12:00"}, "visibility": {visibility}})
+	return postItem(t, c, "actions", when(url.Values{"title": {title}, "place": {"The green"}, "visibility": {visibility}},
+		"2026-12-05", "10:00", "12:00"))
 }
 
 // feed reads a calendar and returns its events' titles, failing on

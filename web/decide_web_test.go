@@ -58,9 +58,12 @@ func errorBeside(body, field string) string {
 }
 
 func roundForm() url.Values {
-	return url.Values{"title": {"Village fund 2027"}, "description": {"Small things that make the village nicer."},
-		"budget": {"500"}, "currency": {"GBP"}, "mode": {"knapsack"}, "visibility": {"public"},
-		"ideas_until": {"2026-11-30"}, "voting_from": {"2026-12-02"}, "voting_until": {"2026-12-06"}}
+	v := url.Values{"title": {"Village fund 2027"}, "description": {"Small things that make the village nicer."},
+		"budget": {"500"}, "currency": {"GBP"}, "mode": {"knapsack"}, "visibility": {"public"}}
+	setDate(v, "ideas_until", instance.DateOf("2026-11-30"))
+	setDate(v, "voting_from", instance.DateOf("2026-12-02"))
+	setDate(v, "voting_until", instance.DateOf("2026-12-06"))
+	return v
 }
 
 // A whole budget round through the pages: the refusals say why beside
@@ -79,7 +82,7 @@ func TestBudgetRoundPages(t *testing.T) {
 	}
 	bad := roundForm()
 	bad.Set("budget", "1,000")
-	bad.Set("voting_from", "2026-11-30")
+	setDate(bad, "voting_from", instance.DateOf("2026-11-30"))
 	r := cora.post("/budgets/new", bad)
 	if r.status != http.StatusUnprocessableEntity {
 		t.Fatalf("bad round: %d", r.status)
@@ -214,8 +217,10 @@ func TestBudgetRoundPages(t *testing.T) {
 }
 
 func panelForm() url.Values {
-	return url.Values{"title": {"Playground panel"}, "description": {"Five residents decide the playground."}, "size": {"5"},
-		"ends_on": {"2027-01-31"}, "stratum_1_name": {"Which part of the village?"}, "stratum_1": {"North end: 2\nSouth end: 2\nElsewhere"}}
+	v := url.Values{"title": {"Playground panel"}, "description": {"Five residents decide the playground."}, "size": {"5"},
+		"stratum_1_name": {"Which part of the village?"}, "stratum_1": {"North end: 2\nSouth end: 2\nElsewhere"}}
+	setDate(v, "ends_on", instance.DateOf("2027-01-31"))
+	return v
 }
 
 // A panel through the pages: bad quotas and a panel larger than its

@@ -22,9 +22,8 @@ func TestExportIsReadable(t *testing.T) {
 	h.member("bob")
 	ann, bob := h.as("ann"), h.as("bob")
 	offer := postItem(t, ann, "offers", url.Values{"title": {"Jam jars"}, "category": {"food"}, "visibility": {"village"}})
-	action := postItem(t, ann, "actions", url.Values{"title": {"Litter-pick"}, "place": {"The green"}, "start_date": {"2026-12-05"},
-		"start_time": {"10:00"}, "end_date": {"2026-12-05"}, "end_time": {"12:00"}, "slot_name_1": {"pickers"}, "slot_capacity_1": {"3"},
-		"visibility": {"public"}})
+	action := postItem(t, ann, "actions", when(url.Values{"title": {"Litter-pick"}, "place": {"The green"}, "slot_name_1": {"pickers"},
+		"slot_capacity_1": {"3"}, "visibility": {"public"}}, "2026-12-05", "10:00", "12:00"))
 	need := postItem(t, bob, "needs", url.Values{"title": {"Lift to the surgery"}, "category": {"lifts"}, "area": {"Mill Lane"},
 		"visibility": {"public"}, "address": {"4 Mill Lane"}})
 	ann.post(need+"/help", url.Values{"message": {"I can drive you"}, "buddy": {"yes"}})
@@ -88,7 +87,7 @@ func TestExportIsReadable(t *testing.T) {
 		t.Fatalf("export page: %d", r.status)
 	}
 	mustContain(t, r.body, h.says("export.title"), `href="/settings/export.json"`, h.says("export.s.posts"),
-		"<dt>"+h.says("export.f.who_can_see")+"</dt><dd><p>"+h.says("visibility.village")+"</p></dd>",
+		"<dt>"+h.says("export.f.who_can_see")+`</dt><dd><p class="ugc">`+h.says("visibility.village")+"</p></dd>",
 		h.says("note.help_accepted", bobM.DisplayName, "Lift to the surgery"))
 	checkPage(t, "/settings/export", r, cssSize(t))
 }

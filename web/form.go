@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"sort"
 	"strings"
 
 	"hearth/instance"
@@ -27,10 +29,20 @@ func newForm(r *http.Request) form {
 // field is what the input partials render.
 type field struct {
 	ID, Name, Type, Label, Hint, Value, Error, Autocomplete string
+	Accept                                                  string // a file input's types
 	OptionalText                                            string
 	Optional, Checked                                       bool
 	Options                                                 []option
 	Rows                                                    int
+	// Parts are the boxes of a date (day, month, year) or a time (hour,
+	// minute), named NAME_day and so on; the first box has the field's id.
+	Parts []part
+}
+
+// part is one box of a date or a time.
+type part struct {
+	ID, Name, Label, Value, Width string
+	Invalid                       bool
 }
 
 type option struct {
@@ -43,6 +55,34 @@ type formPage struct {
 	page
 	Form form
 	busy bool
+	// labels names the label of each field (by its name), so that the
+	// error summary says which field it means in the label's own words.
+	// Fields not named here fall back to the label.NAME key.
+	labels map[string]labelRef
+}
+
+// labelRef is a label's catalogue key and its arguments.
+type labelRef struct {
+	key  string
+	args []any
+}
+
+// label is shorthand for a labelRef.
+func label(key string, args ...any) labelRef { return labelRef{key: key, args: args} }
+
+// errorText is the message for a field's problem. A message written for
+// that field wins when the catalogue has one: its key is the label's key
+// and the code without "err." ("field.title_need.required": "Enter what
+// you need"); otherwise the general message for the code. specific says
+// which, as only a general message needs the label beside it in the
+// summary.
+func (p *formPage) errorText(labelKey string, fe *instance.FieldError) (msg string, specific bool) {
+	if labelKey != "" {
+		if msg, ok := p.lookup(labelKey+"."+strings.TrimPrefix(fe.Code, "err."), fe.Args...); ok {
+			return msg, true
+		}
+	}
+	return p.T(fe.Code, fe.Args...), false
 }
 
 // Busy is true when the form comes back because too many passwords were
@@ -75,7 +115,7 @@ func (p *formPage) Field(name, typ, labelKey string, hintKey ...string) field {
 		f.Hint = p.T(hintKey[0])
 	}
 	if fe, ok := p.Form.Errs[name]; ok {
-		f.Error = p.T(fe.Code, fe.Args...)
+		f.Error, _ = p.errorText(labelKey, fe)
 	}
 	if typ == "checkbox" {
 		f.Checked = f.Value != ""
@@ -83,7 +123,42 @@ func (p *formPage) Field(name, typ, labelKey string, hintKey ...string) field {
 	if typ == "textarea" {
 		f.Rows = 5
 	}
+	if typ == "date" || typ == "time" {
+		f.Parts = p.parts(f, p.Form.Errs[name])
+	}
 	return f
+}
+
+// parts builds the boxes of a date or time field, marking the ones an
+// error is about (a missing month: only the month box).
+func (p *formPage) parts(f field, fe *instance.FieldError) []part {
+	names := []string{"day", "month", "year"}
+	if f.Type == "time" {
+		names = []string{"hour", "minute"}
+	}
+	var out []part
+	for i, n := range names {
+		pt := part{ID: f.ID + "_" + n, Name: f.Name + "_" + n, Label: p.T("date.part." + n), Value: p.Form.Values.Get(f.Name + "_" + n), Width: "w2"}
+		if i == 0 {
+			pt.ID = f.ID
+		}
+		if n == "year" {
+			pt.Width = "w4"
+		}
+		if fe != nil {
+			code := strings.TrimPrefix(fe.Code, "err.")
+			switch {
+			case strings.HasPrefix(code, "date_missing_"), strings.HasPrefix(code, "time_missing_"):
+				pt.Invalid = slices.Contains(strings.Split(code[len("date_missing_"):], "_"), n)
+			case code == "date_year":
+				pt.Invalid = n == "year"
+			default:
+				pt.Invalid = true
+			}
+		}
+		out = append(out, pt)
+	}
+	return out
 }
 
 // Opt marks a field as optional in its label. Fields are required unless
@@ -140,22 +215,58 @@ func (p *formPage) fail(err error, order ...string) bool {
 			return
 		}
 		seen[name] = true
-		msg := p.T(fe.Code, fe.Args...)
-		// The summary sits away from the fields, so each line says which
-		// field it is about ("Title: Please fill this in.").
-		if label := p.T("label." + name); !strings.HasPrefix(label, "[[") {
-			msg = label + ": " + msg
+		ref, ok := p.labels[name]
+		if !ok {
+			ref = label("label." + name)
 		}
-		p.Errors = append(p.Errors, summaryItem{ID: "f-" + name, Message: msg})
+		msg, specific := p.errorText(ref.key, fe)
+		// The summary sits away from the fields, so a general message
+		// says which field it is about, in the words of its label
+		// ("Roughly where: This is too long…"); a specific one already
+		// does ("Enter what you need").
+		if l, ok := p.lookup(ref.key, ref.args...); ok && !specific {
+			msg = strings.TrimRight(l, "?: \u00a0") + ": " + msg
+		}
+		p.Errors = append(p.Errors, summaryItem{ID: anchor(name, fe.Code), Message: msg})
 	}
 	for _, name := range order {
 		add(name)
 	}
+	rest := make([]string, 0, len(fields))
 	for name := range fields {
+		rest = append(rest, name)
+	}
+	sort.Strings(rest)
+	for _, name := range rest {
 		add(name)
 	}
 	p.Title = p.T("error.title_prefix") + " " + p.Title
 	return true
+}
+
+// refused shows a refusal about the whole form (too many posts in the
+// last hour) at the top of the form, which comes back with what was typed,
+// instead of a page that has lost it. It returns false for other errors.
+func (p *formPage) refused(err error) bool {
+	var pr *instance.Problem
+	if !errors.As(err, &pr) || !errors.Is(err, instance.ErrThrottled) {
+		return false
+	}
+	p.Errors = append(p.Errors, summaryItem{Message: p.T(pr.Code, pr.Args...)})
+	p.Title = p.T("error.title_prefix") + " " + p.Title
+	return true
+}
+
+// anchor is the id the summary links to: the field, or the box of a date
+// or time that needs changing (a missing month: the month box).
+func anchor(name, code string) string {
+	switch {
+	case strings.HasPrefix(code, "err.date_missing_month"):
+		return "f-" + name + "_month"
+	case code == "err.date_missing_year" || code == "err.date_year":
+		return "f-" + name + "_year"
+	}
+	return "f-" + name
 }
 
 // Choice builds a select or a group of radios from ready-made options.

@@ -30,6 +30,8 @@ type homePage struct {
 	// DeskRows its counts as links.
 	Desk     *instance.Desk
 	DeskRows []deskRow
+	// Needs says what is true when no open need is listed.
+	Needs *needsNote
 }
 
 // Filtered reports whether the list is narrowed by a filter or search.
@@ -81,6 +83,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 		}
 		next.Set("before", strconv.FormatInt(p.Items[len(p.Items)-1].ID, 10))
 		p.More = "/?" + next.Encode()
+	}
+	if p.Needs, err = s.noOpenNeeds(r, p); err != nil {
+		return err
 	}
 	p.MailOff = p.Viewer.IsAdmin() && !s.svc.MailConfigured()
 	if p.Desk, err = s.svc.Desk(r.Context(), p.Viewer); err != nil {

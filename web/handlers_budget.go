@@ -101,7 +101,7 @@ func (s *Server) budgetNew(w http.ResponseWriter, r *http.Request) error {
 	if r.Method == http.MethodGet {
 		v.Set("currency", "GBP")
 		v.Set("mode", string(instance.BudgetKnapsack))
-		v.Set("visibility", string(s.svc.DefaultVisibility()))
+		v.Set("visibility", string(s.svc.DefaultVisibility(instance.KindNotice)))
 	}
 	groups, err := s.svc.Groups(r.Context())
 	if err != nil {
@@ -121,14 +121,14 @@ func (s *Server) budgetNew(w http.ResponseWriter, r *http.Request) error {
 		p.Modes = append(p.Modes, option{Value: string(m), Label: p.T("budget.mode_" + string(m) + "_long")})
 	}
 	for _, vis := range instance.Visibilities {
-		p.Visibility = append(p.Visibility, option{Value: string(vis), Label: p.T("visibility." + string(vis) + "_long")})
+		p.Visibility = append(p.Visibility, option{Value: string(vis), Label: p.VisLong(vis)})
 	}
 	if r.Method == http.MethodGet {
 		return s.render(w, r, http.StatusOK, "budget_form", p)
 	}
 	round, err := s.svc.CreateRound(r.Context(), viewer, instance.RoundInput{Title: v.Get("title"), Description: v.Get("description"),
 		Budget: v.Get("budget"), Currency: v.Get("currency"), Group: v.Get("group"), Mode: v.Get("mode"),
-		Visibility: v.Get("visibility"), IdeasUntil: v.Get("ideas_until"), VotingFrom: v.Get("voting_from"), VotingUntil: v.Get("voting_until")})
+		Visibility: v.Get("visibility"), IdeasUntil: dateIn(v, "ideas_until"), VotingFrom: dateIn(v, "voting_from"), VotingUntil: dateIn(v, "voting_until")})
 	if err == nil {
 		return s.redirect(w, r, round.Path(), "flash.round_opened")
 	}

@@ -34,6 +34,9 @@ type groupPage struct {
 	Members   []*instance.Member
 	Address   string
 	Following []*instance.Following
+	// Followers, for coordinators: how many follow the group from other
+	// servers, and which servers.
+	Followers *instance.FollowerStats
 }
 
 func (s *Server) groupShow(w http.ResponseWriter, r *http.Request) error {
@@ -61,6 +64,9 @@ func (s *Server) renderGroup(w http.ResponseWriter, r *http.Request, handle stri
 		if p.Following, err = s.svc.Following(r.Context(), g); err != nil {
 			return err
 		}
+		if p.Followers, err = s.svc.GroupFollowers(r.Context(), p.Viewer, g); err != nil {
+			return err
+		}
 	}
 	if p.Viewer != nil {
 		if p.IsMember, err = s.svc.IsGroupMember(r.Context(), g, p.Viewer); err != nil {
@@ -82,6 +88,8 @@ type groupFormPage struct {
 	formPage
 	Editing bool
 	Handle  string
+	// Group is the group being edited (its images), nil for a new one.
+	Group *instance.Group
 }
 
 func (s *Server) groupNew(w http.ResponseWriter, r *http.Request) error {
@@ -114,20 +122,18 @@ func (s *Server) groupEdit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := &groupFormPage{formPage: formPage{page: s.pageBase(r, "groupform.edit_title", g.Name), Form: newForm(r)}, Editing: true, Handle: g.Handle}
+	p := s.groupEditPage(r, g)
 	if r.Method == http.MethodGet {
-		v := p.Form.Values
-		v.Set("name", g.Name)
-		v.Set("description", g.Description)
-		v.Set("rules", g.Rules)
+		fillProfile(p.Form.Values, g)
 		return s.render(w, r, http.StatusOK, "group_form", p)
 	}
 	f := r.PostForm
-	err = s.svc.UpdateGroup(r.Context(), m, g.Handle, instance.GroupInput{Name: f.Get("name"), Description: f.Get("description"), Rules: f.Get("rules")})
+	err = s.svc.UpdateGroup(r.Context(), m, g.Handle, instance.GroupInput{Name: f.Get("name"), Description: f.Get("description"),
+		Rules: f.Get("rules"), Fields: formFields(f)})
 	if err == nil {
 		return s.redirect(w, r, "/groups/"+g.Handle, "flash.saved")
 	}
-	if !p.fail(err, "name", "description", "rules") {
+	if !p.fail(err, profileOrder...) {
 		return err
 	}
 	return s.render(w, r, http.StatusUnprocessableEntity, "group_form", p)

@@ -3,16 +3,15 @@ package web
 import (
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
 
 	"hearth/instance"
-	"hearth/instance/markup"
 )
 
 // kindOf maps the first path segment to a kind: /needs/…, /offers/…, /actions/….
@@ -36,15 +35,20 @@ func (s *Server) registerItems(r *mux.Router) {
 	r.Handle("/"+kinds+"/new", h(s.itemNew)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/"+kinds+"/"+id, h(s.itemShow)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/"+kinds+"/"+id+"/edit", h(s.itemEdit)).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/"+kinds+"/"+id+"/change", h(s.itemChange)).Methods(http.MethodGet)
+	r.Handle("/actions/"+id+"/cancel", h(s.actionCancel)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/"+kinds+"/"+id+"/delete", h(s.itemDelete)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/"+kinds+"/"+id+"/responses", h(s.responseAdd)).Methods(http.MethodPost)
 	r.Handle("/responses/"+id+"/edit", h(s.responseEdit)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/responses/"+id+"/{op:delete|remove}", h(s.responseDelete)).Methods(http.MethodPost)
 
 	// State changes: each is a POST that calls one service method and
-	// returns to the item page with a message.
+	// returns to the item page with a message. A form on the "Something
+	// changed?" page (closing a need, with its reason) comes back there
+	// when it has a mistake; the others come back on the item page.
 	type op func(r *http.Request, m *instance.Member, id int64) error
 	post := func(path string, kind instance.Kind, flash string, fn op) {
+		onChangePage := strings.HasSuffix(path, "/close")
 		r.Handle(path, h(func(w http.ResponseWriter, r *http.Request) error {
 			itemID, err := pathID(r)
 			if err != nil {
@@ -55,6 +59,9 @@ func (s *Server) registerItems(r *mux.Router) {
 					return s.redirect(w, r, (&instance.Item{Kind: kind, ID: itemID}).Path(), "flash.waitlisted")
 				}
 				if len(instance.Fields(err)) > 0 {
+					if onChangePage {
+						return s.renderChange(w, r, kind, itemID, err)
+					}
 					return s.renderItem(w, r, kind, itemID, err)
 				}
 				return err
@@ -85,6 +92,9 @@ func (s *Server) registerItems(r *mux.Router) {
 	post("/needs/"+id+"/renew", need, "flash.renewed", func(r *http.Request, m *instance.Member, id int64) error {
 		return s.svc.RenewNeed(r.Context(), m, id)
 	})
+	post("/needs/"+id+"/thanks", need, "flash.thanked", func(r *http.Request, m *instance.Member, id int64) error {
+		return s.svc.SayThanks(r.Context(), m, id, r.PostForm.Get("thanks"))
+	})
 	post("/needs/"+id+"/renew-claim", need, "flash.claim_renewed", func(r *http.Request, m *instance.Member, id int64) error {
 		return s.svc.RenewClaim(r.Context(), m, id)
 	})
@@ -112,89 +122,11 @@ func (s *Server) registerItems(r *mux.Router) {
 	post("/actions/"+id+"/leave", action, "flash.left", func(r *http.Request, m *instance.Member, id int64) error {
 		return s.svc.LeaveAction(r.Context(), m, id)
 	})
-	post("/actions/"+id+"/cancel", action, "flash.cancelled", func(r *http.Request, m *instance.Member, id int64) error {
-		return s.svc.CancelAction(r.Context(), m, id, r.PostForm.Get("reason"))
-	})
 }
 
 // errWaitlisted is not a failure: it tells the join handler to say the
 // member is on the waiting list.
 var errWaitlisted = errors.New("web: on the waiting list")
-
-type itemPage struct {
-	formPage
-	Item          *instance.Item
-	Description   template.HTML
-	CanManage     bool
-	CanSeePrivate bool
-	CanClaim      bool
-	ClaimReason   string
-	IsHelper      bool
-	Sensitive     bool
-	Happened      bool
-	Interests     []*instance.Interest
-	Mine          *instance.Interest
-	Attendees     []*instance.Attendee
-	MyPlace       *instance.Attendee
-	Responses     []*instance.Response
-}
-
-func (s *Server) itemShow(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	return s.renderItem(w, r, kindOf(r), id, nil)
-}
-
-// renderItem shows an item page; formErr, when set, is a validation error
-// from one of its forms, shown beside the field.
-func (s *Server) renderItem(w http.ResponseWriter, r *http.Request, kind instance.Kind, id int64, formErr error) error {
-	ctx := r.Context()
-	viewer := viewerFrom(r)
-	it, err := s.svc.Item(ctx, viewer, kind, id)
-	if err != nil {
-		return err
-	}
-	// Opening the page is reading what one was told about it (before the
-	// header counts what is still unread).
-	if err := s.svc.OpenedItem(ctx, viewer, it.ID); err != nil {
-		return err
-	}
-	p := &itemPage{formPage: formPage{page: s.pageBase(r, "item.title"), Form: newForm(r)}, Item: it,
-		Description: markup.Markdown(it.Description), CanManage: s.svc.CanManage(viewer, it),
-		CanSeePrivate: s.svc.CanSeePrivate(viewer, it), Sensitive: s.svc.Sensitive(it), Happened: it.Happened(s.svc.Now())}
-	p.Title = it.Title
-	p.CanClaim, p.ClaimReason = s.svc.CanClaim(viewer, it)
-	p.IsHelper = viewer != nil && it.ClaimedBy == viewer.ID
-	if p.Interests, err = s.svc.Interests(ctx, viewer, it); err != nil {
-		return err
-	}
-	for _, in := range p.Interests {
-		if viewer != nil && in.MemberID == viewer.ID {
-			p.Mine = in
-		}
-	}
-	if kind == instance.KindAction {
-		if p.Attendees, err = s.svc.Attendees(ctx, viewer, it); err != nil {
-			return err
-		}
-		for _, a := range p.Attendees {
-			if viewer != nil && a.MemberID == viewer.ID {
-				p.MyPlace = a
-			}
-		}
-	}
-	if p.Responses, err = s.svc.Responses(ctx, it); err != nil {
-		return err
-	}
-	status := http.StatusOK
-	if formErr != nil {
-		p.fail(formErr, "message", "reason", "body")
-		status = http.StatusUnprocessableEntity
-	}
-	return s.render(w, r, status, "item", p)
-}
 
 type itemFormPage struct {
 	formPage
@@ -222,16 +154,21 @@ func (s *Server) itemFormPage(r *http.Request, kind instance.Kind, editing *inst
 	v := p.Form.Values
 	if r.Method == http.MethodGet {
 		if editing == nil {
-			v.Set("visibility", string(s.svc.DefaultVisibility()))
+			v.Set("visibility", string(s.svc.DefaultVisibility(kind)))
 			v.Set("group", r.URL.Query().Get("group"))
 		} else {
 			fillItemForm(v, editing, s.opt.Location)
 			p.OnBehalf = p.OnBehalf || editing.OnBehalf()
 		}
 	}
-	if kind != instance.KindNeed {
-		p.Categories = append(p.Categories, option{Value: "", Label: p.T("itemform.no_category")})
+	p.labels = itemLabels(kind)
+	// Needs and offers must have a category, so the list starts on a
+	// choice that is not one, and nothing is chosen for the member.
+	first := "itemform.choose_category"
+	if kind == instance.KindAction {
+		first = "itemform.no_category"
 	}
+	p.Categories = append(p.Categories, option{Value: "", Label: p.T(first)})
 	for _, c := range s.svc.Categories() {
 		label := c.Label(p.Lang)
 		if c.Sensitive {
@@ -247,7 +184,7 @@ func (s *Server) itemFormPage(r *http.Request, kind instance.Kind, editing *inst
 		p.Groups = append(p.Groups, option{Value: g.Handle, Label: g.Name, Selected: v.Get("group") == g.Handle})
 	}
 	for _, vis := range instance.Visibilities {
-		p.Visibility = append(p.Visibility, option{Value: string(vis), Label: p.T("visibility." + string(vis) + "_long"),
+		p.Visibility = append(p.Visibility, option{Value: string(vis), Label: p.VisLong(vis),
 			Selected: v.Get("visibility") == string(vis)})
 	}
 	return p, nil
@@ -262,19 +199,13 @@ func fillItemForm(v url.Values, it *instance.Item, loc *time.Location) {
 	v.Set("address", it.Address)
 	v.Set("contact", it.Contact)
 	v.Set("place", it.Place)
-	day := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.In(loc).Format("2006-01-02")
-	}
-	v.Set("needed_by", day(it.NeededBy))
-	v.Set("available_until", day(it.AvailableUntil))
-	v.Set("start_date", day(it.StartsAt))
-	v.Set("end_date", day(it.EndsAt))
-	if !it.StartsAt.IsZero() {
-		v.Set("start_time", it.StartsAt.In(loc).Format("15:04"))
-		v.Set("end_time", it.EndsAt.In(loc).Format("15:04"))
+	setDate(v, "needed_by", instance.DateInputFor(it.NeededBy, loc))
+	setDate(v, "available_until", instance.DateInputFor(it.AvailableUntil, loc))
+	setDate(v, "start_date", instance.DateInputFor(it.StartsAt, loc))
+	setTime(v, "start_time", instance.TimeInputFor(it.StartsAt, loc))
+	setTime(v, "end_time", instance.TimeInputFor(it.EndsAt, loc))
+	if !it.EndsAt.IsZero() && startDay(it.EndsAt, loc) != startDay(it.StartsAt, loc) {
+		setDate(v, "end_date", instance.DateInputFor(it.EndsAt, loc))
 	}
 	if it.Capacity > 0 {
 		v.Set("capacity", strconv.Itoa(it.Capacity))
@@ -291,12 +222,35 @@ func fillItemForm(v url.Values, it *instance.Item, loc *time.Location) {
 	}
 }
 
+func startDay(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") }
+
+// A date is three boxes (NAME_day, NAME_month, NAME_year) and a time two
+// (NAME_hour, NAME_minute).
+func dateIn(f url.Values, name string) instance.DateInput {
+	return instance.DateInput{Day: f.Get(name + "_day"), Month: f.Get(name + "_month"), Year: f.Get(name + "_year")}
+}
+
+func timeIn(f url.Values, name string) instance.TimeInput {
+	return instance.TimeInput{Hour: f.Get(name + "_hour"), Minute: f.Get(name + "_minute")}
+}
+
+func setDate(v url.Values, name string, d instance.DateInput) {
+	v.Set(name+"_day", d.Day)
+	v.Set(name+"_month", d.Month)
+	v.Set(name+"_year", d.Year)
+}
+
+func setTime(v url.Values, name string, t instance.TimeInput) {
+	v.Set(name+"_hour", t.Hour)
+	v.Set(name+"_minute", t.Minute)
+}
+
 func itemInput(kind instance.Kind, f url.Values) instance.ItemInput {
 	in := instance.ItemInput{Kind: kind, Group: f.Get("group"), Title: f.Get("title"), Description: f.Get("description"),
-		Category: f.Get("category"), Area: f.Get("area"), Visibility: f.Get("visibility"), NeededBy: f.Get("needed_by"),
+		Category: f.Get("category"), Area: f.Get("area"), Visibility: f.Get("visibility"), NeededBy: dateIn(f, "needed_by"),
 		Address: f.Get("address"), Contact: f.Get("contact"), OnBehalf: f.Get("on_behalf") != "",
-		OnBehalfName: f.Get("on_behalf_name"), OnBehalfPhone: f.Get("on_behalf_phone"), AvailableUntil: f.Get("available_until"),
-		StartDate: f.Get("start_date"), StartTime: f.Get("start_time"), EndDate: f.Get("end_date"), EndTime: f.Get("end_time"),
+		OnBehalfName: f.Get("on_behalf_name"), OnBehalfPhone: f.Get("on_behalf_phone"), AvailableUntil: dateIn(f, "available_until"),
+		StartDate: dateIn(f, "start_date"), StartTime: timeIn(f, "start_time"), EndDate: dateIn(f, "end_date"), EndTime: timeIn(f, "end_time"),
 		Place: f.Get("place"), Capacity: f.Get("capacity")}
 	for i := 1; i <= instance.MaxSlots; i++ {
 		id, _ := strconv.ParseInt(f.Get(fmt.Sprintf("slot_id_%d", i)), 10, 64)
@@ -336,6 +290,24 @@ func (p *itemFormPage) SlotField(kind string, n int) field {
 	return f
 }
 
+// itemLabels names each field's label on the form for kind, so the error
+// summary uses the same words as the form.
+func itemLabels(kind instance.Kind) map[string]labelRef {
+	l := map[string]labelRef{"title": label("field.title_" + string(kind))}
+	for _, name := range []string{"description", "category", "area", "needed_by", "available_until", "start_date", "start_time",
+		"end_date", "end_time", "place", "capacity", "address", "contact", "on_behalf", "on_behalf_name", "on_behalf_phone",
+		"visibility", "group"} {
+		l[name] = label("field." + name)
+	}
+	for i := 1; i <= instance.MaxSlots; i++ {
+		l[fmt.Sprintf("slot_name_%d", i)] = label("field.slot_name_n", i)
+		l[fmt.Sprintf("slot_capacity_%d", i)] = label("field.slot_capacity_n", i)
+	}
+	return l
+}
+
+// itemFieldOrder is the order of the fields on the form, for the error
+// summary.
 var itemFieldOrder = []string{"title", "description", "category", "area", "needed_by", "available_until", "start_date", "start_time",
 	"end_date", "end_time", "place", "capacity", "slot_name_1", "slot_capacity_1", "slot_name_2", "slot_capacity_2",
 	"slot_name_3", "slot_capacity_3", "slot_name_4", "slot_capacity_4", "slot_name_5", "slot_capacity_5",
@@ -354,6 +326,9 @@ func (s *Server) itemNew(w http.ResponseWriter, r *http.Request) error {
 	it, err := s.svc.CreateItem(r.Context(), viewerFrom(r), itemInput(kind, r.PostForm))
 	if err == nil {
 		return s.redirect(w, r, it.Path(), "flash.posted_"+string(kind))
+	}
+	if p.refused(err) {
+		return s.render(w, r, http.StatusTooManyRequests, "item_form", p)
 	}
 	if !p.fail(err, itemFieldOrder...) {
 		return err
@@ -429,6 +404,12 @@ func (s *Server) responseAdd(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	resp, err := s.svc.AddResponse(r.Context(), viewerFrom(r), id, r.PostForm.Get("body"))
+	var pr *instance.Problem
+	if errors.As(err, &pr) && errors.Is(err, instance.ErrThrottled) {
+		// Too many replies this hour: the page comes back with the reply
+		// as typed, and the reason beside it.
+		return s.renderItemStatus(w, r, kind, id, &instance.FieldError{Field: "body", Code: pr.Code, Args: pr.Args}, http.StatusTooManyRequests)
+	}
 	if len(instance.Fields(err)) > 0 {
 		return s.renderItem(w, r, kind, id, err)
 	}
@@ -463,7 +444,9 @@ func (s *Server) responseEdit(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		return s.redirect(w, r, fmt.Sprintf("%s#response-%d", it, id), "flash.saved")
+		// The page of the thread that holds this reply, which may be an
+		// earlier one in a long thread.
+		return s.redirect(w, r, fmt.Sprintf("%s?reply=%d#response-%d", it, id, id), "flash.saved")
 	}
 	if !p.fail(err, "body") {
 		return err

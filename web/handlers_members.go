@@ -132,6 +132,8 @@ func (s *Server) renderMemberAdmin(w http.ResponseWriter, r *http.Request, id in
 	}
 	status := http.StatusOK
 	if formErr != nil {
+		p.labels = map[string]labelRef{"check": label("verify.check"), "verified_on": label("verify.verified_on"),
+			"expires_on": label("verify.expires_on")}
 		if !p.fail(formErr, "check", "verified_on", "expires_on") {
 			return formErr
 		}

@@ -160,7 +160,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := r.PostForm
-	err = s.svc.RecordVerification(r.Context(), viewerFrom(r), id, f.Get("check"), f.Get("verified_on"), f.Get("expires_on"))
+	err = s.svc.RecordVerification(r.Context(), viewerFrom(r), id, f.Get("check"), dateIn(f, "verified_on"), dateIn(f, "expires_on"))
 	if fields := instance.Fields(err); len(fields) > 0 {
 		return s.renderMemberAdmin(w, r, id, err) // the form again, with what was typed
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 	"net/http"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -15,6 +16,18 @@ import (
 // allow-list also protects what is already stored.
 func (p *page) RemoteHTML(s string) template.HTML {
 	return template.HTML(markup.Remote(s)) // sanitised by markup.Remote
+}
+
+// PostBy names a plain post from another server by its author ("Post by
+// Alice").
+func (p *page) PostBy(author string) string { return p.T("neighbours.post_by", author) }
+
+// PostByHTML is PostBy for a heading, the name isolated in <bdi> so that
+// right-to-left characters in it cannot reorder the words around it.
+func (p *page) PostByHTML(author string) template.HTML {
+	before, after, _ := strings.Cut(p.T("neighbours.post_by", "\x00"), "\x00")
+	return template.HTML(template.HTMLEscapeString(before) + "<bdi>" + template.HTMLEscapeString(author) + "</bdi>" +
+		template.HTMLEscapeString(after)) // every part escaped
 }
 
 type neighboursPage struct {
@@ -49,13 +62,22 @@ func (s *Server) neighbour(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := &neighbourPage{formPage: formPage{page: s.pageBase(r, "neighbours.title"), Form: newForm(r)}, Item: it}
-	if it.Title != "" {
+	switch {
+	case it.Kind == "":
+		// A plain post from Mastodon or GoToSocial has no title: its
+		// first line would only repeat the text below it.
+		p.Title = p.PostBy(it.ActorName)
+	case it.Title != "":
 		p.Title = it.Title
 	}
 	if r.Method == http.MethodPost {
-		err := s.svc.AnswerNeighbour(r.Context(), viewer, id, r.PostForm.Get("body"))
+		answer, err := s.svc.AnswerNeighbour(r.Context(), viewer, id, r.PostForm.Get("body"))
 		if err == nil {
-			return s.redirect(w, r, "/neighbours/"+mux.Vars(r)["id"], "flash.answer_sent")
+			flash := "flash.answer_sent"
+			if answer.Held {
+				flash = "flash.answer_held"
+			}
+			return s.redirect(w, r, "/neighbours/"+mux.Vars(r)["id"], flash)
 		}
 		if !p.fail(err, "body") {
 			return err

@@ -44,7 +44,7 @@ var panelFieldOrder = []string{"title", "description", "group", "size", "ends_on
 func panelInput(r *http.Request) instance.PanelInput {
 	f := r.PostForm
 	in := instance.PanelInput{Title: f.Get("title"), Description: f.Get("description"), Group: f.Get("group"),
-		Size: f.Get("size"), EndsOn: f.Get("ends_on")}
+		Size: f.Get("size"), EndsOn: dateIn(f, "ends_on")}
 	for i := 1; i <= instance.MaxStrata; i++ {
 		in.Strata = append(in.Strata, instance.StratumInput{Name: f.Get(fmt.Sprintf("stratum_%d_name", i)),
 			Answers: f.Get(fmt.Sprintf("stratum_%d", i))})

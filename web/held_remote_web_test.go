@@ -58,3 +58,42 @@ func mustMember(t *testing.T, h *harness, handle string) *instance.Member {
 	}
 	return m
 }
+
+// A member's answer to a neighbour's post with a hold word: the member is
+// told it waits, and it waits in the queue with its text until a
+// coordinator sends it.
+func TestHeldAnswerToANeighbour(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen, func(o *instance.Options) { o.HoldWords = []string{"pills"} })
+	h.member("cora", instance.RoleCoordinator)
+	h.member("ann")
+	cora, ann := h.as("cora"), h.as("ann")
+	ctx := context.Background()
+	now := time.Now()
+	if err := h.store.SaveRemoteItem(ctx, &instance.RemoteItem{APID: "https://next.example/needs/4", Actor: "https://next.example/groups/village",
+		ActorName: "Next Village", Kind: instance.KindNeed, Title: "A lift", ContentHTML: "<p>A lift</p>",
+		URL: "https://next.example/needs/4", Published: now, Updated: now}, instance.Notices{}); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := h.svc.Neighbours(ctx, mustMember(t, h, "ann"))
+	path := "/neighbours/" + strconv.FormatInt(list[0].ID, 10)
+	r := ann.post(path, url.Values{"body": {"Cheap pills, ask me"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("answer: %d", r.status)
+	}
+	mustContain(t, ann.get(path).body, "Your answer is waiting for a coordinator to check it")
+	r = cora.get("/admin/moderation")
+	mustContain(t, r.body, "Cheap pills, ask me", "answer to Next Village", `value="release_answer"`, "Send this answer")
+	mustNotContain(t, r.body, "Nothing is waiting.")
+	checkPage(t, "/admin/moderation (held answer)", r, cssSize(t))
+	q, _ := h.svc.Queue(ctx, mustMember(t, h, "cora"))
+	if len(q.HeldAnswers) != 1 {
+		t.Fatalf("held answers: %d", len(q.HeldAnswers))
+	}
+	id := strconv.FormatInt(q.HeldAnswers[0].ID, 10)
+	if r := cora.post("/admin/moderation", url.Values{"action": {"release_answer"}, "id": {id}}); r.status != http.StatusSeeOther {
+		t.Fatalf("release: %d", r.status)
+	}
+	if q, _ := h.svc.Queue(ctx, mustMember(t, h, "cora")); len(q.HeldAnswers) != 0 {
+		t.Error("a released answer is still held")
+	}
+}

@@ -161,6 +161,10 @@ func Translator() (func(lang, key string, args ...any) string, error) {
 	return c.text, nil
 }
 
+// exists reports whether the English catalogue (which every other one
+// must match) has key.
+func (c *catalogue) exists(key string) bool { _, ok := c.langs["en"][key]; return ok }
+
 // has reports whether a language has a catalogue.
 func (c *catalogue) has(lang string) bool { _, ok := c.langs[lang]; return ok }
 

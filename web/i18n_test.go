@@ -121,6 +121,9 @@ func TestEveryNotificationKindHasTexts(t *testing.T) {
 		if spec.Next {
 			keys = append(keys, "note."+string(spec.Kind)+"_next")
 		}
+		if spec.Words {
+			keys = append(keys, "note."+string(spec.Kind)+"_detail")
+		}
 	}
 	for _, k := range instance.NoticeKinds {
 		keys = append(keys, "prefs.kind."+string(k.Kind), "prefs.kind."+string(k.Kind)+"_hint", "notes.group."+string(k.Kind))

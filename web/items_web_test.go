@@ -67,7 +67,8 @@ func TestNeedFlowInTheBrowser(t *testing.T) {
 	if r := rita.post(accept[1], nil); r.status != http.StatusSeeOther {
 		t.Fatalf("accept: %d", r.status)
 	}
-	mustContain(t, hal.get(path).body, "4 Mill Lane", "01234 567890", "Mark as done", "I can no longer help")
+	mustContain(t, hal.get(path).body, "4 Mill Lane", "01234 567890", esc(h.msg(t, "need.you_are_helping", "Name rita")),
+		`action="`+path+`/done"`, `href="`+path+`/change"`)
 	if strings.Contains(olly.get(path).body, "4 Mill Lane") {
 		t.Error("another member sees the address")
 	}
@@ -91,18 +92,19 @@ func TestItemFormErrorsBesideFields(t *testing.T) {
 	h := newHarness(t, instance.RegistrationOpen)
 	h.member("rita")
 	c := h.as("rita")
-	r := c.post("/needs/new", url.Values{"title": {""}, "category": {"weapons"}, "area": {""}, "needed_by": {"tomorrow"}, "visibility": {"public"}})
+	r := c.post("/needs/new", url.Values{"title": {""}, "category": {"weapons"}, "area": {""}, "needed_by_day": {"tomorrow"},
+		"needed_by_month": {"12"}, "needed_by_year": {"2026"}, "visibility": {"public"}})
 	if r.status != http.StatusUnprocessableEntity {
 		t.Fatalf("status %d", r.status)
 	}
-	mustContain(t, r.body, `<a href="#f-title">Title: Please fill this in.`, `id="f-category-error"`, `id="f-needed_by-error">Enter a date like 2026-12-05.`,
-		`id="f-area-error"`)
-	r = c.post("/actions/new", url.Values{"title": {"Litter-pick"}, "place": {"The green"}, "start_date": {"2026-12-05"},
-		"start_time": {"10:00"}, "end_date": {"2026-12-05"}, "end_time": {"09:00"}, "slot_name_1": {"drivers"}, "visibility": {"public"}})
+	mustContain(t, r.body, `<a href="#f-title">`+h.msg(t, "field.title_need.required"), `id="f-category-error"`,
+		`id="f-needed_by-error">`+h.msg(t, "err.date_real"), `id="f-area-error"`)
+	r = c.post("/actions/new", when(url.Values{"title": {"Litter-pick"}, "place": {"The green"}, "slot_name_1": {"drivers"}, "visibility": {"public"}},
+		"2026-12-05", "10:00", "09:00"))
 	if r.status != http.StatusUnprocessableEntity {
 		t.Fatalf("action status %d", r.status)
 	}
-	mustContain(t, r.body, "The end must be after the start.", `id="f-slot_capacity_1-error"`, `value="drivers"`)
+	mustContain(t, r.body, h.msg(t, "err.end_before_start"), `id="f-slot_capacity_1-error"`, `value="drivers"`)
 	if items, _ := h.svc.Items(context.Background(), nil, instance.ItemFilter{}); len(items) != 0 {
 		t.Error("bad forms stored items")
 	}
@@ -141,10 +143,29 @@ func TestOnBehalfPage(t *testing.T) {
 	mustNotContain(t, other, "Edith", "01234 999888")
 }
 
+// setDate fills the day, month and year boxes of a date field from
+// YYYY-MM-DD.
+func setDay(f url.Values, name, iso string) {
+	d := instance.DateOf(iso)
+	f.Set(name+"_day", d.Day)
+	f.Set(name+"_month", d.Month)
+	f.Set(name+"_year", d.Year)
+}
+
+// when fills an action's start and end (the same day, HH:MM times).
+func when(f url.Values, day, start, end string) url.Values {
+	setDay(f, "start_date", day)
+	for name, hm := range map[string]string{"start_time": start, "end_time": end} {
+		t := instance.TimeOf(hm)
+		f.Set(name+"_hour", t.Hour)
+		f.Set(name+"_minute", t.Minute)
+	}
+	return f
+}
+
 func (h *harness) actionForm(title string, capacity string, slots ...string) url.Values {
 	day := h.clock.now().Add(72 * time.Hour).Format("2006-01-02")
-	f := url.Values{"title": {title}, "place": {"The village hall"}, "start_date": {day}, "start_time": {"10:00"},
-		"end_date": {day}, "end_time": {"12:00"}, "capacity": {capacity}, "visibility": {"public"}}
+	f := when(url.Values{"title": {title}, "place": {"The village hall"}, "capacity": {capacity}, "visibility": {"public"}}, day, "10:00", "12:00")
 	for i := 0; i+1 < len(slots); i += 2 {
 		f.Set(fmt.Sprintf("slot_name_%d", i/2+1), slots[i])
 		f.Set(fmt.Sprintf("slot_capacity_%d", i/2+1), slots[i+1])
@@ -177,7 +198,7 @@ func TestActionPagesAndWaitlist(t *testing.T) {
 	if r.status != http.StatusUnprocessableEntity {
 		t.Fatalf("cancel without reason: %d", r.status)
 	}
-	mustContain(t, r.body, `id="f-reason-error">Please fill this in.`)
+	mustContain(t, r.body, `id="f-reason-error">`+h.msg(t, "field.cancel_reason.required"))
 	orla.post(path+"/cancel", url.Values{"reason": {"The hall is flooded"}})
 	mustContain(t, ann.get(path).body, "Cancelled", "The hall is flooded")
 	mustContain(t, bob.get("/notifications").body, "An action you joined was cancelled: “Lunch club”")
@@ -380,9 +401,8 @@ func TestEditActionRolesForm(t *testing.T) {
 	h.member("orla")
 	ann := h.member("ann")
 	orla := h.as("orla")
-	path := postItem(t, orla, "actions", url.Values{"title": {"Litter-pick"}, "place": {"The green"}, "start_date": {"2026-12-05"},
-		"start_time": {"10:00"}, "end_date": {"2026-12-05"}, "end_time": {"12:00"}, "visibility": {"public"},
-		"slot_name_1": {"Drivers"}, "slot_capacity_1": {"1"}, "slot_name_2": {"Packers"}, "slot_capacity_2": {"2"}})
+	path := postItem(t, orla, "actions", when(url.Values{"title": {"Litter-pick"}, "place": {"The green"}, "visibility": {"public"},
+		"slot_name_1": {"Drivers"}, "slot_capacity_1": {"1"}, "slot_name_2": {"Packers"}, "slot_capacity_2": {"2"}}, "2026-12-05", "10:00", "12:00"))
 	ctx := context.Background()
 	items, _ := h.svc.Items(ctx, nil, instance.ItemFilter{})
 	act, err := h.svc.Item(ctx, nil, instance.KindAction, items[0].ID)
@@ -397,11 +417,10 @@ func TestEditActionRolesForm(t *testing.T) {
 	mustContain(t, r.body, fmt.Sprintf(`name="slot_id_1" value="%d"`, drivers), fmt.Sprintf(`name="slot_id_2" value="%d"`, packers),
 		`value="Drivers"`, `value="Packers"`, `name="slot_name_4"`, "clear both its boxes")
 	checkPage(t, path+"/edit (roles)", r, cssSize(t))
-	form := url.Values{"title": {"Litter-pick"}, "place": {"The green"}, "start_date": {"2026-12-05"}, "start_time": {"10:00"},
-		"end_date": {"2026-12-05"}, "end_time": {"12:00"}, "visibility": {"public"},
+	form := when(url.Values{"title": {"Litter-pick"}, "place": {"The green"}, "visibility": {"public"},
 		"slot_id_1": {fmt.Sprint(drivers)}, "slot_name_1": {"Drivers"}, "slot_capacity_1": {"3"},
 		"slot_id_2": {fmt.Sprint(packers)}, "slot_name_2": {""}, "slot_capacity_2": {""},
-		"slot_name_3": {"Tea makers"}, "slot_capacity_3": {"2"}}
+		"slot_name_3": {"Tea makers"}, "slot_capacity_3": {"2"}}, "2026-12-05", "10:00", "12:00")
 	r = orla.post(path+"/edit", form)
 	if r.status != http.StatusUnprocessableEntity {
 		t.Fatalf("removing a role with a member in it: %d", r.status)
@@ -438,8 +457,8 @@ func TestFrenchForAMemberWhoChoosesIt(t *testing.T) {
 	mustContain(t, r.body, `<html lang="fr">`, "Demander de l&#39;aide", "Mon activité")
 	mustNotContain(t, r.body, "Ask for help", "My activity")
 	checkPage(t, "/ (fr)", r, cssSize(t))
-	path := postItem(t, ann, "actions", url.Values{"title": {"Ramassage des déchets"}, "place": {"La place"}, "start_date": {"2026-12-05"},
-		"start_time": {"10:00"}, "end_date": {"2026-12-05"}, "end_time": {"12:00"}, "visibility": {"public"}})
+	path := postItem(t, ann, "actions", when(url.Values{"title": {"Ramassage des déchets"}, "place": {"La place"}, "visibility": {"public"}},
+		"2026-12-05", "10:00", "12:00"))
 	r = ann.get(path)
 	mustContain(t, r.body, "samedi 5 décembre 2026 à 10:00", "Ajouter à mon agenda")
 	checkPage(t, path+" (fr)", r, cssSize(t))
@@ -447,6 +466,6 @@ func TestFrenchForAMemberWhoChoosesIt(t *testing.T) {
 	if r.status != http.StatusUnprocessableEntity {
 		t.Fatalf("empty need: %d", r.status)
 	}
-	mustContain(t, r.body, "Merci de remplir ce champ.")
+	mustContain(t, r.body, esc(h.web.cat.text("fr", "field.title_need.required")))
 	mustContain(t, h.client().get("/").body, `<html lang="en">`, "Neighbours helping neighbours")
 }

@@ -117,10 +117,12 @@ func TestSafetyCheckErrorsBesideTheFields(t *testing.T) {
 	h := newHarness(t, instance.RegistrationOpen)
 	h.member("cora", instance.RoleCoordinator)
 	ann := h.member("ann")
-	r := h.as("cora").post("/admin/members/"+fmtInt(ann.ID)+"/verify", url.Values{"check": {"references"}, "verified_on": {"2026-11-20"}})
+	r := h.as("cora").post("/admin/members/"+fmtInt(ann.ID)+"/verify", url.Values{"check": {"references"},
+		"verified_on_day": {"20"}, "verified_on_month": {"11"}, "verified_on_year": {"2026"}})
 	if r.status != http.StatusUnprocessableEntity {
 		t.Fatalf("check without an end date: %d", r.status)
 	}
-	mustContain(t, r.body, `id="f-expires_on-error"`, `value="2026-11-20"`, `<option value="references" selected>`, h.says("error.summary"))
+	mustContain(t, r.body, `id="f-expires_on-error"`, `name="verified_on_day" value="20"`, `name="verified_on_year" value="2026"`,
+		`value="references" checked`, h.says("error.summary"))
 	checkPage(t, "/admin/members/{id}/verify (error)", r, cssSize(t))
 }

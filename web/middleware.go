@@ -10,8 +10,21 @@ import (
 	"hearth/instance"
 )
 
-// maxFormBytes caps every request body the HTML interface reads.
-const maxFormBytes = 64 << 10
+// maxFormBytes caps every request body the HTML interface reads, except
+// an image upload's (uploadRoute), which maxUploadBytes caps: two images
+// and the form around them.
+const (
+	maxFormBytes   = 64 << 10
+	maxUploadBytes = 2*instance.MaxImageBytes + maxFormBytes
+)
+
+// uploadRoute reports whether a request posts the images form
+// (/groups/{handle}/images), the one form that carries files.
+func uploadRoute(r *http.Request) bool {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/groups/")
+	handle, tail, _ := strings.Cut(rest, "/")
+	return ok && r.Method == http.MethodPost && handle != "" && tail == "images"
+}
 
 var errTooLarge = errors.New("web: request body too large")
 
@@ -65,7 +78,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				"status", rec.status, "duration", time.Since(start))
 		}()
 		if r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			limit := int64(maxFormBytes)
+			if uploadRoute(r) {
+				limit = maxUploadBytes
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			if err := r.ParseForm(); err != nil {
 				var mbe *http.MaxBytesError
 				if errors.As(err, &mbe) {

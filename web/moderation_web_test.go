@@ -187,22 +187,34 @@ func TestLimitsBreakExportDeleteInTheBrowser(t *testing.T) {
 	}
 }
 
-// A rate-limited post gets a clear 429 page and keeps what was posted.
+// A rate-limited post gets a clear 429 and keeps what was posted: the form
+// comes back with what was just typed and the reason at the top, not a
+// page with nothing to go back to. A rate-limited reply comes back beside
+// the reply box, as typed.
 func TestRateLimitPage(t *testing.T) {
 	h := newHarness(t, instance.RegistrationOpen)
 	st := h.store
-	svc, _ := instance.New(instance.Options{Store: st, Clock: h.clock.now, NewPostsPerHour: 1, PostsPerHour: 1})
+	svc, _ := instance.New(instance.Options{Store: st, Clock: h.clock.now, NewPostsPerHour: 1, PostsPerHour: 1,
+		NewRepliesPerHour: 1, RepliesPerHour: 1})
 	w, _ := New(Options{Service: svc, SiteName: "Testham", BaseURL: "http://127.0.0.1:8080"})
 	h.web, h.h, h.svc = w, w.Handler(), svc
 	h.member("ann")
 	ann := h.as("ann")
-	postItem(t, ann, "offers", url.Values{"title": {"First"}, "category": {"food"}, "visibility": {"public"}})
-	r := ann.post("/offers/new", url.Values{"title": {"Second"}, "category": {"food"}, "visibility": {"public"}})
+	first := postItem(t, ann, "offers", url.Values{"title": {"First"}, "category": {"food"}, "visibility": {"public"}})
+	r := ann.post("/offers/new", url.Values{"title": {"Second offer"}, "description": {"Two dozen eggs"}, "category": {"food"}, "visibility": {"public"}})
 	if r.status != http.StatusTooManyRequests {
 		t.Fatalf("second post: %d", r.status)
 	}
-	mustContain(t, r.body, "You can post up to 1 an hour", "Nothing you posted has been lost.")
+	mustContain(t, r.body, `<div class="error-summary"`, esc(h.msg(t, "limit.post", 1)), `value="Second offer"`, ">Two dozen eggs</textarea>",
+		`<option value="food" selected>`, "<h1>Offer something</h1>")
+	checkPage(t, "/offers/new (limited)", r, cssSize(t))
 	mustContain(t, ann.get("/").body, "First")
+	ann.post(first+"/responses", url.Values{"body": {"One reply"}})
+	r = ann.post(first+"/responses", url.Values{"body": {"A second reply, kept"}})
+	if r.status != http.StatusTooManyRequests {
+		t.Fatalf("second reply: %d", r.status)
+	}
+	mustContain(t, r.body, `id="f-body-error">`+esc(h.msg(t, "limit.response", 1)), ">A second reply, kept</textarea>")
 }
 
 func TestConfirmEmailPages(t *testing.T) {

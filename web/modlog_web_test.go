@@ -24,7 +24,7 @@ func TestModerationLogInSentences(t *testing.T) {
 	id := dan[strings.LastIndex(dan, "/")+1:]
 	priya.post("/admin/moderation", url.Values{"action": {"hide"}, "id": {id}, "reason": {"spam"}})
 	priya.post("/admin/members/"+fmtInt(dave.ID)+"/roles", url.Values{"role": {"helper", "coordinator"}})
-	priya.post("/admin/members/"+fmtInt(dave.ID)+"/verify", url.Values{"check": {"dbs"}, "verified_on": {"2026-11-01"}, "expires_on": {"2027-11-01"}})
+	priya.post("/admin/members/"+fmtInt(dave.ID)+"/verify", checkForm("dbs", "2026-11-01", "2027-11-01"))
 	v, err := h.svc.Verifications(ctx, by, dave.ID)
 	if err != nil || len(v) != 1 {
 		t.Fatalf("verifications: %v %v", v, err)

@@ -48,12 +48,15 @@ var funcs = template.FuncMap{
 // page is what every page struct embeds: the layout's data and the
 // translation method templates call as {{.T "key"}}.
 type page struct {
-	Title  string
-	Lang   string
-	Site   string
-	Viewer *instance.Member
-	Flash  string
-	CSSURL string
+	Title string
+	// Heading is the page's h1 when it is the title: it stays the same
+	// when the form comes back with errors ("Error:" is only in <title>).
+	Heading string
+	Lang    string
+	Site    string
+	Viewer  *instance.Member
+	Flash   string
+	CSSURL  string
 	// IconURL is the site's icon (a favicon), with its hash.
 	IconURL string
 	Errors  []summaryItem
@@ -69,6 +72,9 @@ type page struct {
 	Languages []string
 	// Feeds are the Atom feeds named in the page's head.
 	Feeds []feedLink
+	// Sheets are stylesheets only this page needs (static/noticeboard.css), so
+	// every other page stays within its size.
+	Sheets []string
 	// SettingUp is true for visitors while the site has no administrator:
 	// they are told it is being set up instead of being asked to join.
 	SettingUp bool
@@ -85,6 +91,15 @@ type summaryItem struct {
 
 // T translates a catalogue key in the page's language.
 func (p *page) T(key string, args ...any) string { return p.cat.text(p.Lang, key, args...) }
+
+// lookup translates a key that may not exist: ok is false when no
+// catalogue has it.
+func (p *page) lookup(key string, args ...any) (string, bool) {
+	if !p.cat.exists(key) {
+		return "", false
+	}
+	return p.T(key, args...), true
+}
 
 // Date shows a day in the instance's time zone, unambiguously
 // ("Friday 27 November 2026").
@@ -120,8 +135,17 @@ func (p *page) StateName(it *instance.Item) string {
 // VisName translates a visibility.
 func (p *page) VisName(v instance.Visibility) string { return p.T("visibility." + string(v)) }
 
+// VisLong says in plain words who sees a post ("Only members of Little
+// Wittering").
+func (p *page) VisLong(v instance.Visibility) string {
+	if v == instance.VisibilityVillage {
+		return p.T("visibility.village_long", p.Site)
+	}
+	return p.T("visibility." + string(v) + "_long")
+}
+
 // Note translates a notification: what happened (who did it, the item)
-// and a coordinator's reason.
+// and a coordinator's reason, or the words someone wrote to the reader.
 func (p *page) Note(n *instance.Notification) string {
 	title := n.ItemTitle
 	if title == "" && n.ItemID != 0 {
@@ -129,6 +153,10 @@ func (p *page) Note(n *instance.Notification) string {
 	}
 	msg := p.T("note."+string(n.Kind), n.Actor, title)
 	if n.Detail != "" {
+		if n.Kind.Spec().Words {
+			// "Ann said thank you for … She wrote: …"
+			return p.T("note."+string(n.Kind)+"_detail", n.Actor, title, n.Detail)
+		}
 		msg += " " + p.T("note.reason", n.Detail)
 	}
 	return msg
@@ -188,6 +216,7 @@ func (s *Server) pageBase(r *http.Request, titleKey string, args ...any) page {
 		p.SettingUp = err == nil && !has
 	}
 	p.Title = p.T(titleKey, args...)
+	p.Heading = p.Title
 	p.Flash = s.takeFlash(r, &p)
 	return p
 }

@@ -20,6 +20,7 @@ func (s *Server) Register(r *mux.Router) {
 	r.PathPrefix("/static/").Handler(s.serveStatic()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/", h(s.home)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/conduct", h(s.conduct)).Methods(http.MethodGet)
+	r.Handle("/robots.txt", h(s.robots)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/setup", h(s.setup)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/join", h(s.join)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/login", h(s.login)).Methods(http.MethodGet, http.MethodPost)
@@ -31,6 +32,8 @@ func (s *Server) Register(r *mux.Router) {
 	r.Handle("/groups/new", h(s.groupNew)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/groups/{handle}", h(s.groupShow)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/groups/{handle}/edit", h(s.groupEdit)).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/groups/{handle}/images", h(s.groupImages)).Methods(http.MethodPost)
+	r.Handle(mediaRoute, h(s.media)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/groups/{handle}/join", h(s.groupJoin)).Methods(http.MethodPost)
 	r.Handle("/groups/{handle}/leave", h(s.groupLeave)).Methods(http.MethodPost)
 	r.Handle("/members/{handle}", h(s.memberShow)).Methods(http.MethodGet)
@@ -73,8 +76,8 @@ func (s *Server) Register(r *mux.Router) {
 // reviewer sees it.
 func publicRoute(template string) bool {
 	switch template {
-	case "/static/", "/", "/conduct", "/setup", "/join", "/login", "/confirm-email", "/logout",
-		"/groups", "/groups/{handle}",
+	case "/static/", "/", "/conduct", "/robots.txt", "/setup", "/join", "/login", "/confirm-email", "/logout",
+		"/groups", "/groups/{handle}", mediaRoute,
 		"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/calendar", "/calendar/{token:[A-Za-z0-9_-]{32}}.ics", "/about/following", "/language",
 		"/{kinds:needs|offers|actions}/{id:[0-9]+}",
 		"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
@@ -86,6 +89,10 @@ func publicRoute(template string) bool {
 	}
 	return false
 }
+
+// mediaRoute serves group images (public, as the groups are: other
+// servers fetch them for the group's avatar and header).
+const mediaRoute = "/media/{hash:[0-9a-f]{64}}.{ext:png|jpg}"
 
 // requireMember sends a visitor to the sign-in page from every route that
 // publicRoute does not name. It runs on the whole router, after the route

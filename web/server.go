@@ -39,6 +39,9 @@ type Options struct {
 	// TrustedProxy says whether a peer address is a reverse proxy whose
 	// X-Forwarded-For header may be believed.
 	TrustedProxy func(net.IP) bool
+	// SearchEngines lets search engines crawl the public pages other than
+	// needs (robots.txt).
+	SearchEngines bool
 }
 
 // Server is the HTML interface.

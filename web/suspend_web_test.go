@@ -110,8 +110,7 @@ func TestVerifiedHelperOnlyFromACheck(t *testing.T) {
 	if m, _ := h.svc.MemberByID(context.Background(), ann.ID); m.Has(instance.RoleVerifiedHelper) || m.Has(instance.RoleHelper) {
 		t.Fatalf("roles changed: %v", m.Roles)
 	}
-	if r := ada.post("/admin/members/"+fmtInt(ann.ID)+"/verify", url.Values{"check": {"dbs"}, "verified_on": {"2026-11-01"},
-		"expires_on": {"2027-11-01"}}); r.status != http.StatusSeeOther {
+	if r := ada.post("/admin/members/"+fmtInt(ann.ID)+"/verify", checkForm("dbs", "2026-11-01", "2027-11-01")); r.status != http.StatusSeeOther {
 		t.Fatalf("record a check: %d", r.status)
 	}
 	if r := ada.post("/admin/members/"+fmtInt(ann.ID)+"/roles", url.Values{"role": {"coordinator"}}); r.status != http.StatusSeeOther {

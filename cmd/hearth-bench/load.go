@@ -23,6 +23,7 @@ type result struct {
 	errors   int
 	elapsed  time.Duration
 	lat      []time.Duration
+	size     int64 // bytes in the last answer's body (sequential)
 }
 
 func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
@@ -69,7 +70,7 @@ func sequential(n int, req func(c *http.Client, i int64) (*http.Request, error))
 			r.errors++
 			continue
 		}
-		io.Copy(io.Discard, resp.Body)
+		r.size, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode >= 400 {
 			r.errors++

@@ -31,6 +31,7 @@ type options struct {
 	hearth      string
 	signed      int
 	subscribers int
+	replies     int
 }
 
 func main() {
@@ -45,6 +46,7 @@ func main() {
 	flag.StringVar(&o.hearth, "hearth", "", "hearth binary to run (default: build ./cmd/hearth)")
 	flag.IntVar(&o.signed, "signed", 30000, "signed activities for the inbox phase (signed before it starts)")
 	flag.IntVar(&o.subscribers, "subscribers", 1000, "members subscribed at once to the posted needs' category")
+	flag.IntVar(&o.replies, "replies", 100000, "replies from other servers on one need, for the long-thread page")
 	quick := flag.Bool("quick", false, "short phases and fewer items, for a smoke test")
 	flag.Parse()
 	if *bare != "" {
@@ -62,6 +64,9 @@ func main() {
 		}
 		if !set["signed"] {
 			o.signed = 3000
+		}
+		if !set["replies"] {
+			o.replies = 10000
 		}
 	}
 	start := time.Now()

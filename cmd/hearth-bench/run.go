@@ -119,8 +119,9 @@ func run(o options) error {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "seeding %d items\n", o.items)
-	if err := seed(ctx, filepath.Join(dataDir, "hearth.db"), o.items); err != nil {
+	fmt.Fprintf(os.Stderr, "seeding %d items and a need with %d replies\n", o.items, o.replies)
+	threadPath, err := seed(ctx, filepath.Join(dataDir, "hearth.db"), o.items, o.replies)
+	if err != nil {
 		return err
 	}
 	logf, _ := os.Create(filepath.Join(tmp, "hearth.log"))
@@ -163,6 +164,17 @@ func run(o options) error {
 	add(row{fmt.Sprintf("home list page, %d items", o.items), fmt.Sprintf("p50 %s, p99 %s", ms(list.pct(.5)), ms(list.pct(.99))), "", "", "p50 ≤ 10 ms"})
 	search := sequential(200, page("/?q=ladder+soup"))
 	add(row{fmt.Sprintf("search page, %d items", o.items), fmt.Sprintf("p50 %s, p99 %s", ms(search.pct(.5)), ms(search.pct(.99))), "", "", "p50 ≤ 10 ms"})
+	// A need that drew a crowd from other servers: its page shows the
+	// latest replies and links to earlier ones, whatever their number.
+	rssBefore, _ := memory(hearth.Process.Pid)
+	for _, tp := range []struct{ name, path string }{{"latest", threadPath}, {"earlier", fmt.Sprintf("%s?before=%d", threadPath, o.replies/2)}} {
+		th := sequential(200, page(tp.path))
+		add(row{fmt.Sprintf("need page, %d replies (%s)", o.replies, tp.name), fmt.Sprintf("p50 %s, p99 %s, %.1f KB, %d errors",
+			ms(th.pct(.5)), ms(th.pct(.99)), float64(th.size)/1024, th.errors), "", "", "p50 ≤ 10 ms, ≤ 30 KB"})
+	}
+	if rssAfter, _ := memory(hearth.Process.Pid); rssAfter > 0 {
+		add(row{"RSS before and after the long-thread pages", fmt.Sprintf("%.1f → %.1f MiB", rssBefore, rssAfter), "", "", ""})
+	}
 
 	if err := rem.fetchGroupKey(base + "/groups/village"); err != nil {
 		return err
@@ -283,38 +295,40 @@ func run(o options) error {
 	return tw.Flush()
 }
 
-// seed creates the instance's database with an admin and n items.
-func seed(ctx context.Context, path string, n int) error {
+// seed creates the instance's database with an admin, n items, and one
+// public need with the given number of replies from another server; it
+// returns that need's path.
+func seed(ctx context.Context, path string, n, replies int) (string, error) {
 	st, err := store.Open(ctx, path)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer st.Close()
 	svc, err := instance.New(instance.Options{Store: st})
 	if err != nil {
-		return err
+		return "", err
 	}
 	g, err := svc.EnsureMainGroup(ctx, "village", "Bench village")
 	if err != nil {
-		return err
+		return "", err
 	}
 	m, err := svc.CreateMemberDirect(ctx, instance.NewMemberInput{Handle: "bench", DisplayName: "Bench", Password: "bench password 123",
 		Roles: []instance.Role{instance.RoleAdmin}})
 	if err != nil {
-		return err
+		return "", err
 	}
 	words := []string{"lift", "surgery", "shopping", "ladder", "soup", "garden", "dog", "walk", "prescription", "bread"}
 	cats := []string{"lifts", "shopping", "lending", "food", "dog walking"}
 	now := time.Now().UTC()
 	tx, err := st.DB().BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return "", err
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, category, area, visibility, state,
 		created_at, updated_at, expires_at, starts_at, ends_at, federated, announced_at, unanswered_at)
 		VALUES (?, ?, ?, ?, ?, ?, 'Mill Lane', 'public', ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
 	if err != nil {
-		return err
+		return "", err
 	}
 	f := "2006-01-02T15:04:05.000Z07:00"
 	for i := 0; i < n; i++ {
@@ -325,10 +339,30 @@ func seed(ctx context.Context, path string, n int) error {
 			now.Format(f), now.Format(f), now.AddDate(0, 0, 14).Format(f), now.AddDate(0, 0, 3).Format(f), now.AddDate(0, 0, 3).Add(2*time.Hour).Format(f),
 			now.Format(f), now.Format(f)); err != nil {
 			tx.Rollback()
-			return err
+			return "", err
 		}
 	}
-	return tx.Commit()
+	res, err := stmt.ExecContext(ctx, "need", g.ID, m.ID, "A need that many people answered", "Everyone replied", "lifts", "open",
+		now.Format(f), now.Format(f), now.AddDate(0, 0, 14).Format(f), nil, nil)
+	if err != nil {
+		tx.Rollback()
+		return "", err
+	}
+	thread, _ := res.LastInsertId()
+	reply, err := tx.PrepareContext(ctx, `INSERT INTO responses (item_id, body, content_html, remote_actor, remote_name, remote_handle,
+		ap_id, created_at, updated_at) VALUES (?, '', ?, 'https://crowd.example/users/alice', 'Alice', '@alice@crowd.example', ?, ?, ?)`)
+	if err != nil {
+		tx.Rollback()
+		return "", err
+	}
+	for i := 0; i < replies; i++ {
+		if _, err := reply.ExecContext(ctx, thread, fmt.Sprintf("<p>I can help with that, reply %d</p>", i),
+			fmt.Sprintf("https://crowd.example/notes/%d", i), now.Format(f), now.Format(f)); err != nil {
+			tx.Rollback()
+			return "", err
+		}
+	}
+	return fmt.Sprintf("/needs/%d", thread), tx.Commit()
 }
 
 // setFollowers makes the village group have n followers spread over the

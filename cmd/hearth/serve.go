@@ -62,6 +62,9 @@ type app struct {
 	svc   *instance.Service
 	log   *slog.Logger
 	bg    background
+	// translate is the interface's catalogue, for text written outside
+	// it (emails, federated posts).
+	translate func(lang, key string, args ...any) string
 }
 
 // background runs workers until stopped.
@@ -128,7 +131,7 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 		st.Close()
 		return nil, err
 	}
-	return &app{cfg: cfg, store: st, svc: svc, log: logger}, nil
+	return &app{cfg: cfg, store: st, svc: svc, log: logger, translate: translate}, nil
 }
 
 // mailer returns the SMTP relay, or nil when none is configured (then
@@ -167,6 +170,7 @@ func (a *app) handler(setupToken string, fed *federation.Federation) (http.Handl
 		Service: a.svc, Logger: a.log, SiteName: a.cfg.Instance.Name, BaseURL: a.cfg.BaseURL, Secure: a.cfg.Secure(),
 		Language: a.cfg.Instance.Language, Location: a.cfg.Location(), Question: a.cfg.Instance.ApplicationQuestion,
 		Conduct: a.cfg.Instance.Conduct, Contact: a.cfg.Instance.Contact, SetupToken: setupToken, TrustedProxy: a.cfg.TrustedProxy,
+		SearchEngines: a.cfg.Instance.SearchEngines,
 	})
 	if err != nil {
 		return nil, err
@@ -206,6 +210,7 @@ func (a *app) federation() *federation.Federation {
 		AllowPrivateAddresses: a.cfg.Federation.AllowPrivateAddresses, BlockedDomains: a.cfg.Federation.BlockedDomains,
 		InboundPerHost: a.cfg.Moderation.InboundPerHost, TrustedProxy: a.cfg.TrustedProxy,
 		DeliveryPerHost: a.cfg.Federation.DeliveryPerHost, Retention: retention(a.cfg.Federation.RetentionDays),
+		Translate: a.translate, Language: a.cfg.Instance.Language,
 	})
 }
 

@@ -61,6 +61,9 @@ type Instance struct {
 	// ("Ring Jo on 01234 567890"): shown in every page's footer and on the
 	// invite-only join page. Empty shows nothing.
 	Contact string `toml:"contact"`
+	// SearchEngines lets search engines list the public pages (never
+	// needs) in robots.txt.
+	SearchEngines bool `toml:"search_engines"`
 }
 
 // Federation is the [federation] table.

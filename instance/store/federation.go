@@ -123,6 +123,13 @@ func (s *Store) ListFollowers(ctx context.Context, groupID, afterID int64, limit
 	return out, rows.Err()
 }
 
+// FollowIsCurrent implements federation.Store.
+func (s *Store) FollowIsCurrent(ctx context.Context, followID, actorID string) (bool, error) {
+	var n int
+	err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM followers WHERE follow_id = ? AND actor_id = ?`, followID, actorID).Scan(&n)
+	return n > 0, wrapf(err, "store: follow %s by %s", followID, actorID)
+}
+
 // CountFollowers counts a group's followers.
 func (s *Store) CountFollowers(ctx context.Context, groupID int64) (int, error) {
 	var n int
@@ -192,7 +199,10 @@ func (s *Store) GiveUpFedEvent(ctx context.Context, id int64, cause string, now 
 // in one transaction.
 func (s *Store) Publish(ctx context.Context, p *instance.Publication, now time.Time) error {
 	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
-		if o := p.Outbox; o != nil {
+		for _, o := range append([]*instance.OutboxEntry{p.Outbox}, p.Also...) {
+			if o == nil {
+				continue
+			}
 			// A Delete takes the object's earlier activities out of the
 			// public outbox; the Delete itself stays fetchable.
 			if o.Type == "Delete" && o.ObjectID != "" {
@@ -210,7 +220,13 @@ func (s *Store) Publish(ctx context.Context, p *instance.Publication, now time.T
 		}
 		switch p.SetFederated {
 		case instance.SubjectItem:
-			if _, err := tx.ExecContext(ctx, `UPDATE items SET federated = ? WHERE id = ?`, p.Federated, p.SubjectID); err != nil {
+			// A Create records its revision's publication time; a Delete
+			// ends the revision (the next Create gets a new id).
+			q := `UPDATE items SET federated = 1, fed_published_at = CASE WHEN federated = 0 THEN ?2 ELSE fed_published_at END WHERE id = ?1`
+			if !p.Federated {
+				q = `UPDATE items SET federated = 0, fed_revision = fed_revision + federated, fed_withdrawn_at = ?3 WHERE id = ?1`
+			}
+			if _, err := tx.ExecContext(ctx, q, p.SubjectID, nullTS(p.ItemPublishedAt), ts(now)); err != nil {
 				return err
 			}
 		case instance.SubjectResponse:
@@ -281,11 +297,32 @@ func (s *Store) OutboxActivity(ctx context.Context, activityID string) (*instanc
 	return &o, nil
 }
 
-// ItemFederated reports whether a Create for an item has gone out.
-func (s *Store) ItemFederated(ctx context.Context, id int64) (bool, error) {
-	var f bool
-	err := s.rd.QueryRowContext(ctx, `SELECT federated FROM items WHERE id = ?`, id).Scan(&f)
-	return f, notFound(err)
+// LastAnnounce returns actor's latest Announce of an object, or
+// ErrNotFound.
+func (s *Store) LastAnnounce(ctx context.Context, actor, objectID string) (*instance.OutboxEntry, error) {
+	var o instance.OutboxEntry
+	var body, created string
+	err := s.rd.QueryRowContext(ctx, `SELECT id, actor, activity_id, object_id, type, body, public, created_at FROM outbox
+		WHERE actor = ? AND object_id = ? AND type = 'Announce' ORDER BY id DESC LIMIT 1`, actor, objectID).
+		Scan(&o.ID, &o.Actor, &o.ActivityID, &o.ObjectID, &o.Type, &body, &o.Public, &created)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	o.Body, o.CreatedAt = []byte(body), parseTS(created)
+	return &o, nil
+}
+
+// ItemFederation returns where an item stands with other servers.
+func (s *Store) ItemFederation(ctx context.Context, id int64) (*instance.ItemFederation, error) {
+	var f instance.ItemFederation
+	var published, withdrawn string
+	err := s.rd.QueryRowContext(ctx, `SELECT federated, fed_revision, COALESCE(fed_published_at, ''), COALESCE(fed_withdrawn_at, '')
+		FROM items WHERE id = ?`, id).Scan(&f.Federated, &f.Revision, &published, &withdrawn)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	f.PublishedAt, f.WithdrawnAt = parseTS(published), parseTS(withdrawn)
+	return &f, nil
 }
 
 // ResponseFederated reports whether a Create for a response has gone out.
@@ -298,12 +335,13 @@ func (s *Store) ResponseFederated(ctx context.Context, id int64) (bool, error) {
 // GroupByID returns a group by id.
 func (s *Store) GroupByID(ctx context.Context, id int64) (*instance.Group, error) {
 	g, err := scanGroup(s.rd.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM groups g WHERE g.id = ?`, id))
-	return g, notFound(err)
+	return s.withFields(ctx, g, err)
 }
 
 // SaveRemoteResponse stores a reply from the fediverse to one of our items
-// (or, when the same Note id arrives again from its author, updates it);
-// n is written only with a new reply.
+// (or, when the same Note id arrives again from its author, updates it,
+// unless what is kept is a newer version); n is written only with a new
+// reply.
 func (s *Store) SaveRemoteResponse(ctx context.Context, r *instance.Response, n instance.Notices) error {
 	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		stmt, err := s.wr.inTx(ctx, tx, insertRemoteReply)
@@ -319,7 +357,8 @@ func (s *Store) SaveRemoteResponse(ctx context.Context, r *instance.Response, n 
 		if k, _ := res.RowsAffected(); k == 0 {
 			// The same Note again: an update by its author, telling nobody.
 			_, err := tx.ExecContext(ctx, `UPDATE responses SET content_html = ?, updated_at = ?, remote_name = ?, held = held OR ?
-				WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL`, r.ContentHTML, ts(r.UpdatedAt), r.Author, r.Held, r.APID, r.RemoteActor)
+				WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL AND updated_at <= ?`,
+				r.ContentHTML, ts(r.UpdatedAt), r.Author, r.Held, r.APID, r.RemoteActor, ts(r.UpdatedAt))
 			return err
 		}
 		id, err := res.LastInsertId()
@@ -344,9 +383,9 @@ func (s *Store) RemoteResponseByAPID(ctx context.Context, apID string) (*instanc
 }
 
 // UpdateRemoteResponse implements instance.Store.
-func (s *Store) UpdateRemoteResponse(ctx context.Context, apID, actor, html string, held bool, now time.Time) (bool, error) {
+func (s *Store) UpdateRemoteResponse(ctx context.Context, apID, actor, html string, held bool, updated time.Time) (bool, error) {
 	res, err := s.wr.ExecContext(ctx, `UPDATE responses SET content_html = ?, updated_at = ?, held = held OR ?
-		WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL`, html, ts(now), held, apID, actor)
+		WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL`, html, ts(updated), held, apID, actor)
 	if err != nil {
 		return false, wrapf(err, "store: update remote reply %s", apID)
 	}
@@ -395,7 +434,7 @@ func (s *Store) MemberHasPublicResponses(ctx context.Context, memberID int64) (b
 	if n > 0 {
 		return true, nil
 	}
-	err = s.rd.QueryRowContext(ctx, `SELECT count(*) FROM neighbour_replies WHERE member_id = ?`, memberID).Scan(&n)
+	err = s.rd.QueryRowContext(ctx, `SELECT count(*) FROM neighbour_replies WHERE member_id = ? AND held = 0`, memberID).Scan(&n)
 	return n > 0, err
 }
 

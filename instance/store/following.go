@@ -125,7 +125,8 @@ func (s *Store) RemoteItemByAPID(ctx context.Context, apID string) (*instance.Re
 }
 
 // SaveRemoteItem inserts or updates a neighbour's item (only its own
-// author may update it: the caller checks, and the WHERE repeats it).
+// author may update it: the caller checks, and the WHERE repeats it; an
+// older version never replaces a newer one).
 func (s *Store) SaveRemoteItem(ctx context.Context, it *instance.RemoteItem, n instance.Notices) error {
 	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
 		var again bool
@@ -138,7 +139,7 @@ func (s *Store) SaveRemoteItem(ctx context.Context, it *instance.RemoteItem, n i
 		content_html = excluded.content_html, category = excluded.category, area = excluded.area, state = excluded.state,
 		url = excluded.url, starts_at = excluded.starts_at, ends_at = excluded.ends_at, place = excluded.place,
 		updated_at = excluded.updated_at, held = remote_items.held OR excluded.held
-		WHERE remote_items.actor = excluded.actor AND remote_items.deleted_at IS NULL`,
+		WHERE remote_items.actor = excluded.actor AND remote_items.deleted_at IS NULL AND remote_items.updated_at <= excluded.updated_at`,
 			it.APID, it.Actor, it.ActorName, string(it.Kind), it.Title, it.ContentHTML, it.Category, it.Area, it.State, it.URL,
 			nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, ts(it.Published), ts(it.Updated), it.Held)
 		if err != nil || again {
@@ -193,34 +194,97 @@ func (s *Store) DeleteRemoteItem(ctx context.Context, apID, actor string, now ti
 }
 
 // AddNeighbourReply implements instance.Store.
-func (s *Store) AddNeighbourReply(ctx context.Context, remoteItemID, memberID int64, body string, now time.Time) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO neighbour_replies (remote_item_id, member_id, body, created_at) VALUES (?, ?, ?, ?)`,
-			remoteItemID, memberID, body, ts(now))
+func (s *Store) AddNeighbourReply(ctx context.Context, r *instance.NeighbourReply) (int64, error) {
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO neighbour_replies (remote_item_id, member_id, body, created_at, held) VALUES (?, ?, ?, ?, ?)`,
+			r.Item.ID, r.MemberID, r.Body, ts(r.CreatedAt), r.Held)
 		if err != nil {
 			return err
 		}
-		id, err := res.LastInsertId()
-		if err != nil {
+		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		return fedEvent(ctx, tx, instance.SubjectNeighbourReply, id, now)
-	}), "store: add answer to neighbour item %d by member %d", remoteItemID, memberID)
+		if r.Held {
+			return nil // sent when a coordinator releases it
+		}
+		return fedEvent(ctx, tx, instance.SubjectNeighbourReply, id, r.CreatedAt)
+	})
+	return id, wrapf(err, "store: add answer to neighbour item %d by member %d", r.Item.ID, r.MemberID)
+}
+
+const neighbourReplyColumns = `nr.id, nr.remote_item_id, nr.member_id, m.display_name, nr.body, nr.created_at, nr.held
+	FROM neighbour_replies nr JOIN members m ON m.id = nr.member_id`
+
+// scanNeighbourReplies reads answers, each with the item it answers.
+func (s *Store) scanNeighbourReplies(ctx context.Context, query string, args ...any) ([]*instance.NeighbourReply, error) {
+	var items []int64
+	list, err := queryAll(ctx, s.rd, func(row scanner) (*instance.NeighbourReply, error) {
+		var r instance.NeighbourReply
+		var itemID int64
+		var created string
+		err := row.Scan(&r.ID, &itemID, &r.MemberID, &r.MemberName, &r.Body, &created, &r.Held)
+		r.CreatedAt = parseTS(created)
+		items = append(items, itemID)
+		return &r, err
+	}, `SELECT `+neighbourReplyColumns+` `+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range list {
+		if r.Item, err = s.RemoteItemByID(ctx, items[i]); err != nil {
+			return nil, err
+		}
+	}
+	return list, nil
 }
 
 // NeighbourReplyByID loads a member's answer with the item it answers.
 func (s *Store) NeighbourReplyByID(ctx context.Context, id int64) (*instance.NeighbourReply, error) {
-	var r instance.NeighbourReply
-	var itemID int64
-	var created string
-	err := s.rd.QueryRowContext(ctx, `SELECT id, remote_item_id, member_id, body, created_at FROM neighbour_replies WHERE id = ?`, id).
-		Scan(&r.ID, &itemID, &r.MemberID, &r.Body, &created)
+	list, err := s.scanNeighbourReplies(ctx, `WHERE nr.id = ?`, id)
 	if err != nil {
-		return nil, notFound(err)
-	}
-	r.CreatedAt = parseTS(created)
-	if r.Item, err = s.RemoteItemByID(ctx, itemID); err != nil {
 		return nil, err
 	}
-	return &r, nil
+	if len(list) == 0 {
+		return nil, instance.ErrNotFound
+	}
+	return list[0], nil
+}
+
+// HeldNeighbourReplies implements instance.Store.
+func (s *Store) HeldNeighbourReplies(ctx context.Context) ([]*instance.NeighbourReply, error) {
+	return s.scanNeighbourReplies(ctx, `WHERE nr.held = 1 ORDER BY nr.id`)
+}
+
+// ReleaseNeighbourReply implements instance.Store: the answer is queued
+// for delivery in the transaction that releases it.
+func (s *Store) ReleaseNeighbourReply(ctx context.Context, id int64, now time.Time, log *instance.ModLog) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE neighbour_replies SET held = 0 WHERE id = ? AND held = 1`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return instance.ErrConflict
+		}
+		if err := fedEvent(ctx, tx, instance.SubjectNeighbourReply, id, now); err != nil {
+			return err
+		}
+		return writeLog(ctx, tx, log)
+	}), "store: release answer %d", id)
+}
+
+// RemoveNeighbourReply implements instance.Store: only a held answer (one
+// that never left) can be removed.
+func (s *Store) RemoveNeighbourReply(ctx context.Context, id int64, log *instance.ModLog) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM neighbour_replies WHERE id = ? AND held = 1`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return instance.ErrConflict
+		}
+		return writeLog(ctx, tx, log)
+	}), "store: remove answer %d", id)
 }

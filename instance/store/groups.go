@@ -10,16 +10,43 @@ import (
 )
 
 const groupColumns = `g.id, g.handle, g.name, g.description, g.rules, g.main, g.created_at,
-	(SELECT count(*) FROM group_members gm WHERE gm.group_id = g.id)`
+	(SELECT count(*) FROM group_members gm WHERE gm.group_id = g.id),
+	coalesce(g.avatar, ''), coalesce((SELECT content_type FROM media WHERE hash = g.avatar), ''), g.avatar_alt,
+	coalesce(g.header, ''), coalesce((SELECT content_type FROM media WHERE hash = g.header), ''), g.header_alt`
 
 func scanGroup(row scanner) (*instance.Group, error) {
 	var g instance.Group
 	var created string
-	if err := row.Scan(&g.ID, &g.Handle, &g.Name, &g.Description, &g.Rules, &g.Main, &created, &g.MemberCount); err != nil {
+	var avatar, header instance.GroupImage
+	if err := row.Scan(&g.ID, &g.Handle, &g.Name, &g.Description, &g.Rules, &g.Main, &created, &g.MemberCount,
+		&avatar.Hash, &avatar.ContentType, &avatar.Alt, &header.Hash, &header.ContentType, &header.Alt); err != nil {
 		return nil, err
 	}
 	g.CreatedAt = parseTS(created)
+	if avatar.Hash != "" {
+		g.Avatar = &avatar
+	}
+	if header.Hash != "" {
+		g.Header = &header
+	}
 	return &g, nil
+}
+
+// withFields loads a group's profile fields (the single-group reads
+// have them; lists do not need them).
+func (s *Store) withFields(ctx context.Context, g *instance.Group, err error) (*instance.Group, error) {
+	if err != nil {
+		return nil, notFound(err)
+	}
+	g.Fields, err = queryAll(ctx, s.rd, func(row scanner) (instance.ProfileField, error) {
+		var f instance.ProfileField
+		err := row.Scan(&f.Name, &f.Value)
+		return f, err
+	}, `SELECT name, value FROM group_fields WHERE group_id = ? ORDER BY position`, g.ID)
+	if err != nil {
+		return nil, fmt.Errorf("store: fields of group %d: %w", g.ID, err)
+	}
+	return g, nil
 }
 
 // CreateGroup implements instance.Store.
@@ -49,7 +76,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *instance.Group) (int64, erro
 // GroupByHandle implements instance.Store.
 func (s *Store) GroupByHandle(ctx context.Context, handle string) (*instance.Group, error) {
 	g, err := scanGroup(s.rd.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM groups g WHERE g.handle = ?`, handle))
-	return g, notFound(err)
+	return s.withFields(ctx, g, err)
 }
 
 // ListGroups implements instance.Store.
@@ -81,9 +108,28 @@ func (s *Store) groups(ctx context.Context, query string, args ...any) ([]*insta
 	return out, rows.Err()
 }
 
-// UpdateGroup implements instance.Store.
-func (s *Store) UpdateGroup(ctx context.Context, id int64, in instance.GroupInput) error {
-	return wrapf(s.execOne(ctx, `UPDATE groups SET name = ?, description = ?, rules = ? WHERE id = ?`, in.Name, in.Description, in.Rules, id), "store: update group %d", id)
+// UpdateGroup implements instance.Store: the group, its fields and the
+// event that sends Update{Group}, in one transaction.
+func (s *Store) UpdateGroup(ctx context.Context, id int64, in instance.GroupInput, now time.Time) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE groups SET name = ?, description = ?, rules = ? WHERE id = ?`, in.Name, in.Description, in.Rules, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return instance.ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM group_fields WHERE group_id = ?`, id); err != nil {
+			return err
+		}
+		for i, f := range in.Fields {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO group_fields (group_id, position, name, value) VALUES (?, ?, ?, ?)`,
+				id, i, f.Name, f.Value); err != nil {
+				return err
+			}
+		}
+		return fedEvent(ctx, tx, instance.SubjectGroup, id, now)
+	}), "store: update group %d", id)
 }
 
 // JoinGroup implements instance.Store. Joining twice is not an error.

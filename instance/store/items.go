@@ -18,19 +18,19 @@ const itemColumns = `i.id, i.kind, i.group_id, g.handle, g.name, i.author_id, a.
 	COALESCE(i.starts_at, ''), COALESCE(i.ends_at, ''), i.place, i.capacity,
 	(SELECT count(*) FROM attendees x WHERE x.item_id = i.id AND x.status = 'going'),
 	(SELECT count(*) FROM attendees x WHERE x.item_id = i.id AND x.status = 'waiting'),
-	i.held, COALESCE(i.hidden_reason, '')`
+	i.held, COALESCE(i.hidden_reason, ''), COALESCE(i.done_at, ''), i.thanks, COALESCE(i.thanked_at, ''), a.language`
 
 const itemFrom = ` FROM items i JOIN groups g ON g.id = i.group_id JOIN members a ON a.id = i.author_id
 	LEFT JOIN members c ON c.id = i.claimed_by LEFT JOIN members t ON t.id = i.taken_by`
 
 func scanItem(row scanner) (*instance.Item, error) {
 	var it instance.Item
-	var kind, vis, state, created, updated, deleted, neededBy, expires, claimExp, reminded, avail, starts, ends string
+	var kind, vis, state, created, updated, deleted, neededBy, expires, claimExp, reminded, avail, starts, ends, done, thanked string
 	err := row.Scan(&it.ID, &kind, &it.GroupID, &it.GroupHandle, &it.GroupName, &it.AuthorID, &it.Author, &it.AuthorHandle,
 		&it.Title, &it.Description, &it.Category, &it.Area, &vis, &state, &it.StateReason, &created, &updated, &deleted,
 		&neededBy, &expires, &it.Address, &it.Contact, &it.OnBehalfName, &it.OnBehalfPhone,
 		&it.ClaimedBy, &it.ClaimedByName, &claimExp, &reminded, &avail, &it.TakenBy, &it.TakenByName,
-		&starts, &ends, &it.Place, &it.Capacity, &it.Going, &it.Waiting, &it.Held, &it.HiddenReason)
+		&starts, &ends, &it.Place, &it.Capacity, &it.Going, &it.Waiting, &it.Held, &it.HiddenReason, &done, &it.Thanks, &thanked, &it.AuthorLanguage)
 	if err != nil {
 		return nil, err
 	}
@@ -38,6 +38,7 @@ func scanItem(row scanner) (*instance.Item, error) {
 	it.CreatedAt, it.UpdatedAt, it.DeletedAt = parseTS(created), parseTS(updated), parseTS(deleted)
 	it.NeededBy, it.ExpiresAt, it.ClaimExpiresAt, it.RemindedAt = parseTS(neededBy), parseTS(expires), parseTS(claimExp), parseTS(reminded)
 	it.AvailableUntil, it.StartsAt, it.EndsAt = parseTS(avail), parseTS(starts), parseTS(ends)
+	it.DoneAt, it.ThankedAt = parseTS(done), parseTS(thanked)
 	return &it, nil
 }
 
@@ -305,6 +306,10 @@ func (s *Store) TransitionItem(ctx context.Context, id int64, from []instance.It
 	if ch.ClearReminder {
 		set = append(set, "reminded_at = NULL")
 	}
+	if ch.State == instance.StateDone {
+		set = append(set, "done_at = ?")
+		args = append(args, ts(ch.Now))
+	}
 	states := make([]string, len(from))
 	for i, st := range from {
 		states[i] = "'" + string(st) + "'" // from a fixed set of constants, never user input
@@ -334,6 +339,35 @@ func (s *Store) TransitionItem(ctx context.Context, id int64, from []instance.It
 		}
 		return s.tell(ctx, tx, ch.Notices, ch.Now)
 	}), "store: move item %d to %s", id, ch.State)
+}
+
+// Thank implements instance.Store: the requester's thank-you note on a
+// done need, once, and the helper's notification in the same transaction.
+// It changes nothing another server sees, so it queues no activity.
+func (s *Store) Thank(ctx context.Context, id int64, note string, now time.Time, n instance.Notices) error {
+	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE items SET thanks = ?, thanked_at = ? WHERE id = ? AND kind = 'need' AND state = 'done'
+			AND thanked_at IS NULL AND deleted_at IS NULL`, note, ts(now), id)
+		if err != nil {
+			return err
+		}
+		if rows, _ := res.RowsAffected(); rows != 1 {
+			return instance.ErrConflict
+		}
+		return s.tell(ctx, tx, n, now)
+	}), "store: thank for need %d", id)
+}
+
+// CountHelped implements instance.Store.
+func (s *Store) CountHelped(ctx context.Context, since time.Time, publicOnly bool) (int, error) {
+	q := `SELECT count(*) FROM items WHERE state = 'done' AND deleted_at IS NULL AND done_at >= ? AND kind = 'need'
+		AND held = 0 AND hidden_reason IS NULL`
+	if publicOnly {
+		q += ` AND visibility = 'public'`
+	}
+	var n int
+	err := s.rd.QueryRowContext(ctx, q, ts(since)).Scan(&n)
+	return n, wrapf(err, "store: count needs helped since %s", ts(since))
 }
 
 // fedEvent records, in the caller's transaction, that something must be

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"hearth/instance"
 )
@@ -185,4 +186,55 @@ func migrationNumber(suffix string) int {
 		}
 	}
 	panic("no migration named *" + suffix)
+}
+
+// A database of the schema before the item pages' rework (issue 19) is
+// upgraded: a need done before it takes its last change as when it was
+// done (so "helped this month" counts it), and each item's reply count
+// is the replies anyone can see, kept right by the triggers from then on.
+func TestUpgradeOfItemsUX(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hearth.db")
+	db := buildAtVersion(t, path, migrationNumber("_items_ux.sql")-1)
+	now, done := ts(t0), ts(t0.Add(-48*time.Hour))
+	for _, q := range []string{
+		`INSERT INTO handles (handle, kind) VALUES ('village', 'group'), ('ann', 'member')`,
+		`INSERT INTO groups (id, handle, name, main, created_at) VALUES (1, 'village', 'Our village', 1, '` + now + `')`,
+		`INSERT INTO members (id, handle, display_name, password_hash, status, conduct_accepted_at, created_at)
+			VALUES (1, 'ann', 'Ann', 'x', 'active', '` + now + `', '` + now + `')`,
+		`INSERT INTO items (id, kind, group_id, author_id, title, category, area, visibility, state, created_at, updated_at)
+			VALUES (1, 'need', 1, 1, 'A lift', 'lifts', 'Mill Lane', 'public', 'done', '` + done + `', '` + done + `'),
+			(2, 'need', 1, 1, 'Shopping', 'shopping', 'Mill Lane', 'public', 'open', '` + now + `', '` + now + `')`,
+		`INSERT INTO responses (item_id, author_id, body, created_at, updated_at, deleted_at, held) VALUES
+			(1, 1, 'seen', '` + now + `', '` + now + `', NULL, 0), (1, 1, 'deleted', '` + now + `', '` + now + `', '` + now + `', 0),
+			(1, 1, 'held', '` + now + `', '` + now + `', NULL, 1), (2, 1, 'other', '` + now + `', '` + now + `', NULL, 0)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+	db.Close()
+	ctx := context.Background()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	defer s.Close()
+	it, err := s.ItemByID(ctx, 1)
+	if err != nil || !it.DoneAt.Equal(t0.Add(-48*time.Hour)) || !it.ThankedAt.IsZero() || it.Thanks != "" {
+		t.Errorf("done need after the upgrade: %+v %v", it, err)
+	}
+	if n, err := s.CountHelped(ctx, t0.Add(-72*time.Hour), false); err != nil || n != 1 {
+		t.Errorf("helped since: %d %v", n, err)
+	}
+	for id, want := range map[int64]int{1: 1, 2: 1} {
+		if n, err := s.CountResponses(ctx, id); err != nil || n != want {
+			t.Errorf("replies on item %d after the upgrade: %d %v, want %d", id, n, err, want)
+		}
+	}
+	if _, err := s.AddResponse(ctx, &instance.Response{ItemID: 1, AuthorID: 1, Body: "new", CreatedAt: t0, UpdatedAt: t0}, instance.Notices{}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.CountResponses(ctx, 1); n != 2 {
+		t.Errorf("replies after a new one: %d", n)
+	}
 }

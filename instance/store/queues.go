@@ -18,8 +18,8 @@ import (
 // lease, recorded one by one) and the state of remote hosts (the circuit
 // that makes every delivery to a host that is down wait for its backoff).
 
-const enqueueInbox = `INSERT INTO inbox_queue (activity_id, actor, host, type, body, received_at) VALUES (?, ?, ?, ?, ?, ?)
-	ON CONFLICT (activity_id) DO NOTHING`
+const enqueueInbox = `INSERT INTO inbox_queue (activity_id, dedupe_key, actor, host, type, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (dedupe_key) DO NOTHING`
 
 const finishInbox = `UPDATE inbox_queue SET processed_at = CASE WHEN ?1 THEN ?2 END,
 	error = ?3, attempts = attempts + 1, next_attempt_at = ?5 WHERE id = ?4`
@@ -35,7 +35,7 @@ func inboxHost(actor string) string {
 }
 
 // EnqueueInboxBatch records many verified activities in one transaction
-// (group commit); for each it reports whether it was new. An id already
+// (group commit); for each it reports whether it was new. A key already
 // recorded (a replay, or a server re-sending) is not queued again.
 func (s *Store) EnqueueInboxBatch(ctx context.Context, rows []*instance.InboxRow, now time.Time) ([]bool, error) {
 	fresh := make([]bool, len(rows))
@@ -46,7 +46,7 @@ func (s *Store) EnqueueInboxBatch(ctx context.Context, rows []*instance.InboxRow
 		}
 		defer stmt.Close()
 		for i, r := range rows {
-			res, err := stmt.ExecContext(ctx, r.ActivityID, r.Actor, inboxHost(r.Actor), r.Type, string(r.Body), ts(now))
+			res, err := stmt.ExecContext(ctx, r.ActivityID, r.DedupeKey(), r.Actor, inboxHost(r.Actor), r.Type, string(r.Body), ts(now))
 			if err != nil {
 				return fmt.Errorf("store: enqueue inbound activity %s: %w", r.ActivityID, err)
 			}

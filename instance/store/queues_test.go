@@ -237,4 +237,15 @@ func TestQueueMigrationFillsInboxHosts(t *testing.T) {
 	if st, err := s.HostState(ctx, "d.example"); err != nil || st.FailingSince.IsZero() || st.Failures != 0 || !st.RetryAt.IsZero() {
 		t.Errorf("host after the upgrade: %+v (%v)", st, err)
 	}
+	// The activities recorded before keep their ids as keys (migration
+	// 10): a replay of one is still refused, while an Update under the id
+	// of one, with a version in its key, is new.
+	fresh, err := s.EnqueueInboxBatch(ctx, []*instance.InboxRow{
+		{ActivityID: "https://c.example/1", Actor: "https://c.example/users/z", Type: "Follow", Body: []byte("{}")},
+		{ActivityID: "https://a.example/1", Key: "https://a.example/1 updated:2026-11-27T11:00:00Z", Actor: "https://A.example:8443/users/x",
+			Type: "Update", Body: []byte("{}")},
+	}, t0)
+	if err != nil || fmt.Sprint(fresh) != "[false true]" {
+		t.Errorf("after the upgrade: fresh %v (%v), want a replay refused and a new version queued", fresh, err)
+	}
 }

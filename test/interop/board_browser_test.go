@@ -19,11 +19,13 @@ import (
 	qr "github.com/piglig/go-qr"
 )
 
-// actionForm is the form of a new action on day (YYYY-MM-DD), 10:00 to
-// 12:00.
-func actionForm(title, place, day, capacity string) url.Values {
-	return url.Values{"title": {title}, "place": {place}, "start_date": {day}, "start_time": {"10:00"}, "end_date": {day},
-		"end_time": {"12:00"}, "capacity": {capacity}, "visibility": {"public"}}
+// actionForm is the form of a new action on day, 10:00 to 12:00 (dates
+// and times are typed as separate day, month, year, hour and minute).
+func actionForm(title, place string, day time.Time, capacity string) url.Values {
+	return url.Values{"title": {title}, "place": {place}, "start_date_day": {strconv.Itoa(day.Day())},
+		"start_date_month": {strconv.Itoa(int(day.Month()))}, "start_date_year": {strconv.Itoa(day.Year())},
+		"start_time_hour": {"10"}, "start_time_minute": {"00"}, "end_time_hour": {"12"}, "end_time_minute": {"00"},
+		"capacity": {capacity}, "visibility": {"public"}}
 }
 
 // seedVillage posts what a typical village has open at once: three needs,
@@ -31,7 +33,7 @@ func actionForm(title, place, day, capacity string) url.Values {
 // private detail. It returns the first need's path.
 func seedVillage(t *testing.T, cora *browser) string {
 	t.Helper()
-	day := func(n int) string { return time.Now().AddDate(0, 0, n).Format("2006-01-02") }
+	day := func(n int) time.Time { return time.Now().AddDate(0, 0, n) }
 	posts := []struct {
 		path string
 		form url.Values

@@ -205,9 +205,11 @@ func TestAccessibilityWithAxe(t *testing.T) {
 	_, needPath, _ := cora.post("/needs/new", url.Values{"title": {"A lift to the surgery"}, "description": {"Tuesday *morning*"},
 		"category": {"lifts"}, "area": {"Mill Lane"}, "visibility": {"public"}, "address": {"4 Mill Lane"}})
 	_, offerPath, _ := cora.post("/offers/new", url.Values{"title": {"Ladder to lend"}, "category": {"lending"}, "visibility": {"public"}})
-	day := time.Now().Add(72 * time.Hour).Format("2006-01-02")
-	_, actionPath, _ := cora.post("/actions/new", url.Values{"title": {"Litter-pick"}, "place": {"The green"}, "start_date": {day},
-		"start_time": {"10:00"}, "end_date": {day}, "end_time": {"12:00"}, "slot_name_1": {"drivers"}, "slot_capacity_1": {"2"}, "visibility": {"public"}})
+	day := time.Now().Add(72 * time.Hour)
+	_, actionPath, _ := cora.post("/actions/new", url.Values{"title": {"Litter-pick"}, "place": {"The green"},
+		"start_date_day": {fmt.Sprint(day.Day())}, "start_date_month": {fmt.Sprint(int(day.Month()))}, "start_date_year": {fmt.Sprint(day.Year())},
+		"start_time_hour": {"10"}, "start_time_minute": {"00"}, "end_time_hour": {"12"}, "end_time_minute": {"00"},
+		"slot_name_1": {"drivers"}, "slot_capacity_1": {"2"}, "visibility": {"public"}})
 	cora.post(needPath+"/responses", url.Values{"body": {"I'll ask the neighbours."}})
 	itemID := needPath[strings.LastIndex(needPath, "/")+1:]
 	cora.post("/report", url.Values{"subject": {"item"}, "id": {itemID}, "category": {"spam"}, "details": {"A test report"}})
@@ -235,6 +237,7 @@ func TestAccessibilityWithAxe(t *testing.T) {
 	if code, _, _ := bob.post(actionPath+"/join", url.Values{"slot": {"0"}}); code != 303 {
 		t.Fatalf("join: %d", code)
 	}
+	seedProfile(t, cora) // the group pages with pictures and fields
 
 	browser := newBrowser(t, true)
 	anon := tab(t, browser)
@@ -262,7 +265,7 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		{admin, "need (requester)", needPath, ""}, {admin, "edit need", needPath + "/edit", ""}, {admin, "delete need", needPath + "/delete", ""},
 		{admin, "offer (offerer)", offerPath, ""}, {admin, "action (organiser)", actionPath, ""},
 		{admin, "edit action (roles)", actionPath + "/edit", ""},
-		{admin, "cancel action with error", actionPath, "form[action$='/cancel'] button[type=submit]"},
+		{admin, "cancel action with error", actionPath + "/cancel", "form[action$='/cancel'] button[type=submit]"},
 		{admin, "profile", "/settings/profile", ""}, {admin, "password", "/settings/password", ""},
 		{admin, "password with errors", "/settings/password", "main form button[type=submit]"},
 		{admin, "new group", "/groups/new", ""}, {admin, "new group with errors", "/groups/new", "main form button[type=submit]"},
@@ -353,7 +356,7 @@ func TestAccessibilityWithAxe(t *testing.T) {
 	}{
 		{"/admin/applications/" + dotID + "/approve", nil},
 		{"/admin/members/" + dotID + "/roles", url.Values{"role": {"helper"}}},
-		{"/admin/members/" + dotID + "/verify", url.Values{"check": {"dbs"}, "verified_on": {today}, "expires_on": {nextYear}}},
+		{"/admin/members/" + dotID + "/verify", dated(url.Values{"check": {"dbs"}}, map[string]string{"verified_on": today, "expires_on": nextYear})},
 		{"/settings/calendar", nil},
 		{actionPath + "/join", nil},
 	} {
@@ -547,6 +550,46 @@ func TestFlowWithoutJavaScript(t *testing.T) {
 	run(t, ann, chromedp.Navigate(h.url+"/me"))
 	waitText(t, ann, "Done")
 	screenshot(t, ann, "nojs need done")
+	// The requester says thank you; the helper is told, with her words,
+	// and the link shows him the thanks on the need's page.
+	run(t, ann, chromedp.Navigate(needURL))
+	fill(t, ann, map[string]string{"f-thanks": "Thank you, Bob!"})
+	click(t, ann, "form[action$='/thanks'] button[type=submit]")
+	waitText(t, ann, "Your thanks have been sent.")
+	run(t, bob, chromedp.Navigate(h.url+"/notifications"))
+	waitText(t, bob, "Ann Smith said thank you for “Shopping from the village shop”. They wrote: “Thank you, Bob!”")
+	run(t, bob, chromedp.Click(chromedp.Search(`//a[contains(., "said thank you")]`)))
+	waitText(t, bob, "Ann Smith said thank you.")
+	if loc := get(t, bob, chromedp.Location()); !strings.HasSuffix(loc, "#thanks") {
+		t.Errorf("the thank-you took Bob to %s, not the thanks", loc)
+	}
+
+	// The coordinator organises an action in the day, month, year and
+	// hour, minute boxes, then cancels it: "Something changed?", the
+	// confirmation page, a reason.
+	day := time.Now().AddDate(0, 0, 10)
+	run(t, coord, chromedp.Navigate(h.url+"/actions/new"))
+	fill(t, coord, map[string]string{"f-title": "Litter-pick", "f-place": "The green", "f-start_date": fmt.Sprint(day.Day()),
+		"f-start_date_month": fmt.Sprint(int(day.Month())), "f-start_date_year": fmt.Sprint(day.Year()), "f-start_time": "10",
+		"f-start_time_minute": "00", "f-end_time": "12", "f-end_time_minute": "30"})
+	click(t, coord, "main form button[type=submit]")
+	waitText(t, coord, "Your action has been posted.")
+	waitText(t, coord, "10:00")
+	click(t, coord, "a[href$='/change']")
+	waitText(t, coord, "It is not happening")
+	click(t, coord, "a[href$='/cancel']")
+	waitText(t, coord, "Yes, cancel it")
+	screenshot(t, coord, "nojs cancel an action")
+	fill(t, coord, map[string]string{"f-reason": "The green is flooded"})
+	click(t, coord, "form[action$='/cancel'] button[type=submit]")
+	waitText(t, coord, "The action has been cancelled and everyone has been told.")
+
+	// The requester deletes her need, after being asked to make sure.
+	run(t, ann, chromedp.Navigate(needURL+"/change"))
+	click(t, ann, "a[href$='/delete']")
+	waitText(t, ann, "This cannot be undone")
+	click(t, ann, "form[action$='/delete'] button[type=submit]")
+	waitText(t, ann, "It has been deleted.")
 }
 
 // Posting a need with the keyboard only: Tab to each field, type, Enter.

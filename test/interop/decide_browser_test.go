@@ -18,6 +18,25 @@ type decidePaths struct {
 
 func days(n int) string { return time.Now().UTC().AddDate(0, 0, n).Format("2006-01-02") }
 
+// dated adds dates (name → YYYY-MM-DD) to a form as its day, month and
+// year boxes (NAME_day, NAME_month, NAME_year).
+func dated(v url.Values, dates map[string]string) url.Values {
+	for name, iso := range dates {
+		parts := strings.Split(iso, "-")
+		v.Set(name+"_day", parts[2])
+		v.Set(name+"_month", parts[1])
+		v.Set(name+"_year", parts[0])
+	}
+	return v
+}
+
+// dateBoxes are the ids of a date field's three boxes and what to type in
+// each: the day box has the field's own id.
+func dateBoxes(id, iso string) map[string]string {
+	parts := strings.Split(iso, "-")
+	return map[string]string{id: parts[2], id + "_month": parts[1], id + "_year": parts[0]}
+}
+
 // seedDecide makes them through the forms, as a coordinator would, with
 // the "start the next step now" button instead of waiting for dates.
 func seedDecide(t *testing.T, cora *browser) decidePaths {
@@ -31,8 +50,8 @@ func seedDecide(t *testing.T, cora *browser) decidePaths {
 		return loc
 	}
 	round := func(title string) string {
-		return must(cora.post("/budgets/new", url.Values{"title": {title}, "budget": {"500"}, "currency": {"GBP"}, "mode": {"knapsack"},
-			"visibility": {"public"}, "ideas_until": {days(1)}, "voting_from": {days(3)}, "voting_until": {days(6)}}))
+		return must(cora.post("/budgets/new", dated(url.Values{"title": {title}, "budget": {"500"}, "currency": {"GBP"}, "mode": {"knapsack"},
+			"visibility": {"public"}}, map[string]string{"ideas_until": days(1), "voting_from": days(3), "voting_until": days(6)})))
 	}
 	idea := regexp.MustCompile(`action="(/budgets/\d+/projects/(\d+))/review"`)
 	toVoting := func(path string) []string {
@@ -63,8 +82,8 @@ func seedDecide(t *testing.T, cora *browser) decidePaths {
 		t.Fatalf("no results post on %s", tail(page, 800))
 	}
 	panel := func(title string) string {
-		return must(cora.post("/panels/new", url.Values{"title": {title}, "size": {"2"}, "ends_on": {days(30)},
-			"stratum_1_name": {"Which part of the village?"}, "stratum_1": {"North end: 1\nSouth end: 1"}}))
+		return must(cora.post("/panels/new", dated(url.Values{"title": {title}, "size": {"2"},
+			"stratum_1_name": {"Which part of the village?"}, "stratum_1": {"North end: 1\nSouth end: 1"}}, map[string]string{"ends_on": days(30)})))
 	}
 	out.openPanel = panel("Playground panel")
 	must(cora.post(out.openPanel+"/volunteer", url.Values{"answer_1": {"1"}}))
@@ -100,7 +119,7 @@ func TestDecideWithoutJavaScript(t *testing.T) {
 	waitText(t, cora, "People send ideas")
 	fill(t, cora, map[string]string{"f-title": "Village fund 2027", "f-budget": "500"})
 	for id, v := range map[string]string{"f-ideas_until": days(1), "f-voting_from": days(3), "f-voting_until": days(6)} {
-		run(t, cora, chromedp.SetValue(chromedp.ID(id), v))
+		fill(t, cora, dateBoxes(id, v))
 	}
 	click(t, cora, "main form button[type=submit]")
 	waitText(t, cora, "The round has started.")
@@ -139,7 +158,7 @@ func TestDecideWithoutJavaScript(t *testing.T) {
 	run(t, cora, chromedp.Navigate(h.url+"/panels/new"))
 	fill(t, cora, map[string]string{"f-title": "Playground panel", "f-size": "1", "f-stratum_1_name": "Which part of the village?",
 		"f-stratum_1": "North end\nSouth end"})
-	run(t, cora, chromedp.SetValue(chromedp.ID("f-ends_on"), days(30)))
+	fill(t, cora, dateBoxes("f-ends_on", days(30)))
 	click(t, cora, "main form button[type=submit]")
 	waitText(t, cora, "The panel has been created.")
 	panel := get(t, cora, chromedp.Location())

@@ -2,6 +2,7 @@ package interop
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,11 +14,17 @@ import (
 
 // One Hearth and one Fedify server, through the scenarios in order: the
 // peer finds the group by WebFinger, follows it and gets a verified
-// Accept; a need posted in the web UI reaches the peer as Create{Note};
-// the peer's reply shows on the need's page; an edit arrives as Update
-// and a deletion as Delete; after the peer unfollows nothing more is
-// delivered to it; the peer fetches our actor and Note; Hearth follows the
-// peer's actor.
+// Accept, and the same Follow again gets another; a need posted in the
+// web UI reaches the peer as Create{Note}; the peer's reply shows on the
+// need's page, and two edits of it under one activity id are applied in
+// order; a member's reply reaches the peer as the group's Announce; an
+// edit arrives as Update and a deletion as Delete; after the peer
+// unfollows nothing more is delivered to it; the peer fetches our actor
+// and Note; Hearth follows the peer's actor, and a member's answer to the
+// peer's post reaches it.
+//
+// The peer is as strict as GoToSocial: it drops a Create from an account
+// it does not follow unless it is mentioned.
 func TestFedifyPeer(t *testing.T) {
 	needNode(t)
 	h := startHearth(t, "open")
@@ -41,6 +48,20 @@ func TestFedifyPeer(t *testing.T) {
 		}
 		if obj, _ := acc.JSON["object"].(map[string]any); obj == nil || obj["id"] != followID {
 			t.Errorf("accept object = %v, want the follow %s", acc.JSON["object"], followID)
+		}
+	})
+
+	t.Run("the same Follow again is accepted again", func(t *testing.T) {
+		// A server that missed our Accept sends its Follow again, with its
+		// id; Mastodon answers it, so do we.
+		p.call(t, "follow", map[string]string{"actor": group, "id": followID})
+		waitFor(t, 20*time.Second, "a second Accept", func() bool { return len(p.ofType("Accept")) == 2 })
+		accepts := p.ofType("Accept")
+		if obj, _ := accepts[1].JSON["object"].(map[string]any); obj == nil || obj["id"] != followID || accepts[1].ID == accepts[0].ID {
+			t.Errorf("second accept = %v", accepts[1].JSON)
+		}
+		if n := followerCount(t, group); n != 1 {
+			t.Errorf("followers after the repeated Follow: %d", n)
 		}
 	})
 
@@ -72,12 +93,66 @@ func TestFedifyPeer(t *testing.T) {
 		}
 	})
 
+	// The peer's reply is dated ten minutes ago, its edits after that (in
+	// the past: an edit dated in the future counts as made now).
+	written := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Second)
+	var replyID string
 	t.Run("the peer's reply shows on the need's page", func(t *testing.T) {
-		p.call(t, "reply", map[string]string{"actor": group, "inReplyTo": noteID, "content": "<p>I can drive you, from <b>Fedify</b>.</p>"})
+		replyID = p.call(t, "reply", map[string]string{"actor": group, "inReplyTo": noteID, "content": "<p>I can drive you, from <b>Fedify</b>.</p>",
+			"published": written.Format(time.RFC3339)})["id"].(string)
 		waitFor(t, 20*time.Second, "the reply on the page", func() bool {
 			_, body := cora.get(needPath)
 			return strings.Contains(body, "I can drive you, from <b>Fedify</b>.") && strings.Contains(body, "Alice Fedify")
 		})
+		if _, body := cora.get(needPath); strings.Contains(body, "· edited") {
+			t.Error("a reply nobody edited is shown as edited")
+		}
+	})
+
+	t.Run("two edits from the peer under one id are applied in order", func(t *testing.T) {
+		// GoToSocial sends every edit of a status under one activity id.
+		edit := func(content string, at time.Duration) {
+			p.call(t, "edit", map[string]string{"actor": group, "noteId": replyID, "inReplyTo": noteID, "content": content,
+				"activityId": replyID + "/activity#Update", "updated": written.Add(at).Format(time.RFC3339)})
+		}
+		edit("<p>First edit: I can drive at ten.</p>", time.Minute)
+		edit("<p>Second edit: I can drive at half past ten.</p>", 2*time.Minute)
+		waitFor(t, 20*time.Second, "the second edit on the page", func() bool {
+			_, body := cora.get(needPath)
+			return strings.Contains(body, "Second edit: I can drive at half past ten.")
+		})
+		// An older edit arriving late changes nothing.
+		edit("<p>Stale edit.</p>", 90*time.Second)
+		h.waitDrained(t)
+		_, body := cora.get(needPath)
+		if strings.Contains(body, "Stale edit.") || !strings.Contains(body, "Second edit") || !strings.Contains(body, "· edited") {
+			t.Errorf("after an older edit: %s", tail(body, 2000))
+		}
+	})
+
+	t.Run("a member's reply reaches the peer as the group's Announce", func(t *testing.T) {
+		// The peer follows the group, not the member, and the reply mentions
+		// the group: like GoToSocial, the peer drops the reply's Create,
+		// and sees the reply through the group's Announce.
+		if code, _, body := cora.post(needPath+"/responses", url.Values{"body": {"Thanks Alice, see you on Tuesday."}}); code != http.StatusSeeOther {
+			t.Fatalf("reply: %d %s", code, tail(body, 500))
+		}
+		waitFor(t, 20*time.Second, "the group's Announce", func() bool { return len(p.ofType("Announce")) > 0 })
+		a := p.ofType("Announce")[0]
+		reply, _ := a.JSON["object"].(string)
+		if a.Actor != group || !strings.HasPrefix(reply, h.url+"/responses/") {
+			t.Fatalf("announce = %v", a.JSON)
+		}
+		got := p.call(t, "fetch", map[string]string{"iri": reply})
+		doc, _ := got["document"].(map[string]any)
+		if got["type"] != "Note" || doc["attributedTo"] != h.url+"/members/cora" || !strings.Contains(fmt.Sprint(doc["content"]), "see you on Tuesday") {
+			t.Errorf("the announced reply, fetched: %v", got)
+		}
+		h.waitDrained(t)
+		dropped := p.dropped("Create")
+		if len(dropped) != 1 || dropped[0].Actor != h.url+"/members/cora" {
+			t.Errorf("the reply's Create at the peer: dropped %v", dropped)
+		}
 	})
 
 	t.Run("an edit arrives as Update and a deletion as Delete", func(t *testing.T) {
@@ -123,18 +198,7 @@ func TestFedifyPeer(t *testing.T) {
 			t.Fatal("a post was not at the peer when the queues were drained: waitDrained proves nothing")
 		}
 		p.call(t, "unfollow", map[string]string{"actor": group, "followId": followID})
-		waitFor(t, 20*time.Second, "the Undo to remove the follower", func() bool {
-			req, _ := http.NewRequest(http.MethodGet, group+"/followers", nil)
-			req.Header.Set("Accept", "application/activity+json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return false
-			}
-			defer resp.Body.Close()
-			var c struct{ TotalItems int }
-			json.NewDecoder(resp.Body).Decode(&c)
-			return c.TotalItems == 0
-		})
+		waitFor(t, 20*time.Second, "the Undo to remove the follower", func() bool { return followerCount(t, group) == 0 })
 		if code, _, _ := cora.post("/needs/new", url.Values{"title": {"After unfollow"}, "category": {"food"}, "area": {"The green"},
 			"visibility": {"public"}}); code != http.StatusSeeOther {
 			t.Fatal("post")
@@ -164,6 +228,38 @@ func TestFedifyPeer(t *testing.T) {
 		}
 	})
 
+	t.Run("a member's answer to the peer's post reaches it", func(t *testing.T) {
+		// The peer does not follow the member: it keeps the answer because
+		// it is mentioned in it.
+		p.call(t, "post", map[string]string{"actor": group, "content": "<p>Does anyone have a ladder to lend?</p>"})
+		var detail string
+		waitFor(t, 20*time.Second, "the peer's post in Neighbours", func() bool {
+			_, body := cora.get("/neighbours")
+			m := regexp.MustCompile(`href="(/neighbours/[0-9]+)"`).FindStringSubmatch(body)
+			if m != nil && strings.Contains(body, "Does anyone have a ladder to lend?") {
+				detail = m[1]
+			}
+			return detail != ""
+		})
+		if code, _, body := cora.post(detail, url.Values{"body": {"I have one, from Hearth."}}); code != http.StatusSeeOther {
+			t.Fatalf("answer: %d %s", code, tail(body, 500))
+		}
+		waitFor(t, 20*time.Second, "the answer at the peer", func() bool { return p.gotCreate("I have one, from Hearth.") })
+		var kept *activity
+		for _, c := range p.ofType("Create") {
+			if raw, _ := json.Marshal(c.JSON); strings.Contains(string(raw), "I have one, from Hearth.") {
+				kept = &c
+			}
+		}
+		if kept == nil {
+			t.Fatalf("the peer dropped the answer: %v", p.dropped("Create"))
+		}
+		obj, _ := kept.JSON["object"].(map[string]any)
+		if kept.Actor != h.url+"/members/cora" || obj == nil || !strings.Contains(fmt.Sprint(obj["tag"]), p.actor()) {
+			t.Errorf("answer = %v", kept.JSON)
+		}
+	})
+
 	if _, errs := p.received(); len(errs) > 0 {
 		t.Errorf("the peer reported errors: %v", errs)
 	}
@@ -172,4 +268,21 @@ func TestFedifyPeer(t *testing.T) {
 	if log, _ := os.ReadFile(h.log); strings.Contains(string(log), "inbound request refused") {
 		t.Errorf("Hearth refused some of the peer's requests:\n%s", tail(string(log), 3000))
 	}
+}
+
+// followerCount reads a group's followers collection (-1 if it cannot).
+func followerCount(t *testing.T, group string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, group+"/followers", nil)
+	req.Header.Set("Accept", "application/activity+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	var c struct{ TotalItems int }
+	if json.NewDecoder(resp.Body).Decode(&c) != nil {
+		return -1
+	}
+	return c.TotalItems
 }

@@ -316,11 +316,15 @@ func (p *peer) call(t *testing.T, path string, in any) map[string]any {
 	return out
 }
 
+// activity is one the peer received and verified: kept, or dropped by
+// its GoToSocial-like filter, with the reason.
 type activity struct {
-	Type  string         `json:"type"`
-	ID    string         `json:"id"`
-	Actor string         `json:"actor"`
-	JSON  map[string]any `json:"json"`
+	Type   string         `json:"type"`
+	ID     string         `json:"id"`
+	Actor  string         `json:"actor"`
+	JSON   map[string]any `json:"json"`
+	Kept   bool           `json:"kept"`
+	Reason string         `json:"reason"`
 }
 
 func (p *peer) received() ([]activity, []string) {
@@ -337,22 +341,34 @@ func (p *peer) received() ([]activity, []string) {
 	return out.Received, out.Errors
 }
 
-// gotCreate reports whether the peer received a Create containing text.
+// gotCreate reports whether a Create containing text reached the peer
+// (kept or dropped: it was delivered).
 func (p *peer) gotCreate(text string) bool {
-	for _, c := range p.ofType("Create") {
+	all, _ := p.received()
+	for _, c := range all {
 		raw, _ := json.Marshal(c.JSON)
-		if strings.Contains(string(raw), text) {
+		if c.Type == "Create" && strings.Contains(string(raw), text) {
 			return true
 		}
 	}
 	return false
 }
 
+// ofType lists the activities of a type the peer kept.
 func (p *peer) ofType(typ string) []activity {
+	return p.filter(func(a activity) bool { return a.Type == typ && a.Kept })
+}
+
+// dropped lists the activities of a type the peer's filter dropped.
+func (p *peer) dropped(typ string) []activity {
+	return p.filter(func(a activity) bool { return a.Type == typ && !a.Kept })
+}
+
+func (p *peer) filter(want func(activity) bool) []activity {
 	all, _ := p.received()
 	var out []activity
 	for _, a := range all {
-		if a.Type == typ {
+		if want(a) {
 			out = append(out, a)
 		}
 	}

@@ -1,19 +1,28 @@
 // A small fediverse server built on Fedify, used by Hearth's interop tests.
 // It runs on loopback with one Person actor, "alice", and a control API
 // (loopback only) that the Go tests drive: look up and fetch documents,
-// follow and unfollow, reply, and list the activities it received (each
-// verified by Fedify before it is recorded).
+// follow and unfollow, post, reply and edit, and list the activities it
+// received (each verified by Fedify before it is recorded).
+//
+// Its inbox is as strict as GoToSocial's (internal/filter/spam/
+// statusable.go): a Create from an account alice does not follow is
+// dropped unless alice is mentioned (a Mention tag naming her). Dropped
+// activities are listed too, with "kept": false and the reason, so a test
+// can tell "not delivered" from "delivered and dropped".
 //
 //   node peer.mjs --port 0   → prints "READY <port>" when listening
 import http from "node:http";
 import { createFederation, MemoryKvStore, generateCryptoKeyPair } from "@fedify/fedify";
-import { Accept, Create, Delete, Endpoints, Follow, Note, Person, Undo, Update, PUBLIC_COLLECTION } from "@fedify/fedify/vocab";
+import { Accept, Announce, Create, Delete, Endpoints, Follow, Note, Person, Undo, Update, PUBLIC_COLLECTION } from "@fedify/fedify/vocab";
 
 const portArg = process.argv.indexOf("--port");
 const port = portArg > 0 ? Number(process.argv[portArg + 1]) : 0;
 
 const received = [];
 const errors = [];
+// The actors alice follows: those that accepted her Follow (GoToSocial
+// counts only accepted follows).
+const following = new Set();
 const keys = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
 let counter = 0;
 let origin = "";
@@ -41,9 +50,19 @@ federation
   })
   .setKeyPairsDispatcher(async (_ctx, identifier) => (identifier === "alice" ? [keys] : []));
 
-async function record(ctx, activity) {
+async function record(ctx, activity, dropped) {
   const json = await activity.toJsonLd({ contextLoader: ctx.contextLoader });
-  received.push({ type: json.type ?? activity.constructor.name, id: activity.id?.href, actor: activity.actorId?.href, json });
+  received.push({ type: json.type ?? activity.constructor.name, id: activity.id?.href, actor: activity.actorId?.href, json,
+    kept: dropped == null, reason: dropped ?? "" });
+}
+
+const asArray = (v) => (v == null ? [] : Array.isArray(v) ? v : [v]);
+
+// mentions reports whether an object's tags mention alice (by her id or
+// her profile URL, as GoToSocial's isMentioned does).
+function mentions(ctx, object) {
+  const alice = ctx.getActorUri("alice").href;
+  return asArray(object?.tag).some((t) => t?.type === "Mention" && t.href === alice);
 }
 
 federation
@@ -55,8 +74,19 @@ federation
     await ctx.sendActivity({ identifier: "alice" }, follower,
       new Accept({ id: new URL(`${origin}/accepts/${++counter}`), actor: ctx.getActorUri("alice"), object: follow }));
   })
-  .on(Accept, record)
-  .on(Create, record)
+  .on(Accept, async (ctx, accept) => {
+    if (accept.actorId != null) following.add(accept.actorId.href);
+    await record(ctx, accept);
+  })
+  .on(Create, async (ctx, create) => {
+    const json = await create.toJsonLd({ contextLoader: ctx.contextLoader });
+    const object = typeof json.object === "object" ? json.object : null;
+    if (!following.has(create.actorId?.href) && !mentions(ctx, object)) {
+      return record(ctx, create, "receiver does not follow requester, and is not mentioned");
+    }
+    await record(ctx, create);
+  })
+  .on(Announce, record)
   .on(Update, record)
   .on(Delete, record)
   .on(Undo, record)
@@ -103,8 +133,9 @@ async function control(req, res, url) {
         return json(res, 200, { document: doc.document, type: obj?.constructor?.name });
       }
       case "/control/follow": {
+        // input.id sends a Follow already sent again, with its id.
         const target = await ctx.lookupObject(input.actor);
-        const id = new URL(`${origin}/follows/${++counter}`);
+        const id = new URL(input.id ?? `${origin}/follows/${++counter}`);
         await ctx.sendActivity({ identifier: "alice" }, target, new Follow({ id, actor: ctx.getActorUri("alice"), object: target.id }));
         return json(res, 200, { id: id.href });
       }
@@ -114,13 +145,37 @@ async function control(req, res, url) {
           id: new URL(`${origin}/undos/${++counter}`), actor: ctx.getActorUri("alice"),
           object: new Follow({ id: new URL(input.followId), actor: ctx.getActorUri("alice"), object: target.id }),
         }));
+        following.delete(target.id.href);
+        return json(res, 200, {});
+      }
+      case "/control/post": {
+        // A public post of alice's, delivered to input.actor (who follows her).
+        const target = await ctx.lookupObject(input.actor);
+        const noteId = new URL(`${origin}/notes/${++counter}`);
+        const note = new Note({ id: noteId, attributedTo: ctx.getActorUri("alice"), to: PUBLIC_COLLECTION, content: input.content });
+        await ctx.sendActivity({ identifier: "alice" }, target, new Create({ id: new URL(`${noteId.href}/create`),
+          actor: ctx.getActorUri("alice"), object: note, to: PUBLIC_COLLECTION }));
+        return json(res, 200, { id: noteId.href });
+      }
+      case "/control/edit": {
+        // An edit of alice's reply input.noteId, as GoToSocial sends one: the
+        // Update's id is input.activityId (GoToSocial reuses one for every
+        // edit), the Note has `updated` input.updated.
+        const target = await ctx.lookupObject(input.actor);
+        const note = { id: input.noteId, type: "Note", attributedTo: ctx.getActorUri("alice").href, to: PUBLIC_COLLECTION.href,
+          cc: target.id.href, inReplyTo: input.inReplyTo, content: input.content, updated: input.updated };
+        const update = await Update.fromJsonLd({ "@context": "https://www.w3.org/ns/activitystreams", id: input.activityId, type: "Update",
+          actor: ctx.getActorUri("alice").href, object: note, to: PUBLIC_COLLECTION.href, cc: target.id.href });
+        await ctx.sendActivity({ identifier: "alice" }, target, update);
         return json(res, 200, {});
       }
       case "/control/reply": {
+        // input.published, when given, dates the reply (RFC 3339).
         const target = await ctx.lookupObject(input.actor);
         const noteId = new URL(`${origin}/notes/${++counter}`);
-        const note = new Note({ id: noteId, attributedTo: ctx.getActorUri("alice"), to: PUBLIC_COLLECTION, cc: target.id,
-          replyTarget: new URL(input.inReplyTo), content: input.content });
+        const note = await Note.fromJsonLd({ "@context": "https://www.w3.org/ns/activitystreams", id: noteId.href, type: "Note",
+          attributedTo: ctx.getActorUri("alice").href, to: PUBLIC_COLLECTION.href, cc: target.id.href, inReplyTo: input.inReplyTo,
+          content: input.content, ...(input.published ? { published: input.published } : {}) });
         await ctx.sendActivity({ identifier: "alice" }, target, new Create({ id: new URL(`${noteId.href}/create`),
           actor: ctx.getActorUri("alice"), object: note, to: PUBLIC_COLLECTION, cc: target.id }));
         return json(res, 200, { id: noteId.href });
