@@ -23,6 +23,7 @@ type Store interface {
 	DigestStore
 	DeskStore
 	CalendarStore
+	FeedStore
 	ProfileStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the

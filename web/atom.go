@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -196,4 +197,79 @@ func (s *Server) villageFeedLink(p *page) feedLink {
 
 func (s *Server) groupFeedLink(p *page, g *instance.Group) feedLink {
 	return feedLink{Title: p.T("feed.title_group", g.Name, s.opt.SiteName), Href: "/groups/" + g.Handle + "/feed.atom"}
+}
+
+// privateFeed is /feeds/{token}.atom: what concerns a member (their
+// notifications, as on their page, in their language) for a feed reader,
+// behind the secret token in its address. An unknown or stopped token is
+// not found. Like email, an entry never carries the words someone wrote
+// (a thank-you note): only what happened, and a link to sign in and read.
+func (s *Server) privateFeed(w http.ResponseWriter, r *http.Request) error {
+	tok := mux.Vars(r)["token"]
+	m, notes, err := s.svc.FeedFor(r.Context(), tok)
+	if err != nil {
+		return err
+	}
+	p := s.pageBase(r, "feed.title_mine", s.opt.SiteName)
+	if s.cat.has(m.Language) {
+		p.Lang = m.Language
+		p.Title = p.T("feed.title_mine", s.opt.SiteName)
+	}
+	feed := &atomFeed{Lang: p.Lang, ID: s.tagURI(m.CreatedAt, "members/"+strconv.FormatInt(m.ID, 10)+"/feed"),
+		Title: atomText{Type: "text", Body: p.Title}, Author: &atomPerson{Name: s.opt.SiteName, URI: s.opt.BaseURL + "/"},
+		Links: []atomLink{{Rel: "self", Type: "application/atom+xml", Href: s.opt.BaseURL + "/feeds/" + tok + ".atom"},
+			{Rel: "alternate", Type: "text/html", Href: s.opt.BaseURL + "/notifications"}}}
+	for _, n := range notes {
+		title := n.ItemTitle
+		if title == "" && n.ItemID != 0 {
+			title = p.T("notes.gone")
+		}
+		e := atomEntry{ID: s.tagURI(n.CreatedAt, "notifications/"+strconv.FormatInt(n.ID, 10)),
+			Title:   atomText{Type: "text", Body: p.T("note."+string(n.Kind), n.Actor, title)},
+			Updated: atomTime(n.CreatedAt), Published: atomTime(n.CreatedAt),
+			Links: []atomLink{{Rel: "alternate", Type: "text/html", Href: s.opt.BaseURL + n.Link()}}}
+		if next := p.NoteNext(n); next != "" {
+			e.Summary = &atomText{Type: "text", Body: next}
+		}
+		feed.Entries = append(feed.Entries, e)
+	}
+	return writeAtom(w, r, feed, m.CreatedAt, "private, max-age=300")
+}
+
+type feedPage struct {
+	page
+	// URL is the member's private feed address ("" when they have none);
+	// Made is when it was made.
+	URL  string
+	Made time.Time
+}
+
+// feedSettings is the page where a member sees their private feed's
+// address, makes one, renews it (the old address stops working) or stops
+// it.
+func (s *Server) feedSettings(w http.ResponseWriter, r *http.Request) error {
+	m := viewerFrom(r)
+	if r.Method == http.MethodPost {
+		switch {
+		case r.PostForm.Get("stop") != "":
+			if err := s.svc.StopFeedToken(r.Context(), m); err != nil {
+				return err
+			}
+			return s.redirect(w, r, "/settings/feed", "flash.feed_stopped")
+		default:
+			if _, err := s.svc.NewFeedToken(r.Context(), m); err != nil {
+				return err
+			}
+			return s.redirect(w, r, "/settings/feed", "flash.feed_made")
+		}
+	}
+	p := &feedPage{page: s.pageBase(r, "feedpage.title")}
+	tok, made, err := s.svc.FeedToken(r.Context(), m)
+	if err != nil {
+		return err
+	}
+	if tok != "" {
+		p.URL, p.Made = s.opt.BaseURL+"/feeds/"+tok+".atom", made
+	}
+	return s.render(w, r, http.StatusOK, "feed", p)
 }

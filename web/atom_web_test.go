@@ -322,3 +322,74 @@ func TestAtomValidatorRefusesBrokenFeeds(t *testing.T) {
 		}
 	}
 }
+
+// A member's private feed is what concerns them (their notifications),
+// behind a token they can see, renew and stop on /settings/feed: valid
+// Atom, in their language, never another member's notifications; a new
+// address stops the old one, a stopped one and a suspended member's are
+// not found, and reading it marks nothing read.
+func TestPrivateAtomFeed(t *testing.T) {
+	h := newHarness(t, instance.RegistrationOpen)
+	paths := boardPosts(t, h)
+	ann, bob, visitor := h.as("ann"), h.as("bob"), h.client()
+	bob.post(paths["need"]+"/help", url.Values{"message": {"I can drive you, ring 07700 111222"}})
+
+	r := ann.get("/settings/feed")
+	mustContain(t, r.body, h.says("feedpage.none"), h.says("feedpage.make"))
+	checkPage(t, "/settings/feed (none)", r, cssSize(t))
+	mustContain(t, ann.get("/notifications").body, `href="/settings/feed"`)
+	if r := ann.post("/settings/feed", nil); r.status != http.StatusSeeOther {
+		t.Fatalf("make feed: %d", r.status)
+	}
+	r = ann.get("/settings/feed")
+	mustContain(t, r.body, h.says("feedpage.renew"), h.says("feedpage.stop"), h.says("feedpage.secret"))
+	checkPage(t, "/settings/feed (made)", r, cssSize(t))
+	link := regexpFind(t, `http://127\.0\.0\.1:8080/feeds/[A-Za-z0-9_-]{32}\.atom`, r.body)
+	path := strings.TrimPrefix(link, "http://127.0.0.1:8080")
+
+	feed := visitor.get(path)
+	root, entries := checkAtom(t, feed)
+	want := h.says("note.help_offered", "Name bob", "A lift to the surgery")
+	if len(entries) != 1 || entries[0].Title != want || !strings.HasPrefix(entries[0].Link, "http://127.0.0.1:8080"+paths["need"]) {
+		t.Fatalf("ann's feed: %+v, want %q", entries, want)
+	}
+	mustNotContain(t, feed.body, "07700 111222", "I can drive you") // what bob wrote stays on the site
+	if feed.header.Get("Cache-Control") != "private, max-age=300" || root.all("link")[0].attr("href") != link {
+		t.Errorf("Cache-Control %q, self %q", feed.header.Get("Cache-Control"), root.all("link")[0].attr("href"))
+	}
+	mustContain(t, ann.get("/").body, h.says("home.unread", 1)) // reading the feed marked nothing read
+
+	// Bob's feed has bob's notifications, not ann's.
+	bob.post("/settings/feed", nil)
+	bobPath := strings.TrimPrefix(regexpFind(t, `http://127\.0\.0\.1:8080/feeds/[A-Za-z0-9_-]{32}\.atom`, bob.get("/settings/feed").body), "http://127.0.0.1:8080")
+	if _, e := checkAtom(t, visitor.get(bobPath)); len(e) != 0 || bobPath == path {
+		t.Errorf("bob's feed: %+v", e)
+	}
+
+	// A new address: the old one stops working.
+	ann.post("/settings/feed", nil)
+	if r := visitor.get(path); r.status != http.StatusNotFound {
+		t.Errorf("old address after a new one: %d, want 404", r.status)
+	}
+	path = strings.TrimPrefix(regexpFind(t, `http://127\.0\.0\.1:8080/feeds/[A-Za-z0-9_-]{32}\.atom`, ann.get("/settings/feed").body), "http://127.0.0.1:8080")
+	checkAtom(t, visitor.get(path))
+	// A suspended member's feed says nothing.
+	if _, err := h.store.DB().Exec(`UPDATE members SET status = 'suspended' WHERE handle = 'bob'`); err != nil {
+		t.Fatal(err)
+	}
+	if r := visitor.get(bobPath); r.status != http.StatusNotFound {
+		t.Errorf("a suspended member's feed: %d, want 404", r.status)
+	}
+	// Stopped.
+	ann.post("/settings/feed", url.Values{"stop": {"yes"}})
+	if r := visitor.get(path); r.status != http.StatusNotFound {
+		t.Errorf("stopped feed: %d, want 404", r.status)
+	}
+	mustContain(t, ann.get("/settings/feed").body, h.says("feedpage.none"))
+	if r := visitor.get("/feeds/abcdefghijklmnopqrstuvwxyz012345.atom"); r.status != http.StatusNotFound {
+		t.Errorf("made-up token: %d", r.status)
+	}
+	if r := visitor.get("/settings/feed"); r.status == http.StatusOK {
+		t.Error("a visitor reached /settings/feed")
+	}
+}

@@ -25,6 +25,8 @@ func (s *Server) registerBoard(r *mux.Router) {
 	r.Handle("/qr/{kinds:needs|offers|actions}/{id:[0-9]+}.svg", h(s.itemQR)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/feed.atom", h(s.publicFeed)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/groups/{handle}/feed.atom", h(s.publicFeed)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/feeds/{token:[A-Za-z0-9_-]{32}}.atom", h(s.privateFeed)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/settings/feed", h(s.feedSettings)).Methods(http.MethodGet, http.MethodPost)
 }
 
 // Paper sizes a noticeboard is laid out for (print CSS names a page for

@@ -84,7 +84,7 @@ func publicRoute(template string) bool {
 		"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
 		"/verify-draw", "/notices/{id:[0-9]+}",
 		"/noticeboard", "/groups/{handle}/noticeboard", "/qr/{kinds:needs|offers|actions}/{id:[0-9]+}.svg",
-		"/feed.atom", "/groups/{handle}/feed.atom":
+		"/feed.atom", "/groups/{handle}/feed.atom", "/feeds/{token:[A-Za-z0-9_-]{32}}.atom":
 		return true
 	}
 	return false
