@@ -100,6 +100,11 @@ func (s *Service) CancelAction(ctx context.Context, by *Member, actionID int64, 
 	if err != nil {
 		return err
 	}
+	guests, err := s.guestCancellations(ctx, it, reason)
+	if err != nil {
+		return err
+	}
+	n.Mail = append(n.Mail, guests...)
 	return s.transition(ctx, it, []ItemState{StateScheduled}, ItemChange{State: StateCancelled, Reason: reason, Notices: n},
 		"action.not_open")
 }

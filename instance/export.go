@@ -24,6 +24,23 @@ type MemberExport struct {
 	Verifications    []*Verification
 	NeighbourAnswers []ExportNeighbourAnswer
 	EmailChoices     []NoticePref
+	// PrivateMessages are what they wrote in needs' private threads;
+	// Devices the phones and browsers they asked to be told on.
+	PrivateMessages []ExportMessage
+	Devices         []ExportDevice
+}
+
+// ExportMessage is a private message the member wrote on a need.
+type ExportMessage struct {
+	ItemTitle, ItemPath string
+	Body                string
+	CreatedAt           time.Time
+}
+
+// ExportDevice is a device that gets the member's notifications.
+type ExportDevice struct {
+	Device    string
+	CreatedAt time.Time
 }
 
 // ExportReply is a reply the member wrote.

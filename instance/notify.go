@@ -51,6 +51,9 @@ const (
 	// NoteThanked tells the helper of a done need that its requester said
 	// thank you, with their note, if they wrote one.
 	NoteThanked NoteKind = "thanked"
+	// NoteMessage tells the other party of a private message on a need
+	// (never its text: not on the page, not by email, not on a phone).
+	NoteMessage NoteKind = "message"
 )
 
 // Notification kinds for coordinators and safeguarding leads.
@@ -66,6 +69,9 @@ const (
 	// NoteConcernNoLead tells admins, while nobody is a safeguarding
 	// lead, that a concern waits for one (and nothing else about it).
 	NoteConcernNoLead NoteKind = "concern_no_lead"
+	// NoteMessageHeld tells coordinators a private message waits for them
+	// (it had a hold word): they release it from the need's page.
+	NoteMessageHeld NoteKind = "message_held"
 )
 
 // Notification kinds of deciding together (budget rounds and panels).
@@ -123,12 +129,14 @@ var NoteSpecs = []NoteSpec{
 	{Kind: NoteResponseRemoved, Notice: NoticeAboutMe, Anchor: "responses"},
 	{Kind: NoteWarning, Notice: NoticeAboutMe, Path: "/conduct"},
 	{Kind: NoteThanked, Notice: NoticeAboutMe, Anchor: "thanks", Words: true},
+	{Kind: NoteMessage, Notice: NoticeAboutMe, Anchor: "messages", Next: true},
 	{Kind: NoteNewApplication, Notice: NoticeCoordination, Path: "/admin/applications", Next: true},
 	{Kind: NoteNewReport, Notice: NoticeCoordination, Path: "/admin/moderation#reports", Next: true},
 	{Kind: NotePostHeld, Notice: NoticeCoordination, Path: "/admin/moderation#held", Next: true},
 	{Kind: NoteUnanswered, Notice: NoticeCoordination, Next: true},
 	{Kind: NoteNewConcern, Notice: NoticeSafeguarding, Path: "/safeguarding", Next: true},
 	{Kind: NoteConcernNoLead, Notice: NoticeSafeguarding, Path: "/admin/members", Next: true},
+	{Kind: NoteMessageHeld, Notice: NoticeCoordination, Anchor: "messages", Next: true},
 	{Kind: NoteBudgetVotingOpen, Notice: NoticeAboutMe, Path: "/decide"},
 	{Kind: NoteBudgetClosing, Notice: NoticeAboutMe, Path: "/decide"},
 	{Kind: NoteBudgetResults, Notice: NoticeAboutMe, Path: "/decide"},
@@ -175,16 +183,20 @@ func (n *Notification) Link() string {
 type Notices struct {
 	Notify []Notification
 	Mail   []Mail
+	// Push are the Web Push messages of members who turned notifications
+	// on for a device and chose "at once" for the kind.
+	Push []Push
 }
 
 // add appends o's notices to n.
 func (n *Notices) add(o Notices) {
 	n.Notify = append(n.Notify, o.Notify...)
 	n.Mail = append(n.Mail, o.Mail...)
+	n.Push = append(n.Push, o.Push...)
 }
 
 // Empty reports whether there is nothing to tell.
-func (n Notices) Empty() bool { return len(n.Notify) == 0 && len(n.Mail) == 0 }
+func (n Notices) Empty() bool { return len(n.Notify) == 0 && len(n.Mail) == 0 && len(n.Push) == 0 }
 
 // event is one thing that happened, to tell the people it concerns.
 type event struct {
@@ -202,17 +214,18 @@ type event struct {
 // channel carries one notification beyond the member's page: it appends
 // what it would send (by the member's choice for the kind's NoticeKind)
 // to out, which the store writes in the change's transaction and a
-// worker sends later. Email is the first; to add one (Web Push, say):
+// worker sends later. Email and Web Push are the two; to add one:
 // a field in Notices for what it queues, its writing in the store's tell
 // (instance/store/notify.go), a channel here added in channelsOf, and
 // its worker in cmd. Every kind, and every place that tells, then uses
 // it.
 type channel func(ctx context.Context, m *Member, n *Notification, out *Notices) error
 
-// channelsOf lists the channels that are on (email, when a relay is
-// configured).
+// channelsOf lists the channels that are on: email, when a relay is
+// configured, and Web Push (it queues nothing for members without a
+// device).
 func (s *Service) channelsOf() []channel {
-	var out []channel
+	out := []channel{s.pushChannel}
 	if s.mailer != nil {
 		out = append(out, s.mailChannel)
 	}

@@ -163,7 +163,10 @@ type Service struct {
 	tr       func(lang, key string, args ...any) string
 	site     string
 	secrets  *secretCache
-	resets   *resetLimits
+	vapid    *vapidCache
+	// guestKeys holds the key of guest places' links.
+	guestKeys *secretCache
+	resets    *resetLimits
 	// notify settings and the digests' progress (see Digests).
 	unanswered     time.Duration
 	digestHour     int
@@ -275,7 +278,7 @@ func New(o Options) (*Service, error) {
 		defVis: o.DefaultVisibility, conduct: o.ConductVersion, purge: o.PurgeAfter, hold: hold,
 		limits: newWindow(o.Clock, time.Hour, throttleMaxKeys), newAge: o.NewAccountAge,
 		confirm: o.RequireEmailConfirmation, mailer: o.Mailer, baseURL: o.BaseURL, lang: o.Language, tr: o.Translate,
-		site: o.SiteName, secrets: &secretCache{}, resets: newResetLimits(o.Clock),
+		site: o.SiteName, secrets: &secretCache{}, vapid: &vapidCache{}, guestKeys: &secretCache{}, resets: newResetLimits(o.Clock),
 		unanswered: o.UnansweredAfter, digestHour: o.DigestHour, digestWeekday: o.DigestWeekday, digests: &digestProgress{},
 		conductWritten: o.ConductWritten,
 		lim:            map[string][2]int{"post": {o.PostsPerHour, o.NewPostsPerHour}, "response": {o.RepliesPerHour, o.NewRepliesPerHour}},

@@ -25,6 +25,9 @@ type Store interface {
 	CalendarStore
 	FeedStore
 	ProfileStore
+	PushStore
+	MessageStore
+	GuestStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed

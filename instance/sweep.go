@@ -78,14 +78,18 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sweep: verifications: %w", err)
 	}
-	total := purged + unverified
+	guests, err := s.sweepGuests(ctx, now)
+	if err != nil {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	total := purged + unverified + guests
 	for _, n := range counts {
 		total += n
 	}
 	if total > 0 {
 		s.log.Info("sweep", "needs_expired", counts[DueExpire], "claims_lapsed", counts[DueLapse], "reminders", counts[DueStillNeeded],
 			"lapse_warnings", counts[DueLapsing], "tomorrow", counts[DueTomorrow], "unanswered", counts[DueUnanswered],
-			"addresses_purged", purged, "verifications_expired", unverified)
+			"addresses_purged", purged, "verifications_expired", unverified, "guest_places_expired_or_erased", guests)
 	}
 	if err := s.Digests(ctx); err != nil {
 		return fmt.Errorf("sweep: digests: %w", err)
@@ -161,7 +165,13 @@ func (s *Service) dueNotices(ctx context.Context, due Due, it *Item, coordinator
 				to = append(to, a.MemberID)
 			}
 		}
-		return s.tell(ctx, event{kind: NoteActionTomorrow, item: it}, to...)
+		n, err := s.tell(ctx, event{kind: NoteActionTomorrow, item: it}, to...)
+		if err != nil {
+			return Notices{}, err
+		}
+		guests, err := s.guestReminders(ctx, it)
+		n.Mail = append(n.Mail, guests...)
+		return n, err
 	case DueUnanswered:
 		var to []int64
 		for _, id := range coordinators {

@@ -27,6 +27,8 @@ var visitorRoutes = []string{
 	"/verify-draw", "/notices/{id:[0-9]+}",
 	"/noticeboard", "/groups/{handle}/noticeboard", "/qr/{kinds:needs|offers|actions}/{id:[0-9]+}.svg",
 	"/feed.atom", "/groups/{handle}/feed.atom", "/feeds/{token:[A-Za-z0-9_-]{32}}.atom",
+	"/sw.js", "/manifest.webmanifest", "/icons/{size:192|512}.png",
+	"/actions/{id:[0-9]+}/guest", "/guest-places/{step:confirm|cancel}",
 }
 
 // staffRoutes need more than a signed-in member (coordinator, admin or
@@ -40,6 +42,7 @@ var staffRoutes = []string{
 	"/admin/moderation", "/admin/log", "/safeguarding", "/safeguarding/{id:[0-9]+}",
 	"/admin/email", "/members/{handle}/reset-code", "/admin/unanswered", "/admin/email/test",
 	"/budgets/new", "/budgets/{id:[0-9]+}/projects/{project:[0-9]+}/review", "/budgets/{id:[0-9]+}/advance",
+	"/messages/{id:[0-9]+}/release",
 	"/panels/new", "/panels/{id:[0-9]+}/edit", "/panels/{id:[0-9]+}/commit", "/panels/{id:[0-9]+}/draw",
 	"/coordinate",
 }
@@ -47,7 +50,7 @@ var staffRoutes = []string{
 // choices are the values tried for each path variable.
 var choices = map[string][]string{
 	"kinds": {"needs", "offers", "actions"}, "decision": {"approve", "reject"}, "action": {"suspend", "reinstate"},
-	"op": {"delete", "remove"}, "handle": {"village"}, "interest": {"1"}, "project": {"1"}, "token": {"abcdefghijklmnopqrstuvwxyz012345"},
+	"op": {"delete", "remove"}, "handle": {"village"}, "interest": {"1"}, "project": {"1"}, "step": {"confirm", "cancel"}, "size": {"192"}, "token": {"abcdefghijklmnopqrstuvwxyz012345"},
 	"hash": {strings.Repeat("0", 64)}, "ext": {"png", "jpg"},
 }
 

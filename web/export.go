@@ -197,6 +197,18 @@ func (s *Server) exportView(r *http.Request) (*exportPage, error) {
 		prefs = append(prefs, p.entry().add("about", p.T("prefs.kind."+string(c.Kind))).add("how_often", p.T("prefs.freq."+string(c.Frequency))).e)
 	}
 	p.section("email_choices", prefs...)
+
+	var messages []exportEntry
+	for _, x := range ex.PrivateMessages {
+		messages = append(messages, p.entry().add("post", x.ItemTitle).add("message", x.Body).add("when", p.DateTime(x.CreatedAt)).e)
+	}
+	p.section("private_messages", messages...)
+
+	var devices []exportEntry
+	for _, x := range ex.Devices {
+		devices = append(devices, p.entry().add("device", x.Device).add("since", p.DateTime(x.CreatedAt)).e)
+	}
+	p.section("devices", devices...)
 	return p, nil
 }
 

@@ -37,6 +37,7 @@ type itemPage struct {
 	Replies       []replyView
 	// NewExpiry and NewClaimExpiry are when a renewal would run to.
 	NewExpiry, NewClaimExpiry string
+	contactParts
 }
 
 // CanReport: any member may report a post, except their own.
@@ -126,6 +127,9 @@ func (s *Server) renderItemStatus(w http.ResponseWriter, r *http.Request, kind i
 		return err
 	}
 	p.Replies = p.replies()
+	if err := s.fillContact(r, p.Item, &p.contactParts); err != nil {
+		return err
+	}
 	if kind == instance.KindNeed {
 		// Needs are never for search engines (robots.txt says so too).
 		w.Header().Set("X-Robots-Tag", "noindex, nofollow")
@@ -133,11 +137,12 @@ func (s *Server) renderItemStatus(w http.ResponseWriter, r *http.Request, kind i
 	status := http.StatusOK
 	if formErr != nil {
 		p.labels = map[string]labelRef{"message": label("field.help_message"), "body": label("field.response"),
-			"thanks": label("field.thanks")}
+			"thanks": label("field.thanks"), "message_body": label("field.message_body"), "guest_name": label("field.guest_name"),
+			"guest_email": label("field.guest_email"), "guest_slot": label("action.choose_role")}
 		if kind == instance.KindOffer {
 			p.labels["message"] = label("field.want_message")
 		}
-		p.fail(formErr, "message", "thanks", "body")
+		p.fail(formErr, "message", "thanks", "body", "message_body", "guest_name", "guest_email", "guest_slot")
 		status = failStatus
 	}
 	return s.render(w, r, status, "item", p)

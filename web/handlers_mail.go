@@ -69,6 +69,8 @@ type notificationsPage struct {
 	CategoriesError string
 	// DigestWhen says when the summaries go out.
 	DigestWhen string
+	// Devices are those the member turned phone notifications on for.
+	Devices []*instance.PushSubscription
 }
 
 // Radios builds one kind's radio group.
@@ -93,6 +95,9 @@ func (s *Server) notificationSettings(w http.ResponseWriter, r *http.Request) er
 	}
 	p := &notificationsPage{formPage: formPage{page: s.pageBase(r, "prefs.title"), Form: newForm(r)}, Prefs: prefs,
 		MailOff: !s.svc.MailConfigured(), NoEmail: m.Email == ""}
+	if p.Devices, err = s.svc.PushDevices(r.Context(), m); err != nil {
+		return err
+	}
 	hour, day := s.svc.DigestSchedule()
 	p.DigestWhen = p.T("prefs.digest_when", fmt.Sprintf("%02d", hour), p.T(fmt.Sprintf("date.weekday.%d", day)))
 	followed, err := s.svc.FollowedCategories(r.Context(), m)

@@ -22,6 +22,9 @@ func (s *Server) registerNotify(r *mux.Router) {
 type notesPage struct {
 	page
 	Groups []*instance.NoteGroup
+	// PushKey is the instance's VAPID public key and PushJS the script
+	// that turns notifications on for this device.
+	PushKey, PushJS string
 }
 
 // GroupTitle names a group of notifications about no item.
@@ -34,7 +37,12 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := &notesPage{page: s.pageBase(r, "notes.title"), Groups: instance.GroupNotifications(list)}
+	keys, err := s.svc.VAPIDKeys(r.Context())
+	if err != nil {
+		return err
+	}
+	p := &notesPage{page: s.pageBase(r, "notes.title"), Groups: instance.GroupNotifications(list), PushKey: keys.Public, PushJS: s.pushJS}
+	w.Header().Set("Content-Security-Policy", scriptPolicy)
 	return s.render(w, r, http.StatusOK, "notes", p)
 }
 

@@ -197,13 +197,13 @@ func TestItemPageControlsPerViewer(t *testing.T) {
 	rita.post(accept[1], nil)
 	page := rita.get(path).body
 	mustContain(t, page, `<div class="next" id="helping">`, esc(h.msg(t, "need.helping_you", "Name hal")))
-	sameControls(t, "the requester, helped", controls(page, path), "POST done", "POST responses", "change")
+	sameControls(t, "the requester, helped", controls(page, path), "POST done", "POST messages", "POST responses", "change")
 	page = hal.get(path).body
 	mustContain(t, page, esc(h.msg(t, "need.you_are_helping", "Name rita")))
-	sameControls(t, "the helper", controls(page, path), "POST done", "POST responses", "change", "report")
+	sameControls(t, "the helper", controls(page, path), "POST done", "POST messages", "POST responses", "change", "report")
 	sameControls(t, "another member, helped", controls(olly.get(path).body, path), "POST responses", "report")
 	mustContain(t, olly.get(path).body, h.msg(t, "need.someone_helping"))
-	sameControls(t, "a coordinator, helped", controls(cora.get(path).body, path), "POST done", "POST responses", "change", "report")
+	sameControls(t, "a coordinator, helped", controls(cora.get(path).body, path), "POST done", "POST messages", "POST responses", "change", "report")
 	sameControls(t, "a visitor, helped", controls(visitor.get(path).body, path), "login")
 
 	sameControls(t, "the requester's changes, helped", controls(rita.get(path+"/change").body, path), "POST unclaim", "POST close", "edit", "delete")
@@ -353,7 +353,7 @@ func TestThankYouForHelp(t *testing.T) {
 	mustNotContain(t, h.client().get(path).body, helped, "Name hal")
 	page := rita.get(path).body
 	mustContain(t, page, helped, esc(h.msg(t, "need.say_thanks", "Name hal")))
-	sameControls(t, "the requester of a done need", controls(page, path), "POST thanks", "POST responses", "change")
+	sameControls(t, "the requester of a done need", controls(page, path), "POST thanks", "POST messages", "POST responses", "change")
 	for who, c := range map[string]*client{"the helper": hal, "another member": olly} {
 		mustNotContain(t, c.get(path).body, `action="`+path+`/thanks"`)
 		if r := c.post(path+"/thanks", url.Values{"thanks": {"x"}}); r.status != http.StatusForbidden {

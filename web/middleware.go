@@ -30,9 +30,10 @@ var errTooLarge = errors.New("web: request body too large")
 
 const sessionCookie = "hearth_session"
 
-// contentSecurityPolicy allows only our own stylesheet and images: no
-// scripts at all, no inline styles, no framing, forms only to ourselves.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; " +
+// contentSecurityPolicy allows only our own stylesheet, images and web
+// app manifest: no scripts at all (but on the one page that needs one,
+// scriptPolicy), no inline styles, no framing, forms only to ourselves.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; manifest-src 'self'; form-action 'self'; " +
 	"frame-ancestors 'none'; base-uri 'none'"
 
 // Middleware wraps the whole router: compression, request id, security

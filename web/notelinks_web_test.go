@@ -70,6 +70,8 @@ func TestNotificationsLandOnTheirPlace(t *testing.T) {
 	accept := regexp.MustCompile(`action="(/needs/\d+/accept/\d+)"`).FindStringSubmatch(as["rita"].get(need).body)
 	as["rita"].post(accept[1], nil)
 	land("hal", instance.NoteHelpAccepted)
+	as["hal"].post(need+"/messages", url.Values{"message_body": {"I will pick you up at 9:45"}})
+	land("rita", instance.NoteMessage)
 	as["bob"].post(need+"/responses", url.Values{"body": {"Good luck"}})
 	land("rita", instance.NoteReply)
 	reply := regexp.MustCompile(`action="/responses/(\d+)/remove"`).FindStringSubmatch(as["cora"].get(need).body)

@@ -31,7 +31,7 @@ func parseTemplates() (templates, error) {
 	out := templates{}
 	for _, p := range pages {
 		name := strings.TrimSuffix(path.Base(p), ".html")
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/partials.html", p)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/partials.html", "templates/contact.html", p)
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
 		}

@@ -62,6 +62,9 @@ func (s *Server) Register(r *mux.Router) {
 	s.registerDecide(r)
 	s.registerNotify(r)
 	s.registerBoard(r)
+	s.registerPush(r)
+	s.registerContact(r)
+	s.registerGuests(r)
 	r.NotFoundHandler = s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
 	}))
@@ -84,7 +87,9 @@ func publicRoute(template string) bool {
 		"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
 		"/verify-draw", "/notices/{id:[0-9]+}",
 		"/noticeboard", "/groups/{handle}/noticeboard", "/qr/{kinds:needs|offers|actions}/{id:[0-9]+}.svg",
-		"/feed.atom", "/groups/{handle}/feed.atom", "/feeds/{token:[A-Za-z0-9_-]{32}}.atom":
+		"/feed.atom", "/groups/{handle}/feed.atom", "/feeds/{token:[A-Za-z0-9_-]{32}}.atom",
+		"/sw.js", "/manifest.webmanifest", "/icons/{size:192|512}.png",
+		"/actions/{id:[0-9]+}/guest", "/guest-places/{step:confirm|cancel}":
 		return true
 	}
 	return false

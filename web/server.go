@@ -52,6 +52,10 @@ type Server struct {
 	tmpl   templates
 	cat    *catalogue
 	cssURL string
+	// pushJS is the hashed URL of the notifications page's script; icons
+	// the home-screen icons by size, drawn at start.
+	pushJS string
+	icons  map[int][]byte
 	csrf   *http.CrossOriginProtection
 	gzip   *gzipPool
 	static *staticFiles
@@ -87,8 +91,13 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	js := static.url("push-toggle.js")
+	icons, err := makeIcons(192, 512)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{opt: o, svc: o.Service, log: o.Logger, tmpl: t, cat: cat, cssURL: static.url("style.css"), gzip: newGzipPool(),
-		static: static}
+		static: static, pushJS: js, icons: icons}
 	s.csrf = http.NewCrossOriginProtection()
 	// RFC 8058: mail programs POST "List-Unsubscribe=One-Click" to the
 	// link from their own servers, with no token and possibly with a

@@ -25,6 +25,8 @@ import (
 	"hearth/instance"
 	"hearth/instance/config"
 	"hearth/instance/mail"
+	"hearth/instance/netguard"
+	"hearth/instance/push"
 	"hearth/instance/store"
 	"hearth/web"
 )
@@ -128,6 +130,12 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 		return nil, err
 	}
 	if _, err := svc.EnsureMainGroup(ctx, cfg.Instance.Group, cfg.Instance.GroupName); err != nil {
+		st.Close()
+		return nil, err
+	}
+	// The Web Push keys are made at the first start and kept: browsers
+	// tie every device's subscription to them.
+	if _, err := svc.VAPIDKeys(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -301,6 +309,12 @@ func serveContext(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 	} else {
 		logger.Info("email is off: no [smtp] host in the configuration; nothing is queued")
 	}
+	pusher, err := a.pusher(ctx)
+	if err != nil {
+		return err
+	}
+	pushWorker := instance.NewPushWorker(instance.PushWorkerOptions{Store: a.store, Pusher: pusher, Logger: logger})
+	workers = append(workers, pushWorker.Run, func(ctx context.Context) { sweepPush(ctx, a, logger) })
 	if fed != nil {
 		workers = append(workers, fed.Run)
 	}
@@ -409,6 +423,42 @@ func runMail(ctx context.Context, a *app, m instance.Mailer, logger *slog.Logger
 	for {
 		if err := a.svc.SweepMail(ctx); err != nil && ctx.Err() == nil {
 			logger.Error("sweeping old mail and password resets", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// pusher sends Web Push messages with the instance's VAPID keys, to public
+// https endpoints only (unless [federation] allow_private_addresses, for
+// tests). The VAPID contact is the instance's https address, or else the
+// sender address of its email.
+func (a *app) pusher(ctx context.Context) (*push.Sender, error) {
+	keys, err := a.svc.VAPIDKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sub := a.cfg.BaseURL
+	if !strings.HasPrefix(sub, "https://") {
+		sub = a.cfg.SMTP.From
+		if sub == "" {
+			sub = "hearth@" + hostname(a.cfg.Host())
+		}
+	}
+	client := netguard.Client(netguard.Options{AllowPrivate: a.cfg.Federation.AllowPrivateAddresses, Timeout: 30 * time.Second})
+	return &push.Sender{Keys: keys, Subscriber: sub, Client: client}, nil
+}
+
+// sweepPush forgets pushes a week after they were sent, once an hour.
+func sweepPush(ctx context.Context, a *app, logger *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := a.svc.SweepPush(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("sweeping old pushes", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -98,5 +98,24 @@ func (s *Store) ExportMember(ctx context.Context, memberID int64) (*instance.Mem
 	if err != nil {
 		return nil, fmt.Errorf("store: export answers to other villages: %w", err)
 	}
+	ex.PrivateMessages, err = queryAll(ctx, s.rd, func(row scanner) (instance.ExportMessage, error) {
+		var r instance.ExportMessage
+		err := row.Scan(&r.ItemTitle, &kind, &id, &r.Body, &created)
+		r.ItemPath, r.CreatedAt = path(kind, id), parseTS(created)
+		return r, err
+	}, `SELECT i.title, i.kind, i.id, m.body, m.created_at FROM need_messages m JOIN items i ON i.id = m.item_id
+		WHERE m.author_id = ? ORDER BY m.id`, memberID)
+	if err != nil {
+		return nil, fmt.Errorf("store: export private messages: %w", err)
+	}
+	ex.Devices, err = queryAll(ctx, s.rd, func(row scanner) (instance.ExportDevice, error) {
+		var r instance.ExportDevice
+		err := row.Scan(&r.Device, &created)
+		r.CreatedAt = parseTS(created)
+		return r, err
+	}, `SELECT device, created_at FROM push_subscriptions WHERE member_id = ? ORDER BY id`, memberID)
+	if err != nil {
+		return nil, fmt.Errorf("store: export devices: %w", err)
+	}
 	return ex, nil
 }

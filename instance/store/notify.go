@@ -10,10 +10,13 @@ import (
 	"hearth/instance"
 )
 
-// tell writes a change's notices (notifications and their emails) in the
-// change's transaction.
+// tell writes a change's notices (notifications, their emails and their
+// pushes) in the change's transaction.
 func (s *Store) tell(ctx context.Context, tx *sql.Tx, n instance.Notices, now time.Time) error {
 	if err := s.notify(ctx, tx, n.Notify, now); err != nil {
+		return err
+	}
+	if err := s.enqueuePush(ctx, tx, n.Push, now); err != nil {
 		return err
 	}
 	return s.enqueue(ctx, tx, n.Mail, now)
@@ -63,6 +66,7 @@ func conditional(m map[int64]instance.Notices, members []int64) instance.Notices
 	for _, id := range members {
 		out.Notify = append(out.Notify, m[id].Notify...)
 		out.Mail = append(out.Mail, m[id].Mail...)
+		out.Push = append(out.Push, m[id].Push...)
 	}
 	return out
 }

@@ -192,6 +192,12 @@ func (s *Store) SetOnBreak(ctx context.Context, memberID int64, on bool) error {
 // PurgeClosedNeeds implements instance.Store: needs closed or done before
 // `before` lose their exact address and contact details for good.
 func (s *Store) PurgeClosedNeeds(ctx context.Context, before, now time.Time) (int, error) {
+	// Private messages go with the address: they are as private, and as
+	// little needed once the need is over (or deleted).
+	if _, err := s.wr.ExecContext(ctx, `DELETE FROM need_messages WHERE item_id IN (SELECT id FROM items
+		WHERE kind = 'need' AND ((state IN ('closed', 'done') AND updated_at < ?1) OR deleted_at IS NOT NULL))`, ts(before)); err != nil {
+		return 0, fmt.Errorf("store: purge private messages: %w", err)
+	}
 	res, err := s.wr.ExecContext(ctx, `UPDATE items SET address = '', contact = '', on_behalf_phone = '', purged_at = ?
 		WHERE kind = 'need' AND state IN ('closed', 'done') AND updated_at < ? AND purged_at IS NULL
 		AND (address <> '' OR contact <> '' OR on_behalf_phone <> '')`, ts(now), ts(before))
@@ -233,6 +239,8 @@ func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time
 			`DELETE FROM notice_prefs WHERE member_id = ?2`,
 			`DELETE FROM member_categories WHERE member_id = ?2`,
 			`DELETE FROM digests WHERE member_id = ?2`,
+			`DELETE FROM push_subscriptions WHERE member_id = ?2`,
+			`DELETE FROM need_messages WHERE author_id = ?2`,
 			`UPDATE notifications SET actor_name = '' WHERE actor_id = ?2`,
 			`DELETE FROM calendar_feeds WHERE member_id = ?2`,
 			`DELETE FROM password_resets WHERE member_id = ?2`,

@@ -540,6 +540,41 @@ func TestFlowWithoutJavaScript(t *testing.T) {
 	screenshot(t, bob, "nojs helper told of acceptance")
 	run(t, bob, chromedp.Click(chromedp.Search(`//a[contains(., "See the details")]`)))
 	waitText(t, bob, "4 Mill Lane") // the helper now sees the address
+
+	// They get in touch privately: Ann sees how Bob would like to be
+	// reached; Bob writes in the private thread (the public reply box
+	// says replies are public); Ann is told, with the next step, and
+	// answers; Bob is told.
+	waitText(t, bob, "Replies are public: anyone can read them, and they are shared with other servers.")
+	fill(t, bob, map[string]string{"f-message_body": "I'll be at your door at 9:45 on Thursday. Blue Ford Galaxy."})
+	click(t, bob, "form[action$='/messages'] button[type=submit]")
+	waitText(t, bob, "Your private message was sent.")
+	run(t, ann, chromedp.Navigate(h.url+"/"))
+	waitText(t, ann, `aria-label="1 new notification"`)
+	run(t, ann, chromedp.Navigate(h.url+"/notifications"))
+	waitText(t, ann, "Bob Jones sent you a private message about “Shopping from the village shop” — Read it and reply")
+	screenshot(t, ann, "nojs requester told of a private message")
+	run(t, ann, chromedp.Click(chromedp.Search(`//a[contains(., "sent you a private message")]`)))
+	waitText(t, ann, "Blue Ford Galaxy")
+	waitText(t, ann, "How to reach Bob Jones")
+	if loc := get(t, ann, chromedp.Location()); !strings.HasSuffix(loc, "#messages") {
+		t.Errorf("the notification took Ann to %s, not the messages", loc)
+	}
+	fill(t, ann, map[string]string{"f-message_body": "Thank you, I'll be ready. Ring twice."})
+	click(t, ann, "form[action$='/messages'] button[type=submit]")
+	waitText(t, ann, "Your private message was sent.")
+	screenshot(t, ann, "nojs private messages")
+	run(t, bob, chromedp.Navigate(h.url+"/notifications"))
+	waitText(t, bob, "Ann Smith sent you a private message about “Shopping from the village shop”")
+	run(t, bob, chromedp.Click(chromedp.Search(`//a[contains(., "sent you a private message")]`)))
+	waitText(t, bob, "Ring twice.")
+	// Nobody else sees them: a visitor's view of the (public) need.
+	visitor := tab(t, browser)
+	run(t, visitor, chromedp.Navigate(needURL))
+	waitText(t, visitor, "Shopping from the village shop")
+	if page := html(t, visitor); strings.Contains(page, "Blue Ford Galaxy") || strings.Contains(page, "Private messages") {
+		t.Error("a visitor sees the private messages")
+	}
 	run(t, bob, chromedp.Navigate(h.url+"/me"))
 	waitText(t, bob, "You are helping")
 	run(t, bob, chromedp.Navigate(needURL))
@@ -547,6 +582,7 @@ func TestFlowWithoutJavaScript(t *testing.T) {
 	waitText(t, bob, "Marked as done.")
 	run(t, ann, chromedp.Navigate(needURL))
 	waitText(t, ann, "<strong>Done</strong>")
+	waitText(t, ann, "Ring twice.") // the thread stays readable
 	run(t, ann, chromedp.Navigate(h.url+"/me"))
 	waitText(t, ann, "Done")
 	screenshot(t, ann, "nojs need done")
@@ -590,6 +626,13 @@ func TestFlowWithoutJavaScript(t *testing.T) {
 	waitText(t, ann, "This cannot be undone")
 	click(t, ann, "form[action$='/delete'] button[type=submit]")
 	waitText(t, ann, "It has been deleted.")
+	// Without JavaScript the notifications page says phone notifications
+	// need it, and shows no button that would do nothing.
+	run(t, ann, chromedp.Navigate(h.url+"/notifications"))
+	waitText(t, ann, "Notifications on a phone need JavaScript")
+	if shown := get(t, ann, chromedp.Evaluate[int](`document.querySelectorAll("#push button").length - [...document.querySelectorAll("#push button")].filter(b => getComputedStyle(b).display === "none").length`)); shown != 0 {
+		t.Errorf("%d push buttons show without JavaScript, which would do nothing", shown)
+	}
 }
 
 // Posting a need with the keyboard only: Tab to each field, type, Enter.

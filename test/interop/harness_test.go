@@ -89,14 +89,14 @@ type hearth struct {
 }
 
 // startHearth runs hearth with a fresh data dir and an admin "cora".
-func startHearth(t *testing.T, registration string) *hearth {
+func startHearth(t *testing.T, registration string, extra ...string) *hearth {
 	t.Helper()
-	return startHearthWith(t, registration, true)
+	return startHearthWith(t, registration, true, extra...)
 }
 
 // startHearthWith runs hearth with a fresh data dir and, when admin is
 // true, an admin "cora" (without, the site is still being set up).
-func startHearthWith(t *testing.T, registration string, admin bool) *hearth {
+func startHearthWith(t *testing.T, registration string, admin bool, extra ...string) *hearth {
 	t.Helper()
 	port := freePort(t)
 	h := &hearth{host: fmt.Sprintf("127.0.0.1:%d", port), dir: t.TempDir()}
@@ -113,7 +113,7 @@ contact = "Ring Jo on 01234 567890"
 allow_private_addresses = true
 [log]
 level = "debug"
-`, h.host, h.url, filepath.Join(h.dir, "data"), registration)), 0o600)
+`, h.host, h.url, filepath.Join(h.dir, "data"), registration)+strings.Join(extra, "\n")), 0o600)
 	if admin {
 		cmd := exec.Command(hearthBin, "admin", "create-member", "-config", cfg, "--handle", "cora", "--name", "Cora Coordinator",
 			"--email", "cora@example.org", "--role", "admin,safeguarding_lead")
