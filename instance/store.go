@@ -24,6 +24,7 @@ type Store interface {
 	DeskStore
 	CalendarStore
 	FeedStore
+	ImpactStore
 	ProfileStore
 	PushStore
 	MessageStore
