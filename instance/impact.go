@@ -117,7 +117,7 @@ type ImpactFilter struct {
 	GroupID  int64
 }
 
-func (f ImpactFilter) empty() bool { return f.Category == "" && f.GroupID == 0 }
+func (f ImpactFilter) Empty() bool { return f.Category == "" && f.GroupID == 0 }
 
 // Impact is a year's figures.
 type Impact struct {
@@ -136,7 +136,7 @@ const ImpactFirstYear = 2020
 // the village's; only a coordinator may narrow them to a category or a
 // group.
 func (s *Service) Impact(ctx context.Context, viewer *Member, year int, f ImpactFilter) (*Impact, error) {
-	if !f.empty() && !viewer.IsCoordinator() {
+	if !f.Empty() && !viewer.IsCoordinator() {
 		return nil, ErrForbidden
 	}
 	now := s.now().In(s.loc)
@@ -238,7 +238,7 @@ func figures(recs *ImpactRecords, f ImpactFilter, from, to, now time.Time) Perio
 	p.Figures[FigAttendances] = count(float64(went), len(goers))
 	p.Figures[FigVolunteerHours] = count(hours, len(goers))
 
-	if f.empty() {
+	if f.Empty() {
 		joined := 0
 		for _, j := range recs.Joins {
 			if in(j.JoinedAt) {
