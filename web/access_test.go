@@ -44,7 +44,7 @@ var staffRoutes = []string{
 	"/budgets/new", "/budgets/{id:[0-9]+}/projects/{project:[0-9]+}/review", "/budgets/{id:[0-9]+}/advance",
 	"/messages/{id:[0-9]+}/release",
 	"/panels/new", "/panels/{id:[0-9]+}/edit", "/panels/{id:[0-9]+}/commit", "/panels/{id:[0-9]+}/draw",
-	"/coordinate",
+	"/coordinate", "/intake", "/intake/{id:[0-9]+}",
 }
 
 // choices are the values tried for each path variable.

@@ -63,6 +63,7 @@ func (s *Server) Register(r *mux.Router) {
 	s.registerNotify(r)
 	s.registerBoard(r)
 	s.registerImpact(r)
+	s.registerIntake(r)
 	s.registerPush(r)
 	s.registerContact(r)
 	s.registerGuests(r)
