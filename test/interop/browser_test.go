@@ -543,9 +543,9 @@ func TestFlowWithoutJavaScript(t *testing.T) {
 
 	// They get in touch privately: Ann sees how Bob would like to be
 	// reached; Bob writes in the private thread (the public reply box
-	// says replies are public); Ann is told, with the next step, and
+	// says replies are not private); Ann is told, with the next step, and
 	// answers; Bob is told.
-	waitText(t, bob, "Replies are public: anyone can read them, and they are shared with other servers.")
+	waitText(t, bob, "Replies are not private: every member here can read them.")
 	fill(t, bob, map[string]string{"f-message_body": "I'll be at your door at 9:45 on Thursday. Blue Ford Galaxy."})
 	click(t, bob, "form[action$='/messages'] button[type=submit]")
 	waitText(t, bob, "Your private message was sent.")
@@ -568,10 +568,11 @@ func TestFlowWithoutJavaScript(t *testing.T) {
 	waitText(t, bob, "Ann Smith sent you a private message about “Shopping from the village shop”")
 	run(t, bob, chromedp.Click(chromedp.Search(`//a[contains(., "sent you a private message")]`)))
 	waitText(t, bob, "Ring twice.")
-	// Nobody else sees them: a visitor's view of the (public) need.
+	// Nobody else sees them: a visitor is not shown the need at all (a
+	// need starts village-only), let alone its messages.
 	visitor := tab(t, browser)
 	run(t, visitor, chromedp.Navigate(needURL))
-	waitText(t, visitor, "Shopping from the village shop")
+	waitText(t, visitor, "Page not found")
 	if page := html(t, visitor); strings.Contains(page, "Blue Ford Galaxy") || strings.Contains(page, "Private messages") {
 		t.Error("a visitor sees the private messages")
 	}

@@ -77,10 +77,14 @@ func seedContact(t *testing.T, h *hearth) (claimed, action string) {
 			t.Fatalf("message: %d %s", code, tail(body, 300))
 		}
 	}
-	day := time.Now().Add(72 * time.Hour).Format("2006-01-02")
-	_, action, _ = cora.post("/actions/new", url.Values{"title": {"Litter-pick"}, "place": {"The green"}, "start_date": {day},
-		"start_time": {"10:00"}, "end_date": {day}, "end_time": {"12:00"}, "slot_name_1": {"Drivers"}, "slot_capacity_1": {"2"},
-		"capacity": {"12"}, "visibility": {"public"}})
+	day := time.Now().Add(72 * time.Hour)
+	_, action, _ = cora.post("/actions/new", url.Values{"title": {"Litter-pick"}, "place": {"The green"},
+		"start_date_day": {fmt.Sprint(day.Day())}, "start_date_month": {fmt.Sprint(int(day.Month()))}, "start_date_year": {fmt.Sprint(day.Year())},
+		"start_time_hour": {"10"}, "start_time_minute": {"00"}, "end_time_hour": {"12"}, "end_time_minute": {"00"},
+		"slot_name_1": {"Drivers"}, "slot_capacity_1": {"2"}, "capacity": {"12"}, "visibility": {"public"}})
+	if !strings.HasPrefix(action, "/actions/") {
+		t.Fatalf("the action was not posted: %q", action)
+	}
 	key, _ := ecdh.P256().GenerateKey(rand.Reader)
 	auth := make([]byte, 16)
 	rand.Read(auth)
