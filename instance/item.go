@@ -135,7 +135,7 @@ type Item struct {
 	ClaimedByName  string
 	ClaimExpiresAt time.Time
 	RemindedAt     time.Time
-	// DoneAt is when a need was done; Thanks is the requester's note to
+	// DoneAt is when a need was done (or an offer given); Thanks is the requester's note to
 	// the helper (ThankedAt zero until they said thank you).
 	DoneAt    time.Time
 	Thanks    string

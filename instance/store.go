@@ -23,6 +23,8 @@ type Store interface {
 	DigestStore
 	DeskStore
 	CalendarStore
+	FeedStore
+	ImpactStore
 	ProfileStore
 	PushStore
 	MessageStore

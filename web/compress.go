@@ -15,14 +15,14 @@ import (
 const minCompress = 1024
 
 // compressible reports whether a content type is text that compresses
-// well (HTML, CSS, JSON, calendars, SVG); images and the like are
+// well (HTML, CSS, JSON, calendars, SVG, Atom); images and the like are
 // compressed already.
 func compressible(contentType string) bool {
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		return false
 	}
-	return strings.HasPrefix(mt, "text/") || mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "image/svg+xml"
+	return strings.HasPrefix(mt, "text/") || mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "image/svg+xml" || mt == "application/atom+xml"
 }
 
 // acceptsGzip reports whether the request accepts a gzip body (an

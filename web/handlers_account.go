@@ -46,6 +46,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 	p := &homePage{page: s.pageBase(r, "home.title"), Registration: string(s.svc.Registration()),
 		Kind: q.Get("kind"), Category: q.Get("category"), Group: q.Get("group"), Query: q.Get("q"), Finished: q.Get("finished") != "",
 		Categories: s.svc.Categories(), Kinds: instance.Kinds}
+	p.Feeds = []feedLink{s.villageFeedLink(&p.page)}
 	groups, err := s.svc.Groups(r.Context())
 	if err != nil {
 		return err

@@ -53,6 +53,7 @@ func (s *Server) renderGroup(w http.ResponseWriter, r *http.Request, handle stri
 	p := &groupPage{formPage: formPage{page: s.pageBase(r, "group.title", g.Name), Form: newForm(r)}, Group: g,
 		Address: "@" + g.Handle + "@" + hostOf(s.opt.BaseURL)}
 	p.Title = g.Name
+	p.Feeds = []feedLink{s.groupFeedLink(&p.page, g)}
 	if p.Items, err = s.svc.Items(r.Context(), p.Viewer, instance.ItemFilter{GroupID: g.ID, Current: true, Limit: groupItems + 1}); err != nil {
 		return err
 	}

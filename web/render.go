@@ -70,6 +70,11 @@ type page struct {
 	// come back to; Languages are the ones offered.
 	Here      string
 	Languages []string
+	// Feeds are the Atom feeds named in the page's head.
+	Feeds []feedLink
+	// Sheets are stylesheets only this page needs (static/noticeboard.css), so
+	// every other page stays within its size.
+	Sheets []string
 	// SettingUp is true for visitors while the site has no administrator:
 	// they are told it is being set up instead of being asked to join.
 	SettingUp bool

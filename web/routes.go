@@ -61,6 +61,9 @@ func (s *Server) Register(r *mux.Router) {
 	s.registerMail(r)
 	s.registerDecide(r)
 	s.registerNotify(r)
+	s.registerBoard(r)
+	s.registerImpact(r)
+	s.registerIntake(r)
 	s.registerPush(r)
 	s.registerContact(r)
 	s.registerGuests(r)
@@ -86,6 +89,8 @@ func publicRoute(template string) bool {
 		"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
 		"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
 		"/verify-draw", "/notices/{id:[0-9]+}",
+		"/noticeboard", "/groups/{handle}/noticeboard", "/qr/{kinds:needs|offers|actions}/{id:[0-9]+}.svg",
+		"/feed.atom", "/groups/{handle}/feed.atom", "/feeds/{token:[A-Za-z0-9_-]{32}}.atom", "/impact", "/impact.csv",
 		"/sw.js", "/manifest.webmanifest", "/icons/{size:192|512}.png",
 		"/actions/{id:[0-9]+}/guest", "/guest-places/{step:confirm|cancel}", "/healthz", "/readyz":
 		return true

@@ -232,8 +232,12 @@ func checkPage(t *testing.T, name string, r *response, cssBytes int) {
 	}
 }
 
-func cssSize(t *testing.T) int {
-	data, err := fs.ReadFile(assets, "static/style.css")
+func cssSize(t *testing.T) int { return sheetSize(t, "style.css") }
+
+// sheetSize is the size of a stylesheet under static/.
+func sheetSize(t *testing.T, name string) int {
+	t.Helper()
+	data, err := fs.ReadFile(assets, "static/"+name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -318,7 +318,8 @@ func (s *Store) TransitionItem(ctx context.Context, id int64, from []instance.It
 	if ch.ClearReminder {
 		set = append(set, "reminded_at = NULL")
 	}
-	if ch.State == instance.StateDone {
+	if ch.State == instance.StateDone || ch.State == instance.StateTaken {
+		// When a need was done, or an offer given (the impact figures).
 		set = append(set, "done_at = ?")
 		args = append(args, ts(ch.Now))
 	}

@@ -381,6 +381,10 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		{admin, "moderation log (sentences)", "/admin/log", ""}, {admin, "calendar (member)", "/calendar", ""},
 		{admin, "profile (calendar link)", "/settings/profile", ""}, {admin, "everything held about you", "/settings/export", ""},
 		{admin, "federation health", "/admin/federation", ""},
+		// Beyond the screen (issue 17): the noticeboards to print.
+		{anon, "noticeboard (visitor)", "/noticeboard", ""}, {admin, "noticeboard (coordinator)", "/noticeboard", ""},
+		{anon, "group noticeboard (visitor)", "/groups/village/noticeboard", ""},
+		{admin, "noticeboard on A5, public posts only", "/noticeboard?paper=a5&public=yes", ""},
 	}
 	elsewhere := []check{{anonInvite, "join (invite only, with contact)", "/join", ""},
 		{anonFresh, "home (being set up)", "/", ""}, {anonFresh, "join (being set up)", "/join", ""}}
