@@ -70,6 +70,11 @@ func (s *Service) Sweep(ctx context.Context) error {
 		}
 		counts[c.due] = n
 	}
+	overflowed, err := s.sweepOverflow(ctx, now)
+	if err != nil {
+		return fmt.Errorf("sweep: overflow: %w", err)
+	}
+	counts["overflow"] = overflowed
 	purged, err := s.store.PurgeClosedNeeds(ctx, now.Add(-s.purge), now)
 	if err != nil {
 		return fmt.Errorf("sweep: purge: %w", err)
@@ -85,7 +90,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if total > 0 {
 		s.log.Info("sweep", "needs_expired", counts[DueExpire], "claims_lapsed", counts[DueLapse], "reminders", counts[DueStillNeeded],
 			"lapse_warnings", counts[DueLapsing], "tomorrow", counts[DueTomorrow], "unanswered", counts[DueUnanswered],
-			"addresses_purged", purged, "verifications_expired", unverified)
+			"overflowed", overflowed, "addresses_purged", purged, "verifications_expired", unverified)
 	}
 	if err := s.Digests(ctx); err != nil {
 		return fmt.Errorf("sweep: digests: %w", err)

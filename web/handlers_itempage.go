@@ -37,6 +37,11 @@ type itemPage struct {
 	Replies       []replyView
 	// NewExpiry and NewClaimExpiry are when a renewal would run to.
 	NewExpiry, NewClaimExpiry string
+	// Nearby is what those who manage a need see about neighbouring
+	// villages (nil: nothing to say); Choosable are the remote replies
+	// whose authors they may choose as the helper.
+	Nearby    *nearbyView
+	Choosable map[int64]bool
 }
 
 // CanReport: any member may report a post, except their own.
@@ -126,6 +131,9 @@ func (s *Server) renderItemStatus(w http.ResponseWriter, r *http.Request, kind i
 		return err
 	}
 	p.Replies = p.replies()
+	if err := s.loadNearby(r, p); err != nil {
+		return err
+	}
 	if kind == instance.KindNeed {
 		// Needs are never for search engines (robots.txt says so too).
 		w.Header().Set("X-Robots-Tag", "noindex, nofollow")
