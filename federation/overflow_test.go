@@ -231,3 +231,32 @@ func TestOverflowTwoInstances(t *testing.T) {
 		t.Errorf("b's members still see the claimed need: %v", list)
 	}
 }
+
+// The offer to neighbours and its withdrawal, as reviewed golden files
+// (create-overflow.json, delete-overflow.json).
+func TestGoldenOverflow(t *testing.T) {
+	f, svc, st, ann := goldenFed(t)
+	g, _ := st.GroupByHandle(ctx, "village")
+	need, err := svc.CreateItem(ctx, ann, instance.ItemInput{Kind: instance.KindNeed, Title: "A lift to the surgery on Tuesday",
+		Description: "Appointment at *10:30*, back by noon.", Category: "lifts", Area: "Mill Lane", NeededBy: instance.DateOf("2026-12-01"),
+		Address: "4 Mill Lane", Contact: "01234 567890", ShareNearby: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	neighbour := "https://nether.example/groups/village"
+	m := mention{href: neighbour, url: "https://nether.example/@village", user: "village", name: "@village@nether.example"}
+	note, extra := f.overflowNote(need, g, []string{neighbour}, []mention{m})
+	doc, err := f.wrap("Create", f.newActivityID(), f.uris.groupActor("village"), note, extra, []string{neighbour}, nil, goldenTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := encode(doc)
+	golden(t, "create-overflow", b)
+	doc, err = f.wrap("Delete", f.newActivityID(), f.uris.groupActor("village"), tombstone(f.uris.overflowObject(need), goldenTime), nil,
+		[]string{neighbour}, nil, goldenTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = encode(doc)
+	golden(t, "delete-overflow", b)
+}
