@@ -143,7 +143,7 @@ func (s *Server) trustNeighbour(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.redirect(w, r, "/groups/"+handle+"#trusted-h", "overflow.trust_saved")
+	return s.redirect(w, r, "/groups/"+handle+"#trusted-h", "flash.trust_saved")
 }
 
 type nearbyPage struct {
@@ -169,5 +169,5 @@ func (s *Server) shareNearby(w http.ResponseWriter, r *http.Request) error {
 	if err := s.svc.ShareNearbyNeed(r.Context(), viewerFrom(r), id); err != nil {
 		return err
 	}
-	return s.redirect(w, r, "/neighbours/nearby", "nearby.shared")
+	return s.redirect(w, r, "/neighbours/nearby", "flash.nearby_shared")
 }

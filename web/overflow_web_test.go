@@ -60,7 +60,7 @@ func TestOverflowPages(t *testing.T) {
 	if r := cora.post("/groups/village/trust", url.Values{"actor": {actor}, "trust": {"needs"}}); r.status != http.StatusSeeOther {
 		t.Fatalf("trust: %d", r.status)
 	}
-	mustContain(t, cora.get("/groups/village").body, `<option value="needs" selected>`)
+	mustContain(t, cora.get("/groups/village").body, `<option value="needs" selected>`, h.says("flash.trust_saved"))
 
 	r = ann.get("/needs/new")
 	mustContain(t, r.body, "Share with Nether Wittering if no one here can help?", `name="share_nearby"`)
@@ -87,7 +87,7 @@ func TestOverflowPages(t *testing.T) {
 	if r := ann.post(sharedPath+"/nearby", url.Values{"share": {"no"}}); r.status != http.StatusSeeOther {
 		t.Fatalf("saying no: %d", r.status)
 	}
-	mustContain(t, ann.get(sharedPath).body, h.says("overflow.stays"))
+	mustContain(t, ann.get(sharedPath).body, h.says("overflow.stays"), h.says("flash.nearby_consent"))
 
 	// Offered after 48 hours, the neighbour's helper replies, and the
 	// requester chooses them.
@@ -146,5 +146,6 @@ func TestOverflowPages(t *testing.T) {
 	if r := cora.post(share, nil); r.status != http.StatusSeeOther {
 		t.Fatalf("share: %d", r.status)
 	}
+	mustContain(t, cora.get("/neighbours/nearby").body, h.says("flash.nearby_shared"), h.says("nearby.shared"))
 	mustContain(t, ann.get("/neighbours").body, "Dog walking while I recover")
 }
