@@ -178,6 +178,14 @@ func TestOverflowTwoInstances(t *testing.T) {
 	if strings.Contains(nearby[0].ContentHTML, "SECRET") || strings.Contains(nearby[0].ContentHTML, "01234") {
 		t.Errorf("the private details reached b: %s", nearby[0].ContentHTML)
 	}
+	notes, err := b.svc.Notifications(ctx, b.admin)
+	told := false
+	for _, n := range notes {
+		told = told || n.Kind == instance.NoteNearbyNeed
+	}
+	if err != nil || !told {
+		t.Errorf("b's coordinator was not told of the need from nearby: %v %v", notes, err)
+	}
 	jo, err := b.svc.CreateMemberDirect(ctx, instance.NewMemberInput{Handle: "jo", DisplayName: "Jo", Password: "correct horse battery"})
 	if err != nil {
 		t.Fatal(err)
