@@ -67,9 +67,10 @@ type OverflowStore interface {
 	TrustedNeighbours(ctx context.Context, groupID int64) ([]*TrustedNeighbour, error)
 	SaveTrustedNeighbour(ctx context.Context, n *TrustedNeighbour) error
 	RemoveTrustedNeighbour(ctx context.Context, groupID int64, actorID string) error
-	// OverflowCandidates lists open needs with the requester's consent,
-	// not yet offered, with no offer of help, created at or before
-	// createdBefore, after afterID in id order.
+	// OverflowCandidates lists open needs of groups with a trusted
+	// neighbour, with the requester's consent, not yet offered, with no
+	// offer of help, created at or before createdBefore, after afterID in
+	// id order.
 	OverflowCandidates(ctx context.Context, createdBefore time.Time, afterID int64, limit int) ([]*Item, error)
 	// ApplyOverflow records the offers (queued) and their federation
 	// event and n, in one transaction, if the need is still a candidate

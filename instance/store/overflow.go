@@ -58,9 +58,12 @@ const overflowCandidate = `i.kind = 'need' AND i.state = 'open' AND i.overflow_c
 	AND i.deleted_at IS NULL AND i.held = 0 AND i.hidden_reason IS NULL AND i.created_at <= ?1
 	AND NOT EXISTS (SELECT 1 FROM interests x WHERE x.item_id = i.id)`
 
-// OverflowCandidates implements instance.Store.
+// OverflowCandidates implements instance.Store: only needs of groups
+// that trust a neighbour, so a village without any costs the sweep one
+// empty query.
 func (s *Store) OverflowCandidates(ctx context.Context, createdBefore time.Time, afterID int64, limit int) ([]*instance.Item, error) {
-	items, err := queryAll(ctx, s.rd, scanItem, `SELECT `+itemColumns+itemFrom+` WHERE `+overflowCandidate+` AND i.id > ?2 ORDER BY i.id LIMIT ?3`,
+	items, err := queryAll(ctx, s.rd, scanItem, `SELECT `+itemColumns+itemFrom+` WHERE `+overflowCandidate+` AND i.id > ?2
+		AND EXISTS (SELECT 1 FROM overflow_neighbours t WHERE t.group_id = i.group_id) ORDER BY i.id LIMIT ?3`,
 		ts(createdBefore), afterID, limit)
 	return items, wrapf(err, "store: needs to offer to neighbours")
 }
