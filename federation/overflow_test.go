@@ -41,8 +41,8 @@ func (n *node) mutualWith(t *testing.T, actor, inbox, host, name string) {
 // followers) with a Mention of it, readable for Mastodon, with Hearth's
 // fields and hearth:overflow: true, and none of the need's private details; it
 // is signed (the fake verifies as Mastodon does). A need whose requester
-// did not agree never leaves. Claiming the need sends a Delete of the
-// same id to the same neighbour.
+// did not agree never leaves, nor one closed before the worker sent it.
+// Claiming the need sends a Delete of the same id to the same neighbour.
 func TestOverflowNoteHasNoPrivateDetails(t *testing.T) {
 	c := &testClock{t: time.Now()}
 	n := newNodeWith(t, func(o *instance.Options) { o.Clock = c.now })
@@ -62,14 +62,24 @@ func TestOverflowNoteHasNoPrivateDetails(t *testing.T) {
 	if _, err := n.svc.CreateItem(ctx, n.admin, in); err != nil {
 		t.Fatal(err)
 	}
+	// A third is offered by the sweep but closed before the worker runs:
+	// it never leaves, and there is nothing to take back.
+	in.Title, in.ShareNearby = "A lift to the station", true
+	closed, err := n.svc.CreateItem(ctx, n.admin, in)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c.advance(48 * time.Hour)
 	if err := n.svc.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.svc.CloseNeed(ctx, n.admin, closed.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	n.settle()
 	creates := remote.OfType("Create")
 	if len(creates) != 1 {
-		t.Fatalf("the neighbour received %d Creates, want 1 (the need whose requester said yes): %v", len(creates), remote.Failures())
+		t.Fatalf("the neighbour received %d Creates, want 1 (the open need whose requester said yes): %v", len(creates), remote.Failures())
 	}
 	body, _ := json.Marshal(creates[0])
 	for _, s := range overflowSecrets {
