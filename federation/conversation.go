@@ -72,8 +72,15 @@ func (f *Federation) responseNote(ctx context.Context, r *instance.Response, it 
 
 // neighbourAnswerAddressing is to/cc of a member's answer to a
 // neighbour's item: to its author, cc the member's followers and Public.
-func (f *Federation) neighbourAnswerAddressing(member, author string) (to, cc []string) {
-	return []string{author}, []string{member + "/followers", publicCollection}
+//
+// An answer to a need a neighbouring village offered us (overflow) goes
+// to that village's group alone: the need is not public there, so
+// neither is the answer.
+func (f *Federation) neighbourAnswerAddressing(member string, it *instance.RemoteItem) (to, cc []string) {
+	if it.Overflow {
+		return []string{it.Actor}, nil
+	}
+	return []string{it.Actor}, []string{member + "/followers", publicCollection}
 }
 
 // announce is a group's Announce of a member's reply, in the shape

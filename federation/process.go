@@ -201,6 +201,9 @@ func (f *Federation) onCreate(ctx context.Context, actor string, m map[string]an
 	if itemID, ok := f.uris.localItemID(n.inReplyTo); ok {
 		return f.svc.ReceiveReply(ctx, itemID, rn)
 	}
+	if itemID, ok := f.uris.localOverflowItemID(n.inReplyTo); ok {
+		return f.svc.ReceiveReply(ctx, itemID, rn) // an answer to a need we offered its village
+	}
 	return f.svc.ReceiveNeighbourPost(ctx, rn)
 }
 
@@ -226,6 +229,7 @@ func (f *Federation) remoteNote(ctx context.Context, actor string, n *note) (*in
 		rn.Place = str(loc, "name")
 	}
 	rn.Description, rn.HasDescription = n.raw["description"].(string)
+	rn.Overflow, _ = n.raw[overflowTerm].(bool)
 	return rn, nil
 }
 

@@ -104,6 +104,7 @@ func (f *Federation) publication(ctx context.Context, e *instance.FedEvent) (*in
 		instance.SubjectUnfollow:       f.stopFollow,
 		instance.SubjectFlag:           f.publishFlag,
 		instance.SubjectGroup:          f.publishGroup,
+		instance.SubjectOverflow:       f.publishOverflow,
 	}[e.Subject]
 	if build == nil {
 		return nil, &unknownSubject{subject: e.Subject}
@@ -329,7 +330,7 @@ func (f *Federation) neighbourReplyObject(ctx context.Context, id int64) (vocab.
 		return nil, nil, err
 	}
 	member := f.uris.memberActor(m.Handle)
-	to, cc := f.neighbourAnswerAddressing(member, nr.Item.Actor)
+	to, cc := f.neighbourAnswerAddressing(member, nr.Item)
 	note := f.replyNote(f.uris.neighbourReply(nr.ID), member, nr.Item.APID, to, cc, nr.Body, nr.CreatedAt, nr.CreatedAt,
 		f.remoteMention(ctx, nr.Item.Actor))
 	f.localise(note, m.Language)
@@ -362,8 +363,8 @@ func (f *Federation) publishNeighbourReply(ctx context.Context, id int64) (*inst
 		inbox = ra.SharedInbox
 	}
 	member := f.uris.memberActor(m.Handle)
-	to, cc := f.neighbourAnswerAddressing(member, nr.Item.Actor)
-	return f.activityFor("Create", member, instance.MemberSigner(m.Handle), note, nil, to, cc, []string{inbox}, true)
+	to, cc := f.neighbourAnswerAddressing(member, nr.Item)
+	return f.activityFor("Create", member, instance.MemberSigner(m.Handle), note, nil, to, cc, []string{inbox}, !nr.Item.Overflow)
 }
 
 // startFollow resolves a coordinator's "follow @group@host" by WebFinger

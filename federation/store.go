@@ -101,6 +101,8 @@ type Store interface {
 	MemberByID(ctx context.Context, id int64) (*instance.Member, error)
 	MemberHasPublicResponses(ctx context.Context, memberID int64) (bool, error)
 	NeighbourReplyByID(ctx context.Context, id int64) (*instance.NeighbourReply, error)
+	// ItemOverflows lists a need's offers to neighbouring villages.
+	ItemOverflows(ctx context.Context, itemID int64) ([]*instance.Overflow, error)
 	ReportByID(ctx context.Context, id int64) (*instance.Report, error)
 	CountMembers(ctx context.Context, status instance.Status) (int, error)
 	CountLocalItems(ctx context.Context) (int, error)

@@ -103,6 +103,11 @@ type RemoteItem struct {
 	// Held items wait for a coordinator (they contained a hold word) and
 	// are not listed.
 	Held bool
+	// Overflow: a neighbouring village offered us this need because
+	// nobody there could help; members see it once a coordinator shared
+	// it (SharedAt).
+	Overflow bool
+	SharedAt time.Time
 }
 
 // FollowingStore is what the neighbours features need from storage.
@@ -187,8 +192,8 @@ func (s *Service) Neighbour(ctx context.Context, viewer *Member, id int64) (*Rem
 	if it.Deleted {
 		return nil, ErrGone
 	}
-	if it.Held && !viewer.IsCoordinator() {
-		return nil, ErrNotFound
+	if (it.Held || (it.Overflow && it.SharedAt.IsZero())) && !viewer.IsCoordinator() {
+		return nil, ErrNotFound // held, or offered to us and not yet shared with members
 	}
 	return it, nil
 }

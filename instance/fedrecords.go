@@ -143,6 +143,16 @@ type Publication struct {
 	// whose Undo this is.
 	Following       *Following
 	ForgetFollowing int64
+	// Overflows are a need's offers to neighbours in their new state
+	// (sent, or withdrawn), each saved only from the state it was read in
+	// (From).
+	Overflows []OverflowChange
+}
+
+// OverflowChange moves one offer of a need to a neighbour.
+type OverflowChange struct {
+	ID       int64
+	From, To OverflowState
 }
 
 // ItemFederation is where an item stands with other servers.

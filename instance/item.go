@@ -62,6 +62,10 @@ type Category struct {
 	Sensitive bool
 	// Names are its names in other languages, by language code ("fr").
 	Names map[string]string
+	// OverflowAfter is how long a need of this category waits for an
+	// offer of help before it is offered to neighbouring villages (0:
+	// [overflow] after_hours).
+	OverflowAfter time.Duration
 }
 
 // Label is the category's name in lang, or Name when it has none there.
@@ -140,6 +144,14 @@ type Item struct {
 	DoneAt    time.Time
 	Thanks    string
 	ThankedAt time.Time
+	// OverflowConsent is the requester's yes to "Share with … if no one
+	// here can help?"; OverflowedAt when the need was offered to
+	// neighbouring villages. ClaimedRemote is the actor of a helper from
+	// a neighbouring village the requester accepted (ClaimedBy is then 0).
+	OverflowConsent   bool
+	OverflowedAt      time.Time
+	ClaimedRemote     string
+	ClaimedRemoteName string
 
 	// Offers.
 	AvailableUntil time.Time
@@ -226,6 +238,9 @@ type ItemInput struct {
 	OnBehalf      bool
 	OnBehalfName  string
 	OnBehalfPhone string
+	// ShareNearby is the requester's answer to "Share with … if no one
+	// here can help?" (needs only).
+	ShareNearby bool
 
 	AvailableUntil DateInput
 

@@ -308,6 +308,7 @@ func (s *Service) CreateItem(ctx context.Context, by *Member, in ItemInput) (*It
 		it.NeededBy, it.Address, it.Contact = f.neededBy, f.address, f.contact
 		it.OnBehalfName, it.OnBehalfPhone = f.onBehalfName, f.onBehalfPhone
 		it.ExpiresAt = now.Add(s.expiry)
+		it.OverflowConsent = in.ShareNearby
 	case KindOffer:
 		it.State = StateOpen
 		it.AvailableUntil = f.availableUntil

@@ -69,6 +69,12 @@ const (
 	NoteNewReport      NoteKind = "new_report"
 	NotePostHeld       NoteKind = "post_held"
 	NoteUnanswered     NoteKind = "need_unanswered"
+	// NoteOverflowed tells a requester their need was offered to
+	// neighbouring villages (the actor: the neighbours' names).
+	NoteOverflowed NoteKind = "need_overflowed"
+	// NoteNearbyNeed tells coordinators that a neighbouring village
+	// offered us a need nobody there could help with.
+	NoteNearbyNeed NoteKind = "nearby_need"
 	// NoteNewConcern says only that a concern needs a lead: never who
 	// raised it, about whom, or what it says (not on the page, not in
 	// email).
@@ -145,6 +151,8 @@ var NoteSpecs = []NoteSpec{
 	{Kind: NoteNewReport, Notice: NoticeCoordination, Path: "/admin/moderation#reports", Next: true},
 	{Kind: NotePostHeld, Notice: NoticeCoordination, Path: "/admin/moderation#held", Next: true},
 	{Kind: NoteUnanswered, Notice: NoticeCoordination, Next: true},
+	{Kind: NoteOverflowed, Notice: NoticeAboutMe},
+	{Kind: NoteNearbyNeed, Notice: NoticeCoordination, Path: "/neighbours/nearby", Next: true},
 	{Kind: NoteNewConcern, Notice: NoticeSafeguarding, Path: "/safeguarding", Next: true},
 	{Kind: NoteConcernNoLead, Notice: NoticeSafeguarding, Path: "/admin/members", Next: true},
 	{Kind: NoteMessageHeld, Notice: NoticeCoordination, Anchor: "messages", Next: true},

@@ -140,6 +140,9 @@ type RemoteNote struct {
 	// older Hearth sends only the content).
 	Description    string
 	HasDescription bool
+	// Overflow: the Note offers a need of a neighbouring village to us
+	// (Hearth's overflow extension; see FEDERATION.md).
+	Overflow bool
 }
 
 // DisplayName is how a remote actor is named on our pages.
@@ -216,7 +219,14 @@ func (s *Service) ReceiveReply(ctx context.Context, itemID int64, n *RemoteNote)
 		return fmt.Errorf("instance: reply %s to item %d: %w", n.ID, itemID, err)
 	}
 	if !it.Federates() { // the other server cannot see it, so cannot answer it
-		return refuse(RefusedNoReplies, "item %d", itemID)
+		// … unless the need was offered to a neighbouring village there.
+		offered, err := s.store.OverflowSentTo(ctx, it.ID, hostOfActor(n.Author.ID))
+		if err != nil {
+			return fmt.Errorf("instance: reply %s to item %d: %w", n.ID, itemID, err)
+		}
+		if !offered || !it.Overflows() {
+			return refuse(RefusedNoReplies, "item %d", itemID)
+		}
 	}
 	html, text, err := remoteText(n, MaxResponse, true)
 	if err != nil {
@@ -366,6 +376,7 @@ func (s *Service) saveNeighbourPost(ctx context.Context, n *RemoteNote, version 
 	case KindNeed, KindOffer, KindAction:
 		it.Kind = n.Kind
 	}
+	it.Overflow = n.Overflow && it.Kind == KindNeed
 	it.Category = clipText(n.Category, 60)
 	it.Area = clipText(n.Area, MaxArea)
 	it.State = clipText(n.State, 20)
@@ -376,8 +387,13 @@ func (s *Service) saveNeighbourPost(ctx context.Context, n *RemoteNote, version 
 	}
 	it.Held = s.holdFor(text, it.Category, it.Area, it.Place)
 	var told Notices
-	if it.Held {
+	switch {
+	case it.Held:
 		if told, err = s.tellCoordinators(ctx, event{kind: NotePostHeld, remote: it.ActorName}); err != nil {
+			return fmt.Errorf("instance: neighbour item %s: %w", it.APID, err)
+		}
+	case it.Overflow:
+		if told, err = s.tellCoordinators(ctx, event{kind: NoteNearbyNeed, remote: it.ActorName}); err != nil {
 			return fmt.Errorf("instance: neighbour item %s: %w", it.APID, err)
 		}
 	}

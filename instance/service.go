@@ -124,6 +124,11 @@ type Options struct {
 	// UnansweredAfter is how long a need may go without an offer of help
 	// before coordinators are told (default 48 hours).
 	UnansweredAfter time.Duration
+	// OverflowAfter is how long a need may go without an offer of help
+	// before it is offered to trusted neighbouring villages, when its
+	// requester agreed and its category sets no other delay (default 48
+	// hours).
+	OverflowAfter time.Duration
 	// DigestHour (0–23, in Location) and DigestWeekday are when the daily
 	// and weekly summaries go out; cmd passes the configuration's (8,
 	// Monday), the zero values are midnight on Sunday.
@@ -169,6 +174,7 @@ type Service struct {
 	resets    *resetLimits
 	// notify settings and the digests' progress (see Digests).
 	unanswered     time.Duration
+	overflowAfter  time.Duration
 	digestHour     int
 	digestWeekday  time.Weekday
 	digests        *digestProgress
@@ -242,6 +248,9 @@ func New(o Options) (*Service, error) {
 	if o.UnansweredAfter <= 0 {
 		o.UnansweredAfter = 48 * time.Hour
 	}
+	if o.OverflowAfter <= 0 {
+		o.OverflowAfter = 48 * time.Hour
+	}
 	if o.DigestHour < 0 || o.DigestHour > 23 {
 		return nil, fmt.Errorf("instance: digest hour %d is not 0–23", o.DigestHour)
 	}
@@ -279,7 +288,7 @@ func New(o Options) (*Service, error) {
 		limits: newWindow(o.Clock, time.Hour, throttleMaxKeys), newAge: o.NewAccountAge,
 		confirm: o.RequireEmailConfirmation, mailer: o.Mailer, baseURL: o.BaseURL, lang: o.Language, tr: o.Translate,
 		site: o.SiteName, secrets: &secretCache{}, vapid: &vapidCache{}, guestKeys: &secretCache{}, resets: newResetLimits(o.Clock),
-		unanswered: o.UnansweredAfter, digestHour: o.DigestHour, digestWeekday: o.DigestWeekday, digests: &digestProgress{},
+		unanswered: o.UnansweredAfter, overflowAfter: o.OverflowAfter, digestHour: o.DigestHour, digestWeekday: o.DigestWeekday, digests: &digestProgress{},
 		conductWritten: o.ConductWritten,
 		lim:            map[string][2]int{"post": {o.PostsPerHour, o.NewPostsPerHour}, "response": {o.RepliesPerHour, o.NewRepliesPerHour}},
 	}, nil

@@ -31,6 +31,7 @@ type Store interface {
 	GuestStore
 	SeriesStore
 	HealthStore
+	OverflowStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed
@@ -154,6 +155,10 @@ type ItemChange struct {
 	TakenBy         int64
 	ClearReminder   bool
 	OnlyIfClaimedBy int64
+	// RemoteClaim, with SetClaim, claims the need for a helper from a
+	// neighbouring village (this actor, named RemoteClaimName); any claim
+	// change back to open clears it.
+	RemoteClaim, RemoteClaimName string
 	// InterestOf, when set, moves that member's offer of help to
 	// InterestState (accepted, released) in the same transaction.
 	InterestOf    int64

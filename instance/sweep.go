@@ -70,6 +70,11 @@ func (s *Service) Sweep(ctx context.Context) error {
 		}
 		counts[c.due] = n
 	}
+	overflowed, err := s.sweepOverflow(ctx, now)
+	if err != nil {
+		return fmt.Errorf("sweep: overflow: %w", err)
+	}
+	counts["overflow"] = overflowed
 	purged, err := s.store.PurgeClosedNeeds(ctx, now.Add(-s.purge), now)
 	if err != nil {
 		return fmt.Errorf("sweep: purge: %w", err)
@@ -97,7 +102,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if total > 0 {
 		s.log.Info("sweep", "needs_expired", counts[DueExpire], "claims_lapsed", counts[DueLapse], "reminders", counts[DueStillNeeded],
 			"lapse_warnings", counts[DueLapsing], "tomorrow", counts[DueTomorrow], "unanswered", counts[DueUnanswered],
-			"addresses_purged", purged, "verifications_expired", unverified, "guest_places_expired_or_erased", guests,
+			"overflowed", overflowed, "addresses_purged", purged, "verifications_expired", unverified, "guest_places_expired_or_erased", guests,
 			"series_dates_made", dates, "series_next_federated", rolled, "rota_gaps_told", gaps)
 	}
 	if err := s.Digests(ctx); err != nil {

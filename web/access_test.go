@@ -50,7 +50,7 @@ var staffRoutes = []string{
 // choices are the values tried for each path variable.
 var choices = map[string][]string{
 	"kinds": {"needs", "offers", "actions"}, "decision": {"approve", "reject"}, "action": {"suspend", "reinstate"},
-	"op": {"delete", "remove"}, "handle": {"village"}, "interest": {"1"}, "project": {"1"}, "step": {"confirm", "cancel"}, "size": {"192"}, "token": {"abcdefghijklmnopqrstuvwxyz012345"},
+	"op": {"delete", "remove"}, "handle": {"village"}, "interest": {"1"}, "project": {"1"}, "step": {"confirm", "cancel"}, "size": {"192"}, "response": {"1"}, "token": {"abcdefghijklmnopqrstuvwxyz012345"},
 	"hash": {strings.Repeat("0", 64)}, "ext": {"png", "jpg"},
 }
 

@@ -37,6 +37,9 @@ type groupPage struct {
 	// Followers, for coordinators: how many follow the group from other
 	// servers, and which servers.
 	Followers *instance.FollowerStats
+	// Trust, for coordinators: the groups that follow this one back, and
+	// how far each is trusted with needs nobody here can help with.
+	Trust []trustRow
 }
 
 func (s *Server) groupShow(w http.ResponseWriter, r *http.Request) error {
@@ -65,6 +68,9 @@ func (s *Server) renderGroup(w http.ResponseWriter, r *http.Request, handle stri
 			return err
 		}
 		if p.Followers, err = s.svc.GroupFollowers(r.Context(), p.Viewer, g); err != nil {
+			return err
+		}
+		if p.Trust, err = s.trustRows(r, p.Viewer, g); err != nil {
 			return err
 		}
 	}

@@ -40,6 +40,11 @@ type itemPage struct {
 	// NewExpiry and NewClaimExpiry are when a renewal would run to.
 	NewExpiry, NewClaimExpiry string
 	contactParts
+	// Nearby is what those who manage a need see about neighbouring
+	// villages (nil: nothing to say); Choosable are the remote replies
+	// whose authors they may choose as the helper.
+	Nearby    *nearbyView
+	Choosable map[int64]bool
 }
 
 // CanReport: any member may report a post, except their own.
@@ -133,6 +138,9 @@ func (s *Server) renderItemStatus(w http.ResponseWriter, r *http.Request, kind i
 	}
 	p.Replies = p.replies()
 	if err := s.fillContact(r, p.Item, &p.contactParts); err != nil {
+		return err
+	}
+	if err := s.loadNearby(r, p); err != nil {
 		return err
 	}
 	if kind == instance.KindNeed {

@@ -97,6 +97,13 @@ func (s *Server) registerItems(r *mux.Router) {
 	post("/needs/"+id+"/thanks", need, "flash.thanked", func(r *http.Request, m *instance.Member, id int64) error {
 		return s.svc.SayThanks(r.Context(), m, id, r.PostForm.Get("thanks"))
 	})
+	post("/needs/"+id+"/nearby", need, "flash.nearby_consent", func(r *http.Request, m *instance.Member, id int64) error {
+		return s.svc.SetOverflowConsent(r.Context(), m, id, r.PostForm.Get("share") == "yes")
+	})
+	post("/needs/"+id+"/nearby/choose/{response:[0-9]+}", need, "flash.remote_chosen", func(r *http.Request, m *instance.Member, id int64) error {
+		resp, _ := strconv.ParseInt(mux.Vars(r)["response"], 10, 64)
+		return s.svc.AcceptRemoteHelper(r.Context(), m, id, resp)
+	})
 	post("/needs/"+id+"/renew-claim", need, "flash.claim_renewed", func(r *http.Request, m *instance.Member, id int64) error {
 		return s.svc.RenewClaim(r.Context(), m, id)
 	})
@@ -149,6 +156,11 @@ type itemFormPage struct {
 	slotRows   int
 	// Repeat and Days are the repeat choices of a new action.
 	Repeat, Days []option
+	// ShareWith names the main group's trusted neighbouring villages, for
+	// "Share with … if no one here can help?" on a new need ("": no
+	// question); OverflowHours is the wait before it is shared.
+	ShareWith     string
+	OverflowHours int
 }
 
 func (s *Server) itemFormPage(r *http.Request, kind instance.Kind, editing *instance.Item) (*itemFormPage, error) {
@@ -162,6 +174,11 @@ func (s *Server) itemFormPage(r *http.Request, kind instance.Kind, editing *inst
 	if editing != nil {
 		// Every role, and a free line to add one while there is room.
 		p.slotRows = min(max(slotRows, len(editing.Slots)+1), instance.MaxSlots)
+	}
+	if kind == instance.KindNeed && editing == nil {
+		if err := s.shareQuestion(r, p); err != nil {
+			return nil, err
+		}
 	}
 	v := p.Form.Values
 	if r.Method == http.MethodGet {
@@ -270,7 +287,7 @@ func itemInput(kind instance.Kind, f url.Values) instance.ItemInput {
 	in := instance.ItemInput{Kind: kind, Group: f.Get("group"), Title: f.Get("title"), Description: f.Get("description"),
 		Category: f.Get("category"), Area: f.Get("area"), Visibility: f.Get("visibility"), NeededBy: dateIn(f, "needed_by"),
 		Address: f.Get("address"), Contact: f.Get("contact"), OnBehalf: f.Get("on_behalf") != "",
-		OnBehalfName: f.Get("on_behalf_name"), OnBehalfPhone: f.Get("on_behalf_phone"), AvailableUntil: dateIn(f, "available_until"),
+		OnBehalfName: f.Get("on_behalf_name"), OnBehalfPhone: f.Get("on_behalf_phone"), ShareNearby: f.Get("share_nearby") != "", AvailableUntil: dateIn(f, "available_until"),
 		StartDate: dateIn(f, "start_date"), StartTime: timeIn(f, "start_time"), EndDate: dateIn(f, "end_date"), EndTime: timeIn(f, "end_time"),
 		Place: f.Get("place"), Capacity: f.Get("capacity"),
 		Repeat: instance.RepeatInput{How: f.Get("repeat"), Every: f.Get("repeat_every"), Days: f["repeat_days"],

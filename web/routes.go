@@ -68,6 +68,7 @@ func (s *Server) Register(r *mux.Router) {
 	s.registerContact(r)
 	s.registerGuests(r)
 	s.registerOps(r)
+	s.registerOverflow(r)
 	r.NotFoundHandler = s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
 	}))

@@ -106,7 +106,7 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 	}
 	cats := make([]instance.Category, len(cfg.Categories))
 	for i, c := range cfg.Categories {
-		cats[i] = instance.Category{Name: c.Name, Sensitive: c.Sensitive, Names: c.Names}
+		cats[i] = instance.Category{Name: c.Name, Sensitive: c.Sensitive, Names: c.Names, OverflowAfter: time.Duration(c.OverflowHours) * time.Hour}
 	}
 	day := 24 * time.Hour
 	translate, err := web.Translator()
@@ -126,6 +126,7 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 		RequireEmailConfirmation: cfg.Moderation.RequireEmailConfirmation, Mailer: mailer(cfg), BaseURL: cfg.BaseURL,
 		Language: cfg.Instance.Language, Translate: translate, SiteName: cfg.Instance.Name, BlockedDomains: cfg.Federation.BlockedDomains,
 		UnansweredAfter: time.Duration(cfg.Notify.UnansweredHours) * time.Hour, DigestHour: cfg.Notify.DigestHour,
+		OverflowAfter: time.Duration(cfg.Overflow.AfterHours) * time.Hour,
 		DigestWeekday: cfg.Notify.Weekday(), ConductWritten: strings.TrimSpace(cfg.Instance.Conduct) != strings.TrimSpace(config.DefaultConduct),
 	})
 	if err != nil {

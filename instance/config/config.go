@@ -46,6 +46,7 @@ type Config struct {
 	Moderation    Moderation `toml:"moderation"`
 	SMTP          SMTP       `toml:"smtp"`
 	Notify        Notify     `toml:"notify"`
+	Overflow      Overflow   `toml:"overflow"`
 	Categories    []Category `toml:"categories"`
 
 	// trustedNets is TrustedProxies parsed.
@@ -150,6 +151,15 @@ func (n Notify) Weekday() time.Weekday {
 	return time.Monday
 }
 
+// Overflow is the [overflow] table: needs offered to neighbouring
+// villages.
+type Overflow struct {
+	// AfterHours: a need nobody here offered to help with for this long
+	// is offered to the group's trusted neighbours, if its requester
+	// agreed (a category's overflow_hours overrides it).
+	AfterHours int `toml:"after_hours"`
+}
+
 // Configured reports whether email is turned on.
 func (s SMTP) Configured() bool { return s.Host != "" }
 
@@ -161,6 +171,9 @@ type Category struct {
 	// code: names = { fr = "courses" }. Posts keep Name; each reader sees
 	// the name in their language, or Name when there is none.
 	Names map[string]string `toml:"names"`
+	// OverflowHours, when not 0, replaces [overflow] after_hours for
+	// needs of this category.
+	OverflowHours int `toml:"overflow_hours"`
 }
 
 // DefaultCategories is the starter list (the sensitive ones can only be
@@ -206,6 +219,7 @@ func Default() Config {
 		Log:        Log{Level: "info", Format: "text"},
 		SMTP:       SMTP{Port: 587, TLS: "starttls", TimeoutSeconds: 30},
 		Notify:     Notify{UnansweredHours: 48, DigestHour: 8, DigestWeekday: "monday"},
+		Overflow:   Overflow{AfterHours: 48},
 		Items:      Items{NeedExpiryDays: 14, ClaimDays: 7, ReminderDays: 3, DefaultVisibility: "public", PurgeAfterDays: 30},
 		Moderation: Moderation{PostsPerHour: 20, NewPostsPerHour: 5, RepliesPerHour: 60, NewRepliesPerHour: 15, NewAccountDays: 3,
 			InboundPerHost: 300},
@@ -478,6 +492,9 @@ func (c *Config) Validate() error {
 	if n := c.Notify; n.UnansweredHours < 1 || n.UnansweredHours > 24*30 {
 		bad("notify.unanswered_hours", "must be between 1 and 720 (got %d)", n.UnansweredHours)
 	}
+	if h := c.Overflow.AfterHours; h < 1 || h > 24*30 {
+		bad("overflow.after_hours", "must be between 1 and 720 (got %d)", h)
+	}
 	if n := c.Notify; n.DigestHour < 0 || n.DigestHour > 23 {
 		bad("notify.digest_hour", "must be an hour from 0 to 23 (got %d)", n.DigestHour)
 	}
@@ -502,6 +519,9 @@ func (c *Config) Validate() error {
 		}
 		seen[strings.ToLower(name)] = true
 		c.Categories[i].Name = name
+		if h := cat.OverflowHours; h < 0 || h > 24*30 {
+			bad(fmt.Sprintf("categories[%d].overflow_hours", i), "must be between 1 and 720, or 0 for [overflow] after_hours (got %d)", h)
+		}
 		for lang, n := range cat.Names {
 			key := fmt.Sprintf("categories[%d].names.%s", i, lang)
 			n = strings.TrimSpace(n)

@@ -166,6 +166,8 @@ func TestRefusals(t *testing.T) {
 		{"unknown category key", "[[categories]]\nname = \"food\"\nsensitiv = true", "unknown key categories.sensitiv"},
 		{"bad log format", "[log]\nformat = \"xml\"", "log.format"},
 		{"unanswered never", "[notify]\nunanswered_hours = 0", "notify.unanswered_hours"},
+		{"overflow never", "[overflow]\nafter_hours = 0", "overflow.after_hours"},
+		{"overflow a category in the past", "[[categories]]\nname = \"lifts\"\noverflow_hours = -1", "categories[0].overflow_hours"},
 		{"digest hour 24", "[notify]\ndigest_hour = 24", "notify.digest_hour: must be an hour from 0 to 23"},
 		{"digest weekday in French", "[notify]\ndigest_weekday = \"lundi\"", "notify.digest_weekday"},
 		{"unknown notify key", "[notify]\ndigest_minute = 5", "unknown key notify.digest_minute"},

@@ -240,6 +240,12 @@ func (s *Store) Publish(ctx context.Context, p *instance.Publication, now time.T
 		if err := updateFollowing(ctx, tx, p.Following); err != nil {
 			return err
 		}
+		for _, o := range p.Overflows {
+			if _, err := tx.ExecContext(ctx, `UPDATE overflows SET state = ?, withdrawn_at = CASE WHEN ? = 'withdrawn' THEN ? END
+				WHERE id = ? AND state = ?`, o.To, o.To, ts(now), o.ID, o.From); err != nil {
+				return err
+			}
+		}
 		if p.ForgetFollowing != 0 {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM following WHERE id = ?`, p.ForgetFollowing); err != nil {
 				return err

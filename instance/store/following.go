@@ -92,15 +92,17 @@ func (s *Store) SetFollowingState(ctx context.Context, followID, actorID string,
 }
 
 const remoteItemColumns = `id, ap_id, actor, actor_name, kind, title, content_html, category, area, state, url,
-	COALESCE(starts_at, ''), COALESCE(ends_at, ''), place, published_at, updated_at, deleted_at IS NOT NULL, held`
+	COALESCE(starts_at, ''), COALESCE(ends_at, ''), place, published_at, updated_at, deleted_at IS NOT NULL, held,
+	overflow, COALESCE(shared_at, '')`
 
 func scanRemoteItem(row scanner) (*instance.RemoteItem, error) {
 	var it instance.RemoteItem
-	var kind, starts, ends, published, updated string
+	var kind, starts, ends, published, updated, shared string
 	if err := row.Scan(&it.ID, &it.APID, &it.Actor, &it.ActorName, &kind, &it.Title, &it.ContentHTML, &it.Category, &it.Area,
-		&it.State, &it.URL, &starts, &ends, &it.Place, &published, &updated, &it.Deleted, &it.Held); err != nil {
+		&it.State, &it.URL, &starts, &ends, &it.Place, &published, &updated, &it.Deleted, &it.Held, &it.Overflow, &shared); err != nil {
 		return nil, err
 	}
+	it.SharedAt = parseTS(shared)
 	it.Kind = instance.Kind(kind)
 	it.StartsAt, it.EndsAt, it.Published, it.Updated = parseTS(starts), parseTS(ends), parseTS(published), parseTS(updated)
 	return &it, nil
@@ -109,7 +111,7 @@ func scanRemoteItem(row scanner) (*instance.RemoteItem, error) {
 // ListRemoteItems implements instance.Store.
 func (s *Store) ListRemoteItems(ctx context.Context, limit int) ([]*instance.RemoteItem, error) {
 	return queryAll(ctx, s.rd, scanRemoteItem, `SELECT `+remoteItemColumns+` FROM remote_items WHERE deleted_at IS NULL AND held = 0
-		ORDER BY id DESC LIMIT ?`, limit)
+		AND (overflow = 0 OR shared_at IS NOT NULL) ORDER BY id DESC LIMIT ?`, limit)
 }
 
 // RemoteItemByID implements instance.Store.
@@ -134,14 +136,14 @@ func (s *Store) SaveRemoteItem(ctx context.Context, it *instance.RemoteItem, n i
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO remote_items (ap_id, actor, actor_name, kind, title, content_html, category, area, state,
-		url, starts_at, ends_at, place, published_at, updated_at, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		url, starts_at, ends_at, place, published_at, updated_at, held, overflow) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (ap_id) DO UPDATE SET actor_name = excluded.actor_name, kind = excluded.kind, title = excluded.title,
 		content_html = excluded.content_html, category = excluded.category, area = excluded.area, state = excluded.state,
 		url = excluded.url, starts_at = excluded.starts_at, ends_at = excluded.ends_at, place = excluded.place,
 		updated_at = excluded.updated_at, held = remote_items.held OR excluded.held
 		WHERE remote_items.actor = excluded.actor AND remote_items.deleted_at IS NULL AND remote_items.updated_at <= excluded.updated_at`,
 			it.APID, it.Actor, it.ActorName, string(it.Kind), it.Title, it.ContentHTML, it.Category, it.Area, it.State, it.URL,
-			nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, ts(it.Published), ts(it.Updated), it.Held)
+			nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, ts(it.Published), ts(it.Updated), it.Held, it.Overflow)
 		if err != nil || again {
 			return err
 		}

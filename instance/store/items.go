@@ -19,20 +19,21 @@ const itemColumns = `i.id, i.kind, i.group_id, g.handle, g.name, i.author_id, a.
 	(SELECT count(*) FROM attendees x WHERE x.item_id = i.id AND x.status = 'going'),
 	(SELECT count(*) FROM attendees x WHERE x.item_id = i.id AND x.status = 'waiting'),
 	i.held, COALESCE(i.hidden_reason, ''), COALESCE(i.done_at, ''), i.thanks, COALESCE(i.thanked_at, ''), a.language,
-	COALESCE(i.series_id, 0), COALESCE(i.occurs_on, ''), i.quiet`
+	COALESCE(i.series_id, 0), COALESCE(i.occurs_on, ''), i.quiet, i.overflow_consent, COALESCE(i.overflowed_at, ''), i.claimed_remote, i.claimed_remote_name`
 
 const itemFrom = ` FROM items i JOIN groups g ON g.id = i.group_id JOIN members a ON a.id = i.author_id
 	LEFT JOIN members c ON c.id = i.claimed_by LEFT JOIN members t ON t.id = i.taken_by`
 
 func scanItem(row scanner) (*instance.Item, error) {
 	var it instance.Item
-	var kind, vis, state, created, updated, deleted, neededBy, expires, claimExp, reminded, avail, starts, ends, done, thanked string
+	var kind, vis, state, created, updated, deleted, neededBy, expires, claimExp, reminded, avail, starts, ends, done, thanked, overflowed string
 	err := row.Scan(&it.ID, &kind, &it.GroupID, &it.GroupHandle, &it.GroupName, &it.AuthorID, &it.Author, &it.AuthorHandle,
 		&it.Title, &it.Description, &it.Category, &it.Area, &vis, &state, &it.StateReason, &created, &updated, &deleted,
 		&neededBy, &expires, &it.Address, &it.Contact, &it.OnBehalfName, &it.OnBehalfPhone,
 		&it.ClaimedBy, &it.ClaimedByName, &claimExp, &reminded, &avail, &it.TakenBy, &it.TakenByName,
 		&starts, &ends, &it.Place, &it.Capacity, &it.Going, &it.Waiting, &it.Held, &it.HiddenReason, &done, &it.Thanks, &thanked, &it.AuthorLanguage,
-		&it.SeriesID, &it.OccursOn, &it.Quiet)
+		&it.SeriesID, &it.OccursOn, &it.Quiet,
+		&it.OverflowConsent, &overflowed, &it.ClaimedRemote, &it.ClaimedRemoteName)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +41,7 @@ func scanItem(row scanner) (*instance.Item, error) {
 	it.CreatedAt, it.UpdatedAt, it.DeletedAt = parseTS(created), parseTS(updated), parseTS(deleted)
 	it.NeededBy, it.ExpiresAt, it.ClaimExpiresAt, it.RemindedAt = parseTS(neededBy), parseTS(expires), parseTS(claimExp), parseTS(reminded)
 	it.AvailableUntil, it.StartsAt, it.EndsAt = parseTS(avail), parseTS(starts), parseTS(ends)
-	it.DoneAt, it.ThankedAt = parseTS(done), parseTS(thanked)
+	it.DoneAt, it.ThankedAt, it.OverflowedAt = parseTS(done), parseTS(thanked), parseTS(overflowed)
 	return &it, nil
 }
 
@@ -51,12 +52,12 @@ func (s *Store) CreateItem(ctx context.Context, it *instance.Item, n instance.No
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, category, area,
 			visibility, state, created_at, updated_at, needed_by, expires_at, address, contact, on_behalf_name, on_behalf_phone,
-			available_until, starts_at, ends_at, place, capacity, held)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			available_until, starts_at, ends_at, place, capacity, held, overflow_consent)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			string(it.Kind), it.GroupID, it.AuthorID, it.Title, it.Description, it.Category, it.Area,
 			string(it.Visibility), string(it.State), ts(it.CreatedAt), ts(it.UpdatedAt), nullTS(it.NeededBy), nullTS(it.ExpiresAt),
 			it.Address, it.Contact, it.OnBehalfName, it.OnBehalfPhone,
-			nullTS(it.AvailableUntil), nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, it.Capacity, it.Held)
+			nullTS(it.AvailableUntil), nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, it.Capacity, it.Held, it.OverflowConsent)
 		if err != nil {
 			return err
 		}
@@ -302,6 +303,13 @@ func (s *Store) TransitionItem(ctx context.Context, id int64, from []instance.It
 			who = ch.ClaimedBy
 		}
 		args = append(args, who, nullTS(ch.ClaimExpiresAt))
+		switch {
+		case ch.RemoteClaim != "":
+			set = append(set, "claimed_remote = ?", "claimed_remote_name = ?")
+			args = append(args, ch.RemoteClaim, ch.RemoteClaimName)
+		case ch.State == instance.StateOpen:
+			set = append(set, "claimed_remote = ''", "claimed_remote_name = ''")
+		}
 	}
 	if ch.SetExpiry {
 		set = append(set, "expires_at = ?")
@@ -385,8 +393,24 @@ func (s *Store) CountHelped(ctx context.Context, since time.Time, publicOnly boo
 
 // fedEvent records, in the caller's transaction, that something must be
 // federated: the transactional outbox that the federation worker reads.
+//
+// Every change of an item queues it; one offered to neighbouring villages
+// also queues the check of its offers (sent while it overflows, withdrawn
+// once it is claimed, closed, done, deleted, held or hidden), so no change
+// can leave an offer standing.
 func fedEvent(ctx context.Context, tx *sql.Tx, subject instance.EventSubject, id int64, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO fed_events (subject, subject_id, created_at) VALUES (?, ?, ?)`, subject, id, ts(now))
+	if err != nil || subject != instance.SubjectItem {
+		return err
+	}
+	return overflowEvent(ctx, tx, id, now)
+}
+
+// overflowEvent queues the check of a need's offers to neighbours, if it
+// has any that were not withdrawn.
+func overflowEvent(ctx context.Context, tx *sql.Tx, id int64, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO fed_events (subject, subject_id, created_at) SELECT ?, ?, ?
+		WHERE EXISTS (SELECT 1 FROM overflows WHERE item_id = ? AND state <> 'withdrawn')`, instance.SubjectOverflow, id, ts(now), id)
 	return err
 }
 

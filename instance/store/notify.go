@@ -220,6 +220,9 @@ func (s *Store) ApplyDue(ctx context.Context, due instance.Due, itemID int64, w 
 			return errNotApplied
 		}
 		applied = true
+		if err := overflowEvent(ctx, tx, itemID, w.Now); err != nil { // expired: withdraw its offers
+			return err
+		}
 		return s.tell(ctx, tx, n, w.Now)
 	})
 	if err == errNotApplied {
