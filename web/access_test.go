@@ -24,7 +24,7 @@ var visitorRoutes = []string{
 	"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/calendar", "/calendar/{token:[A-Za-z0-9_-]{32}}.ics", "/about/following", "/language", "/{kinds:needs|offers|actions}/{id:[0-9]+}",
 	"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
 	"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
-	"/verify-draw", "/notices/{id:[0-9]+}",
+	"/verify-draw", "/notices/{id:[0-9]+}", "/polls/{id:[0-9]+}",
 }
 
 // staffRoutes need more than a signed-in member (coordinator, admin or
@@ -39,7 +39,7 @@ var staffRoutes = []string{
 	"/admin/email", "/members/{handle}/reset-code", "/admin/unanswered", "/admin/email/test",
 	"/budgets/new", "/budgets/{id:[0-9]+}/projects/{project:[0-9]+}/review", "/budgets/{id:[0-9]+}/advance",
 	"/panels/new", "/panels/{id:[0-9]+}/edit", "/panels/{id:[0-9]+}/commit", "/panels/{id:[0-9]+}/draw",
-	"/coordinate",
+	"/coordinate", "/groups/{handle}/voting",
 }
 
 // choices are the values tried for each path variable.

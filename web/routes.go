@@ -81,7 +81,7 @@ func publicRoute(template string) bool {
 		"/{kinds:needs|offers|actions}/{id:[0-9]+}",
 		"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
 		"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
-		"/verify-draw", "/notices/{id:[0-9]+}":
+		"/verify-draw", "/notices/{id:[0-9]+}", "/polls/{id:[0-9]+}":
 		return true
 	}
 	return false
