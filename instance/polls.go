@@ -364,10 +364,7 @@ func (s *Service) Vote(ctx context.Context, by *Member, itemID int64, optionIDs 
 	if it.Held || it.HiddenReason != "" {
 		return ErrNotFound
 	}
-	if p.Closed(s.now()) {
-		return &FieldError{Field: "options", Code: "err.poll_closed"}
-	}
-	known := map[int64]bool{}
+	known := map[int64]bool{} // whether it is still open is checked in the store's transaction
 	for _, o := range p.Options {
 		known[o.ID] = true
 	}
@@ -439,9 +436,7 @@ func (s *Service) ReceivePollVote(ctx context.Context, itemID int64, actor, obje
 	if optionID == 0 {
 		return ignored("unknown_option")
 	}
-	if p.Closed(s.now()) {
-		return ignored("closed")
-	}
+	// Whether it is still open is checked in the store's transaction.
 	u, _ := url.Parse(actor) // checkRemoteActor has parsed it
 	v := &RemoteVote{ItemID: itemID, OptionID: optionID, Actor: actor, Host: strings.ToLower(u.Hostname()), ObjectID: objectID}
 	ok, err := s.store.AddRemoteVote(ctx, v, p.Multiple, s.now(), s.updateGap(it, p))

@@ -287,6 +287,9 @@ func TestPollUpdatesCoalesced(t *testing.T) {
 	if n := f.due(t, it.ID, t0); n != 1 {
 		t.Fatalf("two votes at once: %d updates due now, want 1", n)
 	}
+	if n := f.due(t, it.ID, t0.Add(time.Hour)); n != 1 {
+		t.Fatalf("two votes at once: %d updates in all, want 1", n)
+	}
 	f.publishAll(t)
 	f.clock.advance(10 * time.Second)
 	f.remoteVote(t, it.ID, "https://a.example/users/3", "On the green")

@@ -197,10 +197,7 @@ func (s *Service) AnswerProposal(ctx context.Context, by *Member, id int64, answ
 	} else if !ok {
 		return problem(ErrForbidden, "budget.not_in_group", p.GroupName)
 	}
-	if p.Closed(s.now()) {
-		return &FieldError{Field: "answer", Code: "err.proposal_closed"}
-	}
-	var v ValidationErrors
+	var v ValidationErrors // whether it is still open is checked in the store's transaction
 	a := &ProposalAnswer{MemberID: by.ID, UpdatedAt: s.now()}
 	switch Consent(answer) {
 	case ConsentAgree, ConsentAbstain, ConsentDisagree, ConsentBlock:
