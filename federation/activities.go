@@ -45,7 +45,7 @@ func (f *Federation) wrap(kind, id, actor string, object vocab.Type, objectExtra
 	setTo(act, to...)
 	setCc(act, cc...)
 	setPublished(act, now)
-	m, err := document(act, objectContext, nil)
+	m, err := document(act, contextFor(object), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -216,7 +216,7 @@ func (f *Federation) routes() *mux.Router {
 	get("/groups/{handle}/collections/{coll:featured|tags}", f.groupFeatured)
 	get("/members/{handle}/collections/{coll:featured|tags}", f.featured)
 	get("/actor/collections/{coll:featured|tags}", f.featured)
-	get("/{kinds:needs|offers|actions}/{id:[0-9]+}", f.itemDoc)
+	get("/{kinds:needs|offers|actions|polls}/{id:[0-9]+}", f.itemDoc)
 	get("/responses/{id:[0-9]+}", f.responseDoc)
 	get("/replies/{id:[0-9]+}", f.replyDoc)
 	get("/activities/{token}", f.activityDoc)

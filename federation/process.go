@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/go-fed/activity/streams"
@@ -194,6 +195,12 @@ func (f *Federation) onCreate(ctx context.Context, actor string, m map[string]an
 	if err != nil || n == nil {
 		return err
 	}
+	if itemID, ok := f.uris.localItemID(n.inReplyTo); ok {
+		if name, vote := pollVote(n); vote {
+			_, err := f.svc.ReceivePollVote(ctx, itemID, actor, n.id, name)
+			return err
+		}
+	}
 	rn, err := f.remoteNote(ctx, actor, n)
 	if err != nil {
 		return err
@@ -270,4 +277,19 @@ func (f *Federation) onDelete(ctx context.Context, actor string, m map[string]an
 		return f.svc.RemoteActorDeleted(ctx, actor)
 	}
 	return f.svc.ReceiveDelete(ctx, actor, target)
+}
+
+// pollVote reports whether a Note is a vote on a poll, as Mastodon and
+// GoToSocial send one: a Note with a `name` (the option) and no content,
+// in reply to the Question (app/lib/activitypub/activity/create.rb,
+// poll_vote?). A Note with content is a reply, even with a name.
+func pollVote(n *note) (string, bool) {
+	if typeOf(n.raw) != "Note" || strings.TrimSpace(n.content) != "" {
+		return "", false
+	}
+	name, ok := n.raw["name"].(string)
+	if !ok || strings.TrimSpace(name) == "" {
+		return "", false
+	}
+	return name, true
 }

@@ -197,7 +197,10 @@ func (f *Federation) publishItem(ctx context.Context, id int64) (*instance.Publi
 	if !fed.Federated {
 		kind, published = "Create", f.now().UTC().Truncate(time.Second)
 	}
-	note, extra := f.itemNote(it, g)
+	note, extra, err := f.itemObject(ctx, it, g)
+	if err != nil {
+		return nil, err
+	}
 	f.revise(note, it, fed.Revision, published)
 	to, cc := f.addressing(it, g)
 	p, err := f.activityFor(kind, groupIRI, signer, note, extra, to, cc, inboxes, it.Visibility == instance.VisibilityPublic)

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-fed/activity/streams/vocab"
-
 	"hearth/instance"
 )
 
@@ -54,7 +52,7 @@ func itemPublished(it *instance.Item, fed *instance.ItemFederation) time.Time {
 
 // revise gives an item's Note the id and times of its revision: `updated`
 // only for a change after it was published.
-func (f *Federation) revise(note vocab.ActivityStreamsNote, it *instance.Item, revision int, published time.Time) {
+func (f *Federation) revise(note revisable, it *instance.Item, revision int, published time.Time) {
 	setID(note, f.uris.itemObject(it, revision))
 	setPublished(note, published)
 	if it.UpdatedAt.After(published) {

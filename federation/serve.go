@@ -402,9 +402,13 @@ func (f *Federation) itemDoc(w http.ResponseWriter, r *http.Request) {
 		f.internal(w, r, err)
 		return
 	}
-	note, extra := f.itemNote(it, g)
+	note, extra, err := f.itemObject(r.Context(), it, g)
+	if err != nil {
+		f.internal(w, r, err)
+		return
+	}
 	f.revise(note, it, fed.Revision, itemPublished(it, fed))
-	m, err := document(note, objectContext, extra)
+	m, err := document(note, contextFor(note), extra)
 	if err != nil {
 		f.internal(w, r, err)
 		return

@@ -96,6 +96,8 @@ type Store interface {
 	GroupByHandle(ctx context.Context, handle string) (*instance.Group, error)
 	GroupByID(ctx context.Context, id int64) (*instance.Group, error)
 	ItemByID(ctx context.Context, id int64) (*instance.Item, error)
+	// PollByItem is a poll item's options and counted votes.
+	PollByItem(ctx context.Context, itemID int64) (*instance.Poll, error)
 	ResponseByID(ctx context.Context, id int64) (*instance.Response, error)
 	MemberByHandle(ctx context.Context, handle string) (*instance.Member, error)
 	MemberByID(ctx context.Context, id int64) (*instance.Member, error)

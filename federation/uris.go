@@ -62,7 +62,7 @@ func (u uris) localItemID(iri string) (int64, bool) {
 	if _, ok := itemRevision(query); !ok {
 		return 0, false
 	}
-	for _, k := range instance.Kinds {
+	for _, k := range append(instance.Kinds[:len(instance.Kinds):len(instance.Kinds)], instance.KindPoll) {
 		if rest, ok := strings.CutPrefix(iri, u.base+"/"+string(k)+"s/"); ok {
 			var id int64
 			if _, err := fmt.Sscanf(rest, "%d", &id); err == nil && fmt.Sprint(id) == rest {

@@ -108,6 +108,18 @@ func (s *Service) SweepDecide(ctx context.Context) error {
 			}
 		}
 	}
+	pollsReminded, pollsClosed, err := s.sweepPolls(ctx)
+	if err != nil {
+		return fmt.Errorf("sweep decide: %w", err)
+	}
+	propsReminded, propsClosed, err := s.sweepProposals(ctx)
+	if err != nil {
+		return fmt.Errorf("sweep decide: %w", err)
+	}
+	if pollsReminded+pollsClosed+propsReminded+propsClosed > 0 {
+		s.log.Info("sweep decide: votes", "poll_reminders", pollsReminded, "polls_closed", pollsClosed,
+			"proposal_reminders", propsReminded, "proposals_closed", propsClosed)
+	}
 	erased, err := s.store.ErasePanelGuests(ctx, now)
 	if err != nil {
 		return fmt.Errorf("sweep decide: erase guests: %w", err)

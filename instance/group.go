@@ -25,6 +25,9 @@ type Group struct {
 	// Fields are the profile's label and value pairs ("Website"), at
 	// most MaxGroupFields.
 	Fields []ProfileField
+	// VotesByCoordinators keeps polls and proposals in the group to its
+	// coordinators (see Service.MayStartVote).
+	VotesByCoordinators bool
 }
 
 // GroupImage is one of a group's images, as stored.

@@ -93,6 +93,12 @@ const (
 	NoteBudgetClosing    NoteKind = "budget_closing"     // to those who have not voted: it closes tomorrow
 	NoteBudgetResults    NoteKind = "budget_results"     // to everyone who could take part, linked to the results post
 	NotePanelDrawn       NoteKind = "panel_drawn"        // to each member drawn by lot
+	NotePollOpened       NoteKind = "poll_opened"        // to the group's members, linked to the poll
+	NotePollClosing      NoteKind = "poll_closing"       // to those who have not voted: it closes tomorrow
+	NotePollResults      NoteKind = "poll_results"       // to the group's members: it closed
+	NoteProposalOpened   NoteKind = "proposal_opened"    // to the group's members, with its title
+	NoteProposalClosing  NoteKind = "proposal_closing"   // to those who have not answered: it closes tomorrow
+	NoteProposalResults  NoteKind = "proposal_results"   // to the group's members: the outcome is out
 )
 
 // NoteSpec describes a kind of notification.
@@ -160,6 +166,12 @@ var NoteSpecs = []NoteSpec{
 	{Kind: NoteBudgetClosing, Notice: NoticeAboutMe, Path: "/decide"},
 	{Kind: NoteBudgetResults, Notice: NoticeAboutMe, Path: "/decide"},
 	{Kind: NotePanelDrawn, Notice: NoticeAboutMe, Path: "/decide"},
+	{Kind: NotePollOpened, Notice: NoticeAboutMe, Anchor: "vote", Path: "/decide"},
+	{Kind: NotePollClosing, Notice: NoticeAboutMe, Anchor: "vote", Path: "/decide"},
+	{Kind: NotePollResults, Notice: NoticeAboutMe, Anchor: "results", Path: "/decide"},
+	{Kind: NoteProposalOpened, Notice: NoticeAboutMe, Path: "/decide", Words: true},
+	{Kind: NoteProposalClosing, Notice: NoticeAboutMe, Path: "/decide", Words: true},
+	{Kind: NoteProposalResults, Notice: NoticeAboutMe, Path: "/decide", Words: true},
 }
 
 // Spec returns the kind's description (the zero NoteSpec for a kind this

@@ -228,6 +228,9 @@ func (s *Service) ReceiveReply(ctx context.Context, itemID int64, n *RemoteNote)
 			return refuse(RefusedNoReplies, "item %d", itemID)
 		}
 	}
+	if it.Kind == KindPoll { // a poll's page has votes, not a thread
+		return refuse(RefusedNoReplies, "poll %d takes votes, not replies", itemID)
+	}
 	html, text, err := remoteText(n, MaxResponse, true)
 	if err != nil {
 		return err

@@ -19,6 +19,8 @@ type Store interface {
 	RemoteStore
 	BudgetStore
 	PanelStore
+	PollStore
+	ProposalStore
 	NotificationStore
 	DigestStore
 	DeskStore

@@ -24,7 +24,7 @@ var visitorRoutes = []string{
 	"/calendar.ics", "/actions/{id:[0-9]+}.ics", "/calendar", "/calendar/{token:[A-Za-z0-9_-]{32}}.ics", "/about/following", "/language", "/{kinds:needs|offers|actions}/{id:[0-9]+}",
 	"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
 	"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
-	"/verify-draw", "/notices/{id:[0-9]+}",
+	"/verify-draw", "/notices/{id:[0-9]+}", "/polls/{id:[0-9]+}",
 	"/noticeboard", "/groups/{handle}/noticeboard", "/qr/{kinds:needs|offers|actions}/{id:[0-9]+}.svg",
 	"/feed.atom", "/groups/{handle}/feed.atom", "/feeds/{token:[A-Za-z0-9_-]{32}}.atom", "/impact", "/impact.csv",
 	"/sw.js", "/manifest.webmanifest", "/icons/{size:192|512}.png",
@@ -44,7 +44,7 @@ var staffRoutes = []string{
 	"/budgets/new", "/budgets/{id:[0-9]+}/projects/{project:[0-9]+}/review", "/budgets/{id:[0-9]+}/advance",
 	"/messages/{id:[0-9]+}/release",
 	"/panels/new", "/panels/{id:[0-9]+}/edit", "/panels/{id:[0-9]+}/commit", "/panels/{id:[0-9]+}/draw",
-	"/coordinate", "/admin/federation", "/intake", "/intake/{id:[0-9]+}",
+	"/coordinate", "/admin/federation", "/intake", "/intake/{id:[0-9]+}", "/groups/{handle}/voting",
 }
 
 // choices are the values tried for each path variable.

@@ -34,6 +34,7 @@ func (s *Server) registerDecide(r *mux.Router) {
 	r.Handle("/notices/"+id+"/responses", h(s.noticeResponse)).Methods(http.MethodPost)
 	r.Handle("/notices/"+id+"/delete", h(s.noticeDelete)).Methods(http.MethodGet, http.MethodPost)
 	s.registerPanels(r)
+	s.registerVotes(r)
 }
 
 // Money writes an amount in the page's language ("£1,250.50").
@@ -64,8 +65,11 @@ func localise(p *page, err error) {
 
 type decidePage struct {
 	page
-	Rounds []*instance.Round
-	Panels []*instance.Panel
+	Rounds    []*instance.Round
+	Panels    []*instance.Panel
+	PollItems []*instance.Item
+	Polls     []*instance.Poll
+	Proposals []*instance.Proposal
 }
 
 // PhaseOf is a round's phase now.
@@ -78,6 +82,12 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if p.Panels, err = s.svc.Panels(r.Context(), p.Viewer); err != nil {
+		return err
+	}
+	if p.PollItems, p.Polls, err = s.svc.Polls(r.Context(), p.Viewer); err != nil {
+		return err
+	}
+	if p.Proposals, err = s.svc.Proposals(r.Context(), p.Viewer); err != nil {
 		return err
 	}
 	return s.render(w, r, http.StatusOK, "decide", p)

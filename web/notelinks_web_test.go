@@ -101,6 +101,23 @@ func TestNotificationsLandOnTheirPlace(t *testing.T) {
 	sweep(5 * 24 * time.Hour)
 	land("rita", instance.NoteNeedExpired)
 
+	// A poll: opened, closing tomorrow (to who has not voted), results.
+	closes := h.svc.Now().In(h.svc.Location()).AddDate(0, 0, 3)
+	poll := postItemAt(t, as["rita"], "/polls/new", pollForm(closes))
+	land("bob", instance.NotePollOpened)
+	decide := func(d time.Duration) {
+		t.Helper()
+		h.advance(d)
+		if err := h.svc.SweepDecide(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	decide(2*24*time.Hour + time.Hour)
+	land("ann", instance.NotePollClosing)
+	decide(24 * time.Hour)
+	land("bob", instance.NotePollResults)
+	mustContain(t, as["bob"].get(poll).body, `id="results"`)
+
 	for _, spec := range instance.NoteSpecs {
 		if spec.Anchor != "" && !landed[spec.Anchor] {
 			t.Errorf("no notification landed on #%s (%s): add a step", spec.Anchor, spec.Kind)

@@ -89,7 +89,7 @@ func publicRoute(template string) bool {
 		"/{kinds:needs|offers|actions}/{id:[0-9]+}",
 		"/unsubscribe", "/forgot-password", "/reset-password", "/reset-code",
 		"/panels/{id:[0-9]+}", "/panels/{id:[0-9]+}/guest", "/panels/{id:[0-9]+}/record.json", "/panels/{id:[0-9]+}/verify",
-		"/verify-draw", "/notices/{id:[0-9]+}",
+		"/verify-draw", "/notices/{id:[0-9]+}", "/polls/{id:[0-9]+}",
 		"/noticeboard", "/groups/{handle}/noticeboard", "/qr/{kinds:needs|offers|actions}/{id:[0-9]+}.svg",
 		"/feed.atom", "/groups/{handle}/feed.atom", "/feeds/{token:[A-Za-z0-9_-]{32}}.atom", "/impact", "/impact.csv",
 		"/sw.js", "/manifest.webmanifest", "/icons/{size:192|512}.png",

@@ -12,14 +12,15 @@ import (
 const groupColumns = `g.id, g.handle, g.name, g.description, g.rules, g.main, g.created_at,
 	(SELECT count(*) FROM group_members gm WHERE gm.group_id = g.id),
 	coalesce(g.avatar, ''), coalesce((SELECT content_type FROM media WHERE hash = g.avatar), ''), g.avatar_alt,
-	coalesce(g.header, ''), coalesce((SELECT content_type FROM media WHERE hash = g.header), ''), g.header_alt`
+	coalesce(g.header, ''), coalesce((SELECT content_type FROM media WHERE hash = g.header), ''), g.header_alt,
+	g.votes_by_coordinators`
 
 func scanGroup(row scanner) (*instance.Group, error) {
 	var g instance.Group
 	var created string
 	var avatar, header instance.GroupImage
 	if err := row.Scan(&g.ID, &g.Handle, &g.Name, &g.Description, &g.Rules, &g.Main, &created, &g.MemberCount,
-		&avatar.Hash, &avatar.ContentType, &avatar.Alt, &header.Hash, &header.ContentType, &header.Alt); err != nil {
+		&avatar.Hash, &avatar.ContentType, &avatar.Alt, &header.Hash, &header.ContentType, &header.Alt, &g.VotesByCoordinators); err != nil {
 		return nil, err
 	}
 	g.CreatedAt = parseTS(created)

@@ -14,6 +14,7 @@ import (
 // with its results post, an open panel and a drawn panel.
 type decidePaths struct {
 	ideas, voting, results, notice, openPanel, drawnPanel string
+	poll, votedPoll, proposal                             string
 }
 
 func days(n int) string { return time.Now().UTC().AddDate(0, 0, n).Format("2006-01-02") }
@@ -98,6 +99,21 @@ func seedDecide(t *testing.T, cora *browser) decidePaths {
 	}
 	must(cora.post(out.drawnPanel+"/commit", url.Values{"method": {"secret"}}))
 	must(cora.post(out.drawnPanel+"/draw", nil))
+	poll := func(question string) string {
+		return must(cora.post("/polls/new", dated(url.Values{"question": {question}, "options": {"By the pond\nOn the green\nOutside the shop"},
+			"results": {"after_vote"}, "visibility": {"public"}, "closes_at_hour": {"18"}, "closes_at_minute": {"00"}},
+			map[string]string{"closes_on": days(2)})))
+	}
+	out.poll = poll("Where should the new bench go?")
+	out.votedPoll = poll("Which day for the litter-pick?")
+	_, page = cora.get(out.votedPoll)
+	m := regexp.MustCompile(`name="option" value="(\d+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no options on %s", tail(page, 800))
+	}
+	must(cora.post(out.votedPoll+"/vote", url.Values{"option": {m[1]}}))
+	out.proposal = must(cora.post("/proposals/new", dated(url.Values{"title": {"Move the market to Saturdays"},
+		"description": {"More people can come."}, "closes_at_hour": {"18"}, "closes_at_minute": {"00"}}, map[string]string{"closes_on": days(2)})))
 	return out
 }
 
@@ -187,4 +203,58 @@ func TestDecideWithoutJavaScript(t *testing.T) {
 		t.Errorf("the check page does not say the re-run is the same: %s", tail(page, 2000))
 	}
 	_ = round
+}
+
+// A poll and a consent proposal with JavaScript turned off: start a poll
+// (a refused form first), vote, change the vote and see the bars; make a
+// proposal, answer "block" without a reason (refused beside the reason),
+// then with one.
+func TestVotingWithoutJavaScript(t *testing.T) {
+	needNode(t)
+	h := startHearth(t, "open")
+	browser := newBrowser(t, false)
+	cora := tab(t, browser)
+	run(t, cora, chromedp.Navigate(`data:text/html,<title>off</title><script>document.title="on"</script>`))
+	if title := get(t, cora, chromedp.Title()); title != "off" {
+		t.Fatalf("JavaScript is running in the no-JavaScript browser (title %q)", title)
+	}
+	login(t, cora, h, "cora", "correct horse battery")
+	run(t, cora, chromedp.Navigate(h.url+"/decide"))
+	click(t, cora, `a[href="/polls/new"]`)
+	waitText(t, cora, "Between 2 and 10, one on each line.")
+	fill(t, cora, map[string]string{"f-question": "Where should the new bench go?", "f-options": "By the pond",
+		"f-closes_at": "18", "f-closes_at_minute": "00"})
+	fill(t, cora, dateBoxes("f-closes_on", days(2)))
+	click(t, cora, "main form button[type=submit]")
+	waitText(t, cora, "Give between 2 and 10 options, one on each line (there is 1).")
+	run(t, cora, chromedp.SetValue(chromedp.ID("f-options"), "By the pond\nOn the green\nOutside the shop"))
+	click(t, cora, "main form button[type=submit]")
+	waitText(t, cora, "Your poll is up.")
+	click(t, cora, `form[action$="/vote"] button[type=submit]`)
+	waitText(t, cora, "Choose an option.")
+	click(t, cora, `#f-options`)
+	click(t, cora, `form[action$="/vote"] button[type=submit]`)
+	waitText(t, cora, "Your vote has been counted.")
+	if page := html(t, cora); !strings.Contains(page, `class="bar p100"`) || !strings.Contains(page, "1 person has voted.") {
+		t.Errorf("after voting, no results: %s", tail(page, 2000))
+	}
+	click(t, cora, `input[name="option"]:not(:checked)`)
+	click(t, cora, `form[action$="/vote"] button[type=submit]`)
+	waitText(t, cora, "Your vote has been counted.")
+	screenshot(t, cora, "nojs poll voted")
+
+	run(t, cora, chromedp.Navigate(h.url+"/proposals/new"))
+	fill(t, cora, map[string]string{"f-title": "Move the market to Saturdays", "f-description": "More people can come.",
+		"f-closes_at": "18", "f-closes_at_minute": "00"})
+	fill(t, cora, dateBoxes("f-closes_on", days(2)))
+	click(t, cora, "main form button[type=submit]")
+	waitText(t, cora, "Your proposal is open.")
+	click(t, cora, `input[value="block"]`)
+	click(t, cora, `form[action$="/answer"] button[type=submit]`)
+	waitText(t, cora, "Say why you block the proposal: a block needs a reason.")
+	fill(t, cora, map[string]string{"f-reason": "Saturdays clash with the football"})
+	click(t, cora, `form[action$="/answer"] button[type=submit]`)
+	waitText(t, cora, "Your answer has been saved.")
+	waitText(t, cora, "You answered: Block.")
+	screenshot(t, cora, "nojs proposal answered")
 }

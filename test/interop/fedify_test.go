@@ -186,6 +186,66 @@ func TestFedifyPeer(t *testing.T) {
 		}
 	})
 
+	t.Run("the peer votes on a poll and sees the new count", func(t *testing.T) {
+		closes := time.Now().UTC().AddDate(0, 0, 2)
+		code, loc, body := cora.post("/polls/new", url.Values{"question": {"Where should the new bench go?"},
+			"options": {"By the pond\nOn the green"}, "results": {"after_vote"}, "visibility": {"public"},
+			"closes_on_day": {fmt.Sprint(closes.Day())}, "closes_on_month": {fmt.Sprint(int(closes.Month()))},
+			"closes_on_year": {fmt.Sprint(closes.Year())}, "closes_at_hour": {"18"}, "closes_at_minute": {"00"}})
+		if code != http.StatusSeeOther {
+			t.Fatalf("post poll: %d %s", code, tail(body, 800))
+		}
+		question := h.url + loc
+		waitFor(t, 20*time.Second, "the Question's Create", func() bool {
+			for _, c := range p.ofType("Create") {
+				if obj, _ := c.JSON["object"].(map[string]any); obj != nil && obj["id"] == question && obj["type"] == "Question" {
+					return true
+				}
+			}
+			return false
+		})
+		// Cora votes first (its Update goes at once); the peer's vote then
+		// waits for the next free minute, and arrives coalesced.
+		_, page := cora.get(loc)
+		m := regexp.MustCompile(`name="option" value="(\d+)"`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no options on the poll's page: %s", tail(page, 1500))
+		}
+		if code, _, body := cora.post(loc+"/vote", url.Values{"option": {m[1]}}); code != http.StatusSeeOther {
+			t.Fatalf("cora's vote: %d %s", code, tail(body, 500))
+		}
+		p.call(t, "vote", map[string]string{"actor": group, "inReplyTo": question, "name": "On the green"})
+		// votes counts an option's votes in a Question as Fedify read it.
+		votes := func(obj map[string]any, name string) any {
+			opts, _ := obj["oneOf"].([]any)
+			for _, o := range opts {
+				if o, _ := o.(map[string]any); o != nil && fmt.Sprint(o["name"]) == name {
+					if r, _ := o["replies"].(map[string]any); r != nil {
+						return r["totalItems"]
+					}
+				}
+			}
+			return nil
+		}
+		waitFor(t, 90*time.Second, "an Update{Question} with the vote", func() bool {
+			for _, u := range p.ofType("Update") {
+				if obj, _ := u.JSON["object"].(map[string]any); obj != nil && obj["id"] == question && fmt.Sprint(votes(obj, "On the green")) == "1" {
+					return true
+				}
+			}
+			return false
+		})
+		got := p.call(t, "fetch", map[string]string{"iri": question})
+		doc, _ := got["document"].(map[string]any)
+		if got["type"] != "Question" || fmt.Sprint(votes(doc, "On the green")) != "1" || fmt.Sprint(votes(doc, "By the pond")) != "1" ||
+			fmt.Sprint(doc["votersCount"]) != "2" {
+			t.Errorf("the Question, fetched: %v", got)
+		}
+		if _, page := cora.get(loc); !strings.Contains(page, "2 people have voted.") {
+			t.Errorf("the poll's page after both votes: %s", tail(page, 1500))
+		}
+	})
+
 	t.Run("after unfollowing, later posts are not delivered", func(t *testing.T) {
 		// The wait below is enough: while the peer follows, a post has
 		// reached it by the time the queues are drained.

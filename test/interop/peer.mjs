@@ -169,6 +169,17 @@ async function control(req, res, url) {
         await ctx.sendActivity({ identifier: "alice" }, target, update);
         return json(res, 200, {});
       }
+      case "/control/vote": {
+        // A vote on a poll, as Mastodon sends one: a Note with the option as
+        // its name, no content, in reply to the Question, to its author.
+        const target = await ctx.lookupObject(input.actor);
+        const noteId = new URL(`${origin}/votes/${++counter}`);
+        const note = await Note.fromJsonLd({ "@context": "https://www.w3.org/ns/activitystreams", id: noteId.href, type: "Note",
+          attributedTo: ctx.getActorUri("alice").href, to: target.id.href, name: input.name, inReplyTo: input.inReplyTo });
+        await ctx.sendActivity({ identifier: "alice" }, target, new Create({ id: new URL(`${noteId.href}/create`),
+          actor: ctx.getActorUri("alice"), object: note, to: target.id }));
+        return json(res, 200, { id: noteId.href });
+      }
       case "/control/reply": {
         // input.published, when given, dates the reply (RFC 3339).
         const target = await ctx.lookupObject(input.actor);
