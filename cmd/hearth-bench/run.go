@@ -343,7 +343,7 @@ func seed(ctx context.Context, path string, n, replies int) (string, error) {
 		}
 	}
 	res, err := stmt.ExecContext(ctx, "need", g.ID, m.ID, "A need that many people answered", "Everyone replied", "lifts", "open",
-		now.Format(f), now.Format(f), now.AddDate(0, 0, 14).Format(f), nil, nil)
+		now.Format(f), now.Format(f), now.AddDate(0, 0, 14).Format(f), nil, nil, now.Format(f), now.Format(f))
 	if err != nil {
 		tx.Rollback()
 		return "", err
