@@ -43,8 +43,11 @@ type NeedRecord struct {
 	Requester int64
 	OnBehalf  string
 	Helper    int64
-	Category  string
-	GroupID   int64
+	// RemoteHelper is the account, on a neighbouring village's server,
+	// of the helper chosen when the need overflowed ("" for a member).
+	RemoteHelper string
+	Category     string
+	GroupID      int64
 }
 
 // OfferRecord is an offer given.
@@ -77,6 +80,7 @@ type FigureKind string
 const (
 	FigNeedsAsked     FigureKind = "needs_asked"
 	FigNeedsMet       FigureKind = "needs_met"
+	FigNeedsMetNearby FigureKind = "needs_met_nearby" // by a helper from a neighbouring village
 	FigToFirstOffer   FigureKind = "to_first_offer" // median, hours
 	FigToHelped       FigureKind = "to_helped"      // median, hours
 	FigOffersGiven    FigureKind = "offers_given"
@@ -86,7 +90,7 @@ const (
 )
 
 // FigureKinds lists every figure in order.
-var FigureKinds = []FigureKind{FigNeedsAsked, FigNeedsMet, FigToFirstOffer, FigToHelped, FigOffersGiven, FigAttendances,
+var FigureKinds = []FigureKind{FigNeedsAsked, FigNeedsMet, FigNeedsMetNearby, FigToFirstOffer, FigToHelped, FigOffersGiven, FigAttendances,
 	FigVolunteerHours, FigNewMembers}
 
 // Median reports whether a figure is a median time (in hours) rather
@@ -184,6 +188,7 @@ func figures(recs *ImpactRecords, f ImpactFilter, from, to, now time.Time) Perio
 	p := Period{Start: from, Figures: map[FigureKind]Figure{}}
 	asked, askers := 0, people{}
 	met, metAskers, helpers := 0, people{}, people{}
+	nearby, nearbyAskers, nearbyHelpers := 0, people{}, people{}
 	var toOffer, toHelped []float64
 	offerAskers, helpedAskers := people{}, people{}
 	for _, n := range recs.Needs {
@@ -201,7 +206,14 @@ func figures(recs *ImpactRecords, f ImpactFilter, from, to, now time.Time) Perio
 		if in(n.DoneAt) {
 			met++
 			metAskers.add("m", n.Requester, n.OnBehalf)
-			helpers.add("m", n.Helper, "")
+			if n.RemoteHelper != "" {
+				helpers.add("r", 0, n.RemoteHelper)
+				nearby++
+				nearbyAskers.add("m", n.Requester, n.OnBehalf)
+				nearbyHelpers.add("r", 0, n.RemoteHelper)
+			} else {
+				helpers.add("m", n.Helper, "")
+			}
 			toHelped = append(toHelped, n.DoneAt.Sub(n.AskedAt).Hours())
 			helpedAskers.add("m", n.Requester, n.OnBehalf)
 		}
@@ -209,6 +221,7 @@ func figures(recs *ImpactRecords, f ImpactFilter, from, to, now time.Time) Perio
 	p.Figures[FigNeedsAsked] = count(float64(asked), len(askers))
 	// A need met involves who asked and who helped: both must be many.
 	p.Figures[FigNeedsMet] = count(float64(met), min(len(metAskers), len(helpers)))
+	p.Figures[FigNeedsMetNearby] = count(float64(nearby), min(len(nearbyAskers), len(nearbyHelpers)))
 	p.Figures[FigToFirstOffer] = median(toOffer, len(offerAskers))
 	p.Figures[FigToHelped] = median(toHelped, min(len(helpedAskers), len(helpers)))
 

@@ -70,10 +70,10 @@ func TestImpactPage(t *testing.T) {
 	}
 	checkPage(t, "/impact", r, cssSize(t)+sheetSize(t, "figures.css"))
 	november := regexpFind(t, `<tr><th scope="row">November</th>.*?</tr>`, r.body)
-	// Needs asked, met, median hours to a first offer (0.5) and to being
-	// helped (1), offers given (one giver: withheld), attendances (none)
-	// and volunteer hours (none).
-	for i, want := range []string{"5", "5", "0.5", "1", "fewer than 5", "0", "0"} {
+	// Needs asked, met, met by a neighbouring village (none), median
+	// hours to a first offer (0.5) and to being helped (1), offers given
+	// (one giver: withheld), attendances (none) and volunteer hours (none).
+	for i, want := range []string{"5", "5", "0", "0.5", "1", "fewer than 5", "0", "0"} {
 		cells := strings.Split(november, "<td>")
 		if got := strings.SplitN(cells[i+1], "</td>", 2)[0]; got != want {
 			t.Errorf("November, %s: %q, want %q", instance.FigureKinds[i], got, want)
@@ -95,7 +95,7 @@ func TestImpactPage(t *testing.T) {
 	if err != nil || len(rows) != 1+11+1 || len(rows[0]) != 1+len(instance.FigureKinds) {
 		t.Fatalf("CSV rows: %v (%v)", rows, err)
 	}
-	if rows[0][1] != h.says("impact.fig.needs_asked") || rows[11][0] != "2026-11" || rows[11][1] != "5" || rows[11][5] != "fewer than 5" ||
+	if rows[0][1] != h.says("impact.fig.needs_asked") || rows[11][0] != "2026-11" || rows[11][1] != "5" || rows[11][6] != "fewer than 5" ||
 		rows[12][0] != "2026" || rows[12][2] != "5" {
 		t.Errorf("CSV: %v", rows)
 	}

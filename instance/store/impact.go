@@ -20,7 +20,7 @@ func (s *Store) ImpactRecords(ctx context.Context, from, to time.Time) (*instanc
 		var created string
 		var done, first sql.NullString
 		var helper sql.NullInt64
-		if err := rows.Scan(&created, &done, &first, &r.Requester, &r.OnBehalf, &helper, &r.Category, &r.GroupID); err != nil {
+		if err := rows.Scan(&created, &done, &first, &r.Requester, &r.OnBehalf, &helper, &r.RemoteHelper, &r.Category, &r.GroupID); err != nil {
 			return err
 		}
 		r.AskedAt = parseTS(created)
@@ -34,7 +34,7 @@ func (s *Store) ImpactRecords(ctx context.Context, from, to time.Time) (*instanc
 		out.Needs = append(out.Needs, r)
 		return nil
 	}, `SELECT i.created_at, CASE WHEN i.state = 'done' THEN i.done_at END,
-		(SELECT min(n.created_at) FROM interests n WHERE n.item_id = i.id), i.author_id, i.on_behalf_name, i.claimed_by, i.category, i.group_id
+		(SELECT min(n.created_at) FROM interests n WHERE n.item_id = i.id), i.author_id, i.on_behalf_name, i.claimed_by, i.claimed_remote, i.category, i.group_id
 		FROM items i WHERE i.kind = 'need' AND i.held = 0 AND i.hidden_reason IS NULL
 		AND ((i.created_at >= ?1 AND i.created_at < ?2) OR (i.state = 'done' AND i.done_at >= ?1 AND i.done_at < ?2))`, f, t)
 	if err != nil {
