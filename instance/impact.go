@@ -81,8 +81,8 @@ const (
 	FigNeedsAsked     FigureKind = "needs_asked"
 	FigNeedsMet       FigureKind = "needs_met"
 	FigNeedsMetNearby FigureKind = "needs_met_nearby" // by a helper from a neighbouring village
-	FigToFirstOffer   FigureKind = "to_first_offer" // median, hours
-	FigToHelped       FigureKind = "to_helped"      // median, hours
+	FigToFirstOffer   FigureKind = "to_first_offer"   // median, hours
+	FigToHelped       FigureKind = "to_helped"        // median, hours
 	FigOffersGiven    FigureKind = "offers_given"
 	FigAttendances    FigureKind = "attendances"
 	FigVolunteerHours FigureKind = "volunteer_hours"
