@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hearth/instance/netguard"
 	"io"
 	"net"
 	"net/http"
@@ -30,7 +31,7 @@ func newClient(allowPrivate bool, timeout time.Duration) *http.Client {
 	if allowPrivate {
 		return newClientAllowing(nil, false, timeout)
 	}
-	return newClientAllowing(func(ap netip.AddrPort) bool { return publicAddress(ap.Addr()) }, true, timeout)
+	return newClientAllowing(func(ap netip.AddrPort) bool { return netguard.Public(ap.Addr()) }, true, timeout)
 }
 
 // errInsecureScheme is returned for a request (or a redirect) to a URL
@@ -89,34 +90,6 @@ func newClientAllowing(allow func(netip.AddrPort) bool, secure bool, timeout tim
 		},
 	}
 }
-
-// publicAddress reports whether ip is a public unicast address.
-func publicAddress(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsMulticast() || ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() {
-		return false
-	}
-	for _, p := range reservedPrefixes {
-		if p.Contains(ip) {
-			return false
-		}
-	}
-	return true
-}
-
-// reservedPrefixes are ranges that netip's predicates do not cover:
-// carrier-grade NAT, benchmarking, documentation, "this network", IPv4
-// broadcast, NAT64 and 6to4/Teredo tunnels that can embed private IPv4.
-var reservedPrefixes = func() []netip.Prefix {
-	var out []netip.Prefix
-	for _, s := range []string{"0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15",
-		"198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32", "64:ff9b::/96", "2001::/32",
-		"2001:db8::/32", "2002::/16", "100::/64"} {
-		out = append(out, netip.MustParsePrefix(s))
-	}
-	return out
-}()
 
 // readBody reads at most maxResponseBytes, failing (not truncating) above.
 func readBody(r io.Reader) ([]byte, error) {

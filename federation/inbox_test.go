@@ -3,6 +3,7 @@ package federation
 import (
 	"bytes"
 	"errors"
+	"hearth/instance/netguard"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -243,8 +244,8 @@ func TestOutgoingClientRefusesPrivateAddresses(t *testing.T) {
 	for addr, public := range map[string]bool{"127.0.0.1": false, "10.1.2.3": false, "192.168.0.1": false, "172.16.5.4": false,
 		"169.254.169.254": false, "100.64.0.1": false, "0.0.0.0": false, "::1": false, "fe80::1": false, "fc00::1": false,
 		"::ffff:127.0.0.1": false, "64:ff9b::7f00:1": false, "2002:7f00:1::": false, "93.184.215.14": true, "2606:4700::1111": true} {
-		if got := publicAddress(netip.MustParseAddr(addr)); got != public {
-			t.Errorf("publicAddress(%s) = %v", addr, got)
+		if got := netguard.Public(netip.MustParseAddr(addr)); got != public {
+			t.Errorf("netguard.Public(%s) = %v", addr, got)
 		}
 	}
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("secret")) }))
