@@ -274,3 +274,61 @@ func seedMemberRows(t *testing.T, s *Store, gid, olga, mia int64) {
 		}
 	}
 }
+
+// The export shows the member their part in deciding together: each poll
+// once with every option they chose, their answers with the proposal's
+// title, their panels, their standing places and whether they have
+// private feeds.
+func TestExportHoldsDecisionsAndFeeds(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	gid, err := s.CreateGroup(ctx, &instance.Group{Handle: "village", Name: "V", Main: true, CreatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	olga, err := s.CreateMember(ctx, member("olga", "olga@example.org", instance.StatusActive), "", t0, instance.Notices{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mia, err := s.CreateMember(ctx, member("mia", "mia@example.org", instance.StatusActive), "", t0, instance.Notices{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedMemberRows(t, s, gid, olga, mia)
+	for _, q := range []string{
+		`INSERT INTO poll_options (id, item_id, position, name) VALUES (601, 103, 1, 'Sunday')`,
+		`INSERT INTO poll_votes (item_id, option_id, member_id, created_at) VALUES (103, 601, ?1, ?2)`,
+		`UPDATE proposal_answers SET answer = 'block', reason = 'Too dear' WHERE member_id = ?1`,
+		`UPDATE series_regulars SET slot_name = 'Bags' WHERE member_id = ?1`,
+	} {
+		if _, err := s.w.Exec(q, mia, ts(t0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ex, err := s.ExportMember(ctx, mia)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.PollVotes) != 1 || ex.PollVotes[0].PollTitle != "Which day?" || strings.Join(ex.PollVotes[0].Options, ",") != "Saturday,Sunday" ||
+		ex.PollVotes[0].PollPath != "/polls/103" {
+		t.Errorf("poll votes: %+v", ex.PollVotes)
+	}
+	if len(ex.ProposalAnswers) != 1 || ex.ProposalAnswers[0].ProposalTitle != "Buy a van" || ex.ProposalAnswers[0].Answer != instance.ConsentBlock ||
+		ex.ProposalAnswers[0].Reason != "Too dear" {
+		t.Errorf("proposal answers: %+v", ex.ProposalAnswers)
+	}
+	if len(ex.Panels) != 2 || ex.Panels[0].PanelTitle != "Jury" || ex.Panels[0].Selected || ex.Panels[1].PanelTitle != "Old jury" || !ex.Panels[1].Selected {
+		t.Errorf("panels: %+v", ex.Panels)
+	}
+	if len(ex.StandingPlaces) != 1 || ex.StandingPlaces[0].ActionTitle != "Litter pick" || ex.StandingPlaces[0].Role != "Bags" ||
+		ex.StandingPlaces[0].ActionPath != "/actions/102" {
+		t.Errorf("standing places: %+v", ex.StandingPlaces)
+	}
+	if !ex.PrivateFeed || !ex.CalendarFeed {
+		t.Errorf("feeds: private %v, calendar %v, want both", ex.PrivateFeed, ex.CalendarFeed)
+	}
+	// Nothing of olga's: she has none of these.
+	if ex, err := s.ExportMember(ctx, olga); err != nil || len(ex.PollVotes)+len(ex.ProposalAnswers)+len(ex.Panels)+len(ex.StandingPlaces) != 0 || ex.PrivateFeed {
+		t.Errorf("olga's export holds mia's decisions: %+v, %v", ex, err)
+	}
+}
