@@ -28,6 +28,47 @@ type MemberExport struct {
 	// Devices the phones and browsers they asked to be told on.
 	PrivateMessages []ExportMessage
 	Devices         []ExportDevice
+	// What they decided with others: their votes in polls (each poll
+	// once, with every option they chose), their answers to proposals,
+	// the panels they volunteered for and the repeating actions they
+	// keep a standing place on. Budget ballots are not here: they are
+	// secret, unlinked from their voter when the round closes.
+	PollVotes       []ExportPollVote
+	ProposalAnswers []ExportProposalAnswer
+	Panels          []ExportPanel
+	StandingPlaces  []ExportStandingPlace
+	// Whether their private calendar and Atom feed addresses exist (the
+	// addresses themselves are keys, shown on their settings page).
+	CalendarFeed, PrivateFeed bool
+}
+
+// ExportPollVote is the member's vote in one poll.
+type ExportPollVote struct {
+	PollTitle, PollPath string
+	Options             []string
+	CreatedAt           time.Time
+}
+
+// ExportProposalAnswer is the member's answer to a consent proposal.
+type ExportProposalAnswer struct {
+	ProposalTitle, ProposalPath string
+	Answer                      Consent
+	Reason                      string
+	UpdatedAt                   time.Time
+}
+
+// ExportPanel is a panel the member volunteered for.
+type ExportPanel struct {
+	PanelTitle, PanelPath string
+	Selected              bool
+	CreatedAt             time.Time
+}
+
+// ExportStandingPlace is a standing place on a repeating action.
+type ExportStandingPlace struct {
+	ActionTitle, ActionPath string
+	Role                    string // the role's name, or "" for none in particular
+	CreatedAt               time.Time
 }
 
 // ExportMessage is a private message the member wrote on a need.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+
+	"hearth/instance"
 )
 
 // exportField is one fact: a plain key (for the file), its label and its
@@ -117,7 +119,8 @@ func (s *Server) exportView(r *http.Request) (*exportPage, error) {
 		add("phone", m.Phone).add("roles", strings.Join(roles, ", ")).add("status", p.T("memberstatus."+string(m.Status))).
 		add("application_answer", m.ApplicationAnswer).add("joined", p.DateTime(m.CreatedAt)).
 		add("code_of_conduct", p.T("export.conduct_accepted", m.ConductVersion, p.DateTime(m.ConductAcceptedAt))).
-		yes("email_confirmed", m.EmailConfirmed).yes("helper_friend", m.HelperFriend).yes("taking_a_break", m.OnBreak)
+		yes("email_confirmed", m.EmailConfirmed).yes("helper_friend", m.HelperFriend).yes("taking_a_break", m.OnBreak).
+		yes("private_calendar_address", ex.CalendarFeed).yes("private_feed_address", ex.PrivateFeed)
 	p.section("profile", profile.e)
 
 	var items []exportEntry
@@ -209,7 +212,40 @@ func (s *Server) exportView(r *http.Request) (*exportPage, error) {
 		devices = append(devices, p.entry().add("device", x.Device).add("since", p.DateTime(x.CreatedAt)).e)
 	}
 	p.section("devices", devices...)
+	s.exportDecisions(p, ex)
 	return p, nil
+}
+
+// exportDecisions words the member's part in deciding together: votes,
+// answers, panels, standing places.
+func (s *Server) exportDecisions(p *exportPage, ex *instance.MemberExport) {
+	var votes []exportEntry
+	for _, x := range ex.PollVotes {
+		votes = append(votes, p.entry().add("poll", x.PollTitle).add("your_choice", strings.Join(x.Options, ", ")).
+			add("when", p.DateTime(x.CreatedAt)).add("link", s.opt.BaseURL+x.PollPath).e)
+	}
+	p.section("poll_votes", votes...)
+
+	var answers []exportEntry
+	for _, x := range ex.ProposalAnswers {
+		answers = append(answers, p.entry().add("proposal", x.ProposalTitle).add("answer", p.T("proposal.answer_"+string(x.Answer))).
+			add("reason", x.Reason).add("when", p.DateTime(x.UpdatedAt)).add("link", s.opt.BaseURL+x.ProposalPath).e)
+	}
+	p.section("proposal_answers", answers...)
+
+	var panels []exportEntry
+	for _, x := range ex.Panels {
+		panels = append(panels, p.entry().add("panel", x.PanelTitle).yes("chosen", x.Selected).
+			add("when", p.DateTime(x.CreatedAt)).add("link", s.opt.BaseURL+x.PanelPath).e)
+	}
+	p.section("panels", panels...)
+
+	var places []exportEntry
+	for _, x := range ex.StandingPlaces {
+		places = append(places, p.entry().add("action", x.ActionTitle).add("role", x.Role).
+			add("since", p.DateTime(x.CreatedAt)).add("link", s.opt.BaseURL+x.ActionPath).e)
+	}
+	p.section("standing_places", places...)
 }
 
 // export shows everything stored about the member as a page they can

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -41,6 +42,22 @@ func TestExportIsReadable(t *testing.T) {
 	if r := bob.post(need+"/accept/"+fmtInt(offers[0].ID), nil); r.status != http.StatusSeeOther {
 		t.Fatalf("accept: %d", r.status)
 	}
+	// Deciding together: a vote, an answer to a proposal, a private feed.
+	closes := h.svc.Now().In(h.svc.Location()).AddDate(0, 0, 3)
+	poll := postItemAt(t, bob, "/polls/new", pollForm(closes))
+	opts := optionRE.FindAllStringSubmatch(ann.get(poll).body, -1)
+	if r := ann.post(poll+"/vote", url.Values{"option": {opts[1][1]}}); r.status != http.StatusSeeOther {
+		t.Fatalf("vote: %d", r.status)
+	}
+	proposal := postItemAt(t, bob, "/proposals/new", url.Values{"title": {"Move the market to Saturdays"}, "description": {"More people can come."},
+		"closes_on_day": {strconv.Itoa(closes.Day())}, "closes_on_month": {strconv.Itoa(int(closes.Month()))},
+		"closes_on_year": {strconv.Itoa(closes.Year())}, "closes_at_hour": {"12"}, "closes_at_minute": {"00"}})
+	if r := ann.post(proposal+"/answer", url.Values{"answer": {"block"}, "reason": {"Saturdays clash with the football"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("answer: %d", r.status)
+	}
+	if r := ann.post("/settings/feed", nil); r.status != http.StatusSeeOther {
+		t.Fatalf("private feed: %d", r.status)
+	}
 
 	r := ann.get("/settings/export.json")
 	if r.status != http.StatusOK || !strings.Contains(r.header.Get("Content-Disposition"), "attachment") {
@@ -50,7 +67,8 @@ func TestExportIsReadable(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.body), &data); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{"about", "profile", "posts", "replies", "offers_of_help", "actions_joined", "messages", "groups", "email_choices"} {
+	for _, key := range []string{"about", "profile", "posts", "replies", "offers_of_help", "actions_joined", "messages", "groups", "email_choices",
+		"poll_votes", "proposal_answers", "panels", "standing_places"} {
 		if _, ok := data[key]; !ok {
 			t.Errorf("export has no %q", key)
 		}
@@ -65,13 +83,17 @@ func TestExportIsReadable(t *testing.T) {
 		}
 	}
 	profile, _ := data["profile"].(map[string]any)
-	if profile["username"] != "ann" || profile["status"] != h.web.cat.text("en", "memberstatus.active") {
+	if profile["username"] != "ann" || profile["status"] != h.web.cat.text("en", "memberstatus.active") ||
+		profile["private_feed_address"] != h.web.cat.text("en", "export.yes") {
 		t.Errorf("profile: %v", profile)
 	}
 	for _, want := range []string{
 		h.web.cat.text("en", "visibility.village"), h.web.cat.text("en", "kind.offer"), "Jam jars",
 		h.web.cat.text("en", "note.help_accepted", bobM.DisplayName, "Lift to the surgery"), "Lift to the surgery", "I can drive you", "Happy to help",
 		"pickers", h.web.cat.text("en", "export.attend.going"), "Saturday 5 December 2026",
+		`"poll": "Where should the new bench go?"`, `"your_choice": "On the green"`, `"link": "http`,
+		`"proposal": "Move the market to Saturdays"`, `"answer": "` + h.web.cat.text("en", "proposal.answer_block") + `"`,
+		`"reason": "Saturdays clash with the football"`,
 	} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("export file lacks %q", want)
@@ -87,6 +109,7 @@ func TestExportIsReadable(t *testing.T) {
 		t.Fatalf("export page: %d", r.status)
 	}
 	mustContain(t, r.body, h.says("export.title"), `href="/settings/export.json"`, h.says("export.s.posts"),
+		h.says("export.s.poll_votes"), h.says("export.s.proposal_answers"), h.says("export.f.your_choice"),
 		"<dt>"+h.says("export.f.who_can_see")+`</dt><dd><p class="ugc">`+h.says("visibility.village")+"</p></dd>",
 		h.says("note.help_accepted", bobM.DisplayName, "Lift to the surgery"))
 	checkPage(t, "/settings/export", r, cssSize(t))

@@ -17,7 +17,7 @@ import (
 const roundColumns = `r.id, r.group_id, g.handle, g.name, g.main, r.created_by, r.title, r.description, r.budget, r.currency,
 	r.mode, r.visibility, r.created_at, r.review_from, r.voting_from, r.results_at, COALESCE(r.voting_told_at, ''),
 	COALESCE(r.closing_told_at, ''), COALESCE(r.closed_at, ''),
-	CASE WHEN r.closed_at IS NULL THEN (SELECT count(*) FROM budget_voters v WHERE v.round_id = r.id) ELSE r.ballots END,
+	CASE WHEN r.closed_at IS NULL THEN (SELECT count(*) FROM budget_ballots b WHERE b.round_id = r.id) ELSE r.ballots END,
 	r.spent, COALESCE(r.results_item_id, 0)
 	FROM budget_rounds r JOIN groups g ON g.id = r.group_id`
 

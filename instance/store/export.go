@@ -117,5 +117,75 @@ func (s *Store) ExportMember(ctx context.Context, memberID int64) (*instance.Mem
 	if err != nil {
 		return nil, fmt.Errorf("store: export devices: %w", err)
 	}
+	if err := s.exportDecisions(ctx, memberID, ex); err != nil {
+		return nil, err
+	}
+	err = s.rd.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM calendar_feeds WHERE member_id = ?1),
+		EXISTS (SELECT 1 FROM atom_feeds WHERE member_id = ?1)`, memberID).Scan(&ex.CalendarFeed, &ex.PrivateFeed)
+	if err != nil {
+		return nil, fmt.Errorf("store: export feeds: %w", err)
+	}
 	return ex, nil
+}
+
+// exportDecisions adds the member's poll votes, proposal answers, panel
+// volunteering and standing places to ex.
+func (s *Store) exportDecisions(ctx context.Context, memberID int64, ex *instance.MemberExport) error {
+	type vote struct {
+		itemID  int64
+		title   string
+		option  string
+		created string
+	}
+	votes, err := queryAll(ctx, s.rd, func(row scanner) (vote, error) {
+		var v vote
+		return v, row.Scan(&v.itemID, &v.title, &v.option, &v.created)
+	}, `SELECT i.id, i.title, o.name, v.created_at FROM poll_votes v JOIN items i ON i.id = v.item_id JOIN poll_options o ON o.id = v.option_id
+		WHERE v.member_id = ? ORDER BY i.id, o.position`, memberID)
+	if err != nil {
+		return fmt.Errorf("store: export poll votes: %w", err)
+	}
+	for _, v := range votes {
+		if n := len(ex.PollVotes); n > 0 && ex.PollVotes[n-1].PollPath == (&instance.Item{Kind: instance.KindPoll, ID: v.itemID}).Path() {
+			ex.PollVotes[n-1].Options = append(ex.PollVotes[n-1].Options, v.option)
+			continue
+		}
+		ex.PollVotes = append(ex.PollVotes, instance.ExportPollVote{PollTitle: v.title, Options: []string{v.option},
+			PollPath: (&instance.Item{Kind: instance.KindPoll, ID: v.itemID}).Path(), CreatedAt: parseTS(v.created)})
+	}
+	var id int64
+	var at, answer string
+	ex.ProposalAnswers, err = queryAll(ctx, s.rd, func(row scanner) (instance.ExportProposalAnswer, error) {
+		var r instance.ExportProposalAnswer
+		err := row.Scan(&id, &r.ProposalTitle, &answer, &r.Reason, &at)
+		r.ProposalPath, r.Answer, r.UpdatedAt = (&instance.Proposal{ID: id}).Path(), instance.Consent(answer), parseTS(at)
+		return r, err
+	}, `SELECT p.id, p.title, a.answer, a.reason, a.updated_at FROM proposal_answers a JOIN proposals p ON p.id = a.proposal_id
+		WHERE a.member_id = ? ORDER BY p.id`, memberID)
+	if err != nil {
+		return fmt.Errorf("store: export proposal answers: %w", err)
+	}
+	ex.Panels, err = queryAll(ctx, s.rd, func(row scanner) (instance.ExportPanel, error) {
+		var r instance.ExportPanel
+		err := row.Scan(&id, &r.PanelTitle, &r.Selected, &at)
+		r.PanelPath, r.CreatedAt = (&instance.Panel{ID: id}).Path(), parseTS(at)
+		return r, err
+	}, `SELECT p.id, p.title, v.selected, v.created_at FROM panel_volunteers v JOIN panels p ON p.id = v.panel_id
+		WHERE v.member_id = ? ORDER BY p.id`, memberID)
+	if err != nil {
+		return fmt.Errorf("store: export panels: %w", err)
+	}
+	// A series is named by its latest occurrence.
+	ex.StandingPlaces, err = queryAll(ctx, s.rd, func(row scanner) (instance.ExportStandingPlace, error) {
+		var r instance.ExportStandingPlace
+		err := row.Scan(&id, &r.ActionTitle, &r.Role, &at)
+		r.ActionPath, r.CreatedAt = (&instance.Item{Kind: instance.KindAction, ID: id}).Path(), parseTS(at)
+		return r, err
+	}, `SELECT i.id, i.title, r.slot_name, r.created_at FROM series_regulars r
+		JOIN items i ON i.id = (SELECT max(id) FROM items WHERE series_id = r.series_id AND deleted_at IS NULL)
+		WHERE r.member_id = ? ORDER BY r.series_id`, memberID)
+	if err != nil {
+		return fmt.Errorf("store: export standing places: %w", err)
+	}
+	return nil
 }

@@ -241,7 +241,28 @@ func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time
 			`DELETE FROM digests WHERE member_id = ?2`,
 			`DELETE FROM push_subscriptions WHERE member_id = ?2`,
 			`DELETE FROM need_messages WHERE author_id = ?2`,
-			`UPDATE notifications SET actor_name = '' WHERE actor_id = ?2`,
+			`UPDATE notifications SET actor_name = '', actor_id = NULL WHERE actor_id = ?2`,
+			`DELETE FROM member_roles WHERE member_id = ?2`,
+			`DELETE FROM email_tokens WHERE member_id = ?2`,
+			`DELETE FROM push_queue WHERE member_id = ?2`,
+			`DELETE FROM atom_feeds WHERE member_id = ?2`,
+			`DELETE FROM series_regulars WHERE member_id = ?2`,
+			// A suspended member's votes and answers no longer count
+			// (countedVote): deleting them changes no result.
+			`DELETE FROM poll_votes WHERE member_id = ?2`,
+			`DELETE FROM proposal_answers WHERE member_id = ?2`,
+			// Ballots are secret: the ballot stays counted, unlinked from
+			// its voter, as CloseRound does for every ballot.
+			`UPDATE budget_ballots SET voter_id = NULL WHERE voter_id = ?2`,
+			`DELETE FROM budget_voters WHERE member_id = ?2`,
+			// A project nobody can have voted for yet goes; one in a round
+			// being voted on or closed stays, by "Deleted member".
+			`DELETE FROM budget_projects WHERE author_id = ?2 AND round_id IN
+				(SELECT id FROM budget_rounds WHERE closed_at IS NULL AND voting_from > ?1)`,
+			// Volunteering for a panel still open is withdrawn; a committed
+			// or drawn panel keeps the row, unlinked, as its draw record counts it.
+			`DELETE FROM panel_volunteers WHERE member_id = ?2 AND panel_id IN (SELECT id FROM panels WHERE state = 'open')`,
+			`UPDATE panel_volunteers SET member_id = NULL WHERE member_id = ?2`,
 			`DELETE FROM calendar_feeds WHERE member_id = ?2`,
 			`DELETE FROM password_resets WHERE member_id = ?2`,
 			`DELETE FROM group_members WHERE member_id = ?2`,
