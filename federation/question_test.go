@@ -96,15 +96,19 @@ func TestGoldenQuestion(t *testing.T) {
 		t.Fatalf("GET %s: %d", it.Path(), code)
 	}
 	golden(t, "question-open", body)
-	if _, err := f.PublishEvents(ctx); err != nil { // the Create
-		t.Fatal(err)
+	// The votes came while the Create was due: an event that is due may be
+	// being built from counts read before a vote, so it does not stand in
+	// for one. The first vote gets an Update at once, the next ones the
+	// slot a minute later.
+	if n, err := f.PublishEvents(ctx); err != nil || n != 2 {
+		t.Fatalf("the Create and the first Update: %d published (%v)", n, err)
 	}
 	dave := "https://mastodon.example/users/dave"
 	if ok, err := svc.ReceivePollVote(ctx, it.ID, dave, dave+"#votes/1", "By the pond"); err != nil || !ok {
 		t.Fatalf("dave's vote: %v %v", ok, err)
 	}
-	if n, err := f.PublishEvents(ctx); err != nil || n != 1 {
-		t.Fatalf("the first vote after the Create: %d published (%v)", n, err)
+	if n, err := f.PublishEvents(ctx); err != nil || n != 0 {
+		t.Fatalf("a vote with an Update waiting for its minute: %d published (%v)", n, err)
 	}
 	c.set(goldenTime.Add(30 * time.Second))
 	actor := "https://mastodon.example/users/carol"

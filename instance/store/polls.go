@@ -113,16 +113,18 @@ func openPoll(ctx context.Context, tx *sql.Tx, itemID int64, now time.Time) erro
 }
 
 // pollUpdate schedules a poll's coalesced Update: nothing when one is
-// waiting already; otherwise an item event due at the poll's next free
-// slot (no sooner than gap after the last one) or now, whichever is
-// later.
+// waiting for a later time already; otherwise an item event due at the
+// poll's next free slot (no sooner than gap after the last one) or now,
+// whichever is later. An event that is due may be being built at this
+// moment from counts read before this vote, so it does not stand in for
+// one: the vote gets the next slot.
 func pollUpdate(ctx context.Context, tx *sql.Tx, itemID int64, now time.Time, gap time.Duration) error {
 	if gap <= 0 {
 		return nil
 	}
 	var waiting int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM fed_events WHERE subject = ? AND subject_id = ? AND processed_at IS NULL`,
-		instance.SubjectItem, itemID).Scan(&waiting); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM fed_events WHERE subject = ? AND subject_id = ? AND processed_at IS NULL
+		AND next_attempt_at > ?`, instance.SubjectItem, itemID, ts(now)).Scan(&waiting); err != nil {
 		return err
 	}
 	if waiting > 0 {

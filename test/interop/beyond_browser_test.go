@@ -111,7 +111,7 @@ func TestBeyondScreenWithoutJavaScript(t *testing.T) {
 	if code, body := h.browser(t).get(first[1]); code != 200 || !strings.Contains(body, "http://www.w3.org/2005/Atom") {
 		t.Fatalf("the feed: %d %s", code, tail(body, 200))
 	}
-	click(t, cora, "main form button[type=submit]") // a new address
+	submit(t, cora, "main form button[type=submit]") // a new address (the flash is the same)
 	waitText(t, cora, "Any address you had before no longer works.")
 	if code, _ := h.browser(t).get(first[1]); code != 404 {
 		t.Errorf("the old address after a new one: %d", code)

@@ -137,6 +137,16 @@ func click(t *testing.T, ctx context.Context, sel string) {
 	run(t, ctx, chromedp.Click(chromedp.CSS(sel)))
 }
 
+// submit clicks a form's button and waits for the answer to replace the
+// page, for when the text waited for next may already be on the page
+// (a message that stays, or the same flash as the step before).
+func submit(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	get(t, ctx, chromedp.Evaluate[string](`document.body.dataset.before = "submit"`))
+	click(t, ctx, sel)
+	run(t, ctx, chromedp.WaitNotPresent(chromedp.CSS(`body[data-before]`)))
+}
+
 type violation struct {
 	ID     string   `json:"id"`
 	Impact string   `json:"impact"`
