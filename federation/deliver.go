@@ -196,19 +196,29 @@ func (f *Federation) Deliver(ctx context.Context) (int, error) {
 
 // deliverLoop is the running delivery worker.
 func (f *Federation) deliverLoop(ctx context.Context, every time.Duration) {
+	defer f.deliveries.wg.Wait()
+	f.workLoop(ctx, every, "deliver", f.deliveries.freed, func(ctx context.Context) (int, error) {
+		started, err := f.startDeliveries(ctx)
+		return len(started), err
+	})
+}
+
+// workLoop runs a pool's worker until ctx ends: start work while there is
+// some to start, then wait for the tick or for a slot to be freed.
+func (f *Federation) workLoop(ctx context.Context, every time.Duration, name string, freed <-chan struct{},
+	start func(context.Context) (int, error)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	defer f.deliveries.wg.Wait()
 	for {
 		for {
-			started, err := f.startDeliveries(ctx)
+			n, err := start(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
-					f.log.Error("federation worker", "worker", "deliver", "err", err)
+					f.log.Error("federation worker", "worker", name, "err", err)
 				}
 				break
 			}
-			if len(started) == 0 {
+			if n == 0 {
 				break
 			}
 		}
@@ -216,7 +226,7 @@ func (f *Federation) deliverLoop(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-f.deliveries.freed:
+		case <-freed:
 		}
 	}
 }

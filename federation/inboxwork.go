@@ -316,27 +316,9 @@ func (f *Federation) ProcessInbox(ctx context.Context) (int, error) {
 
 // inboxLoop is the running inbox worker.
 func (f *Federation) inboxLoop(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
 	defer f.inboxLanes.wg.Wait()
-	for {
-		for {
-			started, err := f.startLanes(ctx)
-			if err != nil {
-				if ctx.Err() == nil {
-					f.log.Error("federation worker", "worker", "inbox", "err", err)
-				}
-				break
-			}
-			if len(started) == 0 {
-				break
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-f.inboxLanes.freed:
-		}
-	}
+	f.workLoop(ctx, every, "inbox", f.inboxLanes.freed, func(ctx context.Context) (int, error) {
+		started, err := f.startLanes(ctx)
+		return len(started), err
+	})
 }
