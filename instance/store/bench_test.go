@@ -29,7 +29,7 @@ func seedItems(b *testing.B, n int) *Store {
 	}
 	words := []string{"lift", "surgery", "shopping", "ladder", "soup", "garden", "dog", "walk", "prescription", "bread"}
 	cats := []string{"lifts", "shopping", "lending", "food", "dog walking"}
-	tx, err := s.db.Begin()
+	tx, err := s.begin(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}

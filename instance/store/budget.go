@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"time"
@@ -36,7 +35,7 @@ func scanRound(row scanner) (*instance.Round, error) {
 }
 
 // decideLogLine writes a history line in the caller's transaction.
-func decideLogLine(ctx context.Context, tx *sql.Tx, subject string, id int64, l *instance.DecideLog) error {
+func decideLogLine(ctx context.Context, tx *Tx, subject string, id int64, l *instance.DecideLog) error {
 	if l == nil {
 		return nil
 	}
@@ -65,7 +64,7 @@ func (s *Store) decideHistory(ctx context.Context, subject string, id int64) ([]
 // CreateRound implements instance.Store.
 func (s *Store) CreateRound(ctx context.Context, r *instance.Round, log *instance.DecideLog) (int64, error) {
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO budget_rounds (group_id, created_by, title, description, budget, currency, mode,
 			visibility, created_at, review_from, voting_from, results_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.GroupID, r.CreatedBy, r.Title, r.Description, r.Budget, r.Currency, string(r.Mode), string(r.Visibility),
@@ -107,7 +106,7 @@ func (s *Store) RoundLog(ctx context.Context, id int64) ([]*instance.DecideLog, 
 // are checked in the same transaction as the insert.
 func (s *Store) AddProject(ctx context.Context, p *instance.Project, perMember int, log *instance.DecideLog) (int64, error) {
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		var open, mine int
 		if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM budget_rounds WHERE id = ?1 AND closed_at IS NULL AND review_from > ?3),
 			(SELECT count(*) FROM budget_projects WHERE round_id = ?1 AND author_id = ?2)`, p.RoundID, p.AuthorID, ts(p.CreatedAt)).Scan(&open, &mine); err != nil {
@@ -156,7 +155,7 @@ func (s *Store) Projects(ctx context.Context, roundID int64) ([]*instance.Projec
 
 // WithdrawProject implements instance.Store.
 func (s *Store) WithdrawProject(ctx context.Context, roundID, projectID, authorID int64, now time.Time, log *instance.DecideLog) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM budget_projects WHERE id = ? AND round_id = ? AND author_id = ?
 			AND round_id IN (SELECT id FROM budget_rounds WHERE closed_at IS NULL AND review_from > ?)`, projectID, roundID, authorID, ts(now))
 		if err != nil {
@@ -172,7 +171,7 @@ func (s *Store) WithdrawProject(ctx context.Context, roundID, projectID, authorI
 // ReviewProject implements instance.Store: refused once voting has
 // started, so the ballot never changes under voters.
 func (s *Store) ReviewProject(ctx context.Context, roundID, projectID int64, review instance.Review, reason string, by int64, now time.Time, log *instance.DecideLog) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE budget_projects SET review = ?, review_reason = ?, reviewed_by = ?
 			WHERE id = ? AND round_id = ? AND round_id IN (SELECT id FROM budget_rounds WHERE closed_at IS NULL AND voting_from > ?)`,
 			string(review), reason, by, projectID, roundID, ts(now))
@@ -189,7 +188,7 @@ func (s *Store) ReviewProject(ctx context.Context, roundID, projectID int64, rev
 // SetRoundDates implements instance.Store. With notifications (voting
 // starts now), voting counts as told, so the sweep does not tell again.
 func (s *Store) SetRoundDates(ctx context.Context, id int64, review, voting, results time.Time, log *instance.DecideLog, list []instance.Notification) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE budget_rounds SET review_from = ?, voting_from = ?, results_at = ?,
 			voting_told_at = CASE WHEN ? THEN COALESCE(voting_told_at, ?) ELSE voting_told_at END
 			WHERE id = ? AND closed_at IS NULL`, ts(review), ts(voting), ts(results), len(list) > 0, ts(log.CreatedAt), id)
@@ -213,7 +212,7 @@ func (s *Store) MarkRoundTold(ctx context.Context, id int64, what string, now ti
 	if column == "" {
 		return fmt.Errorf("store: mark round %d told: unknown moment %q", id, what)
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE budget_rounds SET `+column+` = ? WHERE id = ? AND `+column+` IS NULL`, ts(now), id)
 		if err != nil {
 			return err
@@ -233,7 +232,7 @@ func (s *Store) CastBallot(ctx context.Context, roundID, memberID int64, project
 		return err
 	}
 	token := hex.EncodeToString(raw)
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *Tx) error {
 		var open int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM budget_rounds WHERE id = ?1 AND closed_at IS NULL
 			AND voting_from <= ?2 AND results_at > ?2`, roundID, ts(now)).Scan(&open); err != nil {
@@ -288,7 +287,7 @@ func (s *Store) CloseRound(ctx context.Context, id int64, now time.Time, outcome
 	if err != nil {
 		return err
 	}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
 			return err
 		}

@@ -20,7 +20,7 @@ func (s *Store) MemberCategories(ctx context.Context, memberID int64) ([]string,
 
 // SetMemberCategories implements instance.Store.
 func (s *Store) SetMemberCategories(ctx context.Context, memberID int64, categories []string) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM member_categories WHERE member_id = ?`, memberID); err != nil {
 			return err
 		}
@@ -62,7 +62,7 @@ func (s *Store) Subscribers(ctx context.Context, it *instance.Item, kind instanc
 // Announce implements instance.Store.
 func (s *Store) Announce(ctx context.Context, itemID int64, mails []instance.Mail, now time.Time) (bool, error) {
 	done := false
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE items SET announced_at = ? WHERE id = ? AND announced_at IS NULL`, ts(now), itemID)
 		if err != nil {
 			return err
@@ -132,7 +132,7 @@ func (s *Store) DigestNotes(ctx context.Context, memberID int64, kinds []instanc
 // time it was read at, so two sweeps cannot both queue the same digest.
 func (s *Store) RecordDigest(ctx context.Context, memberID int64, f instance.Frequency, prev, upTo time.Time, mails []instance.Mail, now time.Time) (bool, error) {
 	done := false
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		var res sql.Result
 		var err error
 		if prev.IsZero() {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -174,7 +173,7 @@ func (s *Store) NextFedEvents(ctx context.Context, now time.Time, limit int) ([]
 // again; follow, when not nil, saves that follow's state with it (its
 // server is not answering), in the same transaction.
 func (s *Store) RetryFedEvent(ctx context.Context, id int64, cause string, next time.Time, follow *instance.Following) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE fed_events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
 			WHERE id = ? AND processed_at IS NULL`, ts(next), cause, id); err != nil {
 			return err
@@ -186,7 +185,7 @@ func (s *Store) RetryFedEvent(ctx context.Context, id int64, cause string, next 
 // GiveUpFedEvent ends an event that kept failing, keeping its last error;
 // follow, when not nil, is saved with it (a follow that failed).
 func (s *Store) GiveUpFedEvent(ctx context.Context, id int64, cause string, now time.Time, follow *instance.Following) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE fed_events SET attempts = attempts + 1, processed_at = ?, last_error = ?
 			WHERE id = ? AND processed_at IS NULL`, ts(now), cause, id); err != nil {
 			return err
@@ -198,7 +197,7 @@ func (s *Store) GiveUpFedEvent(ctx context.Context, id int64, cause string, now 
 // Publish writes an instance.Publication and marks its event processed,
 // in one transaction.
 func (s *Store) Publish(ctx context.Context, p *instance.Publication, now time.Time) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		for _, o := range append([]*instance.OutboxEntry{p.Outbox}, p.Also...) {
 			if o == nil {
 				continue
@@ -349,7 +348,7 @@ func (s *Store) GroupByID(ctx context.Context, id int64) (*instance.Group, error
 // unless what is kept is a newer version); n is written only with a new
 // reply.
 func (s *Store) SaveRemoteResponse(ctx context.Context, r *instance.Response, n instance.Notices) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		stmt, err := s.wr.inTx(ctx, tx, insertRemoteReply)
 		if err != nil {
 			return err
@@ -413,7 +412,7 @@ func (s *Store) DeleteRemoteResponse(ctx context.Context, apID, actor string, no
 // DeleteRemoteActorContent removes everything a deleted remote actor left:
 // replies, neighbour items and follows of our groups.
 func (s *Store) DeleteRemoteActorContent(ctx context.Context, actor string, now time.Time) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		for _, q := range []string{
 			`UPDATE responses SET deleted_at = ?1, content_html = '' WHERE remote_actor = ?2 AND deleted_at IS NULL`,
 			`UPDATE remote_items SET deleted_at = ?1, content_html = '' WHERE actor = ?2 AND deleted_at IS NULL`,

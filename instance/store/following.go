@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"hearth/instance"
@@ -10,7 +9,7 @@ import (
 
 // AddFollowing implements instance.Store.
 func (s *Store) AddFollowing(ctx context.Context, f *instance.Following) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO following (group_id, address, follow_id, state, created_at) VALUES (?, ?, '', ?, ?)`,
 			f.GroupID, f.Address, f.State, ts(f.CreatedAt))
 		if uniqueViolation(err, "following.group_id") {
@@ -70,7 +69,7 @@ func (s *Store) UpdateFollowing(ctx context.Context, f *instance.Following) erro
 }
 
 // updateFollowing saves f (nil: nothing) in tx.
-func updateFollowing(ctx context.Context, tx *sql.Tx, f *instance.Following) error {
+func updateFollowing(ctx context.Context, tx *Tx, f *instance.Following) error {
 	if f == nil {
 		return nil
 	}
@@ -130,7 +129,7 @@ func (s *Store) RemoteItemByAPID(ctx context.Context, apID string) (*instance.Re
 // author may update it: the caller checks, and the WHERE repeats it; an
 // older version never replaces a newer one).
 func (s *Store) SaveRemoteItem(ctx context.Context, it *instance.RemoteItem, n instance.Notices) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		var again bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM remote_items WHERE ap_id = ?)`, it.APID).Scan(&again); err != nil {
 			return err
@@ -158,7 +157,7 @@ func (s *Store) HeldRemoteItems(ctx context.Context) ([]*instance.RemoteItem, er
 
 // ReleaseRemoteItem implements instance.Store.
 func (s *Store) ReleaseRemoteItem(ctx context.Context, id int64, log *instance.ModLog) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE remote_items SET held = 0 WHERE id = ? AND held = 1 AND deleted_at IS NULL`, id)
 		if err != nil {
 			return err
@@ -172,7 +171,7 @@ func (s *Store) ReleaseRemoteItem(ctx context.Context, id int64, log *instance.M
 
 // RemoveRemoteItem implements instance.Store.
 func (s *Store) RemoveRemoteItem(ctx context.Context, id int64, now time.Time, log *instance.ModLog) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE remote_items SET deleted_at = ?, content_html = '' WHERE id = ? AND deleted_at IS NULL`, ts(now), id)
 		if err != nil {
 			return err
@@ -198,7 +197,7 @@ func (s *Store) DeleteRemoteItem(ctx context.Context, apID, actor string, now ti
 // AddNeighbourReply implements instance.Store.
 func (s *Store) AddNeighbourReply(ctx context.Context, r *instance.NeighbourReply) (int64, error) {
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO neighbour_replies (remote_item_id, member_id, body, created_at, held) VALUES (?, ?, ?, ?, ?)`,
 			r.Item.ID, r.MemberID, r.Body, ts(r.CreatedAt), r.Held)
 		if err != nil {
@@ -261,7 +260,7 @@ func (s *Store) HeldNeighbourReplies(ctx context.Context) ([]*instance.Neighbour
 // ReleaseNeighbourReply implements instance.Store: the answer is queued
 // for delivery in the transaction that releases it.
 func (s *Store) ReleaseNeighbourReply(ctx context.Context, id int64, now time.Time, log *instance.ModLog) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE neighbour_replies SET held = 0 WHERE id = ? AND held = 1`, id)
 		if err != nil {
 			return err
@@ -279,7 +278,7 @@ func (s *Store) ReleaseNeighbourReply(ctx context.Context, id int64, now time.Ti
 // RemoveNeighbourReply implements instance.Store: only a held answer (one
 // that never left) can be removed.
 func (s *Store) RemoveNeighbourReply(ctx context.Context, id int64, log *instance.ModLog) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM neighbour_replies WHERE id = ? AND held = 1`, id)
 		if err != nil {
 			return err

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -53,7 +52,7 @@ func (s *Store) withFields(ctx context.Context, g *instance.Group, err error) (*
 // CreateGroup implements instance.Store.
 func (s *Store) CreateGroup(ctx context.Context, g *instance.Group) (int64, error) {
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO handles (handle, kind) VALUES (?, 'group')`, g.Handle); err != nil {
 			if uniqueViolation(err, "handles.handle") {
 				return &instance.FieldError{Field: "handle", Code: "err.handle_taken"}
@@ -112,7 +111,7 @@ func (s *Store) groups(ctx context.Context, query string, args ...any) ([]*insta
 // UpdateGroup implements instance.Store: the group, its fields and the
 // event that sends Update{Group}, in one transaction.
 func (s *Store) UpdateGroup(ctx context.Context, id int64, in instance.GroupInput, now time.Time) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE groups SET name = ?, description = ?, rules = ? WHERE id = ?`, in.Name, in.Description, in.Rules, id)
 		if err != nil {
 			return err

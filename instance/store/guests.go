@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"hearth/instance"
@@ -11,7 +10,7 @@ import (
 // AddGuest implements instance.Store.
 func (s *Store) AddGuest(ctx context.Context, g *instance.GuestPlace, compose func(id int64) ([]instance.Mail, error)) (int64, error) {
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO guest_places (item_id, slot_id, name, email, status, created_at) VALUES (?, ?, ?, ?, 'pending', ?)`,
 			g.ItemID, nullID(g.SlotID), g.Name, g.Email, ts(g.CreatedAt))
 		if err != nil {
@@ -52,7 +51,7 @@ func (s *Store) GuestByID(ctx context.Context, id int64) (*instance.GuestPlace, 
 // the insert are in one immediate transaction, so a guest and a member
 // racing for the last place cannot both get it.
 func (s *Store) ConfirmGuest(ctx context.Context, id int64, since, now time.Time, n instance.Notices) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		var itemID, slotID int64
 		err := tx.QueryRowContext(ctx, `SELECT item_id, COALESCE(slot_id, 0) FROM guest_places
 			WHERE id = ? AND status = 'pending' AND created_at > ?`, id, ts(since)).Scan(&itemID, &slotID)
@@ -81,7 +80,7 @@ func (s *Store) ConfirmGuest(ctx context.Context, id int64, since, now time.Time
 // CancelGuest implements instance.Store.
 func (s *Store) CancelGuest(ctx context.Context, id int64, now time.Time, n instance.Notices, promotedNotices map[int64]instance.Notices) ([]int64, error) {
 	var promoted []int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		var itemID int64
 		err := tx.QueryRowContext(ctx, `UPDATE guest_places SET status = 'cancelled' WHERE id = ? AND status IN ('pending', 'going')
 			RETURNING item_id`, id).Scan(&itemID)

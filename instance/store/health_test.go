@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -94,7 +93,7 @@ func TestQueueStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.tx(ctx, func(tx *sql.Tx) error {
+	if err := s.tx(ctx, func(tx *Tx) error {
 		return s.enqueuePush(ctx, tx, []instance.Push{{SubscriptionID: sub, MemberID: memberID, Kind: "x", Payload: "{}"}}, t0.Add(4*time.Hour))
 	}); err != nil {
 		t.Fatal(err)

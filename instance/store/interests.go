@@ -15,7 +15,7 @@ import (
 // same member updates the message (and waits again, if it was released),
 // and tells nobody again.
 func (s *Store) AddInterest(ctx context.Context, in *instance.Interest, n instance.Notices) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		var again bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM interests WHERE item_id = ? AND member_id = ?)`,
 			in.ItemID, in.MemberID).Scan(&again); err != nil {
@@ -35,7 +35,7 @@ func (s *Store) AddInterest(ctx context.Context, in *instance.Interest, n instan
 
 // DeleteInterest implements instance.Store.
 func (s *Store) DeleteInterest(ctx context.Context, itemID, memberID int64, now time.Time, n instance.Notices) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM interests WHERE item_id = ? AND member_id = ?`, itemID, memberID)
 		if err != nil {
 			return err
@@ -78,7 +78,7 @@ func (s *Store) ListInterests(ctx context.Context, itemID int64) ([]*instance.In
 // the last place cannot both get it.
 func (s *Store) JoinAction(ctx context.Context, itemID, slotID, memberID int64, now time.Time, n instance.Notices) (instance.AttendStatus, error) {
 	var status instance.AttendStatus
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		var exists int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM attendees WHERE item_id = ? AND member_id = ?`, itemID, memberID).Scan(&exists)
 		if err == nil {
@@ -113,7 +113,7 @@ func (s *Store) JoinAction(ctx context.Context, itemID, slotID, memberID int64, 
 
 // placeFree reports whether one more person fits on the action overall and
 // in the slot (0: no particular slot).
-func placeFree(ctx context.Context, tx *sql.Tx, itemID, slotID int64) (bool, error) {
+func placeFree(ctx context.Context, tx *Tx, itemID, slotID int64) (bool, error) {
 	var capacity, going int
 	if err := tx.QueryRowContext(ctx, `SELECT capacity, (SELECT count(*) FROM attendees WHERE item_id = ?1 AND status = 'going')
 		FROM items WHERE id = ?1`, itemID).Scan(&capacity, &going); err != nil {
@@ -136,7 +136,7 @@ func placeFree(ctx context.Context, tx *sql.Tx, itemID, slotID int64) (bool, err
 // LeaveAction implements instance.Store.
 func (s *Store) LeaveAction(ctx context.Context, itemID, memberID int64, now time.Time, n instance.Notices, promotedNotices map[int64]instance.Notices) ([]int64, error) {
 	var promoted []int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM attendees WHERE item_id = ? AND member_id = ?`, itemID, memberID)
 		if err != nil {
 			return err
@@ -158,7 +158,7 @@ func (s *Store) LeaveAction(ctx context.Context, itemID, memberID int64, now tim
 // promoteWaiting gives free places to waiting members, first come first
 // served (each takes a place if one is free for them now: in their role,
 // and on the action); the caller tells them.
-func promoteWaiting(ctx context.Context, tx *sql.Tx, itemID int64) ([]int64, error) {
+func promoteWaiting(ctx context.Context, tx *Tx, itemID int64) ([]int64, error) {
 	type waiter struct{ id, member, slot int64 }
 	waiting, err := queryAll(ctx, tx, func(row scanner) (waiter, error) {
 		var w waiter
@@ -211,7 +211,7 @@ func (s *Store) ListAttendees(ctx context.Context, itemID int64) ([]*instance.At
 // queued for federation in the same transaction).
 func (s *Store) AddResponse(ctx context.Context, r *instance.Response, n instance.Notices) (int64, error) {
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO responses (item_id, author_id, body, created_at, updated_at, held) VALUES (?, ?, ?, ?, ?, ?)`,
 			r.ItemID, r.AuthorID, r.Body, ts(r.CreatedAt), ts(r.UpdatedAt), r.Held)
 		if err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -49,7 +48,7 @@ func scanItem(row scanner) (*instance.Item, error) {
 // transaction.
 func (s *Store) CreateItem(ctx context.Context, it *instance.Item, n instance.Notices) (int64, error) {
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, category, area,
 			visibility, state, created_at, updated_at, needed_by, expires_at, address, contact, on_behalf_name, on_behalf_phone,
 			available_until, starts_at, ends_at, place, capacity, held, overflow_consent)
@@ -87,7 +86,7 @@ func (s *Store) CreateItem(ctx context.Context, it *instance.Item, n instance.No
 // was: an edit never releases one).
 func (s *Store) UpdateItem(ctx context.Context, it *instance.Item, n instance.Notices, promotedNotices map[int64]instance.Notices) ([]int64, error) {
 	var promoted []int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE items SET title = ?, description = ?, category = ?, area = ?, visibility = ?, updated_at = ?,
 			needed_by = ?, address = ?, contact = ?, on_behalf_name = ?, on_behalf_phone = ?, available_until = ?,
 			starts_at = ?, ends_at = ?, place = ?, capacity = ?, held = held OR ?
@@ -123,7 +122,7 @@ func (s *Store) UpdateItem(ctx context.Context, it *instance.Item, n instance.No
 // saveSlots makes an action's roles the given list, in its order. A role
 // left out is removed only if nobody has signed up for it; a role is never
 // made smaller than the places taken in it (instance.ErrConflict).
-func saveSlots(ctx context.Context, tx *sql.Tx, itemID int64, slots []instance.Slot) error {
+func saveSlots(ctx context.Context, tx *Tx, itemID int64, slots []instance.Slot) error {
 	keep := []any{itemID}
 	marks := ""
 	for i, sl := range slots {
@@ -341,7 +340,7 @@ func (s *Store) TransitionItem(ctx context.Context, id int64, from []instance.It
 		query += ` AND claimed_by = ?`
 		args = append(args, ch.OnlyIfClaimedBy)
 	}
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
@@ -366,7 +365,7 @@ func (s *Store) TransitionItem(ctx context.Context, id int64, from []instance.It
 // done need, once, and the helper's notification in the same transaction.
 // It changes nothing another server sees, so it queues no activity.
 func (s *Store) Thank(ctx context.Context, id int64, note string, now time.Time, n instance.Notices) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE items SET thanks = ?, thanked_at = ? WHERE id = ? AND kind = 'need' AND state = 'done'
 			AND thanked_at IS NULL AND deleted_at IS NULL`, note, ts(now), id)
 		if err != nil {
@@ -398,7 +397,7 @@ func (s *Store) CountHelped(ctx context.Context, since time.Time, publicOnly boo
 // also queues the check of its offers (sent while it overflows, withdrawn
 // once it is claimed, closed, done, deleted, held or hidden), so no change
 // can leave an offer standing.
-func fedEvent(ctx context.Context, tx *sql.Tx, subject instance.EventSubject, id int64, now time.Time) error {
+func fedEvent(ctx context.Context, tx *Tx, subject instance.EventSubject, id int64, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO fed_events (subject, subject_id, created_at) VALUES (?, ?, ?)`, subject, id, ts(now))
 	if err != nil || subject != instance.SubjectItem {
 		return err
@@ -408,7 +407,7 @@ func fedEvent(ctx context.Context, tx *sql.Tx, subject instance.EventSubject, id
 
 // overflowEvent queues the check of a need's offers to neighbours, if it
 // has any that were not withdrawn.
-func overflowEvent(ctx context.Context, tx *sql.Tx, id int64, now time.Time) error {
+func overflowEvent(ctx context.Context, tx *Tx, id int64, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO fed_events (subject, subject_id, created_at) SELECT ?, ?, ?
 		WHERE EXISTS (SELECT 1 FROM overflows WHERE item_id = ? AND state <> 'withdrawn')`, instance.SubjectOverflow, id, ts(now), id)
 	return err
@@ -417,7 +416,7 @@ func overflowEvent(ctx context.Context, tx *sql.Tx, id int64, now time.Time) err
 // execOneEvent runs a statement that must change exactly one row and
 // records a federation event with it, in one transaction.
 func (s *Store) execOneEvent(ctx context.Context, subject instance.EventSubject, id int64, now time.Time, query string, args ...any) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err

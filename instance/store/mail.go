@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -11,7 +10,7 @@ import (
 
 // enqueue writes mails into the queue within the caller's transaction:
 // a mail exists exactly when the change that caused it does.
-func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, mails []instance.Mail, now time.Time) error {
+func (s *Store) enqueue(ctx context.Context, tx *Tx, mails []instance.Mail, now time.Time) error {
 	for _, m := range mails {
 		var member any
 		if m.MemberID != 0 {
@@ -32,7 +31,7 @@ func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, mails []instance.Mail, 
 
 // EnqueueMail implements instance.Store.
 func (s *Store) EnqueueMail(ctx context.Context, mails []instance.Mail, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return s.enqueue(ctx, tx, mails, now) })
+	return s.tx(ctx, func(tx *Tx) error { return s.enqueue(ctx, tx, mails, now) })
 }
 
 // ClaimMail implements instance.Store: one UPDATE … RETURNING takes the
@@ -40,7 +39,7 @@ func (s *Store) EnqueueMail(ctx context.Context, mails []instance.Mail, now time
 func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*instance.QueuedMail, error) {
 	claim := instance.RandomToken(12)
 	var out []*instance.QueuedMail
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE mail_queue SET claim = ?1, claimed_until = ?2
 			WHERE id IN (SELECT id FROM mail_queue WHERE state = 'queued' AND next_attempt_at <= ?3
 				AND (claimed_until IS NULL OR claimed_until <= ?3) ORDER BY next_attempt_at, id LIMIT ?4)
@@ -70,7 +69,7 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 }
 
 // finishMail changes a claimed mail; only the claim holder may.
-func (s *Store) finishMail(ctx context.Context, tx *sql.Tx, id int64, claim, set string, args ...any) error {
+func (s *Store) finishMail(ctx context.Context, tx *Tx, id int64, claim, set string, args ...any) error {
 	res, err := tx.ExecContext(ctx, `UPDATE mail_queue SET `+set+` WHERE id = ? AND claim = ? AND state = 'queued'`,
 		append(args, id, claim)...)
 	if err != nil {
@@ -83,7 +82,7 @@ func (s *Store) finishMail(ctx context.Context, tx *sql.Tx, id int64, claim, set
 }
 
 func (s *Store) finish(ctx context.Context, id int64, claim, set string, args ...any) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error { return s.finishMail(ctx, tx, id, claim, set, args...) })
+	err := s.tx(ctx, func(tx *Tx) error { return s.finishMail(ctx, tx, id, claim, set, args...) })
 	if err != nil {
 		return fmt.Errorf("store: mail %d: %w", id, err)
 	}
@@ -94,7 +93,7 @@ func (s *Store) finish(ctx context.Context, id int64, claim, set string, args ..
 // The first email the relay accepts is kept as a fact (the admin's
 // checklist: email works).
 func (s *Store) MarkMailSent(ctx context.Context, id int64, claim string, now time.Time) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		if err := s.finishMail(ctx, tx, id, claim, `state = 'sent', attempts = attempts + 1, finished_at = ?, claim = NULL, claimed_until = NULL`,
 			ts(now)); err != nil {
 			return err
@@ -132,7 +131,7 @@ func (s *Store) BounceMail(ctx context.Context, id int64, claim string, b instan
 	if len(reason) > 500 {
 		reason = reason[:500]
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		if err := s.finishMail(ctx, tx, id, claim, `state = 'failed', attempts = attempts + 1, last_error = ?, finished_at = ?,
 			claim = NULL, claimed_until = NULL`, reason, ts(b.CreatedAt)); err != nil {
 			return err
@@ -221,7 +220,7 @@ func (s *Store) NoticePrefs(ctx context.Context, memberID int64) (map[instance.N
 
 // SetNoticePrefs implements instance.Store.
 func (s *Store) SetNoticePrefs(ctx context.Context, memberID int64, prefs map[instance.NoticeKind]instance.Frequency) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		for k, f := range prefs {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO notice_prefs (member_id, kind, frequency) VALUES (?, ?, ?)
 				ON CONFLICT (member_id, kind) DO UPDATE SET frequency = excluded.frequency`, memberID, string(k), string(f)); err != nil {
@@ -239,7 +238,7 @@ func (s *Store) SetNoticePrefs(ctx context.Context, memberID int64, prefs map[in
 // Secret implements instance.Store.
 func (s *Store) Secret(ctx context.Context, name string, fresh []byte) ([]byte, error) {
 	var v []byte
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)`, name, fresh); err != nil {
 			return err
 		}
@@ -260,7 +259,7 @@ func (s *Store) SavePasswordReset(ctx context.Context, r *instance.PasswordReset
 	if r.CreatedBy != 0 {
 		by = r.CreatedBy
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO password_resets (token_hash, member_id, kind, created_by, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, r.TokenHash, member, r.Kind, by, ts(r.CreatedAt), ts(r.ExpiresAt)); err != nil {
 			return err
@@ -292,7 +291,7 @@ func (s *Store) PasswordReset(ctx context.Context, tokenHash string, now time.Ti
 // UsePasswordReset implements instance.Store.
 func (s *Store) UsePasswordReset(ctx context.Context, tokenHash, passwordHash string, now time.Time) (int64, error) {
 	var memberID int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		var kind string
 		err := tx.QueryRowContext(ctx, `UPDATE password_resets SET used_at = ?1
 			WHERE token_hash = ?2 AND member_id IS NOT NULL AND used_at IS NULL AND expires_at > ?1

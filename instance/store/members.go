@@ -38,7 +38,7 @@ func scanMember(row scanner) (*instance.Member, error) {
 // CreateMember implements instance.Store.
 func (s *Store) CreateMember(ctx context.Context, m *instance.Member, inviteCode string, now time.Time, n instance.Notices) (int64, error) {
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO handles (handle, kind) VALUES (?, 'member')`, m.Handle); err != nil {
 			if uniqueViolation(err, "handles.handle") {
 				return &instance.FieldError{Field: "handle", Code: "err.handle_taken"}
@@ -86,7 +86,7 @@ func (s *Store) CreateMember(ctx context.Context, m *instance.Member, inviteCode
 	return id, nil
 }
 
-func insertRoles(ctx context.Context, tx *sql.Tx, id int64, roles []instance.Role) error {
+func insertRoles(ctx context.Context, tx *Tx, id int64, roles []instance.Role) error {
 	for _, r := range roles {
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO member_roles (member_id, role) VALUES (?, ?)`, id, string(r)); err != nil {
 			return err
@@ -95,7 +95,7 @@ func insertRoles(ctx context.Context, tx *sql.Tx, id int64, roles []instance.Rol
 	return nil
 }
 
-func joinMainGroup(ctx context.Context, tx *sql.Tx, memberID int64, now time.Time) error {
+func joinMainGroup(ctx context.Context, tx *Tx, memberID int64, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO group_members (group_id, member_id, joined_at)
 		SELECT id, ?, ? FROM groups WHERE main = 1`, memberID, ts(now))
 	return err
@@ -196,7 +196,7 @@ func (s *Store) execOne(ctx context.Context, query string, args ...any) error {
 
 // SetPassword implements instance.Store.
 func (s *Store) SetPassword(ctx context.Context, id int64, hash string) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE members SET password_hash = ? WHERE id = ?`, hash, id)
 		if err != nil {
 			return err
@@ -211,7 +211,7 @@ func (s *Store) SetPassword(ctx context.Context, id int64, hash string) error {
 
 // SetRoles implements instance.Store.
 func (s *Store) SetRoles(ctx context.Context, id int64, roles []instance.Role, log *instance.ModLog) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		var exists int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM members WHERE id = ?`, id).Scan(&exists); err != nil {
 			return notFound(err)
@@ -233,7 +233,7 @@ func (s *Store) SetRoles(ctx context.Context, id int64, roles []instance.Role, l
 
 // SetStatus implements instance.Store.
 func (s *Store) SetStatus(ctx context.Context, id int64, from []instance.Status, to instance.Status, now time.Time, with instance.StatusChange) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		var current string
 		// A deleted account keeps its row (as "suspended") but is never
 		// moved again.
@@ -341,7 +341,7 @@ func (s *Store) SetHelperFriend(ctx context.Context, memberID int64, on bool) er
 	return wrapf(s.execOne(ctx, `UPDATE members SET helper_friend = ? WHERE id = ?`, on, memberID), "store: set helper friend %d", memberID)
 }
 
-// querier is what queryAll needs: a *sql.DB or a *sql.Tx.
+// querier is what queryAll needs: a *sql.DB or a *Tx.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"hearth/instance"
@@ -12,7 +11,7 @@ import (
 // nothing for federation: it never leaves the instance.
 func (s *Store) AddMessage(ctx context.Context, m *instance.Message, n instance.Notices) (int64, error) {
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO need_messages (item_id, author_id, helper_id, body, held, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			m.ItemID, m.AuthorID, m.HelperID, m.Body, m.Held, ts(m.CreatedAt))
 		if err != nil {
@@ -54,7 +53,7 @@ func (s *Store) MessageByID(ctx context.Context, id int64) (*instance.Message, e
 
 // ReleaseMessage implements instance.Store.
 func (s *Store) ReleaseMessage(ctx context.Context, id int64, now time.Time, n instance.Notices) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE need_messages SET held = 0 WHERE id = ? AND held = 1`, id)
 		if err != nil {
 			return err

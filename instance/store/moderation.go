@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"math"
 	"time"
 
@@ -17,7 +16,7 @@ func nullID(id int64) any {
 }
 
 // writeLog inserts a moderation log line in the caller's transaction.
-func writeLog(ctx context.Context, tx *sql.Tx, l *instance.ModLog) error {
+func writeLog(ctx context.Context, tx *Tx, l *instance.ModLog) error {
 	if l == nil {
 		return nil
 	}
@@ -30,7 +29,7 @@ func writeLog(ctx context.Context, tx *sql.Tx, l *instance.ModLog) error {
 // forwarded, its Flag's federation event, in one transaction.
 func (s *Store) AddReport(ctx context.Context, r *instance.Report, n instance.Notices) (int64, error) {
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO reports (reporter_id, remote_reporter, subject, item_id, response_id, member_id, remote_actor,
 			category, details, forward, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
 			nullID(r.ReporterID), nullString(r.RemoteReporter), r.Subject, nullID(r.ItemID), nullID(r.ResponseID), nullID(r.MemberID),
@@ -90,7 +89,7 @@ func (s *Store) ReportByID(ctx context.Context, id int64) (*instance.Report, err
 
 // ResolveReport implements instance.Store.
 func (s *Store) ResolveReport(ctx context.Context, id int64, status string, now time.Time, log *instance.ModLog) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE reports SET status = ?, resolved_at = ?, resolved_by = ? WHERE id = ? AND status = 'open'`,
 			status, ts(now), nullID(logActor(log)), id)
 		if err != nil {
@@ -112,7 +111,7 @@ func logActor(l *instance.ModLog) int64 {
 
 // HideItem implements instance.Store.
 func (s *Store) HideItem(ctx context.Context, id int64, reason string, now time.Time, log *instance.ModLog, n instance.Notices) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE items SET hidden_reason = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`, reason, ts(now), id)
 		if err != nil {
 			return err
@@ -132,7 +131,7 @@ func (s *Store) HideItem(ctx context.Context, id int64, reason string, now time.
 
 // ReleaseItem implements instance.Store.
 func (s *Store) ReleaseItem(ctx context.Context, id int64, now time.Time, log *instance.ModLog) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE items SET held = 0, hidden_reason = NULL WHERE id = ? AND (held = 1 OR hidden_reason IS NOT NULL)`, id)
 		if err != nil {
 			return err
@@ -149,7 +148,7 @@ func (s *Store) ReleaseItem(ctx context.Context, id int64, now time.Time, log *i
 
 // ReleaseResponse implements instance.Store.
 func (s *Store) ReleaseResponse(ctx context.Context, id int64, now time.Time, log *instance.ModLog, n instance.Notices) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE responses SET held = 0 WHERE id = ? AND held = 1`, id)
 		if err != nil {
 			return err
@@ -180,7 +179,7 @@ func (s *Store) HeldResponses(ctx context.Context) ([]*instance.Response, error)
 
 // ModerateResponse implements instance.Store.
 func (s *Store) ModerateResponse(ctx context.Context, id, by int64, now time.Time, log *instance.ModLog, n instance.Notices) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE responses SET deleted_at = ?, removed_by = ?, body = '', content_html = ''
 			WHERE id = ? AND deleted_at IS NULL`, ts(now), by, id)
 		if err != nil {
@@ -201,7 +200,7 @@ func (s *Store) ModerateResponse(ctx context.Context, id, by int64, now time.Tim
 
 // WarnMember implements instance.Store.
 func (s *Store) WarnMember(ctx context.Context, memberID int64, reason string, now time.Time, log *instance.ModLog, n instance.Notices) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		if err := s.tell(ctx, tx, n, now); err != nil {
 			return err
 		}
@@ -211,7 +210,7 @@ func (s *Store) WarnMember(ctx context.Context, memberID int64, reason string, n
 
 // SuspendMember implements instance.Store.
 func (s *Store) SuspendMember(ctx context.Context, memberID int64, now time.Time, log *instance.ModLog) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE members SET status = 'suspended' WHERE id = ? AND status = 'active'`, memberID)
 		if err != nil {
 			return err
@@ -231,7 +230,7 @@ func (s *Store) SuspendMember(ctx context.Context, memberID int64, now time.Time
 
 // retractItems hides (or deletes) every live item of a member and queues
 // their retraction from the fediverse.
-func retractItems(ctx context.Context, tx *sql.Tx, memberID int64, reason string, now time.Time, delete bool) error {
+func retractItems(ctx context.Context, tx *Tx, memberID int64, reason string, now time.Time, delete bool) error {
 	ids, err := queryAll(ctx, tx, scanID, `SELECT id FROM items WHERE author_id = ? AND deleted_at IS NULL AND hidden_reason IS NULL`, memberID)
 	if err != nil {
 		return err
@@ -258,7 +257,7 @@ func retractItems(ctx context.Context, tx *sql.Tx, memberID int64, reason string
 // and pending deliveries to it stopped, in one transaction.
 func (s *Store) BlockDomain(ctx context.Context, domain, reason string, by int64, now time.Time, log *instance.ModLog) error {
 	defer s.blocks.Add(1)
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO blocked_domains (domain, reason, created_by, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (domain) DO UPDATE SET reason = excluded.reason`, domain, reason, nullID(by), ts(now)); err != nil {
 			return err
@@ -279,7 +278,7 @@ func (s *Store) BlockDomain(ctx context.Context, domain, reason string, by int64
 // UnblockDomain implements instance.Store.
 func (s *Store) UnblockDomain(ctx context.Context, domain string, log *instance.ModLog, now time.Time) error {
 	defer s.blocks.Add(1)
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM blocked_domains WHERE domain = ?`, domain); err != nil {
 			return err
 		}
@@ -290,7 +289,7 @@ func (s *Store) UnblockDomain(ctx context.Context, domain string, log *instance.
 // BlockActor implements instance.Store.
 func (s *Store) BlockActor(ctx context.Context, actor, reason string, by int64, now time.Time, log *instance.ModLog) error {
 	defer s.blocks.Add(1)
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO blocked_actors (actor, reason, created_by, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (actor) DO UPDATE SET reason = excluded.reason`, actor, reason, nullID(by), ts(now)); err != nil {
 			return err
@@ -376,7 +375,7 @@ func (s *Store) ActorBlocked(ctx context.Context, actor string) (bool, error) {
 
 // LogModeration implements instance.Store.
 func (s *Store) LogModeration(ctx context.Context, log *instance.ModLog) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error { return writeLog(ctx, tx, log) }), "store: log moderation")
+	return wrapf(s.tx(ctx, func(tx *Tx) error { return writeLog(ctx, tx, log) }), "store: log moderation")
 }
 
 // ModerationLog implements instance.Store.

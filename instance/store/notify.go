@@ -12,7 +12,7 @@ import (
 
 // tell writes a change's notices (notifications, their emails and their
 // pushes) in the change's transaction.
-func (s *Store) tell(ctx context.Context, tx *sql.Tx, n instance.Notices, now time.Time) error {
+func (s *Store) tell(ctx context.Context, tx *Tx, n instance.Notices, now time.Time) error {
 	if err := s.notify(ctx, tx, n.Notify, now); err != nil {
 		return err
 	}
@@ -27,7 +27,7 @@ func (s *Store) tell(ctx context.Context, tx *sql.Tx, n instance.Notices, now ti
 const insertNotification = `INSERT INTO notifications (member_id, item_id, code, actor_id, actor_name, anchor, detail, created_at)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 
-func (s *Store) notify(ctx context.Context, tx *sql.Tx, list []instance.Notification, now time.Time) error {
+func (s *Store) notify(ctx context.Context, tx *Tx, list []instance.Notification, now time.Time) error {
 	if len(list) == 0 {
 		return nil
 	}
@@ -203,7 +203,7 @@ func (s *Store) ApplyDue(ctx context.Context, due instance.Due, itemID int64, w 
 		return false, fmt.Errorf("store: unknown sweep change %q", due)
 	}
 	applied := false
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		if due == instance.DueLapse {
 			// The helper's offer is released with the claim.
 			if _, err := tx.ExecContext(ctx, `UPDATE interests SET state = 'released'

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"net/url"
 	"strings"
 	"time"
@@ -70,7 +69,7 @@ func (s *Store) OverflowCandidates(ctx context.Context, createdBefore time.Time,
 
 // ApplyOverflow implements instance.Store.
 func (s *Store) ApplyOverflow(ctx context.Context, itemID int64, createdBefore time.Time, to []*instance.Overflow, now time.Time, n instance.Notices) (bool, error) {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE items SET overflowed_at = ?2 WHERE id = ?3 AND id IN
 			(SELECT i.id FROM items i WHERE `+overflowCandidate+`)`, ts(createdBefore), ts(now), itemID)
 		if err != nil {
@@ -98,7 +97,7 @@ func (s *Store) ApplyOverflow(ctx context.Context, itemID int64, createdBefore t
 
 // SetOverflowConsent implements instance.Store.
 func (s *Store) SetOverflowConsent(ctx context.Context, itemID int64, consent bool, now time.Time) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE items SET overflow_consent = ? WHERE id = ? AND kind = 'need' AND deleted_at IS NULL`, consent, itemID)
 		if err != nil {
 			return err
@@ -148,7 +147,7 @@ func (s *Store) NearbyNeeds(ctx context.Context, limit int) ([]*instance.RemoteI
 
 // ShareNearbyNeed implements instance.Store.
 func (s *Store) ShareNearbyNeed(ctx context.Context, id int64, now time.Time, log *instance.ModLog) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE remote_items SET shared_at = ? WHERE id = ? AND overflow = 1 AND shared_at IS NULL
 			AND deleted_at IS NULL`, ts(now), id)
 		if err != nil {

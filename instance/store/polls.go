@@ -23,7 +23,7 @@ const countedVote = `(v.member_id IS NULL OR EXISTS (SELECT 1 FROM members m WHE
 // poll's item once its id is known.
 func (s *Store) CreatePoll(ctx context.Context, it *instance.Item, p *instance.Poll, n instance.Notices) (int64, error) {
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, visibility, state,
 			created_at, updated_at, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			string(it.Kind), it.GroupID, it.AuthorID, it.Title, it.Description, string(it.Visibility), string(it.State),
@@ -100,7 +100,7 @@ func (s *Store) ListPolls(ctx context.Context) ([]*instance.Poll, error) {
 }
 
 // openPoll checks, in tx, that a poll takes votes at now.
-func openPoll(ctx context.Context, tx *sql.Tx, itemID int64, now time.Time) error {
+func openPoll(ctx context.Context, tx *Tx, itemID int64, now time.Time) error {
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM polls WHERE item_id = ? AND closed_at IS NULL AND closes_at > ?`,
 		itemID, ts(now)).Scan(&n); err != nil {
@@ -118,7 +118,7 @@ func openPoll(ctx context.Context, tx *sql.Tx, itemID int64, now time.Time) erro
 // whichever is later. An event that is due may be being built at this
 // moment from counts read before this vote, so it does not stand in for
 // one: the vote gets the next slot.
-func pollUpdate(ctx context.Context, tx *sql.Tx, itemID int64, now time.Time, gap time.Duration) error {
+func pollUpdate(ctx context.Context, tx *Tx, itemID int64, now time.Time, gap time.Duration) error {
 	if gap <= 0 {
 		return nil
 	}
@@ -148,7 +148,7 @@ func pollUpdate(ctx context.Context, tx *sql.Tx, itemID int64, now time.Time, ga
 
 // CastVote implements instance.Store.
 func (s *Store) CastVote(ctx context.Context, itemID, memberID int64, options []int64, now time.Time, gap time.Duration) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		if err := openPoll(ctx, tx, itemID, now); err != nil {
 			return err
 		}
@@ -177,7 +177,7 @@ func (s *Store) MyVote(ctx context.Context, itemID, memberID int64) ([]int64, er
 // AddRemoteVote implements instance.Store.
 func (s *Store) AddRemoteVote(ctx context.Context, v *instance.RemoteVote, multiple bool, now time.Time, gap time.Duration) (bool, error) {
 	added := false
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		if err := openPoll(ctx, tx, v.ItemID, now); err != nil {
 			return err
 		}
@@ -207,7 +207,7 @@ func (s *Store) AddRemoteVote(ctx context.Context, v *instance.RemoteVote, multi
 // ClosePoll implements instance.Store: the closing Update goes at once
 // (a waiting one is brought forward rather than doubled).
 func (s *Store) ClosePoll(ctx context.Context, itemID int64, now time.Time, n instance.Notices) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE polls SET closed_at = ?, update_due_at = ? WHERE item_id = ? AND closed_at IS NULL`,
 			ts(now), ts(now), itemID)
 		if err != nil {
@@ -236,7 +236,7 @@ func (s *Store) MarkPollTold(ctx context.Context, itemID int64, what string, now
 	if col == "" {
 		return fmt.Errorf("store: poll %d: nothing called %q to tell", itemID, what)
 	}
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE polls SET `+col+` = ? WHERE item_id = ?`, ts(now), itemID); err != nil {
 			return err
 		}
@@ -275,7 +275,7 @@ func scanProposal(row scanner) (*instance.Proposal, error) {
 // CreateProposal implements instance.Store.
 func (s *Store) CreateProposal(ctx context.Context, p *instance.Proposal, n instance.Notices) (int64, error) {
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO proposals (group_id, created_by, title, description, created_at, closes_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, p.GroupID, p.CreatedBy, p.Title, p.Description, ts(p.CreatedAt), ts(p.ClosesAt))
 		if err != nil {
@@ -306,7 +306,7 @@ func (s *Store) ListProposals(ctx context.Context) ([]*instance.Proposal, error)
 
 // SaveAnswer implements instance.Store.
 func (s *Store) SaveAnswer(ctx context.Context, proposalID int64, a *instance.ProposalAnswer) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM proposals WHERE id = ? AND closed_at IS NULL AND closes_at > ?`,
 			proposalID, ts(a.UpdatedAt)).Scan(&n); err != nil {
@@ -337,7 +337,7 @@ func (s *Store) ProposalAnswers(ctx context.Context, proposalID int64) ([]*insta
 
 // CloseProposal implements instance.Store.
 func (s *Store) CloseProposal(ctx context.Context, id int64, outcome instance.Outcome, now time.Time, n instance.Notices) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE proposals SET closed_at = ?, outcome = ? WHERE id = ? AND closed_at IS NULL`,
 			ts(now), string(outcome), id)
 		if err != nil {
@@ -352,7 +352,7 @@ func (s *Store) CloseProposal(ctx context.Context, id int64, outcome instance.Ou
 
 // MarkProposalTold implements instance.Store.
 func (s *Store) MarkProposalTold(ctx context.Context, id int64, now time.Time, n instance.Notices) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE proposals SET closing_told_at = ? WHERE id = ?`, ts(now), id); err != nil {
 			return err
 		}

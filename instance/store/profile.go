@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"hearth/instance"
@@ -10,7 +9,7 @@ import (
 
 // UpdateGroupImages implements instance.ProfileStore.
 func (s *Store) UpdateGroupImages(ctx context.Context, groupID int64, avatar, header instance.ImageChange, now time.Time) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		for _, c := range []struct {
 			column string
 			ch     instance.ImageChange

@@ -11,7 +11,7 @@ import (
 
 // enqueuePush writes pushes into the queue within the caller's
 // transaction: a push exists exactly when the change that caused it does.
-func (s *Store) enqueuePush(ctx context.Context, tx *sql.Tx, list []instance.Push, now time.Time) error {
+func (s *Store) enqueuePush(ctx context.Context, tx *Tx, list []instance.Push, now time.Time) error {
 	for _, p := range list {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO push_queue (subscription_id, member_id, kind, payload, next_attempt_at, created_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, p.SubscriptionID, p.MemberID, string(p.Kind), p.Payload, ts(now), ts(now)); err != nil {
@@ -38,7 +38,7 @@ func scanPushSubscription(row scanner) (*instance.PushSubscription, error) {
 // queued for its previous owner goes.
 func (s *Store) SavePushSubscription(ctx context.Context, p *instance.PushSubscription) (int64, error) {
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		var owner int64
 		err := tx.QueryRowContext(ctx, `SELECT member_id FROM push_subscriptions WHERE endpoint = ?`, p.Endpoint).Scan(&owner)
 		if err == nil && owner != p.MemberID {
@@ -81,7 +81,7 @@ func (s *Store) DeletePushSubscription(ctx context.Context, memberID, id int64, 
 func (s *Store) ClaimPush(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*instance.QueuedPush, error) {
 	claim := instance.RandomToken(12)
 	var out []*instance.QueuedPush
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE push_queue SET claim = ?1, claimed_until = ?2
 			WHERE id IN (SELECT id FROM push_queue WHERE state = 'queued' AND next_attempt_at <= ?3
 				AND (claimed_until IS NULL OR claimed_until <= ?3) ORDER BY next_attempt_at, id LIMIT ?4)
@@ -119,7 +119,7 @@ func (s *Store) ClaimPush(ctx context.Context, now time.Time, lease time.Duratio
 }
 
 // finishPush changes a claimed push; only the claim holder may.
-func finishPush(ctx context.Context, tx *sql.Tx, id int64, claim, set string, args ...any) error {
+func finishPush(ctx context.Context, tx *Tx, id int64, claim, set string, args ...any) error {
 	res, err := tx.ExecContext(ctx, `UPDATE push_queue SET `+set+` WHERE id = ? AND claim = ? AND state = 'queued'`, append(args, id, claim)...)
 	if err != nil {
 		return err
@@ -132,7 +132,7 @@ func finishPush(ctx context.Context, tx *sql.Tx, id int64, claim, set string, ar
 
 // MarkPushSent implements instance.Store.
 func (s *Store) MarkPushSent(ctx context.Context, id int64, claim string, now time.Time) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		if err := finishPush(ctx, tx, id, claim, `state = 'sent', attempts = attempts + 1, finished_at = ?, claim = NULL, claimed_until = NULL`,
 			ts(now)); err != nil {
 			return err
@@ -154,7 +154,7 @@ func (s *Store) RetryPush(ctx context.Context, id int64, claim string, next time
 		set, args = `state = 'failed', attempts = attempts + 1, last_error = ?, finished_at = claimed_until, claim = NULL, claimed_until = NULL`,
 			[]any{lastError}
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error { return finishPush(ctx, tx, id, claim, set, args...) })
+	err := s.tx(ctx, func(tx *Tx) error { return finishPush(ctx, tx, id, claim, set, args...) })
 	return wrapf(err, "store: retry push %d", id)
 }
 

@@ -39,7 +39,7 @@ func inboxHost(actor string) string {
 // recorded (a replay, or a server re-sending) is not queued again.
 func (s *Store) EnqueueInboxBatch(ctx context.Context, rows []*instance.InboxRow, now time.Time) ([]bool, error) {
 	fresh := make([]bool, len(rows))
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		stmt, err := s.wr.inTx(ctx, tx, enqueueInbox)
 		if err != nil {
 			return err
@@ -120,7 +120,7 @@ func (s *Store) FinishInbox(ctx context.Context, results []instance.InboxResult,
 	if len(results) == 0 {
 		return nil
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *Tx) error {
 		stmt, err := s.wr.inTx(ctx, tx, finishInbox)
 		if err != nil {
 			return err
@@ -141,7 +141,7 @@ func (s *Store) FinishInbox(ctx context.Context, results []instance.InboxResult,
 
 // insertDeliveries queues deliveries. One to a host whose circuit is open
 // waits until it closes, so the worker does not even look at it before.
-func insertDeliveries(ctx context.Context, tx *sql.Tx, list []*instance.Delivery, now time.Time) error {
+func insertDeliveries(ctx context.Context, tx *Tx, list []*instance.Delivery, now time.Time) error {
 	for _, d := range list {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (inbox, host, signer, activity_id, body, status, next_attempt_at, created_at)
 			VALUES (?1, ?2, ?3, ?4, ?5, 'pending', max(?6, coalesce((SELECT retry_at FROM hosts WHERE host = ?2), '')), ?6)
@@ -155,7 +155,7 @@ func insertDeliveries(ctx context.Context, tx *sql.Tx, list []*instance.Delivery
 
 // EnqueueDeliveries queues deliveries outside an event (an Accept).
 func (s *Store) EnqueueDeliveries(ctx context.Context, list []*instance.Delivery, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return insertDeliveries(ctx, tx, list, now) })
+	return s.tx(ctx, func(tx *Tx) error { return insertDeliveries(ctx, tx, list, now) })
 }
 
 const deliveryColumns = `id, inbox, host, signer, activity_id, body, attempts, next_attempt_at, last_error, created_at`
@@ -234,7 +234,7 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, ids []int64) error {
 // together count once) and moves the host's other waiting deliveries to
 // then.
 func (s *Store) FinishDelivery(ctx context.Context, r instance.DeliveryResult, now time.Time) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
 			claimed_until = NULL WHERE id = ?`, r.Status, ts(r.Next), r.Error, r.ID); err != nil {
 			return err

@@ -27,7 +27,7 @@ func threadFixture(t *testing.T, s *Store, n int) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx, _ := s.w.Begin()
+	tx, _ := s.begin(context.Background())
 	for i := 1; i <= n; i++ {
 		var deleted any
 		if i%10 == 0 {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -12,7 +11,7 @@ import (
 // AddVerification implements instance.Store: the record, and the
 // verified-helper role it grants, in one transaction.
 func (s *Store) AddVerification(ctx context.Context, v *instance.Verification, now time.Time, log *instance.ModLog) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO verifications (member_id, check_type, verified_by, verified_on, expires_on) VALUES (?, ?, ?, ?, ?)`,
 			v.MemberID, v.CheckType, nullID(v.VerifiedBy), ts(v.VerifiedOn), ts(v.ExpiresOn)); err != nil {
 			return err
@@ -25,7 +24,7 @@ func (s *Store) AddVerification(ctx context.Context, v *instance.Verification, n
 }
 
 // dropVerifiedRole removes the role when no live verification remains.
-func dropVerifiedRole(ctx context.Context, tx *sql.Tx, memberID int64, now time.Time) error {
+func dropVerifiedRole(ctx context.Context, tx *Tx, memberID int64, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `DELETE FROM member_roles WHERE member_id = ?1 AND role = 'verified_helper' AND NOT EXISTS (
 		SELECT 1 FROM verifications WHERE member_id = ?1 AND revoked_at IS NULL AND expires_on > ?2)`, memberID, ts(now))
 	return err
@@ -33,7 +32,7 @@ func dropVerifiedRole(ctx context.Context, tx *sql.Tx, memberID int64, now time.
 
 // RevokeVerification implements instance.Store.
 func (s *Store) RevokeVerification(ctx context.Context, id int64, reason string, now time.Time, log *instance.ModLog) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		var memberID int64
 		if err := tx.QueryRowContext(ctx, `SELECT member_id FROM verifications WHERE id = ? AND revoked_at IS NULL`, id).Scan(&memberID); err != nil {
 			return notFound(err)
@@ -89,7 +88,7 @@ func (s *Store) VerificationByID(ctx context.Context, id int64) (*instance.Verif
 // verification has expired lose the verified-helper role.
 func (s *Store) ExpireVerifications(ctx context.Context, now time.Time) (int, error) {
 	n := 0
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM member_roles WHERE role = 'verified_helper'
 			AND member_id IN (SELECT member_id FROM verifications)
 			AND NOT EXISTS (SELECT 1 FROM verifications v WHERE v.member_id = member_roles.member_id AND v.revoked_at IS NULL AND v.expires_on > ?)`,
@@ -112,7 +111,7 @@ func (s *Store) ExpireVerifications(ctx context.Context, now time.Time) (int, er
 // one needs a lead, in one transaction.
 func (s *Store) AddConcern(ctx context.Context, c *instance.Concern, n instance.Notices) (int64, error) {
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO concerns (reporter_id, about, details, status, created_at) VALUES (?, ?, ?, 'open', ?)`,
 			nullID(c.ReporterID), c.About, c.Details, ts(c.CreatedAt))
 		if err != nil {
@@ -171,7 +170,7 @@ func (s *Store) ConcernByID(ctx context.Context, id int64) (*instance.Concern, e
 
 // LogConcern implements instance.Store.
 func (s *Store) LogConcern(ctx context.Context, id int64, log *instance.ModLog, close bool) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO concern_log (concern_id, actor_id, action, note, created_at) VALUES (?, ?, ?, ?, ?)`,
 			id, nullID(log.ActorID), log.Action, log.Reason, ts(log.CreatedAt)); err != nil {
 			return err
@@ -212,7 +211,7 @@ func (s *Store) PurgeClosedNeeds(ctx context.Context, before, now time.Time) (in
 // their retraction queued), personal details erased, sessions ended, the
 // handle kept so nobody else can take over the name.
 func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time, log *instance.ModLog) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		if err := retractItems(ctx, tx, memberID, "", now, true); err != nil {
 			return err
 		}
@@ -279,7 +278,7 @@ func (s *Store) DeleteAccount(ctx context.Context, memberID int64, now time.Time
 
 // SaveEmailToken implements instance.Store.
 func (s *Store) SaveEmailToken(ctx context.Context, tokenHash string, memberID int64, link string, now, expires time.Time, mails []instance.Mail) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO email_tokens (token_hash, member_id, link, expires_at) VALUES (?, ?, ?, ?)`,
 			tokenHash, memberID, link, ts(expires)); err != nil {
 			return err
@@ -301,7 +300,7 @@ func (s *Store) EmailTokenValid(ctx context.Context, tokenHash string, now time.
 
 // ConfirmEmail implements instance.Store.
 func (s *Store) ConfirmEmail(ctx context.Context, tokenHash string, now time.Time) error {
-	return wrapf(s.tx(ctx, func(tx *sql.Tx) error {
+	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		var memberID int64
 		if err := tx.QueryRowContext(ctx, `SELECT member_id FROM email_tokens WHERE token_hash = ? AND expires_at > ?`, tokenHash, ts(now)).Scan(&memberID); err != nil {
 			return notFound(err)

@@ -12,7 +12,7 @@ import (
 )
 
 // insertDate stores one date of a series (an action and its roles).
-func insertDate(ctx context.Context, tx *sql.Tx, seriesID int64, it *instance.Item) (int64, error) {
+func insertDate(ctx context.Context, tx *Tx, seriesID int64, it *instance.Item) (int64, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, category, area,
 		visibility, state, created_at, updated_at, starts_at, ends_at, place, capacity, held, series_id, occurs_on, quiet)
 		VALUES ('action', ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -48,7 +48,7 @@ func insertDate(ctx context.Context, tx *sql.Tx, seriesID int64, it *instance.It
 func (s *Store) CreateSeries(ctx context.Context, se *instance.Series, dates []*instance.Item, n instance.Notices) (int64, []int64, error) {
 	var id int64
 	var ids []int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		now := dates[0].CreatedAt
 		res, err := tx.ExecContext(ctx, `INSERT INTO action_series (rule, first_at, minutes, made_until, ended, created_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, se.Rule.String(), ts(se.FirstAt), int(se.Length/time.Minute), ts(se.MadeUntil), se.Ended, ts(now))
@@ -114,7 +114,7 @@ func (s *Store) LastDate(ctx context.Context, seriesID int64) (int64, error) {
 
 // clash finds a going place of the member's on another live action that
 // overlaps [start, end).
-func clash(ctx context.Context, tx *sql.Tx, memberID, itemID int64) error {
+func clash(ctx context.Context, tx *Tx, memberID, itemID int64) error {
 	var c instance.Clash
 	var starts string
 	err := tx.QueryRowContext(ctx, `SELECT o.id, o.title, o.starts_at FROM items me
@@ -134,7 +134,7 @@ func clash(ctx context.Context, tx *sql.Tx, memberID, itemID int64) error {
 
 // joinDate puts a member on a date (in the role of that name, if the date
 // has it), going when a place is free, waiting otherwise.
-func joinDate(ctx context.Context, tx *sql.Tx, itemID, memberID int64, slotName string, now time.Time) error {
+func joinDate(ctx context.Context, tx *Tx, itemID, memberID int64, slotName string, now time.Time) error {
 	var slot int64
 	if slotName != "" {
 		err := tx.QueryRowContext(ctx, `SELECT id FROM action_slots WHERE item_id = ? AND name = ?`, itemID, slotName).Scan(&slot)
@@ -162,7 +162,7 @@ func joinDate(ctx context.Context, tx *sql.Tx, itemID, memberID int64, slotName 
 // AddDates implements instance.Store.
 func (s *Store) AddDates(ctx context.Context, seriesID int64, dates []*instance.Item, madeUntil time.Time, ended bool, now time.Time) (int, error) {
 	added := 0
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		regulars, err := queryAll(ctx, tx, func(row scanner) (instance.Regular, error) {
 			var r instance.Regular
 			return r, row.Scan(&r.MemberID, &r.SlotName)
@@ -200,7 +200,7 @@ func (s *Store) AddDates(ctx context.Context, seriesID int64, dates []*instance.
 // RollSeries implements instance.Store.
 func (s *Store) RollSeries(ctx context.Context, now time.Time) (int, error) {
 	rolled := 0
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		ids, err := queryAll(ctx, tx, func(row scanner) (int64, error) {
 			var id int64
 			return id, row.Scan(&id)
@@ -235,7 +235,7 @@ func (s *Store) Regulars(ctx context.Context, seriesID int64) ([]*instance.Regul
 
 // JoinSeries implements instance.Store.
 func (s *Store) JoinSeries(ctx context.Context, seriesID, memberID int64, slotName string, dates []int64, now time.Time, n instance.Notices) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO series_regulars (series_id, member_id, slot_name, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`, seriesID, memberID, slotName, ts(now))
 		if err != nil {
@@ -267,7 +267,7 @@ func (s *Store) JoinSeries(ctx context.Context, seriesID, memberID int64, slotNa
 
 // LeaveSeries implements instance.Store.
 func (s *Store) LeaveSeries(ctx context.Context, seriesID, memberID int64, releaseFrom, now time.Time, n instance.Notices, promoted map[int64]map[int64]instance.Notices) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM series_regulars WHERE series_id = ? AND member_id = ?`, seriesID, memberID)
 		if err != nil {
 			return err
@@ -310,7 +310,7 @@ func (s *Store) GapDates(ctx context.Context, from, to time.Time, limit int) ([]
 // MarkGapTold implements instance.Store.
 func (s *Store) MarkGapTold(ctx context.Context, itemID int64, now time.Time, n instance.Notices) (bool, error) {
 	done := false
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE items SET gap_told_at = ? WHERE id = ? AND gap_told_at IS NULL`, ts(now), itemID)
 		if err != nil {
 			return err

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -55,7 +54,7 @@ func (s *Store) CreatePanel(ctx context.Context, p *instance.Panel, log *instanc
 		return 0, err
 	}
 	var id int64
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO panels (group_id, created_by, title, description, size, strata, ends_at, state, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)`, p.GroupID, p.CreatedBy, p.Title, p.Description, p.Size, string(strata),
 			ts(p.EndsAt), ts(p.CreatedAt))
@@ -98,7 +97,7 @@ func (s *Store) UpdatePanelQuotas(ctx context.Context, id int64, size int, strat
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE panels SET size = ?, strata = ? WHERE id = ? AND state = 'open'`, size, string(data), id)
 		if err != nil {
 			return err
@@ -152,7 +151,7 @@ func (s *Store) AddVolunteer(ctx context.Context, v *instance.Volunteer) error {
 		if err != nil {
 			return err
 		}
-		err = s.tx(ctx, func(tx *sql.Tx) error {
+		err = s.tx(ctx, func(tx *Tx) error {
 			var open, n int
 			if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM panels WHERE id = ?1 AND state = 'open'),
 				(SELECT count(*) FROM panel_volunteers WHERE panel_id = ?1)`, v.PanelID).Scan(&open, &n); err != nil {
@@ -225,7 +224,7 @@ func (s *Store) CommitPanel(ctx context.Context, p *instance.Panel, log *instanc
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM panel_volunteers WHERE panel_id = ?`, p.ID).Scan(&n); err != nil {
 			return err
@@ -252,7 +251,7 @@ func (s *Store) DrawPanel(ctx context.Context, p *instance.Panel, selected []str
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE panels SET state = 'drawn', record = ?, drawn_at = ? WHERE id = ? AND state = 'committed'`,
 			string(record), ts(p.DrawnAt), p.ID)
 		if err != nil {
@@ -278,7 +277,7 @@ func (s *Store) DrawPanel(ctx context.Context, p *instance.Panel, selected []str
 // the published record needs them.
 func (s *Store) ErasePanelGuests(ctx context.Context, now time.Time) (int, error) {
 	var erased int
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		ids, err := queryAll(ctx, tx, scanID, `SELECT id FROM panels WHERE ends_at <= ? AND guests_erased_at IS NULL`, ts(now))
 		if err != nil {
 			return err

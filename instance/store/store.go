@@ -33,6 +33,8 @@ type Store struct {
 	// SQLite's busy handler (1, 2, 5, 10… ms) and retrying.
 	db *sql.DB
 	w  *sql.DB
+	// e is the engine behind db and w (dialect.go).
+	e engine
 	// blocks counts changes to domain and actor blocks, so in-memory
 	// caches of them (federation) reload at once.
 	blocks atomic.Uint64
@@ -56,6 +58,7 @@ type Store struct {
 // new ones.
 type prepared struct {
 	db    *sql.DB
+	e     engine
 	stmts sync.Map // query text → *sql.Stmt
 	n     atomic.Int64
 }
@@ -69,7 +72,7 @@ func (r *prepared) stmt(ctx context.Context, query string) *sql.Stmt {
 	if r.n.Load() >= maxPrepared {
 		return nil
 	}
-	st, err := r.db.PrepareContext(ctx, query)
+	st, err := r.db.PrepareContext(ctx, r.e.rebind(query))
 	if err != nil {
 		return nil // the plain query below reports the error
 	}
@@ -85,31 +88,31 @@ func (r *prepared) QueryContext(ctx context.Context, query string, args ...any) 
 	if st := r.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return r.db.QueryContext(ctx, query, args...)
+	return r.db.QueryContext(ctx, r.e.rebind(query), args...)
 }
 
 func (r *prepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	if st := r.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return r.db.QueryRowContext(ctx, query, args...)
+	return r.db.QueryRowContext(ctx, r.e.rebind(query), args...)
 }
 
 func (r *prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := r.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	return r.db.ExecContext(ctx, query, args...)
+	return r.db.ExecContext(ctx, r.e.rebind(query), args...)
 }
 
 // inTx returns query's statement for use in tx; close it when done. Only
 // statements prepared before (see Open) are reused: tx holds the writer's
 // one connection, so preparing on the database now would wait for itself.
-func (r *prepared) inTx(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+func (r *prepared) inTx(ctx context.Context, tx *Tx, query string) (*sql.Stmt, error) {
 	if st, ok := r.stmts.Load(query); ok {
-		return tx.StmtContext(ctx, st.(*sql.Stmt)), nil
+		return tx.tx.StmtContext(ctx, st.(*sql.Stmt)), nil
 	}
-	return tx.PrepareContext(ctx, query)
+	return tx.tx.PrepareContext(ctx, r.e.rebind(query))
 }
 
 func (r *prepared) close() {
@@ -258,7 +261,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("%w (database schema %d, this build knows up to %d); run a newer hearth or restore a backup", ErrNewerSchema, current, len(ms))
 	}
 	for _, m := range ms[current:] {
-		if err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.tx(ctx, func(tx *Tx) error {
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return err
 			}
@@ -274,8 +277,8 @@ func (s *Store) migrate(ctx context.Context) error {
 // tx runs fn in one immediate transaction on the writer connection,
 // committing if it returns nil. fn must use tx for its writes (the writer
 // is busy until it returns); reads through s.db see only committed data.
-func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+func (s *Store) tx(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -284,6 +287,26 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// begin starts a write transaction. On PostgreSQL it first takes the
+// write lock, so there is one write transaction at a time on every node,
+// as SQLite's single writer gives: read-then-write transactions written
+// for SQLite stay correct without SERIALIZABLE retries. Statements outside
+// transactions and all reads still run side by side.
+func (s *Store) begin(ctx context.Context) (*Tx, error) {
+	t, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	tx := &Tx{tx: t, e: s.e}
+	if s.e == postgresEngine {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(writeLock)); err != nil {
+			_ = t.Rollback()
+			return nil, err
+		}
+	}
+	return tx, nil
 }
 
 // Backup writes a consistent copy of the database to path with VACUUM INTO,
