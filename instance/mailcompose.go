@@ -302,9 +302,12 @@ func (s *Service) SendTestEmail(ctx context.Context, by *Member) error {
 
 // MailRelay names the relay mail goes through ("" when email is off), for
 // the admin's page.
-func (s *Service) MailRelay() string {
-	if st, ok := s.mailer.(fmt.Stringer); ok {
-		return st.String()
+func (s *Service) MailRelay(_ context.Context, by *Member) (string, error) {
+	if by == nil || !by.IsAdmin() {
+		return "", ErrForbidden
 	}
-	return ""
+	if st, ok := s.mailer.(fmt.Stringer); ok {
+		return st.String(), nil
+	}
+	return "", nil
 }

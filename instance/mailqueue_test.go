@@ -397,3 +397,19 @@ func TestDeletedAccountGetsNoQueuedMail(t *testing.T) {
 		t.Errorf("mail to a deleted account: claimed %d", n)
 	}
 }
+
+// The mail settings page names the relay: only admins may see it.
+func TestMailRelayIsForAdmins(t *testing.T) {
+	f := newFixture(t, instance.RegistrationOpen)
+	ctx := context.Background()
+	ann := f.member(t, "ann")
+	coord := f.member(t, "cora", instance.RoleCoordinator)
+	for _, by := range []*instance.Member{nil, ann, coord} {
+		if _, err := f.svc.MailRelay(ctx, by); !errors.Is(err, instance.ErrForbidden) {
+			t.Errorf("MailRelay as %v: %v, want ErrForbidden", by, err)
+		}
+	}
+	if _, err := f.svc.MailRelay(ctx, f.member(t, "ada", instance.RoleAdmin)); err != nil {
+		t.Errorf("an admin: %v", err)
+	}
+}

@@ -248,8 +248,9 @@ type mailHelpPage struct {
 }
 
 func (s *Server) mailHelp(w http.ResponseWriter, r *http.Request) error {
-	if !viewerFrom(r).IsAdmin() {
-		return instance.ErrForbidden
+	relay, err := s.svc.MailRelay(r.Context(), viewerFrom(r))
+	if err != nil {
+		return err
 	}
-	return s.render(w, r, http.StatusOK, "mail_help", &mailHelpPage{page: s.pageBase(r, "mailhelp.title"), Relay: s.svc.MailRelay()})
+	return s.render(w, r, http.StatusOK, "mail_help", &mailHelpPage{page: s.pageBase(r, "mailhelp.title"), Relay: relay})
 }
