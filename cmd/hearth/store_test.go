@@ -45,9 +45,8 @@ func TestStartRefusesABadPostgresDSN(t *testing.T) {
 			"hearth: store: connect to postgres hearth@127.0.0.1:1/hearth: ")
 	})
 	t.Run("no such database", func(t *testing.T) {
-		dsn := pgtest.DSN(t)
-		u := strings.Replace(dsn, "/"+filepath.Base(dsn), "/pgengine_no_such_database", 1)
-		servePostgres(t, u, `database "pgengine_no_such_database" does not exist`)
+		dsn := pgtest.WithDatabase(pgtest.DSN(t), "hearth_no_such_database")
+		servePostgres(t, dsn, `database "hearth_no_such_database" does not exist`)
 	})
 }
 
