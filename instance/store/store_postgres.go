@@ -236,7 +236,10 @@ func (s *Store) postgresCheck(ctx context.Context) ([]string, error) {
 
 // pgUniqueViolation is uniqueViolation on PostgreSQL: SQLSTATE 23505 on
 // table, whose key (from the error's detail, "Key (a, b)=(…) already
-// exists.") is columns.
+// exists.") starts with columns. The start, as SQLite's message matches:
+// "following.group_id" names the key (group_id, address), as SQLite's
+// "UNIQUE constraint failed: following.group_id, following.address"
+// contains it.
 func pgUniqueViolation(err error, table string, columns []string) bool {
 	var pg *pgconn.PgError
 	if !errors.As(err, &pg) || pg.Code != "23505" || pg.TableName != table {
@@ -247,5 +250,6 @@ func pgUniqueViolation(err error, table string, columns []string) bool {
 		return false
 	}
 	key, _, ok = strings.Cut(key, ")=(")
-	return ok && key == strings.Join(columns, ", ")
+	want := strings.Join(columns, ", ")
+	return ok && (key == want || strings.HasPrefix(key, want+", "))
 }

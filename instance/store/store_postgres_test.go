@@ -394,6 +394,11 @@ func TestPostgresUniqueViolation(t *testing.T) {
 		uniqueViolation(err, "panel_volunteers.panel_id, panel_volunteers.code") {
 		t.Errorf("same member twice on a panel: %v", err)
 	}
+	// As on SQLite, the first column of a key names it (AddFollowing).
+	err = dup(`INSERT INTO following (group_id, address, follow_id, state, created_at) VALUES (1, 'a@b.example', '', 'pending', 'x')`)
+	if !uniqueViolation(err, "following.group_id") || uniqueViolation(err, "following.address") {
+		t.Errorf("following the same address twice: %v", err)
+	}
 }
 
 // Backup refuses on PostgreSQL and says what to use instead.
