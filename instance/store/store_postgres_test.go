@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"hearth/instance"
 	"hearth/instance/store/pgtest"
 )
@@ -450,4 +452,45 @@ func TestPostgresBadDSN(t *testing.T) {
 			t.Errorf("%s: the error shows the password: %v", c.dsn, err)
 		}
 	}
+}
+
+// Ready follows the server: it fails (ErrUnavailable) while the database
+// takes no connections and its open ones are cut, and passes again by
+// itself once the database is back, with no reopening.
+func TestPostgresReadyFollowsTheServer(t *testing.T) {
+	s, dsn := openPostgres(t)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	name := databaseOf(t, dsn)
+	exec := func(q string) {
+		t.Helper()
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := s.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exec(`ALTER DATABASE "` + name + `" ALLOW_CONNECTIONS false`)
+	exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '` + name + `'`)
+	if err := s.Ready(ctx); !errors.Is(err, instance.ErrUnavailable) {
+		t.Errorf("database gone: Ready = %v, want ErrUnavailable", err)
+	}
+	exec(`ALTER DATABASE "` + name + `" ALLOW_CONNECTIONS true`)
+	if err := s.Ready(ctx); err != nil {
+		t.Errorf("database back: Ready = %v", err)
+	}
+}
+
+func databaseOf(t *testing.T, dsn string) string {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Database
 }
