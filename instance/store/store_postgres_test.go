@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -519,5 +520,23 @@ func TestPostgresNocase(t *testing.T) {
 	var first string
 	if err := s.db.QueryRowContext(ctx, `SELECT x FROM (VALUES ('b'), ('A')) v(x) ORDER BY x COLLATE NOCASE LIMIT 1`).Scan(&first); err != nil || first != "A" {
 		t.Errorf("ORDER BY COLLATE NOCASE: first %q, %v", first, err)
+	}
+}
+
+// A DSN without connect_timeout gets one, so a server that drops packets
+// stops start-up in seconds; one the DSN gives is kept.
+func TestPostgresConnectTimeout(t *testing.T) {
+	for dsn, want := range map[string]time.Duration{
+		"postgres://hearth@db.example/hearth":                   connectTimeout,
+		"postgres://hearth@db.example/hearth?connect_timeout=3": 3 * time.Second,
+		"host=db.example dbname=hearth":                         connectTimeout,
+	} {
+		cfg, err := postgresConfig(dsn)
+		if err != nil {
+			t.Fatalf("%s: %v", dsn, err)
+		}
+		if cfg.ConnectTimeout != want {
+			t.Errorf("%s: connect timeout %v, want %v", dsn, cfg.ConnectTimeout, want)
+		}
 	}
 }
