@@ -25,7 +25,7 @@ func (s *Store) SetMemberCategories(ctx context.Context, memberID int64, categor
 			return err
 		}
 		for _, c := range categories {
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO member_categories (member_id, category) VALUES (?, ?)`, memberID, c); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO member_categories (member_id, category) VALUES (?, ?) ON CONFLICT DO NOTHING`, memberID, c); err != nil {
 				return err
 			}
 		}
@@ -136,7 +136,7 @@ func (s *Store) RecordDigest(ctx context.Context, memberID int64, f instance.Fre
 		var res sql.Result
 		var err error
 		if prev.IsZero() {
-			res, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO digests (member_id, frequency, sent_for) VALUES (?, ?, ?)`,
+			res, err = tx.ExecContext(ctx, `INSERT INTO digests (member_id, frequency, sent_for) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 				memberID, string(f), ts(upTo))
 		} else {
 			res, err = tx.ExecContext(ctx, `UPDATE digests SET sent_for = ? WHERE member_id = ? AND frequency = ? AND sent_for = ?`,

@@ -212,8 +212,8 @@ func seedMemberRows(t *testing.T, s *Store, gid, olga, mia int64) {
 	t.Helper()
 	past, now, later := ts(t0.Add(-48*time.Hour)), ts(t0), ts(t0.Add(48*time.Hour))
 	for _, q := range []string{
-		`INSERT OR IGNORE INTO group_members (group_id, member_id, joined_at) VALUES (?4, ?1, ?5)`,
-		`INSERT OR IGNORE INTO member_roles (member_id, role) VALUES (?1, 'member')`,
+		`INSERT INTO group_members (group_id, member_id, joined_at) VALUES (?4, ?1, ?5) ON CONFLICT DO NOTHING`,
+		`INSERT INTO member_roles (member_id, role) VALUES (?1, 'member') ON CONFLICT DO NOTHING`,
 		`INSERT INTO sessions (token_hash, member_id, created_at, expires_at) VALUES ('s1', ?1, ?5, ?6)`,
 		`INSERT INTO items (id, kind, group_id, author_id, title, visibility, state, created_at, updated_at, claimed_by)
 			VALUES (100, 'need', ?4, ?2, 'Lift', 'village', 'claimed', ?5, ?5, ?1)`,

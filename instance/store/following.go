@@ -10,15 +10,12 @@ import (
 // AddFollowing implements instance.Store.
 func (s *Store) AddFollowing(ctx context.Context, f *instance.Following) error {
 	return wrapf(s.tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO following (group_id, address, follow_id, state, created_at) VALUES (?, ?, '', ?, ?)`,
-			f.GroupID, f.Address, f.State, ts(f.CreatedAt))
+		err := tx.QueryRowContext(ctx, `INSERT INTO following (group_id, address, follow_id, state, created_at) VALUES (?, ?, '', ?, ?) RETURNING id`,
+			f.GroupID, f.Address, f.State, ts(f.CreatedAt)).Scan(&f.ID)
 		if uniqueViolation(err, "following.group_id") {
 			return &instance.FieldError{Field: "address", Code: "err.already_following"}
 		}
 		if err != nil {
-			return err
-		}
-		if f.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
 		return fedEvent(ctx, tx, instance.SubjectFollow, f.ID, f.CreatedAt)
@@ -198,12 +195,8 @@ func (s *Store) DeleteRemoteItem(ctx context.Context, apID, actor string, now ti
 func (s *Store) AddNeighbourReply(ctx context.Context, r *instance.NeighbourReply) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO neighbour_replies (remote_item_id, member_id, body, created_at, held) VALUES (?, ?, ?, ?, ?)`,
-			r.Item.ID, r.MemberID, r.Body, ts(r.CreatedAt), r.Held)
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO neighbour_replies (remote_item_id, member_id, body, created_at, held) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			r.Item.ID, r.MemberID, r.Body, ts(r.CreatedAt), r.Held).Scan(&id); err != nil {
 			return err
 		}
 		if r.Held {

@@ -212,12 +212,8 @@ func (s *Store) ListAttendees(ctx context.Context, itemID int64) ([]*instance.At
 func (s *Store) AddResponse(ctx context.Context, r *instance.Response, n instance.Notices) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO responses (item_id, author_id, body, created_at, updated_at, held) VALUES (?, ?, ?, ?, ?, ?)`,
-			r.ItemID, r.AuthorID, r.Body, ts(r.CreatedAt), ts(r.UpdatedAt), r.Held)
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO responses (item_id, author_id, body, created_at, updated_at, held) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			r.ItemID, r.AuthorID, r.Body, ts(r.CreatedAt), ts(r.UpdatedAt), r.Held).Scan(&id); err != nil {
 			return err
 		}
 		if err := s.tell(ctx, tx, withAnchor(n, instance.AnchorNewResponse, id), r.CreatedAt); err != nil {

@@ -49,18 +49,14 @@ func scanItem(row scanner) (*instance.Item, error) {
 func (s *Store) CreateItem(ctx context.Context, it *instance.Item, n instance.Notices) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, category, area,
+		if err := tx.QueryRowContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, category, area,
 			visibility, state, created_at, updated_at, needed_by, expires_at, address, contact, on_behalf_name, on_behalf_phone,
 			available_until, starts_at, ends_at, place, capacity, held, overflow_consent)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			string(it.Kind), it.GroupID, it.AuthorID, it.Title, it.Description, it.Category, it.Area,
 			string(it.Visibility), string(it.State), ts(it.CreatedAt), ts(it.UpdatedAt), nullTS(it.NeededBy), nullTS(it.ExpiresAt),
 			it.Address, it.Contact, it.OnBehalfName, it.OnBehalfPhone,
-			nullTS(it.AvailableUntil), nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, it.Capacity, it.Held, it.OverflowConsent)
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+			nullTS(it.AvailableUntil), nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, it.Capacity, it.Held, it.OverflowConsent).Scan(&id); err != nil {
 			return err
 		}
 		for i, sl := range it.Slots {
@@ -127,12 +123,8 @@ func saveSlots(ctx context.Context, tx *Tx, itemID int64, slots []instance.Slot)
 	marks := ""
 	for i, sl := range slots {
 		if sl.ID == 0 {
-			res, err := tx.ExecContext(ctx, `INSERT INTO action_slots (item_id, name, capacity, position) VALUES (?, ?, ?, ?)`,
-				itemID, sl.Name, sl.Capacity, i)
-			if err != nil {
-				return err
-			}
-			if sl.ID, err = res.LastInsertId(); err != nil {
+			if err := tx.QueryRowContext(ctx, `INSERT INTO action_slots (item_id, name, capacity, position) VALUES (?, ?, ?, ?) RETURNING id`,
+				itemID, sl.Name, sl.Capacity, i).Scan(&sl.ID); err != nil {
 				return err
 			}
 		} else {

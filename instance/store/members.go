@@ -45,18 +45,15 @@ func (s *Store) CreateMember(ctx context.Context, m *instance.Member, inviteCode
 			}
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO members (handle, display_name, email, password_hash, pronouns, language,
+		err := tx.QueryRowContext(ctx, `INSERT INTO members (handle, display_name, email, password_hash, pronouns, language,
 			contact_preference, phone, status, application_answer, conduct_accepted_at, conduct_version, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			m.Handle, m.DisplayName, nullString(m.Email), m.PasswordHash, m.Pronouns, m.Language,
-			string(m.ContactPreference), m.Phone, string(m.Status), m.ApplicationAnswer, ts(m.ConductAcceptedAt), m.ConductVersion, ts(m.CreatedAt))
+			string(m.ContactPreference), m.Phone, string(m.Status), m.ApplicationAnswer, ts(m.ConductAcceptedAt), m.ConductVersion, ts(m.CreatedAt)).Scan(&id)
 		if err != nil {
 			if uniqueViolation(err, "members.email") {
 				return &instance.FieldError{Field: "email", Code: "err.email_taken"}
 			}
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
 		if err := insertRoles(ctx, tx, id, m.Roles); err != nil {
@@ -88,7 +85,7 @@ func (s *Store) CreateMember(ctx context.Context, m *instance.Member, inviteCode
 
 func insertRoles(ctx context.Context, tx *Tx, id int64, roles []instance.Role) error {
 	for _, r := range roles {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO member_roles (member_id, role) VALUES (?, ?)`, id, string(r)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO member_roles (member_id, role) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, string(r)); err != nil {
 			return err
 		}
 	}
@@ -96,8 +93,8 @@ func insertRoles(ctx context.Context, tx *Tx, id int64, roles []instance.Role) e
 }
 
 func joinMainGroup(ctx context.Context, tx *Tx, memberID int64, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO group_members (group_id, member_id, joined_at)
-		SELECT id, ?, ? FROM groups WHERE main = 1`, memberID, ts(now))
+	_, err := tx.ExecContext(ctx, `INSERT INTO group_members (group_id, member_id, joined_at)
+		SELECT id, ?, ? FROM groups WHERE main = 1 ON CONFLICT DO NOTHING`, memberID, ts(now))
 	return err
 }
 
