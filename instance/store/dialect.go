@@ -113,3 +113,73 @@ func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
 
 func (t *Tx) Commit() error   { return t.tx.Commit() }
 func (t *Tx) Rollback() error { return t.tx.Rollback() }
+
+// The methods below are the SQL that differs between the engines, each
+// returning a piece of query text.
+
+// idsIn is a subquery giving the ids of a list passed as one parameter
+// (param, such as "?3") holding jsonIDs' text: a list of any length is one
+// statement, prepared once.
+func (e engine) idsIn(param string) string {
+	if e == postgresEngine {
+		return "SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(" + param + " AS JSON))"
+	}
+	return "SELECT value FROM json_each(" + param + ")"
+}
+
+// jsonIDs is the parameter for idsIn: the ids as a JSON array.
+func jsonIDs(ids []int64) string {
+	b := make([]byte, 0, 8*len(ids)+2)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
+}
+
+// groupConcat joins the values of expr in a group with commas.
+func (e engine) groupConcat(expr string) string {
+	if e == postgresEngine {
+		return "string_agg(" + expr + ", ',')"
+	}
+	return "group_concat(" + expr + ")"
+}
+
+// nocase is expr for ordering or comparing without regard to case.
+// SQLite keeps its NOCASE collation (which indexes declared with it use).
+func (e engine) nocase(expr string) string {
+	if e == postgresEngine {
+		return "lower(" + expr + ")"
+	}
+	return expr + " COLLATE NOCASE"
+}
+
+// like is the case-insensitive LIKE operator (SQLite's LIKE ignores the
+// case of ASCII letters; PostgreSQL's does not).
+func (e engine) like() string {
+	if e == postgresEngine {
+		return "ILIKE"
+	}
+	return "LIKE"
+}
+
+// greatest is the larger of two values (SQLite's max with two arguments
+// is a scalar function; PostgreSQL's max is only an aggregate).
+func (e engine) greatest(a, b string) string {
+	if e == postgresEngine {
+		return "GREATEST(" + a + ", " + b + ")"
+	}
+	return "max(" + a + ", " + b + ")"
+}
+
+// indexedBy holds SQLite's planner to an index where its statistics
+// would lead it astray (see the callers); PostgreSQL plans by its own.
+func (e engine) indexedBy(index string) string {
+	if e == postgresEngine {
+		return ""
+	}
+	return " INDEXED BY " + index
+}

@@ -52,7 +52,7 @@ const follows = `EXISTS (SELECT 1 FROM group_members gm WHERE gm.member_id = m.i
 
 // Subscribers implements instance.Store.
 func (s *Store) Subscribers(ctx context.Context, it *instance.Item, kind instance.NoticeKind, def instance.Frequency) ([]*instance.Member, error) {
-	list, err := s.members(ctx, `SELECT `+memberColumns+` FROM members m JOIN items i ON i.id = ?
+	list, err := s.members(ctx, `SELECT `+memberColumns[s.e]+` FROM members m JOIN items i ON i.id = ?
 		LEFT JOIN notice_prefs p ON p.member_id = m.id AND p.kind = ?
 		WHERE m.status = 'active' AND m.deleted_at IS NULL AND m.email IS NOT NULL AND m.email <> '' AND m.id <> i.author_id
 		AND COALESCE(p.frequency, ?) = 'now' AND `+follows+` ORDER BY m.id`, it.ID, string(kind), string(def))
@@ -78,7 +78,7 @@ func (s *Store) Announce(ctx context.Context, itemID int64, mails []instance.Mai
 
 // DigestMembers implements instance.Store.
 func (s *Store) DigestMembers(ctx context.Context, f instance.Frequency, upTo time.Time) ([]*instance.DigestMember, error) {
-	rows, err := s.rd.QueryContext(ctx, `SELECT `+memberColumns+`, COALESCE(d.sent_for, '') FROM members m
+	rows, err := s.rd.QueryContext(ctx, `SELECT `+memberColumns[s.e]+`, COALESCE(d.sent_for, '') FROM members m
 		LEFT JOIN digests d ON d.member_id = m.id AND d.frequency = ?
 		WHERE m.status = 'active' AND m.deleted_at IS NULL AND m.email IS NOT NULL AND m.email <> ''
 		AND (d.sent_for IS NULL OR d.sent_for < ?) ORDER BY m.id`, string(f), ts(upTo))

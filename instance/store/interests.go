@@ -267,24 +267,32 @@ func (s *Store) ResponseByID(ctx context.Context, id int64) (*instance.Response,
 // INDEXED BY holds the page queries to it: with statistics of a small
 // database SQLite would rather walk the rowids, which for a short thread
 // among many long ones reads every reply in between.
-const (
-	responsesBefore = `SELECT ` + responseColumns + ` FROM responses r INDEXED BY responses_item LEFT JOIN members m ON m.id = r.author_id
-		WHERE r.item_id = ? AND r.id < ? ORDER BY r.id DESC LIMIT ?`
-	responsesAfter = `SELECT ` + responseColumns + ` FROM responses r INDEXED BY responses_item LEFT JOIN members m ON m.id = r.author_id
-		WHERE r.item_id = ? AND r.id > ? ORDER BY r.id LIMIT ?`
+var (
+	responsesBefore = [...]string{sqliteEngine: responsesBeforeOf(sqliteEngine), postgresEngine: responsesBeforeOf(postgresEngine)}
+	responsesAfter  = [...]string{sqliteEngine: responsesAfterOf(sqliteEngine), postgresEngine: responsesAfterOf(postgresEngine)}
 )
+
+func responsesBeforeOf(e engine) string {
+	return `SELECT ` + responseColumns + ` FROM responses r` + e.indexedBy("responses_item") + ` LEFT JOIN members m ON m.id = r.author_id
+		WHERE r.item_id = ? AND r.id < ? ORDER BY r.id DESC LIMIT ?`
+}
+
+func responsesAfterOf(e engine) string {
+	return `SELECT ` + responseColumns + ` FROM responses r` + e.indexedBy("responses_item") + ` LEFT JOIN members m ON m.id = r.author_id
+		WHERE r.item_id = ? AND r.id > ? ORDER BY r.id LIMIT ?`
+}
 
 // ResponsePage implements instance.Store: keyset paging by id, so a page
 // costs the same with ten replies or a hundred thousand (no OFFSET).
 func (s *Store) ResponsePage(ctx context.Context, itemID, before, after int64, limit int) ([]*instance.Response, error) {
 	if after > 0 {
-		list, err := queryAll(ctx, s.rd, scanResponse, responsesAfter, itemID, after, limit)
+		list, err := queryAll(ctx, s.rd, scanResponse, responsesAfter[s.e], itemID, after, limit)
 		return list, wrapf(err, "store: replies on item %d after %d", itemID, after)
 	}
 	if before <= 0 {
 		before = math.MaxInt64
 	}
-	list, err := queryAll(ctx, s.rd, scanResponse, responsesBefore, itemID, before, limit)
+	list, err := queryAll(ctx, s.rd, scanResponse, responsesBefore[s.e], itemID, before, limit)
 	slices.Reverse(list)
 	return list, wrapf(err, "store: replies on item %d before %d", itemID, before)
 }

@@ -11,9 +11,14 @@ import (
 	"hearth/instance"
 )
 
-const memberColumns = `m.id, m.handle, m.display_name, COALESCE(m.email, ''), m.password_hash, m.pronouns,
+// memberColumns are the columns scanMember reads, by engine.
+var memberColumns = [...]string{sqliteEngine: memberColumnsOf(sqliteEngine), postgresEngine: memberColumnsOf(postgresEngine)}
+
+func memberColumnsOf(e engine) string {
+	return `m.id, m.handle, m.display_name, COALESCE(m.email, ''), m.password_hash, m.pronouns,
 	m.language, m.contact_preference, m.phone, m.status, m.application_answer, m.conduct_accepted_at, m.conduct_version, m.created_at, m.helper_friend, m.on_break, m.email_confirmed_at IS NOT NULL,
-	COALESCE((SELECT group_concat(role) FROM member_roles r WHERE r.member_id = m.id), '')`
+	COALESCE((SELECT ` + e.groupConcat("role") + ` FROM member_roles r WHERE r.member_id = m.id), '')`
+}
 
 type scanner interface{ Scan(...any) error }
 
@@ -99,7 +104,7 @@ func joinMainGroup(ctx context.Context, tx *Tx, memberID int64, now time.Time) e
 }
 
 func (s *Store) memberWhere(ctx context.Context, where string, args ...any) (*instance.Member, error) {
-	m, err := scanMember(s.rd.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM members m WHERE `+where, args...))
+	m, err := scanMember(s.rd.QueryRowContext(ctx, `SELECT `+memberColumns[s.e]+` FROM members m WHERE `+where, args...))
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -125,7 +130,7 @@ func (s *Store) MemberByLogin(ctx context.Context, login string) (*instance.Memb
 
 // ListMembers implements instance.Store.
 func (s *Store) ListMembers(ctx context.Context, status instance.Status) ([]*instance.Member, error) {
-	return s.members(ctx, `SELECT `+memberColumns+` FROM members m WHERE m.status = ? ORDER BY m.created_at, m.id`, string(status))
+	return s.members(ctx, `SELECT `+memberColumns[s.e]+` FROM members m WHERE m.status = ? ORDER BY m.created_at, m.id`, string(status))
 }
 
 // SearchMembers implements instance.Store.
@@ -133,9 +138,10 @@ func (s *Store) SearchMembers(ctx context.Context, q instance.MemberQuery) ([]*i
 	where, args := `m.status = ? AND m.deleted_at IS NULL`, []any{string(q.Status)}
 	if q.Text != "" {
 		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q.Text) + "%"
-		cond := `m.display_name LIKE ?2 ESCAPE '\' OR m.handle LIKE ?2 ESCAPE '\'`
+		op := s.e.like()
+		cond := `m.display_name ` + op + ` ?2 ESCAPE '\' OR m.handle ` + op + ` ?2 ESCAPE '\'`
 		if q.Email {
-			cond += ` OR m.email LIKE ?2 ESCAPE '\'`
+			cond += ` OR m.email ` + op + ` ?2 ESCAPE '\'`
 		}
 		where += ` AND (` + cond + `)`
 		args = append(args, like)
@@ -144,8 +150,8 @@ func (s *Store) SearchMembers(ctx context.Context, q instance.MemberQuery) ([]*i
 	if err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM members m WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: count members: %w", err)
 	}
-	list, err := s.members(ctx, `SELECT `+memberColumns+` FROM members m WHERE `+where+`
-		ORDER BY m.display_name COLLATE NOCASE, m.id LIMIT ? OFFSET ?`, append(args, q.Limit, q.Offset)...)
+	list, err := s.members(ctx, `SELECT `+memberColumns[s.e]+` FROM members m WHERE `+where+`
+		ORDER BY `+s.e.nocase("m.display_name")+`, m.id LIMIT ? OFFSET ?`, append(args, q.Limit, q.Offset)...)
 	return list, total, err
 }
 

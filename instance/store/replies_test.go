@@ -109,7 +109,7 @@ func TestResponsePagesUseTheIndex(t *testing.T) {
 		}
 		return strings.Join(steps, "; ")
 	}
-	for name, q := range map[string]string{"before": responsesBefore, "after": responsesAfter} {
+	for name, q := range map[string]string{"before": responsesBefore[sqliteEngine], "after": responsesAfter[sqliteEngine]} {
 		p := plan(q, 1, 10, 51)
 		if !strings.Contains(p, "SEARCH r USING INDEX responses_item (item_id=? AND id") || strings.Contains(p, "TEMP B-TREE") ||
 			strings.Contains(p, "SCAN r") {
