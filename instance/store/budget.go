@@ -280,10 +280,12 @@ func (s *Store) CloseRound(ctx context.Context, id int64, now time.Time, outcome
 		return err
 	}
 	err = s.tx(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
-			return err
+		if q := s.e.secureDelete(true); q != "" {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+			defer func() { _, _ = tx.ExecContext(ctx, s.e.secureDelete(false)) }() // back to the connection's default
 		}
-		defer func() { _, _ = tx.ExecContext(ctx, `PRAGMA secure_delete = OFF`) }() // back to the connection's default
 		var open int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM budget_rounds WHERE id = ? AND closed_at IS NULL AND results_at <= ?`,
 			id, ts(now)).Scan(&open); err != nil {
@@ -344,6 +346,8 @@ func (s *Store) CloseRound(ctx context.Context, id int64, now time.Time, outcome
 	}
 	// Old page images of the ballots live on in the write-ahead log until
 	// a checkpoint: fold them in now (best effort, readers may delay it).
-	_, _ = s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	if q := s.e.checkpoint(); q != "" {
+		_, _ = s.w.ExecContext(ctx, q)
+	}
 	return nil
 }

@@ -95,15 +95,15 @@ type Tx struct {
 }
 
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, t.e.rebind(query), args...)
+	return t.tx.ExecContext(ctx, t.e.rebind(query), t.e.args(args)...)
 }
 
 func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.e.rebind(query), args...)
+	return t.tx.QueryContext(ctx, t.e.rebind(query), t.e.args(args)...)
 }
 
 func (t *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.e.rebind(query), args...)
+	return t.tx.QueryRowContext(ctx, t.e.rebind(query), t.e.args(args)...)
 }
 
 // Exec and Query are the context-free forms, for tests and set-up code.
@@ -182,4 +182,57 @@ func (e engine) indexedBy(index string) string {
 		return ""
 	}
 	return " INDEXED BY " + index
+}
+
+// secureDelete is the statement that makes SQLite overwrite deleted and
+// changed values on disk instead of leaving them in free pages (on) or
+// stops it (off); empty on PostgreSQL, which has no such setting (old row
+// versions stay until VACUUM reclaims them; see the README on backups).
+func (e engine) secureDelete(on bool) string {
+	switch {
+	case e == postgresEngine:
+		return ""
+	case on:
+		return "PRAGMA secure_delete = ON"
+	}
+	return "PRAGMA secure_delete = OFF"
+}
+
+// checkpoint folds SQLite's write-ahead log into the database file (so old
+// page images in it are gone); empty on PostgreSQL.
+func (e engine) checkpoint() string {
+	if e == postgresEngine {
+		return ""
+	}
+	return "PRAGMA wal_checkpoint(TRUNCATE)"
+}
+
+// args are a query's arguments as the engine's driver takes them. Flags
+// are INTEGER 0/1 columns on both engines: SQLite's driver stores a Go
+// bool as 0/1, but pgx encodes a bool only as a PostgreSQL boolean, so on
+// PostgreSQL each bool becomes an int64 here, once for every query,
+// instead of at every call. (Reading is no trouble: database/sql scans 0
+// and 1 into a bool.) SQL that needs a truth value from a flag parameter
+// compares it: CASE WHEN ? <> 0.
+func (e engine) args(args []any) []any {
+	if e != postgresEngine {
+		return args
+	}
+	copied := false
+	for i, a := range args {
+		if b, ok := a.(bool); ok {
+			if !copied {
+				args, copied = append([]any(nil), args...), true
+			}
+			args[i] = b2i(b)
+		}
+	}
+	return args
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

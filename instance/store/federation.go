@@ -361,7 +361,7 @@ func (s *Store) SaveRemoteResponse(ctx context.Context, r *instance.Response, n 
 			ts(r.UpdatedAt), r.Held).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			// The same Note again: an update by its author, telling nobody.
-			_, err := tx.ExecContext(ctx, `UPDATE responses SET content_html = ?, updated_at = ?, remote_name = ?, held = held OR ?
+			_, err := tx.ExecContext(ctx, `UPDATE responses SET content_html = ?, updated_at = ?, remote_name = ?, held = CASE WHEN ? <> 0 THEN 1 ELSE held END
 				WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL AND updated_at <= ?`,
 				r.ContentHTML, ts(r.UpdatedAt), r.Author, r.Held, r.APID, r.RemoteActor, ts(r.UpdatedAt))
 			return err
@@ -388,7 +388,7 @@ func (s *Store) RemoteResponseByAPID(ctx context.Context, apID string) (*instanc
 
 // UpdateRemoteResponse implements instance.Store.
 func (s *Store) UpdateRemoteResponse(ctx context.Context, apID, actor, html string, held bool, updated time.Time) (bool, error) {
-	res, err := s.wr.ExecContext(ctx, `UPDATE responses SET content_html = ?, updated_at = ?, held = held OR ?
+	res, err := s.wr.ExecContext(ctx, `UPDATE responses SET content_html = ?, updated_at = ?, held = CASE WHEN ? <> 0 THEN 1 ELSE held END
 		WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL`, html, ts(updated), held, apID, actor)
 	if err != nil {
 		return false, wrapf(err, "store: update remote reply %s", apID)

@@ -136,7 +136,7 @@ func (s *Store) SaveRemoteItem(ctx context.Context, it *instance.RemoteItem, n i
 		ON CONFLICT (ap_id) DO UPDATE SET actor_name = excluded.actor_name, kind = excluded.kind, title = excluded.title,
 		content_html = excluded.content_html, category = excluded.category, area = excluded.area, state = excluded.state,
 		url = excluded.url, starts_at = excluded.starts_at, ends_at = excluded.ends_at, place = excluded.place,
-		updated_at = excluded.updated_at, held = remote_items.held OR excluded.held
+		updated_at = excluded.updated_at, held = CASE WHEN excluded.held <> 0 THEN 1 ELSE remote_items.held END
 		WHERE remote_items.actor = excluded.actor AND remote_items.deleted_at IS NULL AND remote_items.updated_at <= excluded.updated_at`,
 			it.APID, it.Actor, it.ActorName, string(it.Kind), it.Title, it.ContentHTML, it.Category, it.Area, it.State, it.URL,
 			nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, ts(it.Published), ts(it.Updated), it.Held, it.Overflow)

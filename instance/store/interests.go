@@ -226,7 +226,7 @@ func (s *Store) AddResponse(ctx context.Context, r *instance.Response, n instanc
 
 // UpdateResponse implements instance.Store.
 func (s *Store) UpdateResponse(ctx context.Context, id int64, body string, held bool, now time.Time) error {
-	return wrapf(s.execOneEvent(ctx, instance.SubjectResponse, id, now, `UPDATE responses SET body = ?, updated_at = ?, held = held OR ?
+	return wrapf(s.execOneEvent(ctx, instance.SubjectResponse, id, now, `UPDATE responses SET body = ?, updated_at = ?, held = CASE WHEN ? <> 0 THEN 1 ELSE held END
 		WHERE id = ? AND deleted_at IS NULL`, body, ts(now), held, id), "store: update response %d", id)
 }
 

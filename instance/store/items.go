@@ -85,7 +85,7 @@ func (s *Store) UpdateItem(ctx context.Context, it *instance.Item, n instance.No
 	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE items SET title = ?, description = ?, category = ?, area = ?, visibility = ?, updated_at = ?,
 			needed_by = ?, address = ?, contact = ?, on_behalf_name = ?, on_behalf_phone = ?, available_until = ?,
-			starts_at = ?, ends_at = ?, place = ?, capacity = ?, held = held OR ?
+			starts_at = ?, ends_at = ?, place = ?, capacity = ?, held = CASE WHEN ? <> 0 THEN 1 ELSE held END
 			WHERE id = ? AND deleted_at IS NULL`,
 			it.Title, it.Description, it.Category, it.Area, string(it.Visibility), ts(it.UpdatedAt),
 			nullTS(it.NeededBy), it.Address, it.Contact, it.OnBehalfName, it.OnBehalfPhone, nullTS(it.AvailableUntil),
