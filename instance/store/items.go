@@ -230,10 +230,10 @@ func (s *Store) ListItems(ctx context.Context, f instance.ItemFilter) ([]*instan
 	if f.AttendeeID != 0 {
 		add("i.id IN (SELECT item_id FROM attendees WHERE member_id = ?)", f.AttendeeID)
 	}
-	if q, err := s.ftsQuery(ctx, f.Query); err != nil {
+	if cond, q, err := s.searchMatch(ctx, f.Query); err != nil {
 		return nil, err
-	} else if q != "" {
-		add("i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)", q)
+	} else if cond != "" {
+		add(cond, q)
 	} else if strings.TrimSpace(f.Query) != "" {
 		return nil, nil // only punctuation: nothing can match
 	}
