@@ -269,7 +269,7 @@ func seedMemberRows(t *testing.T, s *Store, gid, olga, mia int64) {
 		`INSERT INTO panel_volunteers (panel_id, code, member_id, created_at, selected) VALUES (1001, 'v2', ?1, ?3, 1)`,
 		`INSERT INTO concerns (reporter_id, about, details, status, created_at) VALUES (?1, 'x', 'y', 'open', ?5)`,
 	} {
-		if _, err := s.w.Exec(q, mia, olga, past, gid, now, later); err != nil {
+		if _, err := s.wr.ExecContext(context.Background(), q, mia, olga, past, gid, now, later); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
@@ -301,7 +301,7 @@ func TestExportHoldsDecisionsAndFeeds(t *testing.T) {
 		`UPDATE proposal_answers SET answer = 'block', reason = 'Too dear' WHERE member_id = ?1`,
 		`UPDATE series_regulars SET slot_name = 'Bags' WHERE member_id = ?1`,
 	} {
-		if _, err := s.w.Exec(q, mia, ts(t0)); err != nil {
+		if _, err := s.wr.ExecContext(context.Background(), q, mia, ts(t0)); err != nil {
 			t.Fatal(err)
 		}
 	}

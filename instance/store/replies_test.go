@@ -128,7 +128,7 @@ func TestReplyCountIsKept(t *testing.T) {
 	check := func(when string) {
 		t.Helper()
 		var real int
-		s.w.QueryRow(`SELECT count(*) FROM responses WHERE item_id = ? AND deleted_at IS NULL AND held = 0`, item).Scan(&real)
+		s.rd.QueryRowContext(context.Background(), `SELECT count(*) FROM responses WHERE item_id = ? AND deleted_at IS NULL AND held = 0`, item).Scan(&real)
 		if n, err := s.CountResponses(ctx, item); err != nil || n != real {
 			t.Errorf("%s: count %d, really %d (%v)", when, n, real, err)
 		}
@@ -145,7 +145,7 @@ func TestReplyCountIsKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after an edit holds a reply")
-	if _, err := s.w.Exec(`UPDATE responses SET held = 0 WHERE id = ?`, held); err != nil {
+	if _, err := s.wr.ExecContext(context.Background(), `UPDATE responses SET held = 0 WHERE id = ?`, held); err != nil {
 		t.Fatal(err)
 	}
 	check("after a reply is released")
@@ -157,7 +157,7 @@ func TestReplyCountIsKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after a coordinator removes one")
-	if _, err := s.w.Exec(`DELETE FROM responses WHERE id IN (2, 10)`); err != nil {
+	if _, err := s.wr.ExecContext(context.Background(), `DELETE FROM responses WHERE id IN (2, 10)`); err != nil {
 		t.Fatal(err)
 	}
 	check("after rows are deleted")
