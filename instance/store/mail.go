@@ -136,7 +136,7 @@ func (s *Store) BounceMail(ctx context.Context, id int64, claim string, b instan
 			claim = NULL, claimed_until = NULL`, reason, ts(b.CreatedAt)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO mail_bounces (address, code, reason, created_at) VALUES (lower(?), ?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO mail_bounces (address, code, reason, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (address) DO UPDATE SET code = excluded.code, reason = excluded.reason, created_at = excluded.created_at`,
 			b.Address, b.Code, reason, ts(b.CreatedAt))
 		return err
@@ -156,7 +156,7 @@ func (s *Store) SuppressMail(ctx context.Context, id int64, claim string) error 
 func (s *Store) BounceFor(ctx context.Context, address string) (*instance.Bounce, error) {
 	var b instance.Bounce
 	var created string
-	err := s.rd.QueryRowContext(ctx, `SELECT address, code, reason, created_at FROM mail_bounces WHERE address = lower(?)`, address).
+	err := s.rd.QueryRowContext(ctx, `SELECT address, code, reason, created_at FROM mail_bounces WHERE address = ?`, address).
 		Scan(&b.Address, &b.Code, &b.Reason, &created)
 	if err != nil {
 		return nil, notFound(err)
@@ -167,7 +167,7 @@ func (s *Store) BounceFor(ctx context.Context, address string) (*instance.Bounce
 
 // ClearBounce implements instance.Store.
 func (s *Store) ClearBounce(ctx context.Context, address string) error {
-	_, err := s.wr.ExecContext(ctx, `DELETE FROM mail_bounces WHERE address = lower(?)`, address)
+	_, err := s.wr.ExecContext(ctx, `DELETE FROM mail_bounces WHERE address = ?`, address)
 	return err
 }
 

@@ -305,7 +305,7 @@ func (s *Store) ConfirmEmail(ctx context.Context, tokenHash string, now time.Tim
 			return err
 		}
 		// Confirming proves the address works again.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_bounces WHERE address = lower((SELECT email FROM members WHERE id = ?))`, memberID); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_bounces WHERE address = (SELECT email FROM members WHERE id = ?)`, memberID); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM email_tokens WHERE member_id = ?`, memberID)
