@@ -28,20 +28,44 @@ func (e engine) String() string {
 
 // rebound caches rebind's work: the same few hundred query texts come back
 // all the time.
-var rebound sync.Map // query text → PostgreSQL text
+var rebound sync.Map // query text → *pgText
+
+// pgText is a query's text for PostgreSQL, and which of the arguments
+// given for the SQLite text it takes (nil: all of them, in order).
+type pgText struct {
+	text string
+	keep []int
+	n    int // the number of parameters, when keep is nil
+}
 
 // rebind rewrites the ? and ?N placeholders of query as PostgreSQL's $N
 // (a plain ? takes the next number, as in SQLite). Text in quotes, quoted
 // identifiers and comments are left alone. For SQLite it returns query.
 func (e engine) rebind(query string) string {
-	if e != postgresEngine || !strings.Contains(query, "?") {
+	if e != postgresEngine {
 		return query
 	}
+	return rebindPostgres(query).text
+}
+
+// rebindPostgres is rebind for PostgreSQL. SQLite lets a statement leave
+// out some of its numbered parameters (a list of statements run with the
+// same arguments, each using ?1, ?2 or both); PostgreSQL must know every
+// parameter's type, so the ones a statement leaves out are dropped and
+// the others renumbered, and keep says which arguments remain (args).
+func rebindPostgres(query string) *pgText {
 	if q, ok := rebound.Load(query); ok {
-		return q.(string)
+		return q.(*pgText)
 	}
+	if !strings.Contains(query, "?") {
+		q := &pgText{text: query}
+		rebound.Store(query, q)
+		return q
+	}
+	// Text between placeholders, and each placeholder's SQLite number.
+	var parts []string
+	var nums []int
 	var b strings.Builder
-	b.Grow(len(query) + 16)
 	next := 0
 	for i := 0; i < len(query); i++ {
 		c := query[i]
@@ -65,22 +89,44 @@ func (e engine) rebind(query string) string {
 			for j < len(query) && query[j] >= '0' && query[j] <= '9' {
 				j++
 			}
+			n := next + 1
 			if j > i+1 {
-				n, _ := strconv.Atoi(query[i+1 : j])
-				next = max(next, n)
-				b.WriteString("$" + query[i+1:j])
-			} else {
-				next++
-				b.WriteString("$" + strconv.Itoa(next))
+				n, _ = strconv.Atoi(query[i+1 : j])
 			}
+			next = max(next, n)
+			parts, nums = append(parts, b.String()), append(nums, n)
+			b.Reset()
 			i = j - 1
 		default:
 			b.WriteByte(c)
 		}
 	}
-	out := b.String()
-	rebound.Store(query, out)
-	return out
+	q := &pgText{}
+	renumber := make([]int, next+1) // SQLite number → PostgreSQL number
+	for _, n := range nums {
+		renumber[n] = 1
+	}
+	k := 0
+	for n := 1; n <= next; n++ {
+		if renumber[n] != 0 {
+			k++
+			renumber[n] = k
+			q.keep = append(q.keep, n-1)
+		}
+	}
+	if k == next {
+		q.keep, q.n = nil, next // every argument, in order
+	}
+	var out strings.Builder
+	out.Grow(len(query) + 16)
+	for i, p := range parts {
+		out.WriteString(p)
+		out.WriteString("$" + strconv.Itoa(renumber[nums[i]]))
+	}
+	out.WriteString(b.String())
+	q.text = out.String()
+	rebound.Store(query, q)
+	return q
 }
 
 // schemaVersionQuery reads the database's schema version: SQLite keeps
@@ -123,15 +169,15 @@ type Tx struct {
 }
 
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, t.e.rebind(query), t.e.args(args)...)
+	return t.tx.ExecContext(ctx, t.e.rebind(query), t.e.args(query, args)...)
 }
 
 func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.e.rebind(query), t.e.args(args)...)
+	return t.tx.QueryContext(ctx, t.e.rebind(query), t.e.args(query, args)...)
 }
 
 func (t *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.e.rebind(query), t.e.args(args)...)
+	return t.tx.QueryRowContext(ctx, t.e.rebind(query), t.e.args(query, args)...)
 }
 
 // Exec and Query are the context-free forms, for tests and set-up code.
@@ -235,27 +281,42 @@ func (e engine) checkpoint() string {
 	return "PRAGMA wal_checkpoint(TRUNCATE)"
 }
 
-// args are a query's arguments as the engine's driver takes them. Flags
-// are INTEGER 0/1 columns on both engines: SQLite's driver stores a Go
-// bool as 0/1, but pgx encodes a bool only as a PostgreSQL boolean, so on
-// PostgreSQL each bool becomes an int64 here, once for every query,
-// instead of at every call. (Reading is no trouble: database/sql scans 0
-// and 1 into a bool.) SQL that needs a truth value from a flag parameter
-// compares it: CASE WHEN ? <> 0.
-func (e engine) args(args []any) []any {
-	if e != postgresEngine {
+// args are a query's arguments as the engine's driver takes them. On
+// PostgreSQL, those the statement does not use are left out (see
+// rebindPostgres), and flags become int64: flags are INTEGER 0/1 columns
+// on both engines, SQLite's driver stores a Go bool as 0/1, but pgx
+// encodes a bool only as a PostgreSQL boolean; converting here, once for
+// every query, spares doing it at every call. (Reading is no trouble:
+// database/sql scans 0 and 1 into a bool.) SQL that needs a truth value
+// from a flag parameter compares it: CASE WHEN ? <> 0.
+func (e engine) args(query string, args []any) []any {
+	if e != postgresEngine || len(args) == 0 {
 		return args
 	}
-	copied := false
-	for i, a := range args {
-		if b, ok := a.(bool); ok {
-			if !copied {
-				args, copied = append([]any(nil), args...), true
+	out := args
+	if q := rebindPostgres(query); q.keep == nil {
+		out = args[:min(q.n, len(args))]
+	} else if keep := q.keep; keep != nil {
+		out = make([]any, 0, len(keep))
+		for _, i := range keep {
+			if i < len(args) {
+				out = append(out, args[i])
 			}
-			args[i] = b2i(b)
 		}
 	}
-	return args
+	if len(out) == 0 {
+		return out
+	}
+	copied := &out[0] != &args[0] || len(out) < len(args)
+	for i, a := range out {
+		if b, ok := a.(bool); ok {
+			if !copied {
+				out, copied = append([]any(nil), out...), true
+			}
+			out[i] = b2i(b)
+		}
+	}
+	return out
 }
 
 func b2i(b bool) int64 {

@@ -191,7 +191,7 @@ func (s *Store) DeliveryCandidates(ctx context.Context, now time.Time, perHost, 
 		FROM deliveries d`+s.e.indexedBy("deliveries_due")+` LEFT JOIN hosts h ON h.host = d.host
 		WHERE d.status = 'pending' AND d.next_attempt_at <= ?1 AND (d.claimed_until IS NULL OR d.claimed_until <= ?1)
 			AND (h.retry_at IS NULL OR h.retry_at <= ?1)
-	) WHERE rn <= ?2 ORDER BY rn, next_attempt_at, id LIMIT ?3`, ts(now), perHost, limit)
+	) AS c WHERE rn <= ?2 ORDER BY rn, next_attempt_at, id LIMIT ?3`, ts(now), perHost, limit)
 }
 
 // ClaimDeliveries takes the given deliveries until the lease ends, those

@@ -90,6 +90,9 @@ func must(list []*instance.Response, err error) []*instance.Response {
 // responses_live alone.
 func TestResponsePagesUseTheIndex(t *testing.T) {
 	s := newStore(t)
+	if s.e == postgresEngine {
+		t.Skip("about SQLite's query planner (INDEXED BY, EXPLAIN QUERY PLAN); PostgreSQL plans by its own statistics")
+	}
 	threadFixture(t, s, 50)
 	if _, err := s.w.Exec(`ANALYZE`); err != nil { // statistics that favour the rowid
 		t.Fatal(err)

@@ -6,16 +6,18 @@ import (
 	"unicode/utf8"
 )
 
-// PostgreSQL searches with a tsvector: items.search is generated from
-// title, description, area and category with the 'simple' configuration
-// (words as written, lower-cased, no stemming: as SQLite's unicode61) and
-// has a GIN index. items_vocab (term, doc) is its vocabulary, kept by a
-// trigger on items, with a pg_trgm GiST index on term: the corrections'
-// candidates are the vocabulary's words nearest by trigram similarity,
-// found by the index rather than by reading every word of a letter.
+// PostgreSQL searches with a tsvector of title, description, area and
+// category (item_document) in the 'simple' configuration (words as
+// written, lower-cased, no stemming, as SQLite's unicode61; diacritics are
+// kept, where SQLite removes them), with a GIN index, items_search.
+// items_vocab (term, doc) is its vocabulary, kept by triggers on items,
+// with a pg_trgm GiST index on term: the corrections' candidates are the
+// vocabulary's words nearest by trigram similarity, found by the index
+// rather than by reading every word of a letter.
 // (migrations/postgres/0020_schema.sql)
 
-const pgMatch = "i.search @@ to_tsquery('simple', ?)"
+// pgMatch must use the expression of the index items_search.
+const pgMatch = "to_tsvector('simple', item_document(i.title, i.description, i.area, i.category)) @@ to_tsquery('simple', ?)"
 
 // pgQuery is a tsquery for the words (each with its corrections), every
 // word quoted so nothing typed is tsquery syntax.
