@@ -182,7 +182,7 @@ func (s *Store) ReviewProject(ctx context.Context, roundID, projectID int64, rev
 func (s *Store) SetRoundDates(ctx context.Context, id int64, review, voting, results time.Time, log *instance.DecideLog, list []instance.Notification) error {
 	return s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE budget_rounds SET review_from = ?, voting_from = ?, results_at = ?,
-			voting_told_at = CASE WHEN ? THEN COALESCE(voting_told_at, ?) ELSE voting_told_at END
+			voting_told_at = CASE WHEN ? <> 0 THEN COALESCE(voting_told_at, ?) ELSE voting_told_at END
 			WHERE id = ? AND closed_at IS NULL`, ts(review), ts(voting), ts(results), len(list) > 0, ts(log.CreatedAt), id)
 		if err != nil {
 			return err

@@ -211,12 +211,8 @@ func (s *Store) InterestCounts(ctx context.Context, itemIDs []int64) (map[int64]
 	if len(itemIDs) == 0 {
 		return out, nil
 	}
-	args := make([]any, len(itemIDs))
-	for i, id := range itemIDs {
-		args[i] = id
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT item_id, count(*) FROM interests WHERE state = 'waiting' AND item_id IN (`+
-		placeholders(len(itemIDs))+`) GROUP BY item_id`, args...)
+	rows, err := s.rd.QueryContext(ctx, `SELECT item_id, count(*) FROM interests WHERE state = 'waiting' AND item_id IN (`+
+		s.e.idsIn("?")+`) GROUP BY item_id`, jsonIDs(itemIDs))
 	if err != nil {
 		return nil, fmt.Errorf("store: interest counts: %w", err)
 	}

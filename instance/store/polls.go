@@ -242,7 +242,7 @@ func (s *Store) MarkPollTold(ctx context.Context, itemID int64, what string, now
 
 // SetVotesByCoordinators implements instance.Store.
 func (s *Store) SetVotesByCoordinators(ctx context.Context, groupID int64, on bool) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE groups SET votes_by_coordinators = ? WHERE id = ?`, on, groupID)
+	res, err := s.wr.ExecContext(ctx, `UPDATE groups SET votes_by_coordinators = ? WHERE id = ?`, on, groupID)
 	if err == nil {
 		if n, _ := res.RowsAffected(); n == 0 {
 			err = instance.ErrNotFound

@@ -20,7 +20,7 @@ import (
 const enqueueInbox = `INSERT INTO inbox_queue (activity_id, dedupe_key, actor, host, type, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (dedupe_key) DO NOTHING`
 
-const finishInbox = `UPDATE inbox_queue SET processed_at = CASE WHEN ?1 THEN ?2 END,
+const finishInbox = `UPDATE inbox_queue SET processed_at = CASE WHEN ?1 <> 0 THEN ?2 END,
 	error = ?3, attempts = attempts + 1, next_attempt_at = ?5 WHERE id = ?4`
 
 // inboxHost is the authority (host[:port]) an activity's actor is on, the
