@@ -325,3 +325,12 @@ func b2i(b bool) int64 {
 	}
 	return 0
 }
+
+// SQL returns query, written with SQLite's ? or ?N placeholders, in the
+// words of the store's engine: for tests and tools that run their own SQL
+// on DB(), which does not rebind.
+func (s *Store) SQL(query string) string { return s.e.rebind(query) }
+
+// Postgres reports whether the store is on PostgreSQL, for tests that
+// read the engine's catalogue.
+func (s *Store) Postgres() bool { return s.e == postgresEngine }
