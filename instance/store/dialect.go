@@ -222,13 +222,14 @@ func (e engine) groupConcat(expr string) string {
 	return "group_concat(" + expr + ")"
 }
 
-// nocase is expr for ordering or comparing without regard to case.
-// SQLite keeps its NOCASE collation (which indexes declared with it use).
-func (e engine) nocase(expr string) string {
+// search is how the engine finds items by their words: FTS5 on SQLite
+// (search_sqlite.go), a tsvector and pg_trgm on PostgreSQL
+// (search_postgres.go).
+func (e engine) search() searchEngine {
 	if e == postgresEngine {
-		return "lower(" + expr + ")"
+		return pgSearch
 	}
-	return expr + " COLLATE NOCASE"
+	return ftsSearch
 }
 
 // like is the case-insensitive LIKE operator (SQLite's LIKE ignores the
