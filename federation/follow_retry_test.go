@@ -164,8 +164,8 @@ func TestUnqueuedActivityMarksHostBack(t *testing.T) {
 	host := hostOf(r.Actor("alice"))
 	fail := func() {
 		t.Helper()
-		if _, err := n.st.DB().Exec(`INSERT INTO hosts (host, failing_since) VALUES (?1, ?2)
-			ON CONFLICT (host) DO UPDATE SET failing_since = ?2`, host, clock.now().Add(-96*time.Hour).Format(time.RFC3339Nano)); err != nil {
+		if _, err := n.st.DB().Exec(n.st.SQL(`INSERT INTO hosts (host, failing_since) VALUES (?1, ?2)
+			ON CONFLICT (host) DO UPDATE SET failing_since = ?2`), host, clock.now().Add(-96*time.Hour).Format(time.RFC3339Nano)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"hearth/instance"
 	"hearth/instance/store"
+	"hearth/instance/store/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -25,11 +26,7 @@ var goldenTime = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 // clock, for byte-stable documents.
 func goldenFed(t *testing.T) (*Federation, *instance.Service, *store.Store, *instance.Member) {
 	t.Helper()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	clock := func() time.Time { return goldenTime }
 	svc, err := instance.New(instance.Options{Store: st, Clock: clock, Location: time.UTC})
 	if err != nil {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
 	"hearth/instance"
 	"hearth/instance/store"
+	"hearth/instance/store/storetest"
 )
 
 var ctx = context.Background()
@@ -39,11 +39,7 @@ func newNode(t *testing.T, opts ...func(*Options)) *node {
 // svcOpts (hold words, say).
 func newNodeWith(t *testing.T, svcOpts func(*instance.Options), opts ...func(*Options)) *node {
 	t.Helper()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	so := instance.Options{Store: st, Registration: instance.RegistrationOpen}
 	if svcOpts != nil {
 		svcOpts(&so)

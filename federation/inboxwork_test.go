@@ -42,7 +42,7 @@ func inboxRow(t *testing.T, n *node, activityID string) inboxRowState {
 	t.Helper()
 	var s inboxRowState
 	var processed sql.NullString
-	if err := n.st.DB().QueryRow(`SELECT attempts, next_attempt_at, processed_at, error FROM inbox_queue WHERE activity_id = ?`, activityID).
+	if err := n.st.DB().QueryRow(n.st.SQL(`SELECT attempts, next_attempt_at, processed_at, error FROM inbox_queue WHERE activity_id = ?`), activityID).
 		Scan(&s.attempts, &s.next, &processed, &s.err); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestInboxKeepsOneActorsOrder(t *testing.T) {
 		t.Errorf("after the backoff: handled %d, want the three in order", k)
 	}
 	var deleted sql.NullString
-	if err := n.st.DB().QueryRow(`SELECT deleted_at FROM responses WHERE ap_id = ?`, note).Scan(&deleted); err != nil {
+	if err := n.st.DB().QueryRow(n.st.SQL(`SELECT deleted_at FROM responses WHERE ap_id = ?`), note).Scan(&deleted); err != nil {
 		t.Fatalf("the reply was never stored: %v", err)
 	}
 	if !deleted.Valid {

@@ -17,7 +17,7 @@ import (
 func count(t *testing.T, n *node, query string, args ...any) int {
 	t.Helper()
 	var k int
-	if err := n.st.DB().QueryRow(query, args...).Scan(&k); err != nil {
+	if err := n.st.DB().QueryRow(n.st.SQL(query), args...).Scan(&k); err != nil {
 		t.Fatal(err)
 	}
 	return k
@@ -61,7 +61,7 @@ func TestPrunedInboxStillRefusesReplays(t *testing.T) {
 	}
 	replyDeleted := func() bool {
 		var deleted sql.NullString
-		if err := n.st.DB().QueryRow(`SELECT deleted_at FROM responses WHERE ap_id = ?`, note).Scan(&deleted); err != nil {
+		if err := n.st.DB().QueryRow(n.st.SQL(`SELECT deleted_at FROM responses WHERE ap_id = ?`), note).Scan(&deleted); err != nil {
 			t.Fatal(err)
 		}
 		return deleted.Valid

@@ -12,6 +12,7 @@ import (
 	"hearth/federation/fedtest"
 	"hearth/instance"
 	"hearth/instance/store"
+	"hearth/instance/store/storetest"
 )
 
 func (c *testClock) set(t time.Time) {
@@ -23,11 +24,7 @@ func (c *testClock) set(t time.Time) {
 // pollFed is goldenFed with a clock the test moves.
 func pollFed(t *testing.T) (*Federation, *instance.Service, *store.Store, *instance.Member, *testClock) {
 	t.Helper()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	c := &testClock{t: goldenTime}
 	svc, err := instance.New(instance.Options{Store: st, Clock: c.now, Location: time.UTC})
 	if err != nil {

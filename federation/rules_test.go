@@ -18,7 +18,7 @@ import (
 func fedEvent(t *testing.T, n *node, subject instance.EventSubject) (processed bool, attempts int, lastErr string) {
 	t.Helper()
 	var at *string
-	if err := n.st.DB().QueryRow(`SELECT processed_at, attempts, last_error FROM fed_events WHERE subject = ? ORDER BY id DESC LIMIT 1`,
+	if err := n.st.DB().QueryRow(n.st.SQL(`SELECT processed_at, attempts, last_error FROM fed_events WHERE subject = ? ORDER BY id DESC LIMIT 1`),
 		subject).Scan(&at, &attempts, &lastErr); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestUnknownEventSubjectFailsLoudly(t *testing.T) {
 		t.Fatalf("publication of an unknown subject: %v, %v", p, err)
 	}
 	// Recorded on a real event row (the schema allows only known subjects).
-	if _, err := n.st.DB().Exec(`INSERT INTO fed_events (subject, subject_id, created_at) VALUES ('flag', 1, ?)`,
+	if _, err := n.st.DB().Exec(n.st.SQL(`INSERT INTO fed_events (subject, subject_id, created_at) VALUES ('flag', 1, ?)`),
 		e.CreatedAt.Format(time.RFC3339)); err != nil {
 		t.Fatal(err)
 	}
@@ -101,8 +101,8 @@ func TestUnavailableHostIsNotContacted(t *testing.T) {
 	host := hostOf(r.URL)
 	failingSince := func(d time.Duration) {
 		t.Helper()
-		if _, err := n.st.DB().Exec(`INSERT INTO hosts (host, failing_since) VALUES (?1, ?2)
-			ON CONFLICT (host) DO UPDATE SET failing_since = ?2`, host, clock.now().Add(-d).Format("2006-01-02T15:04:05.000Z07:00")); err != nil {
+		if _, err := n.st.DB().Exec(n.st.SQL(`INSERT INTO hosts (host, failing_since) VALUES (?1, ?2)
+			ON CONFLICT (host) DO UPDATE SET failing_since = ?2`), host, clock.now().Add(-d).Format("2006-01-02T15:04:05.000Z07:00")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -119,7 +119,7 @@ func TestUnavailableHostIsNotContacted(t *testing.T) {
 		if _, err := n.fed.Deliver(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if err := n.st.DB().QueryRow(`SELECT status, last_error FROM deliveries WHERE activity_id = ?`, activity).Scan(&status, &lastErr); err != nil {
+		if err := n.st.DB().QueryRow(n.st.SQL(`SELECT status, last_error FROM deliveries WHERE activity_id = ?`), activity).Scan(&status, &lastErr); err != nil {
 			t.Fatal(err)
 		}
 		return status, lastErr

@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"hearth/instance"
-	"hearth/instance/store"
+	"hearth/instance/store/storetest"
 )
 
 // newTranslatingHarness is newHarness with the catalogue wired into the
@@ -21,11 +20,7 @@ import (
 func newTranslatingHarness(t *testing.T) *harness {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	tr, err := Translator()
 	if err != nil {
 		t.Fatal(err)

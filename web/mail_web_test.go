@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,7 +12,7 @@ import (
 	"hearth/instance"
 	"hearth/instance/mail"
 	"hearth/instance/mail/mailtest"
-	"hearth/instance/store"
+	"hearth/instance/store/storetest"
 )
 
 // mailHarness is a harness with email on, sending to a real SMTP server.
@@ -26,11 +25,7 @@ type mailHarness struct {
 func newMailHarness(t *testing.T, opts ...func(*instance.Options)) *mailHarness {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	srv := mailtest.Start(t, mailtest.Options{})
 	relay := &mail.SMTP{Host: srv.Host, Port: srv.Port, From: "hearth@testham.example", TLS: mail.TLSNone, Timeout: 5 * time.Second}
 	tr, err := Translator()

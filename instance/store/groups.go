@@ -59,13 +59,8 @@ func (s *Store) CreateGroup(ctx context.Context, g *instance.Group) (int64, erro
 			}
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO groups (handle, name, description, rules, main, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			g.Handle, g.Name, g.Description, g.Rules, g.Main, ts(g.CreatedAt))
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx, `INSERT INTO groups (handle, name, description, rules, main, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			g.Handle, g.Name, g.Description, g.Rules, g.Main, ts(g.CreatedAt)).Scan(&id)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: create group: %w", err)
@@ -134,7 +129,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id int64, in instance.GroupInpu
 
 // JoinGroup implements instance.Store. Joining twice is not an error.
 func (s *Store) JoinGroup(ctx context.Context, groupID, memberID int64, now time.Time) error {
-	_, err := s.wr.ExecContext(ctx, `INSERT OR IGNORE INTO group_members (group_id, member_id, joined_at) VALUES (?, ?, ?)`,
+	_, err := s.wr.ExecContext(ctx, `INSERT INTO group_members (group_id, member_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 		groupID, memberID, ts(now))
 	return wrapf(err, "store: member %d joins group %d", memberID, groupID)
 }
@@ -154,7 +149,7 @@ func (s *Store) IsGroupMember(ctx context.Context, groupID, memberID int64) (boo
 
 // GroupMembers implements instance.Store.
 func (s *Store) GroupMembers(ctx context.Context, groupID int64) ([]*instance.Member, error) {
-	return s.members(ctx, `SELECT `+memberColumns+` FROM members m
+	return s.members(ctx, `SELECT `+memberColumns[s.e]+` FROM members m
 		JOIN group_members gm ON gm.member_id = m.id AND gm.group_id = ?
 		WHERE m.status = 'active' ORDER BY m.display_name COLLATE NOCASE`, groupID)
 }

@@ -89,34 +89,56 @@ func (r *prepared) stmt(ctx context.Context, query string) *sql.Stmt {
 
 func (r *prepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := r.stmt(ctx, query); st != nil {
-		return st.QueryContext(ctx, args...)
+		return st.QueryContext(ctx, r.e.args(query, args)...)
 	}
-	return r.db.QueryContext(ctx, r.e.rebind(query), args...)
+	return r.db.QueryContext(ctx, r.e.rebind(query), r.e.args(query, args)...)
 }
 
 func (r *prepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	if st := r.stmt(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
+		return st.QueryRowContext(ctx, r.e.args(query, args)...)
 	}
-	return r.db.QueryRowContext(ctx, r.e.rebind(query), args...)
+	return r.db.QueryRowContext(ctx, r.e.rebind(query), r.e.args(query, args)...)
 }
 
 func (r *prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := r.stmt(ctx, query); st != nil {
-		return st.ExecContext(ctx, args...)
+		return st.ExecContext(ctx, r.e.args(query, args)...)
 	}
-	return r.db.ExecContext(ctx, r.e.rebind(query), args...)
+	return r.db.ExecContext(ctx, r.e.rebind(query), r.e.args(query, args)...)
 }
 
 // inTx returns query's statement for use in tx; close it when done. Only
 // statements prepared before (see Open) are reused: tx holds the writer's
 // one connection, so preparing on the database now would wait for itself.
-func (r *prepared) inTx(ctx context.Context, tx *Tx, query string) (*sql.Stmt, error) {
+func (r *prepared) inTx(ctx context.Context, tx *Tx, query string) (*txStmt, error) {
 	if st, ok := r.stmts.Load(query); ok {
-		return tx.tx.StmtContext(ctx, st.(*sql.Stmt)), nil
+		return &txStmt{tx.tx.StmtContext(ctx, st.(*sql.Stmt)), r.e, query}, nil
 	}
-	return tx.tx.PrepareContext(ctx, r.e.rebind(query))
+	st, err := tx.tx.PrepareContext(ctx, r.e.rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	return &txStmt{st, r.e, query}, nil
 }
+
+// txStmt is a statement of inTx: it passes its arguments as the engine
+// takes them (engine.args), as every other query does.
+type txStmt struct {
+	st    *sql.Stmt
+	e     engine
+	query string
+}
+
+func (t *txStmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	return t.st.ExecContext(ctx, t.e.args(t.query, args)...)
+}
+
+func (t *txStmt) QueryRowContext(ctx context.Context, args ...any) *sql.Row {
+	return t.st.QueryRowContext(ctx, t.e.args(t.query, args)...)
+}
+
+func (t *txStmt) Close() error { return t.st.Close() }
 
 func (r *prepared) close() {
 	r.stmts.Range(func(_, st any) bool {
