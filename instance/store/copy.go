@@ -126,28 +126,18 @@ type pgColumn struct {
 	identity  bool
 }
 
-// CopyTo copies every table of src into dst, a PostgreSQL store at the
+// CopyFrom copies every table of src into dst, a PostgreSQL store at the
 // same schema version that holds no rows, in one transaction: a failure
-// anywhere leaves dst as empty as it was. Foreign keys are checked at
-// commit (SET CONSTRAINTS ALL DEFERRED), so the order of tables does not
-// matter; triggers that keep derived values (reply counts) are off during
-// the copy, since the copied rows already hold them; identity sequences
-// are moved past the copied ids; and every table's rows are counted on
-// both sides before committing.
+// anywhere leaves dst as empty as it was. Foreign keys are checked once
+// every row is in (SET CONSTRAINTS ALL DEFERRED), so the order of tables
+// does not matter; triggers that keep derived values (reply counts) are
+// off during the copy, since the copied rows already hold them; identity
+// sequences are moved past the copied ids; and every table's rows are
+// counted on both sides before committing.
 func (dst *Store) CopyFrom(ctx context.Context, src *Source) (*CopyReport, error) {
 	start := time.Now()
 	if dst.e != postgresEngine {
 		return nil, errors.New("store: copy: the target must be a PostgreSQL store")
-	}
-	if v, err := dst.pgSchemaVersion(ctx); err != nil {
-		return nil, fmt.Errorf("store: copy: target schema version: %w", err)
-	} else if v != src.version {
-		return nil, fmt.Errorf("store: copy: target schema at %d, source at %d", v, src.version)
-	}
-	if table, err := dst.holdsData(ctx); err != nil {
-		return nil, fmt.Errorf("store: copy: check the target is empty: %w", err)
-	} else if table != "" {
-		return nil, fmt.Errorf("store: copy: %w (table %s has rows): migrate into a new, empty database", ErrTargetNotEmpty, table)
 	}
 	// One read transaction on the source: every table as of one moment.
 	rtx, err := src.db.BeginTx(ctx, nil)
@@ -170,7 +160,7 @@ func (dst *Store) CopyFrom(ctx context.Context, src *Source) (*CopyReport, error
 		if !ok {
 			return fmt.Errorf("target connection is %T, not pgx", dc)
 		}
-		report, err = copyTables(ctx, rtx, c.Conn(), tables, cols)
+		report, err = copyTables(ctx, rtx, c.Conn(), src.version, tables, cols)
 		return err
 	})
 	if err != nil {
@@ -180,16 +170,28 @@ func (dst *Store) CopyFrom(ctx context.Context, src *Source) (*CopyReport, error
 	return report, nil
 }
 
-func copyTables(ctx context.Context, rtx *sql.Tx, pc *pgx.Conn, tables []string, cols map[string][]string) (*CopyReport, error) {
+func copyTables(ctx context.Context, rtx *sql.Tx, pc *pgx.Conn, version int, tables []string, cols map[string][]string) (*CopyReport, error) {
 	tx, err := pc.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it does nothing
-	// The write lock of every write transaction (see Store.begin): no
-	// node that was started on the target by mistake writes beside us.
+	// The write lock of every write transaction (see Store.begin): a
+	// node started on the target by mistake cannot write beside the copy,
+	// and the target found empty stays empty until it is done.
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(writeLock)); err != nil {
 		return nil, err
+	}
+	var v int
+	if err := tx.QueryRow(ctx, "SELECT version FROM schema_version").Scan(&v); err != nil {
+		return nil, fmt.Errorf("target schema version: %w", err)
+	} else if v != version {
+		return nil, fmt.Errorf("target schema at %d, source at %d", v, version)
+	}
+	if table, err := holdsData(ctx, tx); err != nil {
+		return nil, fmt.Errorf("check the target is empty: %w", err)
+	} else if table != "" {
+		return nil, fmt.Errorf("%w (table %s has rows): migrate into a new, empty database", ErrTargetNotEmpty, table)
 	}
 	if _, err := tx.Exec(ctx, "SET CONSTRAINTS ALL DEFERRED"); err != nil {
 		return nil, err
@@ -198,12 +200,21 @@ func copyTables(ctx context.Context, rtx *sql.Tx, pc *pgx.Conn, tables []string,
 	if err != nil {
 		return nil, fmt.Errorf("list target tables: %w", err)
 	}
-	report := &CopyReport{}
+	// Triggers that keep derived values (reply counts) stay off while
+	// the copied rows, which already hold those values, go in. They are
+	// all paused before the first row: a table with rows waiting for their
+	// deferred foreign-key checks cannot be altered.
 	for _, t := range tables {
-		tcols, ok := target[t]
-		if !ok {
+		if _, ok := target[t]; !ok {
 			return nil, fmt.Errorf("table %s is missing from the target schema", t)
 		}
+		if _, err := tx.Exec(ctx, "ALTER TABLE "+pgx.Identifier{t}.Sanitize()+" DISABLE TRIGGER USER"); err != nil {
+			return nil, fmt.Errorf("table %s: pause triggers: %w", t, err)
+		}
+	}
+	copied := make(map[string]int64, len(tables))
+	for _, t := range tables {
+		tcols := target[t]
 		types := make([]string, len(cols[t]))
 		for i, c := range cols[t] {
 			pcol, ok := tcols[c]
@@ -212,17 +223,10 @@ func copyTables(ctx context.Context, rtx *sql.Tx, pc *pgx.Conn, tables []string,
 			}
 			types[i] = pcol.typ
 		}
-		ident := pgx.Identifier{t}.Sanitize()
-		if _, err := tx.Exec(ctx, "ALTER TABLE "+ident+" DISABLE TRIGGER USER"); err != nil {
-			return nil, fmt.Errorf("table %s: pause triggers: %w", t, err)
-		}
-		n, err := copyTable(ctx, rtx, tx, t, cols[t], types)
-		if err != nil {
+		if copied[t], err = copyTable(ctx, rtx, tx, t, cols[t], types); err != nil {
 			return nil, fmt.Errorf("table %s: %w", t, err)
 		}
-		if _, err := tx.Exec(ctx, "ALTER TABLE "+ident+" ENABLE TRIGGER USER"); err != nil {
-			return nil, fmt.Errorf("table %s: restore triggers: %w", t, err)
-		}
+		ident := pgx.Identifier{t}.Sanitize()
 		for c, pcol := range tcols {
 			if !pcol.identity {
 				continue
@@ -232,39 +236,54 @@ func copyTables(ctx context.Context, rtx *sql.Tx, pc *pgx.Conn, tables []string,
 				return nil, fmt.Errorf("table %s: move the sequence of %s: %w", t, c, err)
 			}
 		}
-		// Counted on both sides, after the copy: what COPY reports is what
-		// it sent, not what the table holds.
-		var want, got int64
-		if err := rtx.QueryRowContext(ctx, `SELECT count(*) FROM "`+t+`"`).Scan(&want); err != nil {
-			return nil, fmt.Errorf("table %s: count the source: %w", t, err)
+	}
+	// Every row is in: check the foreign keys now (a table cannot be
+	// altered while checks are pending), then turn the triggers back on.
+	if _, err := tx.Exec(ctx, "SET CONSTRAINTS ALL IMMEDIATE"); err != nil {
+		return nil, fmt.Errorf("check foreign keys: %w", err)
+	}
+	for _, t := range tables {
+		if _, err := tx.Exec(ctx, "ALTER TABLE "+pgx.Identifier{t}.Sanitize()+" ENABLE TRIGGER USER"); err != nil {
+			return nil, fmt.Errorf("table %s: restore triggers: %w", t, err)
 		}
-		if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+ident).Scan(&got); err != nil {
-			return nil, fmt.Errorf("table %s: count the target: %w", t, err)
-		}
-		if want != got || got != n {
-			return nil, fmt.Errorf("table %s: %d rows in the source, %d copied, %d in the target", t, want, n, got)
-		}
-		report.Tables = append(report.Tables, TableCount{Table: t, Rows: got})
-		report.Rows += got
+	}
+	report, err := verifyCounts(ctx, rtx, tx, tables, copied)
+	if err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("commit (foreign keys are checked now): %w", err)
+		return nil, fmt.Errorf("commit: %w", err)
 	}
 	return report, nil
 }
 
-// pgSchemaVersion is the target's schema version (see migratePostgres).
-func (dst *Store) pgSchemaVersion(ctx context.Context) (int, error) {
-	var v int
-	err := dst.rd.QueryRowContext(ctx, "SELECT version FROM schema_version").Scan(&v)
-	return v, err
+// verifyCounts counts every table's rows on both sides, in the copy's
+// transactions: what COPY reports is what it sent, not what the table
+// holds, and a mismatch, from whatever cause, must not be committed.
+func verifyCounts(ctx context.Context, rtx *sql.Tx, tx pgx.Tx, tables []string, copied map[string]int64) (*CopyReport, error) {
+	report := &CopyReport{}
+	for _, t := range tables {
+		var want, got int64
+		if err := rtx.QueryRowContext(ctx, `SELECT count(*) FROM "`+t+`"`).Scan(&want); err != nil {
+			return nil, fmt.Errorf("table %s: count the source: %w", t, err)
+		}
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{t}.Sanitize()).Scan(&got); err != nil {
+			return nil, fmt.Errorf("table %s: count the target: %w", t, err)
+		}
+		if want != got || got != copied[t] {
+			return nil, fmt.Errorf("table %s: %d rows in the source, %d copied, %d in the target", t, want, copied[t], got)
+		}
+		report.Tables = append(report.Tables, TableCount{Table: t, Rows: got})
+		report.Rows += got
+	}
+	return report, nil
 }
 
 // holdsData returns the name of a table of the target that has a row, in
 // any schema but PostgreSQL's own, or "" when there is none. The schema
 // version's one row is the migration's, not data.
-func (dst *Store) holdsData(ctx context.Context) (string, error) {
-	rows, err := dst.rd.QueryContext(ctx, `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+func holdsData(ctx context.Context, tx pgx.Tx) (string, error) {
+	rows, err := tx.Query(ctx, `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
 		ORDER BY n.nspname <> current_schema(), n.nspname, c.relname`)
 	if err != nil {
@@ -288,7 +307,7 @@ func (dst *Store) holdsData(ctx context.Context) (string, error) {
 			continue
 		}
 		var has bool
-		if err := dst.rd.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+t.Sanitize()+")").Scan(&has); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+t.Sanitize()+")").Scan(&has); err != nil {
 			return "", fmt.Errorf("%s: %w", t.Sanitize(), err)
 		}
 		if has {
