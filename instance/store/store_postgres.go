@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -55,7 +56,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 	s := &Store{db: db, w: db, e: postgresEngine, rd: &prepared{db: db, e: postgresEngine}, wr: &prepared{db: db, e: postgresEngine}}
 	if err := s.migratePostgres(ctx); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("store: postgres %s: %w", where, err)
+		return nil, fmt.Errorf("%w (postgres %s)", err, where)
 	}
 	for _, q := range []string{enqueueInbox, finishInbox, insertNotification, insertRemoteReply} { // see inTx
 		s.wr.stmt(ctx, q)
@@ -72,19 +73,19 @@ func describe(cfg *pgx.ConnConfig) string {
 	return fmt.Sprintf("%s@%s:%d/%s", cfg.User, host, cfg.Port, cfg.Database)
 }
 
-// parseProblem is what is wrong with a DSN, without the DSN itself (pgx
-// masks the password there, but a password given as a key=value pair
-// with a typo in its key would not be recognised as one).
+// parseProblem is what is wrong with a DSN, without the DSN: pgx quotes
+// it with the password masked, but only where it recognises one, and the
+// reason may quote part of it again ("parse \"postgres://…\": invalid
+// port"), so quoted text goes too.
 func parseProblem(err error) string {
-	var pe *pgconn.ParseConfigError
-	if errors.As(err, &pe) && pe.Unwrap() != nil {
-		return redact(pe.Unwrap().Error())
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "`: "); i >= 0 {
+		msg = msg[i+3:]
 	}
-	if errors.As(err, &pe) {
-		return "cannot parse it"
-	}
-	return redact(err.Error())
+	return quoted.ReplaceAllString(msg, `"…"`)
 }
+
+var quoted = regexp.MustCompile(`"[^"]*"|` + "`[^`]*`")
 
 // connectProblem keeps the useful end of a connection error ("connection
 // refused", "password authentication failed for user …", "database …
@@ -94,7 +95,23 @@ func connectProblem(err error) error {
 	if errors.As(err, &pg) {
 		return fmt.Errorf("%s (SQLSTATE %s)", pg.Message, pg.Code)
 	}
-	return errors.New(redact(err.Error()))
+	return errors.New(redact(oneLine(err.Error())))
+}
+
+// oneLine joins the lines of a message with ": ", once each: pgx lists
+// every address and TLS attempt it made on lines of their own, often the
+// same failure twice (sslmode=prefer tries with TLS, then without).
+func oneLine(msg string) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, l := range strings.Split(msg, "\n") {
+		l = strings.TrimRight(strings.TrimSpace(l), ":")
+		if l != "" && !seen[l] {
+			seen[l] = true
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, ": ")
 }
 
 // redact removes anything that looks like a URL's password.

@@ -430,7 +430,9 @@ func TestPostgresCheckFindsHalfDoneWork(t *testing.T) {
 func TestPostgresBadDSN(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct{ dsn, want string }{
-		{"postgres://hearth:s3cret@127.0.0.1:notaport/hearth", "dsn is not valid"},
+		{"postgres://hearth:s3cret@127.0.0.1:notaport/hearth", "dsn is not valid: invalid port"},
+		{"host=127.0.0.1 password='s3cret", "dsn is not valid: failed to parse as keyword/value"},
+		{"postgres://hearth:s3%zzcret@127.0.0.1/hearth", "dsn is not valid: failed to parse as URL (invalid percent-encoded token in password)"},
 		{"host=127.0.0.1 port=1 user=hearth password=s3cret dbname=hearth connect_timeout=5", "connect to postgres hearth@127.0.0.1:1/hearth"},
 		{"postgres://hearth:s3cret@127.0.0.1:1/hearth?connect_timeout=5", "connect to postgres hearth@127.0.0.1:1/hearth"},
 	} {
