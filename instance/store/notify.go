@@ -140,7 +140,7 @@ func (s *Store) MarkNotificationsRead(ctx context.Context, memberID, itemID int6
 // ThreadRepliers implements instance.Store, on the partial index of local
 // replies.
 func (s *Store) ThreadRepliers(ctx context.Context, itemID int64) ([]int64, error) {
-	ids, err := queryAll(ctx, s.rd, scanID, `SELECT DISTINCT author_id FROM responses INDEXED BY responses_local_authors
+	ids, err := queryAll(ctx, s.rd, scanID, `SELECT DISTINCT author_id FROM responses`+s.e.indexedBy("responses_local_authors")+`
 		WHERE item_id = ? AND author_id IS NOT NULL AND deleted_at IS NULL`, itemID)
 	return ids, wrapf(err, "store: repliers on item %d", itemID)
 }

@@ -89,23 +89,23 @@ func (r *prepared) stmt(ctx context.Context, query string) *sql.Stmt {
 
 func (r *prepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := r.stmt(ctx, query); st != nil {
-		return st.QueryContext(ctx, args...)
+		return st.QueryContext(ctx, r.e.args(query, args)...)
 	}
-	return r.db.QueryContext(ctx, r.e.rebind(query), args...)
+	return r.db.QueryContext(ctx, r.e.rebind(query), r.e.args(query, args)...)
 }
 
 func (r *prepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	if st := r.stmt(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
+		return st.QueryRowContext(ctx, r.e.args(query, args)...)
 	}
-	return r.db.QueryRowContext(ctx, r.e.rebind(query), args...)
+	return r.db.QueryRowContext(ctx, r.e.rebind(query), r.e.args(query, args)...)
 }
 
 func (r *prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := r.stmt(ctx, query); st != nil {
-		return st.ExecContext(ctx, args...)
+		return st.ExecContext(ctx, r.e.args(query, args)...)
 	}
-	return r.db.ExecContext(ctx, r.e.rebind(query), args...)
+	return r.db.ExecContext(ctx, r.e.rebind(query), r.e.args(query, args)...)
 }
 
 // inTx returns query's statement for use in tx; close it when done. Only

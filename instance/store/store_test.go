@@ -93,7 +93,7 @@ func TestMigrateEmptyDatabase(t *testing.T) {
 	}
 	for _, table := range []string{"members", "member_roles", "sessions", "invites", "groups", "group_members", "handles"} {
 		var n int
-		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		if err := s.rd.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 			t.Errorf("table %s: %v", table, err)
 		}
 	}
@@ -204,7 +204,7 @@ func TestHandlesAreUniqueAcrossMembersAndGroups(t *testing.T) {
 	}
 	// The failed inserts left nothing behind.
 	var n int
-	s.db.QueryRow("SELECT count(*) FROM handles").Scan(&n)
+	s.rd.QueryRowContext(context.Background(), "SELECT count(*) FROM handles").Scan(&n)
 	if n != 2 {
 		t.Errorf("handles rows = %d, want 2", n)
 	}
@@ -243,7 +243,7 @@ func TestInviteIsSingleUseUnderRace(t *testing.T) {
 		t.Errorf("%d sign-ups used one invite, want exactly 1", ok)
 	}
 	var members int
-	s.db.QueryRow("SELECT count(*) FROM members").Scan(&members)
+	s.rd.QueryRowContext(context.Background(), "SELECT count(*) FROM members").Scan(&members)
 	if members != 2 {
 		t.Errorf("members = %d, want 2 (the failed ones rolled back)", members)
 	}
@@ -346,7 +346,7 @@ func TestInboxQueueBatchAndRetry(t *testing.T) {
 	}
 	var errText string
 	var processed *string
-	if err := s.db.QueryRowContext(ctx, `SELECT error, processed_at FROM inbox_queue WHERE id = ?`, list[2].ID).Scan(&errText, &processed); err != nil {
+	if err := s.rd.QueryRowContext(ctx, `SELECT error, processed_at FROM inbox_queue WHERE id = ?`, list[2].ID).Scan(&errText, &processed); err != nil {
 		t.Fatal(err)
 	}
 	if errText != "gave up" || processed == nil {
@@ -371,7 +371,7 @@ func TestApprovalJoinsMainGroupAtGivenTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	var joined string
-	if err := s.db.QueryRowContext(ctx, `SELECT joined_at FROM group_members WHERE member_id = ?`, id).Scan(&joined); err != nil {
+	if err := s.rd.QueryRowContext(ctx, `SELECT joined_at FROM group_members WHERE member_id = ?`, id).Scan(&joined); err != nil {
 		t.Fatal(err)
 	}
 	if got := parseTS(joined); !got.Equal(approved) {
@@ -383,7 +383,7 @@ func TestFedEventRetryWaitsAndGiveUpEnds(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	for i := int64(1); i <= 2; i++ {
-		if _, err := s.w.ExecContext(ctx, `INSERT INTO fed_events (subject, subject_id, created_at) VALUES ('follow', ?, ?)`, i, ts(t0)); err != nil {
+		if _, err := s.wr.ExecContext(ctx, `INSERT INTO fed_events (subject, subject_id, created_at) VALUES ('follow', ?, ?)`, i, ts(t0)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -406,7 +406,7 @@ func TestFedEventRetryWaitsAndGiveUpEnds(t *testing.T) {
 	}
 	var lastErr string
 	var attempts int
-	s.db.QueryRowContext(ctx, `SELECT last_error, attempts FROM fed_events WHERE subject_id = 2`).Scan(&lastErr, &attempts)
+	s.rd.QueryRowContext(ctx, `SELECT last_error, attempts FROM fed_events WHERE subject_id = 2`).Scan(&lastErr, &attempts)
 	if lastErr != "still down" || attempts != 1 {
 		t.Errorf("given up: last_error %q after %d attempts", lastErr, attempts)
 	}

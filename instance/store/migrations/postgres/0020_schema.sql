@@ -11,8 +11,8 @@
 --   any order in one transaction.
 --   Tables are in dependency order (PostgreSQL checks a REFERENCES target
 --   exists when the table is created; SQLite only when a row is written).
---   SQLite's FTS5 tables (items_fts, items_vocab) have no counterpart here:
---   items gets a full-text and a trigram index instead (end of this file).
+--   SQLite's FTS5 table items_fts has no counterpart here: items gets a
+--   full-text index instead, and items_vocab is a table (end of this file).
 
 -- pg_trgm: the trigram index for typo-tolerant search.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
@@ -866,11 +866,46 @@ CREATE TRIGGER responses_count_delete AFTER DELETE ON responses
 -- expressions as these indexes for PostgreSQL to use them:
 --   to_tsvector('simple', item_document(title, description, area, category))
 --     for words (and prefixes: to_tsquery('simple', 'shop:*'));
---   lower(item_document(title, description, area, category)) with pg_trgm's
---     % / word_similarity for the misspelt ("shoping" finds "shopping").
+--   items_vocab, the distinct words of those documents with the number of
+--     items holding each (what SQLite's fts5vocab table items_vocab reads
+--     from items_fts), kept by triggers on items: the candidates for a
+--     misspelt word ("shoping" finds "shopping") come nearest first by
+--     pg_trgm similarity from items_vocab_trigram (search_postgres.go).
 CREATE FUNCTION item_document(title TEXT, description TEXT, area TEXT, category TEXT) RETURNS TEXT
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN title || ' ' || description || ' ' || area || ' ' || category;
 
 CREATE INDEX items_search ON items USING gin (to_tsvector('simple', item_document(title, description, area, category)));
-CREATE INDEX items_trigram ON items USING gin (lower(item_document(title, description, area, category)) gin_trgm_ops);
+
+-- term is in the "C" collation, so the primary key answers the prefix
+-- ranges term >= 'shop' AND term < 'shop' || chr(1114111).
+CREATE TABLE items_vocab (
+    term TEXT COLLATE "C" PRIMARY KEY,
+    doc  BIGINT NOT NULL
+);
+CREATE INDEX items_vocab_trigram ON items_vocab USING gist (term gist_trgm_ops);
+
+CREATE FUNCTION items_vocab_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        UPDATE items_vocab v SET doc = v.doc - 1
+            FROM unnest(tsvector_to_array(to_tsvector('simple', item_document(OLD.title, OLD.description, OLD.area, OLD.category)))) AS w(term)
+            WHERE v.term = w.term;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO items_vocab (term, doc)
+            SELECT w.term, 1 FROM unnest(tsvector_to_array(to_tsvector('simple', item_document(NEW.title, NEW.description, NEW.area, NEW.category)))) AS w(term)
+            ON CONFLICT (term) DO UPDATE SET doc = items_vocab.doc + 1;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER items_vocab_insert AFTER INSERT ON items
+    FOR EACH ROW EXECUTE FUNCTION items_vocab_count();
+CREATE TRIGGER items_vocab_update AFTER UPDATE OF title, description, area, category ON items
+    FOR EACH ROW WHEN (item_document(OLD.title, OLD.description, OLD.area, OLD.category)
+        IS DISTINCT FROM item_document(NEW.title, NEW.description, NEW.area, NEW.category))
+    EXECUTE FUNCTION items_vocab_count();
+CREATE TRIGGER items_vocab_delete AFTER DELETE ON items
+    FOR EACH ROW EXECUTE FUNCTION items_vocab_count();
