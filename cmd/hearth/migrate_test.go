@@ -14,6 +14,7 @@ import (
 	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -175,9 +176,17 @@ var mediaRE = regexp.MustCompile(`/media/[A-Za-z0-9_.-]+`)
 func TestMigrateStoreRoundTrip(t *testing.T) {
 	dsn := postgresDSN(t)
 	v := seedVillage(t)
+	file := filepath.Join(v.dir, "hearth.db")
+	original, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
 	code, out, errs := hearth(t, v.dir, "", "admin", "migrate-store", "--to", dsn)
 	if code != 0 {
 		t.Fatalf("migrate-store: %d\n%s\n%s", code, out, errs)
+	}
+	if now, err := os.ReadFile(file); err != nil || !bytes.Equal(now, original) {
+		t.Errorf("the SQLite file changed (%v)", err)
 	}
 	ctx := context.Background()
 	lite, err := store.Open(ctx, filepath.Join(v.dir, "hearth.db"))
@@ -255,29 +264,21 @@ func TestMigrateStoreRoundTrip(t *testing.T) {
 	}
 
 	before, after := villageHandler(t, lite, v.clock), villageHandler(t, pg, v.clock)
-	pages := []struct{ path, session string }{
-		{"/", ""}, {"/", v.session},
-		{"/needs/" + strconv.FormatInt(v.need, 10), ""}, {"/needs/" + strconv.FormatInt(v.need, 10), v.session},
-		{"/actions/" + strconv.FormatInt(v.action, 10), ""}, {"/polls/" + strconv.FormatInt(v.poll, 10), v.session},
-		{"/groups/garden", ""}, {"/admin/federation", v.session}, {"/?q=surgery", ""},
+	need, action, poll := strconv.FormatInt(v.need, 10), strconv.FormatInt(v.action, 10), strconv.FormatInt(v.poll, 10)
+	pages := []struct{ path, session, want string }{
+		{"/", "", "A lift to the surgery"}, {"/", v.session, "Planting bulbs"},
+		{"/needs/" + need, "", "I can take you, bob here."}, {"/needs/" + need, v.session, "I can take you, ada here."},
+		{"/actions/" + action, "", "Bring gloves."}, {"/polls/" + poll, v.session, "On the green"},
+		{"/groups/garden", "", "Digging together."}, {"/admin/federation", v.session, "far.example"},
+		{"/?q=surgery", "", "A lift to the surgery"},
 	}
 	for _, p := range pages {
 		c1, b1 := fetch(before, p.path, p.session)
 		c2, b2 := fetch(after, p.path, p.session)
-		if c1 != http.StatusOK || c2 != c1 || b1 != b2 {
-			t.Errorf("%s (signed in: %t): SQLite %d, PostgreSQL %d; same page: %t", p.path, p.session != "", c1, c2, b1 == b2)
+		if c1 != http.StatusOK || c2 != c1 || b1 != b2 || !strings.Contains(b2, p.want) {
+			t.Errorf("%s (signed in: %t): SQLite %d, PostgreSQL %d; same page: %t; shows %q: %t",
+				p.path, p.session != "", c1, c2, b1 == b2, p.want, strings.Contains(b2, p.want))
 		}
-	}
-	for _, signer := range []instance.Signer{instance.GroupSigner("village")} {
-		priv1, pub1, err1 := lite.ActorKey(ctx, signer)
-		priv2, pub2, err2 := pg.ActorKey(ctx, signer)
-		if err1 != nil || err2 != nil || priv1 == "" || priv1 != priv2 || pub1 != pub2 {
-			t.Errorf("%s's key: not the same after the copy (%v, %v)", signer, err1, err2)
-		}
-	}
-	_, fed := fetch(after, "/admin/federation", v.session)
-	if !strings.Contains(fed, "far.example") {
-		t.Error("the federation page on PostgreSQL does not show the failing server")
 	}
 	_, group := fetch(after, "/groups/garden", "")
 	img := mediaRE.FindString(group)
