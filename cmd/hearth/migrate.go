@@ -45,6 +45,10 @@ func migrateStore(ctx context.Context, cfg *config.Config, dsn string, stdout io
 		fmt.Fprintf(stdout, "  %-*s %d\n", width, t.Table, t.Rows)
 	}
 	fmt.Fprintf(stdout, "%d rows in %d tables, in %.1f s.\n", report.Rows, len(report.Tables), report.Took.Seconds())
+	if report.AnalyzeErr != nil {
+		fmt.Fprintf(stdout, "The copy is complete, but gathering statistics failed (%v): run ANALYZE in the database before starting hearth.\n",
+			hidePassword(report.AnalyzeErr, dsn))
+	}
 	fmt.Fprintln(stdout, `Next: set [store] driver = "postgres" and dsn in the configuration (or HEARTH_STORE_DSN), then start hearth.`)
 	return nil
 }

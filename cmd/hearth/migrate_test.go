@@ -216,6 +216,12 @@ func TestMigrateStoreRoundTrip(t *testing.T) {
 			t.Errorf("the report does not give %s's %d rows:\n%s", table, inPG, out)
 		}
 	}
+	// The planner has statistics at once (a manual ANALYZE; autovacuum's
+	// would be last_autoanalyze).
+	var analyzed int
+	if err := pg.DB().QueryRow(`SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('items', 'responses', 'members') AND last_analyze IS NOT NULL`).Scan(&analyzed); err != nil || analyzed != 3 {
+		t.Errorf("%d of 3 tables analyzed (%v)", analyzed, err)
+	}
 	// Derived values came as they were, not counted again by triggers as
 	// the rows went in (the need has two replies, not four).
 	counts := func(db *sql.DB) string {

@@ -79,6 +79,10 @@ type CopyReport struct {
 	Tables []TableCount
 	Rows   int64
 	Took   time.Duration
+	// AnalyzeErr is why PostgreSQL's statistics could not be gathered
+	// after the copy (which stands): until autovacuum does it, queries
+	// may be planned badly.
+	AnalyzeErr error
 }
 
 // sqliteTables lists the source's tables of data: not SQLite's own, and
@@ -165,6 +169,12 @@ func (dst *Store) CopyFrom(ctx context.Context, src *Source) (*CopyReport, error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: copy: %w", err)
+	}
+	// Statistics for the planner now, not when autovacuum comes round:
+	// a bulk load leaves the tables without any, and the first pages
+	// would be planned as if they were empty.
+	if _, err := dst.w.ExecContext(ctx, "ANALYZE"); err != nil {
+		report.AnalyzeErr = fmt.Errorf("store: copy: analyze: %w", err)
 	}
 	report.Took = time.Since(start)
 	return report, nil
