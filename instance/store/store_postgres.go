@@ -37,11 +37,9 @@ const postgresPool = 16
 // (ErrNewerSchema). Its errors name the database by user, host and name,
 // never with the password.
 func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, err := postgresConfig(dsn)
 	if err != nil {
-		// pgx's message quotes the DSN with its password masked, but it
-		// also says why, so keep only that.
-		return nil, fmt.Errorf("store: postgres dsn is not valid: %s", parseProblem(err))
+		return nil, err
 	}
 	where := describe(cfg)
 	db := stdlib.OpenDB(*cfg)
@@ -62,6 +60,25 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 		s.wr.stmt(ctx, q)
 	}
 	return s, nil
+}
+
+// connectTimeout bounds each connection attempt when the DSN sets no
+// connect_timeout: without one, a server that drops packets holds
+// start-up for the system's TCP timeout (minutes) before saying anything.
+const connectTimeout = 10 * time.Second
+
+// postgresConfig parses dsn, with connectTimeout unless it says otherwise.
+func postgresConfig(dsn string) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message quotes the DSN with its password masked, but it
+		// also says why, so keep only that.
+		return nil, fmt.Errorf("store: postgres dsn is not valid: %s", parseProblem(err))
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = connectTimeout
+	}
+	return cfg, nil
 }
 
 // describe names a database for messages: user, host and name, no secret.
@@ -236,7 +253,10 @@ func (s *Store) postgresCheck(ctx context.Context) ([]string, error) {
 
 // pgUniqueViolation is uniqueViolation on PostgreSQL: SQLSTATE 23505 on
 // table, whose key (from the error's detail, "Key (a, b)=(…) already
-// exists.") is columns.
+// exists.") starts with columns. The start, as SQLite's message matches:
+// "following.group_id" names the key (group_id, address), as SQLite's
+// "UNIQUE constraint failed: following.group_id, following.address"
+// contains it.
 func pgUniqueViolation(err error, table string, columns []string) bool {
 	var pg *pgconn.PgError
 	if !errors.As(err, &pg) || pg.Code != "23505" || pg.TableName != table {
@@ -247,5 +267,6 @@ func pgUniqueViolation(err error, table string, columns []string) bool {
 		return false
 	}
 	key, _, ok = strings.Cut(key, ")=(")
-	return ok && key == strings.Join(columns, ", ")
+	want := strings.Join(columns, ", ")
+	return ok && (key == want || strings.HasPrefix(key, want+", "))
 }
