@@ -101,6 +101,10 @@ func seedVillage(t *testing.T) *village {
 	}
 	must(st.FinishDelivery(ctx, instance.DeliveryResult{ID: due[0].ID, Host: due[0].Host, Status: "pending", Next: now.Add(time.Hour),
 		Error: "503 Service Unavailable", HostDown: true, HostRetryAt: now.Add(time.Hour)}, now))
+	// An activity from another server waiting in the inbox queue.
+	_, err = st.EnqueueInboxBatch(ctx, []*instance.InboxRow{{ActivityID: "https://far.example/notes/1/create", Actor: "https://far.example/users/zed",
+		Type: "Create", Body: []byte(`{"type":"Create"}`)}}, now)
+	must(err)
 	v.session, _, err = svc.Login(ctx, "ada", migratePW, "192.0.2.1")
 	must(err)
 	// The keys: the group's signing key and the Web Push keys.
@@ -201,7 +205,7 @@ func TestMigrateStoreRoundTrip(t *testing.T) {
 	defer pg.Close()
 
 	// The report: every table, with the rows both databases hold.
-	for _, table := range []string{"members", "sessions", "items", "responses", "polls", "poll_options", "media", "deliveries", "hosts", "actor_keys", "secrets"} {
+	for _, table := range []string{"members", "sessions", "items", "responses", "polls", "poll_options", "media", "deliveries", "inbox_queue", "fed_events", "hosts", "actor_keys", "secrets"} {
 		var inLite, inPG int64
 		if err := lite.DB().QueryRow(`SELECT count(*) FROM ` + table).Scan(&inLite); err != nil {
 			t.Fatal(err)
