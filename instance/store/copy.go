@@ -91,20 +91,20 @@ type CopyReport struct {
 func sqliteTables(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }) (map[string][]string, []string, error) {
-	names, err := strings1(ctx, q, `SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
+	names, err := queryStrings(ctx, q, `SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list tables: %w", err)
 	}
 	cols := make(map[string][]string, len(names))
 	for _, t := range names {
-		if cols[t], err = strings1(ctx, q, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, t); err != nil {
+		if cols[t], err = queryStrings(ctx, q, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, t); err != nil {
 			return nil, nil, fmt.Errorf("columns of %s: %w", t, err)
 		}
 	}
 	return cols, names, nil
 }
 
-func strings1(ctx context.Context, q interface {
+func queryStrings(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, query string, args ...any) ([]string, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
