@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"strings"
 
 	"hearth/instance/config"
@@ -27,6 +28,11 @@ func migrateStore(ctx context.Context, cfg *config.Config, dsn string, stdout io
 		return err
 	}
 	defer src.Close()
+	// A clean stop checkpoints the WAL and removes it: one with pages in
+	// it means Hearth is (most likely) still running on the file.
+	if st, err := os.Stat(cfg.DatabasePath() + "-wal"); err == nil && st.Size() > 0 {
+		fmt.Fprintln(stdout, "Hearth seems to be running on this file: the copy is of this moment, and what it writes from now on will not be in PostgreSQL. Stop it first, unless this is a rehearsal.")
+	}
 	dst, err := store.OpenPostgres(ctx, dsn)
 	if err != nil {
 		return hidePassword(err, dsn)

@@ -441,7 +441,15 @@ func TestMigrateStoreBadTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// While the file is open (its WAL holds the migrations), the operator
+	// is warned the instance seems to be running.
+	if _, out, _ := hearth(t, dir, "", "admin", "migrate-store", "--to", "postgres://hearth@127.0.0.1:1/hearth"); !strings.Contains(out, "Hearth seems to be running on this file") {
+		t.Errorf("no warning while the file is open: %q", out)
+	}
 	st.Close()
+	if _, out, _ := hearth(t, dir, "", "admin", "migrate-store", "--to", "postgres://hearth@127.0.0.1:1/hearth"); strings.Contains(out, "running") {
+		t.Errorf("a warning once the file is closed: %q", out)
+	}
 	if code, _, errs := hearth(t, dir, "", "admin", "migrate-store"); code != 2 || !strings.Contains(errs, "--to is required") {
 		t.Errorf("without --to: %d %q", code, errs)
 	}
