@@ -33,6 +33,7 @@ Commands (they work whether or not the instance is running):
   backup        FILE         write a consistent copy of the database (safe while running)
   test-email    --to ADDRESS send a test message through the [smtp] settings
   check                      run SQLite's integrity and foreign-key checks
+  migrate-store --to DSN     copy the SQLite file into an empty PostgreSQL database
 `
 
 func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -52,12 +53,12 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		role   = fs.String("role", "", "role or comma-separated roles")
 		desc   = fs.String("description", "", "group description")
 		status = fs.String("status", "active", "member status to list")
-		to     = fs.String("to", "", "address for test-email")
+		to     = fs.String("to", "", "address for test-email; PostgreSQL connection string for migrate-store")
 		reason = fs.String("reason", "", "why (for the moderation log)")
 	)
 	var positional []string
 	switch cmd {
-	case "create-member", "create-group", "set-role", "suspend", "reinstate", "list-members", "check", "test-email", "reset-password":
+	case "create-member", "create-group", "set-role", "suspend", "reinstate", "list-members", "check", "test-email", "reset-password", "migrate-store":
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
@@ -76,7 +77,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	required := map[string][]string{
 		"create-member": {"handle", "name"}, "create-group": {"handle", "name"},
-		"set-role": {"handle", "role"}, "suspend": {"handle"}, "reinstate": {"handle"}, "test-email": {"to"},
+		"set-role": {"handle", "role"}, "suspend": {"handle"}, "reinstate": {"handle"}, "test-email": {"to"}, "migrate-store": {"to"},
 		"reset-password": {"handle"},
 	}
 	for _, f := range required[cmd] {
@@ -96,6 +97,10 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
+	if cmd == "migrate-store" {
+		// Not through openApp: that would migrate and write the source.
+		return migrateStore(ctx, cfg, *to, stdout)
+	}
 	// Administration logs only problems: its output is for the operator.
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := openApp(ctx, cfg, logger)
