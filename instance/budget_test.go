@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hearth/instance"
+	"hearth/instance/store/pgtest"
 )
 
 // round opens a £500 round: ideas until Monday 30 November, voting from
@@ -274,7 +275,17 @@ func TestBallotSecrecyAfterClose(t *testing.T) {
 	}
 	// Every column of every table that holds ballot tokens: nothing but
 	// the token, the round, the project and the (now empty) voter link.
-	tables, _ := db.Query(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%fts%'`)
+	tablesQ := `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%fts%'`
+	columnsQ, likeQ, param1 := `SELECT name FROM pragma_table_info(?)`, `' || ? || '`, "?"
+	if pgtest.Enabled() { // the same from PostgreSQL's catalogue
+		tablesQ = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+		columnsQ, likeQ = `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1`, `' || $1 || '`
+		param1 = "$1"
+	}
+	tables, err := db.Query(tablesQ)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var names []string
 	for tables.Next() {
 		var n string
@@ -291,7 +302,10 @@ func TestBallotSecrecyAfterClose(t *testing.T) {
 	}
 	rows.Close()
 	for _, table := range names {
-		cols, _ := db.Query(`SELECT name FROM pragma_table_info(?)`, table)
+		cols, err := db.Query(columnsQ, table)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var colNames []string
 		for cols.Next() {
 			var c string
@@ -302,7 +316,7 @@ func TestBallotSecrecyAfterClose(t *testing.T) {
 		for _, col := range colNames {
 			for _, tk := range tokens {
 				var n int
-				db.QueryRow(`SELECT count(*) FROM "`+table+`" WHERE CAST("`+col+`" AS TEXT) LIKE '%' || ? || '%'`, tk).Scan(&n)
+				db.QueryRow(`SELECT count(*) FROM "`+table+`" WHERE CAST("`+col+`" AS TEXT) LIKE '%`+likeQ+`%'`, tk).Scan(&n)
 				if n > 0 && table != "budget_ballots" && table != "budget_choices" {
 					t.Errorf("ballot token found in %s.%s", table, col)
 				}
@@ -340,7 +354,7 @@ func TestBallotSecrecyAfterClose(t *testing.T) {
 		}
 	}
 	var events int
-	db.QueryRow(`SELECT count(*) FROM fed_events WHERE subject = 'item' AND subject_id = ?`, it.ID).Scan(&events)
+	db.QueryRow(`SELECT count(*) FROM fed_events WHERE subject = 'item' AND subject_id = `+param1, it.ID).Scan(&events)
 	if events != 1 {
 		t.Errorf("%d federation events for the results post, want 1", events)
 	}

@@ -3,7 +3,6 @@ package instance_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"hearth/instance"
 	"hearth/instance/store"
+	"hearth/instance/store/storetest"
 )
 
 // clock is a settable test clock.
@@ -36,11 +36,7 @@ type fixture struct {
 func newFixture(t *testing.T, reg instance.Registration, opts ...func(*instance.Options)) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	c := &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
 	o := instance.Options{Store: st, Clock: c.now, Registration: reg, ConductVersion: "2",
 		PostsPerHour: 1000, NewPostsPerHour: 1000, RepliesPerHour: 1000, NewRepliesPerHour: 1000}

@@ -18,6 +18,7 @@ import (
 
 	"hearth/instance"
 	"hearth/instance/store"
+	"hearth/instance/store/storetest"
 )
 
 type testClock struct {
@@ -42,11 +43,7 @@ const pw = "correct horse battery"
 func newHarness(t *testing.T, reg instance.Registration, opts ...func(*instance.Options)) *harness {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	c := &testClock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
 	o := instance.Options{Store: st, Clock: c.now, Registration: reg,
 		PostsPerHour: 1000, NewPostsPerHour: 1000, RepliesPerHour: 1000, NewRepliesPerHour: 1000}

@@ -13,7 +13,24 @@ import (
 // half-way through a change.
 func failInserts(t *testing.T, s *Store, table string) {
 	t.Helper()
-	if _, err := s.w.Exec(`CREATE TRIGGER fail_` + table + ` BEFORE INSERT ON ` + table + ` BEGIN SELECT RAISE(ABORT, 'disk full'); END`); err != nil {
+	q := `CREATE TRIGGER fail_` + table + ` BEFORE INSERT ON ` + table + ` BEGIN SELECT RAISE(ABORT, 'disk full'); END`
+	if s.e == postgresEngine {
+		q = `CREATE OR REPLACE FUNCTION fail_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$;
+			CREATE TRIGGER fail_` + table + ` BEFORE INSERT ON ` + table + ` FOR EACH ROW EXECUTE FUNCTION fail_insert()`
+	}
+	if _, err := s.w.Exec(q); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// passInserts undoes failInserts.
+func passInserts(t *testing.T, s *Store, table string) {
+	t.Helper()
+	q := `DROP TRIGGER fail_` + table
+	if s.e == postgresEngine {
+		q += ` ON ` + table
+	}
+	if _, err := s.w.Exec(q); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -21,7 +38,7 @@ func failInserts(t *testing.T, s *Store, table string) {
 func count(t *testing.T, s *Store, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := s.db.QueryRow(query, args...).Scan(&n); err != nil {
+	if err := s.rd.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -89,9 +106,7 @@ func TestFollowProgressIsPublishedAtomically(t *testing.T) {
 	if got, _ := s.FollowingByID(ctx, fo.ID); got.State != instance.FollowingResolving {
 		t.Errorf("follow marked %s without its Follow queued", got.State)
 	}
-	if _, err := s.w.Exec(`DROP TRIGGER fail_deliveries`); err != nil {
-		t.Fatal(err)
-	}
+	passInserts(t, s, "deliveries")
 	if err := s.Publish(ctx, p, t0); err != nil {
 		t.Fatal(err)
 	}

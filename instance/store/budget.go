@@ -65,14 +65,10 @@ func (s *Store) decideHistory(ctx context.Context, subject string, id int64) ([]
 func (s *Store) CreateRound(ctx context.Context, r *instance.Round, log *instance.DecideLog) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO budget_rounds (group_id, created_by, title, description, budget, currency, mode,
-			visibility, created_at, review_from, voting_from, results_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if err := tx.QueryRowContext(ctx, `INSERT INTO budget_rounds (group_id, created_by, title, description, budget, currency, mode,
+			visibility, created_at, review_from, voting_from, results_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			r.GroupID, r.CreatedBy, r.Title, r.Description, r.Budget, r.Currency, string(r.Mode), string(r.Visibility),
-			ts(r.CreatedAt), ts(r.ReviewFrom), ts(r.VotingFrom), ts(r.ResultsAt))
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+			ts(r.CreatedAt), ts(r.ReviewFrom), ts(r.VotingFrom), ts(r.ResultsAt)).Scan(&id); err != nil {
 			return err
 		}
 		return decideLogLine(ctx, tx, "round", id, log)
@@ -118,12 +114,8 @@ func (s *Store) AddProject(ctx context.Context, p *instance.Project, perMember i
 		if mine >= perMember {
 			return &instance.Problem{Kind: instance.ErrConflict, Code: "budget.too_many_projects", Args: []any{perMember}}
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO budget_projects (round_id, author_id, title, description, area, cost, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, p.RoundID, p.AuthorID, p.Title, p.Description, p.Area, p.Cost, ts(p.CreatedAt))
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO budget_projects (round_id, author_id, title, description, area, cost, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, p.RoundID, p.AuthorID, p.Title, p.Description, p.Area, p.Cost, ts(p.CreatedAt)).Scan(&id); err != nil {
 			return err
 		}
 		return decideLogLine(ctx, tx, "round", p.RoundID, log)
@@ -190,7 +182,7 @@ func (s *Store) ReviewProject(ctx context.Context, roundID, projectID int64, rev
 func (s *Store) SetRoundDates(ctx context.Context, id int64, review, voting, results time.Time, log *instance.DecideLog, list []instance.Notification) error {
 	return s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE budget_rounds SET review_from = ?, voting_from = ?, results_at = ?,
-			voting_told_at = CASE WHEN ? THEN COALESCE(voting_told_at, ?) ELSE voting_told_at END
+			voting_told_at = CASE WHEN ? <> 0 THEN COALESCE(voting_told_at, ?) ELSE voting_told_at END
 			WHERE id = ? AND closed_at IS NULL`, ts(review), ts(voting), ts(results), len(list) > 0, ts(log.CreatedAt), id)
 		if err != nil {
 			return err
@@ -253,7 +245,7 @@ func (s *Store) CastBallot(ctx context.Context, roundID, memberID int64, project
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO budget_voters (round_id, member_id) VALUES (?, ?)`, roundID, memberID)
+		_, err := tx.ExecContext(ctx, `INSERT INTO budget_voters (round_id, member_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, roundID, memberID)
 		return err
 	})
 }
@@ -288,10 +280,12 @@ func (s *Store) CloseRound(ctx context.Context, id int64, now time.Time, outcome
 		return err
 	}
 	err = s.tx(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
-			return err
+		if q := s.e.secureDelete(true); q != "" {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+			defer func() { _, _ = tx.ExecContext(ctx, s.e.secureDelete(false)) }() // back to the connection's default
 		}
-		defer func() { _, _ = tx.ExecContext(ctx, `PRAGMA secure_delete = OFF`) }() // back to the connection's default
 		var open int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM budget_rounds WHERE id = ? AND closed_at IS NULL AND results_at <= ?`,
 			id, ts(now)).Scan(&open); err != nil {
@@ -326,14 +320,10 @@ func (s *Store) CloseRound(ctx context.Context, id int64, now time.Time, outcome
 			return err
 		}
 		it := out.Item
-		res, err := tx.ExecContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, visibility, state,
-			created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, string(it.Kind), it.GroupID, it.AuthorID, it.Title,
-			it.Description, string(it.Visibility), string(it.State), ts(it.CreatedAt), ts(it.UpdatedAt))
-		if err != nil {
-			return err
-		}
-		itemID, err := res.LastInsertId()
-		if err != nil {
+		var itemID int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, visibility, state,
+			created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, string(it.Kind), it.GroupID, it.AuthorID, it.Title,
+			it.Description, string(it.Visibility), string(it.State), ts(it.CreatedAt), ts(it.UpdatedAt)).Scan(&itemID); err != nil {
 			return err
 		}
 		if err := fedEvent(ctx, tx, "item", itemID, now); err != nil {
@@ -356,6 +346,8 @@ func (s *Store) CloseRound(ctx context.Context, id int64, now time.Time, outcome
 	}
 	// Old page images of the ballots live on in the write-ahead log until
 	// a checkpoint: fold them in now (best effort, readers may delay it).
-	_, _ = s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	if q := s.e.checkpoint(); q != "" {
+		_, _ = s.w.ExecContext(ctx, q)
+	}
 	return nil
 }

@@ -45,11 +45,11 @@ func TestDecideMigrationKeepsItems(t *testing.T) {
 	if it, err := s.ItemByID(ctx, need); err != nil || it.Title != "Lift" || it.Kind != instance.KindNeed {
 		t.Fatalf("the need written before the migration: %+v %v", it, err)
 	}
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, visibility, state, created_at, updated_at)
+	if _, err := s.wr.ExecContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, visibility, state, created_at, updated_at)
 		VALUES ('notice', ?, ?, 't', 'public', 'open', 'x', 'x')`, gid, mid); err != nil {
 		t.Errorf("a notice after the migration: %v", err)
 	}
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, visibility, state, created_at, updated_at)
+	if _, err := s.wr.ExecContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, visibility, state, created_at, updated_at)
 		VALUES ('bogus', ?, ?, 't', 'public', 'open', 'x', 'x')`, gid, mid); err == nil {
 		t.Error("an unknown kind was accepted")
 	}

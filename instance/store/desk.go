@@ -46,6 +46,6 @@ func (s *Store) UnansweredNeeds(ctx context.Context, before time.Time, limit int
 // RecordMailWorks notes that a relay accepted an email (the admin's
 // checklist); `hearth admin test-email` calls it after sending.
 func (s *Store) RecordMailWorks(ctx context.Context, now time.Time) error {
-	_, err := s.wr.ExecContext(ctx, `INSERT OR IGNORE INTO instance_facts (name, at) VALUES ('mail_sent', ?)`, ts(now))
+	_, err := s.wr.ExecContext(ctx, `INSERT INTO instance_facts (name, at) VALUES ('mail_sent', ?) ON CONFLICT DO NOTHING`, ts(now))
 	return wrapf(err, "store: record that email works")
 }

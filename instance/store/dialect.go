@@ -44,20 +44,44 @@ func (e engine) shared() bool { return e == postgresEngine }
 
 // rebound caches rebind's work: the same few hundred query texts come back
 // all the time.
-var rebound sync.Map // query text → PostgreSQL text
+var rebound sync.Map // query text → *pgText
+
+// pgText is a query's text for PostgreSQL, and which of the arguments
+// given for the SQLite text it takes (nil: all of them, in order).
+type pgText struct {
+	text string
+	keep []int
+	n    int // the number of parameters, when keep is nil
+}
 
 // rebind rewrites the ? and ?N placeholders of query as PostgreSQL's $N
 // (a plain ? takes the next number, as in SQLite). Text in quotes, quoted
 // identifiers and comments are left alone. For SQLite it returns query.
 func (e engine) rebind(query string) string {
-	if e != postgresEngine || !strings.Contains(query, "?") {
+	if e != postgresEngine {
 		return query
 	}
+	return rebindPostgres(query).text
+}
+
+// rebindPostgres is rebind for PostgreSQL. SQLite lets a statement leave
+// out some of its numbered parameters (a list of statements run with the
+// same arguments, each using ?1, ?2 or both); PostgreSQL must know every
+// parameter's type, so the ones a statement leaves out are dropped and
+// the others renumbered, and keep says which arguments remain (args).
+func rebindPostgres(query string) *pgText {
 	if q, ok := rebound.Load(query); ok {
-		return q.(string)
+		return q.(*pgText)
 	}
+	if !strings.Contains(query, "?") {
+		q := &pgText{text: query}
+		rebound.Store(query, q)
+		return q
+	}
+	// Text between placeholders, and each placeholder's SQLite number.
+	var parts []string
+	var nums []int
 	var b strings.Builder
-	b.Grow(len(query) + 16)
 	next := 0
 	for i := 0; i < len(query); i++ {
 		c := query[i]
@@ -81,22 +105,72 @@ func (e engine) rebind(query string) string {
 			for j < len(query) && query[j] >= '0' && query[j] <= '9' {
 				j++
 			}
+			n := next + 1
 			if j > i+1 {
-				n, _ := strconv.Atoi(query[i+1 : j])
-				next = max(next, n)
-				b.WriteString("$" + query[i+1:j])
-			} else {
-				next++
-				b.WriteString("$" + strconv.Itoa(next))
+				n, _ = strconv.Atoi(query[i+1 : j])
 			}
+			next = max(next, n)
+			parts, nums = append(parts, b.String()), append(nums, n)
+			b.Reset()
 			i = j - 1
 		default:
 			b.WriteByte(c)
 		}
 	}
-	out := b.String()
-	rebound.Store(query, out)
-	return out
+	q := &pgText{}
+	renumber := make([]int, next+1) // SQLite number → PostgreSQL number
+	for _, n := range nums {
+		renumber[n] = 1
+	}
+	k := 0
+	for n := 1; n <= next; n++ {
+		if renumber[n] != 0 {
+			k++
+			renumber[n] = k
+			q.keep = append(q.keep, n-1)
+		}
+	}
+	if k == next {
+		q.keep, q.n = nil, next // every argument, in order
+	}
+	var out strings.Builder
+	out.Grow(len(query) + 16)
+	for i, p := range parts {
+		out.WriteString(p)
+		out.WriteString("$" + strconv.Itoa(renumber[nums[i]]))
+	}
+	out.WriteString(b.String())
+	q.text = out.String()
+	rebound.Store(query, q)
+	return q
+}
+
+// schemaVersionQuery reads the database's schema version: SQLite keeps
+// it in the file's header, PostgreSQL in schema_version (store_postgres.go).
+func (e engine) schemaVersionQuery() string {
+	if e == postgresEngine {
+		return "SELECT version FROM schema_version"
+	}
+	return "PRAGMA user_version"
+}
+
+// uniqueViolation reports whether err is a UNIQUE or PRIMARY KEY failure on
+// the given key, written as SQLite names it: "table.column", or
+// "table.a, table.b" for a key of several columns.
+func uniqueViolation(err error, key string) bool {
+	if err == nil {
+		return false
+	}
+	if strings.Contains(err.Error(), "constraint failed: "+key) {
+		return true // SQLite
+	}
+	var table string
+	var columns []string
+	for _, tc := range strings.Split(key, ", ") {
+		t, c, _ := strings.Cut(tc, ".")
+		table, columns = t, append(columns, c)
+	}
+	return pgUniqueViolation(err, table, columns)
 }
 
 // writeLock is the PostgreSQL advisory lock every write transaction takes
@@ -111,15 +185,15 @@ type Tx struct {
 }
 
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, t.e.rebind(query), args...)
+	return t.tx.ExecContext(ctx, t.e.rebind(query), t.e.args(query, args)...)
 }
 
 func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.e.rebind(query), args...)
+	return t.tx.QueryContext(ctx, t.e.rebind(query), t.e.args(query, args)...)
 }
 
 func (t *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.e.rebind(query), args...)
+	return t.tx.QueryRowContext(ctx, t.e.rebind(query), t.e.args(query, args)...)
 }
 
 // Exec and Query are the context-free forms, for tests and set-up code.
@@ -129,3 +203,141 @@ func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
 
 func (t *Tx) Commit() error   { return t.tx.Commit() }
 func (t *Tx) Rollback() error { return t.tx.Rollback() }
+
+// The methods below are the SQL that differs between the engines, each
+// returning a piece of query text.
+
+// idsIn is a subquery giving the ids of a list passed as one parameter
+// (param, such as "?3") holding jsonIDs' text: a list of any length is one
+// statement, prepared once.
+func (e engine) idsIn(param string) string {
+	if e == postgresEngine {
+		return "SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(" + param + " AS JSON))"
+	}
+	return "SELECT value FROM json_each(" + param + ")"
+}
+
+// jsonIDs is the parameter for idsIn: the ids as a JSON array.
+func jsonIDs(ids []int64) string {
+	b := make([]byte, 0, 8*len(ids)+2)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
+}
+
+// groupConcat joins the values of expr in a group with commas.
+func (e engine) groupConcat(expr string) string {
+	if e == postgresEngine {
+		return "string_agg(" + expr + ", ',')"
+	}
+	return "group_concat(" + expr + ")"
+}
+
+// nocase is expr for ordering or comparing without regard to case.
+// SQLite keeps its NOCASE collation (which indexes declared with it use).
+func (e engine) nocase(expr string) string {
+	if e == postgresEngine {
+		return "lower(" + expr + ")"
+	}
+	return expr + " COLLATE NOCASE"
+}
+
+// like is the case-insensitive LIKE operator (SQLite's LIKE ignores the
+// case of ASCII letters; PostgreSQL's does not).
+func (e engine) like() string {
+	if e == postgresEngine {
+		return "ILIKE"
+	}
+	return "LIKE"
+}
+
+// greatest is the larger of two values (SQLite's max with two arguments
+// is a scalar function; PostgreSQL's max is only an aggregate).
+func (e engine) greatest(a, b string) string {
+	if e == postgresEngine {
+		return "GREATEST(" + a + ", " + b + ")"
+	}
+	return "max(" + a + ", " + b + ")"
+}
+
+// indexedBy holds SQLite's planner to an index where its statistics
+// would lead it astray (see the callers); PostgreSQL plans by its own.
+func (e engine) indexedBy(index string) string {
+	if e == postgresEngine {
+		return ""
+	}
+	return " INDEXED BY " + index
+}
+
+// secureDelete is the statement that makes SQLite overwrite deleted and
+// changed values on disk instead of leaving them in free pages (on) or
+// stops it (off); empty on PostgreSQL, which has no such setting (old row
+// versions stay until VACUUM reclaims them; see the README on backups).
+func (e engine) secureDelete(on bool) string {
+	switch {
+	case e == postgresEngine:
+		return ""
+	case on:
+		return "PRAGMA secure_delete = ON"
+	}
+	return "PRAGMA secure_delete = OFF"
+}
+
+// checkpoint folds SQLite's write-ahead log into the database file (so old
+// page images in it are gone); empty on PostgreSQL.
+func (e engine) checkpoint() string {
+	if e == postgresEngine {
+		return ""
+	}
+	return "PRAGMA wal_checkpoint(TRUNCATE)"
+}
+
+// args are a query's arguments as the engine's driver takes them. On
+// PostgreSQL, those the statement does not use are left out (see
+// rebindPostgres), and flags become int64: flags are INTEGER 0/1 columns
+// on both engines, SQLite's driver stores a Go bool as 0/1, but pgx
+// encodes a bool only as a PostgreSQL boolean; converting here, once for
+// every query, spares doing it at every call. (Reading is no trouble:
+// database/sql scans 0 and 1 into a bool.) SQL that needs a truth value
+// from a flag parameter compares it: CASE WHEN ? <> 0.
+func (e engine) args(query string, args []any) []any {
+	if e != postgresEngine || len(args) == 0 {
+		return args
+	}
+	out := args
+	if q := rebindPostgres(query); q.keep == nil {
+		out = args[:min(q.n, len(args))]
+	} else if keep := q.keep; keep != nil {
+		out = make([]any, 0, len(keep))
+		for _, i := range keep {
+			if i < len(args) {
+				out = append(out, args[i])
+			}
+		}
+	}
+	if len(out) == 0 {
+		return out
+	}
+	copied := &out[0] != &args[0] || len(out) < len(args)
+	for i, a := range out {
+		if b, ok := a.(bool); ok {
+			if !copied {
+				out, copied = append([]any(nil), out...), true
+			}
+			out[i] = b2i(b)
+		}
+	}
+	return out
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}

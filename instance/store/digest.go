@@ -25,7 +25,7 @@ func (s *Store) SetMemberCategories(ctx context.Context, memberID int64, categor
 			return err
 		}
 		for _, c := range categories {
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO member_categories (member_id, category) VALUES (?, ?)`, memberID, c); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO member_categories (member_id, category) VALUES (?, ?) ON CONFLICT DO NOTHING`, memberID, c); err != nil {
 				return err
 			}
 		}
@@ -52,7 +52,7 @@ const follows = `EXISTS (SELECT 1 FROM group_members gm WHERE gm.member_id = m.i
 
 // Subscribers implements instance.Store.
 func (s *Store) Subscribers(ctx context.Context, it *instance.Item, kind instance.NoticeKind, def instance.Frequency) ([]*instance.Member, error) {
-	list, err := s.members(ctx, `SELECT `+memberColumns+` FROM members m JOIN items i ON i.id = ?
+	list, err := s.members(ctx, `SELECT `+memberColumns[s.e]+` FROM members m JOIN items i ON i.id = ?
 		LEFT JOIN notice_prefs p ON p.member_id = m.id AND p.kind = ?
 		WHERE m.status = 'active' AND m.deleted_at IS NULL AND m.email IS NOT NULL AND m.email <> '' AND m.id <> i.author_id
 		AND COALESCE(p.frequency, ?) = 'now' AND `+follows+` ORDER BY m.id`, it.ID, string(kind), string(def))
@@ -78,7 +78,7 @@ func (s *Store) Announce(ctx context.Context, itemID int64, mails []instance.Mai
 
 // DigestMembers implements instance.Store.
 func (s *Store) DigestMembers(ctx context.Context, f instance.Frequency, upTo time.Time) ([]*instance.DigestMember, error) {
-	rows, err := s.rd.QueryContext(ctx, `SELECT `+memberColumns+`, COALESCE(d.sent_for, '') FROM members m
+	rows, err := s.rd.QueryContext(ctx, `SELECT `+memberColumns[s.e]+`, COALESCE(d.sent_for, '') FROM members m
 		LEFT JOIN digests d ON d.member_id = m.id AND d.frequency = ?
 		WHERE m.status = 'active' AND m.deleted_at IS NULL AND m.email IS NOT NULL AND m.email <> ''
 		AND (d.sent_for IS NULL OR d.sent_for < ?) ORDER BY m.id`, string(f), ts(upTo))
@@ -136,7 +136,7 @@ func (s *Store) RecordDigest(ctx context.Context, memberID int64, f instance.Fre
 		var res sql.Result
 		var err error
 		if prev.IsZero() {
-			res, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO digests (member_id, frequency, sent_for) VALUES (?, ?, ?)`,
+			res, err = tx.ExecContext(ctx, `INSERT INTO digests (member_id, frequency, sent_for) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 				memberID, string(f), ts(upTo))
 		} else {
 			res, err = tx.ExecContext(ctx, `UPDATE digests SET sent_for = ? WHERE member_id = ? AND frequency = ? AND sent_for = ?`,
@@ -211,12 +211,8 @@ func (s *Store) InterestCounts(ctx context.Context, itemIDs []int64) (map[int64]
 	if len(itemIDs) == 0 {
 		return out, nil
 	}
-	args := make([]any, len(itemIDs))
-	for i, id := range itemIDs {
-		args[i] = id
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT item_id, count(*) FROM interests WHERE state = 'waiting' AND item_id IN (`+
-		placeholders(len(itemIDs))+`) GROUP BY item_id`, args...)
+	rows, err := s.rd.QueryContext(ctx, `SELECT item_id, count(*) FROM interests WHERE state = 'waiting' AND item_id IN (`+
+		s.e.idsIn("?")+`) GROUP BY item_id`, jsonIDs(itemIDs))
 	if err != nil {
 		return nil, fmt.Errorf("store: interest counts: %w", err)
 	}

@@ -83,9 +83,18 @@ const keptProjects = `SELECT count(*) FROM budget_projects p JOIN budget_rounds 
 
 func memberRefColumns(t *testing.T, s *Store) []string {
 	t.Helper()
-	rows, err := s.db.Query(`SELECT m.name, c.name, c.type, EXISTS (SELECT 1 FROM pragma_foreign_key_list(m.name) f
+	q := `SELECT m.name, c.name, c.type, EXISTS (SELECT 1 FROM pragma_foreign_key_list(m.name) f
 		WHERE f."table" = 'members' AND f."from" = c.name)
-		FROM sqlite_master m JOIN pragma_table_info(m.name) c WHERE m.type = 'table' AND m.name <> 'members'`)
+		FROM sqlite_master m JOIN pragma_table_info(m.name) c WHERE m.type = 'table' AND m.name <> 'members'`
+	if s.e == postgresEngine { // the same from PostgreSQL's catalogue, BIGINT named as SQLite's INTEGER
+		q = `SELECT c.table_name, c.column_name, CASE WHEN c.data_type = 'bigint' THEN 'INTEGER' ELSE c.data_type END,
+			EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey)
+				WHERE k.contype = 'f' AND k.conrelid = to_regclass(quote_ident(c.table_name)) AND k.confrelid = 'members'::regclass
+				AND a.attname = c.column_name)
+			FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+			WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.table_name <> 'members'`
+	}
+	rows, err := s.db.Query(q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,9 +220,12 @@ func countNaming(t *testing.T, s *Store, tableColumn string, memberID int64) int
 func seedMemberRows(t *testing.T, s *Store, gid, olga, mia int64) {
 	t.Helper()
 	past, now, later := ts(t0.Add(-48*time.Hour)), ts(t0), ts(t0.Add(48*time.Hour))
+	// Each statement uses some of the six parameters: PostgreSQL needs to
+	// know every parameter's type, so a CTE names them all.
+	const params = `WITH p AS (SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT), CAST(?3 AS TEXT), CAST(?4 AS BIGINT), CAST(?5 AS TEXT), CAST(?6 AS TEXT)) `
 	for _, q := range []string{
-		`INSERT OR IGNORE INTO group_members (group_id, member_id, joined_at) VALUES (?4, ?1, ?5)`,
-		`INSERT OR IGNORE INTO member_roles (member_id, role) VALUES (?1, 'member')`,
+		`INSERT INTO group_members (group_id, member_id, joined_at) VALUES (?4, ?1, ?5) ON CONFLICT DO NOTHING`,
+		`INSERT INTO member_roles (member_id, role) VALUES (?1, 'member') ON CONFLICT DO NOTHING`,
 		`INSERT INTO sessions (token_hash, member_id, created_at, expires_at) VALUES ('s1', ?1, ?5, ?6)`,
 		`INSERT INTO items (id, kind, group_id, author_id, title, visibility, state, created_at, updated_at, claimed_by)
 			VALUES (100, 'need', ?4, ?2, 'Lift', 'village', 'claimed', ?5, ?5, ?1)`,
@@ -269,7 +281,7 @@ func seedMemberRows(t *testing.T, s *Store, gid, olga, mia int64) {
 		`INSERT INTO panel_volunteers (panel_id, code, member_id, created_at, selected) VALUES (1001, 'v2', ?1, ?3, 1)`,
 		`INSERT INTO concerns (reporter_id, about, details, status, created_at) VALUES (?1, 'x', 'y', 'open', ?5)`,
 	} {
-		if _, err := s.w.Exec(q, mia, olga, past, gid, now, later); err != nil {
+		if _, err := s.wr.ExecContext(context.Background(), params+q, mia, olga, past, gid, now, later); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
@@ -301,7 +313,7 @@ func TestExportHoldsDecisionsAndFeeds(t *testing.T) {
 		`UPDATE proposal_answers SET answer = 'block', reason = 'Too dear' WHERE member_id = ?1`,
 		`UPDATE series_regulars SET slot_name = 'Bags' WHERE member_id = ?1`,
 	} {
-		if _, err := s.w.Exec(q, mia, ts(t0)); err != nil {
+		if _, err := s.wr.ExecContext(context.Background(), `WITH p AS (SELECT CAST(?1 AS BIGINT), CAST(?2 AS TEXT)) `+q, mia, ts(t0)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,7 +19,7 @@ func (s *Store) ActorKey(ctx context.Context, actor instance.Signer) (privatePEM
 // SaveActorKey stores a key pair unless the actor already has one (two
 // requests racing to create a key both end up with the stored one).
 func (s *Store) SaveActorKey(ctx context.Context, actor instance.Signer, privatePEM, publicPEM string, now time.Time) error {
-	_, err := s.wr.ExecContext(ctx, `INSERT OR IGNORE INTO actor_keys (actor, private_pem, public_pem, created_at) VALUES (?, ?, ?, ?)`,
+	_, err := s.wr.ExecContext(ctx, `INSERT INTO actor_keys (actor, private_pem, public_pem, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		actor, privatePEM, publicPEM, ts(now))
 	return wrapf(err, "store: save key of %s", actor)
 }
@@ -354,19 +356,16 @@ func (s *Store) SaveRemoteResponse(ctx context.Context, r *instance.Response, n 
 			return err
 		}
 		defer stmt.Close()
-		res, err := stmt.ExecContext(ctx, r.ItemID, r.RemoteActor, r.Author, r.AuthorHandle, r.APID, r.ContentHTML, ts(r.CreatedAt),
-			ts(r.UpdatedAt), r.Held)
-		if err != nil {
-			return err
-		}
-		if k, _ := res.RowsAffected(); k == 0 {
+		var id int64
+		err = stmt.QueryRowContext(ctx, r.ItemID, r.RemoteActor, r.Author, r.AuthorHandle, r.APID, r.ContentHTML, ts(r.CreatedAt),
+			ts(r.UpdatedAt), r.Held).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
 			// The same Note again: an update by its author, telling nobody.
-			_, err := tx.ExecContext(ctx, `UPDATE responses SET content_html = ?, updated_at = ?, remote_name = ?, held = held OR ?
+			_, err := tx.ExecContext(ctx, `UPDATE responses SET content_html = ?, updated_at = ?, remote_name = ?, held = CASE WHEN ? <> 0 THEN 1 ELSE held END
 				WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL AND updated_at <= ?`,
 				r.ContentHTML, ts(r.UpdatedAt), r.Author, r.Held, r.APID, r.RemoteActor, ts(r.UpdatedAt))
 			return err
 		}
-		id, err := res.LastInsertId()
 		if err != nil {
 			return err
 		}
@@ -378,7 +377,7 @@ func (s *Store) SaveRemoteResponse(ctx context.Context, r *instance.Response, n 
 // seen before changes nothing here).
 const insertRemoteReply = `INSERT INTO responses (item_id, remote_actor, remote_name, remote_handle, ap_id, content_html, body,
 	created_at, updated_at, federated, held) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, 1, ?)
-	ON CONFLICT (ap_id) WHERE ap_id IS NOT NULL DO NOTHING`
+	ON CONFLICT (ap_id) WHERE ap_id IS NOT NULL DO NOTHING RETURNING id`
 
 // RemoteResponseByAPID implements instance.Store.
 func (s *Store) RemoteResponseByAPID(ctx context.Context, apID string) (*instance.Response, error) {
@@ -389,7 +388,7 @@ func (s *Store) RemoteResponseByAPID(ctx context.Context, apID string) (*instanc
 
 // UpdateRemoteResponse implements instance.Store.
 func (s *Store) UpdateRemoteResponse(ctx context.Context, apID, actor, html string, held bool, updated time.Time) (bool, error) {
-	res, err := s.wr.ExecContext(ctx, `UPDATE responses SET content_html = ?, updated_at = ?, held = held OR ?
+	res, err := s.wr.ExecContext(ctx, `UPDATE responses SET content_html = ?, updated_at = ?, held = CASE WHEN ? <> 0 THEN 1 ELSE held END
 		WHERE ap_id = ? AND remote_actor = ? AND deleted_at IS NULL`, html, ts(updated), held, apID, actor)
 	if err != nil {
 		return false, wrapf(err, "store: update remote reply %s", apID)

@@ -10,15 +10,12 @@ import (
 // AddFollowing implements instance.Store.
 func (s *Store) AddFollowing(ctx context.Context, f *instance.Following) error {
 	return wrapf(s.tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO following (group_id, address, follow_id, state, created_at) VALUES (?, ?, '', ?, ?)`,
-			f.GroupID, f.Address, f.State, ts(f.CreatedAt))
+		err := tx.QueryRowContext(ctx, `INSERT INTO following (group_id, address, follow_id, state, created_at) VALUES (?, ?, '', ?, ?) RETURNING id`,
+			f.GroupID, f.Address, f.State, ts(f.CreatedAt)).Scan(&f.ID)
 		if uniqueViolation(err, "following.group_id") {
 			return &instance.FieldError{Field: "address", Code: "err.already_following"}
 		}
 		if err != nil {
-			return err
-		}
-		if f.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
 		return fedEvent(ctx, tx, instance.SubjectFollow, f.ID, f.CreatedAt)
@@ -139,7 +136,7 @@ func (s *Store) SaveRemoteItem(ctx context.Context, it *instance.RemoteItem, n i
 		ON CONFLICT (ap_id) DO UPDATE SET actor_name = excluded.actor_name, kind = excluded.kind, title = excluded.title,
 		content_html = excluded.content_html, category = excluded.category, area = excluded.area, state = excluded.state,
 		url = excluded.url, starts_at = excluded.starts_at, ends_at = excluded.ends_at, place = excluded.place,
-		updated_at = excluded.updated_at, held = remote_items.held OR excluded.held
+		updated_at = excluded.updated_at, held = CASE WHEN excluded.held <> 0 THEN 1 ELSE remote_items.held END
 		WHERE remote_items.actor = excluded.actor AND remote_items.deleted_at IS NULL AND remote_items.updated_at <= excluded.updated_at`,
 			it.APID, it.Actor, it.ActorName, string(it.Kind), it.Title, it.ContentHTML, it.Category, it.Area, it.State, it.URL,
 			nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, ts(it.Published), ts(it.Updated), it.Held, it.Overflow)
@@ -198,12 +195,8 @@ func (s *Store) DeleteRemoteItem(ctx context.Context, apID, actor string, now ti
 func (s *Store) AddNeighbourReply(ctx context.Context, r *instance.NeighbourReply) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO neighbour_replies (remote_item_id, member_id, body, created_at, held) VALUES (?, ?, ?, ?, ?)`,
-			r.Item.ID, r.MemberID, r.Body, ts(r.CreatedAt), r.Held)
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO neighbour_replies (remote_item_id, member_id, body, created_at, held) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			r.Item.ID, r.MemberID, r.Body, ts(r.CreatedAt), r.Held).Scan(&id); err != nil {
 			return err
 		}
 		if r.Held {

@@ -59,13 +59,8 @@ func (s *Store) CreateGroup(ctx context.Context, g *instance.Group) (int64, erro
 			}
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO groups (handle, name, description, rules, main, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			g.Handle, g.Name, g.Description, g.Rules, g.Main, ts(g.CreatedAt))
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx, `INSERT INTO groups (handle, name, description, rules, main, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			g.Handle, g.Name, g.Description, g.Rules, g.Main, ts(g.CreatedAt)).Scan(&id)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: create group: %w", err)
@@ -81,14 +76,14 @@ func (s *Store) GroupByHandle(ctx context.Context, handle string) (*instance.Gro
 
 // ListGroups implements instance.Store.
 func (s *Store) ListGroups(ctx context.Context) ([]*instance.Group, error) {
-	return s.groups(ctx, `SELECT `+groupColumns+` FROM groups g ORDER BY g.main DESC, g.name COLLATE NOCASE`)
+	return s.groups(ctx, `SELECT `+groupColumns+` FROM groups g ORDER BY g.main DESC, `+s.e.nocase("g.name"))
 }
 
 // MemberGroups implements instance.Store.
 func (s *Store) MemberGroups(ctx context.Context, memberID int64) ([]*instance.Group, error) {
 	return s.groups(ctx, `SELECT `+groupColumns+` FROM groups g
 		JOIN group_members m ON m.group_id = g.id AND m.member_id = ?
-		ORDER BY g.main DESC, g.name COLLATE NOCASE`, memberID)
+		ORDER BY g.main DESC, `+s.e.nocase("g.name"), memberID)
 }
 
 func (s *Store) groups(ctx context.Context, query string, args ...any) ([]*instance.Group, error) {
@@ -134,7 +129,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id int64, in instance.GroupInpu
 
 // JoinGroup implements instance.Store. Joining twice is not an error.
 func (s *Store) JoinGroup(ctx context.Context, groupID, memberID int64, now time.Time) error {
-	_, err := s.wr.ExecContext(ctx, `INSERT OR IGNORE INTO group_members (group_id, member_id, joined_at) VALUES (?, ?, ?)`,
+	_, err := s.wr.ExecContext(ctx, `INSERT INTO group_members (group_id, member_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 		groupID, memberID, ts(now))
 	return wrapf(err, "store: member %d joins group %d", memberID, groupID)
 }
@@ -154,7 +149,7 @@ func (s *Store) IsGroupMember(ctx context.Context, groupID, memberID int64) (boo
 
 // GroupMembers implements instance.Store.
 func (s *Store) GroupMembers(ctx context.Context, groupID int64) ([]*instance.Member, error) {
-	return s.members(ctx, `SELECT `+memberColumns+` FROM members m
+	return s.members(ctx, `SELECT `+memberColumns[s.e]+` FROM members m
 		JOIN group_members gm ON gm.member_id = m.id AND gm.group_id = ?
-		WHERE m.status = 'active' ORDER BY m.display_name COLLATE NOCASE`, groupID)
+		WHERE m.status = 'active' ORDER BY `+s.e.nocase("m.display_name"), groupID)
 }

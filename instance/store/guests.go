@@ -11,12 +11,8 @@ import (
 func (s *Store) AddGuest(ctx context.Context, g *instance.GuestPlace, compose func(id int64) ([]instance.Mail, error)) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO guest_places (item_id, slot_id, name, email, status, created_at) VALUES (?, ?, ?, ?, 'pending', ?)`,
-			g.ItemID, nullID(g.SlotID), g.Name, g.Email, ts(g.CreatedAt))
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO guest_places (item_id, slot_id, name, email, status, created_at) VALUES (?, ?, ?, ?, 'pending', ?) RETURNING id`,
+			g.ItemID, nullID(g.SlotID), g.Name, g.Email, ts(g.CreatedAt)).Scan(&id); err != nil {
 			return err
 		}
 		mails, err := compose(id)

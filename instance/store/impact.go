@@ -51,7 +51,7 @@ func (s *Store) ImpactRecords(ctx context.Context, from, to time.Time) (*instanc
 		return nil
 	}, `SELECT COALESCE(i.done_at, i.updated_at) AS given, i.author_id, i.taken_by, i.category, i.group_id
 		FROM items i WHERE i.kind = 'offer' AND i.taken_by IS NOT NULL AND i.held = 0 AND i.hidden_reason IS NULL
-		AND given >= ? AND given < ?`, f, t)
+		AND COALESCE(i.done_at, i.updated_at) >= ? AND COALESCE(i.done_at, i.updated_at) < ?`, f, t)
 	if err != nil {
 		return nil, wrapf(err, "store: impact offers %s to %s", f, t)
 	}

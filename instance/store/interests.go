@@ -212,12 +212,8 @@ func (s *Store) ListAttendees(ctx context.Context, itemID int64) ([]*instance.At
 func (s *Store) AddResponse(ctx context.Context, r *instance.Response, n instance.Notices) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO responses (item_id, author_id, body, created_at, updated_at, held) VALUES (?, ?, ?, ?, ?, ?)`,
-			r.ItemID, r.AuthorID, r.Body, ts(r.CreatedAt), ts(r.UpdatedAt), r.Held)
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO responses (item_id, author_id, body, created_at, updated_at, held) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			r.ItemID, r.AuthorID, r.Body, ts(r.CreatedAt), ts(r.UpdatedAt), r.Held).Scan(&id); err != nil {
 			return err
 		}
 		if err := s.tell(ctx, tx, withAnchor(n, instance.AnchorNewResponse, id), r.CreatedAt); err != nil {
@@ -230,7 +226,7 @@ func (s *Store) AddResponse(ctx context.Context, r *instance.Response, n instanc
 
 // UpdateResponse implements instance.Store.
 func (s *Store) UpdateResponse(ctx context.Context, id int64, body string, held bool, now time.Time) error {
-	return wrapf(s.execOneEvent(ctx, instance.SubjectResponse, id, now, `UPDATE responses SET body = ?, updated_at = ?, held = held OR ?
+	return wrapf(s.execOneEvent(ctx, instance.SubjectResponse, id, now, `UPDATE responses SET body = ?, updated_at = ?, held = CASE WHEN ? <> 0 THEN 1 ELSE held END
 		WHERE id = ? AND deleted_at IS NULL`, body, ts(now), held, id), "store: update response %d", id)
 }
 
@@ -271,24 +267,32 @@ func (s *Store) ResponseByID(ctx context.Context, id int64) (*instance.Response,
 // INDEXED BY holds the page queries to it: with statistics of a small
 // database SQLite would rather walk the rowids, which for a short thread
 // among many long ones reads every reply in between.
-const (
-	responsesBefore = `SELECT ` + responseColumns + ` FROM responses r INDEXED BY responses_item LEFT JOIN members m ON m.id = r.author_id
-		WHERE r.item_id = ? AND r.id < ? ORDER BY r.id DESC LIMIT ?`
-	responsesAfter = `SELECT ` + responseColumns + ` FROM responses r INDEXED BY responses_item LEFT JOIN members m ON m.id = r.author_id
-		WHERE r.item_id = ? AND r.id > ? ORDER BY r.id LIMIT ?`
+var (
+	responsesBefore = [...]string{sqliteEngine: responsesBeforeOf(sqliteEngine), postgresEngine: responsesBeforeOf(postgresEngine)}
+	responsesAfter  = [...]string{sqliteEngine: responsesAfterOf(sqliteEngine), postgresEngine: responsesAfterOf(postgresEngine)}
 )
+
+func responsesBeforeOf(e engine) string {
+	return `SELECT ` + responseColumns + ` FROM responses r` + e.indexedBy("responses_item") + ` LEFT JOIN members m ON m.id = r.author_id
+		WHERE r.item_id = ? AND r.id < ? ORDER BY r.id DESC LIMIT ?`
+}
+
+func responsesAfterOf(e engine) string {
+	return `SELECT ` + responseColumns + ` FROM responses r` + e.indexedBy("responses_item") + ` LEFT JOIN members m ON m.id = r.author_id
+		WHERE r.item_id = ? AND r.id > ? ORDER BY r.id LIMIT ?`
+}
 
 // ResponsePage implements instance.Store: keyset paging by id, so a page
 // costs the same with ten replies or a hundred thousand (no OFFSET).
 func (s *Store) ResponsePage(ctx context.Context, itemID, before, after int64, limit int) ([]*instance.Response, error) {
 	if after > 0 {
-		list, err := queryAll(ctx, s.rd, scanResponse, responsesAfter, itemID, after, limit)
+		list, err := queryAll(ctx, s.rd, scanResponse, responsesAfter[s.e], itemID, after, limit)
 		return list, wrapf(err, "store: replies on item %d after %d", itemID, after)
 	}
 	if before <= 0 {
 		before = math.MaxInt64
 	}
-	list, err := queryAll(ctx, s.rd, scanResponse, responsesBefore, itemID, before, limit)
+	list, err := queryAll(ctx, s.rd, scanResponse, responsesBefore[s.e], itemID, before, limit)
 	slices.Reverse(list)
 	return list, wrapf(err, "store: replies on item %d before %d", itemID, before)
 }

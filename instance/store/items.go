@@ -49,18 +49,14 @@ func scanItem(row scanner) (*instance.Item, error) {
 func (s *Store) CreateItem(ctx context.Context, it *instance.Item, n instance.Notices) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, category, area,
+		if err := tx.QueryRowContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, category, area,
 			visibility, state, created_at, updated_at, needed_by, expires_at, address, contact, on_behalf_name, on_behalf_phone,
 			available_until, starts_at, ends_at, place, capacity, held, overflow_consent)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			string(it.Kind), it.GroupID, it.AuthorID, it.Title, it.Description, it.Category, it.Area,
 			string(it.Visibility), string(it.State), ts(it.CreatedAt), ts(it.UpdatedAt), nullTS(it.NeededBy), nullTS(it.ExpiresAt),
 			it.Address, it.Contact, it.OnBehalfName, it.OnBehalfPhone,
-			nullTS(it.AvailableUntil), nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, it.Capacity, it.Held, it.OverflowConsent)
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+			nullTS(it.AvailableUntil), nullTS(it.StartsAt), nullTS(it.EndsAt), it.Place, it.Capacity, it.Held, it.OverflowConsent).Scan(&id); err != nil {
 			return err
 		}
 		for i, sl := range it.Slots {
@@ -89,7 +85,7 @@ func (s *Store) UpdateItem(ctx context.Context, it *instance.Item, n instance.No
 	err := s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE items SET title = ?, description = ?, category = ?, area = ?, visibility = ?, updated_at = ?,
 			needed_by = ?, address = ?, contact = ?, on_behalf_name = ?, on_behalf_phone = ?, available_until = ?,
-			starts_at = ?, ends_at = ?, place = ?, capacity = ?, held = held OR ?
+			starts_at = ?, ends_at = ?, place = ?, capacity = ?, held = CASE WHEN ? <> 0 THEN 1 ELSE held END
 			WHERE id = ? AND deleted_at IS NULL`,
 			it.Title, it.Description, it.Category, it.Area, string(it.Visibility), ts(it.UpdatedAt),
 			nullTS(it.NeededBy), it.Address, it.Contact, it.OnBehalfName, it.OnBehalfPhone, nullTS(it.AvailableUntil),
@@ -127,12 +123,8 @@ func saveSlots(ctx context.Context, tx *Tx, itemID int64, slots []instance.Slot)
 	marks := ""
 	for i, sl := range slots {
 		if sl.ID == 0 {
-			res, err := tx.ExecContext(ctx, `INSERT INTO action_slots (item_id, name, capacity, position) VALUES (?, ?, ?, ?)`,
-				itemID, sl.Name, sl.Capacity, i)
-			if err != nil {
-				return err
-			}
-			if sl.ID, err = res.LastInsertId(); err != nil {
+			if err := tx.QueryRowContext(ctx, `INSERT INTO action_slots (item_id, name, capacity, position) VALUES (?, ?, ?, ?) RETURNING id`,
+				itemID, sl.Name, sl.Capacity, i).Scan(&sl.ID); err != nil {
 				return err
 			}
 		} else {
@@ -238,10 +230,10 @@ func (s *Store) ListItems(ctx context.Context, f instance.ItemFilter) ([]*instan
 	if f.AttendeeID != 0 {
 		add("i.id IN (SELECT item_id FROM attendees WHERE member_id = ?)", f.AttendeeID)
 	}
-	if q, err := s.ftsQuery(ctx, f.Query); err != nil {
+	if cond, q, err := s.searchMatch(ctx, f.Query); err != nil {
 		return nil, err
-	} else if q != "" {
-		add("i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)", q)
+	} else if cond != "" {
+		add(cond, q)
 	} else if strings.TrimSpace(f.Query) != "" {
 		return nil, nil // only punctuation: nothing can match
 	}

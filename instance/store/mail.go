@@ -98,7 +98,7 @@ func (s *Store) MarkMailSent(ctx context.Context, id int64, claim string, now ti
 			ts(now)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO instance_facts (name, at) VALUES ('mail_sent', ?)`, ts(now))
+		_, err := tx.ExecContext(ctx, `INSERT INTO instance_facts (name, at) VALUES ('mail_sent', ?) ON CONFLICT DO NOTHING`, ts(now))
 		return err
 	})
 	if err != nil {
@@ -239,7 +239,7 @@ func (s *Store) SetNoticePrefs(ctx context.Context, memberID int64, prefs map[in
 func (s *Store) Secret(ctx context.Context, name string, fresh []byte) ([]byte, error) {
 	var v []byte
 	err := s.tx(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)`, name, fresh); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING`, name, fresh); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = ?`, name).Scan(&v)

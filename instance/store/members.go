@@ -11,9 +11,14 @@ import (
 	"hearth/instance"
 )
 
-const memberColumns = `m.id, m.handle, m.display_name, COALESCE(m.email, ''), m.password_hash, m.pronouns,
+// memberColumns are the columns scanMember reads, by engine.
+var memberColumns = [...]string{sqliteEngine: memberColumnsOf(sqliteEngine), postgresEngine: memberColumnsOf(postgresEngine)}
+
+func memberColumnsOf(e engine) string {
+	return `m.id, m.handle, m.display_name, COALESCE(m.email, ''), m.password_hash, m.pronouns,
 	m.language, m.contact_preference, m.phone, m.status, m.application_answer, m.conduct_accepted_at, m.conduct_version, m.created_at, m.helper_friend, m.on_break, m.email_confirmed_at IS NOT NULL,
-	COALESCE((SELECT group_concat(role) FROM member_roles r WHERE r.member_id = m.id), '')`
+	COALESCE((SELECT ` + e.groupConcat("role") + ` FROM member_roles r WHERE r.member_id = m.id), '')`
+}
 
 type scanner interface{ Scan(...any) error }
 
@@ -45,18 +50,15 @@ func (s *Store) CreateMember(ctx context.Context, m *instance.Member, inviteCode
 			}
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO members (handle, display_name, email, password_hash, pronouns, language,
+		err := tx.QueryRowContext(ctx, `INSERT INTO members (handle, display_name, email, password_hash, pronouns, language,
 			contact_preference, phone, status, application_answer, conduct_accepted_at, conduct_version, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			m.Handle, m.DisplayName, nullString(m.Email), m.PasswordHash, m.Pronouns, m.Language,
-			string(m.ContactPreference), m.Phone, string(m.Status), m.ApplicationAnswer, ts(m.ConductAcceptedAt), m.ConductVersion, ts(m.CreatedAt))
+			string(m.ContactPreference), m.Phone, string(m.Status), m.ApplicationAnswer, ts(m.ConductAcceptedAt), m.ConductVersion, ts(m.CreatedAt)).Scan(&id)
 		if err != nil {
 			if uniqueViolation(err, "members.email") {
 				return &instance.FieldError{Field: "email", Code: "err.email_taken"}
 			}
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
 		if err := insertRoles(ctx, tx, id, m.Roles); err != nil {
@@ -88,7 +90,7 @@ func (s *Store) CreateMember(ctx context.Context, m *instance.Member, inviteCode
 
 func insertRoles(ctx context.Context, tx *Tx, id int64, roles []instance.Role) error {
 	for _, r := range roles {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO member_roles (member_id, role) VALUES (?, ?)`, id, string(r)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO member_roles (member_id, role) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, string(r)); err != nil {
 			return err
 		}
 	}
@@ -96,13 +98,13 @@ func insertRoles(ctx context.Context, tx *Tx, id int64, roles []instance.Role) e
 }
 
 func joinMainGroup(ctx context.Context, tx *Tx, memberID int64, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO group_members (group_id, member_id, joined_at)
-		SELECT id, ?, ? FROM groups WHERE main = 1`, memberID, ts(now))
+	_, err := tx.ExecContext(ctx, `INSERT INTO group_members (group_id, member_id, joined_at)
+		SELECT id, ?, ? FROM groups WHERE main = 1 ON CONFLICT DO NOTHING`, memberID, ts(now))
 	return err
 }
 
 func (s *Store) memberWhere(ctx context.Context, where string, args ...any) (*instance.Member, error) {
-	m, err := scanMember(s.rd.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM members m WHERE `+where, args...))
+	m, err := scanMember(s.rd.QueryRowContext(ctx, `SELECT `+memberColumns[s.e]+` FROM members m WHERE `+where, args...))
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -128,7 +130,7 @@ func (s *Store) MemberByLogin(ctx context.Context, login string) (*instance.Memb
 
 // ListMembers implements instance.Store.
 func (s *Store) ListMembers(ctx context.Context, status instance.Status) ([]*instance.Member, error) {
-	return s.members(ctx, `SELECT `+memberColumns+` FROM members m WHERE m.status = ? ORDER BY m.created_at, m.id`, string(status))
+	return s.members(ctx, `SELECT `+memberColumns[s.e]+` FROM members m WHERE m.status = ? ORDER BY m.created_at, m.id`, string(status))
 }
 
 // SearchMembers implements instance.Store.
@@ -136,9 +138,10 @@ func (s *Store) SearchMembers(ctx context.Context, q instance.MemberQuery) ([]*i
 	where, args := `m.status = ? AND m.deleted_at IS NULL`, []any{string(q.Status)}
 	if q.Text != "" {
 		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q.Text) + "%"
-		cond := `m.display_name LIKE ?2 ESCAPE '\' OR m.handle LIKE ?2 ESCAPE '\'`
+		op := s.e.like()
+		cond := `m.display_name ` + op + ` ?2 ESCAPE '\' OR m.handle ` + op + ` ?2 ESCAPE '\'`
 		if q.Email {
-			cond += ` OR m.email LIKE ?2 ESCAPE '\'`
+			cond += ` OR m.email ` + op + ` ?2 ESCAPE '\'`
 		}
 		where += ` AND (` + cond + `)`
 		args = append(args, like)
@@ -147,8 +150,8 @@ func (s *Store) SearchMembers(ctx context.Context, q instance.MemberQuery) ([]*i
 	if err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM members m WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: count members: %w", err)
 	}
-	list, err := s.members(ctx, `SELECT `+memberColumns+` FROM members m WHERE `+where+`
-		ORDER BY m.display_name COLLATE NOCASE, m.id LIMIT ? OFFSET ?`, append(args, q.Limit, q.Offset)...)
+	list, err := s.members(ctx, `SELECT `+memberColumns[s.e]+` FROM members m WHERE `+where+`
+		ORDER BY `+s.e.nocase("m.display_name")+`, m.id LIMIT ? OFFSET ?`, append(args, q.Limit, q.Offset)...)
 	return list, total, err
 }
 

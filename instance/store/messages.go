@@ -12,12 +12,8 @@ import (
 func (s *Store) AddMessage(ctx context.Context, m *instance.Message, n instance.Notices) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO need_messages (item_id, author_id, helper_id, body, held, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			m.ItemID, m.AuthorID, m.HelperID, m.Body, m.Held, ts(m.CreatedAt))
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO need_messages (item_id, author_id, helper_id, body, held, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			m.ItemID, m.AuthorID, m.HelperID, m.Body, m.Held, ts(m.CreatedAt)).Scan(&id); err != nil {
 			return err
 		}
 		return s.tell(ctx, tx, n, m.CreatedAt)

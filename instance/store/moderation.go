@@ -30,14 +30,10 @@ func writeLog(ctx context.Context, tx *Tx, l *instance.ModLog) error {
 func (s *Store) AddReport(ctx context.Context, r *instance.Report, n instance.Notices) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO reports (reporter_id, remote_reporter, subject, item_id, response_id, member_id, remote_actor,
-			category, details, forward, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
+		if err := tx.QueryRowContext(ctx, `INSERT INTO reports (reporter_id, remote_reporter, subject, item_id, response_id, member_id, remote_actor,
+			category, details, forward, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?) RETURNING id`,
 			nullID(r.ReporterID), nullString(r.RemoteReporter), r.Subject, nullID(r.ItemID), nullID(r.ResponseID), nullID(r.MemberID),
-			nullString(r.RemoteActor), r.Category, r.Details, r.Forward, ts(r.CreatedAt))
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+			nullString(r.RemoteActor), r.Category, r.Details, r.Forward, ts(r.CreatedAt)).Scan(&id); err != nil {
 			return err
 		}
 		if err := s.tell(ctx, tx, n, r.CreatedAt); err != nil {

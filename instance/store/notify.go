@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"hearth/instance"
@@ -140,7 +139,7 @@ func (s *Store) MarkNotificationsRead(ctx context.Context, memberID, itemID int6
 // ThreadRepliers implements instance.Store, on the partial index of local
 // replies.
 func (s *Store) ThreadRepliers(ctx context.Context, itemID int64) ([]int64, error) {
-	ids, err := queryAll(ctx, s.rd, scanID, `SELECT DISTINCT author_id FROM responses INDEXED BY responses_local_authors
+	ids, err := queryAll(ctx, s.rd, scanID, `SELECT DISTINCT author_id FROM responses`+s.e.indexedBy("responses_local_authors")+`
 		WHERE item_id = ? AND author_id IS NOT NULL AND deleted_at IS NULL`, itemID)
 	return ids, wrapf(err, "store: repliers on item %d", itemID)
 }
@@ -163,13 +162,13 @@ var dueRules = map[instance.Due]struct{ where, set string }{
 	},
 	instance.DueLapsing: {
 		where: `i.kind = 'need' AND i.state = 'claimed' AND i.claim_expires_at > ?1 AND i.claim_expires_at <= ?3
-			AND i.lapse_warned_for IS NOT i.claim_expires_at`,
+			AND i.lapse_warned_for IS DISTINCT FROM i.claim_expires_at`,
 		set: `lapse_warned_for = claim_expires_at`,
 	},
 	instance.DueTomorrow: {
 		where: `i.hidden_reason IS NULL AND ((i.kind = 'action' AND i.state = 'scheduled' AND i.starts_at >= ?2 AND i.starts_at < ?3
-			AND i.tomorrow_for IS NOT i.starts_at) OR (i.kind = 'need' AND i.state = 'claimed' AND i.needed_by >= ?2 AND i.needed_by < ?3
-			AND i.tomorrow_for IS NOT i.needed_by))`,
+			AND i.tomorrow_for IS DISTINCT FROM i.starts_at) OR (i.kind = 'need' AND i.state = 'claimed' AND i.needed_by >= ?2 AND i.needed_by < ?3
+			AND i.tomorrow_for IS DISTINCT FROM i.needed_by))`,
 		set: `tomorrow_for = CASE kind WHEN 'action' THEN starts_at ELSE needed_by END`,
 	},
 	instance.DueUnanswered: {
@@ -233,7 +232,3 @@ func (s *Store) ApplyDue(ctx context.Context, due instance.Due, itemID int64, w 
 
 var errNotApplied = fmt.Errorf("store: change no longer applies")
 
-// placeholders is "?, ?, …" for n values.
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
-}

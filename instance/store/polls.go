@@ -24,14 +24,10 @@ const countedVote = `(v.member_id IS NULL OR EXISTS (SELECT 1 FROM members m WHE
 func (s *Store) CreatePoll(ctx context.Context, it *instance.Item, p *instance.Poll, n instance.Notices) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, visibility, state,
-			created_at, updated_at, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if err := tx.QueryRowContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, visibility, state,
+			created_at, updated_at, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			string(it.Kind), it.GroupID, it.AuthorID, it.Title, it.Description, string(it.Visibility), string(it.State),
-			ts(it.CreatedAt), ts(it.UpdatedAt), it.Held)
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+			ts(it.CreatedAt), ts(it.UpdatedAt), it.Held).Scan(&id); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO polls (item_id, multiple, results, closes_at, opened_told_at) VALUES (?, ?, ?, ?, ?)`,
@@ -246,7 +242,7 @@ func (s *Store) MarkPollTold(ctx context.Context, itemID int64, what string, now
 
 // SetVotesByCoordinators implements instance.Store.
 func (s *Store) SetVotesByCoordinators(ctx context.Context, groupID int64, on bool) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE groups SET votes_by_coordinators = ? WHERE id = ?`, on, groupID)
+	res, err := s.wr.ExecContext(ctx, `UPDATE groups SET votes_by_coordinators = ? WHERE id = ?`, on, groupID)
 	if err == nil {
 		if n, _ := res.RowsAffected(); n == 0 {
 			err = instance.ErrNotFound
@@ -276,12 +272,8 @@ func scanProposal(row scanner) (*instance.Proposal, error) {
 func (s *Store) CreateProposal(ctx context.Context, p *instance.Proposal, n instance.Notices) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO proposals (group_id, created_by, title, description, created_at, closes_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, p.GroupID, p.CreatedBy, p.Title, p.Description, ts(p.CreatedAt), ts(p.ClosesAt))
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO proposals (group_id, created_by, title, description, created_at, closes_at)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, p.GroupID, p.CreatedBy, p.Title, p.Description, ts(p.CreatedAt), ts(p.ClosesAt)).Scan(&id); err != nil {
 			return err
 		}
 		return s.tell(ctx, tx, n, p.CreatedAt)
@@ -331,7 +323,7 @@ func (s *Store) ProposalAnswers(ctx context.Context, proposalID int64) ([]*insta
 		a.Answer, a.UpdatedAt = instance.Consent(answer), parseTS(updated)
 		return &a, err
 	}, `SELECT a.member_id, m.display_name, a.answer, a.reason, a.updated_at FROM proposal_answers a
-		JOIN members m ON m.id = a.member_id WHERE a.proposal_id = ? ORDER BY m.display_name COLLATE NOCASE, a.member_id`, proposalID)
+		JOIN members m ON m.id = a.member_id WHERE a.proposal_id = ? ORDER BY `+s.e.nocase("m.display_name")+`, a.member_id`, proposalID)
 	return as, wrapf(err, "store: answers to proposal %d", proposalID)
 }
 

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"hearth/instance"
@@ -65,7 +63,7 @@ func (s *Store) pruneTable(ctx context.Context, r pruneRule, batch int) (int, er
 	if r.action != "DELETE" {
 		write = `UPDATE ` + r.table + ` SET ` + r.action
 	}
-	write += ` WHERE id IN (SELECT value FROM json_each(?2)) AND ` + r.where
+	write += ` WHERE id IN (` + s.e.idsIn("?2") + `) AND ` + r.where
 	total, after := 0, int64(0)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -79,11 +77,7 @@ func (s *Store) pruneTable(ctx context.Context, r pruneRule, batch int) (int, er
 		if err != nil || len(ids) == 0 {
 			return total, err
 		}
-		list := make([]string, len(ids))
-		for i, id := range ids {
-			list[i] = strconv.FormatInt(id, 10)
-		}
-		res, err := s.wr.ExecContext(ctx, write, ts(cutoff), "["+strings.Join(list, ",")+"]")
+		res, err := s.wr.ExecContext(ctx, write, ts(cutoff), jsonIDs(ids))
 		if err != nil {
 			return total, err
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -21,7 +20,7 @@ import (
 const enqueueInbox = `INSERT INTO inbox_queue (activity_id, dedupe_key, actor, host, type, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (dedupe_key) DO NOTHING`
 
-const finishInbox = `UPDATE inbox_queue SET processed_at = CASE WHEN ?1 THEN ?2 END,
+const finishInbox = `UPDATE inbox_queue SET processed_at = CASE WHEN ?1 <> 0 THEN ?2 END,
 	error = ?3, attempts = attempts + 1, next_attempt_at = ?5 WHERE id = ?4`
 
 // inboxHost is the authority (host[:port]) an activity's actor is on, the
@@ -144,7 +143,7 @@ func (s *Store) FinishInbox(ctx context.Context, results []instance.InboxResult,
 func insertDeliveries(ctx context.Context, tx *Tx, list []*instance.Delivery, now time.Time) error {
 	for _, d := range list {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (inbox, host, signer, activity_id, body, status, next_attempt_at, created_at)
-			VALUES (?1, ?2, ?3, ?4, ?5, 'pending', max(?6, coalesce((SELECT retry_at FROM hosts WHERE host = ?2), '')), ?6)
+			VALUES (?1, ?2, ?3, ?4, ?5, 'pending', `+tx.e.greatest("?6", "coalesce((SELECT retry_at FROM hosts WHERE host = ?2), '')")+`, ?6)
 			ON CONFLICT (inbox, activity_id) DO NOTHING`,
 			d.Inbox, d.Host, d.Signer, d.ActivityID, string(d.Body), ts(now)); err != nil {
 			return fmt.Errorf("store: queue delivery of %s to %s: %w", d.ActivityID, d.Inbox, err)
@@ -189,10 +188,10 @@ func (s *Store) DeliveryCandidates(ctx context.Context, now time.Time, perHost, 
 	}, `SELECT id, host, failures FROM (
 		SELECT d.id, d.host, coalesce(h.failures, 0) AS failures, d.next_attempt_at,
 			row_number() OVER (PARTITION BY d.host ORDER BY d.next_attempt_at, d.id) AS rn
-		FROM deliveries d INDEXED BY deliveries_due LEFT JOIN hosts h ON h.host = d.host
+		FROM deliveries d`+s.e.indexedBy("deliveries_due")+` LEFT JOIN hosts h ON h.host = d.host
 		WHERE d.status = 'pending' AND d.next_attempt_at <= ?1 AND (d.claimed_until IS NULL OR d.claimed_until <= ?1)
 			AND (h.retry_at IS NULL OR h.retry_at <= ?1)
-	) WHERE rn <= ?2 ORDER BY rn, next_attempt_at, id LIMIT ?3`, ts(now), perHost, limit)
+	) AS c WHERE rn <= ?2 ORDER BY rn, next_attempt_at, id LIMIT ?3`, ts(now), perHost, limit)
 }
 
 // ClaimDeliveries takes the given deliveries until the lease ends, those
@@ -203,15 +202,11 @@ func (s *Store) ClaimDeliveries(ctx context.Context, ids []int64, now, until tim
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	list := make([]string, len(ids))
-	for i, id := range ids {
-		list[i] = strconv.FormatInt(id, 10)
-	}
 	out, err := queryAll(ctx, s.wr, scanDelivery, `UPDATE deliveries SET claimed_until = ?1
-		WHERE id IN (SELECT id FROM deliveries WHERE id IN (SELECT value FROM json_each(?3))
+		WHERE id IN (SELECT id FROM deliveries WHERE id IN (`+s.e.idsIn("?3")+`)
 			AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?2)`+s.e.skipLocked()+`)
 		AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?2)
-		RETURNING `+deliveryColumns, ts(until), ts(now), "["+strings.Join(list, ",")+"]")
+		RETURNING `+deliveryColumns, ts(until), ts(now), jsonIDs(ids))
 	if err != nil {
 		return nil, fmt.Errorf("store: claim %d deliveries: %w", len(ids), err)
 	}

@@ -133,7 +133,7 @@ func TestDeliveryCircuit(t *testing.T) {
 		t.Errorf("at the circuit's end: %d due (want the waiting one and the new one, both at %v)", len(rows), retry)
 	}
 	// Even a row made due by other means is not offered while it is open.
-	if _, err := s.db.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ? WHERE id = ?`, ts(t0), waiting.ID); err != nil {
+	if _, err := s.wr.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ? WHERE id = ?`, ts(t0), waiting.ID); err != nil {
 		t.Fatal(err)
 	}
 	if c := candidateIDs(t, s, t0.Add(time.Second), 4); len(c) != 0 {

@@ -90,6 +90,9 @@ func must(list []*instance.Response, err error) []*instance.Response {
 // responses_live alone.
 func TestResponsePagesUseTheIndex(t *testing.T) {
 	s := newStore(t)
+	if s.e == postgresEngine {
+		t.Skip("about SQLite's query planner (INDEXED BY, EXPLAIN QUERY PLAN); PostgreSQL plans by its own statistics")
+	}
 	threadFixture(t, s, 50)
 	if _, err := s.w.Exec(`ANALYZE`); err != nil { // statistics that favour the rowid
 		t.Fatal(err)
@@ -109,7 +112,7 @@ func TestResponsePagesUseTheIndex(t *testing.T) {
 		}
 		return strings.Join(steps, "; ")
 	}
-	for name, q := range map[string]string{"before": responsesBefore, "after": responsesAfter} {
+	for name, q := range map[string]string{"before": responsesBefore[sqliteEngine], "after": responsesAfter[sqliteEngine]} {
 		p := plan(q, 1, 10, 51)
 		if !strings.Contains(p, "SEARCH r USING INDEX responses_item (item_id=? AND id") || strings.Contains(p, "TEMP B-TREE") ||
 			strings.Contains(p, "SCAN r") {
@@ -128,7 +131,7 @@ func TestReplyCountIsKept(t *testing.T) {
 	check := func(when string) {
 		t.Helper()
 		var real int
-		s.w.QueryRow(`SELECT count(*) FROM responses WHERE item_id = ? AND deleted_at IS NULL AND held = 0`, item).Scan(&real)
+		s.rd.QueryRowContext(context.Background(), `SELECT count(*) FROM responses WHERE item_id = ? AND deleted_at IS NULL AND held = 0`, item).Scan(&real)
 		if n, err := s.CountResponses(ctx, item); err != nil || n != real {
 			t.Errorf("%s: count %d, really %d (%v)", when, n, real, err)
 		}
@@ -145,7 +148,7 @@ func TestReplyCountIsKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after an edit holds a reply")
-	if _, err := s.w.Exec(`UPDATE responses SET held = 0 WHERE id = ?`, held); err != nil {
+	if _, err := s.wr.ExecContext(context.Background(), `UPDATE responses SET held = 0 WHERE id = ?`, held); err != nil {
 		t.Fatal(err)
 	}
 	check("after a reply is released")
@@ -157,7 +160,7 @@ func TestReplyCountIsKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after a coordinator removes one")
-	if _, err := s.w.Exec(`DELETE FROM responses WHERE id IN (2, 10)`); err != nil {
+	if _, err := s.wr.ExecContext(context.Background(), `DELETE FROM responses WHERE id IN (2, 10)`); err != nil {
 		t.Fatal(err)
 	}
 	check("after rows are deleted")

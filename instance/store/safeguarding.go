@@ -16,7 +16,7 @@ func (s *Store) AddVerification(ctx context.Context, v *instance.Verification, n
 			v.MemberID, v.CheckType, nullID(v.VerifiedBy), ts(v.VerifiedOn), ts(v.ExpiresOn)); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO member_roles (member_id, role) VALUES (?, 'verified_helper')`, v.MemberID); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO member_roles (member_id, role) VALUES (?, 'verified_helper') ON CONFLICT DO NOTHING`, v.MemberID); err != nil {
 			return err
 		}
 		return writeLog(ctx, tx, log)
@@ -112,12 +112,8 @@ func (s *Store) ExpireVerifications(ctx context.Context, now time.Time) (int, er
 func (s *Store) AddConcern(ctx context.Context, c *instance.Concern, n instance.Notices) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO concerns (reporter_id, about, details, status, created_at) VALUES (?, ?, ?, 'open', ?)`,
-			nullID(c.ReporterID), c.About, c.Details, ts(c.CreatedAt))
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO concerns (reporter_id, about, details, status, created_at) VALUES (?, ?, ?, 'open', ?) RETURNING id`,
+			nullID(c.ReporterID), c.About, c.Details, ts(c.CreatedAt)).Scan(&id); err != nil {
 			return err
 		}
 		return s.tell(ctx, tx, n, c.CreatedAt)

@@ -27,27 +27,29 @@ func searchWords(q string) []string {
 	return words
 }
 
-// ftsQuery turns what a person typed into a safe FTS5 query: every word
-// must appear, as the start of a word ("shop" finds "shopping"), or, when
-// no word in the index starts like it, as one of the indexed words it is
-// a slip away from ("shoping" finds "shopping"; see corrections).
-func (s *Store) ftsQuery(ctx context.Context, q string) (string, error) {
-	var terms []string
-	for _, w := range searchWords(q) {
-		alts, err := s.corrections(ctx, strings.ToLower(w))
-		if err != nil {
-			return "", err
-		}
-		term := `"` + w + `"*`
-		for _, a := range alts {
-			term += ` OR "` + a + `"`
-		}
-		if len(alts) > 0 {
-			term = "(" + term + ")"
-		}
-		terms = append(terms, term)
+// searchMatch is the ListItems condition on items i for what a person
+// typed, with its one argument: every word must appear, as the start of a
+// word ("shop" finds "shopping"), or, when no indexed word starts like
+// it, as one of the indexed words it is a slip away from ("shoping" finds
+// "shopping"; see corrections). It is "" when no word is left of q.
+// How words are matched is the engine's (search_sqlite.go: FTS5;
+// search_postgres.go: tsvector).
+func (s *Store) searchMatch(ctx context.Context, q string) (string, string, error) {
+	words := searchWords(q)
+	if len(words) == 0 {
+		return "", "", nil
 	}
-	return strings.Join(terms, " AND "), nil // FTS5 has no implicit AND between brackets
+	alts := make([][]string, len(words))
+	for i, w := range words {
+		var err error
+		if alts[i], err = s.corrections(ctx, strings.ToLower(w)); err != nil {
+			return "", "", err
+		}
+	}
+	if s.e == postgresEngine {
+		return pgMatch, pgQuery(words, alts), nil
+	}
+	return ftsMatch, ftsQuery(words, alts), nil
 }
 
 // corrections returns up to three indexed words that a word of four
@@ -55,65 +57,51 @@ func (s *Store) ftsQuery(ctx context.Context, q string) (string, error) {
 // word starts with it (it is a real word, or the start of one); otherwise
 // the words starting with the same letter within one edit (two for words
 // of eight letters or more), where an edit is a letter added, dropped,
-// changed or two swapped, the closest and commonest first.
-//
-// A trigram index was the other way: FTS5's trigram tokenizer finds
-// substrings, but "shoping" is not a substring of "shopping" (its "opi"
-// is no trigram of it), and matching any of a word's trigrams matches
-// nearly everything and needs a ranking threshold. The vocabulary of the
-// index we have is small (one row per distinct word) and read in order.
+// changed or two swapped, the closest and commonest first. The engine
+// gives the candidates from its vocabulary of indexed words (one row per
+// distinct word, with the number of items using it); the edit distance
+// is measured here, the same on both.
 func (s *Store) corrections(ctx context.Context, word string) ([]string, error) {
 	n := utf8.RuneCountInString(word)
 	if n < 4 {
 		return nil, nil
 	}
-	var known bool
-	if err := s.rd.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM items_vocab WHERE term >= ?1 AND term < ?1 || char(1114111))`,
-		word).Scan(&known); err != nil {
-		return nil, fmt.Errorf("store: search words: %w", err)
-	}
-	if known {
-		return nil, nil
+	vocab := s.ftsVocab
+	if s.e == postgresEngine {
+		vocab = s.pgVocab
 	}
 	most := 1
 	if n >= 8 {
 		most = 2
 	}
-	first, _ := utf8.DecodeRuneInString(word)
-	rows, err := s.rd.QueryContext(ctx, `SELECT term, doc FROM items_vocab WHERE term >= ?1 AND term < ?1 || char(1114111)
-		AND length(term) BETWEEN ?2 AND ?3`, string(first), n-most, n+most)
+	found, err := vocab(ctx, word, n-most, n+most)
 	if err != nil {
 		return nil, fmt.Errorf("store: search words: %w", err)
 	}
-	defer rows.Close()
-	type match struct {
-		term      string
-		dist, doc int
-	}
-	var found []match
-	for rows.Next() {
-		var m match
-		if err := rows.Scan(&m.term, &m.doc); err != nil {
-			return nil, err
-		}
+	kept := found[:0]
+	for _, m := range found {
 		if m.dist = editDistance(word, m.term, most); m.dist <= most && !strings.ContainsRune(m.term, '"') {
-			found = append(found, m)
+			kept = append(kept, m)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	sort.Slice(found, func(i, j int) bool {
-		if found[i].dist != found[j].dist {
-			return found[i].dist < found[j].dist
+	sort.Slice(kept, func(i, j int) bool {
+		if kept[i].dist != kept[j].dist {
+			return kept[i].dist < kept[j].dist
 		}
-		return found[i].doc > found[j].doc
+		return kept[i].doc > kept[j].doc
 	})
 	var out []string
-	for i := 0; i < len(found) && i < 3; i++ {
-		out = append(out, found[i].term)
+	for i := 0; i < len(kept) && i < 3; i++ {
+		out = append(out, kept[i].term)
 	}
 	return out, nil
+}
+
+// vocabWord is an indexed word, the number of items it is in, and its
+// distance from the word looked up.
+type vocabWord struct {
+	term      string
+	dist, doc int
 }
 
 // editDistance is the optimal-string-alignment distance between a and b

@@ -13,20 +13,17 @@ import (
 
 // insertDate stores one date of a series (an action and its roles).
 func insertDate(ctx context.Context, tx *Tx, seriesID int64, it *instance.Item) (int64, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, category, area,
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, category, area,
 		visibility, state, created_at, updated_at, starts_at, ends_at, place, capacity, held, series_id, occurs_on, quiet)
 		VALUES ('action', ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (series_id, occurs_on) WHERE series_id IS NOT NULL DO NOTHING`,
+		ON CONFLICT (series_id, occurs_on) WHERE series_id IS NOT NULL DO NOTHING RETURNING id`,
 		it.GroupID, it.AuthorID, it.Title, it.Description, it.Category, it.Area, string(it.Visibility),
 		ts(it.CreatedAt), ts(it.UpdatedAt), ts(it.StartsAt), ts(it.EndsAt), it.Place, it.Capacity, it.Held,
-		seriesID, it.OccursOn, it.Quiet)
-	if err != nil {
-		return 0, err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+		seriesID, it.OccursOn, it.Quiet).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil // made before
 	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return 0, err
 	}
@@ -50,12 +47,8 @@ func (s *Store) CreateSeries(ctx context.Context, se *instance.Series, dates []*
 	var ids []int64
 	err := s.tx(ctx, func(tx *Tx) error {
 		now := dates[0].CreatedAt
-		res, err := tx.ExecContext(ctx, `INSERT INTO action_series (rule, first_at, minutes, made_until, ended, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, se.Rule.String(), ts(se.FirstAt), int(se.Length/time.Minute), ts(se.MadeUntil), se.Ended, ts(now))
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO action_series (rule, first_at, minutes, made_until, ended, created_at)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, se.Rule.String(), ts(se.FirstAt), int(se.Length/time.Minute), ts(se.MadeUntil), se.Ended, ts(now)).Scan(&id); err != nil {
 			return err
 		}
 		for _, d := range dates {

@@ -55,13 +55,9 @@ func (s *Store) CreatePanel(ctx context.Context, p *instance.Panel, log *instanc
 	}
 	var id int64
 	err = s.tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO panels (group_id, created_by, title, description, size, strata, ends_at, state, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)`, p.GroupID, p.CreatedBy, p.Title, p.Description, p.Size, string(strata),
-			ts(p.EndsAt), ts(p.CreatedAt))
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO panels (group_id, created_by, title, description, size, strata, ends_at, state, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?) RETURNING id`, p.GroupID, p.CreatedBy, p.Title, p.Description, p.Size, string(strata),
+			ts(p.EndsAt), ts(p.CreatedAt)).Scan(&id); err != nil {
 			return err
 		}
 		return decideLogLine(ctx, tx, "panel", id, log)
@@ -160,13 +156,8 @@ func (s *Store) AddVolunteer(ctx context.Context, v *instance.Volunteer) error {
 			if open == 0 || n >= instance.MaxVolunteers {
 				return instance.ErrConflict
 			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO panel_volunteers (panel_id, code, member_id, guest_name, guest_contact, answers, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`, v.PanelID, code, member, v.GuestName, v.GuestContact, joinAnswers(v.Answers), ts(v.CreatedAt))
-			if err != nil {
-				return err
-			}
-			v.ID, err = res.LastInsertId()
-			return err
+			return tx.QueryRowContext(ctx, `INSERT INTO panel_volunteers (panel_id, code, member_id, guest_name, guest_contact, answers, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, v.PanelID, code, member, v.GuestName, v.GuestContact, joinAnswers(v.Answers), ts(v.CreatedAt)).Scan(&v.ID)
 		})
 		switch {
 		case err == nil:

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -10,11 +11,22 @@ import (
 	"time"
 
 	"hearth/instance"
+	"hearth/instance/store/pgtest"
 )
 
+// newStore opens a fresh, migrated store for one test: a SQLite file in
+// the test's directory or, when HEARTH_TEST_POSTGRES is set, a PostgreSQL
+// database of its own (a copy of a template migrated once per process).
 func newStore(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "hearth.db"))
+	ctx := context.Background()
+	var s *Store
+	var err error
+	if pgtest.Enabled() {
+		s, err = OpenPostgres(ctx, pgtest.NewMigratedDatabase(t, "store", migratePostgresTemplate))
+	} else {
+		s, err = Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,9 +34,47 @@ func newStore(t *testing.T) *Store {
 	return s
 }
 
+// migratePostgresTemplate migrates the template database of newStore.
+func migratePostgresTemplate(dsn string) error {
+	s, err := OpenPostgres(context.Background(), dsn)
+	if err != nil {
+		return err
+	}
+	return s.Close()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.DropTemplates()
+	os.Exit(code)
+}
+
+// sqliteOnly skips a test of something only SQLite has when the suite
+// runs on PostgreSQL.
+func sqliteOnly(t *testing.T, what string) {
+	t.Helper()
+	if pgtest.Enabled() {
+		t.Skip("SQLite only (" + what + "): " + pgtest.Env + " is set")
+	}
+}
+
+// setSchemaVersion writes the database's schema version, as an older or
+// newer Hearth would have left it.
+func setSchemaVersion(t *testing.T, s *Store, v int) {
+	t.Helper()
+	q := fmt.Sprintf("PRAGMA user_version = %d", v)
+	if s.e == postgresEngine {
+		q = fmt.Sprintf("UPDATE schema_version SET version = %d", v)
+	}
+	if _, err := s.w.ExecContext(context.Background(), q); err != nil {
+		t.Fatal(err)
+	}
+}
+
 var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 
 func TestMigrateEmptyDatabase(t *testing.T) {
+	sqliteOnly(t, "PRAGMA user_version and integrity_check; TestPostgresFreshDatabaseMigrates is its twin")
 	s := newStore(t)
 	ctx := context.Background()
 	var v int
@@ -43,13 +93,14 @@ func TestMigrateEmptyDatabase(t *testing.T) {
 	}
 	for _, table := range []string{"members", "member_roles", "sessions", "invites", "groups", "group_members", "handles"} {
 		var n int
-		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		if err := s.rd.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 			t.Errorf("table %s: %v", table, err)
 		}
 	}
 }
 
 func TestReopenDoesNotRemigrate(t *testing.T) {
+	sqliteOnly(t, "a database file; TestPostgresReopenDoesNotRemigrate is its twin")
 	path := filepath.Join(t.TempDir(), "hearth.db")
 	ctx := context.Background()
 	s, err := Open(ctx, path)
@@ -71,6 +122,7 @@ func TestReopenDoesNotRemigrate(t *testing.T) {
 }
 
 func TestRefusesNewerSchema(t *testing.T) {
+	sqliteOnly(t, "a database file; TestPostgresRefusesNewerSchema is its twin")
 	path := filepath.Join(t.TempDir(), "hearth.db")
 	ctx := context.Background()
 	s, err := Open(ctx, path)
@@ -89,6 +141,7 @@ func TestRefusesNewerSchema(t *testing.T) {
 
 // Every pooled connection must carry the pragmas, not only the first.
 func TestPragmasOnEveryConnection(t *testing.T) {
+	sqliteOnly(t, "pragmas")
 	s := newStore(t)
 	ctx := context.Background()
 	conns := make([]interface{ Close() error }, 0, 3)
@@ -151,7 +204,7 @@ func TestHandlesAreUniqueAcrossMembersAndGroups(t *testing.T) {
 	}
 	// The failed inserts left nothing behind.
 	var n int
-	s.db.QueryRow("SELECT count(*) FROM handles").Scan(&n)
+	s.rd.QueryRowContext(context.Background(), "SELECT count(*) FROM handles").Scan(&n)
 	if n != 2 {
 		t.Errorf("handles rows = %d, want 2", n)
 	}
@@ -190,7 +243,7 @@ func TestInviteIsSingleUseUnderRace(t *testing.T) {
 		t.Errorf("%d sign-ups used one invite, want exactly 1", ok)
 	}
 	var members int
-	s.db.QueryRow("SELECT count(*) FROM members").Scan(&members)
+	s.rd.QueryRowContext(context.Background(), "SELECT count(*) FROM members").Scan(&members)
 	if members != 2 {
 		t.Errorf("members = %d, want 2 (the failed ones rolled back)", members)
 	}
@@ -204,6 +257,7 @@ func TestInviteIsSingleUseUnderRace(t *testing.T) {
 }
 
 func TestBackupWhileOpen(t *testing.T) {
+	sqliteOnly(t, "VACUUM INTO; PostgreSQL is backed up with pg_dump")
 	s := newStore(t)
 	ctx := context.Background()
 	if _, err := s.CreateGroup(ctx, &instance.Group{Handle: "village", Name: "V", Main: true, CreatedAt: t0}); err != nil {
@@ -292,7 +346,7 @@ func TestInboxQueueBatchAndRetry(t *testing.T) {
 	}
 	var errText string
 	var processed *string
-	if err := s.db.QueryRowContext(ctx, `SELECT error, processed_at FROM inbox_queue WHERE id = ?`, list[2].ID).Scan(&errText, &processed); err != nil {
+	if err := s.rd.QueryRowContext(ctx, `SELECT error, processed_at FROM inbox_queue WHERE id = ?`, list[2].ID).Scan(&errText, &processed); err != nil {
 		t.Fatal(err)
 	}
 	if errText != "gave up" || processed == nil {
@@ -317,7 +371,7 @@ func TestApprovalJoinsMainGroupAtGivenTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	var joined string
-	if err := s.db.QueryRowContext(ctx, `SELECT joined_at FROM group_members WHERE member_id = ?`, id).Scan(&joined); err != nil {
+	if err := s.rd.QueryRowContext(ctx, `SELECT joined_at FROM group_members WHERE member_id = ?`, id).Scan(&joined); err != nil {
 		t.Fatal(err)
 	}
 	if got := parseTS(joined); !got.Equal(approved) {
@@ -329,7 +383,7 @@ func TestFedEventRetryWaitsAndGiveUpEnds(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	for i := int64(1); i <= 2; i++ {
-		if _, err := s.w.ExecContext(ctx, `INSERT INTO fed_events (subject, subject_id, created_at) VALUES ('follow', ?, ?)`, i, ts(t0)); err != nil {
+		if _, err := s.wr.ExecContext(ctx, `INSERT INTO fed_events (subject, subject_id, created_at) VALUES ('follow', ?, ?)`, i, ts(t0)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -352,7 +406,7 @@ func TestFedEventRetryWaitsAndGiveUpEnds(t *testing.T) {
 	}
 	var lastErr string
 	var attempts int
-	s.db.QueryRowContext(ctx, `SELECT last_error, attempts FROM fed_events WHERE subject_id = 2`).Scan(&lastErr, &attempts)
+	s.rd.QueryRowContext(ctx, `SELECT last_error, attempts FROM fed_events WHERE subject_id = 2`).Scan(&lastErr, &attempts)
 	if lastErr != "still down" || attempts != 1 {
 		t.Errorf("given up: last_error %q after %d attempts", lastErr, attempts)
 	}
