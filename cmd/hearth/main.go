@@ -50,8 +50,8 @@ const usage = `Usage:
   hearth admin COMMAND [flags]    administer the instance; run "hearth admin help" for the commands
   hearth verify-draw FILE         re-run a panel's draw from its published record and check it
 
-Configuration: -config FILE, or HEARTH_CONFIG; HEARTH_LISTEN, HEARTH_BASE_URL and
-HEARTH_DATA_DIR override the file. See config.example.toml.
+Configuration: -config FILE, or HEARTH_CONFIG; HEARTH_LISTEN, HEARTH_BASE_URL,
+HEARTH_DATA_DIR and HEARTH_STORE_DSN override the file. See config.example.toml.
 `
 
 // run is main without the process: it returns the exit code.

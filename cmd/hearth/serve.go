@@ -102,7 +102,7 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
-	st, err := store.Open(ctx, cfg.DatabasePath())
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +146,17 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 		return nil, err
 	}
 	return &app{cfg: cfg, store: st, svc: svc, log: logger, translate: translate, node: nodeName()}, nil
+}
+
+// openStore opens the database [store] names: the SQLite file in
+// data_dir, or PostgreSQL at dsn. Its errors are one line naming the
+// problem (a DSN that does not parse, a server that does not answer, a
+// database from a newer Hearth), never the password.
+func openStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
+	if cfg.Postgres() {
+		return store.OpenPostgres(ctx, cfg.Store.DSN)
+	}
+	return store.Open(ctx, cfg.DatabasePath())
 }
 
 // mailer returns the SMTP relay, or nil when none is configured (then

@@ -38,6 +38,7 @@ type Config struct {
 	// no metrics anywhere.
 	MetricsListen string     `toml:"metrics_listen"`
 	MetricsToken  string     `toml:"metrics_token"`
+	Store         Store      `toml:"store"`
 	Instance      Instance   `toml:"instance"`
 	Federation    Federation `toml:"federation"`
 	TLS           TLS        `toml:"tls"`
@@ -204,6 +205,7 @@ func Default() Config {
 	return Config{
 		Listen:  "127.0.0.1:8080",
 		DataDir: "hearth-data",
+		Store:   Store{Driver: "sqlite"},
 		Instance: Instance{
 			Name:                "Our village",
 			Group:               "village",
@@ -231,7 +233,8 @@ type Env func(string) string
 
 // Load reads the file at path (or HEARTH_CONFIG when path is empty; no file
 // at all means the defaults), then applies HEARTH_LISTEN, HEARTH_BASE_URL
-// HEARTH_DATA_DIR, HEARTH_SMTP_PASSWORD and HEARTH_METRICS_TOKEN, then validates.
+// HEARTH_DATA_DIR, HEARTH_SMTP_PASSWORD, HEARTH_METRICS_TOKEN and
+// HEARTH_STORE_DSN, then validates.
 func Load(path string, env Env) (*Config, error) {
 	if env == nil {
 		env = os.Getenv
@@ -268,6 +271,9 @@ func Load(path string, env Env) (*Config, error) {
 	}
 	if v := env("HEARTH_METRICS_TOKEN"); v != "" {
 		cfg.MetricsToken = v
+	}
+	if v := env("HEARTH_STORE_DSN"); v != "" {
+		cfg.Store.DSN = v
 	}
 	if err := cfg.Validate(); err != nil {
 		if path != "" {
@@ -363,6 +369,7 @@ func (c *Config) Validate() error {
 	}
 
 	c.validateMetrics(bad)
+	c.validateStore(bad)
 
 	in := &c.Instance
 	if strings.TrimSpace(in.Name) == "" || len([]rune(in.Name)) > 80 {
@@ -569,7 +576,7 @@ func (c *Config) Host() string {
 	return u.Host
 }
 
-// DatabasePath is where the SQLite file lives.
+// DatabasePath is where the SQLite file lives (driver "sqlite").
 func (c *Config) DatabasePath() string { return c.DataDir + string(os.PathSeparator) + "hearth.db" }
 
 // Location returns the instance's time zone.

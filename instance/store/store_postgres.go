@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -36,11 +37,9 @@ const postgresPool = 16
 // (ErrNewerSchema). Its errors name the database by user, host and name,
 // never with the password.
 func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, err := postgresConfig(dsn)
 	if err != nil {
-		// pgx's message quotes the DSN with its password masked, but it
-		// also says why, so keep only that.
-		return nil, fmt.Errorf("store: postgres dsn is not valid: %s", parseProblem(err))
+		return nil, err
 	}
 	where := describe(cfg)
 	db := stdlib.OpenDB(*cfg)
@@ -55,12 +54,31 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 	s := &Store{db: db, w: db, e: postgresEngine, rd: &prepared{db: db, e: postgresEngine}, wr: &prepared{db: db, e: postgresEngine}}
 	if err := s.migratePostgres(ctx); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("store: postgres %s: %w", where, err)
+		return nil, fmt.Errorf("%w (postgres %s)", err, where)
 	}
 	for _, q := range []string{enqueueInbox, finishInbox, insertNotification, insertRemoteReply} { // see inTx
 		s.wr.stmt(ctx, q)
 	}
 	return s, nil
+}
+
+// connectTimeout bounds each connection attempt when the DSN sets no
+// connect_timeout: without one, a server that drops packets holds
+// start-up for the system's TCP timeout (minutes) before saying anything.
+const connectTimeout = 10 * time.Second
+
+// postgresConfig parses dsn, with connectTimeout unless it says otherwise.
+func postgresConfig(dsn string) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message quotes the DSN with its password masked, but it
+		// also says why, so keep only that.
+		return nil, fmt.Errorf("store: postgres dsn is not valid: %s", parseProblem(err))
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = connectTimeout
+	}
+	return cfg, nil
 }
 
 // describe names a database for messages: user, host and name, no secret.
@@ -72,19 +90,19 @@ func describe(cfg *pgx.ConnConfig) string {
 	return fmt.Sprintf("%s@%s:%d/%s", cfg.User, host, cfg.Port, cfg.Database)
 }
 
-// parseProblem is what is wrong with a DSN, without the DSN itself (pgx
-// masks the password there, but a password given as a key=value pair
-// with a typo in its key would not be recognised as one).
+// parseProblem is what is wrong with a DSN, without the DSN: pgx quotes
+// it with the password masked, but only where it recognises one, and the
+// reason may quote part of it again ("parse \"postgres://…\": invalid
+// port"), so quoted text goes too.
 func parseProblem(err error) string {
-	var pe *pgconn.ParseConfigError
-	if errors.As(err, &pe) && pe.Unwrap() != nil {
-		return redact(pe.Unwrap().Error())
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "`: "); i >= 0 {
+		msg = msg[i+3:]
 	}
-	if errors.As(err, &pe) {
-		return "cannot parse it"
-	}
-	return redact(err.Error())
+	return quoted.ReplaceAllString(msg, `"…"`)
 }
+
+var quoted = regexp.MustCompile(`"[^"]*"|` + "`[^`]*`")
 
 // connectProblem keeps the useful end of a connection error ("connection
 // refused", "password authentication failed for user …", "database …
@@ -94,7 +112,23 @@ func connectProblem(err error) error {
 	if errors.As(err, &pg) {
 		return fmt.Errorf("%s (SQLSTATE %s)", pg.Message, pg.Code)
 	}
-	return errors.New(redact(err.Error()))
+	return errors.New(redact(oneLine(err.Error())))
+}
+
+// oneLine joins the lines of a message with ": ", once each: pgx lists
+// every address and TLS attempt it made on lines of their own, often the
+// same failure twice (sslmode=prefer tries with TLS, then without).
+func oneLine(msg string) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, l := range strings.Split(msg, "\n") {
+		l = strings.TrimRight(strings.TrimSpace(l), ":")
+		if l != "" && !seen[l] {
+			seen[l] = true
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, ": ")
 }
 
 // redact removes anything that looks like a URL's password.
@@ -219,7 +253,10 @@ func (s *Store) postgresCheck(ctx context.Context) ([]string, error) {
 
 // pgUniqueViolation is uniqueViolation on PostgreSQL: SQLSTATE 23505 on
 // table, whose key (from the error's detail, "Key (a, b)=(…) already
-// exists.") is columns.
+// exists.") starts with columns. The start, as SQLite's message matches:
+// "following.group_id" names the key (group_id, address), as SQLite's
+// "UNIQUE constraint failed: following.group_id, following.address"
+// contains it.
 func pgUniqueViolation(err error, table string, columns []string) bool {
 	var pg *pgconn.PgError
 	if !errors.As(err, &pg) || pg.Code != "23505" || pg.TableName != table {
@@ -230,5 +267,6 @@ func pgUniqueViolation(err error, table string, columns []string) bool {
 		return false
 	}
 	key, _, ok = strings.Cut(key, ")=(")
-	return ok && key == strings.Join(columns, ", ")
+	want := strings.Join(columns, ", ")
+	return ok && (key == want || strings.HasPrefix(key, want+", "))
 }

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"hearth/instance"
 	"hearth/instance/store/pgtest"
@@ -44,7 +48,12 @@ var postgresOnlyTables = []string{"schema_version"}
 type column struct {
 	typ     string
 	notNull bool
+	// def is the default, as SQL text without PostgreSQL's casts ("''",
+	// "0"); "" for none.
+	def string
 }
+
+var pgCast = regexp.MustCompile(`::[a-z ]+$`)
 
 // sqliteColumns are the tables and columns of a migrated SQLite store, the
 // declared type read as PostgreSQL's name for it.
@@ -58,23 +67,24 @@ func sqliteColumns(t *testing.T) (map[string]map[string]column, []string) {
 	defer s.Close()
 	pgType := map[string]string{"INTEGER": "bigint", "TEXT": "text", "BLOB": "bytea", "REAL": "double precision", "ANY": "?", "": "?"}
 	out := map[string]map[string]column{}
-	rows, err := s.db.QueryContext(ctx, `SELECT m.name, p.name, p.type, p."notnull", p.pk FROM sqlite_master m, pragma_table_info(m.name) p
+	rows, err := s.db.QueryContext(ctx, `SELECT m.name, p.name, p.type, p."notnull", p.pk, coalesce(p.dflt_value, '')
+		FROM sqlite_master m, pragma_table_info(m.name) p
 		WHERE m.type = 'table' ORDER BY m.name, p.cid`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var table, name, typ string
+		var table, name, typ, def string
 		var notNull, pk int
-		if err := rows.Scan(&table, &name, &typ, &notNull, &pk); err != nil {
+		if err := rows.Scan(&table, &name, &typ, &notNull, &pk, &def); err != nil {
 			t.Fatal(err)
 		}
 		if out[table] == nil {
 			out[table] = map[string]column{}
 		}
 		// A STRICT table's primary key is never NULL, declared or not.
-		out[table][name] = column{typ: pgType[strings.ToUpper(typ)], notNull: notNull == 1 || pk > 0}
+		out[table][name] = column{typ: pgType[strings.ToUpper(typ)], notNull: notNull == 1 || pk > 0, def: def}
 	}
 	var indexes []string
 	rows2, err := s.db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`)
@@ -94,7 +104,7 @@ func postgresColumns(t *testing.T, s *Store) (map[string]map[string]column, map[
 	t.Helper()
 	ctx := context.Background()
 	out := map[string]map[string]column{}
-	rows, err := s.db.QueryContext(ctx, `SELECT c.table_name, c.column_name, c.data_type, c.is_nullable
+	rows, err := s.db.QueryContext(ctx, `SELECT c.table_name, c.column_name, c.data_type, c.is_nullable, coalesce(c.column_default, '')
 		FROM information_schema.columns c JOIN information_schema.tables t USING (table_schema, table_name)
 		WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'`)
 	if err != nil {
@@ -102,14 +112,14 @@ func postgresColumns(t *testing.T, s *Store) (map[string]map[string]column, map[
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var table, name, typ, nullable string
-		if err := rows.Scan(&table, &name, &typ, &nullable); err != nil {
+		var table, name, typ, nullable, def string
+		if err := rows.Scan(&table, &name, &typ, &nullable, &def); err != nil {
 			t.Fatal(err)
 		}
 		if out[table] == nil {
 			out[table] = map[string]column{}
 		}
-		out[table][name] = column{typ: typ, notNull: nullable == "NO"}
+		out[table][name] = column{typ: typ, notNull: nullable == "NO", def: pgCast.ReplaceAllString(def, "")}
 	}
 	indexes := map[string]bool{}
 	rows2, err := s.db.QueryContext(ctx, `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()`)
@@ -126,7 +136,7 @@ func postgresColumns(t *testing.T, s *Store) (map[string]map[string]column, map[
 }
 
 // Both engines have the same tables with the same columns, of the same
-// types and nullability, and SQLite's named indexes; the only tables one
+// types, nullability and defaults, and SQLite's named indexes; the only tables one
 // has and the other not are listed above, and do exist where they are
 // said to.
 func TestSchemaParity(t *testing.T) {
@@ -174,6 +184,8 @@ func TestSchemaParity(t *testing.T) {
 				t.Errorf("column %s.%s: NOT NULL is %v on PostgreSQL, %v on SQLite", table, name, got.notNull, want.notNull)
 			case got.typ != want.typ:
 				t.Errorf("column %s.%s: type %s on PostgreSQL, want %s", table, name, got.typ, want.typ)
+			case got.def != want.def:
+				t.Errorf("column %s.%s: DEFAULT %s on PostgreSQL, %s on SQLite", table, name, got.def, want.def)
 			}
 		}
 		for name := range pg[table] {
@@ -407,6 +419,11 @@ func TestPostgresUniqueViolation(t *testing.T) {
 		uniqueViolation(err, "panel_volunteers.panel_id, panel_volunteers.code") {
 		t.Errorf("same member twice on a panel: %v", err)
 	}
+	// As on SQLite, the first column of a key names it (AddFollowing).
+	err = dup(`INSERT INTO following (group_id, address, follow_id, state, created_at) VALUES (1, 'a@b.example', '', 'pending', 'x')`)
+	if !uniqueViolation(err, "following.group_id") || uniqueViolation(err, "following.address") {
+		t.Errorf("following the same address twice: %v", err)
+	}
 }
 
 // Backup refuses on PostgreSQL and says what to use instead.
@@ -443,7 +460,9 @@ func TestPostgresCheckFindsHalfDoneWork(t *testing.T) {
 func TestPostgresBadDSN(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct{ dsn, want string }{
-		{"postgres://hearth:s3cret@127.0.0.1:notaport/hearth", "dsn is not valid"},
+		{"postgres://hearth:s3cret@127.0.0.1:notaport/hearth", "dsn is not valid: invalid port"},
+		{"host=127.0.0.1 password='s3cret", "dsn is not valid: failed to parse as keyword/value"},
+		{"postgres://hearth:s3%zzcret@127.0.0.1/hearth", "dsn is not valid: failed to parse as URL (invalid percent-encoded token in password)"},
 		{"host=127.0.0.1 port=1 user=hearth password=s3cret dbname=hearth connect_timeout=5", "connect to postgres hearth@127.0.0.1:1/hearth"},
 		{"postgres://hearth:s3cret@127.0.0.1:1/hearth?connect_timeout=5", "connect to postgres hearth@127.0.0.1:1/hearth"},
 	} {
@@ -454,6 +473,83 @@ func TestPostgresBadDSN(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("%s: the error shows the password: %v", c.dsn, err)
+		}
+	}
+}
+
+// Ready follows the server: it fails (ErrUnavailable) while the database
+// takes no connections and its open ones are cut, and passes again by
+// itself once the database is back, with no reopening.
+func TestPostgresReadyFollowsTheServer(t *testing.T) {
+	s, dsn := openPostgres(t)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	name := databaseOf(t, dsn)
+	exec := func(q string) {
+		t.Helper()
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := s.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exec(`ALTER DATABASE "` + name + `" ALLOW_CONNECTIONS false`)
+	exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '` + name + `'`)
+	if err := s.Ready(ctx); !errors.Is(err, instance.ErrUnavailable) {
+		t.Errorf("database gone: Ready = %v, want ErrUnavailable", err)
+	}
+	exec(`ALTER DATABASE "` + name + `" ALLOW_CONNECTIONS true`)
+	if err := s.Ready(ctx); err != nil {
+		t.Errorf("database back: Ready = %v", err)
+	}
+}
+
+func databaseOf(t *testing.T, dsn string) string {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Database
+}
+
+// NOCASE is SQLite's and PostgreSQL's both: mail_bounces' key ignores
+// case, and queries may ORDER BY … COLLATE NOCASE on either engine.
+func TestPostgresNocase(t *testing.T) {
+	s, _ := openPostgres(t)
+	ctx := context.Background()
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO mail_bounces (address, created_at) VALUES ('Ann@Example.org', 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO mail_bounces (address, created_at) VALUES ('ann@example.org', 'x')`)
+	if !uniqueViolation(err, "mail_bounces.address") {
+		t.Errorf("the same address in other case: %v, want a unique violation", err)
+	}
+	var first string
+	if err := s.db.QueryRowContext(ctx, `SELECT x FROM (VALUES ('b'), ('A')) v(x) ORDER BY x COLLATE NOCASE LIMIT 1`).Scan(&first); err != nil || first != "A" {
+		t.Errorf("ORDER BY COLLATE NOCASE: first %q, %v", first, err)
+	}
+}
+
+// A DSN without connect_timeout gets one, so a server that drops packets
+// stops start-up in seconds; one the DSN gives is kept.
+func TestPostgresConnectTimeout(t *testing.T) {
+	for dsn, want := range map[string]time.Duration{
+		"postgres://hearth@db.example/hearth":                   connectTimeout,
+		"postgres://hearth@db.example/hearth?connect_timeout=3": 3 * time.Second,
+		"host=db.example dbname=hearth":                         connectTimeout,
+	} {
+		cfg, err := postgresConfig(dsn)
+		if err != nil {
+			t.Fatalf("%s: %v", dsn, err)
+		}
+		if cfg.ConnectTimeout != want {
+			t.Errorf("%s: connect timeout %v, want %v", dsn, cfg.ConnectTimeout, want)
 		}
 	}
 }

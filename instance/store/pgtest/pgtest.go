@@ -76,7 +76,7 @@ func NewMigratedDatabase(t testing.TB, key string, migrate func(dsn string) erro
 		if tpl.err = admin(base, "CREATE DATABASE "+pgx.Identifier{tpl.name}.Sanitize()); tpl.err != nil {
 			return
 		}
-		if tpl.err = migrate(withDatabase(base, tpl.name)); tpl.err != nil {
+		if tpl.err = migrate(WithDatabase(base, tpl.name)); tpl.err != nil {
 			_ = admin(base, drop(tpl.name))
 		}
 	})
@@ -113,7 +113,7 @@ func create(t testing.TB, from string) string {
 			t.Errorf("pgtest: drop database %s: %v", db, err)
 		}
 	})
-	return withDatabase(base, db)
+	return WithDatabase(base, db)
 }
 
 func drop(db string) string {
@@ -145,9 +145,9 @@ func admin(base, q string) error {
 	return err
 }
 
-// withDatabase returns dsn with its database replaced by db: in the path
+// WithDatabase returns dsn with its database replaced by db: in the path
 // of a URL, or as a dbname pair appended to key=value (the last wins).
-func withDatabase(dsn, db string) string {
+func WithDatabase(dsn, db string) string {
 	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
 		u.Path = "/" + db
 		return u.String()
