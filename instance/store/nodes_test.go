@@ -8,7 +8,34 @@ import (
 	"time"
 
 	"hearth/instance"
+	"hearth/instance/store/pgtest"
 )
+
+// twoNodes opens two Store handles on one new database, as two nodes
+// would: one SQLite file, or one PostgreSQL database with
+// HEARTH_TEST_POSTGRES.
+func twoNodes(t *testing.T) (a, b *Store) {
+	t.Helper()
+	ctx := context.Background()
+	var open func() (*Store, error)
+	if pgtest.Enabled() {
+		dsn := pgtest.NewMigratedDatabase(t, "store", migratePostgresTemplate)
+		open = func() (*Store, error) { return OpenPostgres(ctx, dsn) }
+	} else {
+		path := filepath.Join(t.TempDir(), "hearth.db")
+		open = func() (*Store, error) { return Open(ctx, path) }
+	}
+	var err error
+	if a, err = open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	if b, err = open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return a, b
+}
 
 // A lease has one holder at a time: another node is refused while it
 // runs, the holder renews it, and once it has run out anyone may take it.
@@ -63,18 +90,8 @@ func TestLeaseOneHolderUntilItRunsOut(t *testing.T) {
 // Many claimers at once, on two Store handles of one database (two
 // nodes): each row is claimed by one of them only, and all are claimed.
 func TestFedEventClaimsNeverOverlap(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hearth.db")
 	ctx := context.Background()
-	a, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := twoNodes(t)
 	const events = 60
 	if err := a.tx(ctx, func(tx *Tx) error {
 		for i := range events {
@@ -141,18 +158,8 @@ func TestFedEventClaimsNeverOverlap(t *testing.T) {
 // other node's cached blocks reload; the handle that made it sees the
 // change at once.
 func TestBlocksVersionReachesOtherNodes(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hearth.db")
 	ctx := context.Background()
-	a, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := twoNodes(t)
 	va, vb := a.BlocksVersion(), b.BlocksVersion()
 	if err := a.BlockDomain(ctx, "spam.example", "spam", 0, t0, &instance.ModLog{Action: "block domain", Subject: "spam.example", CreatedAt: t0}); err != nil {
 		t.Fatal(err)
@@ -184,18 +191,8 @@ func TestBlocksVersionReachesOtherNodes(t *testing.T) {
 // on two handles, exactly max are taken; the window slides; a refund
 // takes back one attempt and a reset all.
 func TestThrottleTakeIsOneStepAcrossNodes(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hearth.db")
 	ctx := context.Background()
-	a, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := twoNodes(t)
 	since := t0.Add(-15 * time.Minute)
 	var mu sync.Mutex
 	took := 0
@@ -245,5 +242,61 @@ func TestThrottleTakeIsOneStepAcrossNodes(t *testing.T) {
 	}
 	if n, err := a.PruneThrottles(ctx, t0.Add(time.Hour)); err != nil || n != 1 {
 		t.Errorf("pruned %d (%v), want 1", n, err)
+	}
+}
+
+// Deliveries claimed at once by workers on two nodes: each is claimed by
+// one worker only (the claim re-checks the lease in its own statement;
+// on PostgreSQL rows being claimed by another node are skipped).
+func TestDeliveryClaimsNeverOverlap(t *testing.T) {
+	ctx := context.Background()
+	a, b := twoNodes(t)
+	const n = 80
+	var list []*instance.Delivery
+	for i := range n {
+		list = append(list, delivery("a.example", i))
+	}
+	if err := a.EnqueueDeliveries(ctx, list, t0); err != nil {
+		t.Fatal(err)
+	}
+	due, err := a.DueDeliveries(ctx, t0, n)
+	if err != nil || len(due) != n {
+		t.Fatalf("%d due (%v), want %d", len(due), err, n)
+	}
+	ids := make([]int64, n)
+	for i, d := range due {
+		ids[i] = d.ID
+	}
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var wg sync.WaitGroup
+	for w := range 6 {
+		s := []*Store{a, b}[w%2]
+		wg.Go(func() {
+			// Every worker asks for every row, in its own order: only the
+			// lease decides who gets one.
+			for i := range n {
+				id := ids[(i*7+w*13)%n]
+				got, err := s.ClaimDeliveries(ctx, []int64{id}, t0, t0.Add(time.Minute))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				for _, d := range got {
+					seen[d.ID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Errorf("%d deliveries claimed, want %d", len(seen), n)
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Errorf("delivery %d claimed %d times", id, k)
+		}
 	}
 }
