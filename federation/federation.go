@@ -267,6 +267,10 @@ func (f *Federation) Run(ctx context.Context) {
 	// A quarter of a second keeps fan-out quick; each idle tick is one
 	// indexed query on a partial index of pending rows. The inbox and
 	// delivery workers also start work as soon as a slot frees up.
+	if f.opt.SharedDatabase {
+		f.running.Add(1)
+		go func() { defer f.running.Done(); f.shareLoop(ctx) }()
+	}
 	f.running.Add(4)
 	go func() { defer f.running.Done(); f.inboxLoop(ctx, 250*time.Millisecond) }()
 	go func() { defer f.running.Done(); f.loop(ctx, "publish", 250*time.Millisecond, f.PublishEvents) }()

@@ -62,3 +62,61 @@ func TestPruneRunsOnOneNode(t *testing.T) {
 		t.Errorf("node-a did not take over an expired prune lease (ran %v, %v)", ran, err)
 	}
 }
+
+// Two nodes on one database share their inbox limits: what one node let
+// through from a server counts on the other after they share (once a
+// second when running), so spreading requests over the nodes gets a
+// server no more than the limit. A node's counts are replaced at each
+// share, and a stopped node's are forgotten after the window.
+func TestInboxLimitsSharedAcrossNodes(t *testing.T) {
+	clock := &testClock{t: time.Now().UTC()}
+	n := newNode(t, func(o *Options) { o.Clock = clock.now })
+	mk := func(name string) *Federation {
+		return New(Options{Store: n.st, Service: n.svc, BaseURL: n.url, Clock: clock.now, Node: name, SharedDatabase: true, InboundPerHost: 4})
+	}
+	a, b := mk("node-a"), mk("node-b")
+	for i := range 3 {
+		if !a.perHost.allow("remote.example") {
+			t.Fatalf("node a refused activity %d of 4", i+1)
+		}
+	}
+	if err := a.ShareRates(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ShareRates(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !b.perHost.allow("remote.example") {
+		t.Error("node b refused the fourth activity")
+	}
+	if b.perHost.allow("remote.example") {
+		t.Error("node b let a fifth activity through: node a's three were not counted")
+	}
+	if !b.perHost.allow("other.example") {
+		t.Error("another server was limited by remote.example's count")
+	}
+	// b's two reach a at the next share; a's own are not counted twice.
+	if err := b.ShareRates(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.ShareRates(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a.perHost.allow("remote.example") {
+		t.Error("node a let a fifth activity through")
+	}
+	if !a.perHost.allow("other.example") || !a.perClient.allow("203.0.113.9") {
+		t.Error("a's other keys were limited")
+	}
+	// After the window, nothing counts: a's own events have slid out and
+	// b (which shares no more: it stopped) is forgotten.
+	clock.advance(5*time.Minute + time.Second)
+	if err := a.ShareRates(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		if !a.perHost.allow("remote.example") {
+			t.Fatalf("after the window, node a refused activity %d", i+1)
+		}
+	}
+}

@@ -73,6 +73,11 @@ type Store interface {
 	TakeLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error)
 	TakeLeases(ctx context.Context, names []string, holder string, now, until time.Time) ([]string, error)
 
+	// ShareRateCounts records node's inbox limit counts per key (keys not
+	// in counts are removed), forgets counts written before since, and
+	// returns the other nodes' sums per key.
+	ShareRateCounts(ctx context.Context, node string, counts map[string]int, now, since time.Time) (map[string]int, error)
+
 	// Pruning after the retention.
 	PruneFederation(ctx context.Context, c instance.PruneCutoffs) (instance.PruneCounts, error)
 

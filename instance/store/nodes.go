@@ -220,3 +220,39 @@ func (s *Store) refreshBlocks() {
 		s.blocks.n.Store(uint64(n))
 	}
 }
+
+// ShareRateCounts records node's counts of its inbox limits per key
+// (replacing what it recorded before), forgets counts written before
+// since (a node that stopped), and returns the other nodes' sums per key,
+// in one transaction.
+func (s *Store) ShareRateCounts(ctx context.Context, node string, counts map[string]int, now, since time.Time) (map[string]int, error) {
+	others := map[string]int{}
+	err := s.tx(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM rate_counts WHERE node = ? OR at < ?`, node, ts(since)); err != nil {
+			return err
+		}
+		for k, n := range counts {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO rate_counts (key, node, n, at) VALUES (?, ?, ?, ?)`, k, node, n, ts(now)); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT key, sum(n) FROM rate_counts WHERE node <> ? GROUP BY key`, node)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			var n int
+			if err := rows.Scan(&k, &n); err != nil {
+				return err
+			}
+			others[k] = n
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: share inbox limit counts of node %s: %w", node, err)
+	}
+	return others, nil
+}

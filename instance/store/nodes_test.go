@@ -300,3 +300,28 @@ func TestDeliveryClaimsNeverOverlap(t *testing.T) {
 		}
 	}
 }
+
+// Each node's inbox limit counts replace its earlier ones; a node reads
+// the others' sums, never its own; counts older than since are forgotten.
+func TestShareRateCounts(t *testing.T) {
+	ctx := context.Background()
+	a, b := twoNodes(t)
+	if _, err := a.ShareRateCounts(ctx, "a", map[string]int{"host:x": 3, "host:y": 1}, t0, t0.Add(-5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ShareRateCounts(ctx, "a", map[string]int{"host:x": 2}, t0.Add(time.Second), t0.Add(-5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	others, err := b.ShareRateCounts(ctx, "b", map[string]int{"host:x": 1}, t0.Add(2*time.Second), t0.Add(-5*time.Minute))
+	if err != nil || len(others) != 1 || others["host:x"] != 2 {
+		t.Errorf("b sees %v (%v), want a's latest: host:x 2", others, err)
+	}
+	others, err = a.ShareRateCounts(ctx, "a", nil, t0.Add(3*time.Second), t0.Add(-5*time.Minute))
+	if err != nil || len(others) != 1 || others["host:x"] != 1 {
+		t.Errorf("a sees %v (%v), want b's: host:x 1", others, err)
+	}
+	others, err = a.ShareRateCounts(ctx, "a", nil, t0.Add(5*time.Minute), t0.Add(3*time.Second))
+	if err != nil || len(others) != 0 {
+		t.Errorf("a sees %v (%v) after b's counts aged out, want none", others, err)
+	}
+}

@@ -27,5 +27,16 @@ CREATE TABLE versions (
 );
 INSERT INTO versions (name, n) VALUES ('blocks', 0);
 
+-- rate_counts: each node's inbox limit counts per key (a sending
+-- server, a client address) in the window, written once a second, so
+-- every node adds the others' to its own.
+CREATE TABLE rate_counts (
+    key  TEXT NOT NULL,
+    node TEXT NOT NULL,
+    n    BIGINT NOT NULL,
+    at   TEXT NOT NULL,
+    PRIMARY KEY (key, node)
+);
+
 -- fed_events are claimed with a lease, like deliveries.
 ALTER TABLE fed_events ADD COLUMN claimed_until TEXT;
