@@ -103,11 +103,13 @@ func dangerous(target int64) url.Values {
 }
 
 // snapshot is every row of every table, to prove that a refused request
-// changed nothing.
+// changed nothing. throttle_events is left out: counting an attempt (a
+// sign-in that failed, an empty one included) is what the throttles,
+// kept in the database for every node, are for.
 func (h *harness) snapshot() string {
 	h.t.Helper()
 	db := h.store.DB()
-	tables, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+	tables, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'throttle_events' ORDER BY name`)
 	if err != nil {
 		h.t.Fatal(err)
 	}
