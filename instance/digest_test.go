@@ -29,8 +29,8 @@ type queued struct {
 // by recipient handle.
 func (f *noteFixture) mailOf(t *testing.T, since int64, kind string) map[string][]queued {
 	t.Helper()
-	rows, err := f.store.DB().Query(`SELECT m.handle, q.kind, q.subject, q.body_text, q.unsubscribe FROM mail_queue q
-		JOIN members m ON m.id = q.member_id WHERE q.id > ? AND (? = '' OR q.kind = ?) ORDER BY q.id`, since, kind, kind)
+	rows, err := f.store.DB().Query(f.store.SQL(`SELECT m.handle, q.kind, q.subject, q.body_text, q.unsubscribe FROM mail_queue q
+		JOIN members m ON m.id = q.member_id WHERE q.id > ? AND (? = '' OR q.kind = ?) ORDER BY q.id`), since, kind, kind)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ var linkRE = regexp.MustCompile(`https://village\.example(/guest-places/(?:confi
 func (f *noteFixture) guestLinks(t *testing.T, address string) (confirm, cancel string) {
 	t.Helper()
 	var body string
-	if err := f.store.DB().QueryRow(`SELECT body_text FROM mail_queue WHERE to_address = ? ORDER BY id DESC LIMIT 1`, address).Scan(&body); err != nil {
+	if err := f.store.DB().QueryRow(f.store.SQL(`SELECT body_text FROM mail_queue WHERE to_address = ? ORDER BY id DESC LIMIT 1`), address).Scan(&body); err != nil {
 		t.Fatalf("no email to %s: %v", address, err)
 	}
 	for _, m := range linkRE.FindAllStringSubmatch(body, -1) {

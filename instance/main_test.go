@@ -4,9 +4,13 @@ import (
 	"os"
 	"testing"
 
-	"hearth/instance/store/storetest"
+	"hearth/instance/store/pgtest"
 )
 
-// TestMain lets the fixture's stores be PostgreSQL databases
-// (HEARTH_TEST_POSTGRES) and drops their template at the end.
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+// TestMain lets the fixtures' stores (storetest.Open) be PostgreSQL
+// databases (HEARTH_TEST_POSTGRES) and drops their template at the end.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.DropTemplates()
+	os.Exit(code)
+}

@@ -2,7 +2,6 @@ package instance_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -13,7 +12,7 @@ import (
 	"hearth/instance"
 	"hearth/instance/mail"
 	"hearth/instance/mail/mailtest"
-	"hearth/instance/store"
+	"hearth/instance/store/storetest"
 	"hearth/web"
 )
 
@@ -27,11 +26,7 @@ type noteFixture struct {
 
 func newNoteFixture(t *testing.T, change ...func(*instance.Options)) *noteFixture {
 	t.Helper()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	srv := mailtest.Start(t, mailtest.Options{})
 	tr, err := web.Translator()
 	if err != nil {
@@ -111,7 +106,7 @@ func (f *noteFixture) mark(t *testing.T) (int64, int64) {
 func (f *noteFixture) since(t *testing.T, noteID, mailID int64) told {
 	t.Helper()
 	var out told
-	rows, err := f.store.DB().Query(`SELECT m.handle, n.code FROM notifications n JOIN members m ON m.id = n.member_id WHERE n.id > ?`, noteID)
+	rows, err := f.store.DB().Query(f.store.SQL(`SELECT m.handle, n.code FROM notifications n JOIN members m ON m.id = n.member_id WHERE n.id > ?`), noteID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +116,8 @@ func (f *noteFixture) since(t *testing.T, noteID, mailID int64) told {
 		out.notes = append(out.notes, h+":"+k)
 	}
 	rows.Close()
-	rows, err = f.store.DB().Query(`SELECT m.handle, q.kind, q.subject, q.body_text FROM mail_queue q JOIN members m ON m.id = q.member_id
-		WHERE q.id > ? ORDER BY q.id`, mailID)
+	rows, err = f.store.DB().Query(f.store.SQL(`SELECT m.handle, q.kind, q.subject, q.body_text FROM mail_queue q JOIN members m ON m.id = q.member_id
+		WHERE q.id > ? ORDER BY q.id`), mailID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +143,7 @@ func (f *noteFixture) snapshot(t *testing.T) string {
 	var b strings.Builder
 	for _, table := range []string{"items", "interests", "attendees", "responses", "members", "reports", "concerns",
 		"notifications", "mail_queue", "remote_items", "digests"} {
-		rows, err := f.store.DB().Query(`SELECT * FROM ` + table + ` ORDER BY rowid`)
+		rows, err := f.store.DB().Query(`SELECT * FROM ` + table + ` ORDER BY 1, 2`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,11 +165,17 @@ func (f *noteFixture) snapshot(t *testing.T) string {
 // failNotifications makes every notification insert fail until undone.
 func (f *noteFixture) failNotifications(t *testing.T) func() {
 	t.Helper()
-	if _, err := f.store.DB().Exec(`CREATE TRIGGER fail_notify BEFORE INSERT ON notifications BEGIN SELECT RAISE(ABORT, 'disk full'); END`); err != nil {
+	create, drop := `CREATE TRIGGER fail_notify BEFORE INSERT ON notifications BEGIN SELECT RAISE(ABORT, 'disk full'); END`, `DROP TRIGGER fail_notify`
+	if f.store.Postgres() {
+		create = `CREATE OR REPLACE FUNCTION fail_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$;
+			CREATE TRIGGER fail_notify BEFORE INSERT ON notifications FOR EACH ROW EXECUTE FUNCTION fail_insert()`
+		drop += ` ON notifications`
+	}
+	if _, err := f.store.DB().Exec(create); err != nil {
 		t.Fatal(err)
 	}
 	return func() {
-		if _, err := f.store.DB().Exec(`DROP TRIGGER fail_notify`); err != nil {
+		if _, err := f.store.DB().Exec(drop); err != nil {
 			t.Fatal(err)
 		}
 	}

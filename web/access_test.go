@@ -109,7 +109,12 @@ func dangerous(target int64) url.Values {
 func (h *harness) snapshot() string {
 	h.t.Helper()
 	db := h.store.DB()
-	tables, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'throttle_events' ORDER BY name`)
+	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'throttle_events' ORDER BY name`
+	if h.store.Postgres() {
+		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+			AND table_name <> 'throttle_events' ORDER BY table_name`
+	}
+	tables, err := db.Query(q)
 	if err != nil {
 		h.t.Fatal(err)
 	}

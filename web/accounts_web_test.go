@@ -43,7 +43,7 @@ func TestSignInToDeletedOrDamagedAccount(t *testing.T) {
 	mustNotContain(t, r.body, h.says("error.internal"))
 
 	bob := h.member("bob")
-	if _, err := h.store.DB().Exec(`UPDATE members SET password_hash = '$bcrypt$not-ours' WHERE id = ?`, bob.ID); err != nil {
+	if _, err := h.store.DB().Exec(h.store.SQL(`UPDATE members SET password_hash = '$bcrypt$not-ours' WHERE id = ?`), bob.ID); err != nil {
 		t.Fatal(err)
 	}
 	r = h.client().post("/login", url.Values{"login": {"bob"}, "password": {pw}})

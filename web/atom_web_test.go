@@ -285,7 +285,7 @@ func TestPublicAtomFeeds(t *testing.T) {
 func idOfMember(t *testing.T, h *harness, handle string) int64 {
 	t.Helper()
 	var id int64
-	if err := h.store.DB().QueryRow(`SELECT id FROM members WHERE handle = ?`, handle).Scan(&id); err != nil {
+	if err := h.store.DB().QueryRow(h.store.SQL(`SELECT id FROM members WHERE handle = ?`), handle).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	return id

@@ -393,7 +393,7 @@ func (h *harness) addReplies(t testing.TB, item, author int64, n int, body strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	stmt, err := tx.Prepare(`INSERT INTO responses (item_id, author_id, body, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?)`)
+	stmt, err := tx.Prepare(h.store.SQL(`INSERT INTO responses (item_id, author_id, body, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?)`))
 	if err != nil {
 		t.Fatal(err)
 	}

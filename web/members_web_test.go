@@ -21,11 +21,11 @@ func (h *harness) manyMembers(n int) {
 	}
 	for i := range n {
 		handle := fmt.Sprintf("resident_%04d", i)
-		if _, err := tx.Exec(`INSERT INTO handles (handle, kind) VALUES (?, 'member')`, handle); err != nil {
+		if _, err := tx.Exec(h.store.SQL(`INSERT INTO handles (handle, kind) VALUES (?, 'member')`), handle); err != nil {
 			h.t.Fatal(err)
 		}
-		if _, err := tx.Exec(`INSERT INTO members (handle, display_name, email, password_hash, status, conduct_accepted_at, created_at)
-			VALUES (?, ?, ?, '!', 'active', '2026-11-01T10:00:00Z', '2026-11-01T10:00:00Z')`,
+		if _, err := tx.Exec(h.store.SQL(`INSERT INTO members (handle, display_name, email, password_hash, status, conduct_accepted_at, created_at)
+			VALUES (?, ?, ?, '!', 'active', '2026-11-01T10:00:00Z', '2026-11-01T10:00:00Z')`),
 			handle, fmt.Sprintf("Resident Number %04d of Mill Lane", i), handle+"@mail.example"); err != nil {
 			h.t.Fatal(err)
 		}

@@ -78,7 +78,7 @@ func addOwner(t *testing.T, st *store.Store, now time.Time) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.DB().Exec(`DELETE FROM group_members WHERE member_id = ?`, owner); err != nil {
+	if _, err := st.DB().Exec(st.SQL(`DELETE FROM group_members WHERE member_id = ?`), owner); err != nil {
 		t.Fatal(err)
 	}
 }

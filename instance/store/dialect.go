@@ -238,13 +238,14 @@ func (e engine) groupConcat(expr string) string {
 	return "group_concat(" + expr + ")"
 }
 
-// nocase is expr for ordering or comparing without regard to case.
-// SQLite keeps its NOCASE collation (which indexes declared with it use).
-func (e engine) nocase(expr string) string {
+// search is how the engine finds items by their words: FTS5 on SQLite
+// (search_sqlite.go), a tsvector and pg_trgm on PostgreSQL
+// (search_postgres.go).
+func (e engine) search() searchEngine {
 	if e == postgresEngine {
-		return "lower(" + expr + ")"
+		return pgSearch
 	}
-	return expr + " COLLATE NOCASE"
+	return ftsSearch
 }
 
 // like is the case-insensitive LIKE operator (SQLite's LIKE ignores the
@@ -341,3 +342,12 @@ func b2i(b bool) int64 {
 	}
 	return 0
 }
+
+// SQL returns query, written with SQLite's ? or ?N placeholders, in the
+// words of the store's engine: for tests and tools that run their own SQL
+// on DB(), which does not rebind.
+func (s *Store) SQL(query string) string { return s.e.rebind(query) }
+
+// Postgres reports whether the store is on PostgreSQL, for tests that
+// read the engine's catalogue.
+func (s *Store) Postgres() bool { return s.e == postgresEngine }

@@ -12,7 +12,7 @@ func (s *Store) AddFollowing(ctx context.Context, f *instance.Following) error {
 	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO following (group_id, address, follow_id, state, created_at) VALUES (?, ?, '', ?, ?) RETURNING id`,
 			f.GroupID, f.Address, f.State, ts(f.CreatedAt)).Scan(&f.ID)
-		if uniqueViolation(err, "following.group_id") {
+		if uniqueViolation(err, "following.group_id, following.address") {
 			return &instance.FieldError{Field: "address", Code: "err.already_following"}
 		}
 		if err != nil {

@@ -76,14 +76,14 @@ func (s *Store) GroupByHandle(ctx context.Context, handle string) (*instance.Gro
 
 // ListGroups implements instance.Store.
 func (s *Store) ListGroups(ctx context.Context) ([]*instance.Group, error) {
-	return s.groups(ctx, `SELECT `+groupColumns+` FROM groups g ORDER BY g.main DESC, `+s.e.nocase("g.name"))
+	return s.groups(ctx, `SELECT `+groupColumns+` FROM groups g ORDER BY g.main DESC, g.name COLLATE NOCASE`)
 }
 
 // MemberGroups implements instance.Store.
 func (s *Store) MemberGroups(ctx context.Context, memberID int64) ([]*instance.Group, error) {
 	return s.groups(ctx, `SELECT `+groupColumns+` FROM groups g
 		JOIN group_members m ON m.group_id = g.id AND m.member_id = ?
-		ORDER BY g.main DESC, `+s.e.nocase("g.name"), memberID)
+		ORDER BY g.main DESC, g.name COLLATE NOCASE`, memberID)
 }
 
 func (s *Store) groups(ctx context.Context, query string, args ...any) ([]*instance.Group, error) {
@@ -151,5 +151,5 @@ func (s *Store) IsGroupMember(ctx context.Context, groupID, memberID int64) (boo
 func (s *Store) GroupMembers(ctx context.Context, groupID int64) ([]*instance.Member, error) {
 	return s.members(ctx, `SELECT `+memberColumns[s.e]+` FROM members m
 		JOIN group_members gm ON gm.member_id = m.id AND gm.group_id = ?
-		WHERE m.status = 'active' ORDER BY `+s.e.nocase("m.display_name"), groupID)
+		WHERE m.status = 'active' ORDER BY m.display_name COLLATE NOCASE`, groupID)
 }

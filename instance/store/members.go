@@ -151,7 +151,7 @@ func (s *Store) SearchMembers(ctx context.Context, q instance.MemberQuery) ([]*i
 		return nil, 0, fmt.Errorf("store: count members: %w", err)
 	}
 	list, err := s.members(ctx, `SELECT `+memberColumns[s.e]+` FROM members m WHERE `+where+`
-		ORDER BY `+s.e.nocase("m.display_name")+`, m.id LIMIT ? OFFSET ?`, append(args, q.Limit, q.Offset)...)
+		ORDER BY m.display_name COLLATE NOCASE, m.id LIMIT ? OFFSET ?`, append(args, q.Limit, q.Offset)...)
 	return list, total, err
 }
 

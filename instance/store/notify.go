@@ -231,4 +231,3 @@ func (s *Store) ApplyDue(ctx context.Context, due instance.Due, itemID int64, w 
 }
 
 var errNotApplied = fmt.Errorf("store: change no longer applies")
-

@@ -323,7 +323,7 @@ func (s *Store) ProposalAnswers(ctx context.Context, proposalID int64) ([]*insta
 		a.Answer, a.UpdatedAt = instance.Consent(answer), parseTS(updated)
 		return &a, err
 	}, `SELECT a.member_id, m.display_name, a.answer, a.reason, a.updated_at FROM proposal_answers a
-		JOIN members m ON m.id = a.member_id WHERE a.proposal_id = ? ORDER BY `+s.e.nocase("m.display_name")+`, a.member_id`, proposalID)
+		JOIN members m ON m.id = a.member_id WHERE a.proposal_id = ? ORDER BY m.display_name COLLATE NOCASE, a.member_id`, proposalID)
 	return as, wrapf(err, "store: answers to proposal %d", proposalID)
 }
 

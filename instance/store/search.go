@@ -46,10 +46,17 @@ func (s *Store) searchMatch(ctx context.Context, q string) (string, string, erro
 			return "", "", err
 		}
 	}
-	if s.e == postgresEngine {
-		return pgMatch, pgQuery(words, alts), nil
-	}
-	return ftsMatch, ftsQuery(words, alts), nil
+	se := s.e.search()
+	return se.match, se.query(words, alts), nil
+}
+
+// searchEngine is how an engine finds items by their words: match is the
+// condition, query makes its argument from the words and their
+// corrections, and vocab gives the candidates for corrections.
+type searchEngine struct {
+	match string
+	query func(words []string, alts [][]string) string
+	vocab func(s *Store, ctx context.Context, word string, lo, hi int) ([]vocabWord, error)
 }
 
 // corrections returns up to three indexed words that a word of four
@@ -66,15 +73,11 @@ func (s *Store) corrections(ctx context.Context, word string) ([]string, error) 
 	if n < 4 {
 		return nil, nil
 	}
-	vocab := s.ftsVocab
-	if s.e == postgresEngine {
-		vocab = s.pgVocab
-	}
 	most := 1
 	if n >= 8 {
 		most = 2
 	}
-	found, err := vocab(ctx, word, n-most, n+most)
+	found, err := s.e.search().vocab(s, ctx, word, n-most, n+most)
 	if err != nil {
 		return nil, fmt.Errorf("store: search words: %w", err)
 	}

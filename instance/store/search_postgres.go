@@ -16,8 +16,11 @@ import (
 // rather than by reading every word of a letter.
 // (migrations/postgres/0020_schema.sql)
 
-// pgMatch must use the expression of the index items_search.
-const pgMatch = "to_tsvector('simple', item_document(i.title, i.description, i.area, i.category)) @@ to_tsquery('simple', ?)"
+// The match must use the expression of the index items_search.
+var pgSearch = searchEngine{
+	match: "to_tsvector('simple', item_document(i.title, i.description, i.area, i.category)) @@ to_tsquery('simple', ?)",
+	query: pgQuery, vocab: (*Store).pgVocab,
+}
 
 // pgQuery is a tsquery for the words (each with its corrections), every
 // word quoted so nothing typed is tsquery syntax.

@@ -16,7 +16,7 @@ import (
 // nearly everything and needs a ranking threshold. The vocabulary of the
 // index we have is small (one row per distinct word) and read in order.
 
-const ftsMatch = "i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)"
+var ftsSearch = searchEngine{match: "i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)", query: ftsQuery, vocab: (*Store).ftsVocab}
 
 // ftsQuery is a safe FTS5 query for the words (each with its corrections).
 func ftsQuery(words []string, alts [][]string) string {

@@ -56,11 +56,3 @@ func migrate(dsn string) error {
 	}
 	return s.Close()
 }
-
-// Main runs the tests and drops the template databases; it returns the
-// exit code.
-func Main(m *testing.M) int {
-	code := m.Run()
-	pgtest.DropTemplates()
-	return code
-}

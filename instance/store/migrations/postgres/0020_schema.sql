@@ -836,6 +836,11 @@ CREATE INDEX poll_votes_item ON poll_votes(item_id);
 -- responses_count keeps items.reply_count, the visible replies of an item,
 -- as SQLite's triggers responses_count_insert/update/delete of 0013 do: a
 -- reply counts while it is neither deleted nor held.
+-- A copy that brings items with their reply_count must not count again:
+-- copy it with ALTER TABLE responses DISABLE TRIGGER USER (the owner may)
+-- and ENABLE it after, or load responses before items (then the UPDATE
+-- finds no item). A copy that keeps ids also moves each identity past them:
+-- SELECT setval(pg_get_serial_sequence('items', 'id'), max(id)) FROM items.
 CREATE FUNCTION responses_count() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     delta BIGINT := 0;
