@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -323,5 +324,58 @@ func TestShareRateCounts(t *testing.T) {
 	others, err = a.ShareRateCounts(ctx, "a", nil, t0.Add(5*time.Minute), t0.Add(3*time.Second))
 	if err != nil || len(others) != 0 {
 		t.Errorf("a sees %v (%v) after b's counts aged out, want none", others, err)
+	}
+}
+
+// Mail claimed at once by workers on two nodes: each mail is held by one
+// worker only, and a claim whose lease ran out is taken over.
+func TestMailClaimsNeverOverlap(t *testing.T) {
+	ctx := context.Background()
+	a, b := twoNodes(t)
+	const n = 60
+	var mails []instance.Mail
+	for i := range n {
+		mails = append(mails, instance.Mail{To: fmt.Sprintf("m%d@example.org", i), Lang: "en", Subject: "s", Text: "t"})
+	}
+	if err := a.EnqueueMail(ctx, mails, t0); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var wg sync.WaitGroup
+	for w := range 6 {
+		s := []*Store{a, b}[w%2]
+		wg.Go(func() {
+			for range n {
+				got, err := s.ClaimMail(ctx, t0, time.Minute, 3)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, m := range got {
+					seen[m.ID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Errorf("%d mails claimed, want %d", len(seen), n)
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Errorf("mail %d claimed %d times", id, k)
+		}
+	}
+	if got, _ := b.ClaimMail(ctx, t0.Add(59*time.Second), time.Minute, 100); len(got) != 0 {
+		t.Errorf("%d mails claimed again within the lease", len(got))
+	}
+	if got, _ := b.ClaimMail(ctx, t0.Add(time.Minute), time.Minute, 100); len(got) != n {
+		t.Errorf("%d mails taken over after the lease ran out, want %d", len(got), n)
 	}
 }
