@@ -247,6 +247,9 @@ type hostLimiter struct {
 	window time.Duration
 	now    instance.Clock
 	seen   map[string][]time.Time
+	// others is what the other nodes on the database counted per key in
+	// their windows, as last shared (ratelimits.go); empty on one node.
+	others map[string]int
 }
 
 func newHostLimiter(max int, window time.Duration, now instance.Clock) *hostLimiter {
@@ -261,7 +264,7 @@ func (h *hostLimiter) allow(key string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	list := h.recent(key)
-	if len(list) >= h.max {
+	if len(list)+h.others[key] >= h.max {
 		return false
 	}
 	h.record(key, list)
@@ -272,7 +275,7 @@ func (h *hostLimiter) allow(key string) bool {
 func (h *hostLimiter) full(key string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.recent(key)) >= h.max
+	return len(h.recent(key))+h.others[key] >= h.max
 }
 
 // add records one event for key, even over the limit.

@@ -58,6 +58,12 @@ type Options struct {
 	// Counters is told of requests, inbox answers and delivery outcomes
 	// (cmd wires the metrics; nil counts nothing).
 	Counters Counters
+	// Node names this process in the leases it takes (default: a random
+	// name); SharedDatabase says other processes serve the same instance
+	// from the same database (PostgreSQL), so inbox lanes are leased in
+	// the database and not only in memory.
+	Node           string
+	SharedDatabase bool
 	// Retention is how long processed inbound activities, finished
 	// deliveries, processed events and outbox rows that no collection
 	// serves are kept (default 14 days; negative keeps everything).
@@ -133,6 +139,9 @@ func New(o Options) *Federation {
 	}
 	if o.Counters == nil {
 		o.Counters = noCounters{}
+	}
+	if o.Node == "" {
+		o.Node = instance.RandomToken(9)
 	}
 	f := &Federation{store: o.Store, svc: o.Service, log: o.Logger, now: o.Clock, uris: uris{base: strings.TrimRight(o.BaseURL, "/")},
 		client: o.Client, keys: newKeyring(o.Store, o.Clock), window: o.SignatureWindow, opt: o, count: o.Counters,
@@ -258,6 +267,10 @@ func (f *Federation) Run(ctx context.Context) {
 	// A quarter of a second keeps fan-out quick; each idle tick is one
 	// indexed query on a partial index of pending rows. The inbox and
 	// delivery workers also start work as soon as a slot frees up.
+	if f.opt.SharedDatabase {
+		f.running.Add(1)
+		go func() { defer f.running.Done(); f.shareLoop(ctx) }()
+	}
 	f.running.Add(4)
 	go func() { defer f.running.Done(); f.inboxLoop(ctx, 250*time.Millisecond) }()
 	go func() { defer f.running.Done(); f.loop(ctx, "publish", 250*time.Millisecond, f.PublishEvents) }()

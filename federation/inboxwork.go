@@ -54,7 +54,8 @@ type inboxPool struct {
 // lane is one actor's queue being handled; done is closed when it ends.
 type lane struct {
 	actor, host string
-	head        int64 // the first activity, due when the lane started
+	head        int64     // the first activity, due when the lane started
+	leased      time.Time // when its lease was last taken (SharedDatabase)
 	done        chan struct{}
 	handled     int
 	err         error
@@ -127,12 +128,12 @@ func (f *Federation) startLanes(ctx context.Context) ([]*lane, error) {
 		}
 	}
 	// The hosts in turn, until the workers are taken.
-	var out []*lane
+	var heads []*instance.InboxHead
 	for i := 0; free > 0; i++ {
 		took := false
 		for _, q := range queues {
 			if i < len(q) && free > 0 {
-				out = append(out, f.startLane(ctx, q[i]))
+				heads = append(heads, q[i])
 				free--
 				took = true
 			}
@@ -141,12 +142,72 @@ func (f *Federation) startLanes(ctx context.Context) ([]*lane, error) {
 			break
 		}
 	}
+	heads, err = f.leaseLanes(ctx, heads, now)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*lane, 0, len(heads))
+	for _, h := range heads {
+		out = append(out, f.startLane(ctx, h, now))
+	}
 	return out, nil
 }
 
-func (f *Federation) startLane(ctx context.Context, head *instance.InboxHead) *lane {
+// inboxLaneLease is how long a node holds an actor's lane when several
+// nodes share the database: renewed while the lane runs, kept after it
+// ends (the same node starts the actor's next activity without another
+// node waiting for it), run out a minute after a node stopped.
+const inboxLaneLease = time.Minute
+
+func laneLease(actor string) string { return "inbox:" + actor }
+
+// leaseLanes keeps the heads whose actor's lane this node could lease,
+// when other nodes share the database: two nodes never run one actor's
+// lane at once, so its activities stay in order. One process alone needs
+// no lease beyond its own table of lanes (and SQLite's speed is kept).
+func (f *Federation) leaseLanes(ctx context.Context, heads []*instance.InboxHead, now time.Time) ([]*instance.InboxHead, error) {
+	if !f.opt.SharedDatabase || len(heads) == 0 {
+		return heads, nil
+	}
+	names := make([]string, len(heads))
+	for i, h := range heads {
+		names[i] = laneLease(h.Actor)
+	}
+	got, err := f.store.TakeLeases(ctx, names, f.opt.Node, now, now.Add(inboxLaneLease))
+	if err != nil {
+		return nil, err
+	}
+	mine := make(map[string]bool, len(got))
+	for _, n := range got {
+		mine[n] = true
+	}
+	kept := heads[:0]
+	for _, h := range heads {
+		if mine[laneLease(h.Actor)] {
+			kept = append(kept, h)
+		}
+	}
+	return kept, nil
+}
+
+// renewLane extends the lane's lease when half of it has gone; it reports
+// false when the lease was lost (this node was too slow, and another took
+// the lane), and the lane must stop.
+func (f *Federation) renewLane(ctx context.Context, l *lane) (bool, error) {
+	now := f.now()
+	if !f.opt.SharedDatabase || now.Sub(l.leased) < inboxLaneLease/2 {
+		return true, nil
+	}
+	ok, err := f.store.TakeLease(ctx, laneLease(l.actor), f.opt.Node, now, now.Add(inboxLaneLease))
+	if ok {
+		l.leased = now
+	}
+	return ok, err
+}
+
+func (f *Federation) startLane(ctx context.Context, head *instance.InboxHead, leased time.Time) *lane {
 	p := &f.inboxLanes
-	l := &lane{actor: head.Actor, host: head.Host, head: head.ID, done: make(chan struct{})}
+	l := &lane{actor: head.Actor, host: head.Host, head: head.ID, leased: leased, done: make(chan struct{})}
 	p.mu.Lock()
 	if p.actors == nil {
 		p.actors, p.byHost = map[string]bool{}, map[string]int{}
@@ -184,6 +245,9 @@ func (f *Federation) runLane(ctx context.Context, l *lane) error {
 	f.contacted(ctx, hostOf(l.actor)) // a host that sends us activities is up
 	after := l.head - 1
 	for {
+		if ok, err := f.renewLane(ctx, l); err != nil || !ok {
+			return err
+		}
 		list, err := f.store.InboxLane(ctx, l.actor, after, inboxChunk)
 		if err != nil || len(list) == 0 {
 			return err

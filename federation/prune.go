@@ -39,12 +39,15 @@ func (f *Federation) Prune(ctx context.Context) (int, error) {
 	return n.Total(), err
 }
 
-// pruneLoop sweeps at start and then every interval.
+// pruneLoop sweeps at start and then every interval, on one node at a
+// time: the node holding the lease "sweep:federation-prune" (renewed at
+// each sweep, taken over by another node two intervals after its holder
+// stopped).
 func (f *Federation) pruneLoop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if _, err := f.Prune(ctx); err != nil && ctx.Err() == nil {
+		if _, err := f.pruneOnce(ctx, every); err != nil && ctx.Err() == nil {
 			f.log.Error("federation worker", "worker", "prune", "err", err)
 		}
 		select {
@@ -53,4 +56,16 @@ func (f *Federation) pruneLoop(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// pruneOnce prunes if this node holds (or can take) the prune lease, for
+// two intervals; it reports whether it did.
+func (f *Federation) pruneOnce(ctx context.Context, every time.Duration) (bool, error) {
+	now := f.now()
+	mine, err := f.store.TakeLease(ctx, "sweep:federation-prune", f.opt.Node, now, now.Add(2*every))
+	if err != nil || !mine {
+		return false, err
+	}
+	_, err = f.Prune(ctx)
+	return true, err
 }

@@ -19,7 +19,7 @@ import (
 // and is given up after giveUpAfter with its last error kept.
 func (f *Federation) PublishEvents(ctx context.Context) (int, error) {
 	now := f.now()
-	events, err := f.store.NextFedEvents(ctx, now, 50)
+	events, err := f.store.ClaimFedEvents(ctx, now, now.Add(eventLease), 50)
 	if err != nil {
 		return 0, err
 	}
@@ -43,6 +43,11 @@ func (f *Federation) PublishEvents(ctx context.Context) (int, error) {
 	}
 	return done, nil
 }
+
+// eventLease is how long a node holds the events it claimed: longer than
+// publishing fifty takes, short enough that a dead node's are published
+// by another soon after.
+const eventLease = 2 * time.Minute
 
 // eventFailed schedules a failed event's next attempt, or gives it up,
 // with what the failure has to record (a follow whose server does not

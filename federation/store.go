@@ -48,7 +48,9 @@ type Store interface {
 	FinishInbox(ctx context.Context, results []instance.InboxResult, now time.Time) error
 
 	// The transactional outbox: events, their publication, retries.
-	NextFedEvents(ctx context.Context, now time.Time, limit int) ([]*instance.FedEvent, error)
+	// ClaimFedEvents takes due events nobody holds until until (a lease),
+	// oldest first.
+	ClaimFedEvents(ctx context.Context, now, until time.Time, limit int) ([]*instance.FedEvent, error)
 	Publish(ctx context.Context, p *instance.Publication, now time.Time) error
 	RetryFedEvent(ctx context.Context, id int64, cause string, next time.Time, follow *instance.Following) error
 	GiveUpFedEvent(ctx context.Context, id int64, cause string, now time.Time, follow *instance.Following) error
@@ -63,6 +65,18 @@ type Store interface {
 	HostAnswered(ctx context.Context, host string, now time.Time) error
 	HostFailingSince(ctx context.Context, host string) (time.Time, error)
 	HostState(ctx context.Context, host string) (instance.HostState, error)
+
+	// Leases, so that several nodes on one database never do the same
+	// work at once: a lease has one holder until it runs out (or is
+	// renewed by its holder). Inbox lanes ("inbox:" + actor) and the prune
+	// sweep are leased.
+	TakeLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error)
+	TakeLeases(ctx context.Context, names []string, holder string, now, until time.Time) ([]string, error)
+
+	// ShareRateCounts records node's inbox limit counts per key (keys not
+	// in counts are removed), forgets counts written before since, and
+	// returns the other nodes' sums per key.
+	ShareRateCounts(ctx context.Context, node string, counts map[string]int, now, since time.Time) (map[string]int, error)
 
 	// Pruning after the retention.
 	PruneFederation(ctx context.Context, c instance.PruneCutoffs) (instance.PruneCounts, error)

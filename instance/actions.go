@@ -148,7 +148,7 @@ func (s *Service) AddResponse(ctx context.Context, by *Member, itemID int64, bod
 	if fe != nil {
 		return nil, fe
 	}
-	count, err := s.rateLimit(by, "response")
+	count, err := s.rateLimit(ctx, by, "response")
 	if err != nil {
 		return nil, err
 	}

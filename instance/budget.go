@@ -340,7 +340,7 @@ func (s *Service) SubmitProject(ctx context.Context, by *Member, roundID int64, 
 	if r.Phase(s.now()) != PhaseIdeas {
 		return nil, problem(ErrConflict, "budget.ideas_closed")
 	}
-	count, err := s.rateLimit(by, "post")
+	count, err := s.rateLimit(ctx, by, "post")
 	if err != nil {
 		return nil, err
 	}

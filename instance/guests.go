@@ -215,12 +215,15 @@ func (s *Service) JoinAsGuest(ctx context.Context, actionID int64, in GuestPlace
 		return nil, problem(ErrConflict, "guestplace.full")
 	}
 	byClient, byEmail := "guest-client:"+client, "guest-email:"+g.Email
-	if !s.limits.allow(byClient, guestsPerClient) || !s.limits.allow(byEmail, guestsPerEmail) {
+	if ok, err := s.allowAll(ctx, s.limits, byClient, guestsPerClient, byEmail, guestsPerEmail); err != nil {
+		return nil, err
+	} else if !ok {
 		s.log.Warn("guest sign-ups throttled", "client", client, "action", it.ID)
 		return nil, problem(ErrThrottled, "guestplace.throttled")
 	}
-	s.limits.fail(byClient)
-	s.limits.fail(byEmail)
+	if err := s.failAll(ctx, s.limits, byClient, byEmail); err != nil {
+		return nil, err
+	}
 	// The links are signed with the place's id, known only once it is
 	// stored: the store asks for the email inside its transaction, so the
 	// place and its confirmation exist together or not at all. The key is

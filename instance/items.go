@@ -268,7 +268,7 @@ func (s *Service) CreateItem(ctx context.Context, by *Member, in ItemInput) (*It
 	if !by.Has(RoleMember) {
 		return nil, ErrForbidden
 	}
-	count, err := s.rateLimit(by, "post")
+	count, err := s.rateLimit(ctx, by, "post")
 	if err != nil {
 		return nil, err
 	}

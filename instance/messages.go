@@ -168,7 +168,7 @@ func (s *Service) SendMessage(ctx context.Context, by *Member, needID int64, bod
 	if fe != nil {
 		return nil, fe
 	}
-	count, err := s.rateLimit(by, "response")
+	count, err := s.rateLimit(ctx, by, "response")
 	if err != nil {
 		return nil, err
 	}

@@ -393,7 +393,9 @@ func (s *Service) VolunteerGuest(ctx context.Context, panelID int64, in GuestInp
 		return nil, problem(ErrConflict, "panel.not_open")
 	}
 	key := "panel-guest:" + client
-	if !s.limits.allow(key, MaxGuestPerNet) {
+	if ok, err := s.limits.allow(ctx, key, MaxGuestPerNet); err != nil {
+		return nil, err
+	} else if !ok {
 		return nil, problem(ErrThrottled, "panel.guest_limit")
 	}
 	var v ValidationErrors
@@ -415,7 +417,9 @@ func (s *Service) VolunteerGuest(ctx context.Context, panelID int64, in GuestInp
 	if err := s.addVolunteer(ctx, vol); err != nil {
 		return nil, err
 	}
-	s.limits.fail(key)
+	if err := s.limits.fail(ctx, key); err != nil {
+		s.log.Error("counting a guest volunteer", "panel", p.ID, "err", err) // the volunteer is stored
+	}
 	return vol, nil
 }
 

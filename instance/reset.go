@@ -64,8 +64,27 @@ type resetLimits struct {
 	codes    *throttle
 }
 
-func newResetLimits(now Clock) *resetLimits {
-	return &resetLimits{requests: newWindow(now, time.Hour, throttleMaxKeys), codes: newWindow(now, time.Hour, throttleMaxKeys)}
+func newResetLimits(store ThrottleStore, now Clock) *resetLimits {
+	return &resetLimits{requests: newWindow(store, now, "reset", time.Hour), codes: newWindow(store, now, "code", time.Hour)}
+}
+
+// allowAll reports whether both keys are under their limits in t.
+func (s *Service) allowAll(ctx context.Context, t *throttle, k1 string, max1 int, k2 string, max2 int) (bool, error) {
+	ok, err := t.allow(ctx, k1, max1)
+	if err != nil || !ok {
+		return ok, err
+	}
+	return t.allow(ctx, k2, max2)
+}
+
+// failAll counts one event for each key in t.
+func (s *Service) failAll(ctx context.Context, t *throttle, keys ...string) error {
+	for _, k := range keys {
+		if err := t.fail(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RequestPasswordReset is "Forgotten your password?": when login (an
@@ -83,12 +102,15 @@ func (s *Service) RequestPasswordReset(ctx context.Context, login, client string
 		return &FieldError{Field: "login", Code: "err.too_long", Args: []any{254, len(login)}}
 	}
 	addrKey, clientKey := "reset:"+login, "reset-ip:"+client
-	if !s.resets.requests.allow(addrKey, maxResetsPerAddress) || !s.resets.requests.allow(clientKey, maxResetsPerClient) {
+	if ok, err := s.allowAll(ctx, s.resets.requests, addrKey, maxResetsPerAddress, clientKey, maxResetsPerClient); err != nil {
+		return err
+	} else if !ok {
 		s.log.Warn("password reset requests throttled", "client", client)
 		return problem(ErrThrottled, "reset.throttled")
 	}
-	s.resets.requests.fail(addrKey)
-	s.resets.requests.fail(clientKey)
+	if err := s.failAll(ctx, s.resets.requests, addrKey, clientKey); err != nil {
+		return err
+	}
 	m, err := s.store.MemberByLogin(ctx, login)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
@@ -276,13 +298,16 @@ func (s *Service) ResetWithCode(ctx context.Context, in CodeReset, client string
 		return err
 	}
 	handleKey, clientKey := "code:"+handle, "code-ip:"+client
-	if !s.resets.codes.allow(handleKey, maxCodeTriesHandle) || !s.resets.codes.allow(clientKey, maxCodeTriesClient) {
+	if ok, err := s.allowAll(ctx, s.resets.codes, handleKey, maxCodeTriesHandle, clientKey, maxCodeTriesClient); err != nil {
+		return err
+	} else if !ok {
 		s.log.Warn("password reset codes throttled", "client", client)
 		return problem(ErrThrottled, "reset.throttled")
 	}
 	wrong := func() error {
-		s.resets.codes.fail(handleKey)
-		s.resets.codes.fail(clientKey)
+		if err := s.failAll(ctx, s.resets.codes, handleKey, clientKey); err != nil {
+			return err
+		}
 		return &FieldError{Field: "code", Code: "err.reset_code_wrong"}
 	}
 	r, err := s.store.PasswordReset(ctx, hashCode(in.Code), s.now())
@@ -306,7 +331,9 @@ func (s *Service) ResetWithCode(ctx context.Context, in CodeReset, client string
 		}
 		return err
 	}
-	s.resets.codes.reset(handleKey)
+	if err := s.resets.codes.reset(ctx, handleKey); err != nil {
+		s.log.Error("forgetting wrong reset codes", "err", err) // the password is changed
+	}
 	return nil
 }
 

@@ -31,7 +31,7 @@ func (s *Service) holdFor(texts ...string) bool {
 // which is stricter for accounts younger than a few days; coordinators are
 // not limited. It refuses before anything is stored. The returned func
 // counts the post once it has been stored.
-func (s *Service) rateLimit(m *Member, kind string) (func(), error) {
+func (s *Service) rateLimit(ctx context.Context, m *Member, kind string) (func(), error) {
 	if m.IsCoordinator() {
 		return func() {}, nil
 	}
@@ -40,11 +40,17 @@ func (s *Service) rateLimit(m *Member, kind string) (func(), error) {
 		max = s.lim[kind][1]
 	}
 	key := kind + ":" + fmt.Sprint(m.ID)
-	if !s.limits.allow(key, max) {
+	if ok, err := s.limits.allow(ctx, key, max); err != nil {
+		return nil, err
+	} else if !ok {
 		s.log.Warn("rate limit reached", "member", m.Handle, "kind", kind, "per_hour", max)
 		return nil, problem(ErrThrottled, "limit."+kind, max)
 	}
-	return func() { s.limits.fail(key) }, nil
+	return func() {
+		if err := s.limits.fail(context.WithoutCancel(ctx), key); err != nil {
+			s.log.Error("counting a post against its limit", "member", m.Handle, "kind", kind, "err", err) // the post is stored
+		}
+	}, nil
 }
 
 // Registration is how people join the instance.
@@ -282,12 +288,12 @@ func New(o Options) (*Service, error) {
 	return &Service{blockedDomains: blocked, images: make(chan struct{}, imageSlots),
 		store: o.Store, now: o.Clock, log: o.Logger, reg: o.Registration,
 		session: o.SessionLifetime, invite: o.InviteLifetime,
-		throttle: newThrottle(o.Clock), dummyHash: dummy, hashing: o.PasswordSlots,
+		throttle: newThrottle(o.Store, o.Clock), dummyHash: dummy, hashing: o.PasswordSlots,
 		loc: o.Location, cats: o.Categories, expiry: o.NeedExpiry, lapse: o.ClaimLapse, remind: o.ReminderBefore,
 		defVis: o.DefaultVisibility, conduct: o.ConductVersion, purge: o.PurgeAfter, hold: hold,
-		limits: newWindow(o.Clock, time.Hour, throttleMaxKeys), newAge: o.NewAccountAge,
+		limits: newWindow(o.Store, o.Clock, "limits", time.Hour), newAge: o.NewAccountAge,
 		confirm: o.RequireEmailConfirmation, mailer: o.Mailer, baseURL: o.BaseURL, lang: o.Language, tr: o.Translate,
-		site: o.SiteName, secrets: &secretCache{}, vapid: &vapidCache{}, guestKeys: &secretCache{}, resets: newResetLimits(o.Clock),
+		site: o.SiteName, secrets: &secretCache{}, vapid: &vapidCache{}, guestKeys: &secretCache{}, resets: newResetLimits(o.Store, o.Clock),
 		unanswered: o.UnansweredAfter, overflowAfter: o.OverflowAfter, digestHour: o.DigestHour, digestWeekday: o.DigestWeekday, digests: &digestProgress{},
 		conductWritten: o.ConductWritten,
 		lim:            map[string][2]int{"post": {o.PostsPerHour, o.NewPostsPerHour}, "response": {o.RepliesPerHour, o.NewRepliesPerHour}},
@@ -488,19 +494,33 @@ func hashToken(token string) string {
 // to try again (ErrBusy), and that attempt is not held against anyone.
 func (s *Service) Login(ctx context.Context, login, password, client string) (string, *Member, error) {
 	account, ip := "acct:"+normaliseLogin(login), "ip:"+client
-	if !s.throttle.take(ip, maxClientFailures) {
-		s.log.Warn("login throttled", "client", client)
-		return "", nil, ErrThrottled
+	if ok, err := s.throttle.take(ctx, ip, maxClientFailures); err != nil || !ok {
+		if err == nil {
+			s.log.Warn("login throttled", "client", client)
+			err = ErrThrottled
+		}
+		return "", nil, err
 	}
-	if !s.throttle.take(account, maxAccountFailures) {
-		s.throttle.refund(ip)
-		s.log.Warn("login throttled", "client", client)
-		return "", nil, ErrThrottled
+	// refund takes an attempt back: a right password, or one that was
+	// never checked.
+	refund := func(keys ...string) {
+		for _, k := range keys {
+			if err := s.throttle.refund(ctx, k); err != nil {
+				s.log.Error("taking back a sign-in attempt", "err", err)
+			}
+		}
+	}
+	if ok, err := s.throttle.take(ctx, account, maxAccountFailures); err != nil || !ok {
+		refund(ip)
+		if err == nil {
+			s.log.Warn("login throttled", "client", client)
+			err = ErrThrottled
+		}
+		return "", nil, err
 	}
 	m, err := s.store.MemberByLogin(ctx, login)
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		s.throttle.refund(account)
-		s.throttle.refund(ip)
+		refund(account, ip)
 		return "", nil, err
 	}
 	hash, id := s.dummyHash, int64(0)
@@ -509,15 +529,16 @@ func (s *Service) Login(ctx context.Context, login, password, client string) (st
 	}
 	ok, err := s.checkPassword(ctx, id, hash, password)
 	if err != nil {
-		s.throttle.refund(account)
-		s.throttle.refund(ip)
+		refund(account, ip)
 		return "", nil, err
 	}
 	if m == nil || !ok {
 		return "", nil, ErrBadCredentials
 	}
-	s.throttle.reset(account)
-	s.throttle.refund(ip)
+	if err := s.throttle.reset(ctx, account); err != nil {
+		s.log.Error("forgetting wrong passwords after a right one", "member", m.Handle, "err", err)
+	}
+	refund(ip)
 	if s.confirm && !m.EmailConfirmed && m.Status == StatusActive && !m.IsAdmin() && m.Email != "" {
 		return "", m, problem(ErrForbidden, "login.email_unconfirmed", m.Email)
 	}

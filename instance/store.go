@@ -34,6 +34,7 @@ type Store interface {
 	SeriesStore
 	HealthStore
 	OverflowStore
+	ThrottleStore
 
 	// CreateMember inserts a member (and their roles) and joins them to the
 	// main group when they are active. A non-empty invite code is consumed

@@ -75,6 +75,9 @@ func (s *Service) Sweep(ctx context.Context) error {
 		return fmt.Errorf("sweep: overflow: %w", err)
 	}
 	counts["overflow"] = overflowed
+	if _, err := s.store.PruneThrottles(ctx, now.Add(-throttleKept)); err != nil {
+		return fmt.Errorf("sweep: throttles: %w", err)
+	}
 	purged, err := s.store.PurgeClosedNeeds(ctx, now.Add(-s.purge), now)
 	if err != nil {
 		return fmt.Errorf("sweep: purge: %w", err)

@@ -1,9 +1,8 @@
 package instance
 
 import (
-	"container/list"
+	"context"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -15,122 +14,77 @@ const (
 	throttleWindow     = 15 * time.Minute
 	maxAccountFailures = 10
 	maxClientFailures  = 30
-	throttleMaxKeys    = 100_000
+	// throttleKept is the longest window of any throttle: older events
+	// are pruned by the sweep.
+	throttleKept = time.Hour
 )
 
-// throttle counts recent events per key in memory, in a sliding window.
-// Throttling is a speed bump for one process; it needs no durability. Its
-// table holds at most maxKeys keys: when it is full, the key least
-// recently counted is forgotten, so the throttle keeps recording (someone
-// who fills the table with made-up names cannot switch it off).
+// ThrottleStore keeps the throttles' events, so every node of an instance
+// counts the same attempts: a guesser who spreads sign-ins over the nodes
+// behind a load balancer gets no more tries than against one. since is
+// the start of the caller's sliding window.
+type ThrottleStore interface {
+	// TakeThrottle records an event for key at now if fewer than max were
+	// recorded after since, counting and recording in one step, and
+	// reports whether it did.
+	TakeThrottle(ctx context.Context, key string, max int, since, now time.Time) (bool, error)
+	CountThrottle(ctx context.Context, key string, since time.Time) (int, error)
+	RecordThrottle(ctx context.Context, key string, now time.Time) error
+	// RefundThrottle takes back key's latest event after since.
+	RefundThrottle(ctx context.Context, key string, since time.Time) error
+	ResetThrottle(ctx context.Context, key string) error
+	PruneThrottles(ctx context.Context, before time.Time) (int, error)
+}
+
+// throttle counts recent events per key in a sliding window, in the
+// database (ThrottleStore). Its keys are prefixed with its name, so
+// throttles with different windows never count each other's events.
 type throttle struct {
-	mu      sync.Mutex
-	now     Clock
-	window  time.Duration
-	maxKeys int
-	keys    map[string]*list.Element // of *throttleEntry
-	order   *list.List               // most recently counted first
+	store  ThrottleStore
+	now    Clock
+	name   string
+	window time.Duration
 }
 
-type throttleEntry struct {
-	key   string
-	times []time.Time
+func newThrottle(store ThrottleStore, now Clock) *throttle {
+	return newWindow(store, now, "login", throttleWindow)
 }
-
-func newThrottle(now Clock) *throttle { return newWindow(now, throttleWindow, throttleMaxKeys) }
 
 // newWindow counts events per key in a sliding window.
-func newWindow(now Clock, window time.Duration, maxKeys int) *throttle {
-	return &throttle{now: now, window: window, maxKeys: maxKeys, keys: map[string]*list.Element{}, order: list.New()}
+func newWindow(store ThrottleStore, now Clock, name string, window time.Duration) *throttle {
+	return &throttle{store: store, now: now, name: name + "/", window: window}
 }
 
-// recent returns the key's events inside the window, dropping the older
-// ones (and the key, when none is left).
-func (t *throttle) recent(key string) []time.Time {
-	el, ok := t.keys[key]
-	if !ok {
-		return nil
-	}
-	e := el.Value.(*throttleEntry)
-	cutoff := t.now().Add(-t.window)
-	i := 0
-	for i < len(e.times) && !e.times[i].After(cutoff) {
-		i++
-	}
-	e.times = e.times[i:]
-	if len(e.times) == 0 {
-		t.order.Remove(el)
-		delete(t.keys, key)
-		return nil
-	}
-	return e.times
+func (t *throttle) since() time.Time { return t.now().Add(-t.window) }
+
+// allow reports whether fewer than max events were counted for key.
+func (t *throttle) allow(ctx context.Context, key string, max int) (bool, error) {
+	n, err := t.store.CountThrottle(ctx, t.name+key, t.since())
+	return n < max, err
 }
 
-// record counts one event for key now. A new key in a full table pushes
-// out the key least recently counted (whose events may all have fallen
-// out of the window already).
-func (t *throttle) record(key string) {
-	now := t.now()
-	if el, ok := t.keys[key]; ok {
-		e := el.Value.(*throttleEntry)
-		e.times = append(t.recent(key), now)
-		if el, ok = t.keys[key]; ok {
-			t.order.MoveToFront(el)
-			return
-		}
-	}
-	for len(t.keys) >= t.maxKeys {
-		oldest := t.order.Back()
-		t.order.Remove(oldest)
-		delete(t.keys, oldest.Value.(*throttleEntry).key)
-	}
-	t.keys[key] = t.order.PushFront(&throttleEntry{key: key, times: []time.Time{now}})
-}
-
-func (t *throttle) allow(key string, max int) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.recent(key)) < max
-}
-
-func (t *throttle) fail(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.record(key)
+// fail counts one event for key.
+func (t *throttle) fail(ctx context.Context, key string) error {
+	return t.store.RecordThrottle(ctx, t.name+key, t.now())
 }
 
 // take counts an attempt before it is made, if fewer than max were made
 // in the window; it reports whether the attempt may go ahead. Checking and
-// counting in one step means that many attempts at once cannot all slip
-// through before the first is counted.
-func (t *throttle) take(key string, max int) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.recent(key)) >= max {
-		return false
-	}
-	t.record(key)
-	return true
+// counting in one step means that many attempts at once (on any node)
+// cannot all slip through before the first is counted.
+func (t *throttle) take(ctx context.Context, key string, max int) (bool, error) {
+	now := t.now()
+	return t.store.TakeThrottle(ctx, t.name+key, max, now.Add(-t.window), now)
 }
 
 // refund takes back the latest attempt counted for key (one that turned
 // out not to be a failure).
-func (t *throttle) refund(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if times := t.recent(key); len(times) > 0 {
-		t.keys[key].Value.(*throttleEntry).times = times[:len(times)-1]
-		t.recent(key) // drops the key if that was its only event
-	}
+func (t *throttle) refund(ctx context.Context, key string) error {
+	return t.store.RefundThrottle(context.WithoutCancel(ctx), t.name+key, t.since())
 }
 
-func (t *throttle) reset(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if el, ok := t.keys[key]; ok {
-		t.order.Remove(el)
-		delete(t.keys, key)
-	}
+func (t *throttle) reset(ctx context.Context, key string) error {
+	return t.store.ResetThrottle(ctx, t.name+key)
 }
 
 func normaliseLogin(login string) string {

@@ -70,6 +70,8 @@ type app struct {
 	// translate is the interface's catalogue, for text written outside
 	// it (emails, federated posts).
 	translate func(lang, key string, args ...any) string
+	// node names this process in the leases it takes (nodes.go).
+	node string
 }
 
 // background runs workers until stopped.
@@ -143,7 +145,7 @@ func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app
 		st.Close()
 		return nil, err
 	}
-	return &app{cfg: cfg, store: st, svc: svc, log: logger, translate: translate}, nil
+	return &app{cfg: cfg, store: st, svc: svc, log: logger, translate: translate, node: nodeName()}, nil
 }
 
 // openStore opens the database [store] names: the SQLite file in
@@ -232,6 +234,7 @@ func (a *app) federation() *federation.Federation {
 		InboundPerHost: a.cfg.Moderation.InboundPerHost, TrustedProxy: a.cfg.TrustedProxy,
 		DeliveryPerHost: a.cfg.Federation.DeliveryPerHost, Retention: retention(a.cfg.Federation.RetentionDays),
 		Translate: a.translate, Language: a.cfg.Instance.Language, Counters: a.counters(),
+		Node: a.node, SharedDatabase: a.store.SharedDatabase(),
 	})
 }
 
@@ -394,76 +397,46 @@ func hostname(hostport string) string {
 
 // sweepSessions deletes expired sessions once an hour.
 func sweepSessions(ctx context.Context, a *app, logger *slog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := a.store.DeleteExpiredSessions(ctx, time.Now()); err != nil {
-				logger.Error("sweeping expired sessions", "err", err)
-			} else if n > 0 {
-				logger.Debug("swept expired sessions", "count", n)
-			}
+	a.onOneNode(ctx, "sessions", time.Hour, func(ctx context.Context) error {
+		n, err := a.store.DeleteExpiredSessions(ctx, time.Now())
+		if err == nil && n > 0 {
+			logger.Debug("swept expired sessions", "count", n)
 		}
-	}
+		return err
+	})
 }
 
 // sweepItems runs the time-driven item work (expiry, claim lapses,
-// "still needed?" reminders) once a minute.
+// "still needed?" reminders, digests) and the budget rounds' and panels'
+// steps once a minute.
 func sweepItems(ctx context.Context, a *app, logger *slog.Logger) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		if err := a.svc.Sweep(ctx); err != nil && ctx.Err() == nil {
-			logger.Error("sweeping items", "err", err)
+	a.onOneNode(ctx, "items", time.Minute, func(ctx context.Context) error {
+		if err := a.svc.Sweep(ctx); err != nil {
+			return fmt.Errorf("sweeping items: %w", err)
 		}
-		if err := a.svc.SweepDecide(ctx); err != nil && ctx.Err() == nil {
-			logger.Error("sweeping budget rounds and panels", "err", err)
+		if err := a.svc.SweepDecide(ctx); err != nil {
+			return fmt.Errorf("sweeping budget rounds and panels: %w", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+		return nil
+	})
 }
 
 // announceItems emails new posts at once to the members who chose that,
 // a few seconds after they are posted (never in the request that posts).
 func announceItems(ctx context.Context, a *app, logger *slog.Logger) {
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		if _, err := a.svc.Announce(ctx); err != nil && ctx.Err() == nil {
-			logger.Error("emailing new posts", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	a.onOneNode(ctx, "announce", 5*time.Second, func(ctx context.Context) error {
+		_, err := a.svc.Announce(ctx)
+		return err
+	})
 }
 
-// runMail sends the mail queue, and once an hour forgets old mail and
-// spent password resets.
+// runMail sends the mail queue (on every node: each mail is claimed with
+// a lease), and once an hour, on one node, forgets old mail and spent
+// password resets.
 func runMail(ctx context.Context, a *app, m instance.Mailer, logger *slog.Logger) {
 	w := instance.NewMailWorker(instance.MailWorkerOptions{Store: a.store, Mailer: m, Logger: logger})
 	go w.Run(ctx)
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if err := a.svc.SweepMail(ctx); err != nil && ctx.Err() == nil {
-			logger.Error("sweeping old mail and password resets", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	a.onOneNode(ctx, "mail", time.Hour, a.svc.SweepMail)
 }
 
 // pusher sends Web Push messages with the instance's VAPID keys, to public
@@ -488,16 +461,5 @@ func (a *app) pusher(ctx context.Context) (*push.Sender, error) {
 
 // sweepPush forgets pushes a week after they were sent, once an hour.
 func sweepPush(ctx context.Context, a *app, logger *slog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if err := a.svc.SweepPush(ctx); err != nil && ctx.Err() == nil {
-			logger.Error("sweeping old pushes", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	a.onOneNode(ctx, "push", time.Hour, a.svc.SweepPush)
 }

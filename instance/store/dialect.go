@@ -26,6 +26,22 @@ func (e engine) String() string {
 	return "sqlite"
 }
 
+// skipLocked ends the subquery that picks a queue's rows to claim. On
+// PostgreSQL, FOR UPDATE SKIP LOCKED makes a node pass over rows another
+// node is claiming at that moment instead of waiting for its commit (the
+// claim's own WHERE still decides who gets a row: a lease not run out is
+// never taken). SQLite has one writer, and no such clause.
+func (e engine) skipLocked() string {
+	if e == postgresEngine {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
+// shared reports whether several processes may use the database at once:
+// PostgreSQL is made for it; a SQLite file is one Hearth process's.
+func (e engine) shared() bool { return e == postgresEngine }
+
 // rebound caches rebind's work: the same few hundred query texts come back
 // all the time.
 var rebound sync.Map // query text → *pgText

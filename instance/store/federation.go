@@ -176,7 +176,7 @@ func (s *Store) NextFedEvents(ctx context.Context, now time.Time, limit int) ([]
 // server is not answering), in the same transaction.
 func (s *Store) RetryFedEvent(ctx context.Context, id int64, cause string, next time.Time, follow *instance.Following) error {
 	return wrapf(s.tx(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE fed_events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
+		if _, err := tx.ExecContext(ctx, `UPDATE fed_events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, claimed_until = NULL
 			WHERE id = ? AND processed_at IS NULL`, ts(next), cause, id); err != nil {
 			return err
 		}

@@ -42,7 +42,7 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 	err := s.tx(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE mail_queue SET claim = ?1, claimed_until = ?2
 			WHERE id IN (SELECT id FROM mail_queue WHERE state = 'queued' AND next_attempt_at <= ?3
-				AND (claimed_until IS NULL OR claimed_until <= ?3) ORDER BY next_attempt_at, id LIMIT ?4)
+				AND (claimed_until IS NULL OR claimed_until <= ?3) ORDER BY next_attempt_at, id LIMIT ?4`+s.e.skipLocked()+`)
 			RETURNING id, COALESCE(member_id, 0), to_address, kind, lang, subject, body_text, body_html, unsubscribe, message_id,
 				attempts, created_at, last_error`,
 			claim, ts(now.Add(lease)), ts(now), limit)

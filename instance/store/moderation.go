@@ -252,7 +252,7 @@ func retractItems(ctx context.Context, tx *Tx, memberID int64, reason string, no
 // BlockDomain implements instance.Store: the block, its followers severed
 // and pending deliveries to it stopped, in one transaction.
 func (s *Store) BlockDomain(ctx context.Context, domain, reason string, by int64, now time.Time, log *instance.ModLog) error {
-	defer s.blocks.Add(1)
+	defer s.blocks.local.Add(1)
 	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO blocked_domains (domain, reason, created_by, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (domain) DO UPDATE SET reason = excluded.reason`, domain, reason, nullID(by), ts(now)); err != nil {
@@ -267,15 +267,21 @@ func (s *Store) BlockDomain(ctx context.Context, domain, reason string, by int64
 				return err
 			}
 		}
+		if err := bumpBlocks(ctx, tx); err != nil {
+			return err
+		}
 		return writeLog(ctx, tx, log)
 	}), "store: block domain %s", domain)
 }
 
 // UnblockDomain implements instance.Store.
 func (s *Store) UnblockDomain(ctx context.Context, domain string, log *instance.ModLog, now time.Time) error {
-	defer s.blocks.Add(1)
+	defer s.blocks.local.Add(1)
 	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM blocked_domains WHERE domain = ?`, domain); err != nil {
+			return err
+		}
+		if err := bumpBlocks(ctx, tx); err != nil {
 			return err
 		}
 		return writeLog(ctx, tx, log)
@@ -284,13 +290,16 @@ func (s *Store) UnblockDomain(ctx context.Context, domain string, log *instance.
 
 // BlockActor implements instance.Store.
 func (s *Store) BlockActor(ctx context.Context, actor, reason string, by int64, now time.Time, log *instance.ModLog) error {
-	defer s.blocks.Add(1)
+	defer s.blocks.local.Add(1)
 	return wrapf(s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO blocked_actors (actor, reason, created_by, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (actor) DO UPDATE SET reason = excluded.reason`, actor, reason, nullID(by), ts(now)); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM followers WHERE actor_id = ?`, actor); err != nil {
+			return err
+		}
+		if err := bumpBlocks(ctx, tx); err != nil {
 			return err
 		}
 		return writeLog(ctx, tx, log)

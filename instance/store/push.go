@@ -84,7 +84,7 @@ func (s *Store) ClaimPush(ctx context.Context, now time.Time, lease time.Duratio
 	err := s.tx(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE push_queue SET claim = ?1, claimed_until = ?2
 			WHERE id IN (SELECT id FROM push_queue WHERE state = 'queued' AND next_attempt_at <= ?3
-				AND (claimed_until IS NULL OR claimed_until <= ?3) ORDER BY next_attempt_at, id LIMIT ?4)
+				AND (claimed_until IS NULL OR claimed_until <= ?3) ORDER BY next_attempt_at, id LIMIT ?4`+s.e.skipLocked()+`)
 			RETURNING id, subscription_id, member_id, kind, payload, attempts`, claim, ts(now.Add(lease)), ts(now), limit)
 		if err != nil {
 			return err

@@ -203,7 +203,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, ids []int64, now, until tim
 		return nil, nil
 	}
 	out, err := queryAll(ctx, s.wr, scanDelivery, `UPDATE deliveries SET claimed_until = ?1
-		WHERE id IN (`+s.e.idsIn("?3")+`) AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?2)
+		WHERE id IN (SELECT id FROM deliveries WHERE id IN (`+s.e.idsIn("?3")+`)
+			AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?2)`+s.e.skipLocked()+`)
+		AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?2)
 		RETURNING `+deliveryColumns, ts(until), ts(now), jsonIDs(ids))
 	if err != nil {
 		return nil, fmt.Errorf("store: claim %d deliveries: %w", len(ids), err)

@@ -37,9 +37,10 @@ type Store struct {
 	w  *sql.DB
 	// e is the engine behind db and w (dialect.go).
 	e engine
-	// blocks counts changes to domain and actor blocks, so in-memory
-	// caches of them (federation) reload at once.
-	blocks atomic.Uint64
+	// blocks is the version of the domain and actor blocks (nodes.go), so
+	// in-memory caches of them (federation) reload when one changes, on
+	// this node or another.
+	blocks blocksVersion
 	// rd runs reads on db, and wr statements on w outside a transaction,
 	// through prepared statements kept for reuse.
 	rd, wr *prepared
@@ -146,9 +147,6 @@ func (r *prepared) close() {
 		return true
 	})
 }
-
-// BlocksVersion changes whenever a block is added or lifted.
-func (s *Store) BlocksVersion() uint64 { return s.blocks.Load() }
 
 var _ instance.Store = (*Store)(nil)
 
