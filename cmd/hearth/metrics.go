@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,8 +15,7 @@ func (a *app) newMetrics() *metrics.Metrics {
 	if !a.cfg.MetricsOn() {
 		return nil
 	}
-	reader, writer := a.store.Pools()
-	return metrics.New(metrics.Options{Source: a.store, Pools: map[string]*sql.DB{"reader": reader, "writer": writer},
+	return metrics.New(metrics.Options{Source: a.store, Pools: a.store.Pools(),
 		Version: versionString(), Logger: a.log})
 }
 

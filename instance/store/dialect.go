@@ -83,6 +83,34 @@ func (e engine) rebind(query string) string {
 	return out
 }
 
+// schemaVersionQuery reads the database's schema version: SQLite keeps
+// it in the file's header, PostgreSQL in schema_version (store_postgres.go).
+func (e engine) schemaVersionQuery() string {
+	if e == postgresEngine {
+		return "SELECT version FROM schema_version"
+	}
+	return "PRAGMA user_version"
+}
+
+// uniqueViolation reports whether err is a UNIQUE or PRIMARY KEY failure on
+// the given key, written as SQLite names it: "table.column", or
+// "table.a, table.b" for a key of several columns.
+func uniqueViolation(err error, key string) bool {
+	if err == nil {
+		return false
+	}
+	if strings.Contains(err.Error(), "constraint failed: "+key) {
+		return true // SQLite
+	}
+	var table string
+	var columns []string
+	for _, tc := range strings.Split(key, ", ") {
+		t, c, _ := strings.Cut(tc, ".")
+		table, columns = t, append(columns, c)
+	}
+	return pgUniqueViolation(err, table, columns)
+}
+
 // writeLock is the PostgreSQL advisory lock every write transaction takes
 // (see Store.tx). Its number is arbitrary but fixed: "hearth" in ASCII.
 const writeLock = 0x686561727468

@@ -15,18 +15,21 @@ import (
 const readyTimeout = 2 * time.Second
 
 // Ready checks that the database answers (the schema version is read from
-// the file's header, so the file itself is reached) and that it is
-// migrated to exactly this build's schema. Errors wrap
+// the file's header, so the file itself is reached; on PostgreSQL from
+// schema_version) and that it is migrated to exactly this build's schema. Errors wrap
 // instance.ErrUnavailable.
 func (s *Store) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 	var v int
-	if err := s.rd.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+	if err := s.rd.QueryRowContext(ctx, s.e.schemaVersionQuery()).Scan(&v); err != nil {
 		return fmt.Errorf("store: ready: %w: %w", instance.ErrUnavailable, err)
 	}
 	if want := SchemaVersion(); v != want {
 		return fmt.Errorf("store: ready: %w: database schema %d, this build expects %d", instance.ErrUnavailable, v, want)
+	}
+	if s.path == "" {
+		return nil // PostgreSQL: no file of ours
 	}
 	if now, err := os.Stat(s.path); err != nil || !os.SameFile(now, s.file) {
 		return fmt.Errorf("store: ready: %w: the database file %s was removed or replaced while Hearth ran (restart Hearth): %v",
@@ -35,9 +38,15 @@ func (s *Store) Ready(ctx context.Context) error {
 	return nil
 }
 
-// Pools returns the reader pool and the single writer connection, for
-// their statistics (database/sql DBStats).
-func (s *Store) Pools() (reader, writer *sql.DB) { return s.db, s.w }
+// Pools returns the connection pools by name, for their statistics
+// (database/sql DBStats): on SQLite the "reader" pool and the single
+// "writer" connection, on PostgreSQL the one "pool" both share.
+func (s *Store) Pools() map[string]*sql.DB {
+	if s.w == s.db {
+		return map[string]*sql.DB{"pool": s.db}
+	}
+	return map[string]*sql.DB{"reader": s.db, "writer": s.w}
+}
 
 // queueStats counts each queue with one indexed count and the oldest row
 // by id (ids grow with time, so the smallest waiting id is the oldest).

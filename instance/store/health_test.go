@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -20,15 +19,11 @@ func TestReady(t *testing.T) {
 	if err := s.Ready(ctx); err != nil {
 		t.Fatalf("fresh database not ready: %v", err)
 	}
-	if _, err := s.w.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion()-1)); err != nil {
-		t.Fatal(err)
-	}
+	setSchemaVersion(t, s, SchemaVersion()-1)
 	if err := s.Ready(ctx); !errors.Is(err, instance.ErrUnavailable) {
 		t.Errorf("schema behind the build: Ready = %v, want ErrUnavailable", err)
 	}
-	if _, err := s.w.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion())); err != nil {
-		t.Fatal(err)
-	}
+	setSchemaVersion(t, s, SchemaVersion())
 	s.Close()
 	if err := s.Ready(ctx); !errors.Is(err, instance.ErrUnavailable) {
 		t.Errorf("closed database: Ready = %v, want ErrUnavailable", err)
@@ -39,6 +34,7 @@ func TestReady(t *testing.T) {
 // answers through its open connections; Ready says it is not the file
 // at the path any more.
 func TestReadyNoticesAFileRemoved(t *testing.T) {
+	sqliteOnly(t, "a database file removed")
 	s := newStore(t)
 	if err := os.Remove(s.path); err != nil {
 		t.Fatal(err)

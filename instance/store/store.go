@@ -24,13 +24,15 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// Store is the SQLite implementation of instance.Store.
+// Store is the SQL implementation of instance.Store, on SQLite (Open) or
+// PostgreSQL (OpenPostgres).
 type Store struct {
 	// db is a pool of connections for reads (WAL lets them run beside a
 	// write); w is one connection for every write. SQLite allows one
 	// writer at a time anyway: with a single writer connection, writers
 	// queue in Go and take their turn at once, instead of sleeping in
-	// SQLite's busy handler (1, 2, 5, 10… ms) and retrying.
+	// SQLite's busy handler (1, 2, 5, 10… ms) and retrying. On PostgreSQL
+	// db and w are the same pool (see OpenPostgres).
 	db *sql.DB
 	w  *sql.DB
 	// e is the engine behind db and w (dialect.go).
@@ -44,6 +46,7 @@ type Store struct {
 	// path and file are the database file as opened: Ready checks that
 	// the file at path is still that one (open connections keep using a
 	// file that was deleted or replaced, and nothing else would notice).
+	// Both are empty on PostgreSQL.
 	path string
 	file os.FileInfo
 }
@@ -192,6 +195,9 @@ func (s *Store) Close() error {
 	s.rd.close()
 	s.wr.close()
 	err := s.db.Close()
+	if s.w == s.db {
+		return err
+	}
 	if werr := s.w.Close(); err == nil {
 		err = werr
 	}
@@ -209,25 +215,12 @@ type migration struct {
 	sql     string
 }
 
+// migrations are SQLite's migrations, numbered from 1.
 func migrations() ([]migration, error) {
-	entries, err := migrationFiles.ReadDir("migrations")
+	out, err := readMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return nil, err
 	}
-	var out []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("store: migration %s: name must start with a number and _", e.Name())
-		}
-		body, err := migrationFiles.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: e.Name(), sql: string(body)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
 	for i, m := range out {
 		if m.version != i+1 {
 			return nil, fmt.Errorf("store: migrations must be numbered 1, 2, 3…; found %s at position %d", m.name, i+1)
@@ -236,7 +229,34 @@ func migrations() ([]migration, error) {
 	return out, nil
 }
 
-// SchemaVersion returns the version this build migrates to.
+// readMigrations reads the NNNN_name.sql files of dir, in order.
+func readMigrations(files embed.FS, dir string) ([]migration, error) {
+	entries, err := files.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("store: migration %s: name must start with a number and _", e.Name())
+		}
+		body, err := files.ReadFile(dir + "/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: e.Name(), sql: string(body)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// SchemaVersion returns the version this build migrates to, the same on
+// both engines (TestPostgresMigrationsMatchSQLite).
 func SchemaVersion() int {
 	ms, err := migrations()
 	if err != nil {
@@ -278,7 +298,12 @@ func (s *Store) migrate(ctx context.Context) error {
 // committing if it returns nil. fn must use tx for its writes (the writer
 // is busy until it returns); reads through s.db see only committed data.
 func (s *Store) tx(ctx context.Context, fn func(*Tx) error) error {
-	tx, err := s.begin(ctx)
+	return s.withTx(ctx, writeLock, fn)
+}
+
+// withTx is tx under the given PostgreSQL advisory lock.
+func (s *Store) withTx(ctx context.Context, lock int64, fn func(*Tx) error) error {
+	tx, err := s.beginLocked(ctx, lock)
 	if err != nil {
 		return err
 	}
@@ -295,13 +320,17 @@ func (s *Store) tx(ctx context.Context, fn func(*Tx) error) error {
 // for SQLite stay correct without SERIALIZABLE retries. Statements outside
 // transactions and all reads still run side by side.
 func (s *Store) begin(ctx context.Context) (*Tx, error) {
+	return s.beginLocked(ctx, writeLock)
+}
+
+func (s *Store) beginLocked(ctx context.Context, lock int64) (*Tx, error) {
 	t, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	tx := &Tx{tx: t, e: s.e}
 	if s.e == postgresEngine {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(writeLock)); err != nil {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", lock); err != nil {
 			_ = t.Rollback()
 			return nil, err
 		}
@@ -311,7 +340,11 @@ func (s *Store) begin(ctx context.Context) (*Tx, error) {
 
 // Backup writes a consistent copy of the database to path with VACUUM INTO,
 // which is safe while the instance is running. It refuses to overwrite.
+// On PostgreSQL it refuses: pg_dump is the tool for that.
 func (s *Store) Backup(ctx context.Context, path string) error {
+	if s.e == postgresEngine {
+		return postgresBackup()
+	}
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("store: backup: %s already exists", path)
 	}
@@ -322,8 +355,12 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 }
 
 // Check runs SQLite's integrity and foreign-key checks and returns the
-// problems found (none means healthy).
+// problems found (none means healthy). On PostgreSQL, which enforces
+// both itself, it looks for what can still be wrong (postgresCheck).
 func (s *Store) Check(ctx context.Context) ([]string, error) {
+	if s.e == postgresEngine {
+		return s.postgresCheck(ctx)
+	}
 	var problems []string
 	rows, err := s.db.QueryContext(ctx, "PRAGMA integrity_check")
 	if err != nil {
@@ -384,12 +421,6 @@ func nullString(s string) any {
 		return nil
 	}
 	return s
-}
-
-// uniqueViolation reports whether err is a UNIQUE or PRIMARY KEY failure on
-// the given table.column.
-func uniqueViolation(err error, column string) bool {
-	return err != nil && strings.Contains(err.Error(), "constraint failed: "+column)
 }
 
 // wrapf adds the operation and its ids to err (nil stays nil), keeping

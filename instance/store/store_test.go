@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -10,11 +11,22 @@ import (
 	"time"
 
 	"hearth/instance"
+	"hearth/instance/store/pgtest"
 )
 
+// newStore opens a fresh, migrated store for one test: a SQLite file in
+// the test's directory or, when HEARTH_TEST_POSTGRES is set, a PostgreSQL
+// database of its own (a copy of a template migrated once per process).
 func newStore(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "hearth.db"))
+	ctx := context.Background()
+	var s *Store
+	var err error
+	if pgtest.Enabled() {
+		s, err = OpenPostgres(ctx, pgtest.NewMigratedDatabase(t, "store", migratePostgresTemplate))
+	} else {
+		s, err = Open(ctx, filepath.Join(t.TempDir(), "hearth.db"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,9 +34,47 @@ func newStore(t *testing.T) *Store {
 	return s
 }
 
+// migratePostgresTemplate migrates the template database of newStore.
+func migratePostgresTemplate(dsn string) error {
+	s, err := OpenPostgres(context.Background(), dsn)
+	if err != nil {
+		return err
+	}
+	return s.Close()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.DropTemplates()
+	os.Exit(code)
+}
+
+// sqliteOnly skips a test of something only SQLite has when the suite
+// runs on PostgreSQL.
+func sqliteOnly(t *testing.T, what string) {
+	t.Helper()
+	if pgtest.Enabled() {
+		t.Skip("SQLite only (" + what + "): " + pgtest.Env + " is set")
+	}
+}
+
+// setSchemaVersion writes the database's schema version, as an older or
+// newer Hearth would have left it.
+func setSchemaVersion(t *testing.T, s *Store, v int) {
+	t.Helper()
+	q := fmt.Sprintf("PRAGMA user_version = %d", v)
+	if s.e == postgresEngine {
+		q = fmt.Sprintf("UPDATE schema_version SET version = %d", v)
+	}
+	if _, err := s.w.ExecContext(context.Background(), q); err != nil {
+		t.Fatal(err)
+	}
+}
+
 var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 
 func TestMigrateEmptyDatabase(t *testing.T) {
+	sqliteOnly(t, "PRAGMA user_version and integrity_check; TestPostgresFreshDatabaseMigrates is its twin")
 	s := newStore(t)
 	ctx := context.Background()
 	var v int
@@ -50,6 +100,7 @@ func TestMigrateEmptyDatabase(t *testing.T) {
 }
 
 func TestReopenDoesNotRemigrate(t *testing.T) {
+	sqliteOnly(t, "a database file; TestPostgresReopenDoesNotRemigrate is its twin")
 	path := filepath.Join(t.TempDir(), "hearth.db")
 	ctx := context.Background()
 	s, err := Open(ctx, path)
@@ -71,6 +122,7 @@ func TestReopenDoesNotRemigrate(t *testing.T) {
 }
 
 func TestRefusesNewerSchema(t *testing.T) {
+	sqliteOnly(t, "a database file; TestPostgresRefusesNewerSchema is its twin")
 	path := filepath.Join(t.TempDir(), "hearth.db")
 	ctx := context.Background()
 	s, err := Open(ctx, path)
@@ -89,6 +141,7 @@ func TestRefusesNewerSchema(t *testing.T) {
 
 // Every pooled connection must carry the pragmas, not only the first.
 func TestPragmasOnEveryConnection(t *testing.T) {
+	sqliteOnly(t, "pragmas")
 	s := newStore(t)
 	ctx := context.Background()
 	conns := make([]interface{ Close() error }, 0, 3)
@@ -204,6 +257,7 @@ func TestInviteIsSingleUseUnderRace(t *testing.T) {
 }
 
 func TestBackupWhileOpen(t *testing.T) {
+	sqliteOnly(t, "VACUUM INTO; PostgreSQL is backed up with pg_dump")
 	s := newStore(t)
 	ctx := context.Background()
 	if _, err := s.CreateGroup(ctx, &instance.Group{Handle: "village", Name: "V", Main: true, CreatedAt: t0}); err != nil {
