@@ -141,3 +141,7 @@ func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
 
 func (t *Tx) Commit() error   { return t.tx.Commit() }
 func (t *Tx) Rollback() error { return t.tx.Rollback() }
+
+// Rebind returns query with its placeholders in this store's dialect, for
+// tools and tests outside the package that run their own SQL on DB().
+func (s *Store) Rebind(query string) string { return s.e.rebind(query) }
