@@ -18,6 +18,7 @@ import (
 	"hearth/instance"
 	"hearth/instance/mail"
 	"hearth/instance/store"
+	"hearth/instance/store/pgtest"
 )
 
 // The benchmark's figures are only as good as its signing, its checks and
@@ -198,7 +199,7 @@ func TestSinkAndSubscribers(t *testing.T) {
 	if _, err := svc.EnsureMainGroup(ctx, "village", "Bench"); err != nil {
 		t.Fatal(err)
 	}
-	if err := subscribe(st.DB(), 3); err != nil {
+	if err := subscribe(sqlDB{st}, 3); err != nil {
 		t.Fatal(err)
 	}
 	author, _ := svc.CreateMemberDirect(ctx, instance.NewMemberInput{Handle: "bench", DisplayName: "Bench", Password: "bench password 123"})
@@ -216,23 +217,32 @@ func TestSinkAndSubscribers(t *testing.T) {
 // every column today's schema requires (a column added to items without
 // the seed following it stops the whole run).
 func TestSeedMakesItemsAndTheLongThread(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		checkSeed(t, &where{path: filepath.Join(t.TempDir(), "hearth.db")})
+	})
+	// The same seed on PostgreSQL, as -store postgres runs it.
+	t.Run("postgres", func(t *testing.T) {
+		checkSeed(t, &where{dsn: pgtest.NewDatabase(t)})
+	})
+}
+
+func checkSeed(t *testing.T, w *where) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "hearth.db")
-	thread, err := seed(ctx, path, 6, 3)
+	thread, err := seed(ctx, w, 6, 3)
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	st, err := store.Open(ctx, path)
+	st, err := w.open(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	var items, replies int
-	if err := st.DB().QueryRow(`SELECT count(*) FROM items`).Scan(&items); err != nil {
+	if err := (sqlDB{st}).QueryRow(`SELECT count(*) FROM items`).Scan(&items); err != nil {
 		t.Fatal(err)
 	}
 	id, _ := strconv.ParseInt(strings.TrimPrefix(thread, "/needs/"), 10, 64)
-	if err := st.DB().QueryRow(`SELECT count(*) FROM responses WHERE item_id = ?`, id).Scan(&replies); err != nil {
+	if err := (sqlDB{st}).QueryRow(`SELECT count(*) FROM responses WHERE item_id = ?`, id).Scan(&replies); err != nil {
 		t.Fatal(err)
 	}
 	if items != 7 || replies != 3 {

@@ -43,14 +43,16 @@ func newClient(conns int) *http.Client {
 }
 
 // hammer runs req on conc workers for d (bounded by time) and measures.
-func hammer(conc int, d time.Duration, req func() (*http.Request, error)) result {
+// With addrs, the connections are spread over those addresses (several
+// nodes of one instance), each request keeping its URL's Host.
+func hammer(conc int, d time.Duration, req func() (*http.Request, error), addrs ...string) result {
 	deadline := time.Now().Add(d)
 	return hammerN(conc, func() (*http.Request, error) {
 		if time.Now().After(deadline) {
 			return nil, errDone
 		}
 		return req()
-	})
+	}, addrs...)
 }
 
 // sequential makes n requests one after another and measures latency.
@@ -200,7 +202,7 @@ var errDone = fmt.Errorf("done")
 // (a read and a write goroutine per connection, a pool, channels) costs
 // about as much CPU per request as the server it measures, and here the
 // load generator shares the cores with the server.
-func hammerN(conc int, next func() (*http.Request, error)) result {
+func hammerN(conc int, next func() (*http.Request, error), addrs ...string) result {
 	var errs atomic.Int64
 	var mu sync.Mutex
 	var lats []time.Duration
@@ -208,9 +210,12 @@ func hammerN(conc int, next func() (*http.Request, error)) result {
 	start := time.Now()
 	for w := 0; w < conc; w++ {
 		wg.Add(1)
-		go func() {
+		go func(w int) {
 			defer wg.Done()
 			var c rawConn
+			if len(addrs) > 0 {
+				c.addr = addrs[w%len(addrs)]
+			}
 			defer c.close()
 			var local []time.Duration
 			for {
@@ -233,7 +238,7 @@ func hammerN(conc int, next func() (*http.Request, error)) result {
 			mu.Lock()
 			lats = append(lats, local...)
 			mu.Unlock()
-		}()
+		}(w)
 	}
 	wg.Wait()
 	return result{requests: len(lats), errors: int(errs.Load()), elapsed: time.Since(start), lat: lats}
@@ -242,6 +247,7 @@ func hammerN(conc int, next func() (*http.Request, error)) result {
 // rawConn is one HTTP/1.1 keep-alive connection, dialled on first use and
 // again after the server closes it.
 type rawConn struct {
+	addr string // dial this instead of the request's host, if set
 	conn net.Conn
 	br   *bufio.Reader
 	bw   *bufio.Writer
@@ -249,7 +255,11 @@ type rawConn struct {
 
 func (c *rawConn) do(req *http.Request) (int, error) {
 	if c.conn == nil {
-		conn, err := net.DialTimeout("tcp", req.URL.Host, 5*time.Second)
+		addr := c.addr
+		if addr == "" {
+			addr = req.URL.Host
+		}
+		conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 		if err != nil {
 			return 0, err
 		}

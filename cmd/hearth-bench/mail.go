@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"fmt"
 	"io"
 	"net"
@@ -62,7 +61,7 @@ func (*sinkSession) Logout() error { return nil }
 
 // subscribe adds n active members with an address who chose to hear of
 // new needs in "shopping" at once (the category postNeeds uses).
-func subscribe(db *sql.DB, n int) error {
+func subscribe(db sqlDB, n int) error {
 	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")
 	tx, err := db.Begin()
 	if err != nil {
@@ -116,7 +115,7 @@ func postNeedsPaced(c *http.Client, base string, n int, interval time.Duration) 
 // mailPhase posts needs with subscribers waiting for each, then measures
 // how long the worker takes to queue their emails and how fast the mail
 // worker sends them to the sink.
-func mailPhase(db *sql.DB, browser *http.Client, base string, sink *smtpSink, subscribers, posts int, add func(row)) error {
+func mailPhase(db sqlDB, browser *http.Client, base string, sink *smtpSink, subscribers, posts int, add func(row)) error {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
 	// Earlier phases' needs are announced (to nobody) first, so the
 	// subscribers get only this phase's.

@@ -3,6 +3,8 @@
 //
 //	go run ./cmd/hearth-bench            # builds hearth, seeds 10,000 items, measures
 //	go run ./cmd/hearth-bench -quick     # shorter phases, for a smoke test
+//	go run ./cmd/hearth-bench -store postgres -dsn postgres://… -nodes 2
+//	                                     # on PostgreSQL, then two nodes on it
 //
 // It starts the real hearth binary with a temporary data dir, serves fake
 // remote shared inboxes itself (verifying every delivery's signature), and
@@ -32,6 +34,9 @@ type options struct {
 	signed      int
 	subscribers int
 	replies     int
+	store       string
+	dsn         string
+	nodes       int
 }
 
 func main() {
@@ -47,6 +52,9 @@ func main() {
 	flag.IntVar(&o.signed, "signed", 30000, "signed activities for the inbox phase (signed before it starts)")
 	flag.IntVar(&o.subscribers, "subscribers", 1000, "members subscribed at once to the posted needs' category")
 	flag.IntVar(&o.replies, "replies", 100000, "replies from other servers on one need, for the long-thread page")
+	flag.StringVar(&o.store, "store", "sqlite", "the instance's database: sqlite or postgres")
+	flag.StringVar(&o.dsn, "dsn", os.Getenv("HEARTH_TEST_POSTGRES"), "with -store postgres: a PostgreSQL server the bench may create (and drop) its own database on")
+	flag.IntVar(&o.nodes, "nodes", 1, "hearth processes sharing the database (more than one needs -store postgres)")
 	quick := flag.Bool("quick", false, "short phases and fewer items, for a smoke test")
 	flag.Parse()
 	if *bare != "" {
@@ -68,6 +76,10 @@ func main() {
 		if !set["replies"] {
 			o.replies = 10000
 		}
+	}
+	if o.nodes > 1 && o.store != "postgres" {
+		fmt.Fprintln(os.Stderr, "hearth-bench: -nodes needs -store postgres: several nodes share one PostgreSQL database")
+		os.Exit(2)
 	}
 	start := time.Now()
 	if err := run(o); err != nil {

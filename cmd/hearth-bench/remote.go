@@ -34,6 +34,7 @@ type remote struct {
 	arrived  map[string]map[int]time.Time // object id → inbox → first arrival
 	verified atomic.Int64
 	rejected atomic.Int64
+	repeated atomic.Int64 // deliveries of an object to an inbox that already had it
 }
 
 func newRemote() (*remote, error) {
@@ -89,6 +90,8 @@ func (r *remote) serve(w http.ResponseWriter, req *http.Request) {
 		}
 		if _, ok := r.arrived[act.Object.ID][n]; !ok {
 			r.arrived[act.Object.ID][n] = time.Now()
+		} else {
+			r.repeated.Add(1)
 		}
 		r.mu.Unlock()
 		w.WriteHeader(http.StatusAccepted)
@@ -285,7 +288,7 @@ func presign(n int, inbox string, r *remote, likes bool) ([]signedRequest, error
 }
 
 // replay sends the presigned requests on conc connections, each once.
-func replay(conc int, reqs []signedRequest) result {
+func replay(conc int, reqs []signedRequest, addrs ...string) result {
 	var next atomic.Int64
 	i := func() int { return int(next.Add(1) - 1) }
 	return hammerN(conc, func() (*http.Request, error) {
@@ -299,5 +302,5 @@ func replay(conc int, reqs []signedRequest) result {
 		}
 		req.Header = reqs[k].header.Clone()
 		return req, nil
-	})
+	}, addrs...)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"hearth/instance"
-	"hearth/instance/store"
 )
 
 type row struct {
@@ -105,6 +103,11 @@ func run(o options) error {
 	base := "http://" + host
 	dataDir := filepath.Join(tmp, "data")
 	cfgPath := filepath.Join(tmp, "hearth.toml")
+	db, err := newWhere(ctx, o.store, o.dsn, dataDir)
+	if err != nil {
+		return err
+	}
+	defer db.drop(ctx)
 	// The relay is the bench's own sink: members who chose "at once"
 	// get their emails through the real queue and worker.
 	sink, err := startSink()
@@ -114,13 +117,13 @@ func run(o options) error {
 	defer sink.close()
 	sinkHost, sinkPort, _ := strings.Cut(sink.addr, ":")
 	cfg := fmt.Sprintf("listen = %q\nbase_url = %q\ndata_dir = %q\n[instance]\nregistration = \"open\"\n[federation]\nallow_private_addresses = true\n"+
-		"[moderation]\ninbound_per_host = 100000\n[log]\nlevel = \"warn\"\n[smtp]\nhost = %q\nport = %s\ntls = \"none\"\nfrom = \"hearth@bench.example\"\n",
-		host, base, dataDir, sinkHost, sinkPort)
+		"[moderation]\ninbound_per_host = 100000\n[log]\nlevel = \"warn\"\n[smtp]\nhost = %q\nport = %s\ntls = \"none\"\nfrom = \"hearth@bench.example\"\n%s",
+		host, base, dataDir, sinkHost, sinkPort, db.config())
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "seeding %d items and a need with %d replies\n", o.items, o.replies)
-	threadPath, err := seed(ctx, filepath.Join(dataDir, "hearth.db"), o.items, o.replies)
+	threadPath, err := seed(ctx, db, o.items, o.replies)
 	if err != nil {
 		return err
 	}
@@ -184,56 +187,44 @@ func run(o options) error {
 	if code, _ := postForm(browser, base, "/login", url.Values{"login": {"bench"}, "password": {"bench password 123"}}); code != http.StatusSeeOther {
 		return fmt.Errorf("login: %d", code)
 	}
-	st, err := store.Open(ctx, filepath.Join(dataDir, "hearth.db"))
+	st, err := db.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	sq := sqlDB{st}
 	var lastNote string
 	for _, n := range []int{0, 100, o.followers} {
-		if err := setFollowers(st.DB(), n, o.inboxes, rem.url); err != nil {
+		if err := setFollowers(sq, n, o.inboxes, rem.url); err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "posting needs with %d followers\n", n)
 		post := postNeeds(browser, base, 30, &lastNote)
 		add(row{fmt.Sprintf("post a need (web), %d followers", n), fmt.Sprintf("p50 %s, p99 %s", ms(post.pct(.5)), ms(post.pct(.99))), "", "", "p99 < 50 ms"})
 		// Let the deliveries of this phase finish before the next one.
-		waitDrained(st.DB(), 60*time.Second)
+		waitDrained(sq, 60*time.Second)
 	}
 
 	fmt.Fprintf(os.Stderr, "fan-out to %d followers on %d inboxes\n", o.followers, o.inboxes)
 	before := rem.verified.Load()
-	t0 := time.Now()
-	var note string
-	if r := postNeeds(browser, base, 1, &note); r.errors > 0 {
-		return fmt.Errorf("posting the fan-out need failed")
-	}
 	want := min(o.inboxes, o.followers)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		got, last := rem.arrivals(note)
-		if got >= want {
-			add(row{fmt.Sprintf("fan-out, %d followers on %d inboxes", o.followers, o.inboxes), ms(last.Sub(t0)),
-				fmt.Sprintf("%d deliveries verified", rem.verified.Load()-before), "", "≤ 3 s"})
-			break
-		}
-		if time.Now().After(deadline) {
-			add(row{"fan-out", fmt.Sprintf("only %d of %d inboxes in 60 s", got, want), "", "", "≤ 3 s"})
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
+	took, got, err := fanOut(browser, base, rem, want)
+	if err != nil {
+		return err
 	}
-	waitDrained(st.DB(), 60*time.Second)
+	add(row{fmt.Sprintf("fan-out, %d followers on %d inboxes", o.followers, o.inboxes), fanOutValue(took, got, want),
+		fmt.Sprintf("%d deliveries verified", rem.verified.Load()-before), "", "≤ 3 s"})
+	waitDrained(sq, 60*time.Second)
 	if n := rem.rejected.Load(); n > 0 {
 		add(row{"deliveries refused by the fake inboxes", fmt.Sprint(n), "", "", "0"})
 	}
 
 	// Members subscribed to the need's category at once: posting must
 	// not wait for their emails (a worker queues them).
-	if err := setFollowers(st.DB(), 0, o.inboxes, rem.url); err != nil {
+	if err := setFollowers(sq, 0, o.inboxes, rem.url); err != nil {
 		return err
 	}
-	if err := mailPhase(st.DB(), browser, base, sink, o.subscribers, 30, add); err != nil {
+	if err := mailPhase(sq, browser, base, sink, o.subscribers, 30, add); err != nil {
 		return err
 	}
 
@@ -265,15 +256,15 @@ func run(o options) error {
 		add(row{"Hearth CPU per accepted reply", fmt.Sprintf("%.0f µs", float64(per.Nanoseconds())/1000),
 			fmt.Sprintf("%.0f µs per verification", 1e6/verifies), fmt.Sprintf("%.0f %%", 100*(1e6/verifies)/(float64(per.Nanoseconds())/1000)), ""})
 	}
-	pending := unprocessed(st.DB())
+	pending := unprocessed(sq)
 	t1 := time.Now()
-	for unprocessed(st.DB()) > 0 && time.Since(t1) < 2*time.Minute {
+	for unprocessed(sq) > 0 && time.Since(t1) < 2*time.Minute {
 		time.Sleep(50 * time.Millisecond)
 	}
 	processed := float64(ingest.requests) / (ingest.elapsed.Seconds() + time.Since(t1).Seconds())
 	add(row{"inbox worker: replies stored / s", fmt.Sprintf("%.0f (%d were waiting after the burst)", processed, pending), "", "", ""})
 	var stored int
-	st.DB().QueryRow(`SELECT count(*) FROM responses WHERE remote_actor = ?`, rem.actor()).Scan(&stored)
+	sq.QueryRow(`SELECT count(*) FROM responses WHERE remote_actor = ?`, rem.actor()).Scan(&stored)
 	if stored != ingest.requests {
 		add(row{"replies accepted but not stored", fmt.Sprint(ingest.requests - stored), "", "", "0"})
 	}
@@ -284,6 +275,12 @@ func run(o options) error {
 		fmt.Sprintf("%.0f req/s verify-once", verifyPost.rps()), fmt.Sprintf("%.0f %%", 100*likeRun.rps()/verifyPost.rps()), ""})
 	_, peak := memory(hearth.Process.Pid)
 	add(row{"RSS peak under this load", fmt.Sprintf("%.1f MiB", peak), "", "", ""})
+	if o.nodes > 1 {
+		c := &cluster{o: o, bin: bin, tmp: tmp, cfg: cfg, host: host, base: base, first: hearth, db: sq, rem: rem, browser: browser, add: add, ingest: ingest}
+		if err := c.run(ctx); err != nil {
+			return err
+		}
+	}
 
 	fmt.Println()
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
@@ -298,8 +295,8 @@ func run(o options) error {
 // seed creates the instance's database with an admin, n items, and one
 // public need with the given number of replies from another server; it
 // returns that need's path.
-func seed(ctx context.Context, path string, n, replies int) (string, error) {
-	st, err := store.Open(ctx, path)
+func seed(ctx context.Context, w *where, n, replies int) (string, error) {
+	st, err := w.open(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -320,13 +317,14 @@ func seed(ctx context.Context, path string, n, replies int) (string, error) {
 	words := []string{"lift", "surgery", "shopping", "ladder", "soup", "garden", "dog", "walk", "prescription", "bread"}
 	cats := []string{"lifts", "shopping", "lending", "food", "dog walking"}
 	now := time.Now().UTC()
-	tx, err := st.DB().BeginTx(ctx, nil)
+	tx, err := sqlDB{st}.Begin()
 	if err != nil {
 		return "", err
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO items (kind, group_id, author_id, title, description, category, area, visibility, state,
+	const insertItem = `INSERT INTO items (kind, group_id, author_id, title, description, category, area, visibility, state,
 		created_at, updated_at, expires_at, starts_at, ends_at, federated, announced_at, unanswered_at)
-		VALUES (?, ?, ?, ?, ?, ?, 'Mill Lane', 'public', ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, 'Mill Lane', 'public', ?, ?, ?, ?, ?, ?, 1, ?, ?)`
+	stmt, err := tx.Prepare(insertItem)
 	if err != nil {
 		return "", err
 	}
@@ -342,14 +340,13 @@ func seed(ctx context.Context, path string, n, replies int) (string, error) {
 			return "", err
 		}
 	}
-	res, err := stmt.ExecContext(ctx, "need", g.ID, m.ID, "A need that many people answered", "Everyone replied", "lifts", "open",
-		now.Format(f), now.Format(f), now.AddDate(0, 0, 14).Format(f), nil, nil, now.Format(f), now.Format(f))
-	if err != nil {
+	var thread int64
+	if err := tx.QueryRow(insertItem+" RETURNING id", "need", g.ID, m.ID, "A need that many people answered", "Everyone replied", "lifts", "open",
+		now.Format(f), now.Format(f), now.AddDate(0, 0, 14).Format(f), nil, nil, now.Format(f), now.Format(f)).Scan(&thread); err != nil {
 		tx.Rollback()
 		return "", err
 	}
-	thread, _ := res.LastInsertId()
-	reply, err := tx.PrepareContext(ctx, `INSERT INTO responses (item_id, body, content_html, remote_actor, remote_name, remote_handle,
+	reply, err := tx.Prepare(`INSERT INTO responses (item_id, body, content_html, remote_actor, remote_name, remote_handle,
 		ap_id, created_at, updated_at) VALUES (?, '', ?, 'https://crowd.example/users/alice', 'Alice', '@alice@crowd.example', ?, ?, ?)`)
 	if err != nil {
 		tx.Rollback()
@@ -367,7 +364,7 @@ func seed(ctx context.Context, path string, n, replies int) (string, error) {
 
 // setFollowers makes the village group have n followers spread over the
 // fake remote's shared inboxes.
-func setFollowers(db *sql.DB, n, inboxes int, remote string) error {
+func setFollowers(db sqlDB, n, inboxes int, remote string) error {
 	if _, err := db.Exec(`DELETE FROM followers`); err != nil {
 		return err
 	}
@@ -419,14 +416,14 @@ func postNeeds(c *http.Client, base string, n int, last *string) result {
 	return r
 }
 
-func unprocessed(db *sql.DB) int {
+func unprocessed(db sqlDB) int {
 	var n int
 	db.QueryRow(`SELECT count(*) FROM inbox_queue WHERE processed_at IS NULL`).Scan(&n)
 	return n
 }
 
 // waitDrained waits (bounded) until no event or delivery is pending.
-func waitDrained(db *sql.DB, limit time.Duration) {
+func waitDrained(db sqlDB, limit time.Duration) {
 	start := time.Now()
 	for time.Since(start) < limit {
 		var events, deliveries int
