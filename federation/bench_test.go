@@ -210,3 +210,46 @@ func processCPU() time.Duration {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkInboxWorker: the inbox worker storing queued replies to one
+// need from one remote actor (one lane, as in hearth-bench's ingest
+// phase), per reply: parsing the Note, the domain's checks, the reply and
+// its notifications, the queue's bookkeeping. The replies are queued
+// before the timer starts (the worker does not verify signatures).
+func BenchmarkInboxWorker(b *testing.B) {
+	t := &testing.T{}
+	n := newNode(t)
+	defer n.st.Close()
+	r := fedtest.New(t, "alice")
+	r.Send("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "warm"), fedtest.SendOptions{}) // caches the actor
+	n.settle()
+	if _, err := n.svc.CreateItem(ctx, n.admin, instance.ItemInput{Kind: instance.KindNeed, Title: "Lifts to the clinic",
+		Category: "DIY", Area: "Church Road", Visibility: "public"}); err != nil {
+		b.Fatal(err)
+	}
+	var rows []*instance.InboxRow
+	for i := 0; i < b.N; i++ {
+		act := benchReply(r, n, i)
+		body, _ := json.Marshal(act)
+		rows = append(rows, &instance.InboxRow{ActivityID: act["id"].(string), Actor: r.Actor("alice"), Type: "Create", Body: body})
+		if len(rows) == 500 || i == b.N-1 {
+			if _, err := n.st.EnqueueInboxBatch(ctx, rows, time.Now()); err != nil {
+				b.Fatal(err)
+			}
+			rows = rows[:0]
+		}
+	}
+	cpu0 := processCPU()
+	b.ResetTimer()
+	got, err := n.fed.ProcessInbox(ctx)
+	b.StopTimer()
+	if err != nil || got != b.N {
+		b.Fatalf("handled %d of %d: %v", got, b.N, err)
+	}
+	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-us/op")
+	var stored int
+	n.st.DB().QueryRow(`SELECT count(*) FROM responses WHERE remote_actor = ?`, r.Actor("alice")).Scan(&stored)
+	if stored != b.N {
+		b.Fatalf("%d replies stored, want %d", stored, b.N)
+	}
+}
