@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -83,14 +84,19 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 		f.unavailable(w, r, err)
 		return
 	}
-	result := map[bool]string{true: "queued", false: "duplicate"}[fresh]
+	result := "queued"
+	if !fresh {
+		result = "duplicate"
+	}
 	if !fresh && in.typ == "Follow" {
 		if result, err = f.followAgain(ctx, row); err != nil {
 			f.unavailable(w, r, err)
 			return
 		}
 	}
-	f.log.Info("activity received", "activity_id", in.id, "type", in.typ, "actor", in.actor, "object", in.object, "result", result)
+	if f.log.Enabled(ctx, slog.LevelInfo) { // its arguments cost allocations even when the level is off
+		f.log.Info("activity received", "activity_id", in.id, "type", in.typ, "actor", in.actor, "object", in.object, "result", result)
+	}
 	f.accepted(w, result)
 }
 
@@ -197,9 +203,9 @@ func (f *Federation) admit(ctx context.Context, w http.ResponseWriter, r *http.R
 	if err != nil {
 		return nil, err
 	}
-	for what, iri := range map[string]string{"keyId": check.keyID, "actor": env.actor, "activity id": env.id} {
-		if !f.allowedScheme(iri) {
-			return nil, refused(refusedScheme, "%s %q is not https", what, iri)
+	for _, c := range [...]struct{ what, iri string }{{"keyId", check.keyID}, {"actor", env.actor}, {"activity id", env.id}} {
+		if !f.allowedScheme(c.iri) {
+			return nil, refused(refusedScheme, "%s %q is not https", c.what, c.iri)
 		}
 	}
 	if f.blockedHost(hostOf(env.actor)) {

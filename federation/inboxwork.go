@@ -252,6 +252,9 @@ func (f *Federation) runLane(ctx context.Context, l *lane) error {
 		if err != nil || len(list) == 0 {
 			return err
 		}
+		// Every activity of the chunk is the lane's actor's: their cached
+		// actor row is read once for the chunk, not once an activity.
+		cctx := context.WithValue(ctx, laneActorKey{}, &laneActor{iri: l.actor})
 		now := f.now()
 		var results []instance.InboxResult
 		stop := false
@@ -264,7 +267,7 @@ func (f *Federation) runLane(ctx context.Context, l *lane) error {
 				}
 				continue // retried on its own
 			}
-			r, ok := f.processActivity(ctx, a, now)
+			r, ok := f.processActivity(cctx, a, now)
 			if !ok {
 				stop = true // stopping: leave it for next time
 				break
@@ -287,6 +290,16 @@ func (f *Federation) runLane(ctx context.Context, l *lane) error {
 		}
 	}
 }
+
+// laneActor is a lane chunk's memo of its actor's cached row, for
+// Federation.actor (a lane's activities are handled one after another, by
+// one goroutine).
+type laneActor struct {
+	iri string
+	a   *instance.RemoteActor
+}
+
+type laneActorKey struct{}
 
 // processActivity handles one activity within inboxTimeout and says what
 // to record; ok is false when ctx ended (we are stopping), which says

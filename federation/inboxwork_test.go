@@ -301,3 +301,36 @@ func TestInboxFailingActivityHoldsItsActorForMinutes(t *testing.T) {
 		t.Errorf("the failing activity: %+v, want 4 attempts and still retried", row)
 	}
 }
+
+// A lane reads its actor's cached row once a chunk, and an Update of the
+// actor in the middle of the chunk is what the chunk's later activities
+// see: the reply after a rename carries the new name.
+func TestLaneSeesActorRefreshedMidChunk(t *testing.T) {
+	n := newNode(t)
+	r := fedtest.New(t, "alice")
+	it := n.postNeed("public")
+	r.Send("alice", n.url+"/inbox", replyTo(r, "alice", "1", n.url+it.Path(), "<p>first</p>"), fedtest.SendOptions{})
+	r.Send("alice", n.url+"/inbox", actorUpdate(r, "alice", "rename"), fedtest.SendOptions{})
+	r.Send("alice", n.url+"/inbox", replyTo(r, "alice", "2", n.url+it.Path(), "<p>second</p>"), fedtest.SendOptions{})
+	// Sent, and queued, before the rename is served: the first reply's
+	// handling reads the cached actor, the Update refetches it.
+	r.Serve("/users/alice", "application/activity+json", map[string]any{
+		"@context": []any{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
+		"id":       r.Actor("alice"), "type": "Person", "preferredUsername": "alice", "name": "Alice Renamed",
+		"inbox": r.Actor("alice") + "/inbox", "endpoints": map[string]any{"sharedInbox": r.URL + "/inbox"},
+		"publicKey": map[string]any{"id": r.KeyID("alice"), "owner": r.Actor("alice"), "publicKeyPem": r.PublicKeyPEM("alice")}})
+	if got := process(t, n); got != 3 {
+		t.Fatalf("handled %d activities, want 3 in one lane", got)
+	}
+	list := responses(t, n, it)
+	if len(list) != 2 {
+		t.Fatalf("%d replies stored, want 2", len(list))
+	}
+	names := map[string]string{}
+	for _, resp := range list {
+		names[resp.ContentHTML] = resp.Author
+	}
+	if names["<p>first</p>"] != "Alice Remote" || names["<p>second</p>"] != "Alice Renamed" {
+		t.Errorf("authors: %v, want the first reply by Alice Remote and the second by Alice Renamed", names)
+	}
+}

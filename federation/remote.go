@@ -233,8 +233,18 @@ func parseActor(iri string, m map[string]any, now time.Time) (*instance.RemoteAc
 
 // actor returns a remote actor, from the cache when fresh.
 func (f *Federation) actor(ctx context.Context, iri string, refresh bool) (*instance.RemoteActor, error) {
+	memo, _ := ctx.Value(laneActorKey{}).(*laneActor)
+	if memo != nil && memo.iri != iri {
+		memo = nil
+	}
 	if !refresh {
+		if memo != nil && memo.a != nil && f.now().Sub(memo.a.FetchedAt) < actorCacheTTL {
+			return memo.a, nil
+		}
 		if a, err := f.store.RemoteActor(ctx, iri); err == nil && f.now().Sub(a.FetchedAt) < actorCacheTTL && a.Inbox != "" {
+			if memo != nil {
+				memo.a = a
+			}
 			return a, nil
 		}
 	}
@@ -254,6 +264,9 @@ func (f *Federation) actor(ctx context.Context, iri string, refresh bool) (*inst
 	}
 	if err := f.store.SaveRemoteActor(ctx, a); err != nil {
 		return nil, err
+	}
+	if memo != nil {
+		memo.a = a // a refreshed actor is what the lane's next activities see
 	}
 	return a, nil
 }

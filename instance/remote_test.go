@@ -196,6 +196,8 @@ func TestBlockedRemoteActorsAreRefused(t *testing.T) {
 	for _, a := range []*instance.RemoteActor{
 		alice,
 		{ID: "https://eu.trolls.example/users/x", Host: "eu.trolls.example"},
+		{ID: "https://trolls.example/users/z", Host: "trolls.example"},
+		{ID: "https://a.b.trolls.example/users/w", Host: "a.b.trolls.example"},
 		{ID: "https://a.spam.example/users/y", Host: "a.spam.example"},
 	} {
 		refusedFor(t, f.svc.ReceiveReply(ctx, f.item.ID, noteFrom(a, "1", "<p>hello</p>")), instance.RefusedBlocked)
@@ -207,8 +209,13 @@ func TestBlockedRemoteActorsAreRefused(t *testing.T) {
 	if err := f.svc.ReceiveReply(ctx, f.item.ID, noteFrom(bob, "1", "<p>hello</p>")); err != nil {
 		t.Errorf("an unblocked actor on the same server: %v", err)
 	}
-	if n := len(f.responses(t, f.item)); n != 1 {
-		t.Errorf("replies stored: %d, want bob's only", n)
+	// A name that only ends like a blocked domain is another server.
+	carol := &instance.RemoteActor{ID: "https://nottrolls.example/users/carol", Host: "nottrolls.example", Username: "carol"}
+	if err := f.svc.ReceiveReply(ctx, f.item.ID, noteFrom(carol, "2", "<p>hello</p>")); err != nil {
+		t.Errorf("an actor on nottrolls.example: %v", err)
+	}
+	if n := len(f.responses(t, f.item)); n != 2 {
+		t.Errorf("replies stored: %d, want bob's and carol's only", n)
 	}
 }
 
