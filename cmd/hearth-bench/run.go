@@ -86,8 +86,14 @@ func run(o options) error {
 	}
 	barePost := replay(o.concurrency, barePosts)
 	verifyPost := replay(o.concurrency, verifyPosts)
-	bareCmd.Process.Kill()
-	bareCmd.Wait()
+	// The bare server stays up: the verify-once reference is taken again
+	// just before the inbox phase, minutes later, so the inbox's ratio
+	// compares two runs made side by side (on a shared machine the speed
+	// can move between the start and the inbox phase).
+	defer func() {
+		bareCmd.Process.Kill()
+		bareCmd.Wait()
+	}()
 	add(row{"RSA-2048 signatures / s (one core)", fmt.Sprintf("%.0f", signs), "", "", ""})
 	add(row{"RSA-2048 verifications / s (one core)", fmt.Sprintf("%.0f", verifies), "", "", ""})
 	add(row{fmt.Sprintf("bare net/http GET, %d conns", o.concurrency), fmt.Sprintf("%.0f req/s (p50 %s, p99 %s)", bare.rps(), ms(bare.pct(.5)), ms(bare.pct(.99))), "", "", ""})
@@ -240,12 +246,18 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	nearPosts, err := presign(o.signed, bareURL+"verify", rem, false)
+	if err != nil {
+		return err
+	}
+	verifyNear := replay(o.concurrency, nearPosts)
+	add(row{"verify-once POST again, just before the inbox phase", fmt.Sprintf("%.0f req/s (p50 %s, p99 %s, %d errors)", verifyNear.rps(), ms(verifyNear.pct(.5)), ms(verifyNear.pct(.99)), verifyNear.errors), "", "", ""})
 	hCPU := cpuTime(hearth.Process.Pid)
 	ingest := replay(o.concurrency, signed)
 	hCPU = cpuTime(hearth.Process.Pid) - hCPU
 	add(row{"inbox: signed replies accepted / s (verified, queued)", fmt.Sprintf("%.0f (p50 %s, p99 %s, %d errors)", ingest.rps(), ms(ingest.pct(.5)), ms(ingest.pct(.99)), ingest.errors),
 		fmt.Sprintf("%.0f verif/s × 2 cores", verifies), fmt.Sprintf("%.0f %%", 100*ingest.rps()/(2*verifies)), "≥ 50 %"})
-	add(row{"inbox compared with the verify-once POST", "", fmt.Sprintf("%.0f req/s", verifyPost.rps()), fmt.Sprintf("%.0f %%", 100*ingest.rps()/verifyPost.rps()), ""})
+	add(row{"inbox compared with the verify-once POST (taken just before)", "", fmt.Sprintf("%.0f req/s", verifyNear.rps()), fmt.Sprintf("%.0f %%", 100*ingest.rps()/verifyNear.rps()), "≥ 50 % (SQLite), ≥ 30 % (PostgreSQL)"})
 	add(row{"inbox compared with the bare POST", "", fmt.Sprintf("%.0f req/s", barePost.rps()), fmt.Sprintf("%.0f %%", 100*ingest.rps()/barePost.rps()), ""})
 	// Hearth's own CPU per accepted activity (the worker's work during
 	// the burst included), against the cost of one verification: the ratio
@@ -272,7 +284,7 @@ func run(o options) error {
 	// answered without touching the database.
 	likeRun := replay(o.concurrency, likes)
 	add(row{"inbox: signed Likes answered / s (verified, not stored)", fmt.Sprintf("%.0f (p50 %s, p99 %s, %d errors)", likeRun.rps(), ms(likeRun.pct(.5)), ms(likeRun.pct(.99)), likeRun.errors),
-		fmt.Sprintf("%.0f req/s verify-once", verifyPost.rps()), fmt.Sprintf("%.0f %%", 100*likeRun.rps()/verifyPost.rps()), ""})
+		fmt.Sprintf("%.0f req/s verify-once", verifyNear.rps()), fmt.Sprintf("%.0f %%", 100*likeRun.rps()/verifyNear.rps()), ""})
 	_, peak := memory(hearth.Process.Pid)
 	add(row{"RSS peak under this load", fmt.Sprintf("%.1f MiB", peak), "", "", ""})
 	if o.nodes > 1 {
