@@ -180,6 +180,11 @@ func (dst *Store) CopyFrom(ctx context.Context, src *Source) (*CopyReport, error
 	return report, nil
 }
 
+// madeByMigrations are the tables whose rows a fresh schema already has
+// (0021 starts the blocks' version at 0): they do not make a target "not
+// empty", and the copy replaces them with the source's rows.
+var madeByMigrations = map[string]bool{"versions": true}
+
 func copyTables(ctx context.Context, rtx *sql.Tx, pc *pgx.Conn, version int, tables []string, cols map[string][]string) (*CopyReport, error) {
 	tx, err := pc.Begin(ctx)
 	if err != nil {
@@ -232,6 +237,13 @@ func copyTables(ctx context.Context, rtx *sql.Tx, pc *pgx.Conn, version int, tab
 				return nil, fmt.Errorf("column %s.%s is missing from the target schema", t, c)
 			}
 			types[i] = pcol.typ
+		}
+		if madeByMigrations[t] {
+			// The source's own rows replace the ones the target's
+			// migrations made.
+			if _, err := tx.Exec(ctx, "DELETE FROM "+pgx.Identifier{t}.Sanitize()); err != nil {
+				return nil, fmt.Errorf("table %s: %w", t, err)
+			}
 		}
 		if copied[t], err = copyTable(ctx, rtx, tx, t, cols[t], types); err != nil {
 			return nil, fmt.Errorf("table %s: %w", t, err)
@@ -313,7 +325,7 @@ func holdsData(ctx context.Context, tx pgx.Tx) (string, error) {
 		return "", err
 	}
 	for _, t := range tables {
-		if t[1] == "schema_version" {
+		if t[1] == "schema_version" || madeByMigrations[t[1]] {
 			continue
 		}
 		var has bool
