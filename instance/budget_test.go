@@ -273,6 +273,35 @@ func TestBallotSecrecyAfterClose(t *testing.T) {
 	if _, err := db.Exec(`SELECT rowid FROM budget_ballots`); err == nil {
 		t.Error("budget_ballots has a rowid: its order would tell who voted when")
 	}
+	if pgtest.Enabled() {
+		// PostgreSQL's rows are in the order they were written (ctid),
+		// as budget_voters' are: after the close both ballot tables must
+		// be in token order instead.
+		for _, q := range []string{`SELECT token FROM budget_ballots ORDER BY ctid`, `SELECT token FROM budget_choices ORDER BY ctid`} {
+			var order []string
+			rows, err := db.Query(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var tk string
+				rows.Scan(&tk)
+				order = append(order, tk)
+			}
+			rows.Close()
+			if !slices.IsSorted(order) {
+				t.Errorf("%s: %v: the order on disk is not the tokens' order, so it may be the order of voting", q, order)
+			}
+		}
+		// Three tokens may be in order by chance: that the tables were
+		// rewritten in token order is recorded on their keys.
+		for _, index := range []string{"budget_ballots_pkey", "budget_choices_pkey"} {
+			var clustered bool
+			if err := db.QueryRow(`SELECT indisclustered FROM pg_index WHERE indexrelid = $1::regclass`, index).Scan(&clustered); err != nil || !clustered {
+				t.Errorf("%s: not rewritten in its order after the close (%v)", index, err)
+			}
+		}
+	}
 	// Every column of every table that holds ballot tokens: nothing but
 	// the token, the round, the project and the (now empty) voter link.
 	tablesQ := `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%fts%'`

@@ -344,9 +344,10 @@ func (s *Store) CloseRound(ctx context.Context, id int64, now time.Time, outcome
 	if err != nil {
 		return fmt.Errorf("store: close round %d: %w", id, err)
 	}
-	// Old page images of the ballots live on in the write-ahead log until
-	// a checkpoint: fold them in now (best effort, readers may delay it).
-	if q := s.e.checkpoint(); q != "" {
+	// Outside the transaction (neither statement may run in one), best
+	// effort: readers may delay SQLite's checkpoint; a failure is logged
+	// by nobody, but the next close rewrites every round's ballots again.
+	for _, q := range s.e.forgetBallotOrder() {
 		_, _ = s.w.ExecContext(ctx, q)
 	}
 	return nil

@@ -289,13 +289,20 @@ func (e engine) secureDelete(on bool) string {
 	return "PRAGMA secure_delete = OFF"
 }
 
-// checkpoint folds SQLite's write-ahead log into the database file (so old
-// page images in it are gone); empty on PostgreSQL.
-func (e engine) checkpoint() string {
+// forgetBallotOrder are the statements, run after a budget round's
+// ballots were unlinked from their voters, that leave neither the old
+// links nor the order ballots were cast in on disk. SQLite keeps ballots
+// in token order already (WITHOUT ROWID) and overwrote the old values
+// (secure_delete): folding its write-ahead log into the file removes the
+// old page images there. PostgreSQL keeps rows in the order they were
+// written, which budget_voters' order would match, and old row versions
+// until a vacuum: CLUSTER rewrites both tables in token order (random)
+// into new files, without the old versions.
+func (e engine) forgetBallotOrder() []string {
 	if e == postgresEngine {
-		return ""
+		return []string{"CLUSTER budget_ballots USING budget_ballots_pkey", "CLUSTER budget_choices USING budget_choices_pkey"}
 	}
-	return "PRAGMA wal_checkpoint(TRUNCATE)"
+	return []string{"PRAGMA wal_checkpoint(TRUNCATE)"}
 }
 
 // args are a query's arguments as the engine's driver takes them. On
