@@ -27,6 +27,8 @@ import (
 	"hearth/instance"
 	"hearth/instance/store"
 	"hearth/instance/store/pgtest"
+
+	"github.com/jackc/pgx/v5"
 )
 
 var hearthBin string
@@ -344,5 +346,64 @@ func TestTwoNodesServeOneInstance(t *testing.T) {
 	t.Logf("deliveries sent: %d by a, %d by b", sentA, sentB)
 	if sentA == 0 || sentB == 0 || sentA+sentB != len(list) {
 		t.Errorf("deliveries sent: %d by a and %d by b, want both nodes sending, %d in all", sentA, sentB, len(list))
+	}
+
+	// The database goes away under both nodes: pages and inboxes answer
+	// 503 with Retry-After (never 202 for what was not stored), and both
+	// recover by themselves when it is back.
+	admin, err := pgx.Connect(ctx, pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	u, _ := url.Parse(dsn)
+	name := pgx.Identifier{strings.TrimPrefix(u.Path, "/")}.Sanitize()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false")
+	exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + strings.TrimPrefix(u.Path, "/") + "'")
+	visitor := newBrowser(t, base)
+	helper := fedtest.New(t, "helper")
+	resp, err := http.Get(a.url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("home on a with the database away: %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	reply := func(i int) map[string]any {
+		note := fmt.Sprintf("%s/notes/away-%d", helper.Actor("helper"), i)
+		return map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": note + "/create", "type": "Create",
+			"actor": helper.Actor("helper"), "object": map[string]any{"id": note, "type": "Note", "attributedTo": helper.Actor("helper"),
+				"inReplyTo": base + need, "content": "<p>I can drive on Tuesday</p>", "to": []string{"https://www.w3.org/ns/activitystreams#Public"}}}
+	}
+	raw, _ := json.Marshal(reply(0))
+	resp, err = toB.Do(helper.SignedRequest("helper", base+"/inbox", raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("inbox on b with the database away: %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true")
+	waitFor(t, 30*time.Second, "both nodes to serve again once the database is back", func() bool {
+		ca, _ := visitor.get(a, "/")
+		cb, _ := visitor.get(b, "/")
+		return ca == http.StatusOK && cb == http.StatusOK
+	})
+	raw, _ = json.Marshal(reply(1))
+	resp, err = toB.Do(helper.SignedRequest("helper", base+"/inbox", raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Errorf("inbox on b once the database is back: %d, want 202", resp.StatusCode)
 	}
 }
