@@ -19,25 +19,86 @@ import (
 //go:embed templates static
 var assets embed.FS
 
-// templates holds one parsed template set per page: the layout, the shared
-// partials and that page, so block names cannot collide between pages.
+// templates maps a page's name ("board", from templates/pages/board.html)
+// to its entry in one template set shared by every page. The set holds the
+// layout's two halves, the partials, each page's "content" renamed to
+// "content:board", the page's other templates under their own names, and
+// an entry "page:board" that calls layout:top, content:board and
+// layout:bottom. One set, so the layout and partials are parsed once, and
+// html/template escapes each of them once per context for all pages,
+// instead of every page keeping its own parsed and escaped copy (15.9 MB of
+// heap with 74 pages; template.Clone would not help: it copies the trees).
 type templates map[string]*template.Template
 
+// shared are the files every page uses.
+var shared = []string{"templates/layout.html", "templates/partials.html", "templates/contact.html"}
+
 func parseTemplates() (templates, error) {
+	set, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, shared...)
+	if err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
 	pages, err := fs.Glob(assets, "templates/pages/*.html")
 	if err != nil {
 		return nil, err
 	}
+	for _, p := range pages {
+		if err := addPage(set, p); err != nil {
+			return nil, err
+		}
+	}
 	out := templates{}
 	for _, p := range pages {
 		name := strings.TrimSuffix(path.Base(p), ".html")
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/partials.html", "templates/contact.html", p)
+		entry := "page:" + name
+		if set.Lookup(entry) != nil {
+			return nil, fmt.Errorf("web: template %s: %q is defined by a page", name, entry)
+		}
+		t, err := set.New(entry).Parse(`{{template "layout:top" .}}{{template "content:` + name + `" .}}{{template "layout:bottom" .}}`)
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
 		}
 		out[name] = t
 	}
 	return out, nil
+}
+
+// addPage parses one page's file on its own and adds its templates to the
+// shared set: its "content" as "content:NAME", the others as they are
+// named, which must be new to the set (a page can no longer redefine a
+// partial or reuse another page's name, as separate sets allowed).
+func addPage(set *template.Template, file string) error {
+	src, err := assets.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	return addPageSource(set, strings.TrimSuffix(path.Base(file), ".html"), string(src))
+}
+
+func addPageSource(set *template.Template, name, src string) error {
+	own, err := template.New(name + ".html").Funcs(funcs).Parse(src)
+	if err != nil {
+		return fmt.Errorf("web: template %s: %w", name, err)
+	}
+	hasContent := false
+	for _, t := range own.Templates() {
+		as := t.Name()
+		switch {
+		case t == own || t.Tree == nil:
+			continue // the text outside {{define}}s, never shown
+		case as == "content":
+			as, hasContent = "content:"+name, true
+		case set.Lookup(as) != nil:
+			return fmt.Errorf("web: template %s: %q is already defined by the partials or another page", name, as)
+		}
+		if _, err := set.AddParseTree(as, t.Tree); err != nil {
+			return fmt.Errorf("web: template %s: %w", name, err)
+		}
+	}
+	if !hasContent {
+		return fmt.Errorf("web: template %s: no {{define \"content\"}}", name)
+	}
+	return nil
 }
 
 var funcs = template.FuncMap{
@@ -249,6 +310,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
 		return fmt.Errorf("web: render %s: %w", name, err)
+	}
+	if s.rendered != nil {
+		s.rendered(name, data, buf.Bytes())
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

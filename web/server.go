@@ -63,6 +63,9 @@ type Server struct {
 	csrf   *http.CrossOriginProtection
 	gzip   *gzipPool
 	static *staticFiles
+	// rendered, when set (by tests), is given every page rendered: its
+	// template, data and HTML.
+	rendered func(name string, data any, html []byte)
 }
 
 // New parses the templates and the message catalogue; it fails on any
