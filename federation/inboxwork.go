@@ -296,6 +296,7 @@ func (f *Federation) runLane(ctx context.Context, l *lane) error {
 		if stop || f.laneYields(l) {
 			return nil
 		}
+		f.pace(ctx, f.now().Sub(now))
 	}
 }
 

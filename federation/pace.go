@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -10,7 +11,9 @@ import (
 // Puma accepts while Sidekiq catches up: while the inbox has accepted at
 // least burstActivities in the last burstWindow, the worker runs at most
 // burstLanes lanes (never fewer than one, so a steady heavy stream still
-// drains), and at its full InboxWorkers again once the rate falls. A lane
+// drains), and each lane rests burstRest times as long as its last chunk
+// took before the next (it works at least a quarter of the time), and at
+// its full InboxWorkers and speed again once the rate falls. A lane
 // running over the limit when a burst starts ends after its chunk; its
 // actor's next activities are started again in order, by the same node
 // (its lease is kept).
@@ -20,6 +23,8 @@ const (
 	burstWindow     = burstSlots * burstSlot
 	burstActivities = 100 // in burstWindow: 400 activities a second
 	burstLanes      = 1
+	burstRest       = 3
+	burstRestMax    = 250 * time.Millisecond
 )
 
 // burstMeter counts the activities the inbox accepted, in slots of
@@ -81,4 +86,29 @@ func (f *Federation) laneYields(l *lane) bool {
 	p.yielding++
 	l.yielded = true
 	return true
+}
+
+// chunkRest is how long a lane waits before its next chunk, whose last
+// took worked: burstRest times that during a burst (at most burstRestMax),
+// nothing otherwise.
+func (f *Federation) chunkRest(worked time.Duration) time.Duration {
+	if worked <= 0 || f.burst.count(f.now()) < burstActivities {
+		return 0
+	}
+	return min(burstRest*worked, burstRestMax)
+}
+
+// pace makes a lane rest after a chunk that took worked, during a burst,
+// or until ctx ends.
+func (f *Federation) pace(ctx context.Context, worked time.Duration) {
+	d := f.chunkRest(worked)
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }

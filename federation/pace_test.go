@@ -127,3 +127,25 @@ func TestInboxCountsAcceptedForPace(t *testing.T) {
 		t.Fatalf("meter = %d, want 1 (the accepted activity only)", got)
 	}
 }
+
+// During a burst a lane rests burstRest times as long as its chunk took
+// (at most burstRestMax) before the next; with no burst it does not rest.
+func TestChunkRestDuringBurst(t *testing.T) {
+	clock := &testClock{t: time.Now().UTC()}
+	n := newNode(t, func(o *Options) { o.Clock = clock.now })
+	worked := 40 * time.Millisecond
+	if got := n.fed.chunkRest(worked); got != 0 {
+		t.Fatalf("rest with no burst = %v, want 0", got)
+	}
+	burstAt(n.fed, clock.now())
+	if got := n.fed.chunkRest(worked); got != burstRest*worked {
+		t.Fatalf("rest during a burst = %v, want %v", got, burstRest*worked)
+	}
+	if got := n.fed.chunkRest(time.Hour); got != burstRestMax {
+		t.Fatalf("rest after a long chunk = %v, want the cap %v", got, burstRestMax)
+	}
+	clock.advance(burstWindow)
+	if got := n.fed.chunkRest(worked); got != 0 {
+		t.Fatalf("rest after the burst = %v, want 0", got)
+	}
+}
