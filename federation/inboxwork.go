@@ -23,7 +23,8 @@ import (
 // an activity has failed inboxOrderedFailures times (about twelve minutes
 // of retries), its actor's later activities wait behind it; after that it
 // is retried on its own, so one broken activity holds its actor's queue
-// for minutes, not two days.
+// for minutes, not two days. While the inbox accepts a burst, the worker
+// runs one lane at a reduced pace (pace.go).
 const (
 	defaultInboxWorkers  = 8
 	inboxTimeout         = 10 * time.Second
