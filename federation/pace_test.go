@@ -149,3 +149,37 @@ func TestChunkRestDuringBurst(t *testing.T) {
 		t.Fatalf("rest after the burst = %v, want 0", got)
 	}
 }
+
+// A running lane, when a burst finds more lanes running than burstLanes,
+// ends after its chunk: its actor's later activities stay queued, in
+// order, for the next lane.
+func TestRunningLaneEndsAfterChunkInBurst(t *testing.T) {
+	clock := &testClock{t: time.Now().UTC()}
+	n := newNode(t, func(o *Options) { o.Clock = clock.now })
+	r := fedtest.New(t, "alice")
+	for i := range inboxChunk + 10 {
+		queue(t, n, clock.now(), actorUpdate(r, "alice", fmt.Sprint(i)))
+	}
+	var head int64
+	if err := n.st.DB().QueryRow(`SELECT MIN(id) FROM inbox_queue`).Scan(&head); err != nil {
+		t.Fatal(err)
+	}
+	p := &n.fed.inboxLanes
+	p.mu.Lock()
+	p.total = 2 // this lane and another
+	p.mu.Unlock()
+	burstAt(n.fed, clock.now())
+	l := &lane{actor: r.Actor("alice"), host: hostOf(r.Actor("alice")), head: head, done: make(chan struct{})}
+	if err := n.fed.runLane(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if l.handled != inboxChunk {
+		t.Fatalf("handled before ending = %d, want one chunk (%d)", l.handled, inboxChunk)
+	}
+	p.mu.Lock()
+	p.total, p.yielding = 0, 0
+	p.mu.Unlock()
+	if got := process(t, n); got != 10 {
+		t.Fatalf("handled by the next lane = %d, want the 10 left", got)
+	}
+}
