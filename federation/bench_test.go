@@ -202,6 +202,29 @@ func benchInboxParallel(b *testing.B, workers bool) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-us/op")
+	if workers {
+		reportDrain(b, n, b.Elapsed())
+	}
+}
+
+// reportDrain waits for the inbox worker to store the burst's backlog and
+// reports it: the replies still queued when the burst ended, how long the
+// worker took to store them after, and its rate during the burst.
+func reportDrain(b *testing.B, n *node, burst time.Duration) {
+	left := func() int {
+		var k int
+		if err := n.st.DB().QueryRow(`SELECT COUNT(*) FROM inbox_queue WHERE processed_at IS NULL`).Scan(&k); err != nil {
+			b.Fatal(err)
+		}
+		return k
+	}
+	backlog, t0 := left(), time.Now()
+	for k := backlog; k > 0; k = left() {
+		time.Sleep(5 * time.Millisecond) // a benchmark's poll, not a test's synchronisation
+	}
+	b.ReportMetric(float64(backlog)/float64(b.N)*100, "backlog-%")
+	b.ReportMetric(float64(time.Since(t0).Milliseconds()), "drain-ms")
+	b.ReportMetric(float64(b.N-backlog)/burst.Seconds(), "stored/s-in-burst")
 }
 
 // processCPU is the CPU time (user and system) the process has used.

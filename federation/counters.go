@@ -76,6 +76,7 @@ func (f *Federation) refuseInbox(w http.ResponseWriter, r *http.Request, reason 
 // accepted answers 202 and counts the result.
 func (f *Federation) accepted(w http.ResponseWriter, result string) {
 	f.count.InboxAccepted(result)
+	f.burst.add(f.now())
 	w.WriteHeader(http.StatusAccepted)
 }
 

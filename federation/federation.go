@@ -93,6 +93,7 @@ type Federation struct {
 	keyMemo   keyCache
 	blockList blockCache
 	batch     inboxBatcher
+	burst     burstMeter // the inbox's accepted activities, for the worker's pace
 	contacts  contactLog
 	// The workers: deliveries and inbound activities in flight, and the
 	// goroutines Run started.

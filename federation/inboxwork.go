@@ -23,7 +23,8 @@ import (
 // an activity has failed inboxOrderedFailures times (about twelve minutes
 // of retries), its actor's later activities wait behind it; after that it
 // is retried on its own, so one broken activity holds its actor's queue
-// for minutes, not two days.
+// for minutes, not two days. While the inbox accepts a burst, the worker
+// runs one lane at a reduced pace (pace.go).
 const (
 	defaultInboxWorkers  = 8
 	inboxTimeout         = 10 * time.Second
@@ -47,8 +48,11 @@ type inboxPool struct {
 	actors map[string]bool
 	byHost map[string]int
 	total  int
-	wg     sync.WaitGroup
-	freed  chan struct{}
+	// yielding is how many running lanes end after their chunk, since a
+	// burst lowered the limit (pace.go).
+	yielding int
+	wg       sync.WaitGroup
+	freed    chan struct{}
 }
 
 // lane is one actor's queue being handled; done is closed when it ends.
@@ -59,6 +63,7 @@ type lane struct {
 	done        chan struct{}
 	handled     int
 	err         error
+	yielded     bool // it ends after its chunk, for the burst's pace
 }
 
 func (p *inboxPool) idle() bool {
@@ -83,8 +88,9 @@ func (f *Federation) startLanes(ctx context.Context) ([]*lane, error) {
 	if err != nil || len(hosts) == 0 {
 		return nil, err
 	}
+	limit := f.inboxLimit()
 	p.mu.Lock()
-	free := f.inboxWorkers - p.total
+	free := limit - p.total
 	perHost := max(1, f.inboxWorkers/2)
 	running := make(map[string]bool, len(p.actors))
 	for a := range p.actors {
@@ -229,6 +235,9 @@ func (f *Federation) startLane(ctx context.Context, head *instance.InboxHead, le
 			delete(p.byHost, l.host)
 		}
 		p.total--
+		if l.yielded {
+			p.yielding--
+		}
 		p.mu.Unlock()
 		close(l.done)
 		select {
@@ -285,9 +294,10 @@ func (f *Federation) runLane(ctx context.Context, l *lane) error {
 		if err := f.store.FinishInbox(context.WithoutCancel(ctx), results, f.now()); err != nil {
 			return err
 		}
-		if stop {
+		if stop || f.laneYields(l) {
 			return nil
 		}
+		f.pace(ctx, f.now().Sub(now))
 	}
 }
 
