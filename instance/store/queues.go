@@ -141,12 +141,29 @@ func (s *Store) FinishInbox(ctx context.Context, results []instance.InboxResult,
 // insertDeliveries queues deliveries. One to a host whose circuit is open
 // waits until it closes, so the worker does not even look at it before.
 func insertDeliveries(ctx context.Context, tx *Tx, list []*instance.Delivery, now time.Time) error {
-	for _, d := range list {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (inbox, host, signer, activity_id, body, status, next_attempt_at, created_at)
-			VALUES (?1, ?2, ?3, ?4, ?5, 'pending', `+tx.e.greatest("?6", "coalesce((SELECT retry_at FROM hosts WHERE host = ?2), '')")+`, ?6)
-			ON CONFLICT (inbox, activity_id) DO NOTHING`,
-			d.Inbox, d.Host, d.Signer, d.ActivityID, string(d.Body), ts(now)); err != nil {
-			return fmt.Errorf("store: queue delivery of %s to %s: %w", d.ActivityID, d.Inbox, err)
+	// Fifty rows a statement: a fan-out to 200 inboxes was 200 statements,
+	// each a round trip on PostgreSQL while the write lock is held (posting
+	// the next need waited for them).
+	const batch = 50
+	for start := 0; start < len(list); start += batch {
+		part := list[start:min(len(list), start+batch)]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO deliveries (inbox, host, signer, activity_id, body, status, next_attempt_at, created_at)
+			SELECT column1, column2, column3, column4, column5, 'pending', ` +
+			tx.e.greatest("?1", "coalesce((SELECT retry_at FROM hosts WHERE host = column2), '')") + `, ?1 FROM (VALUES `)
+		args := []any{ts(now)}
+		for i, d := range part {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			n := len(args) + 1
+			fmt.Fprintf(&q, "(?%d, ?%d, ?%d, ?%d, ?%d)", n, n+1, n+2, n+3, n+4)
+			args = append(args, d.Inbox, d.Host, d.Signer, d.ActivityID, string(d.Body))
+		}
+		// WHERE true: SQLite reads ON after a bare FROM (…) as a join's.
+		q.WriteString(`) AS v WHERE true ON CONFLICT (inbox, activity_id) DO NOTHING`)
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("store: queue %d deliveries of %s: %w", len(part), part[0].ActivityID, err)
 		}
 	}
 	return nil
