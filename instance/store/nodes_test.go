@@ -104,38 +104,14 @@ func TestFedEventClaimsNeverOverlap(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	seen := map[int64]int{}
-	var wg sync.WaitGroup
-	for w := range 6 {
-		s := []*Store{a, b}[w%2]
-		wg.Go(func() {
-			for range events { // a bound: with claims that overlap, this would never end
-				got, err := s.ClaimFedEvents(ctx, t0, t0.Add(time.Minute), 4)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if len(got) == 0 {
-					return
-				}
-				mu.Lock()
-				for _, e := range got {
-					seen[e.ID]++
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if len(seen) != events {
-		t.Errorf("%d events claimed, want %d", len(seen), events)
-	}
-	for id, n := range seen {
-		if n != 1 {
-			t.Errorf("event %d claimed %d times", id, n)
+	claimOnTwoNodes(t, a, b, "event", events, true, func(s *Store, _, _ int) ([]int64, error) {
+		got, err := s.ClaimFedEvents(ctx, t0, t0.Add(time.Minute), 4)
+		var ids []int64
+		for _, e := range got {
+			ids = append(ids, e.ID)
 		}
-	}
+		return ids, err
+	})
 	// Claimed ones are not due again until the lease runs out; a retried
 	// one waits for its next attempt, not for the lease.
 	if got, _ := a.ClaimFedEvents(ctx, t0.Add(59*time.Second), t0.Add(2*time.Minute), 100); len(got) != 0 {
@@ -268,38 +244,16 @@ func TestDeliveryClaimsNeverOverlap(t *testing.T) {
 	for i, d := range due {
 		ids[i] = d.ID
 	}
-	var mu sync.Mutex
-	seen := map[int64]int{}
-	var wg sync.WaitGroup
-	for w := range 6 {
-		s := []*Store{a, b}[w%2]
-		wg.Go(func() {
-			// Every worker asks for every row, in its own order: only the
-			// lease decides who gets one.
-			for i := range n {
-				id := ids[(i*7+w*13)%n]
-				got, err := s.ClaimDeliveries(ctx, []int64{id}, t0, t0.Add(time.Minute))
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				mu.Lock()
-				for _, d := range got {
-					seen[d.ID]++
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if len(seen) != n {
-		t.Errorf("%d deliveries claimed, want %d", len(seen), n)
-	}
-	for id, k := range seen {
-		if k != 1 {
-			t.Errorf("delivery %d claimed %d times", id, k)
+	// Every worker asks for every row, in its own order: only the lease
+	// decides who gets one.
+	claimOnTwoNodes(t, a, b, "delivery", n, false, func(s *Store, w, i int) ([]int64, error) {
+		got, err := s.ClaimDeliveries(ctx, []int64{ids[(i*7+w*13)%n]}, t0, t0.Add(time.Minute))
+		var claimed []int64
+		for _, d := range got {
+			claimed = append(claimed, d.ID)
 		}
-	}
+		return claimed, err
+	})
 }
 
 // Each node's inbox limit counts replace its earlier ones; a node reads
@@ -340,42 +294,58 @@ func TestMailClaimsNeverOverlap(t *testing.T) {
 	if err := a.EnqueueMail(ctx, mails, t0); err != nil {
 		t.Fatal(err)
 	}
+	claimOnTwoNodes(t, a, b, "mail", n, true, func(s *Store, _, _ int) ([]int64, error) {
+		got, err := s.ClaimMail(ctx, t0, time.Minute, 3)
+		var ids []int64
+		for _, m := range got {
+			ids = append(ids, m.ID)
+		}
+		return ids, err
+	})
+	if got, _ := b.ClaimMail(ctx, t0.Add(59*time.Second), time.Minute, 100); len(got) != 0 {
+		t.Errorf("%d mails claimed again within the lease", len(got))
+	}
+	if got, _ := b.ClaimMail(ctx, t0.Add(time.Minute), time.Minute, 100); len(got) != n {
+		t.Errorf("%d mails taken over after the lease ran out, want %d", len(got), n)
+	}
+}
+
+// claimOnTwoNodes runs six claimers at once, alternately on a and b, each
+// calling claim want times at most (and stopping at an empty claim if
+// stopWhenEmpty: with claims that overlap, that bound still ends the
+// test), then checks that want rows were claimed, each once.
+func claimOnTwoNodes(t *testing.T, a, b *Store, what string, want int, stopWhenEmpty bool, claim func(s *Store, worker, round int) ([]int64, error)) {
+	t.Helper()
 	var mu sync.Mutex
 	seen := map[int64]int{}
 	var wg sync.WaitGroup
 	for w := range 6 {
 		s := []*Store{a, b}[w%2]
 		wg.Go(func() {
-			for range n {
-				got, err := s.ClaimMail(ctx, t0, time.Minute, 3)
+			for i := range want {
+				got, err := claim(s, w, i)
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				if len(got) == 0 {
+				if len(got) == 0 && stopWhenEmpty {
 					return
 				}
 				mu.Lock()
-				for _, m := range got {
-					seen[m.ID]++
+				for _, id := range got {
+					seen[id]++
 				}
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	if len(seen) != n {
-		t.Errorf("%d mails claimed, want %d", len(seen), n)
+	if len(seen) != want {
+		t.Errorf("%d %ss claimed, want %d", len(seen), what, want)
 	}
 	for id, k := range seen {
 		if k != 1 {
-			t.Errorf("mail %d claimed %d times", id, k)
+			t.Errorf("%s %d claimed %d times", what, id, k)
 		}
-	}
-	if got, _ := b.ClaimMail(ctx, t0.Add(59*time.Second), time.Minute, 100); len(got) != 0 {
-		t.Errorf("%d mails claimed again within the lease", len(got))
-	}
-	if got, _ := b.ClaimMail(ctx, t0.Add(time.Minute), time.Minute, 100); len(got) != n {
-		t.Errorf("%d mails taken over after the lease ran out, want %d", len(got), n)
 	}
 }
