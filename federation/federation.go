@@ -103,6 +103,7 @@ type Federation struct {
 	deliveryWorkers int
 	inboxWorkers    int
 	inboxTimeout    time.Duration
+	inboxBatchFor   time.Duration // how long a batch of the inbox worker runs (inboxwork.go)
 	running         sync.WaitGroup
 }
 
@@ -147,7 +148,8 @@ func New(o Options) *Federation {
 	f := &Federation{store: o.Store, svc: o.Service, log: o.Logger, now: o.Clock, uris: uris{base: strings.TrimRight(o.BaseURL, "/")},
 		client: o.Client, keys: newKeyring(o.Store, o.Clock), window: o.SignatureWindow, opt: o, count: o.Counters,
 		userAgent:       "hearth/" + o.Version + " (+" + o.BaseURL + ")",
-		deliveryPerHost: o.DeliveryPerHost, deliveryWorkers: o.DeliveryWorkers, inboxWorkers: o.InboxWorkers, inboxTimeout: inboxTimeout}
+		deliveryPerHost: o.DeliveryPerHost, deliveryWorkers: o.DeliveryWorkers, inboxWorkers: o.InboxWorkers, inboxTimeout: inboxTimeout,
+		inboxBatchFor: inboxBatchFor}
 	f.deliveries.freed = make(chan struct{}, 1)
 	f.inboxLanes.freed = make(chan struct{}, 1)
 	for _, d := range o.BlockedDomains {

@@ -265,40 +265,96 @@ func (f *Federation) runLane(ctx context.Context, l *lane) error {
 		// actor row is read once for the chunk, not once an activity.
 		cctx := context.WithValue(ctx, laneActorKey{}, &laneActor{iri: l.actor})
 		now := f.now()
-		var results []instance.InboxResult
-		stop := false
-		for _, a := range list {
-			after = a.ID
-			if a.ID != l.head && a.NextAttemptAt.After(now) {
-				if a.Attempts < inboxOrderedFailures {
-					stop = true // the actor's later activities wait for this one
-					break
-				}
-				continue // retried on its own
+		for len(list) > 0 {
+			var stop bool
+			list, stop, err = f.runBatch(cctx, l, list, &after, now)
+			if err != nil {
+				return err
 			}
-			r, ok := f.processActivity(cctx, a, now)
-			if !ok {
-				stop = true // stopping: leave it for next time
-				break
-			}
-			results = append(results, r)
-			l.handled++
-			if !r.Done && a.Attempts+1 < inboxOrderedFailures {
-				stop = true
-				break
+			if stop {
+				return nil
 			}
 		}
-		// Handlers are idempotent (replies and items are keyed by their
-		// id, follows by actor), so if we stop before this commit, handling
-		// the chunk again is harmless.
-		if err := f.store.FinishInbox(context.WithoutCancel(ctx), results, f.now()); err != nil {
-			return err
-		}
-		if stop || f.laneYields(l) {
+		if f.laneYields(l) {
 			return nil
 		}
 		f.pace(ctx, f.now().Sub(now))
 	}
+}
+
+// inboxBatchFor is how long a batch handles activities before it commits:
+// every other write waits for it (on PostgreSQL, on every node).
+const inboxBatchFor = 20 * time.Millisecond
+
+// errNeedsNetwork is what a fetch returns in a batch (noNetworkKey): the
+// activity is handled again on its own, where it may fetch.
+var errNeedsNetwork = errors.New("federation: a fetch is not made in a batch")
+
+type noNetworkKey struct{}
+
+// runBatch handles list's activities in order in one batch (one
+// transaction with their results, Store.Batch), each a step that is undone
+// alone if it fails, for at most inboxBatchFor. An activity whose step
+// fails (an error, or a fetch it needs) is handled again on its own after
+// the batch commits, where its error is classified and retried as before,
+// so a batch changes how activities are written, never what they do.
+// It returns the activities left, and stop when the lane must end.
+func (f *Federation) runBatch(ctx context.Context, l *lane, list []*instance.InboxActivity, after *int64, now time.Time) (left []*instance.InboxActivity, stop bool, err error) {
+	var alone *instance.InboxActivity
+	handled := 0
+	pos := 0
+	err = f.store.Batch(ctx, func(bctx context.Context) error {
+		bctx = context.WithValue(bctx, noNetworkKey{}, true)
+		var results []instance.InboxResult
+		start := time.Now()
+		for ; pos < len(list) && !stop && alone == nil; pos++ {
+			if pos > 0 && time.Since(start) >= f.inboxBatchFor {
+				break // the rest in the next batch: other writes wait for this one
+			}
+			a := list[pos]
+			*after = a.ID
+			if a.ID != l.head && a.NextAttemptAt.After(now) {
+				if a.Attempts < inboxOrderedFailures {
+					stop = true // the actor's later activities wait for this one
+				}
+				continue // or it is retried on its own
+			}
+			err := f.store.Step(bctx, func(sctx context.Context) error {
+				hctx, cancel := context.WithTimeout(sctx, f.inboxTimeout)
+				defer cancel()
+				return f.handle(hctx, a)
+			})
+			switch {
+			case err == nil:
+				results = append(results, instance.InboxResult{ID: a.ID, Done: true})
+				handled++
+			case ctx.Err() != nil:
+				stop = true // stopping: leave it for next time
+			default:
+				alone = a
+			}
+		}
+		// Handlers are idempotent (replies and items are keyed by their
+		// id, follows by actor), and the results commit with what they
+		// did, so a chunk cut short is handled again harmlessly.
+		return f.store.FinishInbox(context.WithoutCancel(bctx), results, f.now())
+	})
+	if err != nil {
+		return nil, true, err
+	}
+	l.handled += handled
+	if alone != nil && !stop {
+		r, ok := f.processActivity(ctx, alone, now)
+		if !ok {
+			return nil, true, nil
+		}
+		if err := f.store.FinishInbox(context.WithoutCancel(ctx), []instance.InboxResult{r}, f.now()); err != nil {
+			return nil, true, err
+		}
+		l.handled++
+		stop = !r.Done && alone.Attempts+1 < inboxOrderedFailures
+	}
+	return list[pos:], stop, nil
 }
 
 // laneActor is a lane chunk's memo of its actor's cached row, for

@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -332,5 +333,71 @@ func TestLaneSeesActorRefreshedMidChunk(t *testing.T) {
 	}
 	if names["<p>first</p>"] != "Alice Remote" || names["<p>second</p>"] != "Alice Renamed" {
 		t.Errorf("authors: %v, want the first reply by Alice Remote and the second by Alice Renamed", names)
+	}
+}
+
+// watchFinish is a store that notes, each time the inbox worker records a
+// batch's results, how many of alice's replies are visible outside the
+// worker's transaction (committed).
+type watchFinish struct {
+	Store
+	n       *node
+	actor   string
+	visible []int
+}
+
+func (w *watchFinish) FinishInbox(ctx context.Context, results []instance.InboxResult, now time.Time) error {
+	var k int
+	if err := w.n.st.DB().QueryRow(w.n.st.SQL(`SELECT count(*) FROM responses WHERE remote_actor = ?`), w.actor).Scan(&k); err != nil {
+		return err
+	}
+	w.visible = append(w.visible, k)
+	return w.Store.FinishInbox(ctx, results, now)
+}
+
+// A chunk of an actor's activities is handled in one batch: the replies it
+// stores and the activities' results commit together (nothing is seen
+// before), and a batch that has run inboxBatchFor commits and the chunk
+// goes on in the next.
+func TestInboxChunkCommitsAsOne(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		batchFor time.Duration
+		want     []int
+	}{
+		{"one batch", time.Minute, []int{0}},
+		{"a batch an activity", time.Nanosecond, []int{0, 1, 2}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := fedtest.New(t, "alice")
+			var w *watchFinish
+			n := newNode(t, func(o *Options) {
+				w = &watchFinish{Store: o.Store, actor: r.Actor("alice")}
+				o.Store = w
+			})
+			w.n = n
+			n.fed.inboxBatchFor = c.batchFor
+			r.Send("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "warm"), fedtest.SendOptions{}) // caches the actor
+			n.settle()
+			if _, err := n.svc.CreateItem(ctx, n.admin, instance.ItemInput{Kind: instance.KindNeed, Title: "Lifts to the clinic",
+				Category: "DIY", Area: "Church Road", Visibility: "public"}); err != nil {
+				t.Fatal(err)
+			}
+			w.visible = nil
+			for i := 0; i < 3; i++ {
+				queue(t, n, time.Now(), benchReply(r, n, i))
+			}
+			if k := process(t, n); k != 3 {
+				t.Fatalf("handled %d, want 3", k)
+			}
+			if fmt.Sprint(w.visible) != fmt.Sprint(c.want) {
+				t.Errorf("replies visible when each batch recorded its results: %v, want %v", w.visible, c.want)
+			}
+			var stored int
+			n.st.DB().QueryRow(n.st.SQL(`SELECT count(*) FROM responses WHERE remote_actor = ?`), r.Actor("alice")).Scan(&stored)
+			if stored != 3 {
+				t.Errorf("%d replies stored, want 3", stored)
+			}
+		})
 	}
 }

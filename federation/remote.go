@@ -97,6 +97,9 @@ func typeOf(m map[string]any) string {
 // fetch GETs an ActivityPub document, signed by our instance actor (so
 // servers in authorized-fetch mode, and GoToSocial, answer).
 func (f *Federation) fetch(ctx context.Context, iri string) (map[string]any, error) {
+	if ctx.Value(noNetworkKey{}) != nil {
+		return nil, errNeedsNetwork
+	}
 	if !f.allowedScheme(iri) {
 		return nil, refused(refusedScheme, "not an https IRI: %q", iri)
 	}
@@ -316,6 +319,9 @@ func (f *Federation) keyFor(ctx context.Context, keyID string, refresh bool) (*i
 
 // lookup finds an actor IRI by WebFinger (user@host).
 func (f *Federation) lookup(ctx context.Context, user, host string) (string, error) {
+	if ctx.Value(noNetworkKey{}) != nil {
+		return "", errNeedsNetwork
+	}
 	if f.blockedHost(host) {
 		return "", fmt.Errorf("federation: %s is blocked", host)
 	}

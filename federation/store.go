@@ -46,6 +46,13 @@ type Store interface {
 	InboxWindow(ctx context.Context, host string, limit int) ([]*instance.InboxHead, error)
 	InboxLane(ctx context.Context, actor string, afterID int64, limit int) ([]*instance.InboxActivity, error)
 	FinishInbox(ctx context.Context, results []instance.InboxResult, now time.Time) error
+	// Batch runs fn with a context whose store calls (the domain's
+	// included) share one write transaction, committed when fn returns
+	// nil; Step runs a part of a batch under a savepoint, undone alone if
+	// it fails. fn must not wait for the network: every other write waits
+	// for the batch.
+	Batch(ctx context.Context, fn func(context.Context) error) error
+	Step(ctx context.Context, fn func(context.Context) error) error
 
 	// The transactional outbox: events, their publication, retries.
 	// ClaimFedEvents takes due events nobody holds until until (a lease),

@@ -61,6 +61,7 @@ type Store struct {
 // make the set grow without end, so past maxPrepared it stops keeping
 // new ones.
 type prepared struct {
+	s     *Store // whose batch (Store.Batch) a context may carry
 	db    *sql.DB
 	e     engine
 	stmts sync.Map // query text → *sql.Stmt
@@ -89,6 +90,9 @@ func (r *prepared) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (r *prepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if b := r.s.batchIn(ctx); b != nil {
+		return b.QueryContext(ctx, query, args...)
+	}
 	if st := r.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, r.e.args(query, args)...)
 	}
@@ -96,6 +100,9 @@ func (r *prepared) QueryContext(ctx context.Context, query string, args ...any) 
 }
 
 func (r *prepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if b := r.s.batchIn(ctx); b != nil {
+		return b.QueryRowContext(ctx, query, args...)
+	}
 	if st := r.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, r.e.args(query, args)...)
 	}
@@ -103,6 +110,9 @@ func (r *prepared) QueryRowContext(ctx context.Context, query string, args ...an
 }
 
 func (r *prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if b := r.s.batchIn(ctx); b != nil {
+		return b.ExecContext(ctx, query, args...)
+	}
 	if st := r.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, r.e.args(query, args)...)
 	}
@@ -195,6 +205,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, w: w, rd: &prepared{db: db}, wr: &prepared{db: w}, path: path}
+	s.rd.s, s.wr.s = s, s
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -323,6 +334,9 @@ func (s *Store) tx(ctx context.Context, fn func(*Tx) error) error {
 
 // withTx is tx under the given PostgreSQL advisory lock.
 func (s *Store) withTx(ctx context.Context, lock int64, fn func(*Tx) error) error {
+	if b := s.batchIn(ctx); b != nil {
+		return b.savepoint(ctx, lock, func() error { return fn(b.tx) })
+	}
 	tx, err := s.beginLocked(ctx, lock)
 	if err != nil {
 		return err

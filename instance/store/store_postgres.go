@@ -52,6 +52,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("store: connect to postgres %s: %w", where, connectProblem(err))
 	}
 	s := &Store{db: db, w: db, e: postgresEngine, rd: &prepared{db: db, e: postgresEngine}, wr: &prepared{db: db, e: postgresEngine}}
+	s.rd.s, s.wr.s = s, s
 	if err := s.migratePostgres(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("%w (postgres %s)", err, where)

@@ -1,0 +1,119 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// leaseHeld reports whether a lease row of that name exists, read with
+// ctx (through the batch it carries, if any).
+func leaseHeld(t *testing.T, s *Store, ctx context.Context, name string) bool {
+	t.Helper()
+	var n int
+	if err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM leases WHERE name = ?`, name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n == 1
+}
+
+// insertLease writes a lease row in a store transaction (a savepoint in a
+// batch); a name already there fails on the primary key.
+func insertLease(s *Store, ctx context.Context, name string) error {
+	return s.tx(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO leases (name, holder, until) VALUES (?, 'test', '')`, name)
+		return err
+	})
+}
+
+// A batch is one transaction: its reads see its own writes, nothing is
+// seen outside before it commits, a step that fails is undone alone (a
+// failed statement does not spoil the rest, as it would a PostgreSQL
+// transaction without a savepoint), and the statements outside a store
+// transaction (TakeLease's) are in it too.
+func TestBatchIsOneTransaction(t *testing.T) {
+	s := newStore(t)
+	bg := context.Background()
+	now := time.Now()
+	errNo := errors.New("the step refuses")
+	err := s.Batch(bg, func(ctx context.Context) error {
+		if ok, err := s.TakeLease(ctx, "a", "node", now, now.Add(time.Minute)); err != nil || !ok {
+			t.Fatalf("take a: %v %v", ok, err)
+		}
+		if !leaseHeld(t, s, ctx, "a") {
+			t.Error("the batch does not see its own write")
+		}
+		if leaseHeld(t, s, bg, "a") {
+			t.Error("a write is seen outside the batch before it commits")
+		}
+		if err := s.Step(ctx, func(ctx context.Context) error {
+			if err := insertLease(s, ctx, "b"); err != nil {
+				return err
+			}
+			return errNo
+		}); !errors.Is(err, errNo) {
+			t.Errorf("a failing step returned %v, want its own error", err)
+		}
+		if leaseHeld(t, s, ctx, "b") {
+			t.Error("the failed step's write is still there")
+		}
+		if err := insertLease(s, ctx, "a"); err == nil || !strings.Contains(strings.ToLower(err.Error()), "unique") && !strings.Contains(err.Error(), "23505") {
+			t.Errorf("inserting a again: %v, want a unique violation", err)
+		}
+		if err := s.Step(ctx, func(ctx context.Context) error { return insertLease(s, ctx, "c") }); err != nil {
+			t.Errorf("a step after a failed statement: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("batch: %v", err)
+	}
+	for name, want := range map[string]bool{"a": true, "b": false, "c": true} {
+		if got := leaseHeld(t, s, bg, name); got != want {
+			t.Errorf("after the commit, lease %s held: %v, want %v", name, got, want)
+		}
+	}
+}
+
+// A batch whose function fails leaves nothing behind; a batch inside a
+// batch is the same one.
+func TestBatchRollsBackWhole(t *testing.T) {
+	s := newStore(t)
+	bg := context.Background()
+	errNo := errors.New("no")
+	err := s.Batch(bg, func(ctx context.Context) error {
+		if err := insertLease(s, ctx, "a"); err != nil {
+			return err
+		}
+		return s.Batch(ctx, func(inner context.Context) error {
+			if !leaseHeld(t, s, inner, "a") {
+				t.Error("a batch inside a batch is another transaction")
+			}
+			if err := insertLease(s, inner, "b"); err != nil {
+				return err
+			}
+			return errNo
+		})
+	})
+	if !errors.Is(err, errNo) {
+		t.Fatalf("batch: %v, want the function's error", err)
+	}
+	if leaseHeld(t, s, bg, "a") || leaseHeld(t, s, bg, "b") {
+		t.Error("a failed batch left its writes")
+	}
+	// Another store's batch is not this one's.
+	other := newStore(t)
+	if err := other.Batch(bg, func(ctx context.Context) error {
+		if err := insertLease(s, ctx, "x"); err != nil {
+			return err
+		}
+		return errNo
+	}); !errors.Is(err, errNo) {
+		t.Fatal(err)
+	}
+	if !leaseHeld(t, s, bg, "x") {
+		t.Error("a write to one store went into another store's batch")
+	}
+}
