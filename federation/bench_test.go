@@ -271,7 +271,7 @@ func BenchmarkInboxWorker(b *testing.B) {
 	}
 	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-us/op")
 	var stored int
-	n.st.DB().QueryRow(`SELECT count(*) FROM responses WHERE remote_actor = ?`, r.Actor("alice")).Scan(&stored)
+	n.st.DB().QueryRow(n.st.SQL(`SELECT count(*) FROM responses WHERE remote_actor = ?`), r.Actor("alice")).Scan(&stored)
 	if stored != b.N {
 		b.Fatalf("%d replies stored, want %d", stored, b.N)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 )
 
@@ -22,6 +23,9 @@ type batch struct {
 	tx *Tx
 	// depth is how many savepoints are open, for their names.
 	depth int
+	// tainted is the error of a store transaction that failed in the
+	// current step (inTx).
+	tainted error
 	// local holds read statements prepared in this transaction (ones not
 	// yet prepared on the writer; see stmt).
 	local map[string]*sql.Stmt
@@ -39,8 +43,8 @@ func (s *Store) batchIn(ctx context.Context) *batch {
 
 // Batch runs fn with a context whose store calls all run in one write
 // transaction, committed when fn returns nil and rolled back otherwise.
-// Within it, reads see the batch's writes and each store transaction is a
-// savepoint. Every other writer waits while a batch runs (SQLite has one
+// Within it, reads see the batch's writes; a store transaction that fails
+// fails the batch (or its step), even if its caller carries on. Every other writer waits while a batch runs (SQLite has one
 // writer; on PostgreSQL the batch holds the write lock), so fn must be
 // short and must not wait for the network, and it must not hand ctx to
 // another goroutine (the transaction is one connection). Inside a batch,
@@ -52,7 +56,13 @@ func (s *Store) Batch(ctx context.Context, fn func(context.Context) error) error
 	var b *batch
 	err := s.tx(context.WithoutCancel(ctx), func(tx *Tx) error {
 		b = &batch{s: s, tx: tx}
-		return fn(context.WithValue(ctx, batchKey{}, b))
+		if err := fn(context.WithValue(ctx, batchKey{}, b)); err != nil {
+			return err
+		}
+		if b.tainted != nil {
+			return fmt.Errorf("store: a transaction failed in this batch: %w", b.tainted)
+		}
+		return nil
 	})
 	if b != nil {
 		// What the batch prepared for itself is prepared on the writer
@@ -72,14 +82,13 @@ func (s *Store) Step(ctx context.Context, fn func(context.Context) error) error 
 	if b == nil {
 		return fn(ctx)
 	}
-	return b.savepoint(ctx, 0, func() error { return fn(ctx) })
+	return b.savepoint(ctx, func() error { return fn(ctx) })
 }
 
-// savepoint runs fn under a savepoint of the batch, taking the PostgreSQL
-// advisory lock first when it is not the write lock the batch holds. When
-// fn fails its writes are rolled back (and on PostgreSQL the transaction,
-// which an error aborts, is usable again).
-func (b *batch) savepoint(ctx context.Context, lock int64, fn func() error) error {
+// savepoint runs fn under a savepoint of the batch. When fn fails, or a
+// store transaction in it did (inTx), its writes are rolled back (and on
+// PostgreSQL the transaction, which an error aborts, is usable again).
+func (b *batch) savepoint(ctx context.Context, fn func() error) error {
 	// The savepoint's own statements are not the step's to cancel: a
 	// step cut short by its deadline must still be rolled back.
 	sctx := context.WithoutCancel(ctx)
@@ -89,23 +98,62 @@ func (b *batch) savepoint(ctx context.Context, lock int64, fn func() error) erro
 	if _, err := b.tx.ExecContext(sctx, "SAVEPOINT "+name); err != nil {
 		return err
 	}
-	err := func() error {
-		if lock != 0 && lock != writeLock && b.s.e == postgresEngine {
-			if _, err := b.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", lock); err != nil {
-				return err
-			}
+	outer := b.tainted
+	b.tainted = nil
+	err := fn()
+	if err == nil && b.tainted != nil {
+		err = fmt.Errorf("store: a transaction failed in this step: %w", b.tainted)
+	}
+	b.tainted = outer
+	if err == nil {
+		// On PostgreSQL a statement that failed (its error handled by the
+		// caller) has aborted the transaction: the release fails too,
+		// and the step is undone like any failed one.
+		if _, err = b.tx.ExecContext(sctx, "RELEASE SAVEPOINT "+name); err == nil {
+			return nil
 		}
-		return fn()
-	}()
-	if err != nil {
-		if _, rerr := b.tx.ExecContext(sctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
-			return errors.Join(err, rerr)
-		}
+	}
+	if _, rerr := b.tx.ExecContext(sctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+		return errors.Join(err, rerr)
 	}
 	if _, rerr := b.tx.ExecContext(sctx, "RELEASE SAVEPOINT "+name); rerr != nil {
 		return errors.Join(err, rerr)
 	}
 	return err
+}
+
+// lock takes a PostgreSQL advisory lock other than the write lock the
+// batch holds.
+func (b *batch) lock(ctx context.Context, lock int64) error {
+	if lock == noLock || lock == writeLock || b.s.e != postgresEngine {
+		return nil
+	}
+	_, err := b.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", lock)
+	return err
+}
+
+// inTx runs a store transaction's function in the batch, bare: a
+// savepoint for each would be two more round trips on PostgreSQL. If it
+// fails, the batch is tainted: the step it is part of fails and is undone
+// (or the batch, outside a step) whatever its caller does with the error,
+// so a failed transaction never leaves half of its writes, and the
+// PostgreSQL transaction its error aborted is usable again.
+func (b *batch) inTx(ctx context.Context, lock int64, fn func(*Tx) error) error {
+	if err := b.lock(ctx, lock); err != nil {
+		b.taint(err)
+		return err
+	}
+	if err := fn(b.tx); err != nil {
+		b.taint(err)
+		return err
+	}
+	return nil
+}
+
+func (b *batch) taint(err error) {
+	if b.tainted == nil {
+		b.tainted = err
+	}
 }
 
 // stmt is query's statement in the batch's transaction: one prepared on

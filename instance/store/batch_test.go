@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"hearth/instance"
 	"strings"
 	"testing"
 	"time"
@@ -31,8 +32,9 @@ func insertLease(s *Store, ctx context.Context, name string) error {
 // A batch is one transaction: its reads see its own writes, nothing is
 // seen outside before it commits, a step that fails is undone alone (a
 // failed statement does not spoil the rest, as it would a PostgreSQL
-// transaction without a savepoint), and the statements outside a store
-// transaction (TakeLease's) are in it too.
+// transaction without a savepoint), a step in which a store transaction
+// failed fails even if its caller carried on, and the statements outside
+// a store transaction (TakeLease's) are in it too.
 func TestBatchIsOneTransaction(t *testing.T) {
 	s := newStore(t)
 	bg := context.Background()
@@ -59,8 +61,22 @@ func TestBatchIsOneTransaction(t *testing.T) {
 		if leaseHeld(t, s, ctx, "b") {
 			t.Error("the failed step's write is still there")
 		}
-		if err := insertLease(s, ctx, "a"); err == nil || !strings.Contains(strings.ToLower(err.Error()), "unique") && !strings.Contains(err.Error(), "23505") {
-			t.Errorf("inserting a again: %v, want a unique violation", err)
+		// A step whose caller carries on after a store transaction failed
+		// (here after a unique violation) fails all the same, and is undone.
+		err := s.Step(ctx, func(ctx context.Context) error {
+			if err := insertLease(s, ctx, "d"); err != nil {
+				return err
+			}
+			if err := insertLease(s, ctx, "a"); err == nil {
+				t.Error("inserting a again succeeded")
+			}
+			return nil
+		})
+		if err == nil || !strings.Contains(err.Error(), "a transaction failed in this step") {
+			t.Errorf("a step with a failed transaction returned %v", err)
+		}
+		if leaseHeld(t, s, ctx, "d") {
+			t.Error("the step with a failed transaction kept its other write")
 		}
 		if err := s.Step(ctx, func(ctx context.Context) error { return insertLease(s, ctx, "c") }); err != nil {
 			t.Errorf("a step after a failed statement: %v", err)
@@ -70,15 +86,15 @@ func TestBatchIsOneTransaction(t *testing.T) {
 	if err != nil {
 		t.Fatalf("batch: %v", err)
 	}
-	for name, want := range map[string]bool{"a": true, "b": false, "c": true} {
+	for name, want := range map[string]bool{"a": true, "b": false, "c": true, "d": false} {
 		if got := leaseHeld(t, s, bg, name); got != want {
 			t.Errorf("after the commit, lease %s held: %v, want %v", name, got, want)
 		}
 	}
 }
 
-// A batch whose function fails leaves nothing behind; a batch inside a
-// batch is the same one.
+// A batch whose function fails, or in which a store transaction failed,
+// leaves nothing behind; a batch inside a batch is the same one.
 func TestBatchRollsBackWhole(t *testing.T) {
 	s := newStore(t)
 	bg := context.Background()
@@ -103,6 +119,20 @@ func TestBatchRollsBackWhole(t *testing.T) {
 	if leaseHeld(t, s, bg, "a") || leaseHeld(t, s, bg, "b") {
 		t.Error("a failed batch left its writes")
 	}
+	// Outside a step, a failed store transaction fails the batch.
+	err = s.Batch(bg, func(ctx context.Context) error {
+		if err := insertLease(s, ctx, "e"); err != nil {
+			return err
+		}
+		_ = insertLease(s, ctx, "e") // a unique violation, ignored by its caller
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "a transaction failed in this batch") {
+		t.Errorf("a batch with a failed transaction returned %v", err)
+	}
+	if leaseHeld(t, s, bg, "e") {
+		t.Error("a batch with a failed transaction was committed")
+	}
 	// Another store's batch is not this one's.
 	other := newStore(t)
 	if err := other.Batch(bg, func(ctx context.Context) error {
@@ -115,5 +145,36 @@ func TestBatchRollsBackWhole(t *testing.T) {
 	}
 	if !leaseHeld(t, s, bg, "x") {
 		t.Error("a write to one store went into another store's batch")
+	}
+}
+
+// On PostgreSQL the inbox queues an activity while a batch holds the write
+// lock (the inbox worker's, say): a 202 does not wait for the worker. On
+// SQLite there is one writer, and the queue waits its turn.
+func TestEnqueueInboxDoesNotWaitForTheWriteLock(t *testing.T) {
+	s := newStore(t)
+	if s.e != postgresEngine {
+		t.Skip("SQLite has one writer: queueing waits for the batch there")
+	}
+	bg := context.Background()
+	err := s.Batch(bg, func(ctx context.Context) error {
+		if err := insertLease(s, ctx, "held"); err != nil { // the batch has the write lock now
+			return err
+		}
+		// A bound, not a wait: queueing blocks until the batch ends if it
+		// takes the write lock, and the batch waits here for it.
+		qctx, cancel := context.WithTimeout(bg, 5*time.Second)
+		defer cancel()
+		rows := []*instance.InboxRow{{ActivityID: "https://a.example/1", Actor: "https://a.example/u", Type: "Create", Body: []byte(`{}`)}}
+		if _, err := s.EnqueueInboxBatch(qctx, rows, time.Now()); err != nil {
+			t.Errorf("queueing while a batch holds the write lock: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM inbox_queue`); n != 1 {
+		t.Errorf("%d activities queued, want 1", n)
 	}
 }

@@ -177,6 +177,12 @@ func uniqueViolation(err error, key string) bool {
 // (see Store.tx). Its number is arbitrary but fixed: "hearth" in ASCII.
 const writeLock = 0x686561727468
 
+// noLock is a transaction that takes no advisory lock on PostgreSQL: for
+// writes that are right whatever runs beside them (an INSERT … ON CONFLICT
+// DO NOTHING into the inbox queue), so accepting an activity never waits
+// for the inbox worker's batch or a fan-out holding the write lock.
+const noLock = 0
+
 // Tx is a write transaction on either engine: its methods rebind the
 // query's placeholders, so code in a transaction is written once.
 type Tx struct {

@@ -35,10 +35,12 @@ func inboxHost(actor string) string {
 
 // EnqueueInboxBatch records many verified activities in one transaction
 // (group commit); for each it reports whether it was new. A key already
-// recorded (a replay, or a server re-sending) is not queued again.
+// recorded (a replay, or a server re-sending) is not queued again. On
+// PostgreSQL it takes no write lock (noLock): the inbox answers while the
+// worker's batch or a fan-out holds it.
 func (s *Store) EnqueueInboxBatch(ctx context.Context, rows []*instance.InboxRow, now time.Time) ([]bool, error) {
 	fresh := make([]bool, len(rows))
-	err := s.tx(ctx, func(tx *Tx) error {
+	err := s.withTx(ctx, noLock, func(tx *Tx) error {
 		stmt, err := s.wr.inTx(ctx, tx, enqueueInbox)
 		if err != nil {
 			return err

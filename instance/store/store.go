@@ -335,7 +335,7 @@ func (s *Store) tx(ctx context.Context, fn func(*Tx) error) error {
 // withTx is tx under the given PostgreSQL advisory lock.
 func (s *Store) withTx(ctx context.Context, lock int64, fn func(*Tx) error) error {
 	if b := s.batchIn(ctx); b != nil {
-		return b.savepoint(ctx, lock, func() error { return fn(b.tx) })
+		return b.inTx(ctx, lock, fn)
 	}
 	tx, err := s.beginLocked(ctx, lock)
 	if err != nil {
@@ -363,7 +363,7 @@ func (s *Store) beginLocked(ctx context.Context, lock int64) (*Tx, error) {
 		return nil, err
 	}
 	tx := &Tx{tx: t, e: s.e}
-	if s.e == postgresEngine {
+	if s.e == postgresEngine && lock != noLock {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", lock); err != nil {
 			_ = t.Rollback()
 			return nil, err
