@@ -26,6 +26,11 @@ type batch struct {
 	// tainted is the error of a store transaction that failed in the
 	// current step (inTx).
 	tainted error
+	// blocked remembers DomainBlocked's and ActorBlocked's answers for
+	// the batch (the inbox worker asks them for every activity of one
+	// actor): nobody else can block while the batch holds the write lock,
+	// and a block made in the batch forgets them (bumpBlocks).
+	blocked map[string]bool
 	// local holds read statements prepared in this transaction (ones not
 	// yet prepared on the writer; see stmt).
 	local map[string]*sql.Stmt
@@ -205,4 +210,23 @@ func (b *batch) ExecContext(ctx context.Context, query string, args ...any) (sql
 		return st.ExecContext(ctx, b.s.e.args(query, args)...)
 	}
 	return b.tx.ExecContext(ctx, query, args...)
+}
+
+// remember answers a question about blocks from the batch's memo, or by
+// read, keeping the answer; without a batch (b nil) it reads.
+func (b *batch) remember(key string, read func() (bool, error)) (bool, error) {
+	if b == nil {
+		return read()
+	}
+	if v, ok := b.blocked[key]; ok {
+		return v, nil
+	}
+	v, err := read()
+	if err == nil {
+		if b.blocked == nil {
+			b.blocked = map[string]bool{}
+		}
+		b.blocked[key] = v
+	}
+	return v, err
 }

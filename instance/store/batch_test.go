@@ -178,3 +178,48 @@ func TestEnqueueInboxDoesNotWaitForTheWriteLock(t *testing.T) {
 		t.Errorf("%d activities queued, want 1", n)
 	}
 }
+
+// In a batch, whether a server or an actor is blocked is read once (the
+// inbox worker asks for every activity of one actor), and a block made in
+// the batch is seen at once.
+func TestBatchRemembersBlocks(t *testing.T) {
+	s := newStore(t)
+	bg := context.Background()
+	err := s.Batch(bg, func(ctx context.Context) error {
+		for _, check := range []func() (bool, error){
+			func() (bool, error) { return s.DomainBlocked(ctx, "spam.example") },
+			func() (bool, error) { return s.ActorBlocked(ctx, "https://spam.example/u") },
+		} {
+			if blocked, err := check(); err != nil || blocked {
+				t.Fatalf("before any block: %v %v", blocked, err)
+			}
+		}
+		// Rows written behind the store's back (no one else can, while the
+		// batch holds the write lock) are not read again.
+		if err := s.tx(ctx, func(tx *Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO blocked_domains (domain, reason, created_at) VALUES ('spam.example', '', '')`); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO blocked_actors (actor, reason, created_at) VALUES ('https://spam.example/u', '', '')`)
+			return err
+		}); err != nil {
+			return err
+		}
+		if blocked, _ := s.DomainBlocked(ctx, "spam.example"); blocked {
+			t.Error("the batch read the domain's block again: it does not remember")
+		}
+		if err := s.BlockDomain(ctx, "spam.example", "spam", 0, time.Now(), &instance.ModLog{Action: "block domain", Subject: "spam.example", CreatedAt: time.Now()}); err != nil {
+			return err
+		}
+		if blocked, err := s.DomainBlocked(ctx, "spam.example"); err != nil || !blocked {
+			t.Errorf("a domain blocked in the batch: blocked %v (%v), want true", blocked, err)
+		}
+		if blocked, err := s.ActorBlocked(ctx, "https://spam.example/u"); err != nil || !blocked {
+			t.Errorf("an actor blocked in the batch: blocked %v (%v), want true", blocked, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -342,9 +342,11 @@ func (s *Store) DomainBlocked(ctx context.Context, host string) (bool, error) {
 	if len(names) == 0 {
 		return false, nil
 	}
-	var n int
-	err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM blocked_domains WHERE domain IN (?`+strings.Repeat(", ?", len(names)-1)+`)`, names...).Scan(&n)
-	return n > 0, err
+	return s.batchIn(ctx).remember("domain "+host, func() (bool, error) {
+		var n int
+		err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM blocked_domains WHERE domain IN (?`+strings.Repeat(", ?", len(names)-1)+`)`, names...).Scan(&n)
+		return n > 0, err
+	})
 }
 
 func indexByte(s string, c byte) int {
@@ -376,9 +378,11 @@ func (s *Store) BlockedActors(ctx context.Context) ([]string, error) {
 
 // ActorBlocked reports whether a remote actor is blocked.
 func (s *Store) ActorBlocked(ctx context.Context, actor string) (bool, error) {
-	var n int
-	err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM blocked_actors WHERE actor = ?`, actor).Scan(&n)
-	return n > 0, err
+	return s.batchIn(ctx).remember("actor "+actor, func() (bool, error) {
+		var n int
+		err := s.rd.QueryRowContext(ctx, `SELECT count(*) FROM blocked_actors WHERE actor = ?`, actor).Scan(&n)
+		return n > 0, err
+	})
 }
 
 // LogModeration implements instance.Store.

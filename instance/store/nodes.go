@@ -201,6 +201,9 @@ const blocksRecheck = 250 * time.Millisecond
 
 // bumpBlocks counts a change to the blocks, in its transaction.
 func bumpBlocks(ctx context.Context, tx *Tx) error {
+	if b, ok := ctx.Value(batchKey{}).(*batch); ok && b.tx == tx {
+		b.blocked = nil // the batch's answers about blocks are out of date
+	}
 	_, err := tx.ExecContext(ctx, `UPDATE versions SET n = n + 1 WHERE name = 'blocks'`)
 	return err
 }
