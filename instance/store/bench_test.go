@@ -16,7 +16,13 @@ import (
 func seedItems(b *testing.B, n int) *Store {
 	b.Helper()
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	var s *Store
+	var err error
+	if pgtest.Enabled() { // HEARTH_TEST_POSTGRES: the same benchmarks on PostgreSQL
+		s, err = OpenPostgres(ctx, pgtest.NewDatabase(b))
+	} else {
+		s, err = Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	}
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -41,6 +41,15 @@ func inboxHost(actor string) string {
 func (s *Store) EnqueueInboxBatch(ctx context.Context, rows []*instance.InboxRow, now time.Time) ([]bool, error) {
 	fresh := make([]bool, len(rows))
 	err := s.withTx(ctx, noLock, func(tx *Tx) error {
+		if s.e == postgresEngine && len(rows) > 1 {
+			// Many rows a statement: each statement is a round trip.
+			for start := 0; start < len(rows); start += enqueueRows {
+				if err := enqueueInboxRows(ctx, tx, rows[start:min(len(rows), start+enqueueRows)], fresh[start:], now); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		stmt, err := s.wr.inTx(ctx, tx, enqueueInbox)
 		if err != nil {
 			return err
@@ -57,6 +66,51 @@ func (s *Store) EnqueueInboxBatch(ctx context.Context, rows []*instance.InboxRow
 		return nil
 	})
 	return fresh, err
+}
+
+// enqueueRows is how many activities one INSERT of the inbox queue takes.
+const enqueueRows = 50
+
+// enqueueInboxRows inserts rows in one statement and marks in fresh those
+// it stored: the keys it returns (a key already queued, or twice in rows,
+// is stored once).
+func enqueueInboxRows(ctx context.Context, tx *Tx, rows []*instance.InboxRow, fresh []bool, now time.Time) error {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO inbox_queue (activity_id, dedupe_key, actor, host, type, body, received_at) VALUES `)
+	args := make([]any, 0, 6*len(rows)+1)
+	args = append(args, ts(now))
+	first := make(map[string]int, len(rows)) // key → its first row
+	for i, r := range rows {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		n := len(args) + 1
+		fmt.Fprintf(&q, "(?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?1)", n, n+1, n+2, n+3, n+4, n+5)
+		key := r.DedupeKey()
+		args = append(args, r.ActivityID, key, r.Actor, inboxHost(r.Actor), r.Type, string(r.Body))
+		if _, ok := first[key]; !ok {
+			first[key] = i
+		}
+	}
+	q.WriteString(` ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key`)
+	res, err := tx.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return fmt.Errorf("store: enqueue %d inbound activities: %w", len(rows), err)
+	}
+	defer res.Close()
+	for res.Next() {
+		var key string
+		if err := res.Scan(&key); err != nil {
+			return err
+		}
+		if i, ok := first[key]; ok {
+			fresh[i] = true
+		}
+	}
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("store: enqueue %d inbound activities: %w", len(rows), err)
+	}
+	return res.Close()
 }
 
 const inboxColumns = `id, activity_id, actor, type, body, attempts, received_at, next_attempt_at`
