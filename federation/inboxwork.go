@@ -303,11 +303,10 @@ type noNetworkKey struct{}
 // It returns the activities left, and stop when the lane must end.
 func (f *Federation) runBatch(ctx context.Context, l *lane, list []*instance.InboxActivity, after *int64, now time.Time) (left []*instance.InboxActivity, stop bool, err error) {
 	var alone *instance.InboxActivity
-	handled := 0
+	var results []instance.InboxResult
 	pos := 0
 	err = f.store.Batch(ctx, func(bctx context.Context) error {
 		bctx = context.WithValue(bctx, noNetworkKey{}, true)
-		var results []instance.InboxResult
 		start := time.Now()
 		for ; pos < len(list) && !stop && alone == nil; pos++ {
 			if pos > 0 && time.Since(start) >= f.inboxBatchFor {
@@ -329,7 +328,6 @@ func (f *Federation) runBatch(ctx context.Context, l *lane, list []*instance.Inb
 			switch {
 			case err == nil:
 				results = append(results, instance.InboxResult{ID: a.ID, Done: true})
-				handled++
 			case ctx.Err() != nil:
 				stop = true // stopping: leave it for next time
 			default:
@@ -344,7 +342,7 @@ func (f *Federation) runBatch(ctx context.Context, l *lane, list []*instance.Inb
 	if err != nil {
 		return nil, true, err
 	}
-	l.handled += handled
+	l.handled += len(results)
 	if alone != nil && !stop {
 		r, ok := f.processActivity(ctx, alone, now)
 		if !ok {

@@ -11,14 +11,14 @@ import (
 	"hearth/instance/store/pgtest"
 )
 
-// seedItems fills a store with n items (a third each of needs, offers and
-// actions) in one transaction.
-func seedItems(b *testing.B, n int) *Store {
+// benchStore opens an empty store for a benchmark: on PostgreSQL with
+// HEARTH_TEST_POSTGRES set, on SQLite otherwise.
+func benchStore(b *testing.B) *Store {
 	b.Helper()
 	ctx := context.Background()
 	var s *Store
 	var err error
-	if pgtest.Enabled() { // HEARTH_TEST_POSTGRES: the same benchmarks on PostgreSQL
+	if pgtest.Enabled() {
 		s, err = OpenPostgres(ctx, pgtest.NewDatabase(b))
 	} else {
 		s, err = Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
@@ -27,6 +27,15 @@ func seedItems(b *testing.B, n int) *Store {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+// seedItems fills a store with n items (a third each of needs, offers and
+// actions) in one transaction.
+func seedItems(b *testing.B, n int) *Store {
+	b.Helper()
+	ctx := context.Background()
+	s := benchStore(b)
 	gid, err := s.CreateGroup(ctx, &instance.Group{Handle: "village", Name: "V", Main: true, CreatedAt: t0})
 	if err != nil {
 		b.Fatal(err)
@@ -171,17 +180,7 @@ func BenchmarkItemByID(b *testing.B) {
 // it runs on PostgreSQL, where each statement is a round trip.
 func BenchmarkEnqueueFanOut(b *testing.B) {
 	ctx := context.Background()
-	var s *Store
-	var err error
-	if pgtest.Enabled() {
-		s, err = OpenPostgres(ctx, pgtest.NewDatabase(b))
-	} else {
-		s, err = Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	}
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
+	s := benchStore(b)
 	body := []byte(strings.Repeat("x", 1500))
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
