@@ -309,7 +309,7 @@ func (f *Federation) runBatch(ctx context.Context, l *lane, list []*instance.Inb
 		bctx = context.WithValue(bctx, noNetworkKey{}, true)
 		start := time.Now()
 		for ; pos < len(list) && !stop && alone == nil; pos++ {
-			if pos > 0 && time.Since(start) >= f.inboxBatchFor {
+			if pos > 0 && (time.Since(start) >= f.inboxBatchFor || f.store.WriterWaiting()) {
 				break // the rest in the next batch: other writes wait for this one
 			}
 			a := list[pos]

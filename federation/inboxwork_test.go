@@ -344,7 +344,11 @@ type watchFinish struct {
 	n       *node
 	actor   string
 	visible []int
+	// waiting, when set, is a write always waiting for the batch.
+	waiting bool
 }
+
+func (w *watchFinish) WriterWaiting() bool { return w.waiting || w.Store.WriterWaiting() }
 
 func (w *watchFinish) FinishInbox(ctx context.Context, results []instance.InboxResult, now time.Time) error {
 	var k int
@@ -357,16 +361,18 @@ func (w *watchFinish) FinishInbox(ctx context.Context, results []instance.InboxR
 
 // A chunk of an actor's activities is handled in one batch: the replies it
 // stores and the activities' results commit together (nothing is seen
-// before), and a batch that has run inboxBatchFor commits and the chunk
-// goes on in the next.
+// before), and a batch that has run inboxBatchFor, or that another write
+// is waiting for, commits and the chunk goes on in the next.
 func TestInboxChunkCommitsAsOne(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		batchFor time.Duration
+		waiting  bool
 		want     []int
 	}{
-		{"one batch", time.Minute, []int{0}},
-		{"a batch an activity", time.Nanosecond, []int{0, 1, 2}},
+		{"one batch", time.Minute, false, []int{0}},
+		{"a batch an activity", time.Nanosecond, false, []int{0, 1, 2}},
+		{"a write waiting", time.Minute, true, []int{0, 1, 2}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := fedtest.New(t, "alice")
@@ -377,6 +383,7 @@ func TestInboxChunkCommitsAsOne(t *testing.T) {
 			})
 			w.n = n
 			n.fed.inboxBatchFor = c.batchFor
+			w.waiting = c.waiting
 			r.Send("alice", n.url+"/inbox", followOf(r, "alice", n.group(), "warm"), fedtest.SendOptions{}) // caches the actor
 			n.settle()
 			if _, err := n.svc.CreateItem(ctx, n.admin, instance.ItemInput{Kind: instance.KindNeed, Title: "Lifts to the clinic",

@@ -53,6 +53,9 @@ type Store interface {
 	// for the batch.
 	Batch(ctx context.Context, fn func(context.Context) error) error
 	Step(ctx context.Context, fn func(context.Context) error) error
+	// WriterWaiting reports whether another write waits for the batch
+	// in progress, which then commits after its current step.
+	WriterWaiting() bool
 
 	// The transactional outbox: events, their publication, retries.
 	// ClaimFedEvents takes due events nobody holds until until (a lease),

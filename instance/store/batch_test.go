@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"hearth/instance"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -176,6 +177,43 @@ func TestEnqueueInboxDoesNotWaitForTheWriteLock(t *testing.T) {
 	}
 	if n := count(t, s, `SELECT count(*) FROM inbox_queue`); n != 1 {
 		t.Errorf("%d activities queued, want 1", n)
+	}
+}
+
+// A write transaction waiting for the one a batch holds shows in
+// WriterWaiting (the inbox worker then commits after its current step),
+// and stops showing once it has its turn.
+func TestWriterWaitingForABatch(t *testing.T) {
+	s := newStore(t)
+	bg := context.Background()
+	done := make(chan error, 1)
+	err := s.Batch(bg, func(ctx context.Context) error {
+		if err := insertLease(s, ctx, "held"); err != nil { // the batch has the write lock now
+			return err
+		}
+		if s.WriterWaiting() {
+			t.Error("a writer is waiting before any other write began")
+		}
+		go func() { done <- insertLease(s, bg, "after") }()
+		for deadline := time.Now().Add(10 * time.Second); !s.WriterWaiting(); runtime.Gosched() {
+			if time.Now().After(deadline) {
+				t.Error("a write waiting for the batch does not show")
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the waiting write: %v", err)
+	}
+	if s.WriterWaiting() {
+		t.Error("a writer still shows as waiting after it wrote")
+	}
+	if !leaseHeld(t, s, bg, "after") {
+		t.Error("the waiting write was lost")
 	}
 }
 

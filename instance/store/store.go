@@ -44,6 +44,9 @@ type Store struct {
 	// rd runs reads on db, and wr statements on w outside a transaction,
 	// through prepared statements kept for reuse.
 	rd, wr *prepared
+	// waiting counts write transactions waiting for the write lock
+	// (beginLocked), so that a batch can give way to them (WriterWaiting).
+	waiting atomic.Int32
 	// path and file are the database file as opened: Ready checks that
 	// the file at path is still that one (open connections keep using a
 	// file that was deleted or replaced, and nothing else would notice).
@@ -358,6 +361,12 @@ func (s *Store) begin(ctx context.Context) (*Tx, error) {
 }
 
 func (s *Store) beginLocked(ctx context.Context, lock int64) (*Tx, error) {
+	// On SQLite every write transaction waits for the one writer
+	// connection; on PostgreSQL those that take the write lock wait for it.
+	if s.e == sqliteEngine || lock != noLock {
+		s.waiting.Add(1)
+		defer s.waiting.Add(-1)
+	}
 	t, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -371,6 +380,13 @@ func (s *Store) beginLocked(ctx context.Context, lock int64) (*Tx, error) {
 	}
 	return tx, nil
 }
+
+// WriterWaiting reports whether a write transaction of this process is
+// waiting for the one a batch holds (on SQLite any, the inbox queue's
+// included; on PostgreSQL those that take the write lock): the inbox
+// worker then commits its batch after the step it is in, so an inbox POST
+// waits for one reply's work, not for a whole batch.
+func (s *Store) WriterWaiting() bool { return s.waiting.Load() > 0 }
 
 // Backup writes a consistent copy of the database to path with VACUUM INTO,
 // which is safe while the instance is running. It refuses to overwrite.
