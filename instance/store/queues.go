@@ -40,8 +40,14 @@ func inboxHost(actor string) string {
 // worker's batch or a fan-out holds it.
 func (s *Store) EnqueueInboxBatch(ctx context.Context, rows []*instance.InboxRow, now time.Time) ([]bool, error) {
 	fresh := make([]bool, len(rows))
+	if s.e == postgresEngine && len(rows) <= enqueueRows && s.batchIn(ctx) == nil {
+		// One statement is atomic on its own: outside a transaction it is
+		// one round trip to the server instead of three (BEGIN, the
+		// INSERT, COMMIT).
+		return fresh, enqueueInboxRows(ctx, s.wr, rows, fresh, now)
+	}
 	err := s.withTx(ctx, noLock, func(tx *Tx) error {
-		if s.e == postgresEngine && len(rows) > 1 {
+		if s.e == postgresEngine {
 			// Many rows a statement: each statement is a round trip.
 			for start := 0; start < len(rows); start += enqueueRows {
 				if err := enqueueInboxRows(ctx, tx, rows[start:min(len(rows), start+enqueueRows)], fresh[start:], now); err != nil {
@@ -74,7 +80,7 @@ const enqueueRows = 50
 // enqueueInboxRows inserts rows in one statement and marks in fresh those
 // it stored: the keys it returns (a key already queued, or twice in rows,
 // is stored once).
-func enqueueInboxRows(ctx context.Context, tx *Tx, rows []*instance.InboxRow, fresh []bool, now time.Time) error {
+func enqueueInboxRows(ctx context.Context, tx querier, rows []*instance.InboxRow, fresh []bool, now time.Time) error {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO inbox_queue (activity_id, dedupe_key, actor, host, type, body, received_at) VALUES `)
 	args := make([]any, 0, 6*len(rows)+1)

@@ -307,6 +307,36 @@ func TestStatusTransitionsEndSessions(t *testing.T) {
 	}
 }
 
+// A group larger than one statement takes (enqueueRows) is queued whole,
+// and an activity repeated across its statements is queued once.
+func TestInboxQueueLargeGroup(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	var rows []*instance.InboxRow
+	for i := 0; i < 2*enqueueRows+10; i++ {
+		rows = append(rows, &instance.InboxRow{ActivityID: fmt.Sprintf("https://a.example/%d", i), Actor: "https://a.example/u", Type: "Create", Body: []byte(`{}`)})
+	}
+	rows = append(rows, &instance.InboxRow{ActivityID: "https://a.example/3", Actor: "https://a.example/u", Type: "Create", Body: []byte(`{}`)})
+	fresh, err := s.EnqueueInboxBatch(ctx, rows, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var queued int
+	for i, f := range fresh {
+		if f {
+			queued++
+		} else if i != len(rows)-1 {
+			t.Errorf("activity %d reported as already queued", i)
+		}
+	}
+	if fresh[len(rows)-1] || queued != len(rows)-1 {
+		t.Errorf("%d reported new, last %v; want %d and the repeat not new", queued, fresh[len(rows)-1], len(rows)-1)
+	}
+	if n := count(t, s, `SELECT count(*) FROM inbox_queue`); n != len(rows)-1 {
+		t.Errorf("%d queued, want %d", n, len(rows)-1)
+	}
+}
+
 func TestInboxQueueBatchAndRetry(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
