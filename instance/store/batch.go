@@ -60,7 +60,7 @@ func (s *Store) Batch(ctx context.Context, fn func(context.Context) error) error
 		return fn(ctx)
 	}
 	var b *batch
-	err := s.tx(context.WithoutCancel(ctx), func(tx *Tx) error {
+	err := s.txAs(context.WithoutCancel(ctx), writeLock, aBatch, func(tx *Tx) error {
 		b = &batch{s: s, tx: tx}
 		if err := fn(context.WithValue(ctx, batchKey{}, b)); err != nil {
 			return err

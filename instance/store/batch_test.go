@@ -180,40 +180,56 @@ func TestEnqueueInboxDoesNotWaitForTheWriteLock(t *testing.T) {
 	}
 }
 
+// waitFor polls cond, for at most ten seconds, and reports whether it held.
+func waitFor(cond func() bool) bool {
+	for deadline := time.Now().Add(10 * time.Second); !cond(); runtime.Gosched() {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
+}
+
 // A write transaction waiting for the one a batch holds shows in
 // WriterWaiting (the inbox worker then commits after its current step),
-// and stops showing once it has its turn.
+// and stops showing once it has its turn; another batch waiting does not
+// (two lanes would otherwise make each other's batches one step long).
 func TestWriterWaitingForABatch(t *testing.T) {
 	s := newStore(t)
 	bg := context.Background()
-	done := make(chan error, 1)
+	done := make(chan error, 2)
 	err := s.Batch(bg, func(ctx context.Context) error {
 		if err := insertLease(s, ctx, "held"); err != nil { // the batch has the write lock now
 			return err
 		}
+		go func() {
+			done <- s.Batch(bg, func(ctx context.Context) error { return insertLease(s, ctx, "batch") })
+		}()
+		if !waitFor(func() bool { return s.waiting[aBatch].Load() == 1 }) {
+			t.Fatal("the second batch never waited")
+		}
 		if s.WriterWaiting() {
-			t.Error("a writer is waiting before any other write began")
+			t.Error("another batch waiting counts as a write waiting")
 		}
 		go func() { done <- insertLease(s, bg, "after") }()
-		for deadline := time.Now().Add(10 * time.Second); !s.WriterWaiting(); runtime.Gosched() {
-			if time.Now().After(deadline) {
-				t.Error("a write waiting for the batch does not show")
-				break
-			}
+		if !waitFor(s.WriterWaiting) {
+			t.Error("a write waiting for the batch does not show")
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; err != nil {
-		t.Fatalf("the waiting write: %v", err)
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatalf("a waiting write: %v", err)
+		}
 	}
 	if s.WriterWaiting() {
 		t.Error("a writer still shows as waiting after it wrote")
 	}
-	if !leaseHeld(t, s, bg, "after") {
-		t.Error("the waiting write was lost")
+	if !leaseHeld(t, s, bg, "after") || !leaseHeld(t, s, bg, "batch") {
+		t.Error("a waiting write was lost")
 	}
 }
 

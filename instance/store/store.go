@@ -45,8 +45,9 @@ type Store struct {
 	// through prepared statements kept for reuse.
 	rd, wr *prepared
 	// waiting counts write transactions waiting for the write lock
-	// (beginLocked), so that a batch can give way to them (WriterWaiting).
-	waiting atomic.Int32
+	// (beginLocked), batches apart from the rest, so that a batch can
+	// give way to other writes (WriterWaiting) but not to another batch.
+	waiting [2]atomic.Int32
 	// path and file are the database file as opened: Ready checks that
 	// the file at path is still that one (open connections keep using a
 	// file that was deleted or replaced, and nothing else would notice).
@@ -340,7 +341,18 @@ func (s *Store) withTx(ctx context.Context, lock int64, fn func(*Tx) error) erro
 	if b := s.batchIn(ctx); b != nil {
 		return b.inTx(ctx, lock, fn)
 	}
-	tx, err := s.beginLocked(ctx, lock)
+	return s.txAs(ctx, lock, aWrite, fn)
+}
+
+// Who waits for the write lock (Store.waiting).
+const (
+	aWrite = iota
+	aBatch
+)
+
+// txAs runs fn in a write transaction begun as who.
+func (s *Store) txAs(ctx context.Context, lock int64, who int, fn func(*Tx) error) error {
+	tx, err := s.beginAs(ctx, lock, who)
 	if err != nil {
 		return err
 	}
@@ -361,11 +373,15 @@ func (s *Store) begin(ctx context.Context) (*Tx, error) {
 }
 
 func (s *Store) beginLocked(ctx context.Context, lock int64) (*Tx, error) {
+	return s.beginAs(ctx, lock, aWrite)
+}
+
+func (s *Store) beginAs(ctx context.Context, lock int64, who int) (*Tx, error) {
 	// On SQLite every write transaction waits for the one writer
 	// connection; on PostgreSQL those that take the write lock wait for it.
 	if s.e == sqliteEngine || lock != noLock {
-		s.waiting.Add(1)
-		defer s.waiting.Add(-1)
+		s.waiting[who].Add(1)
+		defer s.waiting[who].Add(-1)
 	}
 	t, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -385,8 +401,10 @@ func (s *Store) beginLocked(ctx context.Context, lock int64) (*Tx, error) {
 // waiting for the one a batch holds (on SQLite any, the inbox queue's
 // included; on PostgreSQL those that take the write lock): the inbox
 // worker then commits its batch after the step it is in, so an inbox POST
-// waits for one reply's work, not for a whole batch.
-func (s *Store) WriterWaiting() bool { return s.waiting.Load() > 0 }
+// waits for one reply's work, not for a whole batch. Another batch
+// waiting does not count: two lanes giving way to each other would make
+// every batch one activity long.
+func (s *Store) WriterWaiting() bool { return s.waiting[aWrite].Load() > 0 }
 
 // Backup writes a consistent copy of the database to path with VACUUM INTO,
 // which is safe while the instance is running. It refuses to overwrite.
