@@ -150,7 +150,10 @@ func (f *Federation) blocks() ([]string, map[string]bool) {
 // inboxBatcher commits inbound activities in groups: the first request to
 // arrive leads, waits a moment for others, and writes them all in one
 // transaction; every request returns only after its row is committed, so
-// a 202 still means "durably queued".
+// a 202 still means "durably queued". Rows that arrived during a write are
+// the next group: the leader hands the lead to the first of them and
+// answers its own sender, so under a steady stream no request leads for
+// ever (one did: it wrote group after group while its sender waited).
 type inboxBatcher struct {
 	mu       sync.Mutex
 	pending  []*queued
@@ -164,10 +167,12 @@ type queued struct {
 	row   instance.InboxRow
 	fresh bool
 	done  chan error
+	// lead tells a waiting request that it leads the next group.
+	lead chan struct{}
 }
 
 func (f *Federation) enqueue(ctx context.Context, row instance.InboxRow) (bool, error) {
-	q := &queued{row: row, done: make(chan error, 1)}
+	q := &queued{row: row, done: make(chan error, 1), lead: make(chan struct{}, 1)}
 	b := &f.batch
 	b.mu.Lock()
 	b.pending = append(b.pending, q)
@@ -180,30 +185,36 @@ func (f *Federation) enqueue(ctx context.Context, row instance.InboxRow) (bool, 
 		if b.inFlight.Load() > 1 {
 			time.Sleep(500 * time.Microsecond) // let concurrent requests join this batch
 		}
-		for {
-			b.mu.Lock()
-			batch := b.pending
-			b.pending = nil
-			if len(batch) == 0 {
-				b.flushing = false
-				b.mu.Unlock()
-				break
-			}
-			b.mu.Unlock()
-			rows := make([]*instance.InboxRow, len(batch))
-			for i, x := range batch {
-				rows[i] = &x.row
-			}
-			fresh, err := f.store.EnqueueInboxBatch(context.WithoutCancel(ctx), rows, f.now())
-			for i, x := range batch {
-				if err == nil {
-					x.fresh = fresh[i]
-				}
-				x.done <- err
-			}
+	} else {
+		select {
+		case err := <-q.done:
+			return q.fresh, err
+		case <-q.lead: // its row is the first of the group to write now
 		}
 	}
-	err := <-q.done
+	b.mu.Lock()
+	batch := b.pending
+	b.pending = nil
+	b.mu.Unlock()
+	rows := make([]*instance.InboxRow, len(batch))
+	for i, x := range batch {
+		rows[i] = &x.row
+	}
+	fresh, err := f.store.EnqueueInboxBatch(context.WithoutCancel(ctx), rows, f.now())
+	for i, x := range batch {
+		if err == nil {
+			x.fresh = fresh[i]
+		}
+		x.done <- err
+	}
+	b.mu.Lock()
+	if len(b.pending) == 0 {
+		b.flushing = false
+	} else {
+		b.pending[0].lead <- struct{}{}
+	}
+	b.mu.Unlock()
+	err = <-q.done
 	return q.fresh, err
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -407,4 +408,86 @@ func TestInboxChunkCommitsAsOne(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gatedQueue is a store whose inbox queue writes each wait for a turn on
+// gate, and that reports each write's rows on wrote.
+type gatedQueue struct {
+	Store
+	gate  chan struct{}
+	wrote chan int
+}
+
+func (g *gatedQueue) EnqueueInboxBatch(ctx context.Context, rows []*instance.InboxRow, now time.Time) ([]bool, error) {
+	<-g.gate
+	g.wrote <- len(rows)
+	return g.Store.EnqueueInboxBatch(ctx, rows, now)
+}
+
+// The request that leads the inbox's group commit answers once its own
+// group is written: a row that arrived meanwhile leads the next group,
+// rather than the first request writing group after group while its
+// sender waits for its 202.
+func TestInboxGroupLeaderAnswersAfterItsGroup(t *testing.T) {
+	g := &gatedQueue{gate: make(chan struct{}), wrote: make(chan int, 4)}
+	n := newNode(t, func(o *Options) { g.Store = o.Store; o.Store = g })
+	row := func(i int) instance.InboxRow {
+		id := fmt.Sprintf("https://remote.example/users/a/likes/%d", i)
+		return instance.InboxRow{ActivityID: id, Actor: "https://remote.example/users/a", Type: "Create", Body: []byte(`{}`)}
+	}
+	type answer struct {
+		fresh bool
+		err   error
+	}
+	first, second := make(chan answer, 1), make(chan answer, 1)
+	go func() { f, err := n.fed.enqueue(ctx, row(1)); first <- answer{f, err} }()
+	// The first leads (alone in flight, it does not wait for company) and
+	// waits at the gate; the second joins the next group.
+	if !waitFor(t, func() bool {
+		n.fed.batch.mu.Lock()
+		defer n.fed.batch.mu.Unlock()
+		return n.fed.batch.flushing && len(n.fed.batch.pending) == 0
+	}) {
+		t.Fatal("the first request never began writing")
+	}
+	go func() { f, err := n.fed.enqueue(ctx, row(2)); second <- answer{f, err} }()
+	if !waitFor(t, func() bool {
+		n.fed.batch.mu.Lock()
+		defer n.fed.batch.mu.Unlock()
+		return len(n.fed.batch.pending) == 1
+	}) {
+		t.Fatal("the second request never queued")
+	}
+	g.gate <- struct{}{}
+	if k := <-g.wrote; k != 1 {
+		t.Fatalf("the first group had %d rows, want 1", k)
+	}
+	// The second group's write is now waiting at the gate; the first
+	// request must have its answer already.
+	select {
+	case a := <-first:
+		if a.err != nil || !a.fresh {
+			t.Errorf("first request: fresh %v, %v", a.fresh, a.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first request is still waiting while the next group is being written")
+	}
+	g.gate <- struct{}{}
+	if a := <-second; a.err != nil || !a.fresh || <-g.wrote != 1 {
+		t.Errorf("second request: fresh %v, %v", a.fresh, a.err)
+	}
+	if n.fed.batch.flushing {
+		t.Error("still flushing with nothing left to write")
+	}
+}
+
+// waitFor polls cond, for at most ten seconds, and reports whether it held.
+func waitFor(t *testing.T, cond func() bool) bool {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); runtime.Gosched() {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }
