@@ -34,7 +34,8 @@ func inboxHost(actor string) string {
 }
 
 // EnqueueInboxBatch records many verified activities in one transaction
-// (group commit); for each it reports whether it was new. A key already
+// (group commit; on PostgreSQL a group of up to enqueueRows is one
+// statement); for each it reports whether it was new. A key already
 // recorded (a replay, or a server re-sending) is not queued again. On
 // PostgreSQL it takes no write lock (noLock): the inbox answers while the
 // worker's batch or a fan-out holds it.
