@@ -45,7 +45,7 @@ type Store struct {
 	// through prepared statements kept for reuse.
 	rd, wr *prepared
 	// waiting counts write transactions waiting for the write lock
-	// (beginLocked), batches apart from the rest, so that a batch can
+	// (beginAs), batches apart from the rest, so that a batch can
 	// give way to other writes (WriterWaiting) but not to another batch.
 	waiting [2]atomic.Int32
 	// path and file are the database file as opened: Ready checks that
@@ -369,13 +369,11 @@ func (s *Store) txAs(ctx context.Context, lock int64, who int, fn func(*Tx) erro
 // for SQLite stay correct without SERIALIZABLE retries. Statements outside
 // transactions and all reads still run side by side.
 func (s *Store) begin(ctx context.Context) (*Tx, error) {
-	return s.beginLocked(ctx, writeLock)
+	return s.beginAs(ctx, writeLock, aWrite)
 }
 
-func (s *Store) beginLocked(ctx context.Context, lock int64) (*Tx, error) {
-	return s.beginAs(ctx, lock, aWrite)
-}
-
+// beginAs is begin under the given advisory lock (noLock: none), counted
+// as who while it waits for the write lock.
 func (s *Store) beginAs(ctx context.Context, lock int64, who int) (*Tx, error) {
 	// On SQLite every write transaction waits for the one writer
 	// connection; on PostgreSQL those that take the write lock wait for it.
