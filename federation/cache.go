@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"crypto/rsa"
+	"errors"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -166,13 +167,17 @@ type inboxBatcher struct {
 type queued struct {
 	row   instance.InboxRow
 	fresh bool
-	done  chan error
-	// lead tells a waiting request that it leads the next group.
-	lead chan struct{}
+	// done carries the write's outcome, or errLead first when the request
+	// is to lead the next group.
+	done chan error
 }
 
+// errLead tells a waiting request that its row is the first of the next
+// group and that it writes that group.
+var errLead = errors.New("federation: lead the next group")
+
 func (f *Federation) enqueue(ctx context.Context, row instance.InboxRow) (bool, error) {
-	q := &queued{row: row, done: make(chan error, 1), lead: make(chan struct{}, 1)}
+	q := &queued{row: row, done: make(chan error, 1)}
 	b := &f.batch
 	b.mu.Lock()
 	b.pending = append(b.pending, q)
@@ -185,12 +190,8 @@ func (f *Federation) enqueue(ctx context.Context, row instance.InboxRow) (bool, 
 		if b.inFlight.Load() > 1 {
 			time.Sleep(500 * time.Microsecond) // let concurrent requests join this batch
 		}
-	} else {
-		select {
-		case err := <-q.done:
-			return q.fresh, err
-		case <-q.lead: // its row is the first of the group to write now
-		}
+	} else if err := <-q.done; err != errLead {
+		return q.fresh, err
 	}
 	b.mu.Lock()
 	batch := b.pending
@@ -211,7 +212,7 @@ func (f *Federation) enqueue(ctx context.Context, row instance.InboxRow) (bool, 
 	if len(b.pending) == 0 {
 		b.flushing = false
 	} else {
-		b.pending[0].lead <- struct{}{}
+		b.pending[0].done <- errLead
 	}
 	b.mu.Unlock()
 	err = <-q.done
