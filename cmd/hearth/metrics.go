@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"hearth/instance/metrics"
@@ -37,7 +38,8 @@ func (a *app) metricsOnMain() http.Handler {
 }
 
 // metricsServer is the separate listener of metrics_listen, serving
-// /metrics and nothing else; nil without one.
+// /metrics, with metrics_profiling Go's profiles, and nothing else; nil
+// without one.
 func (a *app) metricsServer() (*http.Server, net.Listener, error) {
 	if a.metrics == nil || a.cfg.MetricsListen == "" {
 		return nil, nil, nil
@@ -48,5 +50,21 @@ func (a *app) metricsServer() (*http.Server, net.Listener, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", a.metrics.Handler(a.cfg.MetricsToken))
-	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}, ln, nil
+	if a.cfg.MetricsProfiling {
+		// Go's own profile handlers, registered here by hand: importing
+		// net/http/pprof also puts them on http.DefaultServeMux, which no
+		// Hearth listener serves.
+		for path, h := range map[string]http.HandlerFunc{
+			"/debug/pprof/": pprof.Index, "/debug/pprof/cmdline": pprof.Cmdline,
+			"/debug/pprof/profile": pprof.Profile, "/debug/pprof/symbol": pprof.Symbol,
+			"/debug/pprof/trace": pprof.Trace,
+		} {
+			mux.Handle("GET "+path, a.metrics.Guard(a.cfg.MetricsToken, h))
+		}
+	}
+	write := 30 * time.Second
+	if a.cfg.MetricsProfiling {
+		write = 2 * time.Minute // a CPU profile's default 30 s, or a longer trace
+	}
+	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: write}, ln, nil
 }

@@ -137,41 +137,81 @@ func TestMetricsMove(t *testing.T) {
 	}
 }
 
-// metrics_listen serves /metrics (and nothing else) on its own address;
-// with a token there too, it needs it.
-func TestMetricsListener(t *testing.T) {
-	dir := t.TempDir()
+// serveMetrics starts hearth serve with metrics on a separate address
+// (cfg changed by edit) and returns the main and the metrics base URLs.
+func serveMetrics(t *testing.T, edit func(*config.Config)) (main, metrics string) {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.BaseURL = "http://127.0.0.1:8080"
-	cfg.DataDir = dir
+	cfg.DataDir = t.TempDir()
 	cfg.MetricsListen = "127.0.0.1:0"
+	edit(&cfg)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	var logs syncBuffer
-	_, stop := startServe(t, &cfg, slog.New(slog.NewTextHandler(&logs, nil)))
-	defer stop()
+	addr, stop := startServe(t, &cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	t.Cleanup(func() { stop() })
 	m := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)/metrics`).FindStringSubmatch(logs.String())
 	if m == nil {
 		t.Fatalf("no metrics address in the log: %s", logs.String())
 	}
-	resp, err := http.Get(m[1] + "/metrics")
+	return "http://" + addr, m[1]
+}
+
+// getURL GETs url with an optional Authorization header.
+func getURL(t *testing.T, url, auth string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "hearth_queue_depth") {
-		t.Errorf("metrics listener: %d", resp.StatusCode)
+	return resp.StatusCode, string(body)
+}
+
+// metrics_listen serves /metrics (and nothing else) on its own address.
+func TestMetricsListener(t *testing.T) {
+	_, m := serveMetrics(t, func(*config.Config) {})
+	if code, body := getURL(t, m+"/metrics", ""); code != http.StatusOK || !strings.Contains(body, "hearth_queue_depth") {
+		t.Errorf("metrics listener: %d", code)
 	}
-	resp, err = http.Get(m[1] + "/groups/village")
-	if err != nil {
-		t.Fatal(err)
+	for _, path := range []string{"/groups/village", "/debug/pprof/"} {
+		if code, _ := getURL(t, m+path, ""); code != http.StatusNotFound {
+			t.Errorf("the metrics listener serves %s without metrics_profiling: %d", path, code)
+		}
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Errorf("the metrics listener serves pages: %d", resp.StatusCode)
+}
+
+// metrics_profiling puts Go's profiles on the metrics address only, and
+// behind metrics_token when there is one; the main listener never has
+// them.
+func TestMetricsProfiling(t *testing.T) {
+	main, m := serveMetrics(t, func(c *config.Config) { c.MetricsProfiling = true })
+	if code, body := getURL(t, m+"/debug/pprof/", ""); code != http.StatusOK || !strings.Contains(body, "goroutine") {
+		t.Errorf("GET /debug/pprof/ on the metrics address: %d, want 200 and the profile index", code)
+	}
+	if code, body := getURL(t, m+"/debug/pprof/cmdline", ""); code != http.StatusOK || body == "" {
+		t.Errorf("GET /debug/pprof/cmdline: %d %q", code, body)
+	}
+	if code, _ := getURL(t, main+"/debug/pprof/", ""); code != http.StatusNotFound {
+		t.Errorf("the main listener serves profiles: %d", code)
+	}
+
+	_, m = serveMetrics(t, func(c *config.Config) { c.MetricsProfiling = true; c.MetricsToken = metricsToken })
+	for _, auth := range []string{"", "Bearer wrong"} {
+		if code, body := getURL(t, m+"/debug/pprof/", auth); code != http.StatusUnauthorized || strings.Contains(body, "goroutine") {
+			t.Errorf("profiles with Authorization %q: %d, want 401 and no index", auth, code)
+		}
+	}
+	if code, _ := getURL(t, m+"/debug/pprof/", "Bearer "+metricsToken); code != http.StatusOK {
+		t.Errorf("profiles with the token: %d, want 200", code)
 	}
 }
 

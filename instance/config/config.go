@@ -35,20 +35,22 @@ type Config struct {
 	// MetricsListen is a separate address serving only /metrics (for
 	// Prometheus); MetricsToken, when set, is the bearer token /metrics
 	// requires, on that address or, without one, on listen. Neither set:
-	// no metrics anywhere.
-	MetricsListen string     `toml:"metrics_listen"`
-	MetricsToken  string     `toml:"metrics_token"`
-	Store         Store      `toml:"store"`
-	Instance      Instance   `toml:"instance"`
-	Federation    Federation `toml:"federation"`
-	TLS           TLS        `toml:"tls"`
-	Log           Log        `toml:"log"`
-	Items         Items      `toml:"items"`
-	Moderation    Moderation `toml:"moderation"`
-	SMTP          SMTP       `toml:"smtp"`
-	Notify        Notify     `toml:"notify"`
-	Overflow      Overflow   `toml:"overflow"`
-	Categories    []Category `toml:"categories"`
+	// no metrics anywhere. MetricsProfiling adds Go's runtime profiles
+	// (/debug/pprof/) to that separate address, behind the same token.
+	MetricsListen    string     `toml:"metrics_listen"`
+	MetricsToken     string     `toml:"metrics_token"`
+	MetricsProfiling bool       `toml:"metrics_profiling"`
+	Store            Store      `toml:"store"`
+	Instance         Instance   `toml:"instance"`
+	Federation       Federation `toml:"federation"`
+	TLS              TLS        `toml:"tls"`
+	Log              Log        `toml:"log"`
+	Items            Items      `toml:"items"`
+	Moderation       Moderation `toml:"moderation"`
+	SMTP             SMTP       `toml:"smtp"`
+	Notify           Notify     `toml:"notify"`
+	Overflow         Overflow   `toml:"overflow"`
+	Categories       []Category `toml:"categories"`
 
 	// trustedNets is TrustedProxies parsed.
 	trustedNets []*net.IPNet
@@ -614,6 +616,9 @@ func (c *Config) validateMetrics(bad func(key, format string, args ...any)) {
 		}
 	}
 	if c.MetricsListen == "" {
+		if c.MetricsProfiling {
+			bad("metrics_profiling", "needs metrics_listen: the profiles are served only on that separate address, never on listen")
+		}
 		return
 	}
 	host, port, err := net.SplitHostPort(c.MetricsListen)

@@ -174,6 +174,7 @@ func TestRefusals(t *testing.T) {
 		{"bad metrics_listen", `metrics_listen = "9090"`, "metrics_listen: must be host:port"},
 		{"metrics on the main listener's address", "listen = \"127.0.0.1:8080\"\nmetrics_listen = \"127.0.0.1:8080\"", "metrics_listen: must be another address"},
 		{"public metrics without a token", `metrics_listen = ":9090"`, "metrics_listen: \":9090\" listens on every interface"},
+		{"profiles without a metrics address", `metrics_profiling = true`, "metrics_profiling: needs metrics_listen"},
 		{"short metrics token", `metrics_token = "secret"`, "metrics_token: must be at least 32 characters"},
 		{"metrics token with a space", `metrics_token = "` + strings.Repeat("a", 32) + ` b"`, "metrics_token: must be"},
 	}
@@ -192,19 +193,20 @@ func TestRefusals(t *testing.T) {
 
 func TestAccepted(t *testing.T) {
 	cases := map[string]string{
-		"http on loopback v4":         `base_url = "http://127.0.0.1:8080"`,
-		"http on loopback v6":         `base_url = "http://[::1]:8080"`,
-		"http on localhost":           `base_url = "http://localhost:8080"`,
-		"https public":                `base_url = "https://village.example/"`,
-		"acme":                        "listen = \":443\"\nbase_url = \"https://village.example\"\n[tls]\nacme = true\nhttp_listen = \":80\"",
-		"blocked wildcard":            "[federation]\nblocked_domains = [\"*.spam.example\", \"Bad.Example\"]",
-		"proxies":                     `trusted_proxies = ["127.0.0.1", "10.0.0.0/8", "::1"]`,
-		"invite no question":          "[instance]\nregistration = \"invite\"\napplication_question = \"\"",
-		"french, other zone":          "[instance]\nlanguage = \"fr\"\ntime_zone = \"Europe/Paris\"",
-		"digests at midnight":         "[notify]\ndigest_hour = 0\ndigest_weekday = \"Sunday\"",
-		"metrics on loopback":         `metrics_listen = "127.0.0.1:9090"`,
-		"public metrics with a token": "metrics_listen = \":9090\"\nmetrics_token = \"" + strings.Repeat("0123456789abcdef", 4) + "\"",
-		"metrics token only":          `metrics_token = "` + strings.Repeat("x", 32) + `"`,
+		"http on loopback v4":             `base_url = "http://127.0.0.1:8080"`,
+		"http on loopback v6":             `base_url = "http://[::1]:8080"`,
+		"http on localhost":               `base_url = "http://localhost:8080"`,
+		"https public":                    `base_url = "https://village.example/"`,
+		"acme":                            "listen = \":443\"\nbase_url = \"https://village.example\"\n[tls]\nacme = true\nhttp_listen = \":80\"",
+		"blocked wildcard":                "[federation]\nblocked_domains = [\"*.spam.example\", \"Bad.Example\"]",
+		"proxies":                         `trusted_proxies = ["127.0.0.1", "10.0.0.0/8", "::1"]`,
+		"invite no question":              "[instance]\nregistration = \"invite\"\napplication_question = \"\"",
+		"french, other zone":              "[instance]\nlanguage = \"fr\"\ntime_zone = \"Europe/Paris\"",
+		"digests at midnight":             "[notify]\ndigest_hour = 0\ndigest_weekday = \"Sunday\"",
+		"metrics on loopback":             `metrics_listen = "127.0.0.1:9090"`,
+		"public metrics with a token":     "metrics_listen = \":9090\"\nmetrics_token = \"" + strings.Repeat("0123456789abcdef", 4) + "\"",
+		"metrics token only":              `metrics_token = "` + strings.Repeat("x", 32) + `"`,
+		"profiles on the metrics address": "metrics_listen = \"127.0.0.1:9090\"\nmetrics_profiling = true",
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {

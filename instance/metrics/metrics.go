@@ -147,6 +147,12 @@ func (m *Metrics) Handler(token string) http.Handler {
 		ErrorHandling: promhttp.ContinueOnError,
 		ErrorLog:      slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
 	})
+	return m.Guard(token, h)
+}
+
+// Guard puts h behind the bearer token (none: h as it is), as /metrics
+// is: a missing or wrong token gets 401 and a log line saying which.
+func (m *Metrics) Guard(token string, h http.Handler) http.Handler {
 	if token == "" {
 		return h
 	}
