@@ -37,6 +37,7 @@ type options struct {
 	store       string
 	dsn         string
 	nodes       int
+	profile     string
 }
 
 func main() {
@@ -55,6 +56,7 @@ func main() {
 	flag.StringVar(&o.store, "store", "sqlite", "the instance's database: sqlite or postgres")
 	flag.StringVar(&o.dsn, "dsn", os.Getenv("HEARTH_TEST_POSTGRES"), "with -store postgres: a PostgreSQL server the bench may create (and drop) its own database on")
 	flag.IntVar(&o.nodes, "nodes", 1, "hearth processes sharing the database (more than one needs -store postgres)")
+	flag.StringVar(&o.profile, "profile", "", "write CPU profiles of hearth during the inbox bursts into this directory (metrics_profiling on a side address)")
 	quick := flag.Bool("quick", false, "short phases and fewer items, for a smoke test")
 	flag.Parse()
 	if *bare != "" {

@@ -122,9 +122,19 @@ func run(o options) error {
 	}
 	defer sink.close()
 	sinkHost, sinkPort, _ := strings.Cut(sink.addr, ":")
-	cfg := fmt.Sprintf("listen = %q\nbase_url = %q\ndata_dir = %q\n[instance]\nregistration = \"open\"\n[federation]\nallow_private_addresses = true\n"+
+	// With -profile, the first node serves Go's profiles on a side
+	// address (metrics_profiling), which other nodes do not get.
+	var prof *profiler
+	profCfg := ""
+	if o.profile != "" {
+		if prof, err = newProfiler(o.profile); err != nil {
+			return err
+		}
+		profCfg = prof.config()
+	}
+	cfg := fmt.Sprintf("listen = %q\nbase_url = %q\ndata_dir = %q\n%s[instance]\nregistration = \"open\"\n[federation]\nallow_private_addresses = true\n"+
 		"[moderation]\ninbound_per_host = 100000\n[log]\nlevel = \"warn\"\n[smtp]\nhost = %q\nport = %s\ntls = \"none\"\nfrom = \"hearth@bench.example\"\n%s",
-		host, base, dataDir, sinkHost, sinkPort, db.config())
+		host, base, dataDir, profCfg, sinkHost, sinkPort, db.config())
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return err
 	}
@@ -250,11 +260,17 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	nearIdle := machineIdle()
 	verifyNear := replay(o.concurrency, nearPosts)
+	nearIdleShare := nearIdle()
 	add(row{"verify-once POST again, just before the inbox phase", fmt.Sprintf("%.0f req/s (p50 %s, p99 %s, %d errors)", verifyNear.rps(), ms(verifyNear.pct(.5)), ms(verifyNear.pct(.99)), verifyNear.errors), "", "", ""})
+	stopProf := prof.start("replies", ingestFor(len(signed), verifyNear.rps()))
+	coresIdle := machineIdle()
 	hCPU := cpuTime(hearth.Process.Pid)
 	ingest := replay(o.concurrency, signed)
 	hCPU = cpuTime(hearth.Process.Pid) - hCPU
+	idleShare := coresIdle()
+	stopProf()
 	add(row{"inbox: signed replies accepted / s (verified, queued)", fmt.Sprintf("%.0f (p50 %s, p99 %s, %d errors)", ingest.rps(), ms(ingest.pct(.5)), ms(ingest.pct(.99)), ingest.errors),
 		fmt.Sprintf("%.0f verif/s × 2 cores", verifies), fmt.Sprintf("%.0f %%", 100*ingest.rps()/(2*verifies)), "≥ 50 %"})
 	add(row{"inbox compared with the verify-once POST (taken just before)", "", fmt.Sprintf("%.0f req/s", verifyNear.rps()), fmt.Sprintf("%.0f %%", 100*ingest.rps()/verifyNear.rps()), "≥ 50 % (SQLite), ≥ 30 % (PostgreSQL)"})
@@ -268,6 +284,7 @@ func run(o options) error {
 		add(row{"Hearth CPU per accepted reply", fmt.Sprintf("%.0f µs", float64(per.Nanoseconds())/1000),
 			fmt.Sprintf("%.0f µs per verification", 1e6/verifies), fmt.Sprintf("%.0f %%", 100*(1e6/verifies)/(float64(per.Nanoseconds())/1000)), ""})
 	}
+	add(row{"cores idle during the replies burst", fmt.Sprintf("%.0f %%", 100*idleShare), fmt.Sprintf("%.0f %% during the verify-once POST", 100*nearIdleShare), "", ""})
 	pending := unprocessed(sq)
 	t1 := time.Now()
 	for unprocessed(sq) > 0 && time.Since(t1) < 2*time.Minute {
@@ -282,13 +299,18 @@ func run(o options) error {
 	}
 	// Likes, the bulk of what a popular post brings, are verified and
 	// answered without touching the database.
+	stopProf = prof.start("likes", ingestFor(len(likes), verifyNear.rps()))
+	likeIdle := machineIdle()
 	likeRun := replay(o.concurrency, likes)
+	likeIdleShare := likeIdle()
+	stopProf()
+	add(row{"cores idle during the Likes burst", fmt.Sprintf("%.0f %%", 100*likeIdleShare), "", "", ""})
 	add(row{"inbox: signed Likes answered / s (verified, not stored)", fmt.Sprintf("%.0f (p50 %s, p99 %s, %d errors)", likeRun.rps(), ms(likeRun.pct(.5)), ms(likeRun.pct(.99)), likeRun.errors),
 		fmt.Sprintf("%.0f req/s verify-once", verifyNear.rps()), fmt.Sprintf("%.0f %%", 100*likeRun.rps()/verifyNear.rps()), ""})
 	_, peak := memory(hearth.Process.Pid)
 	add(row{"RSS peak under this load", fmt.Sprintf("%.1f MiB", peak), "", "", ""})
 	if o.nodes > 1 {
-		c := &cluster{o: o, bin: bin, tmp: tmp, cfg: cfg, host: host, base: base, first: hearth, db: sq, rem: rem, browser: browser, add: add, ingest: ingest}
+		c := &cluster{o: o, bin: bin, tmp: tmp, cfg: strings.Replace(cfg, profCfg, "", 1), host: host, base: base, first: hearth, db: sq, rem: rem, browser: browser, add: add, ingest: ingest}
 		if err := c.run(ctx); err != nil {
 			return err
 		}
