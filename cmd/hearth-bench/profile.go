@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -43,35 +44,48 @@ func ingestFor(n int, rate float64) time.Duration {
 	return max(time.Second, min(d, 20*time.Second))
 }
 
-// start begins a CPU profile of about d named name; the function it
-// returns waits for the profile and writes it (nil profiler: nothing).
+// start begins a CPU profile and an allocation profile of about d named
+// name; the function it returns waits for them and writes them (nil
+// profiler: nothing).
 func (p *profiler) start(name string, d time.Duration) func() {
 	if p == nil {
 		return func() {}
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		secs := strconv.Itoa(max(1, int(d.Round(time.Second)/time.Second)))
-		resp, err := http.Get("http://" + p.addr + "/debug/pprof/profile?seconds=" + secs)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "profile:", err)
-			return
-		}
-		defer resp.Body.Close()
-		path := filepath.Join(p.dir, name+".pprof")
-		f, err := os.Create(path)
-		if err == nil {
-			_, err = io.Copy(f, resp.Body)
-			f.Close()
-		}
-		if err != nil || resp.StatusCode != http.StatusOK {
-			fmt.Fprintln(os.Stderr, "profile:", resp.Status, err)
-			return
-		}
-		fmt.Fprintf(os.Stderr, "  profile of %s (%s s): %s\n", name, secs, path)
-	}()
-	return func() { <-done }
+	secs := strconv.Itoa(max(1, int(d.Round(time.Second)/time.Second)))
+	var wg sync.WaitGroup
+	for kind, file := range map[string]string{"profile": name + ".pprof", "allocs": name + ".allocs.pprof"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.fetch("/debug/pprof/"+kind+"?seconds="+secs, filepath.Join(p.dir, file)); err != nil {
+				fmt.Fprintf(os.Stderr, "profile %s of %s: %v\n", kind, name, err)
+				return
+			}
+			fmt.Fprintf(os.Stderr, "  %s of %s (%s s): %s\n", kind, name, secs, filepath.Join(p.dir, file))
+		}()
+	}
+	return wg.Wait
+}
+
+// fetch writes what the node serves at path to the file out.
+func (p *profiler) fetch(path, out string) error {
+	resp, err := http.Get("http://" + p.addr + path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s", resp.Status)
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // machineIdle starts counting the machine's idle CPU time (/proc/stat);
