@@ -103,7 +103,8 @@ type Federation struct {
 	deliveryWorkers int
 	inboxWorkers    int
 	inboxTimeout    time.Duration
-	inboxBatchFor   time.Duration // how long a batch of the inbox worker runs (inboxwork.go)
+	inboxBatchFor   time.Duration                        // how long a batch of the inbox worker runs (inboxwork.go)
+	rest            func(context.Context, time.Duration) // how a lane rests during a burst (pace.go)
 	running         sync.WaitGroup
 }
 
@@ -149,7 +150,7 @@ func New(o Options) *Federation {
 		client: o.Client, keys: newKeyring(o.Store, o.Clock), window: o.SignatureWindow, opt: o, count: o.Counters,
 		userAgent:       "hearth/" + o.Version + " (+" + o.BaseURL + ")",
 		deliveryPerHost: o.DeliveryPerHost, deliveryWorkers: o.DeliveryWorkers, inboxWorkers: o.InboxWorkers, inboxTimeout: inboxTimeout,
-		inboxBatchFor: inboxBatchFor}
+		inboxBatchFor: inboxBatchFor, rest: restFor}
 	f.deliveries.freed = make(chan struct{}, 1)
 	f.inboxLanes.freed = make(chan struct{}, 1)
 	for _, d := range o.BlockedDomains {

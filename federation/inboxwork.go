@@ -265,6 +265,7 @@ func (f *Federation) runLane(ctx context.Context, l *lane) error {
 		// actor row is read once for the chunk, not once an activity.
 		cctx := context.WithValue(ctx, laneActorKey{}, &laneActor{iri: l.actor})
 		now := f.now()
+		behind := now.Sub(list[0].ReceivedAt) // the lane is in id order: the oldest first
 		for len(list) > 0 {
 			var stop bool
 			list, stop, err = f.runBatch(cctx, l, list, &after, now)
@@ -278,7 +279,7 @@ func (f *Federation) runLane(ctx context.Context, l *lane) error {
 		if f.laneYields(l) {
 			return nil
 		}
-		f.pace(ctx, f.now().Sub(now))
+		f.pace(ctx, f.now().Sub(now), behind)
 	}
 }
 

@@ -12,8 +12,11 @@ import (
 // least burstActivities in the last burstWindow, the worker runs at most
 // burstLanes lanes (never fewer than one, so a steady heavy stream still
 // drains), and each lane rests burstRest times as long as its last chunk
-// took before the next (it works at least a quarter of the time), and at
-// its full InboxWorkers and speed again once the rate falls. A lane
+// took before the next (it works at least a tenth of the time), and at
+// its full InboxWorkers and speed again once the rate falls. A lane that
+// is more than burstBehind behind (the oldest activity of its chunk waited
+// that long) does not rest: a burst that goes on delays replies by about
+// that much, not by as long as it lasts. A lane
 // running over the limit when a burst starts ends after its chunk; its
 // actor's next activities are started again in order, by the same node
 // (its lease is kept).
@@ -23,8 +26,9 @@ const (
 	burstWindow     = burstSlots * burstSlot
 	burstActivities = 100 // in burstWindow: 400 activities a second
 	burstLanes      = 1
-	burstRest       = 3
+	burstRest       = 9
 	burstRestMax    = 250 * time.Millisecond
+	burstBehind     = 10 * time.Second
 )
 
 // burstMeter counts the activities the inbox accepted, in slots of
@@ -89,22 +93,26 @@ func (f *Federation) laneYields(l *lane) bool {
 }
 
 // chunkRest is how long a lane waits before its next chunk, whose last
-// took worked: burstRest times that during a burst (at most burstRestMax),
-// nothing otherwise.
-func (f *Federation) chunkRest(worked time.Duration) time.Duration {
-	if worked <= 0 || f.burst.count(f.now()) < burstActivities {
+// took worked and whose oldest activity had waited behind: burstRest times
+// worked during a burst (at most burstRestMax), nothing otherwise or when
+// the lane is burstBehind behind or more.
+func (f *Federation) chunkRest(worked, behind time.Duration) time.Duration {
+	if worked <= 0 || behind >= burstBehind || f.burst.count(f.now()) < burstActivities {
 		return 0
 	}
 	return min(burstRest*worked, burstRestMax)
 }
 
-// pace makes a lane rest after a chunk that took worked, during a burst,
-// or until ctx ends.
-func (f *Federation) pace(ctx context.Context, worked time.Duration) {
-	d := f.chunkRest(worked)
-	if d <= 0 {
-		return
+// pace makes a lane rest after a chunk (see chunkRest), or until ctx
+// ends.
+func (f *Federation) pace(ctx context.Context, worked, behind time.Duration) {
+	if d := f.chunkRest(worked, behind); d > 0 {
+		f.rest(ctx, d)
 	}
+}
+
+// restFor waits d or until ctx ends: Federation.rest, which tests replace.
+func restFor(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

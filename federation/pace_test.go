@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -129,23 +130,27 @@ func TestInboxCountsAcceptedForPace(t *testing.T) {
 }
 
 // During a burst a lane rests burstRest times as long as its chunk took
-// (at most burstRestMax) before the next; with no burst it does not rest.
+// (at most burstRestMax) before the next, unless it is burstBehind behind;
+// with no burst it does not rest.
 func TestChunkRestDuringBurst(t *testing.T) {
 	clock := &testClock{t: time.Now().UTC()}
 	n := newNode(t, func(o *Options) { o.Clock = clock.now })
-	worked := 40 * time.Millisecond
-	if got := n.fed.chunkRest(worked); got != 0 {
+	worked, behind := 4*time.Millisecond, time.Second
+	if got := n.fed.chunkRest(worked, behind); got != 0 {
 		t.Fatalf("rest with no burst = %v, want 0", got)
 	}
 	burstAt(n.fed, clock.now())
-	if got := n.fed.chunkRest(worked); got != burstRest*worked {
+	if got := n.fed.chunkRest(worked, behind); got != burstRest*worked {
 		t.Fatalf("rest during a burst = %v, want %v", got, burstRest*worked)
 	}
-	if got := n.fed.chunkRest(time.Hour); got != burstRestMax {
+	if got := n.fed.chunkRest(time.Hour, behind); got != burstRestMax {
 		t.Fatalf("rest after a long chunk = %v, want the cap %v", got, burstRestMax)
 	}
+	if got := n.fed.chunkRest(worked, burstBehind); got != 0 {
+		t.Fatalf("rest of a lane %v behind = %v, want 0: the burst would delay replies as long as it lasts", burstBehind, got)
+	}
 	clock.advance(burstWindow)
-	if got := n.fed.chunkRest(worked); got != 0 {
+	if got := n.fed.chunkRest(worked, behind); got != 0 {
 		t.Fatalf("rest after the burst = %v, want 0", got)
 	}
 }
@@ -181,5 +186,46 @@ func TestRunningLaneEndsAfterChunkInBurst(t *testing.T) {
 	p.mu.Unlock()
 	if got := process(t, n); got != 10 {
 		t.Fatalf("handled by the next lane = %d, want the 10 left", got)
+	}
+}
+
+// A lane rests between its chunks during a burst, unless the oldest
+// activity of the chunk it just did had waited burstBehind or more: then
+// it goes on without resting, so a long burst does not hold replies back
+// for as long as it lasts.
+func TestLaneBehindDoesNotRest(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		waited time.Duration
+		rests  bool
+	}{{"up to date", 0, true}, {"behind", burstBehind, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			clock := &testClock{t: time.Now().UTC()}
+			// Time moves as the worker reads the clock, so a chunk takes
+			// some time.
+			tick := func() time.Time { clock.advance(10 * time.Microsecond); return clock.now() }
+			n := newNode(t, func(o *Options) { o.Clock = tick })
+			var rests []time.Duration
+			n.fed.rest = func(_ context.Context, d time.Duration) { rests = append(rests, d) }
+			r := fedtest.New(t, "alice")
+			for i := range inboxChunk + 1 {
+				queue(t, n, clock.now(), actorUpdate(r, "alice", fmt.Sprint(i)))
+			}
+			clock.advance(c.waited)
+			burstAt(n.fed, clock.now())
+			if _, err := n.fed.startLanes(ctx); err != nil {
+				t.Fatal(err)
+			}
+			n.fed.inboxLanes.wg.Wait()
+			if got := process(t, n); got != 0 {
+				t.Fatalf("%d activities left after the lane", got)
+			}
+			if c.rests && len(rests) == 0 {
+				t.Error("an up-to-date lane did not rest between its chunks during a burst")
+			}
+			if !c.rests && len(rests) > 0 {
+				t.Errorf("a lane %v behind rested %v during a burst", c.waited, rests)
+			}
+		})
 	}
 }
