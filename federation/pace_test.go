@@ -203,7 +203,7 @@ func TestLaneBehindDoesNotRest(t *testing.T) {
 			clock := &testClock{t: time.Now().UTC()}
 			// Time moves as the worker reads the clock, so a chunk takes
 			// some time.
-			tick := func() time.Time { clock.advance(10 * time.Microsecond); return clock.now() }
+			tick := func() time.Time { clock.advance(time.Microsecond); return clock.now() }
 			n := newNode(t, func(o *Options) { o.Clock = tick })
 			var rests []time.Duration
 			n.fed.rest = func(_ context.Context, d time.Duration) { rests = append(rests, d) }
