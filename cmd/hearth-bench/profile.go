@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// profiler takes CPU profiles of the hearth under test through its
-// metrics_profiling endpoint, one per burst, into dir.
+// profiler takes CPU and allocation profiles of the hearth under test
+// through its metrics_profiling endpoint, one of each per burst, into dir.
 type profiler struct {
 	dir, addr string
 }

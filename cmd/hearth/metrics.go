@@ -50,7 +50,9 @@ func (a *app) metricsServer() (*http.Server, net.Listener, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", a.metrics.Handler(a.cfg.MetricsToken))
+	write := 30 * time.Second
 	if a.cfg.MetricsProfiling {
+		write = 2 * time.Minute // a CPU profile's default 30 s, or a longer trace
 		// Go's own profile handlers, registered here by hand: importing
 		// net/http/pprof also puts them on http.DefaultServeMux, which no
 		// Hearth listener serves.
@@ -61,10 +63,6 @@ func (a *app) metricsServer() (*http.Server, net.Listener, error) {
 		} {
 			mux.Handle("GET "+path, a.metrics.Guard(a.cfg.MetricsToken, h))
 		}
-	}
-	write := 30 * time.Second
-	if a.cfg.MetricsProfiling {
-		write = 2 * time.Minute // a CPU profile's default 30 s, or a longer trace
 	}
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: write}, ln, nil
 }
